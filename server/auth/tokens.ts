@@ -1,0 +1,110 @@
+/** API tokens: created by an admin, shown once, stored as a sha256 hash with their last 4. */
+import { desc, eq } from 'drizzle-orm';
+import { writeAudit } from '../audit.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/client.ts';
+import { apiTokens, SCOPES, type Scope } from '../db/schema/index.ts';
+import { notFound, validationError } from '../errors.ts';
+import { iso, isoOrNull } from '../timestamps.ts';
+import type { Principal } from './principal.ts';
+import { constantTimeEqual, lastFour, randomToken, sha256Hex } from './secrets.ts';
+
+export const TOKEN_PREFIX = 'kw_';
+
+export type TokenView = {
+  id: number;
+  name: string;
+  last4: string;
+  scopes: Scope[];
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+};
+
+type Deps = { db: Db; clock: Clock };
+
+export function createApiToken(
+  { db, clock }: Deps,
+  input: { name: string; scopes: Scope[]; actor: string },
+): { token: string; view: TokenView } {
+  const name = input.name.trim();
+  if (!name || name.length > 100)
+    throw validationError([{ path: 'name', message: 'must be 1–100 characters' }]);
+  const bad = input.scopes.filter((s) => !SCOPES.includes(s));
+  if (input.scopes.length === 0 || bad.length > 0) {
+    throw validationError([{ path: 'scopes', message: `must be one or more of ${SCOPES.join(', ')}` }]);
+  }
+  const token = randomToken(TOKEN_PREFIX, 30);
+  const now = clock.now();
+  const row = db.transaction((tx) => {
+    const inserted = tx
+      .insert(apiTokens)
+      .values({
+        name,
+        tokenHash: sha256Hex(token),
+        last4: lastFour(token),
+        scopes: [...new Set(input.scopes)].join(','),
+        createdAt: now,
+        createdBy: input.actor,
+      })
+      .returning()
+      .get();
+    writeAudit(tx, {
+      ts: now,
+      actor: input.actor,
+      action: 'token.create',
+      target: `token:${inserted.id}`,
+      details: { name, scopes: input.scopes },
+    });
+    return inserted;
+  });
+  return { token, view: toTokenView(row) };
+}
+
+/** Returns the principal for a bearer token, or null. Looks up by hash, then compares in constant time. */
+export function authenticateToken({ db, clock }: Deps, token: string): Principal | null {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const hash = sha256Hex(token);
+  const row = db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hash)).get();
+  if (!row || row.revokedAt !== null || !constantTimeEqual(row.tokenHash, hash)) return null;
+  const now = clock.now();
+  // Write last-used at most once a minute so hot ingest paths do not write on every call.
+  if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
+    db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+  }
+  return { actor: `token:${row.name}`, kind: 'token', scopes: new Set(row.scopes.split(',') as Scope[]) };
+}
+
+export function listApiTokens({ db }: Pick<Deps, 'db'>): TokenView[] {
+  return db.select().from(apiTokens).orderBy(desc(apiTokens.createdAt)).all().map(toTokenView);
+}
+
+export function revokeApiToken({ db, clock }: Deps, id: number, actor: string): TokenView {
+  const now = clock.now();
+  return db.transaction((tx) => {
+    const row = tx.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+    if (!row) throw notFound(`Token ${id}`);
+    const updated = tx
+      .update(apiTokens)
+      .set({ revokedAt: row.revokedAt ?? now })
+      .where(eq(apiTokens.id, id))
+      .returning()
+      .get();
+    writeAudit(tx, { ts: now, actor, action: 'token.revoke', target: `token:${id}` });
+    return toTokenView(updated);
+  });
+}
+
+function toTokenView(row: typeof apiTokens.$inferSelect): TokenView {
+  return {
+    id: row.id,
+    name: row.name,
+    last4: row.last4,
+    scopes: row.scopes.split(',') as Scope[],
+    created_at: iso(row.createdAt),
+    created_by: row.createdBy,
+    last_used_at: isoOrNull(row.lastUsedAt),
+    revoked_at: isoOrNull(row.revokedAt),
+  };
+}

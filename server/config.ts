@@ -1,0 +1,138 @@
+/** The only reader of process.env: validates configuration once, at start-up. */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const boolFromEnv = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const emailList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.email()));
+
+export const EnvSchema = z.object({
+  KEYWATCH_DB: z.string().min(1).default('./data/keywatch.db'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  KEYWATCH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  KEYWATCH_PUBLIC_URL: z.url().optional(),
+  KEYWATCH_DEMO: boolFromEnv.default(true),
+  KEYWATCH_ADMIN_EMAIL: z.email().default('admin@keywatch.local'),
+  KEYWATCH_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  KEYWATCH_TZ: z.string().min(1).default('UTC'),
+  KEYWATCH_CREDIT_PRICE: z.coerce.number().positive().optional(),
+  KEYWATCH_TRUSTED_PROXIES: z.string().default(''),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  ALERT_FROM: z.string().min(3).default('Keywatch <keywatch@localhost>'),
+  ALERT_SECURITY_TO: emailList.default([]),
+  ALERT_BILLING_TO: emailList.default([]),
+  MAGICHOUR_BASE_URL: z.url().default('https://api.magichour.ai'),
+  MAGICHOUR_WEBHOOK_SECRET: z.string().min(1).optional(),
+  MAGICHOUR_ACCOUNT_KEY: z.string().min(1).optional(),
+});
+
+export type Config = {
+  dbPath: string;
+  dataDir: string;
+  port: number;
+  host: string;
+  /** Server secret: keys the HMAC fingerprints of API keys. Never logged. */
+  secret: string;
+  publicUrl: string;
+  demo: boolean;
+  /** Email of the first admin, created on the first start. */
+  adminEmail: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  timeZone: string;
+  creditPrice: number | undefined;
+  trustedProxies: string[];
+  smtpUrl: string | undefined;
+  alertFrom: string;
+  alertSecurityTo: string[];
+  alertBillingTo: string[];
+  magichour: { baseUrl: string; webhookSecret: string | undefined; accountKey: string | undefined };
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment. Throws ConfigError with one sentence naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid ${name}: ${issue.message} (got ${JSON.stringify(env[name] ?? '')}).`);
+  }
+  const e = parsed.data;
+  if (!isValidTimeZone(e.KEYWATCH_TZ)) {
+    throw new ConfigError(`Invalid KEYWATCH_TZ: unknown time zone ${JSON.stringify(e.KEYWATCH_TZ)}.`);
+  }
+  const dbPath = e.KEYWATCH_DB === ':memory:' ? ':memory:' : resolve(e.KEYWATCH_DB);
+  const dataDir = dbPath === ':memory:' ? resolve('./data') : dirname(dbPath);
+  return {
+    dbPath,
+    dataDir,
+    port: e.PORT,
+    host: e.HOST,
+    secret: e.KEYWATCH_SECRET ?? loadOrCreateSecret(dataDir),
+    publicUrl: (e.KEYWATCH_PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`).replace(/\/$/, ''),
+    demo: e.KEYWATCH_DEMO,
+    adminEmail: e.KEYWATCH_ADMIN_EMAIL,
+    logLevel: e.KEYWATCH_LOG_LEVEL,
+    timeZone: e.KEYWATCH_TZ,
+    creditPrice: e.KEYWATCH_CREDIT_PRICE,
+    trustedProxies: e.KEYWATCH_TRUSTED_PROXIES.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    smtpUrl: e.SMTP_URL,
+    alertFrom: e.ALERT_FROM,
+    alertSecurityTo: e.ALERT_SECURITY_TO,
+    alertBillingTo: e.ALERT_BILLING_TO,
+    magichour: {
+      baseUrl: e.MAGICHOUR_BASE_URL.replace(/\/$/, ''),
+      webhookSecret: e.MAGICHOUR_WEBHOOK_SECRET,
+      accountKey: e.MAGICHOUR_ACCOUNT_KEY,
+    },
+  };
+}
+
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The secret is generated once and kept beside the database, readable by the owner only. */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'keywatch.secret');
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length < 32)
+      throw new ConfigError(`Invalid secret file ${file}: too short; delete it or set KEYWATCH_SECRET.`);
+    return secret;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return secret;
+}

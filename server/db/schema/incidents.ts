@@ -1,0 +1,45 @@
+/** Incidents: one per (key, kind) episode, opened and extended by detection, acted on by people. */
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { keys } from './keys.ts';
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const INCIDENT_STATES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+
+export const incidents = sqliteTable(
+  'incidents',
+  {
+    id: text('id').primaryKey(),
+    /** Null for account-level findings (e.g. unattributed spend). */
+    keyId: text('key_id').references(() => keys.id),
+    kind: text('kind').notNull(),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    state: text('state', { enum: INCIDENT_STATES }).notNull(),
+    /** Start of the first bucket that triggered it. */
+    startedAt: integer('started_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+    observed: real('observed').notNull(),
+    expected: real('expected').notNull(),
+    score: real('score').notNull(),
+    /** Credits attributable to the episode so far (observed minus expected, summed). */
+    impactCredits: real('impact_credits').notNull().default(0),
+    summary: text('summary').notNull(),
+    /** JSON: baseline band, window, top contributors, recommended actions. */
+    details: text('details').notNull().default('{}'),
+    acknowledgedBy: text('acknowledged_by'),
+    acknowledgedAt: integer('acknowledged_at'),
+    note: text('note'),
+    snoozedUntil: integer('snoozed_until'),
+    feedback: text('feedback'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('incidents_key_kind_state_idx').on(t.keyId, t.kind, t.state),
+    index('incidents_started_idx').on(t.startedAt),
+  ],
+);
+
+export type IncidentRow = typeof incidents.$inferSelect;

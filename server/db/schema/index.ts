@@ -1,0 +1,6 @@
+/** Every table, for drizzle's relational queries and for drizzle-kit. */
+export * from './auth.ts';
+export * from './incidents.ts';
+export * from './keys.ts';
+export * from './projects.ts';
+export * from './usage.ts';

@@ -1,0 +1,200 @@
+/** Verbs on provider API keys: register, look up, edit, revoke, and discover from traffic. */
+import { asc, eq, or } from 'drizzle-orm';
+import { z } from 'zod';
+import { writeAudit } from '../audit.ts';
+import { fingerprintKey, lastFour, randomId } from '../auth/secrets.ts';
+import type { Clock } from '../clock.ts';
+import type { Db, Queryable } from '../db/client.ts';
+import { type KeyRow, keys } from '../db/schema/index.ts';
+import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
+import { iso, isoOrNull, TimestampSchema } from '../timestamps.ts';
+
+const label = (max: number) => z.string().trim().min(1).max(max);
+
+export const NewKeySchema = z.strictObject({
+  name: label(100),
+  environment: label(50).nullish(),
+  owner: label(200).nullish(),
+  created_at: TimestampSchema.optional(),
+  /** The provider key itself: reduced at once to fingerprint + last 4, never stored. */
+  secret: z.string().min(8, 'must be at least 8 characters').max(500).optional(),
+  budget_credits: z.number().positive().nullish(),
+  notes: z.string().max(2000).nullish(),
+});
+
+export const KeyPatchSchema = z.strictObject({
+  name: label(100).optional(),
+  environment: label(50).nullable().optional(),
+  owner: label(200).nullable().optional(),
+  budget_credits: z.number().positive().nullable().optional(),
+  notes: z.string().max(2000).nullable().optional(),
+  created_at: TimestampSchema.optional(),
+});
+
+export type KeyView = {
+  id: string;
+  name: string;
+  provider: string;
+  last4: string | null;
+  fingerprint: string | null;
+  environment: string | null;
+  owner: string | null;
+  status: KeyRow['status'];
+  budget_credits: number | null;
+  notes: string | null;
+  created_at: string;
+  revoked_at: string | null;
+  first_seen_at: string | null;
+  last_used_at: string | null;
+};
+
+type Deps = { db: Db; clock: Clock; secret: string };
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
+  return parsed.data;
+}
+
+export function createKey(deps: Deps, input: unknown, actor: string): KeyView {
+  const data = parse(NewKeySchema, input);
+  const now = deps.clock.now();
+  const fingerprint = data.secret ? fingerprintKey(deps.secret, data.secret) : null;
+  const row = deps.db.transaction((tx) => {
+    if (findKeyByName(tx, data.name))
+      throw conflict(`A key named ${JSON.stringify(data.name)} already exists.`);
+    const existing = fingerprint
+      ? tx.select().from(keys).where(eq(keys.fingerprint, fingerprint)).get()
+      : undefined;
+    if (existing && existing.status !== 'discovered') {
+      throw conflict(`That secret is already registered as key ${JSON.stringify(existing.name)}.`);
+    }
+    const values = {
+      name: data.name,
+      environment: data.environment ?? null,
+      owner: data.owner ?? null,
+      budgetCredits: data.budget_credits ?? null,
+      notes: data.notes ?? null,
+      last4: data.secret ? lastFour(data.secret) : null,
+      fingerprint,
+      createdAt: data.created_at ?? now,
+      updatedAt: now,
+    };
+    // Registering a secret that traffic already revealed adopts the discovered key and its history.
+    const saved = existing
+      ? tx
+          .update(keys)
+          .set({ ...values, status: 'active' })
+          .where(eq(keys.id, existing.id))
+          .returning()
+          .get()
+      : tx
+          .insert(keys)
+          .values({ id: randomId('key_'), status: 'active', ...values })
+          .returning()
+          .get();
+    writeAudit(tx, {
+      ts: now,
+      actor,
+      action: existing ? 'key.adopt' : 'key.create',
+      target: saved.id,
+      details: { name: saved.name },
+    });
+    return saved;
+  });
+  return toKeyView(row);
+}
+
+export function listKeys({ db }: { db: Db }): KeyView[] {
+  return db.select().from(keys).orderBy(asc(keys.name)).all().map(toKeyView);
+}
+
+/** Finds a key by id, name or fingerprint. */
+export function findKey(db: Queryable, ref: string): KeyRow | undefined {
+  return db
+    .select()
+    .from(keys)
+    .where(or(eq(keys.id, ref), eq(keys.name, ref), eq(keys.fingerprint, ref)))
+    .get();
+}
+
+function findKeyByName(db: Queryable, name: string): KeyRow | undefined {
+  return db.select().from(keys).where(eq(keys.name, name)).get();
+}
+
+export function getKey({ db }: { db: Db }, ref: string): KeyRow {
+  const row = findKey(db, ref);
+  if (!row) throw notFound(`Key ${JSON.stringify(ref)}`);
+  return row;
+}
+
+export function updateKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknown, actor: string): KeyView {
+  const data = parse(KeyPatchSchema, input);
+  const now = deps.clock.now();
+  const row = deps.db.transaction((tx) => {
+    const current = findKey(tx, ref);
+    if (!current) throw notFound(`Key ${JSON.stringify(ref)}`);
+    if (data.name !== undefined && data.name !== current.name && findKeyByName(tx, data.name)) {
+      throw conflict(`A key named ${JSON.stringify(data.name)} already exists.`);
+    }
+    const changes = {
+      ...(data.name !== undefined && { name: data.name }),
+      ...(data.environment !== undefined && { environment: data.environment }),
+      ...(data.owner !== undefined && { owner: data.owner }),
+      ...(data.budget_credits !== undefined && { budgetCredits: data.budget_credits }),
+      ...(data.notes !== undefined && { notes: data.notes }),
+      ...(data.created_at !== undefined && { createdAt: data.created_at }),
+      // Naming a discovered key is how an admin claims it.
+      ...(current.status === 'discovered' && data.name !== undefined && { status: 'active' as const }),
+    };
+    const saved = tx
+      .update(keys)
+      .set({ ...changes, updatedAt: now })
+      .where(eq(keys.id, current.id))
+      .returning()
+      .get();
+    writeAudit(tx, { ts: now, actor, action: 'key.update', target: current.id, details: data });
+    return saved;
+  });
+  return toKeyView(row);
+}
+
+export const RevokeSchema = z.strictObject({ at: TimestampSchema.optional() });
+
+export function revokeKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknown, actor: string): KeyView {
+  const data = parse(RevokeSchema, input ?? {});
+  const now = deps.clock.now();
+  const at = data.at ?? now;
+  const row = deps.db.transaction((tx) => {
+    const current = findKey(tx, ref);
+    if (!current) throw notFound(`Key ${JSON.stringify(ref)}`);
+    const saved = tx
+      .update(keys)
+      .set({ status: 'revoked', revokedAt: at, updatedAt: now })
+      .where(eq(keys.id, current.id))
+      .returning()
+      .get();
+    writeAudit(tx, { ts: now, actor, action: 'key.revoke', target: current.id, details: { at: iso(at) } });
+    return saved;
+  });
+  return toKeyView(row);
+}
+
+export function toKeyView(row: KeyRow): KeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    provider: row.provider,
+    last4: row.last4,
+    fingerprint: row.fingerprint,
+    environment: row.environment,
+    owner: row.owner,
+    status: row.status,
+    budget_credits: row.budgetCredits,
+    notes: row.notes,
+    created_at: iso(row.createdAt),
+    revoked_at: isoOrNull(row.revokedAt),
+    first_seen_at: isoOrNull(row.firstSeenAt),
+    last_used_at: isoOrNull(row.lastUsedAt),
+  };
+}

@@ -1,0 +1,64 @@
+/** Loads a simulation into the database through the same code paths as real usage. */
+import type { Clock } from '../clock.ts';
+import type { Db, Sqlite } from '../db/client.ts';
+import { recordEvents, type UsageEvent } from '../ingest/record-events.ts';
+import { createKey, findKey, revokeKey } from '../keys/keys.ts';
+import { planSimulation, type SimEvent, type SimOptions, simulateEvents } from './simulate.ts';
+
+export const SIMULATION_SOURCE = 'simulate';
+const BATCH = 5000;
+
+export function toUsageEvent(e: SimEvent, source = SIMULATION_SOURCE): UsageEvent {
+  return {
+    source,
+    eventId: e.id,
+    key: { by: 'ref', value: e.key },
+    ts: e.ts,
+    credits: e.credits,
+    requests: e.requests,
+    status: e.status,
+    operation: e.operation,
+    sourceIp: e.source_ip,
+    userAgent: e.user_agent,
+    projectId: e.project_id,
+  };
+}
+
+export function ingestSimulation(
+  deps: { db: Db; sqlite: Sqlite; clock: Clock; secret: string },
+  options: SimOptions,
+  actor: string,
+): {
+  keys: number;
+  accepted: number;
+  duplicates: number;
+  labels: ReturnType<typeof planSimulation>['labels'];
+} {
+  const plan = planSimulation(options);
+  for (const k of plan.keys) {
+    if (!findKey(deps.db, k.name)) {
+      createKey(
+        deps,
+        { name: k.name, environment: k.environment, owner: k.owner, created_at: k.created_at },
+        actor,
+      );
+    }
+    if (k.revoked_at !== null) revokeKey(deps, k.name, { at: k.revoked_at }, actor);
+  }
+  let accepted = 0;
+  let duplicates = 0;
+  let batch: UsageEvent[] = [];
+  const flush = () => {
+    const r = recordEvents(deps, batch);
+    accepted += r.accepted;
+    duplicates += r.duplicates;
+    batch = [];
+  };
+  for (const e of simulateEvents(options, plan)) {
+    batch.push(toUsageEvent(e));
+    if (batch.length >= BATCH) flush();
+  }
+  flush();
+  deps.sqlite.pragma('optimize');
+  return { keys: plan.keys.length, accepted, duplicates, labels: plan.labels };
+}

@@ -1,0 +1,127 @@
+/**
+ * `keywatch simulate`: realistic gateway-like traffic for a set of keys. Pure and deterministic:
+ * the same options give the same events. Events come out in time order, minute by minute.
+ */
+import { DAY, floorTo, MINUTE } from '../clock.ts';
+import { costOf, type OperationName } from './catalog.ts';
+import { growthFactor, type KeyProfile, profilesFor, shapeAt } from './profiles.ts';
+import { createRng, type Rng } from './random.ts';
+import { planScenarios, type Scenario, type SimLabel } from './scenarios.ts';
+
+export type SimOptions = { seed: number; days: number; keys: number; end: number; incidents: boolean };
+
+export type SimKey = {
+  name: string;
+  environment: string;
+  owner: string;
+  created_at: number;
+  revoked_at: number | null;
+};
+
+/** One request as the push API takes it. */
+export type SimEvent = {
+  id: string;
+  key: string;
+  ts: number;
+  credits: number;
+  requests: 1;
+  operation: OperationName;
+  status: number;
+  source_ip: string;
+  user_agent: string;
+  project_id: string | null;
+};
+
+export type SimPlan = {
+  start: number;
+  end: number;
+  profiles: KeyProfile[];
+  keys: SimKey[];
+  scenarios: Scenario[];
+  labels: SimLabel[];
+};
+
+export function planSimulation(options: SimOptions): SimPlan {
+  const end = floorTo(options.end, MINUTE);
+  const start = end - options.days * DAY;
+  const profiles = profilesFor(options.keys);
+  const scenarios = options.incidents ? planScenarios(profiles, start, end) : [];
+  const keys = profiles.map((p, i) => ({
+    name: p.name,
+    environment: p.environment,
+    owner: p.owner,
+    created_at: Math.min(start, floorTo(end - p.ageDays * DAY, MINUTE)),
+    revoked_at: scenarios.find((s) => s.keyIndex === i && s.revokedAt !== undefined)?.revokedAt ?? null,
+  }));
+  return { start, end, profiles, keys, scenarios, labels: scenarios.map((s) => s.label) };
+}
+
+const ERROR_STATUSES = [
+  [422, 5],
+  [429, 3],
+  [400, 1],
+  [402, 1],
+] as const;
+
+export function* simulateEvents(options: SimOptions, plan = planSimulation(options)): Generator<SimEvent> {
+  const rng = createRng(options.seed);
+  let counter = 0;
+  const byKey = plan.profiles.map((_, i) => plan.scenarios.filter((s) => s.keyIndex === i));
+
+  const make = (
+    p: KeyProfile,
+    ts: number,
+    op: OperationName,
+    ip: string,
+    agent: string,
+    failing: boolean,
+  ): SimEvent => {
+    const status = failing ? rng.weighted(ERROR_STATUSES) : 200;
+    return {
+      id: `sim-${options.seed}-${(counter++).toString(36)}`,
+      key: p.name,
+      ts: ts + Math.floor(rng.next() * MINUTE),
+      credits: status === 200 ? costOf(op, rng) : 0,
+      requests: 1,
+      operation: op,
+      status,
+      source_ip: ip,
+      user_agent: agent,
+      project_id: status === 200 ? projectId(rng) : null,
+    };
+  };
+
+  for (let ts = plan.start; ts < plan.end; ts += MINUTE) {
+    const batch: SimEvent[] = [];
+    plan.profiles.forEach((p, i) => {
+      const scenarios = byKey[i]!;
+      const retired = p.stopsAfterDays !== undefined && ts - plan.start >= p.stopsAfterDays * DAY;
+      const normal = (p.peakPerHour / 60) * shapeAt(p.shape, ts) * growthFactor(p, ts - plan.start);
+      const silenced = retired || scenarios.some((s) => s.silences?.(ts));
+      if (!silenced) {
+        for (let n = rng.poisson(normal); n > 0; n--) {
+          batch.push(
+            make(p, ts, rng.weighted(p.mix), rng.pick(p.ips), rng.pick(p.agents), rng.next() < p.errorRate),
+          );
+        }
+      }
+      for (const s of scenarios) {
+        for (let n = rng.poisson(s.extraPerMinute(ts, normal)); n > 0; n--) {
+          const op = rng.weighted(s.mix ?? p.mix);
+          batch.push(
+            make(p, ts, op, s.ip ?? rng.pick(p.ips), s.agent ?? rng.pick(p.agents), rng.next() < 0.01),
+          );
+        }
+      }
+    });
+    batch.sort((a, b) => a.ts - b.ts);
+    yield* batch;
+  }
+}
+
+/** A cuid-like project id, as Magic Hour returns from create endpoints. */
+function projectId(rng: Rng): string {
+  let s = 'c';
+  for (let i = 0; i < 24; i++) s += '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(rng.next() * 36)];
+  return s;
+}
