@@ -42,6 +42,21 @@ CREATE TABLE `users` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);--> statement-breakpoint
+CREATE TABLE `detection_adjustments` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`key_id` text,
+	`kind` text,
+	`type` text NOT NULL,
+	`from` integer NOT NULL,
+	`until` integer,
+	`factor` real,
+	`incident_id` text,
+	`created_by` text NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`key_id`) REFERENCES `keys`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `detection_adjustments_key_idx` ON `detection_adjustments` (`key_id`,`from`);--> statement-breakpoint
 CREATE TABLE `incidents` (
 	`id` text PRIMARY KEY NOT NULL,
 	`key_id` text,

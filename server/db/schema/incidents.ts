@@ -43,3 +43,26 @@ export const incidents = sqliteTable(
 );
 
 export type IncidentRow = typeof incidents.$inferSelect;
+
+/**
+ * People's feedback that changes future detection: `desensitize` (a false positive: need a larger
+ * deviation for a while), `rebaseline` (a new normal from `from` on), `suppress` (expected activity
+ * in [from, until)). `kind` null applies to every kind.
+ */
+export const detectionAdjustments = sqliteTable(
+  'detection_adjustments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    keyId: text('key_id').references(() => keys.id),
+    kind: text('kind'),
+    type: text('type', { enum: ['desensitize', 'rebaseline', 'suppress'] }).notNull(),
+    from: integer('from').notNull(),
+    until: integer('until'),
+    /** For desensitize: how much larger a deviation must be (e.g. 2 = twice). */
+    factor: real('factor'),
+    incidentId: text('incident_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('detection_adjustments_key_idx').on(t.keyId, t.from)],
+);
