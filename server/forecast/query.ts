@@ -1,0 +1,70 @@
+/** Loads daily totals (in the configured time zone) for the forecast of one month. */
+
+import { DAY, HOUR } from '../clock.ts';
+import type { Sqlite } from '../db/client.ts';
+import { localDate, localParts, monthBounds } from '../time-zone.ts';
+import type { ForecastInput } from './month-end.ts';
+
+export type SpendFilter = { keyId?: string; environment?: string };
+const HISTORY_DAYS = 28;
+
+/** Sums hourly buckets by local date: hour granularity is exact for every whole-hour zone. */
+function dailyTotals(sqlite: Sqlite, from: number, to: number, filter: SpendFilter, timeZone: string) {
+  const where = ['b.bucket >= ?', 'b.bucket < ?'];
+  const params: (string | number)[] = [from, to];
+  if (filter.keyId) {
+    where.push('b.key_id = ?');
+    params.push(filter.keyId);
+  }
+  if (filter.environment) {
+    where.push('k.environment = ?');
+    params.push(filter.environment);
+  }
+  const rows = sqlite
+    .prepare<(string | number)[], { bucket: number; credits: number }>(
+      `SELECT b.bucket AS bucket, sum(b.credits) AS credits FROM usage_hour b JOIN keys k ON k.id = b.key_id
+       WHERE ${where.join(' AND ')} GROUP BY b.bucket`,
+    )
+    .all(...params);
+  const totals = new Map<string, number>();
+  for (const r of rows) {
+    const date = localDate(r.bucket, timeZone);
+    totals.set(date, (totals.get(date) ?? 0) + r.credits);
+  }
+  return totals;
+}
+
+/** Every local date from `from` to `to` (exclusive), stepping by whole days at local noon. */
+function datesBetween(from: number, to: number, timeZone: string): string[] {
+  const dates: string[] = [];
+  for (let t = from + 12 * HOUR; t < to + 12 * HOUR; t += DAY) {
+    const d = localDate(t, timeZone);
+    if (dates[dates.length - 1] !== d) dates.push(d);
+  }
+  return dates;
+}
+
+export function loadForecastInput(
+  sqlite: Sqlite,
+  now: number,
+  timeZone: string,
+  filter: SpendFilter,
+): { input: ForecastInput; month: ReturnType<typeof monthBounds> } {
+  const month = monthBounds(now, timeZone);
+  const historyStart = month.start - HISTORY_DAYS * DAY;
+  const totals = dailyTotals(sqlite, historyStart, now + 1, filter, timeZone);
+  const today = localDate(now, timeZone);
+  const monthDates = datesBetween(month.start, month.end, timeZone);
+  const todayIndex = monthDates.indexOf(today);
+  const pick = (date: string) => ({ date, credits: totals.get(date) ?? 0 });
+  const clock = localParts(now, timeZone);
+  return {
+    month,
+    input: {
+      monthToDate: monthDates.slice(0, todayIndex + 1).map(pick),
+      history: datesBetween(historyStart, month.start, timeZone).map(pick),
+      remainingDates: monthDates.slice(todayIndex + 1),
+      todayElapsed: (clock.hour * 3600 + clock.minute * 60 + clock.second) / 86_400,
+    },
+  };
+}
