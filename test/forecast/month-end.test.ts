@@ -5,7 +5,8 @@ import { localDate, localMidnight, monthBounds } from '../../server/time-zone.ts
 const day = (d: number, month = 11) => `2026-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 const series = (dates: string[], f: (date: string, i: number) => number): DailyTotal[] =>
   dates.map((date, i) => ({ date, credits: f(date, i) }));
-const range = (from: number, to: number, month = 11) => Array.from({ length: to - from + 1 }, (_, i) => day(from + i, month));
+const range = (from: number, to: number, month = 11) =>
+  Array.from({ length: to - from + 1 }, (_, i) => day(from + i, month));
 const isWeekend = (date: string) => [0, 6].includes(new Date(`${date}T00:00:00Z`).getUTCDay());
 
 describe('forecastMonth', () => {
@@ -42,7 +43,15 @@ describe('forecastMonth', () => {
     const history = all.slice(0, 28);
     const monthToDate = all.slice(28, 38);
     const truth = all.slice(28).reduce((s, d) => s + d.credits, 0);
-    const flat = forecastMonth({ history: series(history.map((d) => d.date), () => 1000), monthToDate, remainingDates: range(11, 30), todayElapsed: 1 });
+    const flat = forecastMonth({
+      history: series(
+        history.map((d) => d.date),
+        () => 1000,
+      ),
+      monthToDate,
+      remainingDates: range(11, 30),
+      todayElapsed: 1,
+    });
     const f = forecastMonth({ history, monthToDate, remainingDates: range(11, 30), todayElapsed: 1 });
     expect(f.projected).toBeGreaterThan(flat.projected);
     expect(Math.abs(f.projected - truth) / truth).toBeLessThan(0.05);
@@ -68,7 +77,12 @@ describe('forecastMonth', () => {
   });
 
   it('handles a brand-new account with no history', () => {
-    const f = forecastMonth({ history: [], monthToDate: [{ date: day(1), credits: 0 }], remainingDates: range(2, 30), todayElapsed: 0.1 });
+    const f = forecastMonth({
+      history: [],
+      monthToDate: [{ date: day(1), credits: 0 }],
+      remainingDates: range(2, 30),
+      todayElapsed: 0.1,
+    });
     expect(f).toMatchObject({ spent: 0, projected: 0, low: 0, high: 0 });
   });
 });
@@ -92,6 +106,8 @@ describe('time zones', () => {
 
   it('gives local dates and midnights', () => {
     expect(localDate(Date.UTC(2026, 10, 26, 23, 30), 'Asia/Tokyo')).toBe('2026-11-27');
-    expect(new Date(localMidnight(2026, 3, 29, 'Europe/Berlin')).toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    expect(new Date(localMidnight(2026, 3, 29, 'Europe/Berlin')).toISOString()).toBe(
+      '2026-03-28T23:00:00.000Z',
+    );
   });
 });

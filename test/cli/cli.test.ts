@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'keywatch-cli-'));
+const env = { KEYWATCH_DB: join(dir, 'kw.db') };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('keywatch CLI', () => {
+  it('prints help for the program and each command', () => {
+    const top = runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const cmd of ['serve', 'migrate', 'user', 'token', 'simulate', 'backup'])
+      expect(top.stdout).toContain(cmd);
+    const sim = runCli(['simulate', '--help']);
+    expect(sim.code).toBe(0);
+    expect(sim.stdout).toContain('--incidents');
+  });
+
+  it('creates a token and prints it alone on stdout, storing only its hash', () => {
+    const r = runCli(['token', 'create', '--name', 'shipper', '--scope', 'ingest'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kw_[\w-]{30,}\n$/);
+    expect(r.stderr).toContain('shipper');
+    const token = r.stdout.trim();
+    const db = new Database(env.KEYWATCH_DB, { readonly: true });
+    const rows = db.prepare('SELECT * FROM api_tokens').all();
+    db.close();
+    expect(JSON.stringify(rows)).not.toContain(token);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('adds a user with a generated password printed alone on stdout', () => {
+    const r = runCli(['user', 'add', '--email', 'Ops@Example.com', '--role', 'admin'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\S{16,}\n$/);
+    const again = runCli(['user', 'add', '--email', 'ops@example.com', '--role', 'viewer'], env);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists/);
+    expect(again.stdout).toBe('');
+  });
+
+  it('fails clearly on bad input', () => {
+    const scope = runCli(['token', 'create', '--name', 'x', '--scope', 'root'], env);
+    expect(scope.code).not.toBe(0);
+    expect(scope.stderr).toMatch(/scopes/);
+    const role = runCli(['user', 'add', '--email', 'a@b.co', '--role', 'god'], env);
+    expect(role.code).not.toBe(0);
+    expect(role.stderr).toMatch(/role/);
+    const unknown = runCli(['frobnicate'], env);
+    expect(unknown.code).not.toBe(0);
+    const badEnv = runCli(['migrate'], { ...env, PORT: 'eighty' });
+    expect(badEnv.code).not.toBe(0);
+    expect(badEnv.stderr).toMatch(/PORT/);
+  });
+
+  it('simulates deterministically and writes labels beside the events', () => {
+    const out = join(dir, 'sim.jsonl');
+    const args = [
+      'simulate',
+      '--days',
+      '15',
+      '--keys',
+      '5',
+      '--seed',
+      '7',
+      '--end',
+      '2026-11-01T00:00:00Z',
+      '--incidents',
+    ];
+    const a = runCli([...args, '--out', out]);
+    expect(a.code).toBe(0);
+    const first = readFileSync(out, 'utf8');
+    const b = runCli([...args, '--out', out]);
+    expect(b.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(first);
+    const lines = first
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(1000);
+    expect(lines[0]).toMatchObject({
+      id: expect.any(String),
+      key: expect.any(String),
+      credits: expect.any(Number),
+    });
+    const labels = JSON.parse(readFileSync(`${out}.labels.json`, 'utf8'));
+    expect(labels.incidents.map((i: { kind: string }) => i.kind)).toEqual(
+      expect.arrayContaining([
+        'credit_spike',
+        'sustained_elevation',
+        'off_hours',
+        'dormant_wake',
+        'revoked_use',
+      ]),
+    );
+  });
+
+  it('ingests a simulation and backs the database up', () => {
+    const r = runCli(['simulate', '--days', '3', '--keys', '3', '--ingest'], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Ingested \d+ events for 3 keys/);
+    const backup = join(dir, 'backup.db');
+    expect(runCli(['backup', backup], env).code).toBe(0);
+    const db = new Database(backup, { readonly: true });
+    const n = (db.prepare('SELECT count(*) AS n FROM usage_events').get() as { n: number }).n;
+    db.close();
+    expect(n).toBeGreaterThan(0);
+    const again = runCli(['backup', backup], env);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+});

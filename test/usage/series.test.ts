@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
+import { createRng } from '../../server/simulate/random.ts';
+import { createTestApi } from '../helpers/api.ts';
+import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
+
+let deps: TestDeps;
+let api: ReturnType<typeof createTestApi>;
+let read: string;
+
+type Ev = {
+  id: string;
+  key: string;
+  ts: number;
+  credits: number;
+  status: number;
+  operation: string;
+  requests: number;
+};
+const events: Ev[] = [];
+const FROM = T0 - 3 * DAY - 7 * HOUR - 13 * MINUTE;
+
+beforeEach(async () => {
+  deps = createTestDeps();
+  api = createTestApi(deps);
+  read = api.tokenFor('read');
+  const rng = createRng(99);
+  events.length = 0;
+  for (let i = 0; i < 3000; i++) {
+    events.push({
+      id: `e${i}`,
+      key: rng.pick(['a', 'b', 'c']),
+      ts: FROM + Math.floor(rng.next() * (T0 - FROM)),
+      credits: rng.pick([0, 5, 24, 120, 2880]) + rng.next(),
+      status: rng.weighted([
+        [200, 9],
+        [401, 1],
+        [429, 1],
+      ] as const),
+      operation: rng.pick(['face-swap', 'ai-image-generator', '']),
+      requests: rng.int(1, 3),
+    });
+  }
+  await api.call('POST', '/api/v1/keys', api.tokenFor('admin'), { name: 'a', environment: 'production' });
+  const res = await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events });
+  expect(res.json).toEqual({ accepted: 3000, duplicates: 0 });
+});
+afterEach(() => deps.cleanup());
+
+const sum = (xs: { credits: number }[]) => xs.reduce((s, x) => s + x.credits, 0);
+
+describe('usage series', () => {
+  for (const step of ['minute', 'hour', 'day'] as const) {
+    it(`per key, ${step} points add up to the ingested credits, requests and errors`, async () => {
+      for (const key of ['a', 'b', 'c']) {
+        const mine = events.filter((e) => e.key === key);
+        const res = await api.call(
+          'GET',
+          `/api/v1/keys/${key}/usage?step=${step}&from=${FROM}&to=${T0}`,
+          read,
+        );
+        expect(res.status).toBe(200);
+        expect(res.json.step).toBe(step);
+        const points = res.json.points as { ts: string; credits: number; requests: number; errors: number }[];
+        expect(sum(points)).toBeCloseTo(sum(mine), 6);
+        expect(points.reduce((s, p) => s + p.requests, 0)).toBe(mine.reduce((s, e) => s + e.requests, 0));
+        expect(points.reduce((s, p) => s + p.errors, 0)).toBe(
+          mine.filter((e) => e.status >= 400).reduce((s, e) => s + e.requests, 0),
+        );
+        // Every bucket holds exactly the events that fall in it.
+        const size = { minute: MINUTE, hour: HOUR, day: DAY }[step];
+        const probe = points.find((p) => p.credits > 0)!;
+        const start = Date.parse(probe.ts);
+        expect(probe.credits).toBeCloseTo(sum(mine.filter((e) => e.ts >= start && e.ts < start + size)), 6);
+      }
+    });
+  }
+
+  it('groups totals by key, environment and operation, each adding up to the whole', async () => {
+    const total = sum(events);
+    for (const group of ['key', 'environment', 'operation']) {
+      const res = await api.call('GET', `/api/v1/usage?step=day&group=${group}&from=${FROM}&to=${T0}`, read);
+      expect(res.status).toBe(200);
+      expect(sum(res.json.groups)).toBeCloseTo(total, 6);
+      expect(sum(res.json.points)).toBeCloseTo(total, 6);
+    }
+    const byEnv = await api.call(
+      'GET',
+      `/api/v1/usage?step=hour&group=environment&from=${FROM}&to=${T0}`,
+      read,
+    );
+    const names = byEnv.json.groups.map((g: { group: string }) => g.group).sort();
+    expect(names).toEqual(['(none)', 'production']);
+  });
+
+  it('rejects a bad range with a clear error', async () => {
+    const bad = await api.call('GET', `/api/v1/usage?step=week`, read);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toBe('step');
+    const reversed = await api.call('GET', `/api/v1/usage?from=${T0}&to=${FROM}`, read);
+    expect(reversed.json.error.issues[0].path).toBe('from');
+    const huge = await api.call('GET', `/api/v1/usage?step=minute&from=0&to=${T0}`, read);
+    expect(huge.status).toBe(400);
+    expect(huge.json.error.code).toBe('range_too_large');
+  });
+});
