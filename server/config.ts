@@ -30,6 +30,9 @@ export const EnvSchema = z.object({
   KEYWATCH_TZ: z.string().min(1).default('UTC'),
   KEYWATCH_CREDIT_PRICE: z.coerce.number().positive().optional(),
   KEYWATCH_TRUSTED_PROXIES: z.string().default(''),
+  KEYWATCH_RETENTION_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  KEYWATCH_RETENTION_EVENT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  KEYWATCH_RETENTION_HOUR_DAYS: z.coerce.number().int().min(1).max(36500).default(730),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -57,6 +60,8 @@ export type Config = {
   timeZone: string;
   creditPrice: number | undefined;
   trustedProxies: string[];
+  /** Days each resolution is kept; daily rollups are kept forever. */
+  retentionDays: { minute: number; events: number; hour: number };
   smtpUrl: string | undefined;
   alertFrom: string;
   alertSecurityTo: string[];
@@ -96,6 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.KEYWATCH_TRUSTED_PROXIES.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    retentionDays: {
+      minute: e.KEYWATCH_RETENTION_MINUTE_DAYS,
+      events: e.KEYWATCH_RETENTION_EVENT_DAYS,
+      hour: e.KEYWATCH_RETENTION_HOUR_DAYS,
+    },
     smtpUrl: e.SMTP_URL,
     alertFrom: e.ALERT_FROM,
     alertSecurityTo: e.ALERT_SECURITY_TO,

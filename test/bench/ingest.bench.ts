@@ -42,12 +42,15 @@ export function run(): Record<string, number> {
   try {
     const events = makeEvents(EVENTS);
     const base = openStore(join(dir, 'baseline.db'));
-    base.sqlite.exec('CREATE TABLE raw (source TEXT, event_id TEXT, key TEXT, ts INTEGER, credits REAL, PRIMARY KEY (source, event_id))');
+    base.sqlite.exec(
+      'CREATE TABLE raw (source TEXT, event_id TEXT, key TEXT, ts INTEGER, credits REAL, PRIMARY KEY (source, event_id))',
+    );
     const insert = base.sqlite.prepare('INSERT INTO raw VALUES (?, ?, ?, ?, ?)');
     const baseline = timeIt(() => {
       for (let i = 0; i < events.length; i += BATCH) {
         base.sqlite.transaction(() => {
-          for (const e of events.slice(i, i + BATCH)) insert.run(e.source, e.eventId, (e.key as { value: string }).value, e.ts, e.credits);
+          for (const e of events.slice(i, i + BATCH))
+            insert.run(e.source, e.eventId, (e.key as { value: string }).value, e.ts, e.credits);
         })();
       }
     });
@@ -64,8 +67,12 @@ export function run(): Record<string, number> {
     store.close();
     const perSec = (s: number) => Math.round(EVENTS / s);
     console.log(`ingest: baseline raw insert ${perSec(baseline)} events/s`);
-    console.log(`ingest: recordEvents        ${perSec(ingest)} events/s  (${(baseline / ingest).toFixed(2)}x baseline)`);
-    console.log(`ingest: duplicate replay    ${perSec(replay)} events/s  (${(baseline / replay).toFixed(2)}x baseline)`);
+    console.log(
+      `ingest: recordEvents        ${perSec(ingest)} events/s  (${(baseline / ingest).toFixed(2)}x baseline)`,
+    );
+    console.log(
+      `ingest: duplicate replay    ${perSec(replay)} events/s  (${(baseline / replay).toFixed(2)}x baseline)`,
+    );
     return { baselinePerSec: perSec(baseline), ingestPerSec: perSec(ingest), ratio: baseline / ingest };
   } finally {
     rmSync(dir, { recursive: true, force: true });

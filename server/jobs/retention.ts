@@ -1,0 +1,41 @@
+/**
+ * Retention: drops minute buckets and raw events past their age, hourly buckets later, daily
+ * never. Deletes in small chunks so the gateway and ingest never wait long on the write lock.
+ */
+import { DAY } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+
+const CHUNK = 5_000;
+
+const TARGETS = [
+  { table: 'usage_minute', column: 'bucket', days: (d: Deps) => d.config.retentionDays.minute },
+  { table: 'usage_events', column: 'ts', days: (d: Deps) => d.config.retentionDays.events },
+  { table: 'usage_hour', column: 'bucket', days: (d: Deps) => d.config.retentionDays.hour },
+] as const;
+
+export function applyRetention(deps: Deps): Record<string, number> {
+  const deleted: Record<string, number> = {};
+  for (const t of TARGETS) {
+    const cutoff = deps.clock.now() - t.days(deps) * DAY;
+    const stmt = deps.sqlite.prepare(
+      `DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.column} < ? LIMIT ${CHUNK})`,
+    );
+    let total = 0;
+    for (let changes = CHUNK; changes === CHUNK; ) {
+      changes = stmt.run(cutoff).changes;
+      total += changes;
+    }
+    deleted[t.table] = total;
+  }
+  if (Object.values(deleted).some((n) => n > 0)) {
+    deps.log.info('retention applied', deleted);
+    deps.sqlite.pragma('optimize');
+  }
+  return deleted;
+}
+
+export const retentionJob = (deps: Deps) => ({
+  name: 'retention',
+  everyMs: 6 * 60 * 60_000,
+  run: () => void applyRetention(deps),
+});

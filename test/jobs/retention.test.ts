@@ -1,0 +1,43 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY } from '../../server/clock.ts';
+import { recordEvents } from '../../server/ingest/record-events.ts';
+import { applyRetention } from '../../server/jobs/retention.ts';
+import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
+
+let deps: TestDeps;
+beforeEach(() => {
+  deps = createTestDeps({
+    KEYWATCH_RETENTION_MINUTE_DAYS: '30',
+    KEYWATCH_RETENTION_EVENT_DAYS: '30',
+    KEYWATCH_RETENTION_HOUR_DAYS: '60',
+  });
+});
+afterEach(() => deps.cleanup());
+
+const count = (table: string) =>
+  (deps.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+describe('retention', () => {
+  it('drops old minute rows and events, keeps hourly longer and daily forever', () => {
+    const ages = [1, 10, 45, 90, 400];
+    recordEvents(
+      deps,
+      ages.map((age, i) => ({
+        source: 'test',
+        eventId: `e${i}`,
+        key: { by: 'ref' as const, value: 'k' },
+        ts: T0 - age * DAY,
+        credits: 10,
+        requests: 1,
+        status: 200,
+        operation: 'face-swap',
+      })),
+    );
+    expect(applyRetention(deps)).toEqual({ usage_minute: 3, usage_events: 3, usage_hour: 2 });
+    expect(count('usage_minute')).toBe(2);
+    expect(count('usage_events')).toBe(2);
+    expect(count('usage_hour')).toBe(3);
+    expect(count('usage_day')).toBe(5);
+    expect(applyRetention(deps)).toEqual({ usage_minute: 0, usage_events: 0, usage_hour: 0 });
+  });
+});
