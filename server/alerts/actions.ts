@@ -17,7 +17,12 @@ export const ResolveSchema = AckSchema;
 export const SnoozeSchema = z
   .strictObject({
     until: TimestampSchema.optional(),
-    minutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 60)
+      .optional(),
     note: Note.optional(),
   })
   .refine((s) => (s.until === undefined) !== (s.minutes === undefined), {
@@ -91,7 +96,8 @@ export function snoozeIncident(deps: Deps, id: string, input: unknown, actor: st
   const now = deps.clock.now();
   const until = data.until ?? now + data.minutes! * MINUTE;
   if (until <= now) throw validationError([{ path: 'until', message: 'must be in the future' }]);
-  if (until > now + MAX_SNOOZE_MS) throw validationError([{ path: 'until', message: 'at most 30 days ahead' }]);
+  if (until > now + MAX_SNOOZE_MS)
+    throw validationError([{ path: 'until', message: 'at most 30 days ahead' }]);
   return act(
     deps,
     id,
@@ -153,6 +159,10 @@ export function giveFeedback(deps: Deps, id: string, input: unknown, actor: stri
         .run();
       return { feedback: data.feedback, note: data.note ?? row.note };
     },
-    { feedback: data.feedback, ...(data.note && { note: data.note }), ...(data.until && { until: iso(data.until) }) },
+    {
+      feedback: data.feedback,
+      ...(data.note && { note: data.note }),
+      ...(data.until && { until: iso(data.until) }),
+    },
   );
 }

@@ -81,7 +81,14 @@ export function notifyIncident(
     publicUrl: config.publicUrl,
     timeZone: config.timeZone,
   });
-  enqueueEmail(tx, { ...email, to, category: 'incident', incidentId: row.id, now, domain: mailDomain(config) });
+  enqueueEmail(tx, {
+    ...email,
+    to,
+    category: 'incident',
+    incidentId: row.id,
+    now,
+    domain: mailDomain(config),
+  });
 }
 
 export function mailDomain(config: Config): string {

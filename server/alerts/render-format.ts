@@ -56,7 +56,14 @@ export type Table = { head: string[]; rows: (string | number)[][] };
 export function textTable(table: Table): string {
   const cells = [table.head, ...table.rows.map((r) => r.map(String))];
   const widths = table.head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function htmlTable(table: Table): string {

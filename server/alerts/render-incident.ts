@@ -98,7 +98,10 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   const link = `${input.publicUrl}/incidents/${encodeURIComponent(incident.id)}`;
   const w = windowOf(incident, details);
   const security = !incident.kind.startsWith('budget_');
-  const actions = reason === 'resolved' ? [] : [...(details.actions ?? []), ...(security ? SECURITY_ACTIONS : BUDGET_ACTIONS)];
+  const actions =
+    reason === 'resolved'
+      ? []
+      : [...(details.actions ?? []), ...(security ? SECURITY_ACTIONS : BUDGET_ACTIONS)];
   const facts: [string, string][] = [
     ['What', kindTitle(incident.kind)],
     ['Key', input.key ? `${input.key.name}${keySuffix(input.key.last4)}` : subjectName(input, details)],
@@ -106,7 +109,9 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
     ['Severity', incident.severity],
     ['Observed', `${formatNumber(incident.observed)} ${details.unit ?? 'credits'}`],
     ['Expected', `${formatNumber(incident.expected)} ${details.unit ?? 'credits'}${bandText(details)}`],
-    ...(incident.impact_credits > 0 ? [['Impact', `${formatNumber(incident.impact_credits)} credits`] as [string, string]] : []),
+    ...(incident.impact_credits > 0
+      ? [['Impact', `${formatNumber(incident.impact_credits)} credits`] as [string, string]]
+      : []),
     ['Window', `${formatLocalTime(w.from, input.timeZone)} to ${formatLocalTime(w.to, input.timeZone)}`],
     ['State', incident.state],
   ];
@@ -157,19 +162,31 @@ function contributorTables(details: IncidentDetails): [string, Table][] {
   if (c.operations?.length)
     out.push([
       'Top operations',
-      { head: ['Operation', 'Credits', 'Requests'], rows: top(c.operations).map((o) => [o.name, formatNumber(o.credits), formatNumber(o.requests)]) },
+      {
+        head: ['Operation', 'Credits', 'Requests'],
+        rows: top(c.operations).map((o) => [o.name, formatNumber(o.credits), formatNumber(o.requests)]),
+      },
     ]);
   if (c.ips?.length)
-    out.push(['Top source IPs', { head: ['IP', 'Requests'], rows: top(c.ips).map((o) => [o.value, formatNumber(o.requests)]) }]);
+    out.push([
+      'Top source IPs',
+      { head: ['IP', 'Requests'], rows: top(c.ips).map((o) => [o.value, formatNumber(o.requests)]) },
+    ]);
   if (c.user_agents?.length)
     out.push([
       'Top user agents',
-      { head: ['User agent', 'Requests'], rows: top(c.user_agents).map((o) => [o.value, formatNumber(o.requests)]) },
+      {
+        head: ['User agent', 'Requests'],
+        rows: top(c.user_agents).map((o) => [o.value, formatNumber(o.requests)]),
+      },
     ]);
   if (c.hours?.length)
     out.push([
       'Busiest hours',
-      { head: ['Hour', 'Credits'], rows: top(c.hours).map((o) => [`${String(o.hour).padStart(2, '0')}:00`, formatNumber(o.credits)]) },
+      {
+        head: ['Hour', 'Credits'],
+        rows: top(c.hours).map((o) => [`${String(o.hour).padStart(2, '0')}:00`, formatNumber(o.credits)]),
+      },
     ]);
   return out;
 }

@@ -36,7 +36,12 @@ export function alertRoutes(deps: Deps) {
       const actor = c.get('principal').actor;
       const row = deps.db.transaction((tx) => {
         const queued = enqueueEmail(tx, {
-          ...renderTestEmail({ publicUrl: deps.config.publicUrl, actor, at: now, timeZone: deps.config.timeZone }),
+          ...renderTestEmail({
+            publicUrl: deps.config.publicUrl,
+            actor,
+            at: now,
+            timeZone: deps.config.timeZone,
+          }),
           to,
           category: 'test',
           now,

@@ -46,7 +46,11 @@ export function loadRouting(db: Queryable, config: Config): Routing {
   return row ? RoutingSchema.parse(JSON.parse(row.routing)) : defaultRouting(config);
 }
 
-export function saveRouting(deps: { db: Db; clock: { now(): number } }, input: unknown, actor: string): Routing {
+export function saveRouting(
+  deps: { db: Db; clock: { now(): number } },
+  input: unknown,
+  actor: string,
+): Routing {
   const parsed = RoutingSchema.safeParse(input);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const environments = parsed.data.environments.map((e) => e.environment);

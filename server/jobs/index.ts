@@ -1,7 +1,15 @@
 /** The scheduled jobs of a running server. */
+import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
 import type { Deps } from '../deps.ts';
+import { budgetsJob } from './budgets.ts';
+import { digestsJob } from './digests.ts';
+import { outboxJob } from './outbox.ts';
 import type { Job } from './scheduler.ts';
+import { snoozesJob } from './snoozes.ts';
 
-export function createJobs(_deps: Deps): Job[] {
-  return [];
+export type JobOptions = { mailers?: MailerFactory };
+
+export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
+  const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
+  return [outboxJob(deps, mailers), snoozesJob(deps), budgetsJob(deps), digestsJob(deps)];
 }

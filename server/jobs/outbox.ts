@@ -1,0 +1,9 @@
+/** Job: send the email outbox (retries are scheduled by the rows themselves). */
+import type { MailerFactory } from '../alerts/mailer.ts';
+import { sendOutbox } from '../alerts/send-outbox.ts';
+import type { Deps } from '../deps.ts';
+import type { Job } from './scheduler.ts';
+
+export function outboxJob(deps: Deps, mailers: MailerFactory): Job {
+  return { name: 'outbox', everyMs: 15_000, run: () => sendOutbox(deps, mailers).then(() => undefined) };
+}
