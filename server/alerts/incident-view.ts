@@ -70,13 +70,13 @@ export const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
 export const isSecurityKind = (kind: string) => !kind.startsWith('budget_');
 
-/** Kinds measured in something other than credits: their impact is the observed count. */
-const COUNT_UNITS = new Set(['requests', 'failures', 'auth_failures', 'sources', 'events', 'count']);
+/** Kinds measured in something other than credits (when details.unit does not say). */
 const COUNT_KINDS = new Set(['auth_failures', 'new_source', 'discovered_key']);
 
 /** The size of an incident used for "re-notify when it doubles". */
 export function impactOf(row: IncidentRow): number {
   const unit = parseDetails(row).unit;
-  const byCount = unit ? COUNT_UNITS.has(unit) : COUNT_KINDS.has(row.kind);
+  // Findings counted in requests, failures or sources grow by what was observed, not by credits.
+  const byCount = unit ? unit !== 'credits' : COUNT_KINDS.has(row.kind);
   return byCount ? row.observed : row.impactCredits;
 }
