@@ -34,7 +34,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** "2026-11-26 14:05 (Europe/Paris)": a local time for people, with the zone named. */
-export function formatLocalTime(isoOrMs: string | number, timeZone: string): string {
+export function formatLocalTime(isoOrMs: string | number, timeZone: string, withZone = true): string {
   const date = new Date(isoOrMs);
   const text = new Intl.DateTimeFormat('sv-SE', {
     timeZone,
@@ -45,7 +45,7 @@ export function formatLocalTime(isoOrMs: string | number, timeZone: string): str
     minute: '2-digit',
     hourCycle: 'h23',
   }).format(date);
-  return `${text} (${timeZone})`;
+  return withZone ? `${text} (${timeZone})` : text;
 }
 
 /** The "…a1b2" suffix that tells keys apart without revealing them. */
@@ -77,7 +77,7 @@ export function htmlTable(table: Table): string {
 export function htmlPage(title: string, body: string): string {
   return [
     '<!doctype html>',
-    `<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>`,
+    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>`,
     '<body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1a1a1a;max-width:680px">',
     body,
     '<p style="color:#666;font-size:12px">Sent by Keywatch. Change who receives these alerts in Settings.</p>',

@@ -51,7 +51,7 @@ const REASON_NOTES: Record<NotifyReason, string> = {
 const SECURITY_ACTIONS = [
   'If this use is not yours, revoke the key in the Magic Hour Developer Hub now.',
   'Create a new key and rotate it into the applications that should have it.',
-  "Check the source IPs and user agents below against your gateway's known addresses.",
+  "Check the source IPs and user agents listed here against your gateway's known addresses.",
 ];
 const BUDGET_ACTIONS = [
   'Look at the top keys and operations this month on the Keywatch capacity page.',
@@ -98,6 +98,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   const link = `${input.publicUrl}/incidents/${encodeURIComponent(incident.id)}`;
   const w = windowOf(incident, details);
   const security = !incident.kind.startsWith('budget_');
+  const unit = details.unit ?? 'credits';
   const actions =
     reason === 'resolved'
       ? []
@@ -107,12 +108,18 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
     ['Key', input.key ? `${input.key.name}${keySuffix(input.key.last4)}` : subjectName(input, details)],
     ...(input.key?.environment ? [['Environment', input.key.environment] as [string, string]] : []),
     ['Severity', incident.severity],
-    ['Observed', `${formatNumber(incident.observed)} ${details.unit ?? 'credits'}`],
-    ['Expected', `${formatNumber(incident.expected)} ${details.unit ?? 'credits'}${bandText(details)}`],
+    [
+      security ? 'Observed' : incident.kind === 'budget_forecast' ? 'Forecast' : 'Spent',
+      `${formatNumber(incident.observed)} ${unit}`,
+    ],
+    [security ? 'Expected' : 'Budget', `${formatNumber(incident.expected)} ${unit}${bandText(details)}`],
     ...(incident.impact_credits > 0
       ? [['Impact', `${formatNumber(incident.impact_credits)} credits`] as [string, string]]
       : []),
-    ['Window', `${formatLocalTime(w.from, input.timeZone)} to ${formatLocalTime(w.to, input.timeZone)}`],
+    [
+      'Window',
+      `${formatLocalTime(w.from, input.timeZone, false)} to ${formatLocalTime(w.to, input.timeZone)}`,
+    ],
     ['State', incident.state],
   ];
   const tables = contributorTables(details);

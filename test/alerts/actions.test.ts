@@ -50,10 +50,19 @@ describe('incident actions', () => {
 
   it('snoozes by minutes or until a time, and validates both', async () => {
     const a = await post('snooze', { minutes: 90 });
-    expect(a.json.incident).toMatchObject({ state: 'snoozed', snoozed_until: new Date(T0 + 90 * MINUTE).toISOString() });
+    expect(a.json.incident).toMatchObject({
+      state: 'snoozed',
+      snoozed_until: new Date(T0 + 90 * MINUTE).toISOString(),
+    });
     const b = await post('snooze', { until: '2026-11-26T18:00:00+01:00', note: 'deploy window' });
     expect(b.json.incident.snoozed_until).toBe('2026-11-26T17:00:00.000Z');
-    for (const bad of [{}, { minutes: 5, until: T0 + 1 }, { until: T0 - 1 }, { minutes: 0 }, { until: T0 + 40 * DAY }]) {
+    for (const bad of [
+      {},
+      { minutes: 5, until: T0 + 1 },
+      { until: T0 - 1 },
+      { minutes: 0 },
+      { until: T0 + 40 * DAY },
+    ]) {
       const res = await post('snooze', bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.json.error.code).toBe('validation_failed');
@@ -80,13 +89,39 @@ describe('incident actions', () => {
     await post('feedback', { feedback: 'new_normal' });
     await post('feedback', { feedback: 'expected', until: '2026-11-27T00:00:00Z' });
     const rows = deps.sqlite
-      .prepare('SELECT key_id, kind, type, "from", until, factor, incident_id FROM detection_adjustments ORDER BY id')
+      .prepare(
+        'SELECT key_id, kind, type, "from", until, factor, incident_id FROM detection_adjustments ORDER BY id',
+      )
       .all();
     const started = deps.sqlite.prepare('SELECT started_at AS s FROM incidents').get() as { s: number };
     expect(rows).toEqual([
-      { key_id: keyId, kind: 'credit_spike', type: 'desensitize', from: T0, until: T0 + 14 * DAY, factor: 2, incident_id: incidentId },
-      { key_id: keyId, kind: null, type: 'rebaseline', from: T0 + MINUTE, until: null, factor: null, incident_id: incidentId },
-      { key_id: keyId, kind: null, type: 'suppress', from: started.s, until: Date.parse('2026-11-27T00:00:00Z'), factor: null, incident_id: incidentId },
+      {
+        key_id: keyId,
+        kind: 'credit_spike',
+        type: 'desensitize',
+        from: T0,
+        until: T0 + 14 * DAY,
+        factor: 2,
+        incident_id: incidentId,
+      },
+      {
+        key_id: keyId,
+        kind: null,
+        type: 'rebaseline',
+        from: T0 + MINUTE,
+        until: null,
+        factor: null,
+        incident_id: incidentId,
+      },
+      {
+        key_id: keyId,
+        kind: null,
+        type: 'suppress',
+        from: started.s,
+        until: Date.parse('2026-11-27T00:00:00Z'),
+        factor: null,
+        incident_id: incidentId,
+      },
     ]);
     expect(audit().filter((e) => e.action === 'incident.feedback')).toHaveLength(3);
     const bad = await post('feedback', { feedback: 'meh' });
@@ -121,7 +156,10 @@ describe('routing API', () => {
     };
     const put = await api.call('PUT', '/api/v1/alerts/routing', admin, routing);
     expect(put.status).toBe(200);
-    expect((await api.call('GET', '/api/v1/alerts/routing', reader)).json.routing).toEqual({ ...routing, min_severity: 'info' });
+    expect((await api.call('GET', '/api/v1/alerts/routing', reader)).json.routing).toEqual({
+      ...routing,
+      min_severity: 'info',
+    });
     expect(audit().at(-1)?.action).toBe('alerts.routing.update');
     const bad = await api.call('PUT', '/api/v1/alerts/routing', admin, { ...routing, security_to: ['nope'] });
     expect(bad.json.error.issues[0].path).toBe('security_to.0');

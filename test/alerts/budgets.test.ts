@@ -21,11 +21,15 @@ function setup(env: Record<string, string> = {}) {
 afterEach(() => deps.cleanup());
 
 const spend = (keyId: string, credits: number, ts = deps.clock.now() - MINUTE) =>
-  addToBuckets(deps.sqlite, [{ keyId, ts, operation: 'face-swap', credits, requests: 1, errors: 0, authFailures: 0 }]);
+  addToBuckets(deps.sqlite, [
+    { keyId, ts, operation: 'face-swap', credits, requests: 1, errors: 0, authFailures: 0 },
+  ]);
 const evaluate = () => evaluateBudgets(deps, createAlertListener(deps));
 const budgetIncidents = () =>
   deps.sqlite
-    .prepare("SELECT kind, severity, state, key_id FROM incidents WHERE kind LIKE 'budget_%' ORDER BY created_at, rowid")
+    .prepare(
+      "SELECT kind, severity, state, key_id FROM incidents WHERE kind LIKE 'budget_%' ORDER BY created_at, rowid",
+    )
     .all();
 const subjects = () => outboxRows(deps).map((r) => r.subject);
 
@@ -44,7 +48,9 @@ describe('budget evaluation', () => {
 
     expect(evaluate()).toEqual({ fired: 2, resolved: 0 });
     expect(evaluate()).toEqual({ fired: 0, resolved: 0 });
-    expect(budgetIncidents()).toEqual([{ kind: 'budget_threshold', severity: 'warning', state: 'open', key_id: null }]);
+    expect(budgetIncidents()).toEqual([
+      { kind: 'budget_threshold', severity: 'warning', state: 'open', key_id: null },
+    ]);
     expect(subjects()).toEqual([
       '[Keywatch] WARNING production environment budget: 80% of 50,000 credits used (40,000)',
     ]);
@@ -55,9 +61,13 @@ describe('budget evaluation', () => {
     expect(evaluate().fired).toBe(1);
     deps.clock.advance(HOUR);
     expect(evaluate().fired).toBe(0);
-    expect(budgetIncidents()).toEqual([{ kind: 'budget_threshold', severity: 'critical', state: 'open', key_id: null }]);
+    expect(budgetIncidents()).toEqual([
+      { kind: 'budget_threshold', severity: 'critical', state: 'open', key_id: null },
+    ]);
     expect(subjects()).toHaveLength(2);
-    expect(subjects()[1]).toBe('[Keywatch] CRITICAL production environment budget: 100% of 50,000 credits used (50,000)');
+    expect(subjects()[1]).toBe(
+      '[Keywatch] CRITICAL production environment budget: 100% of 50,000 credits used (50,000)',
+    );
 
     // December: November's findings close; the thresholds may fire again for the new month.
     deps.clock.set(Date.UTC(2026, 11, 1, 0, 30));
@@ -71,7 +81,11 @@ describe('budget evaluation', () => {
   });
 
   it("warns once when the month is forecast to exceed, and treats a key's budget_credits as its budget", async () => {
-    const staging = addKey(deps, 'staging-api', { environment: 'staging', last4: 'c3d4', budgetCredits: 1_000 });
+    const staging = addKey(deps, 'staging-api', {
+      environment: 'staging',
+      last4: 'c3d4',
+      budgetCredits: 1_000,
+    });
     await api.call('POST', '/api/v1/budgets', admin, { scope: 'total', monthly_credits: 100_000 });
     deps.clock.set(Date.UTC(2026, 11, 5, 12));
     spend(prod, 20_000);
@@ -91,8 +105,23 @@ describe('budget evaluation', () => {
     ]);
     const list = await api.call('GET', '/api/v1/budgets', admin);
     expect(list.json.budgets).toEqual([
-      expect.objectContaining({ scope: 'total', target: null, spent: 20_600, projected: 141_911, state: 'at_risk', thresholds: [0.5, 0.8, 1], notify_forecast: true }),
-      expect.objectContaining({ id: `key:${staging}`, scope: 'key', target: staging, monthly_credits: 1_000, spent: 600, source: 'key' }),
+      expect.objectContaining({
+        scope: 'total',
+        target: null,
+        spent: 20_600,
+        projected: 141_911,
+        state: 'at_risk',
+        thresholds: [0.5, 0.8, 1],
+        notify_forecast: true,
+      }),
+      expect.objectContaining({
+        id: `key:${staging}`,
+        scope: 'key',
+        target: staging,
+        monthly_credits: 1_000,
+        spent: 600,
+        source: 'key',
+      }),
     ]);
   });
 });
@@ -100,7 +129,11 @@ describe('budget evaluation', () => {
 describe('budgets API', () => {
   it('counts the month in the configured time zone', async () => {
     setup({ KEYWATCH_TZ: 'America/New_York' });
-    const res = await api.call('POST', '/api/v1/budgets', admin, { scope: 'key', target: 'prod-web', monthly_credits: 1_000 });
+    const res = await api.call('POST', '/api/v1/budgets', admin, {
+      scope: 'key',
+      target: 'prod-web',
+      monthly_credits: 1_000,
+    });
     expect(res.json.budget).toMatchObject({ scope: 'key', target: prod });
     // 02:00 UTC on 1 December is still 30 November in New York.
     deps.clock.set(Date.UTC(2026, 11, 1, 3));
@@ -111,21 +144,43 @@ describe('budgets API', () => {
 
   it('validates, edits, refuses duplicates and deletes', async () => {
     setup();
-    const bad = await api.call('POST', '/api/v1/budgets', admin, { scope: 'key', target: 'nope', monthly_credits: -1 });
+    const bad = await api.call('POST', '/api/v1/budgets', admin, {
+      scope: 'key',
+      target: 'nope',
+      monthly_credits: -1,
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.issues.map((i: { path: string }) => i.path)).toEqual(['monthly_credits']);
-    const noKey = await api.call('POST', '/api/v1/budgets', admin, { scope: 'key', target: 'nope', monthly_credits: 5 });
+    const noKey = await api.call('POST', '/api/v1/budgets', admin, {
+      scope: 'key',
+      target: 'nope',
+      monthly_credits: 5,
+    });
     expect(noKey.json.error.issues[0].path).toBe('target');
-    const made = await api.call('POST', '/api/v1/budgets', admin, { scope: 'total', monthly_credits: 500, thresholds: [1, 0.9] });
+    const made = await api.call('POST', '/api/v1/budgets', admin, {
+      scope: 'total',
+      monthly_credits: 500,
+      thresholds: [1, 0.9],
+    });
     expect(made.json.budget.thresholds).toEqual([0.9, 1]);
-    expect((await api.call('POST', '/api/v1/budgets', admin, { scope: 'total', monthly_credits: 9 })).status).toBe(409);
+    expect(
+      (await api.call('POST', '/api/v1/budgets', admin, { scope: 'total', monthly_credits: 9 })).status,
+    ).toBe(409);
     const id = made.json.budget.id;
     const patched = await api.call('PATCH', `/api/v1/budgets/${id}`, admin, { monthly_credits: 800 });
     expect(patched.json.budget.monthly_credits).toBe(800);
-    expect((await api.call('PATCH', `/api/v1/budgets/key:${prod}`, admin, { monthly_credits: 1 })).status).toBe(409);
+    expect(
+      (await api.call('PATCH', `/api/v1/budgets/key:${prod}`, admin, { monthly_credits: 1 })).status,
+    ).toBe(409);
     expect((await api.call('DELETE', `/api/v1/budgets/${id}`, admin)).status).toBe(204);
     expect((await api.call('DELETE', `/api/v1/budgets/${id}`, admin)).status).toBe(404);
-    const actions = deps.sqlite.prepare("SELECT action FROM audit_log WHERE action LIKE 'budget.%' ORDER BY id").all();
-    expect(actions.map((a) => (a as { action: string }).action)).toEqual(['budget.create', 'budget.update', 'budget.delete']);
+    const actions = deps.sqlite
+      .prepare("SELECT action FROM audit_log WHERE action LIKE 'budget.%' ORDER BY id")
+      .all();
+    expect(actions.map((a) => (a as { action: string }).action)).toEqual([
+      'budget.create',
+      'budget.update',
+      'budget.delete',
+    ]);
   });
 });

@@ -16,11 +16,7 @@ export const alertEnv = (smtpUrl?: string): Record<string, string> => ({
   ...(smtpUrl && { SMTP_URL: smtpUrl }),
 });
 
-export function addKey(
-  deps: TestDeps,
-  name: string,
-  extra: Partial<typeof keys.$inferInsert> = {},
-): string {
+export function addKey(deps: TestDeps, name: string, extra: Partial<typeof keys.$inferInsert> = {}): string {
   const id = `key_${name.replace(/\W/g, '')}`;
   deps.db
     .insert(keys)

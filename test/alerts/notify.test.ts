@@ -168,11 +168,19 @@ describe('incident notifications', () => {
       {
         security_to: [SECURITY_TO],
         billing_to: [BILLING_TO],
-        environments: [{ environment: 'development', min_severity: 'critical', security_to: ['dev@example.com'] }],
+        environments: [
+          { environment: 'development', min_severity: 'critical', security_to: ['dev@example.com'] },
+        ],
       },
       'admin',
     );
-    writer.open({ kind: 'budget_threshold', keyId: null, observed: 80, expected: 100, details: '{"label":"Total budget"}' });
+    writer.open({
+      kind: 'budget_threshold',
+      keyId: null,
+      observed: 80,
+      expected: 100,
+      details: '{"label":"Total budget"}',
+    });
     writer.open(spike(100, { keyId: devKey, severity: 'warning' }));
     writer.open(spike(100, { keyId: devKey, severity: 'critical' }));
     await deliver();

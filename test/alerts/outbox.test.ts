@@ -32,7 +32,8 @@ const deliver = () => sendOutbox(deps, mailers);
 function openIncidents(n: number) {
   const keyId = addKey(deps, 'prod-web');
   const writer = createWriter(deps);
-  for (let i = 0; i < n; i++) writer.open({ keyId, observed: 1000 + i, expected: 100, impactCredits: 900 + i });
+  for (let i = 0; i < n; i++)
+    writer.open({ keyId, observed: 1000 + i, expected: 100, impactCredits: 900 + i });
 }
 
 describe('the email outbox', () => {
@@ -106,7 +107,11 @@ describe('the email outbox', () => {
   it('rejects a test send with no recipients and bad addresses', async () => {
     const none = createTestDeps({});
     try {
-      const res = await createTestApi(none).call('POST', '/api/v1/alerts/test', createTestApi(none).tokenFor('admin'));
+      const res = await createTestApi(none).call(
+        'POST',
+        '/api/v1/alerts/test',
+        createTestApi(none).tokenFor('admin'),
+      );
       expect(res.status).toBe(400);
       expect(res.json.error.issues[0].path).toBe('to');
     } finally {
