@@ -54,7 +54,7 @@ export const keySuffix = (last4: string | null | undefined) => (last4 ? ` (…${
 export type Table = { head: string[]; rows: (string | number)[][] };
 
 export function textTable(table: Table): string {
-  const cells = [table.head, ...table.rows.map((r) => r.map(String))];
+  const cells = [...(table.head.some(Boolean) ? [table.head] : []), ...table.rows.map((r) => r.map(String))];
   const widths = table.head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells
     .map((r) =>
@@ -71,7 +71,9 @@ export function htmlTable(table: Table): string {
   const rows = table.rows
     .map((r) => `<tr>${r.map((c) => `<td style="padding:4px 8px">${escapeHtml(c)}</td>`).join('')}</tr>`)
     .join('');
-  return `<table style="border-collapse:collapse;font-size:14px"><tr>${th}</tr>${rows}</table>`;
+  // A table of facts has no header row: its head is all blanks.
+  const header = table.head.some(Boolean) ? `<tr>${th}</tr>` : '';
+  return `<table style="border-collapse:collapse;font-size:14px">${header}${rows}</table>`;
 }
 
 export function htmlPage(title: string, body: string): string {

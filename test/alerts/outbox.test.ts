@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
-import { MAX_ATTEMPTS } from '../../server/alerts/outbox.ts';
+import { claimDue, MAX_ATTEMPTS, STALE_SENDING_MS } from '../../server/alerts/outbox.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
 import { createTestApi } from '../helpers/api.ts';
@@ -120,5 +120,20 @@ describe('the email outbox', () => {
     const bad = await api.call('POST', '/api/v1/alerts/test', admin, { to: ['not-an-address'] });
     expect(bad.status).toBe(400);
     expect(outboxRows(deps)).toHaveLength(0);
+  });
+});
+
+describe('a sender that died mid-send', () => {
+  it('leaves its message claimed for a while, then retries it once with the same Message-ID', async () => {
+    openIncidents(1);
+    const [claimed] = claimDue(deps.db, deps.clock.now());
+    expect(claimed?.status).toBe('sending');
+    await deliver();
+    expect(smtp.received).toHaveLength(0);
+    deps.clock.advance(STALE_SENDING_MS);
+    await deliver();
+    await deliver();
+    expect(smtp.received.map((m) => m.messageId)).toEqual([claimed!.messageId]);
+    expect(outboxRows(deps)[0]).toMatchObject({ status: 'sent', attempts: 2 });
   });
 });
