@@ -94,7 +94,12 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   const details = incident.details as IncidentDetails;
   const label = reason === 'resolved' ? 'RESOLVED' : incident.severity.toUpperCase();
   const grown = reason === 'grew' ? ' (impact doubled)' : '';
-  const subject = `[Keywatch] ${label} ${subjectName(input, details)}: ${describeImpact(incident)}${grown}`;
+  // Names come from users and traffic: a line break must not reach a header.
+  const subject =
+    `[Keywatch] ${label} ${subjectName(input, details)}: ${describeImpact(incident)}${grown}`.replace(
+      /\s+/g,
+      ' ',
+    );
   const link = `${input.publicUrl}/incidents/${encodeURIComponent(incident.id)}`;
   const w = windowOf(incident, details);
   const security = !incident.kind.startsWith('budget_');

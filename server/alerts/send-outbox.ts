@@ -11,31 +11,32 @@ export async function sendOutbox(deps: Deps, mailers: MailerFactory): Promise<Se
   if (!mailer) return { sent: 0, failed: 0, waiting: true };
   let sent = 0;
   let failed = 0;
+  // One message at a time; the first failure ends the run, so an SMTP server that is down or
+  // hanging costs one connection attempt per run, not one per queued message.
   for (;;) {
-    const batch = claimDue(deps.db, deps.clock.now());
-    if (batch.length === 0) break;
-    for (const row of batch) {
-      try {
-        await mailer.send({
-          from: deps.config.alertFrom,
-          to: row.recipients.split(', '),
-          subject: row.subject,
-          text: row.text,
-          html: row.html,
-          messageId: row.messageId,
-          headers: {
-            'Auto-Submitted': 'auto-generated',
-            'X-Keywatch-Category': row.category,
-            ...(row.incidentId && { 'X-Keywatch-Incident': row.incidentId }),
-          },
-        });
-        markSent(deps.db, row.id, deps.clock.now());
-        sent++;
-      } catch (err) {
-        markAttemptFailed(deps.db, row, deps.clock.now(), String((err as Error)?.message ?? err));
-        failed++;
-        deps.log.warn('email delivery failed', { outbox_id: row.id, attempts: row.attempts });
-      }
+    const [row] = claimDue(deps.db, deps.clock.now(), 1);
+    if (!row) break;
+    try {
+      await mailer.send({
+        from: deps.config.alertFrom,
+        to: row.recipients.split(', '),
+        subject: row.subject,
+        text: row.text,
+        html: row.html,
+        messageId: row.messageId,
+        headers: {
+          'Auto-Submitted': 'auto-generated',
+          'X-Keywatch-Category': row.category,
+          ...(row.incidentId && { 'X-Keywatch-Incident': row.incidentId }),
+        },
+      });
+      markSent(deps.db, row.id, deps.clock.now());
+      sent++;
+    } catch (err) {
+      markAttemptFailed(deps.db, row, deps.clock.now(), String((err as Error)?.message ?? err));
+      failed++;
+      deps.log.warn('email delivery failed', { outbox_id: row.id, attempts: row.attempts });
+      break;
     }
   }
   return { sent, failed, waiting: false };

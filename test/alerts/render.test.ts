@@ -145,6 +145,12 @@ describe('incident emails', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).toContain('a&amp;b &lt;c&gt; (…&quot;x&quot;)');
     expect(text).toContain('<script>alert(1)</script>');
+    const crafted = renderIncidentEmail({
+      ...base,
+      incident: hostile,
+      key: { name: 'x\r\nBcc: a@evil', last4: null, environment: null },
+    });
+    expect(crafted.subject).toMatch(/^\[Keywatch\] CRITICAL x Bcc: a@evil: /);
   });
 
   it('tells that an incident is resolved, without the to-do list', () => {
