@@ -28,7 +28,7 @@ export function renderDigest(data: DigestData, publicUrl: string, timeZone: stri
   const subject = `[Keywatch] ${daily ? 'Daily' : 'Weekly'} digest ${periodName}: ${formatNumber(data.total)} credits (${change(data.total, data.previousTotal)} vs ${previousName})`;
 
   const perKey: Table = {
-    head: ['Key', 'Environment', 'Credits', previousName, 'Change'],
+    head: ['Key', 'Environment', 'Credits', daily ? 'Previous day' : 'Previous week', 'Change'],
     rows: data.keys.map((k) => [
       k.name,
       k.environment ?? '',

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IncidentView } from '../../server/alerts/incident-view.ts';
+import { renderDigest } from '../../server/alerts/render-digest.ts';
 import { type IncidentEmailInput, renderIncidentEmail } from '../../server/alerts/render-incident.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -158,5 +159,47 @@ describe('incident emails', () => {
     expect(email.subject).toMatch(/^\[Keywatch\] RESOLVED prod-web \(…a1b2\): /);
     expect(email.text).toContain('This incident is resolved.');
     expect(email.text).not.toContain('What to do');
+  });
+});
+
+describe('digest email', () => {
+  it('renders as in the checked-in sample', () => {
+    const email = renderDigest(
+      {
+        cadence: 'daily',
+        period: { label: '2026-11-25', start: Date.UTC(2026, 10, 24, 23), end: Date.UTC(2026, 10, 25, 23) },
+        previous: { label: '2026-11-24', start: Date.UTC(2026, 10, 23, 23), end: Date.UTC(2026, 10, 24, 23) },
+        keys: [
+          { name: 'prod-web', environment: 'production', credits: 12_000, previous: 10_000 },
+          { name: 'staging-api', environment: 'staging', credits: 500, previous: 2_000 },
+          { name: 'batch-jobs', environment: 'production', credits: 300, previous: 0 },
+        ],
+        total: 12_800,
+        previousTotal: 12_000,
+        openIncidents: [
+          {
+            id: 'inc_1',
+            key: 'prod-web',
+            kind: 'off_hours',
+            severity: 'warning',
+            startedAt: Date.UTC(2026, 10, 25, 2),
+            summary: 'x',
+          },
+        ],
+        month: { label: '2026-11', spent: 298_000, projected: 342_000, budget: 400_000 },
+      },
+      'https://keywatch.example.com',
+      'Europe/Paris',
+    );
+    const files = { txt: `${email.subject}\n\n${email.text}`, html: email.html };
+    for (const [ext, content] of Object.entries(files)) {
+      const file = join(FIXTURES, `digest_daily.${ext}`);
+      if (process.env.UPDATE_FIXTURES || !existsSync(file)) writeFileSync(file, content);
+      expect(content).toBe(readFileSync(file, 'utf8'));
+    }
+    expect(email.subject).toBe('[Keywatch] Daily digest 2026-11-25: 12,800 credits (+7% vs previous day)');
+    expect(email.text).toContain(
+      'Projected by month end: 342,000 credits (86% of the 400,000 credit budget).',
+    );
   });
 });
