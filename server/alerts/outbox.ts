@@ -128,3 +128,18 @@ export function listDeliveries(db: Db, now: number, limit = 100) {
     failing: recentFailures.length > 0 || retrying.length > 0,
   };
 }
+
+/** How long sent and failed messages stay visible in deliveries. */
+export const KEEP_DELIVERIES_MS = 90 * 24 * 3_600_000;
+
+export function pruneOutbox(db: Db, now: number): number {
+  return db
+    .delete(alertOutbox)
+    .where(
+      and(
+        inArray(alertOutbox.status, ['sent', 'failed']),
+        lte(alertOutbox.createdAt, now - KEEP_DELIVERIES_MS),
+      ),
+    )
+    .run().changes;
+}

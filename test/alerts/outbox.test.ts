@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
-import { claimDue, MAX_ATTEMPTS, STALE_SENDING_MS } from '../../server/alerts/outbox.ts';
+import {
+  claimDue,
+  KEEP_DELIVERIES_MS,
+  MAX_ATTEMPTS,
+  pruneOutbox,
+  STALE_SENDING_MS,
+} from '../../server/alerts/outbox.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
 import { createTestApi } from '../helpers/api.ts';
@@ -135,5 +141,9 @@ describe('a sender that died mid-send', () => {
     await deliver();
     expect(smtp.received.map((m) => m.messageId)).toEqual([claimed!.messageId]);
     expect(outboxRows(deps)[0]).toMatchObject({ status: 'sent', attempts: 2 });
+    deps.clock.advance(KEEP_DELIVERIES_MS - STALE_SENDING_MS - 1);
+    expect(pruneOutbox(deps.db, deps.clock.now())).toBe(0);
+    deps.clock.advance(1);
+    expect(pruneOutbox(deps.db, deps.clock.now())).toBe(1);
   });
 });
