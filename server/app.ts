@@ -2,6 +2,9 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { homePage } from '../web/home.ts';
+import { incidentActionRoutes } from './alerts/incident-routes.ts';
+import { alertRoutes } from './alerts/routes.ts';
+import { budgetRoutes } from './budgets/routes.ts';
 import type { Deps } from './deps.ts';
 import { forecastRoutes } from './forecast/routes.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
@@ -20,6 +23,9 @@ export function createApp(deps: Deps) {
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));
   app.route('/api/v1/forecast', forecastRoutes(deps));
+  app.route('/api/v1/incidents', incidentActionRoutes(deps));
+  app.route('/api/v1/alerts', alertRoutes(deps));
+  app.route('/api/v1/budgets', budgetRoutes(deps));
   app.get('/', (c) => c.html(homePage(deps.config.publicUrl)));
   return app;
 }

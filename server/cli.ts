@@ -1,6 +1,7 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addAlertCommands } from './alerts/cli.ts';
 import { createApiToken } from './auth/tokens.ts';
 import { addUser } from './auth/users.ts';
 import { systemClock } from './clock.ts';
@@ -207,6 +208,7 @@ export function buildProgram(): Command {
       });
     });
 
+  addAlertCommands(program, withDeps, CLI_ACTOR);
   return program;
 }
 

@@ -1,8 +1,16 @@
 /** The scheduled jobs of a running server. */
+import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
 import type { Deps } from '../deps.ts';
+import { budgetsJob } from './budgets.ts';
+import { digestsJob } from './digests.ts';
+import { outboxJob } from './outbox.ts';
 import { retentionJob } from './retention.ts';
 import type { Job } from './scheduler.ts';
+import { snoozesJob } from './snoozes.ts';
 
-export function createJobs(deps: Deps): Job[] {
-  return [retentionJob(deps)];
+export type JobOptions = { mailers?: MailerFactory };
+
+export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
+  const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
+  return [retentionJob(deps), outboxJob(deps, mailers), snoozesJob(deps), budgetsJob(deps), digestsJob(deps)];
 }

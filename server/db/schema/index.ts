@@ -1,5 +1,7 @@
 /** Every table, for drizzle's relational queries and for drizzle-kit. */
+export * from './alerts.ts';
 export * from './auth.ts';
+export * from './budgets.ts';
 export * from './incidents.ts';
 export * from './keys.ts';
 export * from './projects.ts';

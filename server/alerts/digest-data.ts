@@ -1,0 +1,78 @@
+/** Reads what a digest reports: spend per key against the previous period, open incidents, month-end. */
+import { asc, ne } from 'drizzle-orm';
+import { projectMonthEnd } from '../budgets/projection.ts';
+import { spendBetween } from '../budgets/spend.ts';
+import { incidents } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import { monthPeriod, type Period } from './calendar.ts';
+import { findKeyRow } from './incident-view.ts';
+
+export type DigestData = {
+  cadence: 'daily' | 'weekly';
+  period: Period;
+  previous: Period;
+  keys: { name: string; environment: string | null; credits: number; previous: number }[];
+  total: number;
+  previousTotal: number;
+  openIncidents: {
+    id: string;
+    key: string | null;
+    kind: string;
+    severity: string;
+    startedAt: number;
+    summary: string;
+  }[];
+  month: { label: string; spent: number; projected: number; budget: number | null };
+};
+
+const PER_KEY_SQL = `SELECT k.name AS name, k.environment AS environment,
+    coalesce(sum(CASE WHEN u.bucket >= @from AND u.bucket < @to THEN u.credits END), 0) AS credits,
+    coalesce(sum(CASE WHEN u.bucket >= @prevFrom AND u.bucket < @from THEN u.credits END), 0) AS previous
+  FROM usage_hour u JOIN keys k ON k.id = u.key_id
+  WHERE u.bucket >= @prevFrom AND u.bucket < @to
+  GROUP BY k.id ORDER BY credits DESC, k.name`;
+
+export function readDigestData(
+  deps: Deps,
+  cadence: DigestData['cadence'],
+  period: Period,
+  previous: Period,
+): DigestData {
+  const keys = deps.sqlite
+    .prepare(PER_KEY_SQL)
+    .all({ from: period.start, to: period.end, prevFrom: previous.start }) as DigestData['keys'];
+  const open = deps.db
+    .select()
+    .from(incidents)
+    .where(ne(incidents.state, 'resolved'))
+    .orderBy(asc(incidents.startedAt))
+    .all();
+  const now = deps.clock.now();
+  const month = monthPeriod(now, deps.config.timeZone);
+  const spent = spendBetween(deps.sqlite, { scope: 'total', target: '' }, month.start, month.end);
+  const budget = deps.sqlite
+    .prepare("SELECT monthly_credits AS m FROM budgets WHERE scope = 'total'")
+    .get() as { m: number } | undefined;
+  return {
+    cadence,
+    period,
+    previous,
+    keys,
+    total: keys.reduce((s, k) => s + k.credits, 0),
+    previousTotal: keys.reduce((s, k) => s + k.previous, 0),
+    openIncidents: open.map((row) => ({
+      id: row.id,
+      key: findKeyRow(deps.db, row.keyId)?.name ?? null,
+      kind: row.kind,
+      severity: row.severity,
+      startedAt: row.startedAt,
+      summary: row.summary,
+    })),
+    month: {
+      label: month.label,
+      spent,
+      projected: projectMonthEnd({ spent, start: month.start, end: month.end, now }),
+      budget: budget?.m ?? null,
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Sends the daily digest (for yesterday) and the weekly one (for last week, Monday to Sunday)
+ * to billing recipients, once each: the period is recorded in the same transaction as the email.
+ */
+import { eq } from 'drizzle-orm';
+import { HOUR } from '../clock.ts';
+import { digestsSent } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import { dayPeriod, type Period, weekPeriod } from './calendar.ts';
+import { readDigestData } from './digest-data.ts';
+import { mailDomain } from './notify.ts';
+import { enqueueEmail } from './outbox.ts';
+import { renderDigest } from './render-digest.ts';
+import { loadRouting } from './routing.ts';
+
+/** Local hour after which the previous period's digest goes out (morning, not midnight). */
+export const DIGEST_HOUR = 7;
+
+export function sendDueDigests(deps: Deps): string[] {
+  const now = deps.clock.now();
+  const tz = deps.config.timeZone;
+  const due: ['daily' | 'weekly', Period, Period][] = [
+    ['daily', dayPeriod(now, tz, -1), dayPeriod(now, tz, -2)],
+    ['weekly', weekPeriod(now, tz, -1), weekPeriod(now, tz, -2)],
+  ];
+  const sent: string[] = [];
+  for (const [cadence, period, previous] of due) {
+    const name = `${cadence}:${period.label}`;
+    if (now < period.end + DIGEST_HOUR * HOUR) continue;
+    deps.db.transaction((tx) => {
+      if (tx.select().from(digestsSent).where(eq(digestsSent.period, name)).get()) return;
+      const to = loadRouting(tx, deps.config).billing_to;
+      let outboxId: number | null = null;
+      if (to.length > 0) {
+        const email = renderDigest(
+          readDigestData(deps, cadence, period, previous),
+          deps.config.publicUrl,
+          tz,
+        );
+        outboxId = enqueueEmail(tx, {
+          ...email,
+          to,
+          category: 'digest',
+          now,
+          domain: mailDomain(deps.config),
+        }).id;
+      }
+      tx.insert(digestsSent).values({ period: name, outboxId, sentAt: now }).run();
+      sent.push(name);
+    });
+  }
+  return sent;
+}

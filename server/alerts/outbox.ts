@@ -1,0 +1,145 @@
+/**
+ * The durable outbox: emails are rows written in the caller's transaction, claimed by the sender
+ * (pending -> sending in a transaction, so two senders never take the same row), then marked
+ * sent, or put back with exponential backoff, or failed after MAX_ATTEMPTS.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import type { Db, Queryable } from '../db/client.ts';
+import { alertOutbox, type OutboxRow } from '../db/schema/index.ts';
+import { isoOrNull } from '../timestamps.ts';
+import type { RenderedEmail } from './render-incident.ts';
+
+/** ~1 day of retrying with the backoff below before a message is given up as failed. */
+export const MAX_ATTEMPTS = 30;
+const FIRST_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 60 * 60_000;
+/** A row left in `sending` this long belongs to a sender that died mid-send: retry it. */
+export const STALE_SENDING_MS = 10 * 60_000;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+export function enqueueEmail(
+  db: Queryable,
+  email: RenderedEmail & {
+    to: string[];
+    category: OutboxRow['category'];
+    incidentId?: string | null;
+    now: number;
+    domain: string;
+  },
+): OutboxRow {
+  return db
+    .insert(alertOutbox)
+    .values({
+      messageId: `<${randomUUID()}@${email.domain}>`,
+      category: email.category,
+      incidentId: email.incidentId ?? null,
+      recipients: email.to.join(', '),
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      status: 'pending',
+      nextAttemptAt: email.now,
+      createdAt: email.now,
+    })
+    .returning()
+    .get();
+}
+
+/** Claims up to `limit` due rows for sending (counting the attempt); they are ours until marked. */
+export function claimDue(db: Db, now: number, limit = 20): OutboxRow[] {
+  return db.transaction((tx) => {
+    tx.update(alertOutbox)
+      .set({ status: 'pending' })
+      .where(and(eq(alertOutbox.status, 'sending'), lte(alertOutbox.lastAttemptAt, now - STALE_SENDING_MS)))
+      .run();
+    const due = tx
+      .select({ id: alertOutbox.id })
+      .from(alertOutbox)
+      .where(and(eq(alertOutbox.status, 'pending'), lte(alertOutbox.nextAttemptAt, now)))
+      .orderBy(asc(alertOutbox.nextAttemptAt), asc(alertOutbox.id))
+      .limit(limit)
+      .all()
+      .map((r) => r.id);
+    if (due.length === 0) return [];
+    return tx
+      .update(alertOutbox)
+      .set({ status: 'sending', lastAttemptAt: now, attempts: sql`${alertOutbox.attempts} + 1` })
+      .where(and(inArray(alertOutbox.id, due), eq(alertOutbox.status, 'pending')))
+      .returning()
+      .all();
+  });
+}
+
+export function markSent(db: Db, id: number, now: number): void {
+  db.update(alertOutbox)
+    .set({ status: 'sent', sentAt: now, lastError: null })
+    .where(and(eq(alertOutbox.id, id), eq(alertOutbox.status, 'sending')))
+    .run();
+}
+
+export function markAttemptFailed(db: Db, row: OutboxRow, now: number, error: string): void {
+  const attempts = row.attempts;
+  const gaveUp = attempts >= MAX_ATTEMPTS;
+  db.update(alertOutbox)
+    .set({
+      status: gaveUp ? 'failed' : 'pending',
+      nextAttemptAt: now + backoffMs(attempts),
+      lastError: error.slice(0, 500),
+    })
+    .where(and(eq(alertOutbox.id, row.id), eq(alertOutbox.status, 'sending')))
+    .run();
+}
+
+export function toDeliveryView(row: OutboxRow) {
+  return {
+    id: row.id,
+    created_at: isoOrNull(row.createdAt),
+    to: row.recipients.split(', ').filter(Boolean),
+    subject: row.subject,
+    status: row.status === 'sending' ? ('pending' as const) : row.status,
+    attempts: row.attempts,
+    last_error: row.lastError,
+    sent_at: isoOrNull(row.sentAt),
+    incident_id: row.incidentId,
+  };
+}
+
+/** Recent deliveries, newest first, and whether delivery is failing repeatedly right now. */
+export function listDeliveries(db: Db, now: number, limit = 100) {
+  const rows = db.select().from(alertOutbox).orderBy(desc(alertOutbox.id)).limit(limit).all();
+  const recentFailures = db
+    .select({ id: alertOutbox.id })
+    .from(alertOutbox)
+    .where(and(eq(alertOutbox.status, 'failed'), gte(alertOutbox.lastAttemptAt, now - 24 * 3_600_000)))
+    .limit(1)
+    .all();
+  const retrying = db
+    .select({ id: alertOutbox.id })
+    .from(alertOutbox)
+    .where(and(inArray(alertOutbox.status, ['pending', 'sending']), gte(alertOutbox.attempts, 3)))
+    .limit(1)
+    .all();
+  return {
+    deliveries: rows.map(toDeliveryView),
+    failing: recentFailures.length > 0 || retrying.length > 0,
+  };
+}
+
+/** How long sent and failed messages stay visible in deliveries. */
+export const KEEP_DELIVERIES_MS = 90 * 24 * 3_600_000;
+
+export function pruneOutbox(db: Db, now: number): number {
+  return db
+    .delete(alertOutbox)
+    .where(
+      and(
+        inArray(alertOutbox.status, ['sent', 'failed']),
+        lte(alertOutbox.createdAt, now - KEEP_DELIVERIES_MS),
+      ),
+    )
+    .run().changes;
+}

@@ -1,0 +1,202 @@
+/**
+ * The budget job's work: for each budget, fire every threshold crossed this month and the
+ * "forecast to exceed" finding, each once per month, as incidents that go through the same
+ * IncidentListener as detection's; and resolve last month's budget incidents when a month ends.
+ */
+import { and, eq, inArray, ne } from 'drizzle-orm';
+import { monthPeriod, type Period } from '../alerts/calendar.ts';
+import { findKeyRow, parseDetails } from '../alerts/incident-view.ts';
+import { formatNumber, formatPercent } from '../alerts/render-format.ts';
+import { randomId } from '../auth/secrets.ts';
+import { DAY, floorTo, HOUR } from '../clock.ts';
+import type { Tx } from '../db/client.ts';
+import { budgetFirings, type IncidentRow, incidents, type Severity } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import type { IncidentListener } from '../incidents/events.ts';
+import { iso } from '../timestamps.ts';
+import { type Budget, listBudgets } from './budgets.ts';
+import { projectMonthEnd } from './projection.ts';
+import { spendBetween } from './spend.ts';
+
+/** A projection is too noisy to act on in the first days of a month. */
+const FORECAST_AFTER_MS = 3 * DAY;
+const BUDGET_KINDS = ['budget_threshold', 'budget_forecast'];
+
+export const severityForThreshold = (t: number): Severity =>
+  t >= 1 ? 'critical' : t >= 0.8 ? 'warning' : 'info';
+
+export function evaluateBudgets(deps: Deps, listener: IncidentListener): { fired: number; resolved: number } {
+  const now = deps.clock.now();
+  const month = monthPeriod(now, deps.config.timeZone);
+  return deps.db.transaction((tx) => {
+    const resolved = resolvePastBudgetIncidents(tx, listener, month.label, now);
+    let fired = 0;
+    for (const budget of listBudgets(tx)) fired += evaluateBudget(deps, tx, listener, budget, month, now);
+    return { fired, resolved };
+  });
+}
+
+function evaluateBudget(
+  deps: Deps,
+  tx: Tx,
+  listener: IncidentListener,
+  budget: Budget,
+  month: Period,
+  now: number,
+): number {
+  const spent = spendBetween(deps.sqlite, budget, month.start, month.end);
+  const projected = projectMonthEnd({ spent, start: month.start, end: month.end, now });
+  const firings = tx
+    .select()
+    .from(budgetFirings)
+    .where(and(eq(budgetFirings.budgetId, budget.id), eq(budgetFirings.period, month.label)))
+    .all();
+  const done = new Set(firings.map((f) => f.threshold));
+  const label = budgetLabel(tx, budget);
+  const base = { budget, month, now, spent, projected, label };
+  let fired = 0;
+
+  const crossed = budget.thresholds.filter((t) => spent >= t * budget.monthlyCredits);
+  const fresh = crossed.filter((t) => !done.has(String(t)));
+  if (fresh.length > 0) {
+    const top = Math.max(...crossed);
+    const existing = firings.find((f) => f.threshold !== 'forecast')?.incidentId;
+    const incidentId = writeBudgetIncident(tx, listener, existing, {
+      ...base,
+      kind: 'budget_threshold',
+      severity: severityForThreshold(top),
+      observed: spent,
+      threshold: top,
+      summary: `${label}: ${formatPercent(spent / budget.monthlyCredits)} of the ${month.label} budget of ${formatNumber(budget.monthlyCredits)} credits used (${formatNumber(spent)} credits).`,
+    });
+    for (const t of fresh) {
+      tx.insert(budgetFirings)
+        .values({ budgetId: budget.id, period: month.label, threshold: String(t), incidentId, firedAt: now })
+        .run();
+    }
+    fired += fresh.length;
+  }
+
+  const forecastDue =
+    budget.notifyForecast &&
+    !done.has('forecast') &&
+    now - month.start >= FORECAST_AFTER_MS &&
+    spent < budget.monthlyCredits &&
+    projected > budget.monthlyCredits;
+  if (forecastDue) {
+    const incidentId = writeBudgetIncident(tx, listener, undefined, {
+      ...base,
+      kind: 'budget_forecast',
+      severity: 'warning',
+      observed: Math.round(projected),
+      threshold: null,
+      summary: `${label}: on course for ${formatNumber(projected)} credits by the end of ${month.label}, over the budget of ${formatNumber(budget.monthlyCredits)}.`,
+    });
+    tx.insert(budgetFirings)
+      .values({ budgetId: budget.id, period: month.label, threshold: 'forecast', incidentId, firedAt: now })
+      .run();
+    fired++;
+  }
+  return fired;
+}
+
+type Finding = {
+  budget: Budget;
+  month: Period;
+  now: number;
+  spent: number;
+  projected: number;
+  label: string;
+  kind: 'budget_threshold' | 'budget_forecast';
+  severity: Severity;
+  observed: number;
+  threshold: number | null;
+  summary: string;
+};
+
+/** Opens the incident, or raises the existing one of this month to the new threshold. */
+function writeBudgetIncident(
+  tx: Tx,
+  listener: IncidentListener,
+  existingId: string | undefined,
+  f: Finding,
+): string {
+  const details = {
+    scope: f.budget.scope,
+    target: f.budget.scope === 'total' ? null : f.budget.target,
+    label: f.label,
+    budget_id: f.budget.id,
+    period: f.month.label,
+    threshold: f.threshold,
+    monthly_credits: f.budget.monthlyCredits,
+    spent: f.spent,
+    projected: Math.round(f.projected),
+    unit: 'credits',
+    window: { from: iso(f.month.start), to: iso(f.now) },
+  };
+  const values = {
+    severity: f.severity,
+    lastSeenAt: f.now,
+    observed: f.observed,
+    expected: f.budget.monthlyCredits,
+    score: f.observed / f.budget.monthlyCredits,
+    impactCredits: f.spent,
+    summary: f.summary,
+    details: JSON.stringify(details),
+    updatedAt: f.now,
+  };
+  const previous = existingId
+    ? tx.select().from(incidents).where(eq(incidents.id, existingId)).get()
+    : undefined;
+  if (previous && previous.state !== 'resolved') {
+    const incident = tx.update(incidents).set(values).where(eq(incidents.id, previous.id)).returning().get();
+    listener(tx, { type: 'updated', incident, previous, at: f.now });
+    return incident.id;
+  }
+  const incident = tx
+    .insert(incidents)
+    .values({
+      id: randomId('inc_'),
+      keyId: f.budget.scope === 'key' ? f.budget.target : null,
+      kind: f.kind,
+      state: 'open',
+      startedAt: floorTo(f.now, HOUR),
+      createdAt: f.now,
+      ...values,
+    })
+    .returning()
+    .get();
+  listener(tx, { type: 'opened', incident, previous: null, at: f.now });
+  return incident.id;
+}
+
+/** A month's budget findings end with the month. */
+function resolvePastBudgetIncidents(
+  tx: Tx,
+  listener: IncidentListener,
+  current: string,
+  now: number,
+): number {
+  const open = tx
+    .select()
+    .from(incidents)
+    .where(and(inArray(incidents.kind, BUDGET_KINDS), ne(incidents.state, 'resolved')))
+    .all()
+    .filter((row: IncidentRow) => String(parseDetails(row).period ?? current) < current);
+  for (const previous of open) {
+    const incident = tx
+      .update(incidents)
+      .set({ state: 'resolved', resolvedAt: now, snoozedUntil: null, updatedAt: now })
+      .where(eq(incidents.id, previous.id))
+      .returning()
+      .get();
+    listener(tx, { type: 'resolved', incident, previous, at: now });
+  }
+  return open.length;
+}
+
+function budgetLabel(tx: Tx, budget: Budget): string {
+  if (budget.scope === 'total') return 'Total budget';
+  if (budget.scope === 'environment') return `${budget.target} environment budget`;
+  return `${findKeyRow(tx, budget.target)?.name ?? budget.target} budget`;
+}

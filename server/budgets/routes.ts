@@ -1,0 +1,28 @@
+/** /api/v1/budgets: list (with this month's spend and projection), create, edit, delete. */
+import { Hono } from 'hono';
+import type { Deps } from '../deps.ts';
+import { requireAuth } from '../http/auth.ts';
+import { limitBody, readJson } from '../http/body.ts';
+import type { AppEnv } from '../http/types.ts';
+import { createBudget, deleteBudget, getBudget, listBudgets, toBudgetView, updateBudget } from './budgets.ts';
+
+const BODY_LIMIT = 16 * 1024;
+
+export function budgetRoutes(deps: Deps) {
+  return new Hono<AppEnv>()
+    .use(requireAuth(deps))
+    .get('/', (c) => c.json({ budgets: listBudgets(deps.db).map((b) => toBudgetView(deps, b)) }))
+    .get('/:id', (c) => c.json({ budget: toBudgetView(deps, getBudget(deps.db, c.req.param('id'))) }))
+    .post('/', limitBody(BODY_LIMIT), async (c) => {
+      const budget = createBudget(deps, await readJson(c), c.get('principal').actor);
+      return c.json({ budget: toBudgetView(deps, budget) }, 201);
+    })
+    .patch('/:id', limitBody(BODY_LIMIT), async (c) => {
+      const budget = updateBudget(deps, c.req.param('id'), await readJson(c), c.get('principal').actor);
+      return c.json({ budget: toBudgetView(deps, budget) });
+    })
+    .delete('/:id', (c) => {
+      deleteBudget(deps, c.req.param('id'), c.get('principal').actor);
+      return c.body(null, 204);
+    });
+}

@@ -1,0 +1,17 @@
+/** Job: send the email outbox (retries are scheduled by the rows themselves) and prune old deliveries. */
+import type { MailerFactory } from '../alerts/mailer.ts';
+import { pruneOutbox } from '../alerts/outbox.ts';
+import { sendOutbox } from '../alerts/send-outbox.ts';
+import type { Deps } from '../deps.ts';
+import type { Job } from './scheduler.ts';
+
+export function outboxJob(deps: Deps, mailers: MailerFactory): Job {
+  return {
+    name: 'outbox',
+    everyMs: 15_000,
+    async run() {
+      await sendOutbox(deps, mailers);
+      pruneOutbox(deps.db, deps.clock.now());
+    },
+  };
+}

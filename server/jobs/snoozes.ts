@@ -1,0 +1,8 @@
+/** Job: reopen incidents whose snooze has ended. */
+import { wakeExpiredSnoozes } from '../alerts/snoozes.ts';
+import type { Deps } from '../deps.ts';
+import type { Job } from './scheduler.ts';
+
+export function snoozesJob(deps: Deps): Job {
+  return { name: 'snoozes', everyMs: 60_000, run: () => void wakeExpiredSnoozes(deps) };
+}

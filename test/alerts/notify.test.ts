@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acknowledgeIncident, snoozeIncident } from '../../server/alerts/actions.ts';
+import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import { saveRouting } from '../../server/alerts/routing.ts';
+import { sendOutbox } from '../../server/alerts/send-outbox.ts';
+import { wakeExpiredSnoozes } from '../../server/alerts/snoozes.ts';
+import { HOUR, MINUTE } from '../../server/clock.ts';
+import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+import { addKey, alertEnv, BILLING_TO, createWriter, credit_details, SECURITY_TO } from './fixtures.ts';
+import { startSmtp, type TestSmtp } from './smtp.ts';
+
+let deps: TestDeps;
+let smtp: TestSmtp;
+let writer: ReturnType<typeof createWriter>;
+let mailers: ReturnType<typeof smtpMailerFactory>;
+let keyId: string;
+
+beforeEach(async () => {
+  smtp = await startSmtp();
+  deps = createTestDeps(alertEnv(smtp.url));
+  writer = createWriter(deps);
+  mailers = smtpMailerFactory(deps.config.smtpUrl);
+  keyId = addKey(deps, 'prod-web');
+});
+afterEach(async () => {
+  mailers()?.close();
+  deps.cleanup();
+  await smtp.close();
+});
+
+const deliver = () => sendOutbox(deps, mailers);
+const spike = (impactCredits: number, extra = {}) => {
+  const now = deps.clock.now();
+  return {
+    keyId,
+    kind: 'credit_spike',
+    severity: 'critical' as const,
+    observed: 42_300,
+    expected: 1_200,
+    score: 0.99,
+    impactCredits,
+    summary: 'prod-web spent 42,300 credits in 2 hours, 35 times its usual rate.',
+    details: JSON.stringify(credit_details(now - 2 * HOUR, now)),
+    ...extra,
+  };
+};
+
+describe('incident notifications', () => {
+  it('sends one email when an incident opens, none for unchanged updates, one when it resolves', async () => {
+    const incident = writer.open(spike(41_100));
+    await deliver();
+    expect(smtp.received).toHaveLength(1);
+    const mail = smtp.received[0]!;
+    expect(mail.subject).toBe('[Keywatch] CRITICAL prod-web (…a1b2): 42,300 credits in 2 h, 35x normal');
+    expect(mail.from).toBe('Keywatch <alerts@keywatch.test>');
+    expect(mail.envelopeTo).toEqual([SECURITY_TO]);
+    expect(mail.headers.get('x-keywatch-incident')).toBe(incident.id);
+    expect(mail.text).toContain('Observed:    42,300 credits');
+    expect(mail.text).toContain('Expected:    1,200 credits (usual range 800–1,700, hour-of-week median)');
+    expect(mail.text).toMatch(/face-swap\s+30,000\s+250/);
+    expect(mail.text).toContain('198.51.100.23');
+    expect(mail.text).toContain('revoke the key in the Magic Hour Developer Hub');
+    expect(mail.text).toContain(`https://keywatch.example.com/incidents/${incident.id}`);
+    expect(mail.html).toContain(`<a href="https://keywatch.example.com/incidents/${incident.id}">`);
+
+    for (let i = 0; i < 5; i++) {
+      deps.clock.advance(5 * MINUTE);
+      writer.update(incident.id, { lastSeenAt: deps.clock.now(), impactCredits: 41_100 + i * 1000 });
+      await deliver();
+    }
+    expect(smtp.received).toHaveLength(1);
+
+    writer.resolve(incident.id);
+    await deliver();
+    await deliver();
+    expect(smtp.received).toHaveLength(2);
+    expect(smtp.received[1]!.subject).toMatch(/^\[Keywatch\] RESOLVED prod-web \(…a1b2\): /);
+    expect(smtp.received[1]!.text).toContain('This incident is resolved.');
+    expect(smtp.received[1]!.messageId).not.toBe(mail.messageId);
+  });
+
+  it('re-notifies only when the impact at least doubles since the last notice', async () => {
+    const { id } = writer.open(spike(1_000));
+    writer.update(id, { impactCredits: 1_999 });
+    await deliver();
+    expect(smtp.received.map((m) => m.subject)).toHaveLength(1);
+    writer.update(id, { impactCredits: 2_000 });
+    writer.update(id, { impactCredits: 3_900 });
+    await deliver();
+    expect(smtp.received).toHaveLength(2);
+    expect(smtp.received[1]!.subject).toContain('(impact doubled)');
+    expect(smtp.received[1]!.text).toContain('Its impact has at least doubled');
+    writer.update(id, { impactCredits: 4_000 });
+    await deliver();
+    expect(smtp.received).toHaveLength(3);
+  });
+
+  it('measures non-credit kinds by what was observed', async () => {
+    const { id } = writer.open({
+      keyId,
+      kind: 'auth_failures',
+      observed: 40,
+      expected: 2,
+      details: JSON.stringify({ unit: 'auth failures' }),
+    });
+    writer.update(id, { observed: 79 });
+    writer.update(id, { observed: 80 });
+    await deliver();
+    expect(smtp.received.map((m) => m.subject)).toEqual([
+      '[Keywatch] WARNING prod-web (…a1b2): 40 auth failures in 2 h, 20x normal',
+      '[Keywatch] WARNING prod-web (…a1b2): 80 auth failures in 2 h, 40x normal (impact doubled)',
+    ]);
+  });
+
+  it('stays quiet while acknowledged unless severity rises', async () => {
+    const { id } = writer.open(spike(1_000, { severity: 'warning' }));
+    acknowledgeIncident(deps, id, { note: 'looking' }, 'alice@example.com');
+    writer.update(id, { impactCredits: 10_000 });
+    await deliver();
+    expect(smtp.received).toHaveLength(1);
+    writer.update(id, { severity: 'critical' });
+    await deliver();
+    expect(smtp.received).toHaveLength(2);
+    expect(smtp.received[1]!.subject).toMatch(/^\[Keywatch\] CRITICAL /);
+    expect(smtp.received[1]!.text).toContain('Its severity has risen');
+  });
+
+  it('a snoozed incident wakes early when severity rises', async () => {
+    const { id } = writer.open(spike(1_000, { severity: 'warning' }));
+    snoozeIncident(deps, id, { minutes: 120 }, 'alice@example.com');
+    writer.update(id, { impactCredits: 5_000 });
+    await deliver();
+    expect(smtp.received).toHaveLength(1);
+    const woken = writer.update(id, { severity: 'critical' });
+    expect(woken.state).toBe('snoozed');
+    const row = deps.sqlite.prepare('SELECT state, snoozed_until FROM incidents WHERE id = ?').get(id);
+    expect(row).toEqual({ state: 'open', snoozed_until: null });
+    await deliver();
+    expect(smtp.received).toHaveLength(2);
+  });
+
+  it('when a snooze expires the incident reopens, and people hear of it only if it grew', async () => {
+    const quiet = writer.open(spike(1_000));
+    const grown = writer.open(spike(1_000, { kind: 'sustained_elevation' }));
+    snoozeIncident(deps, quiet.id, { minutes: 30 }, 'alice@example.com');
+    snoozeIncident(deps, grown.id, { minutes: 30 }, 'alice@example.com');
+    writer.update(grown.id, { impactCredits: 2_500 });
+    deps.clock.advance(29 * MINUTE);
+    expect(wakeExpiredSnoozes(deps)).toBe(0);
+    deps.clock.advance(2 * MINUTE);
+    expect(wakeExpiredSnoozes(deps)).toBe(2);
+    const states = deps.sqlite.prepare('SELECT id, state FROM incidents ORDER BY id').all();
+    expect(states).toEqual([
+      { id: quiet.id, state: 'open' },
+      { id: grown.id, state: 'open' },
+    ]);
+    await deliver();
+    const late = smtp.received.slice(2);
+    expect(late).toHaveLength(1);
+    expect(late[0]!.headers.get('x-keywatch-incident')).toBe(grown.id);
+    expect(late[0]!.text).toContain('The snooze ended');
+  });
+
+  it('routes budget kinds to billing and applies per-environment overrides', async () => {
+    const devKey = addKey(deps, 'dev-laptop', { environment: 'development', last4: 'zz99' });
+    saveRouting(
+      deps,
+      {
+        security_to: [SECURITY_TO],
+        billing_to: [BILLING_TO],
+        environments: [
+          { environment: 'development', min_severity: 'critical', security_to: ['dev@example.com'] },
+        ],
+      },
+      'admin',
+    );
+    writer.open({
+      kind: 'budget_threshold',
+      keyId: null,
+      observed: 80,
+      expected: 100,
+      details: '{"label":"Total budget"}',
+    });
+    writer.open(spike(100, { keyId: devKey, severity: 'warning' }));
+    writer.open(spike(100, { keyId: devKey, severity: 'critical' }));
+    await deliver();
+    expect(smtp.received.map((m) => [m.envelopeTo, m.subject.split(':')[0]])).toEqual([
+      [[BILLING_TO], '[Keywatch] WARNING Total budget'],
+      [['dev@example.com'], '[Keywatch] CRITICAL dev-laptop (…zz99)'],
+    ]);
+  });
+});
