@@ -65,16 +65,46 @@ export function localMidnight(year: number, month: number, day: number, timeZone
   return guess;
 }
 
-export type MonthBounds = { month: string; start: number; end: number; days: number };
+export type Period = { label: string; start: number; end: number };
 
-/** The calendar month (in the zone) containing `ms`: [start, end). */
-export function monthBounds(ms: number, timeZone: string): MonthBounds {
+const pad = (n: number) => String(n).padStart(2, '0');
+const dateLabel = (y: number, m: number, d: number) => {
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
+};
+
+/** The local day containing `ms`, shifted by `offsetDays`. */
+export function dayPeriod(ms: number, timeZone: string, offsetDays = 0): Period {
   const p = localParts(ms, timeZone);
-  const next = p.month === 12 ? { y: p.year + 1, m: 1 } : { y: p.year, m: p.month + 1 };
+  const d = p.day + offsetDays;
   return {
-    month: `${p.year}-${String(p.month).padStart(2, '0')}`,
-    start: localMidnight(p.year, p.month, 1, timeZone),
-    end: localMidnight(next.y, next.m, 1, timeZone),
-    days: new Date(Date.UTC(p.year, p.month, 0)).getUTCDate(),
+    label: dateLabel(p.year, p.month, d),
+    start: localMidnight(p.year, p.month, d, timeZone),
+    end: localMidnight(p.year, p.month, d + 1, timeZone),
+  };
+}
+
+/** The ISO week (Monday to Sunday) containing `ms`, shifted by `offsetWeeks`; labelled by its Monday. */
+export function weekPeriod(ms: number, timeZone: string, offsetWeeks = 0): Period {
+  const p = localParts(ms, timeZone);
+  const weekday = (new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay() + 6) % 7;
+  const monday = p.day - weekday + 7 * offsetWeeks;
+  return {
+    label: dateLabel(p.year, p.month, monday),
+    start: localMidnight(p.year, p.month, monday, timeZone),
+    end: localMidnight(p.year, p.month, monday + 7, timeZone),
+  };
+}
+
+/** The calendar month containing `ms`, shifted by `offsetMonths`; labelled 'YYYY-MM'. */
+export function monthPeriod(ms: number, timeZone: string, offsetMonths = 0): Period {
+  const p = localParts(ms, timeZone);
+  const first = new Date(Date.UTC(p.year, p.month - 1 + offsetMonths, 1));
+  const y = first.getUTCFullYear();
+  const m = first.getUTCMonth() + 1;
+  return {
+    label: `${y}-${pad(m)}`,
+    start: localMidnight(y, m, 1, timeZone),
+    end: localMidnight(y, m + 1, 1, timeZone),
   };
 }

@@ -4,7 +4,7 @@ import { projectMonthEnd } from '../budgets/projection.ts';
 import { spendBetween } from '../budgets/spend.ts';
 import { incidents } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { monthPeriod, type Period } from './calendar.ts';
+import { monthPeriod, type Period } from '../time-zone.ts';
 import { findKeyRow } from './incident-view.ts';
 
 export type DigestData = {
@@ -71,7 +71,7 @@ export function readDigestData(
     month: {
       label: month.label,
       spent,
-      projected: projectMonthEnd({ spent, start: month.start, end: month.end, now }),
+      projected: projectMonthEnd(deps.sqlite, deps.config.timeZone, { scope: 'total', target: '' }, now),
       budget: budget?.m ?? null,
     },
   };

@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { HOUR } from '../clock.ts';
 import { digestsSent } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { dayPeriod, type Period, weekPeriod } from './calendar.ts';
+import { dayPeriod, type Period, weekPeriod } from '../time-zone.ts';
 import { readDigestData } from './digest-data.ts';
 import { mailDomain } from './notify.ts';
 import { enqueueEmail } from './outbox.ts';

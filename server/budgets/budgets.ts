@@ -6,7 +6,6 @@
  */
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { monthPeriod } from '../alerts/calendar.ts';
 import { writeAudit } from '../audit.ts';
 import { randomId } from '../auth/secrets.ts';
 import type { Db, Queryable } from '../db/client.ts';
@@ -14,6 +13,7 @@ import { BUDGET_SCOPES, type BudgetRow, budgetFirings, budgets, keys } from '../
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { findKey } from '../keys/keys.ts';
+import { monthPeriod } from '../time-zone.ts';
 import { projectMonthEnd } from './projection.ts';
 import { spendBetween } from './spend.ts';
 
@@ -80,7 +80,7 @@ export function toBudgetView(deps: Pick<Deps, 'sqlite' | 'clock' | 'config'>, b:
   const now = deps.clock.now();
   const month = monthPeriod(now, deps.config.timeZone);
   const spent = spendBetween(deps.sqlite, b, month.start, month.end);
-  const projected = projectMonthEnd({ spent, start: month.start, end: month.end, now });
+  const projected = projectMonthEnd(deps.sqlite, deps.config.timeZone, b, now);
   const state = spent >= b.monthlyCredits ? 'exceeded' : projected > b.monthlyCredits ? 'at_risk' : 'ok';
   return {
     id: b.id,

@@ -4,7 +4,6 @@
  * IncidentListener as detection's; and resolve last month's budget incidents when a month ends.
  */
 import { and, eq, inArray, ne } from 'drizzle-orm';
-import { monthPeriod, type Period } from '../alerts/calendar.ts';
 import { findKeyRow, parseDetails } from '../alerts/incident-view.ts';
 import { formatNumber, formatPercent } from '../alerts/render-format.ts';
 import { randomId } from '../auth/secrets.ts';
@@ -13,6 +12,7 @@ import type { Tx } from '../db/client.ts';
 import { budgetFirings, type IncidentRow, incidents, type Severity } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import type { IncidentListener } from '../incidents/events.ts';
+import { monthPeriod, type Period } from '../time-zone.ts';
 import { iso } from '../timestamps.ts';
 import { type Budget, listBudgets } from './budgets.ts';
 import { projectMonthEnd } from './projection.ts';
@@ -45,7 +45,7 @@ function evaluateBudget(
   now: number,
 ): number {
   const spent = spendBetween(deps.sqlite, budget, month.start, month.end);
-  const projected = projectMonthEnd({ spent, start: month.start, end: month.end, now });
+  const projected = projectMonthEnd(deps.sqlite, deps.config.timeZone, budget, now);
   const firings = tx
     .select()
     .from(budgetFirings)

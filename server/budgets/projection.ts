@@ -1,13 +1,20 @@
-/**
- * PURE: a month-end projection at the month's average daily rate so far. A stand-in with the
- * lead's forecastMonth (server/forecast/) in mind: swap it in where this is called.
- */
-import { DAY } from '../clock.ts';
+/** Month-end projection of a budget's scope, from the shared forecast (weekday-aware, damped trend). */
+import type { Sqlite } from '../db/client.ts';
+import type { BudgetScope } from '../db/schema/index.ts';
+import { forecastMonth } from '../forecast/month-end.ts';
+import { loadForecastInput, type SpendFilter } from '../forecast/query.ts';
 
-export function projectMonthEnd(input: { spent: number; start: number; end: number; now: number }): number {
-  const { spent, start, end, now } = input;
-  if (now >= end) return spent;
-  // At least a day's worth of denominator, so a busy first hour does not project a fortune.
-  const rate = spent / Math.max(DAY, now - start);
-  return spent + rate * (end - Math.max(now, start));
+export function projectMonthEnd(
+  sqlite: Sqlite,
+  timeZone: string,
+  scope: { scope: BudgetScope; target: string },
+  now: number,
+): number {
+  const filter: SpendFilter =
+    scope.scope === 'key'
+      ? { keyId: scope.target }
+      : scope.scope === 'environment'
+        ? { environment: scope.target }
+        : {};
+  return forecastMonth(loadForecastInput(sqlite, now, timeZone, filter).input).projected;
 }

@@ -63,24 +63,30 @@ const TREND_DAMPING = 0.8;
 
 export function forecastMonth(input: ForecastInput): Forecast {
   const spent = input.monthToDate.reduce((s, d) => s + d.credits, 0);
-  const complete = [...input.history, ...input.monthToDate.slice(0, -1)].slice(-28);
+  const days = [...input.history, ...input.monthToDate.slice(0, -1)];
+  // Days before the first spend are days before data was collected, not days of zero spend.
+  const firstActive = days.findIndex((d) => d.credits > 0);
+  const complete = firstActive < 0 ? [] : days.slice(firstActive).slice(-28);
   const factors = weekdayFactors(complete);
   const deseasoned = complete.map((d) => d.credits / factors[weekday(d.date)]!);
   const recent = deseasoned.slice(-14);
   const mean = recent.reduce((s, v) => s + v, 0) / Math.max(1, recent.length);
   // Half median, half mean: robust to one spike day without ignoring a real shift.
-  const level = recent.length ? 0.5 * median(recent) + 0.5 * mean : 0;
+  const today = input.monthToDate[input.monthToDate.length - 1];
+  const elapsed = Math.min(1, Math.max(0, input.todayElapsed));
+  // With no complete day of data yet, today's pace is all there is (at least a quarter day's
+  // denominator, so a busy first minute does not project a fortune), known to within 100%.
+  const firstDayPace = recent.length === 0 && today ? today.credits / Math.max(0.25, elapsed) : 0;
+  const level = recent.length ? 0.5 * median(recent) + 0.5 * mean : firstDayPace;
   const slope = deseasoned.length >= 7 ? theilSen(deseasoned) : 0;
   // Robust spread of daily totals around the trend (MAD scaled to a standard deviation).
   const detrended = deseasoned.map((v, i) => v - slope * i);
   const center = median(detrended);
-  const sigma = 1.4826 * median(detrended.map((v) => Math.abs(v - center)));
+  const sigma = recent.length ? 1.4826 * median(detrended.map((v) => Math.abs(v - center))) : firstDayPace;
   const levelError = sigma / Math.sqrt(Math.max(1, recent.length));
   /** Expected deseasoned credits for the day `k` days after the last complete one. */
   const rateAt = (k: number) => Math.max(0, level + TREND_DAMPING * slope * ((recent.length - 1) / 2 + k));
 
-  const today = input.monthToDate[input.monthToDate.length - 1];
-  const elapsed = Math.min(1, Math.max(0, input.todayElapsed));
   const todayRate = today ? rateAt(1) * factors[weekday(today.date)]! : 0;
   // Today's remainder blends the usual rate with today's own pace once enough of it is seen.
   const pace = today && elapsed > 0.1 ? (today.credits / elapsed) * (1 - elapsed) : (1 - elapsed) * todayRate;

@@ -2,7 +2,7 @@
 
 import { DAY, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
-import { localDate, localParts, monthBounds } from '../time-zone.ts';
+import { localDate, localParts, monthPeriod, type Period } from '../time-zone.ts';
 import type { ForecastInput } from './month-end.ts';
 
 export type SpendFilter = { keyId?: string; environment?: string };
@@ -49,8 +49,8 @@ export function loadForecastInput(
   now: number,
   timeZone: string,
   filter: SpendFilter,
-): { input: ForecastInput; month: ReturnType<typeof monthBounds> } {
-  const month = monthBounds(now, timeZone);
+): { input: ForecastInput; month: Period } {
+  const month = monthPeriod(now, timeZone);
   const historyStart = month.start - HISTORY_DAYS * DAY;
   const totals = dailyTotals(sqlite, historyStart, now + 1, filter, timeZone);
   const today = localDate(now, timeZone);

@@ -31,7 +31,7 @@ export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => nu
     let cumulative = 0;
     const balance = key || parsed.data.environment ? null : readBalance();
     return c.json({
-      month: month.month,
+      month: month.label,
       time_zone: deps.config.timeZone,
       ...(key && { key: key.name, key_id: key.id }),
       ...(parsed.data.environment && { environment: parsed.data.environment }),

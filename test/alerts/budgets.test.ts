@@ -90,7 +90,7 @@ describe('budget evaluation', () => {
     deps.clock.set(Date.UTC(2026, 11, 5, 12));
     spend(prod, 20_000);
     spend(staging, 600);
-    // 4.5 days into a 31-day month: projected = spent * 31 / 4.5.
+    // The first spend ever, at noon: today's pace (2x so far a day) carries the rest of the month.
     expect(evaluate().fired).toBe(3);
     expect(evaluate().fired).toBe(0);
     expect(budgetIncidents()).toEqual([
@@ -99,9 +99,9 @@ describe('budget evaluation', () => {
       { kind: 'budget_forecast', severity: 'warning', state: 'open', key_id: staging },
     ]);
     expect(subjects()).toEqual([
-      '[Keywatch] WARNING Total budget: 142% of 100,000 credits forecast (141,911)',
+      '[Keywatch] WARNING Total budget: 1,112% of 100,000 credits forecast (1,112,400)',
       '[Keywatch] INFO staging-api (…c3d4): 60% of 1,000 credits used (600)',
-      '[Keywatch] WARNING staging-api (…c3d4): 413% of 1,000 credits forecast (4,133)',
+      '[Keywatch] WARNING staging-api (…c3d4): 3,240% of 1,000 credits forecast (32,400)',
     ]);
     const list = await api.call('GET', '/api/v1/budgets', admin);
     expect(list.json.budgets).toEqual([
@@ -109,7 +109,7 @@ describe('budget evaluation', () => {
         scope: 'total',
         target: null,
         spent: 20_600,
-        projected: 141_911,
+        projected: 1_112_400,
         state: 'at_risk',
         thresholds: [0.5, 0.8, 1],
         notify_forecast: true,

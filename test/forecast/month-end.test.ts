@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DailyTotal, forecastMonth, runwayDays } from '../../server/forecast/month-end.ts';
-import { localDate, localMidnight, monthBounds } from '../../server/time-zone.ts';
+import { localDate, localMidnight, monthPeriod } from '../../server/time-zone.ts';
 
 const day = (d: number, month = 11) => `2026-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 const series = (dates: string[], f: (date: string, i: number) => number): DailyTotal[] =>
@@ -96,12 +96,11 @@ describe('runwayDays', () => {
 
 describe('time zones', () => {
   it('finds month bounds in a zone with daylight saving', () => {
-    const m = monthBounds(Date.UTC(2026, 10, 15), 'America/New_York');
-    expect(m.month).toBe('2026-11');
+    const m = monthPeriod(Date.UTC(2026, 10, 15), 'America/New_York');
+    expect(m.label).toBe('2026-11');
     // November 1 00:00 EDT (UTC-4) and December 1 00:00 EST (UTC-5).
     expect(new Date(m.start).toISOString()).toBe('2026-11-01T04:00:00.000Z');
     expect(new Date(m.end).toISOString()).toBe('2026-12-01T05:00:00.000Z');
-    expect(m.days).toBe(30);
   });
 
   it('gives local dates and midnights', () => {
@@ -109,5 +108,19 @@ describe('time zones', () => {
     expect(new Date(localMidnight(2026, 3, 29, 'Europe/Berlin')).toISOString()).toBe(
       '2026-03-28T23:00:00.000Z',
     );
+  });
+});
+
+describe('forecastMonth on the first day of data', () => {
+  it('treats days before the first spend as missing, not zero, and extrapolates today with a wide band', () => {
+    const f = forecastMonth({
+      history: series(range(1, 31, 10), () => 0),
+      monthToDate: [...series(range(1, 9), () => 0), { date: day(10), credits: 500 }],
+      remainingDates: range(11, 30),
+      todayElapsed: 0.5,
+    });
+    expect(f.dailyRate).toBeCloseTo(1000, 6);
+    expect(f.projected).toBeCloseTo(500 + 500 + 20 * 1000, 6);
+    expect(f.high - f.low).toBeGreaterThan(f.projected / 2);
   });
 });
