@@ -1,6 +1,7 @@
 /** GET /api/v1/forecast: this month's spend, month-end projection with an 80% band, and runway. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { listBudgets } from '../budgets/budgets.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { requireAuth } from '../http/auth.ts';
@@ -40,7 +41,7 @@ export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => nu
       low: f.low,
       high: f.high,
       daily_rate: f.dailyRate,
-      budget: key?.budgetCredits ?? null,
+      budget: matchingBudget(deps, key?.id, parsed.data.environment),
       daily: input.monthToDate.map((d) => {
         cumulative += d.credits;
         return { date: d.date, credits: d.credits, cumulative };
@@ -50,4 +51,18 @@ export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => nu
       runway_days: balance === null ? null : runwayDays(balance, f.dailyRate),
     });
   });
+}
+
+/** The monthly budget for exactly this scope (a key, an environment, or the whole account). */
+function matchingBudget(
+  deps: Deps,
+  keyId: string | undefined,
+  environment: string | undefined,
+): number | null {
+  const scope = keyId ? 'key' : environment ? 'environment' : 'total';
+  const target = keyId ?? environment ?? '';
+  const budget = listBudgets(deps.db).find(
+    (b) => b.scope === scope && (scope === 'total' || b.target === target),
+  );
+  return budget?.monthlyCredits ?? null;
 }
