@@ -94,27 +94,21 @@ export function forecastMonth(input: ForecastInput): Forecast {
   // Day-to-day noise adds in quadrature; the error of the level itself adds linearly.
   let noiseVar = (sigma * (1 - elapsed)) ** 2;
   let levelSpread = levelError * (1 - elapsed);
-  const projection: Forecast['projection'] = input.remainingDates.map((date, i) => {
-    cumulative += rateAt(i + 2) * factors[weekday(date)]!;
-    noiseVar += sigma ** 2;
-    levelSpread += levelError;
+  const band = () => {
     const sd = Math.sqrt(noiseVar + levelSpread ** 2);
     return {
-      date,
       projected: cumulative,
       low: Math.max(spent, cumulative - Z80 * sd),
       high: cumulative + Z80 * sd,
     };
-  });
-  const sd = Math.sqrt(noiseVar + levelSpread ** 2);
-  return {
-    spent,
-    projected: cumulative,
-    low: Math.max(spent, cumulative - Z80 * sd),
-    high: cumulative + Z80 * sd,
-    dailyRate: rateAt(1),
-    projection,
   };
+  const projection: Forecast['projection'] = input.remainingDates.map((date, i) => {
+    cumulative += rateAt(i + 2) * factors[weekday(date)]!;
+    noiseVar += sigma ** 2;
+    levelSpread += levelError;
+    return { date, ...band() };
+  });
+  return { spent, ...band(), dailyRate: rateAt(1), projection };
 }
 
 /** Days the balance lasts at the given daily burn; null when nothing is being spent. */
