@@ -57,13 +57,14 @@ export async function startDemoServer(env: Record<string, string> = {}) {
 }
 
 /** A fresh profile each time: nothing carries over between runs. */
-export async function launchBrowser(viewport = { width: 1280, height: 800 }) {
+export async function launchBrowser(viewport = { width: 1280, height: 800 }, timezoneId = 'UTC') {
   const profile = mkdtempSync(join(tmpdir(), 'keywatch-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport,
+    timezoneId,
     acceptDownloads: true,
   });
   return {

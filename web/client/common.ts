@@ -61,7 +61,10 @@ export function fmtTime(iso: string | number, style: 'minute' | 'hour' | 'day' |
 }
 
 function zoneLabel(): string {
-  return zoneMode() === 'utc' ? 'UTC' : Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zoneMode() === 'utc') return 'UTC';
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // A browser that itself runs on UTC still gets a label that shows the toggle did something.
+  return zone === 'UTC' ? 'UTC (browser)' : zone;
 }
 
 function renderTime(t: HTMLTimeElement): void {
