@@ -19,7 +19,7 @@ import { OverviewPage } from './pages/overview.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { findIncident, listIncidents } from './queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from './queries/key-activity.ts';
-import { flagsFor, listKeyRows } from './queries/key-table.ts';
+import { flagsFor, ipGroupCount, listKeyRows } from './queries/key-table.ts';
 import { sourceFreshness, sumCredits, topKeys, unattributedCredits } from './queries/spend.ts';
 import { startOfDay, startOfMonth } from './queries/zone.ts';
 import { sendPage } from './render.ts';
@@ -81,7 +81,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
     if (!row) return c.html(notFoundPage('That key'), 404);
     const now = clock.now();
     const key = toKeyView(row);
-    const ipGroups = listKeyRows(deps, now).find((k) => k.id === key.id)?.ipGroups ?? 0;
+    const ipGroups = ipGroupCount(deps.sqlite, key.id, now - 7 * DAY);
     const from = now - 30 * DAY;
     const data = {
       key,

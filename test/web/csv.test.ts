@@ -37,7 +37,11 @@ describe('/export', () => {
     expect((await api.call('GET', '/export/usage.csv?step=hour', null)).status).toBe(401);
     const from = new Date(T0 - 3 * 3_600_000).toISOString();
     const to = new Date(T0).toISOString();
-    const res = await api.call('GET', `/export/usage.csv?step=hour&group=key&from=${from}&to=${to}`, api.tokenFor('read'));
+    const res = await api.call(
+      'GET',
+      `/export/usage.csv?step=hour&group=key&from=${from}&to=${to}`,
+      api.tokenFor('read'),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/csv');
     const lines = (res.json as string).trim().split('\r\n');

@@ -30,11 +30,30 @@ describe('flagsFor', () => {
   it('flags old, unused, discovered, revoked-but-used and many-network keys, and nothing on a healthy key', () => {
     expect(codes(key({}))).toEqual([]);
     expect(codes(key({ created_at: new Date(T0 - 91 * DAY).toISOString() }))).toEqual(['rotate']);
-    expect(codes(key({ created_at: new Date(T0 - 40 * DAY).toISOString(), last_used_at: new Date(T0 - 31 * DAY).toISOString() }))).toEqual(['unused']);
-    expect(codes(key({ created_at: new Date(T0 - 40 * DAY).toISOString(), last_used_at: null }))).toEqual(['unused']);
+    expect(
+      codes(
+        key({
+          created_at: new Date(T0 - 40 * DAY).toISOString(),
+          last_used_at: new Date(T0 - 31 * DAY).toISOString(),
+        }),
+      ),
+    ).toEqual(['unused']);
+    expect(codes(key({ created_at: new Date(T0 - 40 * DAY).toISOString(), last_used_at: null }))).toEqual([
+      'unused',
+    ]);
     expect(codes(key({ status: 'discovered' }))).toEqual(['discovered']);
-    expect(codes(key({ status: 'revoked', revoked_at: new Date(T0 - 2 * DAY).toISOString() }))).toEqual(['revoked_used']);
-    expect(codes(key({ status: 'revoked', revoked_at: new Date(T0 - 2 * DAY).toISOString(), last_used_at: new Date(T0 - 3 * DAY).toISOString() }))).toEqual([]);
+    expect(codes(key({ status: 'revoked', revoked_at: new Date(T0 - 2 * DAY).toISOString() }))).toEqual([
+      'revoked_used',
+    ]);
+    expect(
+      codes(
+        key({
+          status: 'revoked',
+          revoked_at: new Date(T0 - 2 * DAY).toISOString(),
+          last_used_at: new Date(T0 - 3 * DAY).toISOString(),
+        }),
+      ),
+    ).toEqual([]);
     expect(codes(key({}), 3)).toEqual(['many_sources']);
   });
 });

@@ -16,14 +16,20 @@ afterEach(() => deps.cleanup());
 
 describe('users', () => {
   it('adds a user with a generated password shown once, and lists users without hashes', async () => {
-    const created = await api.call('POST', '/api/v1/users', admin, { email: 'Viewer@Example.com', role: 'viewer' });
+    const created = await api.call('POST', '/api/v1/users', admin, {
+      email: 'Viewer@Example.com',
+      role: 'viewer',
+    });
     expect(created.status).toBe(201);
     expect(created.json.user).toMatchObject({ email: 'viewer@example.com', role: 'viewer' });
     expect(created.json.password).toMatch(/^\S{16,}$/);
     const listed = await api.call('GET', '/api/v1/users', admin);
     expect(listed.json.users.map((u: { email: string }) => u.email)).toEqual(['viewer@example.com']);
     expect(JSON.stringify(listed.json)).not.toContain('scrypt');
-    const duplicate = await api.call('POST', '/api/v1/users', admin, { email: 'viewer@example.com', role: 'admin' });
+    const duplicate = await api.call('POST', '/api/v1/users', admin, {
+      email: 'viewer@example.com',
+      role: 'admin',
+    });
     expect(duplicate.status).toBe(409);
   });
 
@@ -40,7 +46,11 @@ describe('tokens', () => {
     const created = await api.call('POST', '/api/v1/tokens', admin, { name: 'ci-push', scopes: ['ingest'] });
     expect(created.status).toBe(201);
     const secret: string = created.json.token;
-    expect(created.json.api_token).toMatchObject({ name: 'ci-push', scopes: ['ingest'], last4: secret.slice(-4) });
+    expect(created.json.api_token).toMatchObject({
+      name: 'ci-push',
+      scopes: ['ingest'],
+      last4: secret.slice(-4),
+    });
     const listed = await api.call('GET', '/api/v1/tokens', admin);
     expect(JSON.stringify(listed.json)).not.toContain(secret);
     const push = { events: [{ id: 'e1', key: 'k', credits: 1 }] };

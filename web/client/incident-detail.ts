@@ -7,6 +7,7 @@ initPage();
 
 type Details = {
   window?: { from: string; to: string };
+  unit?: string;
   baseline?: { expected?: number; low?: number; high?: number };
 };
 type Info = {
@@ -34,7 +35,11 @@ function windowOf(i: Info): { from: number; to: number } {
   return { from, to: Math.max(to, from + 60_000) };
 }
 
-function stepFor(span: number): { step: string; size: number } {
+/** The chart's bucket follows the detector's unit, so the expected line compares like with like. */
+function stepFor(span: number, unit = ''): { step: string; size: number } {
+  if (/\/\s*min/.test(unit)) return { step: 'minute', size: 60_000 };
+  if (/\/\s*h/.test(unit)) return { step: 'hour', size: HOUR };
+  if (/\/\s*d/.test(unit)) return { step: 'day', size: 24 * HOUR };
   if (span <= 12 * HOUR) return { step: 'minute', size: 60_000 };
   if (span <= 10 * 24 * HOUR) return { step: 'hour', size: HOUR };
   return { step: 'day', size: 24 * HOUR };
@@ -45,10 +50,12 @@ let usage: KeyUsage | null = null;
 async function load(): Promise<void> {
   if (!canvas || !info) return;
   const w = windowOf(info);
-  const pad = Math.max(2 * HOUR, w.to - w.from);
+  const unit = info.details.unit;
+  const coarse = /\/\s*[hd]/.test(unit ?? '');
+  const pad = Math.max(coarse ? 12 * HOUR : 2 * HOUR, 2 * (w.to - w.from));
   const from = w.from - pad;
   const to = w.to + pad;
-  const { step, size } = stepFor(to - from);
+  const { step, size } = stepFor(to - from, unit);
   const base = info.key_id ? `/api/v1/keys/${encodeURIComponent(info.key_id)}/usage` : '/api/v1/usage';
   const r = await api<KeyUsage>(
     'GET',

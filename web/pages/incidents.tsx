@@ -172,7 +172,7 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         </div>
         <div>
           <dt>Observed / expected</dt>
-          <dd class="num">
+          <dd>
             {formatNumber(i.observed)} / {formatNumber(i.expected)} {i.details.unit ?? ''}
           </dd>
         </div>

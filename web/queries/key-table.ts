@@ -50,6 +50,18 @@ export function flagsFor(key: KeyView, ipGroups: number, now: number): HygieneFl
   return flags;
 }
 
+/** Distinct network groups one key was seen from since `since`. */
+export function ipGroupCount(sqlite: Sqlite, keyId: string, since: number): number {
+  return (
+    sqlite
+      .prepare<[string, number], number>(
+        `SELECT count(DISTINCT ${IP_GROUP_SQL}) FROM usage_events WHERE key_id = ? AND ts >= ? AND source_ip IS NOT NULL`,
+      )
+      .pluck()
+      .get(keyId, since) ?? 0
+  );
+}
+
 export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyRowView[] {
   const start = floorTo(now, DAY) - 6 * DAY;
   const daily = deps.sqlite
