@@ -56,8 +56,8 @@ export function KeysPage({ ctx, keys, now }: { ctx: PageContext; keys: KeyRowVie
                   <td>{k.last4 ? <code>…{k.last4}</code> : <span class="muted">—</span>}</td>
                   <td>{k.environment ?? <span class="muted">—</span>}</td>
                   <td>{k.owner ?? <span class="muted">—</span>}</td>
-                  <td>{formatAge(now - Date.parse(k.created_at))}</td>
-                  <td>
+                  <td class="nowrap">{formatAge(now - Date.parse(k.created_at))}</td>
+                  <td class="nowrap">
                     <Time at={k.last_used_at} empty="never" />
                   </td>
                   <td class="spark-cell">
