@@ -38,6 +38,8 @@ export function creditPrice(): number | undefined {
   return raw ? Number(raw) : undefined;
 }
 
+export const fmtMoney = (amount: number) => money.format(amount);
+
 export function fmtCredits(n: number): string {
   const price = creditPrice();
   return `${fmtNumber(n)} credits${price === undefined ? '' : ` (${money.format(n * price)})`}`;

@@ -1,6 +1,6 @@
 /** Overview page: daily spend chart, forecast chart and cards, runway, source health. */
 import { type AnyDataset, canvasById, drawChart, PALETTE, showEmpty } from './charts.ts';
-import { api, fmtCredits, fmtNumber, fmtTime, initPage, missing } from './common.ts';
+import { api, creditPrice, el, fmtMoney, fmtNumber, fmtTime, initPage, missing } from './common.ts';
 import { drawForecast, type Forecast, loadForecast } from './forecast.ts';
 import { renderSources } from './sources.ts';
 import type { UsageGroups } from './usage.ts';
@@ -11,6 +11,19 @@ const set = (id: string, text: string) => {
   const node = document.getElementById(id);
   if (node) node.textContent = text;
 };
+
+/** Same layout as the server's card numbers: figure, unit, and money underneath when priced. */
+function setCredits(id: string, credits: number): void {
+  const price = creditPrice();
+  document
+    .getElementById(id)
+    ?.replaceChildren(
+      el('span', { class: 'num' }, fmtNumber(credits)),
+      ' ',
+      el('span', { class: 'unit' }, 'credits'),
+      ...(price === undefined ? [] : [el('span', { class: 'money' }, fmtMoney(credits * price))]),
+    );
+}
 
 async function drawDaily(): Promise<void> {
   const canvas = canvasById('chart-daily');
@@ -41,7 +54,7 @@ function fillForecastCards(f: Forecast | null): void {
     set('forecast-band', 'Not available yet (needs a few days of usage this month).');
     return;
   }
-  set('forecast-value', fmtCredits(f.projected));
+  setCredits('forecast-value', f.projected);
   set('forecast-band', `Likely ${fmtNumber(f.low)}–${fmtNumber(f.high)} credits by month end`);
   if (f.budget) {
     const share = Math.round((f.spent / f.budget) * 100);
