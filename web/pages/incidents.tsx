@@ -64,7 +64,10 @@ export function IncidentsPage(props: {
         <button type="submit">Apply</button>
         <CsvLink href={`/export/incidents.csv?${query}`} label="Download CSV" />
       </form>
-      <p class="muted">{formatNumber(props.incidents.length)} incidents match.</p>
+      <p class="muted">
+        {formatNumber(props.incidents.length)}{' '}
+        {props.incidents.length === 1 ? 'incident matches' : 'incidents match'}.
+      </p>
       <IncidentTable
         incidents={props.incidents}
         price={props.ctx.creditPrice}
