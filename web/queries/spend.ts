@@ -45,12 +45,30 @@ export function unattributedCredits(
 
 export type SourceFreshness = { source: string; last_event_at: number; events_last_hour: number };
 
-/** Last event per ingest source over the past 30 days: what the server knows without /api/v1/sources. */
+/**
+ * Last event per ingest source: what the server knows without /api/v1/sources. Index-only work, so
+ * it stays fast with a year of events: distinct sources by skip-scan over the (source, event_id)
+ * key, then each source's newest event by walking the ts index backwards.
+ */
 export function sourceFreshness(sqlite: Sqlite, now: number): SourceFreshness[] {
-  return sqlite
-    .prepare<[number, number], SourceFreshness>(
-      `SELECT source, max(ts) AS last_event_at, sum(CASE WHEN ts >= ? THEN 1 ELSE 0 END) AS events_last_hour
-       FROM usage_events WHERE ts >= ? GROUP BY source ORDER BY source`,
+  const sources = sqlite
+    .prepare<[], string>(
+      `WITH RECURSIVE s(name) AS (
+         SELECT min(source) FROM usage_events
+         UNION ALL SELECT (SELECT min(source) FROM usage_events WHERE source > s.name) FROM s WHERE s.name IS NOT NULL
+       ) SELECT name FROM s WHERE name IS NOT NULL`,
     )
-    .all(now - 3_600_000, now - 30 * 86_400_000);
+    .pluck()
+    .all();
+  const last = sqlite.prepare<[string], number>(
+    'SELECT ts FROM usage_events INDEXED BY usage_events_ts_idx WHERE source = ? ORDER BY ts DESC LIMIT 1',
+  );
+  const recent = sqlite.prepare<[number, string], number>(
+    'SELECT count(*) FROM usage_events INDEXED BY usage_events_ts_idx WHERE ts >= ? AND source = ?',
+  );
+  return sources.map((source) => ({
+    source,
+    last_event_at: last.pluck().get(source) ?? 0,
+    events_last_hour: recent.pluck().get(now - 3_600_000, source) ?? 0,
+  }));
 }
