@@ -41,6 +41,16 @@ export function drawForecast(canvas: HTMLCanvasElement, r: ApiResult<Forecast>):
   const dates = [...new Set([...f.daily.map((d) => d.date), ...f.projection.map((p) => p.date)])].sort();
   const spent = new Map(f.daily.map((d) => [d.date, d.cumulative]));
   const proj = new Map(f.projection.map((p) => [p.date, p]));
+  // Start the projection where spend-to-date ends, so the two lines join.
+  const last = f.daily.at(-1);
+  if (last && !proj.has(last.date) && f.projection.length > 0) {
+    proj.set(last.date, {
+      date: last.date,
+      projected: last.cumulative,
+      low: last.cumulative,
+      high: last.cumulative,
+    });
+  }
   const pick = (fn: (p: Forecast['projection'][number]) => number) =>
     dates.map((d) => (proj.has(d) ? fn(proj.get(d)!) : null));
   const datasets: AnyDataset[] = [
