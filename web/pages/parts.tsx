@@ -98,8 +98,12 @@ export function IncidentTable(props: {
             <th scope="col">Started</th>
             <th scope="col">Incident</th>
             <th scope="col">Key</th>
-            <th scope="col">Severity</th>
-            <th scope="col">State</th>
+            <th scope="col" class="wide-only">
+              Severity
+            </th>
+            <th scope="col" class="wide-only">
+              State
+            </th>
             <th scope="col" class="num">
               Impact
             </th>
@@ -114,6 +118,9 @@ export function IncidentTable(props: {
               <td class="incident-cell">
                 <a href={`/incidents/${encodeURIComponent(i.id)}`}>{kindLabel(i.kind)}</a>
                 <div class="muted small">{i.summary}</div>
+                <div class="phone-only">
+                  <SeverityBadge severity={i.severity} /> <StateBadge state={i.state} />
+                </div>
               </td>
               <td>
                 {i.key_id ? (
@@ -122,10 +129,10 @@ export function IncidentTable(props: {
                   <span class="muted">account</span>
                 )}
               </td>
-              <td>
+              <td class="wide-only">
                 <SeverityBadge severity={i.severity} />
               </td>
-              <td>
+              <td class="wide-only">
                 <StateBadge state={i.state} />
               </td>
               <td class="num">{formatCredits(i.impact_credits, props.price)}</td>
