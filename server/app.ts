@@ -1,13 +1,19 @@
 /** createApp(deps): the whole HTTP surface, with one error handler and one error shape. */
 import { Hono } from 'hono';
-import { secureHeaders } from 'hono/secure-headers';
-import { homePage } from '../web/home.ts';
+import { assetRoutes } from '../web/asset-routes.ts';
+import { lazyAssets } from '../web/assets.ts';
+import { authRoutes } from '../web/auth-routes.tsx';
+import { exportRoutes } from '../web/export-routes.ts';
+import { pageRoutes } from '../web/page-routes.tsx';
 import { incidentActionRoutes } from './alerts/incident-routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import { createLoginLimiter } from './auth/login-limiter.ts';
+import { auditRoutes, tokensRoutes, usersRoutes } from './auth/settings-routes.ts';
 import { budgetRoutes } from './budgets/routes.ts';
 import type { Deps } from './deps.ts';
 import { forecastRoutes } from './forecast/routes.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import type { AppEnv } from './http/types.ts';
 import { pushRoutes } from './ingest/push-route.ts';
 import { keysRoutes } from './keys/routes.ts';
@@ -15,9 +21,11 @@ import { usageRoutes } from './usage/routes.ts';
 
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
+  // Page scripts and CSS are bundled on first use, in memory, once per app.
+  const getAssets = lazyAssets();
   app.onError(createErrorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
-  app.use(secureHeaders());
+  app.use(securityHeaders());
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
@@ -26,7 +34,13 @@ export function createApp(deps: Deps) {
   app.route('/api/v1/incidents', incidentActionRoutes(deps));
   app.route('/api/v1/alerts', alertRoutes(deps));
   app.route('/api/v1/budgets', budgetRoutes(deps));
-  app.get('/', (c) => c.html(homePage(deps.config.publicUrl)));
+  app.route('/api/v1/users', usersRoutes(deps));
+  app.route('/api/v1/tokens', tokensRoutes(deps));
+  app.route('/api/v1/audit', auditRoutes(deps));
+  app.route('/assets', assetRoutes(getAssets));
+  app.route('/export', exportRoutes(deps));
+  app.route('/', authRoutes(deps, getAssets, createLoginLimiter(deps.clock)));
+  app.route('/', pageRoutes(deps, getAssets));
   return app;
 }
 

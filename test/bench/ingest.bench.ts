@@ -37,7 +37,7 @@ function timeIt(fn: () => void): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-export function run(): Record<string, number> {
+function run(): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-bench-'));
   try {
     const events = makeEvents(EVENTS);
@@ -78,3 +78,4 @@ export function run(): Record<string, number> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+run();

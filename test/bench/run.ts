@@ -1,16 +1,18 @@
-/** `npm run bench`: runs every benchmark in this folder (or those named) and prints its figures. */
+/** `npm run bench`: runs every benchmark file in test/bench/ (except this one), one process each. */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const wanted = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)));
-
+const dir = dirname(fileURLToPath(import.meta.url));
+const only = process.argv[2];
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && (!only || f.includes(only)))
+  .sort();
+let failed = 0;
 for (const file of files) {
-  console.log(`\n== ${file}`);
-  const mod = (await import(pathToFileURL(`${here}/${file}`).href)) as { run(): unknown };
-  await mod.run();
+  process.stdout.write(`\n## ${file}\n`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(dir, file)], { stdio: 'inherit' });
+  if (result.status !== 0) failed++;
 }
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,65 @@
+/** Server-side queries behind the pages, on a real migrated SQLite file. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HOUR } from '../../server/clock.ts';
+import { recordEvents, type UsageEvent } from '../../server/ingest/record-events.ts';
+import { ipGroupCount } from '../../web/queries/key-table.ts';
+import { sourceFreshness, sumCredits, topKeys } from '../../web/queries/spend.ts';
+import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
+
+let deps: TestDeps;
+beforeEach(() => {
+  deps = createTestDeps();
+});
+afterEach(() => deps.cleanup());
+
+let n = 0;
+const event = (source: string, key: string, ts: number, extra: Partial<UsageEvent> = {}): UsageEvent => ({
+  source,
+  eventId: `e${n++}`,
+  key: { by: 'ref', value: key },
+  ts,
+  credits: 10,
+  requests: 1,
+  status: 200,
+  operation: 'face-swap',
+  ...extra,
+});
+
+describe('page queries', () => {
+  it('reports the newest event and last-hour count per source', () => {
+    recordEvents(deps, [
+      event('push', 'a', T0 - 3 * HOUR),
+      event('push', 'a', T0 - 30 * 60_000),
+      event('push', 'b', T0 - 10 * 60_000),
+      event('gateway', 'a', T0 - 2 * HOUR),
+    ]);
+    expect(sourceFreshness(deps.sqlite, T0)).toEqual([
+      { source: 'gateway', last_event_at: T0 - 2 * HOUR, events_last_hour: 0 },
+      { source: 'push', last_event_at: T0 - 10 * 60_000, events_last_hour: 2 },
+    ]);
+  });
+
+  it('sums credits over hours and ranks keys by spend', () => {
+    recordEvents(deps, [
+      event('push', 'small', T0 - 2 * HOUR, { credits: 5 }),
+      event('push', 'big', T0 - 2 * HOUR, { credits: 500 }),
+      event('push', 'big', T0 - 26 * HOUR, { credits: 1000 }),
+    ]);
+    expect(sumCredits(deps.sqlite, T0 - 24 * HOUR, T0).credits).toBe(505);
+    expect(topKeys(deps.sqlite, T0 - 48 * HOUR, T0).map((k) => [k.name, k.credits])).toEqual([
+      ['big', 1500],
+      ['small', 5],
+    ]);
+  });
+
+  it('counts the networks a key was seen from (/16 for IPv4)', () => {
+    const ips = ['203.0.113.7', '203.0.9.9', '198.51.100.1', '192.0.2.1', '2001:db8::1'];
+    recordEvents(
+      deps,
+      ips.map((ip) => event('push', 'k', T0 - HOUR, { sourceIp: ip })),
+    );
+    const id = deps.sqlite.prepare("SELECT id FROM keys WHERE name = 'k'").pluck().get() as string;
+    expect(ipGroupCount(deps.sqlite, id, T0 - 2 * HOUR)).toBe(4);
+    expect(ipGroupCount(deps.sqlite, id, T0)).toBe(0);
+  });
+});

@@ -1,0 +1,14 @@
+/** CSV text (RFC 4180): quoted where needed, and spreadsheet formulas defused. Pure. */
+export type Cell = string | number | null | undefined;
+
+export function csvCell(value: Cell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  // A text cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet.
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function toCsv(header: string[], rows: Cell[][]): string {
+  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
+}

@@ -1,0 +1,298 @@
+/** Incidents: a filterable list, and one incident with its window chart, explanation and actions. */
+import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
+import { formatNumber } from '../format.ts';
+import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import { INCIDENT_KINDS, type IncidentView, kindLabel } from '../queries/incidents.ts';
+import { ChartBox, Credits, CsvLink, IncidentTable, SeverityBadge, StateBadge } from './parts.tsx';
+
+export type IncidentFilterForm = { state: string; kind: string; key: string; days: string };
+
+export function IncidentsPage(props: {
+  ctx: PageContext;
+  incidents: IncidentView[];
+  filter: IncidentFilterForm;
+  keys: { id: string; name: string }[];
+}) {
+  const { filter } = props;
+  const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v)).toString();
+  return (
+    <Layout ctx={props.ctx} title="Incidents" active="/incidents" script="incidents">
+      <form method="get" action="/incidents" class="filters" aria-label="Filter incidents">
+        <label>
+          State
+          <select name="state">
+            <option value="">any</option>
+            {INCIDENT_STATES.map((s) => (
+              <option value={s} selected={filter.state === s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Kind
+          <select name="kind">
+            <option value="">any</option>
+            {INCIDENT_KINDS.map((k) => (
+              <option value={k} selected={filter.kind === k}>
+                {kindLabel(k)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Key
+          <select name="key">
+            <option value="">any</option>
+            {props.keys.map((k) => (
+              <option value={k.id} selected={filter.key === k.id}>
+                {k.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Period
+          <select name="days">
+            {['7', '30', '90', '365'].map((d) => (
+              <option value={d} selected={filter.days === d}>
+                last {d} days
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Apply</button>
+        <CsvLink href={`/export/incidents.csv?${query}`} label="Download CSV" />
+      </form>
+      <p class="muted">
+        {formatNumber(props.incidents.length)}{' '}
+        {props.incidents.length === 1 ? 'incident matches' : 'incidents match'}.
+      </p>
+      <IncidentTable
+        incidents={props.incidents}
+        price={props.ctx.creditPrice}
+        caption="Incidents matching the filter, newest first"
+        empty="No incidents match. Detection runs on new usage every minute; loosen the filter to see older ones."
+      />
+    </Layout>
+  );
+}
+
+const FEEDBACK = [
+  ['false_positive', 'False positive'],
+  ['expected', 'Expected activity'],
+  ['new_normal', 'New normal'],
+] as const;
+
+function Actions({ incident }: { incident: IncidentView }) {
+  return (
+    <section aria-labelledby="actions-h" class="panel">
+      <h2 id="actions-h">Actions</h2>
+      <form id="incident-actions" class="stack" data-incident-id={incident.id}>
+        <label>
+          Note (optional) <input name="note" maxlength={500} />
+        </label>
+        <div class="actions">
+          <button type="button" class="primary" data-action="ack" disabled={incident.state !== 'open'}>
+            Acknowledge
+          </button>
+          <label class="inline">
+            Snooze for
+            <select name="minutes">
+              <option value="60">1 hour</option>
+              <option value="240">4 hours</option>
+              <option value="1440">1 day</option>
+              <option value="10080">1 week</option>
+            </select>
+          </label>
+          <button type="button" data-action="snooze" disabled={incident.state === 'resolved'}>
+            Snooze
+          </button>
+          <button type="button" data-action="resolve" disabled={incident.state === 'resolved'}>
+            Resolve
+          </button>
+        </div>
+        <div class="actions">
+          <label class="inline">
+            Feedback
+            <select name="feedback">
+              {FEEDBACK.map(([v, l]) => (
+                <option value={v} selected={incident.feedback === v}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" data-action="feedback">
+            Send feedback
+          </button>
+        </div>
+        <output id="incident-status" aria-live="polite" />
+      </form>
+    </section>
+  );
+}
+
+export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; incident: IncidentView }) {
+  const price = ctx.creditPrice;
+  const c = i.details.contributors ?? {};
+  return (
+    <Layout
+      ctx={ctx}
+      title={`${kindLabel(i.kind)}${i.key ? ` on ${i.key}` : ''}`}
+      active="/incidents"
+      script="incident-detail"
+    >
+      <p class="lead">{i.summary}</p>
+      <dl class="facts" id="incident-facts">
+        <div>
+          <dt>State</dt>
+          <dd id="incident-state">
+            <StateBadge state={i.state} />
+          </dd>
+        </div>
+        <div>
+          <dt>Severity</dt>
+          <dd>
+            <SeverityBadge severity={i.severity} />
+          </dd>
+        </div>
+        <div>
+          <dt>Key</dt>
+          <dd>{i.key_id ? <a href={`/keys/${encodeURIComponent(i.key_id)}`}>{i.key}</a> : 'account'}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>
+            <Time at={i.started_at} />
+          </dd>
+        </div>
+        <div>
+          <dt>Last seen</dt>
+          <dd>
+            <Time at={i.last_seen_at} />
+          </dd>
+        </div>
+        <div>
+          <dt>Observed / expected</dt>
+          <dd>
+            {formatNumber(i.observed)} / {formatNumber(i.expected)} {i.details.unit ?? ''}
+          </dd>
+        </div>
+        <div>
+          <dt>Impact</dt>
+          <dd>
+            <Credits value={i.impact_credits} price={price} />
+          </dd>
+        </div>
+        <div>
+          <dt>Acknowledged</dt>
+          <dd id="incident-ack">
+            {i.acknowledged_by ? (
+              <>
+                {i.acknowledged_by}, <Time at={i.acknowledged_at} />
+              </>
+            ) : (
+              'not yet'
+            )}
+          </dd>
+        </div>
+        {i.snoozed_until && (
+          <div>
+            <dt>Snoozed until</dt>
+            <dd>
+              <Time at={i.snoozed_until} />
+            </dd>
+          </div>
+        )}
+        {i.note && (
+          <div>
+            <dt>Note</dt>
+            <dd>{i.note}</dd>
+          </div>
+        )}
+      </dl>
+      <ChartBox
+        id="chart-incident"
+        title="The incident's window"
+        label={`Credits around the incident window compared with the expected range`}
+        tall
+        data={{
+          incident: JSON.stringify({
+            key_id: i.key_id,
+            started_at: i.started_at,
+            last_seen_at: i.last_seen_at,
+            resolved_at: i.resolved_at,
+            details: i.details,
+            expected: i.expected,
+          }),
+        }}
+      />
+      <div class="grid-2">
+        <section aria-labelledby="why-h">
+          <h2 id="why-h">Why this fired</h2>
+          <p>
+            Observed <strong>{formatNumber(i.observed)}</strong> against an expected{' '}
+            <strong>{formatNumber(i.expected)}</strong>
+            {i.details.baseline?.low !== undefined && i.details.baseline?.high !== undefined && (
+              <>
+                {' '}
+                (usual range {formatNumber(i.details.baseline.low)}–{formatNumber(i.details.baseline.high)})
+              </>
+            )}
+            {i.details.baseline?.method && <> by {i.details.baseline.method}</>}; score {i.score.toFixed(2)}.
+          </p>
+          {c.operations && c.operations.length > 0 && (
+            <>
+              <h3>Top operations</h3>
+              <ul>
+                {c.operations.map((o) => (
+                  <li>
+                    {o.name}: <Credits value={o.credits} price={price} />, {formatNumber(o.requests)} requests
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {c.ips && c.ips.length > 0 && (
+            <>
+              <h3>Source IPs</h3>
+              <ul>
+                {c.ips.map((o) => (
+                  <li>
+                    <code>{o.value}</code>: {formatNumber(o.requests)} requests
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {c.user_agents && c.user_agents.length > 0 && (
+            <>
+              <h3>User agents</h3>
+              <ul>
+                {c.user_agents.map((o) => (
+                  <li>
+                    <code>{o.value}</code>: {formatNumber(o.requests)} requests
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {i.details.actions && i.details.actions.length > 0 ? (
+            <>
+              <h3>What to do</h3>
+              <ol>
+                {i.details.actions.map((a) => (
+                  <li>{a}</li>
+                ))}
+              </ol>
+            </>
+          ) : (
+            <Empty>No recommended actions recorded for this incident.</Empty>
+          )}
+        </section>
+        {ctx.session.role === 'admin' ? <Actions incident={i} /> : <section />}
+      </div>
+    </Layout>
+  );
+}

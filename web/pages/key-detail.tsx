@@ -1,0 +1,241 @@
+/** Key detail: usage with baseline band and incident markers, operations, sources, incidents, edit. */
+import type { KeyView } from '../../server/keys/keys.ts';
+import { iso } from '../../server/timestamps.ts';
+import { formatAge, formatNumber } from '../format.ts';
+import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import type { IncidentView } from '../queries/incidents.ts';
+import type { OperationRow, SeenRow } from '../queries/key-activity.ts';
+import type { HygieneFlag } from '../queries/key-table.ts';
+import { Badge, ChartBox, Credits, IncidentTable } from './parts.tsx';
+
+export type KeyDetailData = {
+  key: KeyView;
+  flags: HygieneFlag[];
+  now: number;
+  operations: OperationRow[];
+  ips: SeenRow[];
+  agents: SeenRow[];
+  incidents: IncidentView[];
+};
+
+function SeenTable(props: { rows: SeenRow[]; what: string; price: number | undefined }) {
+  if (props.rows.length === 0) return <Empty>No {props.what} reported in the last 30 days.</Empty>;
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{props.what}</th>
+            <th scope="col" class="num">
+              Requests
+            </th>
+            <th scope="col" class="num">
+              Credits
+            </th>
+            <th scope="col">Last seen</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr>
+              <td class="wrap">
+                <code>{r.value}</code>
+              </td>
+              <td class="num">{formatNumber(r.requests)}</td>
+              <td class="num">
+                <Credits value={r.credits} price={props.price} />
+              </td>
+              <td>
+                <Time at={iso(r.last_seen)} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function EditForm({ k }: { k: KeyView }) {
+  return (
+    <form id="key-edit" class="form-grid" data-key-id={k.id}>
+      <label>
+        Name <input name="name" required maxlength={100} value={k.name} />
+      </label>
+      <label>
+        Environment <input name="environment" maxlength={50} value={k.environment ?? ''} />
+      </label>
+      <label>
+        Owner <input name="owner" maxlength={200} value={k.owner ?? ''} />
+      </label>
+      <label>
+        Monthly budget (credits)
+        <input
+          name="budget_credits"
+          type="number"
+          min="1"
+          step="any"
+          value={k.budget_credits?.toString() ?? ''}
+        />
+      </label>
+      <label class="span-2">
+        Notes{' '}
+        <textarea name="notes" maxlength={2000} rows={2}>
+          {k.notes ?? ''}
+        </textarea>
+      </label>
+      <div class="actions span-2">
+        <button type="submit" class="primary">
+          Save changes
+        </button>
+        {k.status !== 'revoked' && (
+          <button type="button" class="danger" id="key-revoke">
+            Revoke key…
+          </button>
+        )}
+        <output id="key-edit-status" aria-live="polite" />
+      </div>
+    </form>
+  );
+}
+
+export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetailData }) {
+  const { key: k } = data;
+  const price = ctx.creditPrice;
+  const markers = data.incidents.map((i) => ({ at: i.started_at, kind: i.kind, id: i.id }));
+  return (
+    <Layout ctx={ctx} title={`Key ${k.name}`} active="/keys" script="key-detail">
+      <dl class="facts">
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <Badge tone={k.status === 'active' ? 'ok' : k.status === 'revoked' ? 'muted' : 'bad'}>
+              {k.status}
+            </Badge>
+          </dd>
+        </div>
+        <div>
+          <dt>Last 4</dt>
+          <dd>{k.last4 ? <code>…{k.last4}</code> : '—'}</dd>
+        </div>
+        <div>
+          <dt>Environment</dt>
+          <dd>{k.environment ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Owner</dt>
+          <dd>{k.owner ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Age</dt>
+          <dd>{formatAge(data.now - Date.parse(k.created_at))}</dd>
+        </div>
+        <div>
+          <dt>Last used</dt>
+          <dd>
+            <Time at={k.last_used_at} empty="never" />
+          </dd>
+        </div>
+        <div>
+          <dt>Budget</dt>
+          <dd>{k.budget_credits ? <Credits value={k.budget_credits} price={price} /> : 'none'}</dd>
+        </div>
+      </dl>
+      {data.flags.length > 0 && (
+        <ul class="flags" aria-label="Hygiene flags">
+          {data.flags.map((f) => (
+            <li>
+              <Badge tone="warn">{f.label}</Badge>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <div class="toolbar">
+        <fieldset class="segmented" id="range-picker">
+          <legend class="sr-only">Range</legend>
+          {(['24h', '7d', '30d', '90d'] as const).map((r) => (
+            <label>
+              <input type="radio" name="range" value={r} checked={r === '7d'} /> {r}
+            </label>
+          ))}
+        </fieldset>
+        <a class="csv" href={`/export/key-usage.csv?key=${encodeURIComponent(k.id)}&step=hour`} download>
+          Download usage CSV (7 days, hourly)
+        </a>
+      </div>
+      <ChartBox
+        id="chart-key"
+        title="Credits and requests"
+        label={`Credits and requests of key ${k.name}, with its usual range and incident markers`}
+        tall
+        data={{ key: k.id, now: iso(data.now), markers: JSON.stringify(markers) }}
+      />
+
+      <div class="grid-2">
+        <section aria-labelledby="ops-h">
+          <h2 id="ops-h">Operations, last 30 days</h2>
+          {data.operations.length === 0 ? (
+            <Empty>No usage in the last 30 days.</Empty>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Operation</th>
+                    <th scope="col" class="num">
+                      Credits
+                    </th>
+                    <th scope="col" class="num">
+                      Requests
+                    </th>
+                    <th scope="col" class="num">
+                      Errors
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.operations.map((o) => (
+                    <tr>
+                      <td>{o.operation}</td>
+                      <td class="num">
+                        <Credits value={o.credits} price={price} />
+                      </td>
+                      <td class="num">{formatNumber(o.requests)}</td>
+                      <td class="num">{formatNumber(o.errors)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+        <section aria-labelledby="inc-h">
+          <h2 id="inc-h">Incidents</h2>
+          <IncidentTable
+            incidents={data.incidents}
+            price={price}
+            caption={`Incidents of key ${k.name}`}
+            empty="No incidents for this key."
+          />
+        </section>
+      </div>
+      <div class="grid-2">
+        <section aria-labelledby="ips-h">
+          <h2 id="ips-h">Source IPs, last 30 days</h2>
+          <SeenTable rows={data.ips} what="IP address" price={price} />
+        </section>
+        <section aria-labelledby="ua-h">
+          <h2 id="ua-h">User agents, last 30 days</h2>
+          <SeenTable rows={data.agents} what="User agent" price={price} />
+        </section>
+      </div>
+      {ctx.session.role === 'admin' && (
+        <section aria-labelledby="edit-h">
+          <h2 id="edit-h">Edit labels and budget</h2>
+          <EditForm k={k} />
+        </section>
+      )}
+    </Layout>
+  );
+}

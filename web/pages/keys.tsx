@@ -1,0 +1,91 @@
+/** Keys: every key with its recent spend, status and hygiene flags. */
+import { formatAge, formatNumber } from '../format.ts';
+import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import type { KeyRowView } from '../queries/key-table.ts';
+import { Badge, CsvLink, Sparkline } from './parts.tsx';
+
+const STATUS_TONE = { active: 'ok', revoked: 'muted', discovered: 'bad' } as const;
+const FLAG_TONE = {
+  rotate: 'warn',
+  unused: 'warn',
+  discovered: 'bad',
+  revoked_used: 'bad',
+  many_sources: 'warn',
+} as const;
+
+export function KeysPage({ ctx, keys, now }: { ctx: PageContext; keys: KeyRowView[]; now: number }) {
+  const flagged = keys.filter((k) => k.flags.length > 0).length;
+  return (
+    <Layout ctx={ctx} title="Keys" active="/keys" script="keys">
+      <div class="toolbar">
+        <p class="muted">
+          {formatNumber(keys.length)} keys, {formatNumber(flagged)} with hygiene flags.
+        </p>
+        <label class="filter">
+          Filter <input type="search" id="key-filter" placeholder="name, owner, environment" />
+        </label>
+        <CsvLink href="/export/keys.csv" label="Download CSV" />
+      </div>
+      {keys.length === 0 ? (
+        <Empty>
+          No keys yet — register one with POST /api/v1/keys, or send traffic through /gw/magichour.
+        </Empty>
+      ) : (
+        <div class="table-wrap">
+          <table id="keys-table">
+            <caption class="sr-only">API keys with spend over the last 7 days and hygiene flags</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Last 4</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Owner</th>
+                <th scope="col">Age</th>
+                <th scope="col">Last used</th>
+                <th scope="col">7 days</th>
+                <th scope="col">Status</th>
+                <th scope="col">Hygiene</th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => (
+                <tr data-search={`${k.name} ${k.owner ?? ''} ${k.environment ?? ''}`.toLowerCase()}>
+                  <th scope="row">
+                    <a href={`/keys/${encodeURIComponent(k.id)}`}>{k.name}</a>
+                  </th>
+                  <td>{k.last4 ? <code>…{k.last4}</code> : <span class="muted">—</span>}</td>
+                  <td>{k.environment ?? <span class="muted">—</span>}</td>
+                  <td>{k.owner ?? <span class="muted">—</span>}</td>
+                  <td class="nowrap">{formatAge(now - Date.parse(k.created_at))}</td>
+                  <td class="nowrap">
+                    <Time at={k.last_used_at} empty="never" />
+                  </td>
+                  <td class="spark-cell">
+                    <Sparkline values={k.daily} label={`${formatNumber(k.credits7d)} credits over 7 days`} />
+                    <span class="small muted">{formatNumber(k.credits7d)}</span>
+                  </td>
+                  <td>
+                    <Badge tone={STATUS_TONE[k.status]}>{k.status}</Badge>
+                  </td>
+                  <td>
+                    {k.flags.length === 0 ? (
+                      <span class="muted">—</span>
+                    ) : (
+                      <ul class="flags">
+                        {k.flags.map((f) => (
+                          <li>
+                            <Badge tone={FLAG_TONE[f.code]}>{f.label}</Badge>
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,129 @@
+/** Overview: spend today and this month, budget and forecast, runway, top keys, incidents, freshness. */
+import { DAY } from '../../server/clock.ts';
+import { iso } from '../../server/timestamps.ts';
+import { formatNumber } from '../format.ts';
+import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import type { IncidentView } from '../queries/incidents.ts';
+import type { KeySpend, SourceFreshness } from '../queries/spend.ts';
+import { Card, CardCredits, ChartBox, Credits, FreshnessTable, IncidentTable } from './parts.tsx';
+
+export type OverviewData = {
+  now: number;
+  today: number;
+  month: number;
+  monthStart: number;
+  unattributed: { credits: number; events: number };
+  topKeys: KeySpend[];
+  openIncidents: IncidentView[];
+  freshness: SourceFreshness[];
+};
+
+export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewData }) {
+  const price = ctx.creditPrice;
+  const from = iso(Math.floor(data.now / DAY) * DAY - 29 * DAY);
+  return (
+    <Layout ctx={ctx} title="Overview" active="/" script="overview">
+      <div class="cards">
+        <Card label="Credits today" hint="Since midnight (server time zone)">
+          <CardCredits value={data.today} price={price} />
+        </Card>
+        <Card
+          label="Credits this month"
+          id="month-spent"
+          hint={<span id="budget-hint">Budget: loading…</span>}
+        >
+          <CardCredits value={data.month} price={price} />
+        </Card>
+        <Card
+          label="Month-end forecast"
+          id="forecast-value"
+          hint={<span id="forecast-band">Loading forecast…</span>}
+        >
+          <span class="muted">—</span>
+        </Card>
+        <Card label="Runway" id="runway-value" hint={<span id="runway-hint">From the account balance</span>}>
+          <span class="muted">—</span>
+        </Card>
+        <Card label="Open incidents">
+          <a href="/incidents?state=open">{formatNumber(data.openIncidents.length)}</a>
+        </Card>
+        <Card label="Unattributed spend, 30 days" hint="Credits no known key explains">
+          <CardCredits value={data.unattributed.credits} price={price} />
+        </Card>
+      </div>
+
+      <div class="grid-2">
+        <ChartBox
+          id="chart-daily"
+          title="Credits per day, last 30 days"
+          label="Bar chart of credits spent per day over the last 30 days"
+          data={{ from, to: iso(data.now) }}
+        />
+        <ChartBox
+          id="chart-forecast"
+          title="This month: spend to date and month-end forecast"
+          label="Cumulative credits this month with the projected month-end range"
+        />
+      </div>
+
+      <div class="grid-2">
+        <section aria-labelledby="top-keys-h">
+          <h2 id="top-keys-h">Top keys, last 7 days</h2>
+          {data.topKeys.length === 0 ? (
+            <Empty>
+              No usage recorded yet — point your apps at /gw/magichour or push events to /api/v1/usage.
+            </Empty>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Key</th>
+                    <th scope="col">Environment</th>
+                    <th scope="col" class="num">
+                      Credits
+                    </th>
+                    <th scope="col" class="num">
+                      Requests
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.topKeys.map((k) => (
+                    <tr>
+                      <td>
+                        <a href={`/keys/${encodeURIComponent(k.id)}`}>{k.name}</a>
+                      </td>
+                      <td>{k.environment ?? <span class="muted">—</span>}</td>
+                      <td class="num">
+                        <Credits value={k.credits} price={price} />
+                      </td>
+                      <td class="num">{formatNumber(k.requests)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+        <section aria-labelledby="fresh-h">
+          <h2 id="fresh-h">Data freshness</h2>
+          <FreshnessTable rows={data.freshness} />
+        </section>
+      </div>
+
+      <section aria-labelledby="open-h">
+        <h2 id="open-h">Open incidents</h2>
+        <IncidentTable
+          incidents={data.openIncidents.slice(0, 10)}
+          price={price}
+          caption="Open incidents, newest first"
+          empty="No open incidents. Detection runs every minute on new usage."
+        />
+      </section>
+      <p class="muted small">
+        Month started <Time at={iso(data.monthStart)} />.
+      </p>
+    </Layout>
+  );
+}

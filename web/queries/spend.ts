@@ -1,0 +1,74 @@
+/** Spend totals for the overview: credits in a range, top keys, unattributed spend. */
+import type { Sqlite } from '../../server/db/client.ts';
+
+export type KeySpend = {
+  id: string;
+  name: string;
+  environment: string | null;
+  status: string;
+  credits: number;
+  requests: number;
+};
+
+/** Credits in [from, to) from hourly buckets (fast at any size); `from` is rounded down to the hour. */
+export function sumCredits(sqlite: Sqlite, from: number, to: number): { credits: number; requests: number } {
+  const row = sqlite
+    .prepare<[number, number], { credits: number | null; requests: number | null }>(
+      'SELECT sum(credits) AS credits, sum(requests) AS requests FROM usage_hour WHERE bucket >= ? AND bucket < ?',
+    )
+    .get(Math.floor(from / 3_600_000) * 3_600_000, to);
+  return { credits: row?.credits ?? 0, requests: row?.requests ?? 0 };
+}
+
+export function topKeys(sqlite: Sqlite, from: number, to: number, limit = 5): KeySpend[] {
+  return sqlite
+    .prepare<[number, number, number], KeySpend>(
+      `SELECT k.id, k.name, k.environment, k.status, sum(b.credits) AS credits, sum(b.requests) AS requests
+       FROM usage_hour b JOIN keys k ON k.id = b.key_id
+       WHERE b.bucket >= ? AND b.bucket < ? GROUP BY k.id ORDER BY credits DESC LIMIT ?`,
+    )
+    .all(Math.floor(from / 3_600_000) * 3_600_000, to, limit);
+}
+
+export function unattributedCredits(
+  sqlite: Sqlite,
+  from: number,
+  to: number,
+): { credits: number; events: number } {
+  const row = sqlite
+    .prepare<[number, number], { credits: number | null; events: number }>(
+      'SELECT sum(credits) AS credits, count(*) AS events FROM unattributed_spend WHERE ts >= ? AND ts < ?',
+    )
+    .get(from, to);
+  return { credits: row?.credits ?? 0, events: row?.events ?? 0 };
+}
+
+export type SourceFreshness = { source: string; last_event_at: number; events_last_hour: number };
+
+/**
+ * Last event per ingest source: what the server knows without /api/v1/sources. Index-only work, so
+ * it stays fast with a year of events: distinct sources by skip-scan over the (source, event_id)
+ * key, then each source's newest event by walking the ts index backwards.
+ */
+export function sourceFreshness(sqlite: Sqlite, now: number): SourceFreshness[] {
+  const sources = sqlite
+    .prepare<[], string>(
+      `WITH RECURSIVE s(name) AS (
+         SELECT min(source) FROM usage_events
+         UNION ALL SELECT (SELECT min(source) FROM usage_events WHERE source > s.name) FROM s WHERE s.name IS NOT NULL
+       ) SELECT name FROM s WHERE name IS NOT NULL`,
+    )
+    .pluck()
+    .all();
+  const last = sqlite.prepare<[string], number>(
+    'SELECT ts FROM usage_events INDEXED BY usage_events_ts_idx WHERE source = ? ORDER BY ts DESC LIMIT 1',
+  );
+  const recent = sqlite.prepare<[number, string], number>(
+    'SELECT count(*) FROM usage_events INDEXED BY usage_events_ts_idx WHERE ts >= ? AND source = ?',
+  );
+  return sources.map((source) => ({
+    source,
+    last_event_at: last.pluck().get(source) ?? 0,
+    events_last_hour: recent.pluck().get(now - 3_600_000, source) ?? 0,
+  }));
+}
