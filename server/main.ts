@@ -11,6 +11,7 @@ import type { Deps } from './deps.ts';
 import { createJobs } from './jobs/index.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './log.ts';
+import { createSourceServices } from './sources/services.ts';
 
 export type Running = { url: string; deps: Deps; stop(): Promise<void> };
 
@@ -31,7 +32,8 @@ export async function startServer(
   }
   const admin = await ensureFirstAdmin(deps);
 
-  const app = createApp(deps);
+  const sources = createSourceServices(deps);
+  const app = createApp(deps, sources);
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
     const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -55,6 +57,8 @@ export async function startServer(
       stopping ??= (async () => {
         await scheduler.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        // After the server closed: every proxied request has queued its event; write them all.
+        await sources.stop();
         store.close();
       })();
       return stopping;

@@ -53,6 +53,11 @@ function prepare(sqlite: Sqlite) {
          source_ip, user_agent, project_id, latency_ms, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
+    // Links a provider project to the key that created it, so webhooks can correct its credits later.
+    noteProject: sqlite.prepare(
+      `INSERT INTO projects (id, key_id, operation, created_at, estimated_credits, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
     touchKey: sqlite.prepare(
       `UPDATE keys SET
          last_used_at = max(coalesce(last_used_at, @last), @last),
@@ -132,6 +137,7 @@ export function recordEvents(
       );
       if (inserted.changes === 0) continue;
       accepted++;
+      if (e.projectId) st.noteProject.run(e.projectId, keyId, e.operation || null, e.ts, e.credits, now);
       deltas.push({
         keyId,
         ts: e.ts,

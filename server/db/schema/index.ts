@@ -3,4 +3,5 @@ export * from './auth.ts';
 export * from './incidents.ts';
 export * from './keys.ts';
 export * from './projects.ts';
+export * from './sources.ts';
 export * from './usage.ts';
