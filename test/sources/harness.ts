@@ -1,0 +1,36 @@
+/** Runs the real app on 127.0.0.1 (the gateway needs a Node HTTP server) with its source services. */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createApp } from '../../server/app.ts';
+import type { Deps } from '../../server/deps.ts';
+import type { GatewayOptions } from '../../server/gateway/gateway.ts';
+import { createSourceServices, type SourceServices } from '../../server/sources/services.ts';
+
+export type RunningApp = { url: string; sources: SourceServices; flush(): Promise<void>; close(): Promise<void> };
+
+export async function startApp(deps: Deps, gateway: GatewayOptions = {}): Promise<RunningApp> {
+  const sources = createSourceServices(deps, { gateway });
+  const app = createApp(deps, sources);
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    sources,
+    /** Lets pending I/O callbacks queue their events, then writes the queue now. */
+    async flush() {
+      await new Promise((r) => setImmediate(r));
+      sources.gateway.queue.flush();
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await sources.stop();
+    },
+  };
+}
+
+export const rows = <T>(deps: Deps, sql: string, ...params: unknown[]) =>
+  deps.sqlite.prepare(sql).all(...params) as T[];
