@@ -80,6 +80,13 @@ export function createGateway(
         if (finalCredits !== null)
           item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
       }
+      deps.log.debug('gateway request', {
+        method,
+        operation: item.event.operation,
+        status: result.status,
+        key: `…${item.event.key.by === 'fingerprint' ? item.event.key.last4 : ''}`,
+        ...(result.error && { error: result.error.code }),
+      });
       if (!queue.push(item))
         deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
     },

@@ -61,19 +61,23 @@ export function createUsageQueue(
   };
 
   const writeBatch = deps.sqlite.transaction((batch: QueuedUsage[]) => {
-    recordEvents(
+    const result = recordEvents(
       deps,
       batch.map((i) => i.event),
     );
     const now = deps.clock.now();
     for (const { project } of batch) if (project) finalizeProject(deps.sqlite, { ...project, now });
+    return result;
   });
 
   function flush(): boolean {
     while (items.length > 0) {
       const batch = items.slice(0, batchSize);
       try {
-        writeBatch.immediate(batch);
+        const { discovered } = writeBatch.immediate(batch);
+        if (discovered.length > 0) {
+          deps.log.info('discovered keys in gateway traffic', { keys: discovered.map((k) => k.name) });
+        }
       } catch (err) {
         failures++;
         lastError = (err as Error).message;
