@@ -25,12 +25,23 @@ afterEach(async () => {
 
 const spend = (id: string, ts: number, credits: number) =>
   recordEvents(deps, [
-    { source: 'push', eventId: id, key: { by: 'ref', value: 'prod' }, ts, credits, requests: 1, status: 200, operation: 'face-swap' },
+    {
+      source: 'push',
+      eventId: id,
+      key: { by: 'ref', value: 'prod' },
+      ts,
+      credits,
+      requests: 1,
+      status: 200,
+      operation: 'face-swap',
+    },
   ]);
 const unattributed = () =>
   deps.sqlite.prepare('SELECT ts, until, source, credits FROM unattributed_spend ORDER BY id').all();
 const balanceSource = async () =>
-  (await api.call('GET', '/api/v1/sources', read)).json.sources.find((s: { name: string }) => s.name === 'balance');
+  (await api.call('GET', '/api/v1/sources', read)).json.sources.find(
+    (s: { name: string }) => s.name === 'balance',
+  );
 
 describe('balance poller', () => {
   it('stores the balance series and flags the drop attributed usage does not explain', async () => {
@@ -83,7 +94,13 @@ describe('balance poller', () => {
     expect(fake.received.length).toBe(requests);
 
     const res = await api.call('GET', '/api/v1/balance', read);
-    expect(res.json).toMatchObject({ available: false, status: 'disabled', balance: null, as_of: null, series: [] });
+    expect(res.json).toMatchObject({
+      available: false,
+      status: 'disabled',
+      balance: null,
+      as_of: null,
+      series: [],
+    });
     const source = await balanceSource();
     expect(source.status).toBe('disabled');
     expect(source.detail).toMatch(/404/);

@@ -17,7 +17,13 @@ export type Trouble =
 
 export type Received = { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer };
 
-type Project = { id: string; kind: 'image' | 'video' | 'audio'; estimate: number; final: number; created: string };
+type Project = {
+  id: string;
+  kind: 'image' | 'video' | 'audio';
+  estimate: number;
+  final: number;
+  created: string;
+};
 
 const MESSAGES: Record<number, string> = {
   402: 'Payment required',
@@ -50,7 +56,11 @@ function estimate(operation: string, body: Record<string, unknown>): number {
 }
 
 const kindOf = (op: string): Project['kind'] =>
-  op.includes('image') || op.includes('headshot') || op.includes('photo') ? 'image' : op.includes('voice') ? 'audio' : 'video';
+  op.includes('image') || op.includes('headshot') || op.includes('photo')
+    ? 'image'
+    : op.includes('voice')
+      ? 'audio'
+      : 'video';
 
 export async function startFakeMagicHour(): Promise<FakeMagicHour> {
   const received: Received[] = [];
@@ -75,7 +85,10 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
 
     const send = (status: number, json: unknown) => {
       let payload: Buffer = Buffer.from(JSON.stringify(json));
-      const headers: Record<string, string | number> = { 'content-type': 'application/json', 'x-fake': 'magichour' };
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/json',
+        'x-fake': 'magichour',
+      };
       if (fake.gzip && String(req.headers['accept-encoding'] ?? '').includes('gzip')) {
         payload = gzipSync(payload);
         headers['content-encoding'] = 'gzip';
@@ -118,7 +131,8 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
         return send(400, { message: 'Invalid JSON' });
       }
       const op = create[1]!;
-      if (op === 'text-to-video' && typeof parsed.end_seconds !== 'number') return send(422, { message: MESSAGES[422] });
+      if (op === 'text-to-video' && typeof parsed.end_seconds !== 'number')
+        return send(422, { message: MESSAGES[422] });
       const credits = estimate(op, parsed);
       const p: Project = {
         id: cuid(),
@@ -129,7 +143,12 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
         created: new Date().toISOString(),
       };
       projects.set(p.id, p);
-      return send(200, { id: p.id, credits_charged: credits, frame_cost: credits, estimated_frame_cost: credits });
+      return send(200, {
+        id: p.id,
+        credits_charged: credits,
+        frame_cost: credits,
+        estimated_frame_cost: credits,
+      });
     }
     return send(404, { message: 'Not found' });
   });

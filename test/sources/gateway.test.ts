@@ -47,7 +47,8 @@ type EventRow = {
   user_agent: string;
   latency_ms: number;
 };
-const events = () => rows<EventRow>(deps, `SELECT * FROM usage_events WHERE source = 'gateway' ORDER BY rowid`);
+const events = () =>
+  rows<EventRow>(deps, `SELECT * FROM usage_events WHERE source = 'gateway' ORDER BY rowid`);
 const minuteTotals = () =>
   rows<{ credits: number; requests: number; errors: number; auth_failures: number }>(
     deps,
@@ -64,7 +65,11 @@ const recoverWrites = () => deps.sqlite.exec('DROP TRIGGER fail_writes');
 describe('gateway /gw/magichour/*', () => {
   it('forwards a create unchanged and records the key, operation, credits and project', async () => {
     const body = JSON.stringify({ image_count: 3, orientation: 'square', style: { prompt: 'a fox' } });
-    const res = await gw('/v1/ai-image-generator?trace=1', { method: 'POST', body, headers: { 'x-custom': 'yes' } });
+    const res = await gw('/v1/ai-image-generator?trace=1', {
+      method: 'POST',
+      body,
+      headers: { 'x-custom': 'yes' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-fake')).toBe('magichour');
     const answer = (await res.json()) as { id: string; credits_charged: number };
@@ -104,7 +109,9 @@ describe('gateway /gw/magichour/*', () => {
       await gw('/v1/text-to-video', { method: 'POST', body: JSON.stringify({ end_seconds: 5 }) })
     ).json()) as { id: string; credits_charged: number };
     expect(created.credits_charged).toBe(120);
-    const project = (await (await gw(`/v1/video-projects/${created.id}`)).json()) as { credits_charged: number };
+    const project = (await (await gw(`/v1/video-projects/${created.id}`)).json()) as {
+      credits_charged: number;
+    };
     expect(project.credits_charged).toBe(96);
     await app.flush();
     expect(minuteTotals()).toMatchObject({ credits: 96, requests: 2, errors: 0 });
@@ -174,7 +181,10 @@ describe('gateway /gw/magichour/*', () => {
 
   it('reads credits from a gzip answer while the client gets the original bytes', async () => {
     fake.gzip = true;
-    const raw = await rawPost(`${app.url}/gw/magichour/v1/ai-image-generator`, JSON.stringify({ image_count: 2 }));
+    const raw = await rawPost(
+      `${app.url}/gw/magichour/v1/ai-image-generator`,
+      JSON.stringify({ image_count: 2 }),
+    );
     expect(raw.headers['content-encoding']).toBe('gzip');
     expect(JSON.parse(gunzipSync(raw.body).toString())).toMatchObject({ credits_charged: 10 });
     await app.flush();
@@ -203,7 +213,10 @@ describe('gateway /gw/magichour/*', () => {
     const api = createTestApi(deps);
     const read = api.tokenFor('read');
     failWrites();
-    const res = await gw('/v1/ai-image-generator', { method: 'POST', body: JSON.stringify({ image_count: 1 }) });
+    const res = await gw('/v1/ai-image-generator', {
+      method: 'POST',
+      body: JSON.stringify({ image_count: 1 }),
+    });
     expect(res.status).toBe(200);
     await app.flush();
     const stats = app.sources.gateway.queue.stats();
@@ -211,7 +224,10 @@ describe('gateway /gw/magichour/*', () => {
     expect(stats.last_error).toMatch(/storage unavailable/);
 
     const health = await fetch(`${app.url}/api/v1/sources`, { headers: { authorization: `Bearer ${read}` } });
-    const body = (await health.json()) as { sources: { name: string; status: string }[]; gateway_queue: unknown };
+    const body = (await health.json()) as {
+      sources: { name: string; status: string }[];
+      gateway_queue: unknown;
+    };
     expect(body.gateway_queue).toEqual({ size: 1, capacity: 50_000, dropped: 0 });
     expect(body.sources.find((s) => s.name === 'gateway')?.status).toBe('error');
 
@@ -226,7 +242,8 @@ describe('gateway /gw/magichour/*', () => {
     await app.close();
     app = await startApp(deps, { queue: { capacity: 2 } });
     failWrites();
-    for (let i = 0; i < 4; i++) expect((await gw('/v1/face-swap', { method: 'POST', body: '{}' })).status).toBe(200);
+    for (let i = 0; i < 4; i++)
+      expect((await gw('/v1/face-swap', { method: 'POST', body: '{}' })).status).toBe(200);
     expect(app.sources.gateway.queue.stats()).toMatchObject({ size: 2, dropped: 2 });
     recoverWrites();
     await app.flush();
@@ -246,7 +263,11 @@ function rawPost(url: string, body: string) {
   return new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'accept-encoding': 'gzip', 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${KEY}`,
+        'accept-encoding': 'gzip',
+        'content-type': 'application/json',
+      },
     });
     req.on('response', async (res) => {
       const chunks: Buffer[] = [];

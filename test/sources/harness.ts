@@ -1,13 +1,19 @@
 /** Runs the real app on 127.0.0.1 (the gateway needs a Node HTTP server) with its source services. */
-import type { AddressInfo } from 'node:net';
+
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../../server/app.ts';
 import type { Deps } from '../../server/deps.ts';
 import type { GatewayOptions } from '../../server/gateway/gateway.ts';
 import { createSourceServices, type SourceServices } from '../../server/sources/services.ts';
 
-export type RunningApp = { url: string; sources: SourceServices; flush(): Promise<void>; close(): Promise<void> };
+export type RunningApp = {
+  url: string;
+  sources: SourceServices;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+};
 
 export async function startApp(deps: Deps, gateway: GatewayOptions = {}): Promise<RunningApp> {
   const sources = createSourceServices(deps, { gateway });

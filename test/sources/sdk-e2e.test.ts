@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
-import Client from 'magic-hour';
+import magicHourSdk from 'magic-hour';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/log.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 import { type FakeMagicHour, startFakeMagicHour } from './fake-magichour.ts';
 import { type RunningApp, rows, startApp } from './harness.ts';
+
+// The SDK is CommonJS: Node's ESM loader puts its class at `.default`, Vite's interop at the top.
+type ClientClass = typeof magicHourSdk.default;
+const Client: ClientClass =
+  (magicHourSdk as unknown as { default?: ClientClass }).default ?? (magicHourSdk as unknown as ClientClass);
 
 const TOKEN = 'mhk_live_e2eSecretToken0123456789xYz7';
 let fake: FakeMagicHour;
@@ -48,7 +53,10 @@ describe('the official magic-hour SDK through the gateway', () => {
     expect(imageProject.creditsCharged).toBe(10);
     await app.flush();
 
-    const keys = rows<{ id: string; name: string; last4: string; status: string }>(deps, 'SELECT * FROM keys');
+    const keys = rows<{ id: string; name: string; last4: string; status: string }>(
+      deps,
+      'SELECT * FROM keys',
+    );
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ last4: 'xYz7', name: 'discovered-xYz7', status: 'discovered' });
     const byOperation = rows<{ operation: string; credits: number; requests: number }>(

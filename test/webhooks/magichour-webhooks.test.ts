@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeClock } from '../../server/clock.ts';
-import { AppError } from '../../server/errors.ts';
+import type { AppError } from '../../server/errors.ts';
 import { recordEvents } from '../../server/ingest/record-events.ts';
 import { signPayload, verifyWebhookSignature, type WebhookEnv } from '../../server/ingest/webhooks/verify.ts';
 import { createTestApi } from '../helpers/api.ts';
@@ -51,7 +51,11 @@ describe('webhook signature middleware (on a throwaway app)', () => {
   it('rejects any change to the body, timestamp, signature or secret', async () => {
     const before = rejects.length;
     const tampered = [
-      send(VECTOR.body.replace('"credits_charged":5', '"credits_charged":6'), VECTOR.timestamp, VECTOR.signature),
+      send(
+        VECTOR.body.replace('"credits_charged":5', '"credits_charged":6'),
+        VECTOR.timestamp,
+        VECTOR.signature,
+      ),
       send(`${VECTOR.body} `, VECTOR.timestamp, VECTOR.signature),
       send(VECTOR.body, String(Number(VECTOR.timestamp) + 1), VECTOR.signature),
       send(VECTOR.body, VECTOR.timestamp, VECTOR.signature.replace(/.$/, '0')),
@@ -117,7 +121,12 @@ describe('POST /webhooks/magichour', () => {
     (deps.sqlite.prepare('SELECT sum(credits) AS c FROM usage_hour').get() as { c: number | null }).c;
   const completed = (id: string, credits: number, kind = 'video') => ({
     type: `${kind}.completed`,
-    payload: { id, status: 'complete', credits_charged: credits, created_at: new Date(createdAt).toISOString() },
+    payload: {
+      id,
+      status: 'complete',
+      credits_charged: credits,
+      created_at: new Date(createdAt).toISOString(),
+    },
   });
 
   it('sets the final credits on the key that created the project, once', async () => {
@@ -149,9 +158,9 @@ describe('POST /webhooks/magichour', () => {
   it('stores a project no key created as unattributed spend', async () => {
     const res = await post(completed('clorphan', 45, 'image'));
     expect(await res.json()).toMatchObject({ outcome: 'unattributed' });
-    expect(deps.sqlite.prepare('SELECT ts, source, credits, project_id FROM unattributed_spend').all()).toEqual([
-      { ts: createdAt, source: 'webhook', credits: 45, project_id: 'clorphan' },
-    ]);
+    expect(
+      deps.sqlite.prepare('SELECT ts, source, credits, project_id FROM unattributed_spend').all(),
+    ).toEqual([{ ts: createdAt, source: 'webhook', credits: 45, project_id: 'clorphan' }]);
     expect(deps.sqlite.prepare('SELECT key_id, kind, final_credits FROM projects').get()).toEqual({
       key_id: null,
       kind: 'image',
@@ -166,7 +175,9 @@ describe('POST /webhooks/magichour', () => {
   it('keeps every acknowledged event, including ones it does not act on', async () => {
     await post({ type: 'video.started', payload: { id: 'clstart', status: 'queued' } });
     await post({ type: 'audio.something_new', payload: { id: 'clnew' } });
-    expect(deps.sqlite.prepare('SELECT type, object_id, outcome FROM webhook_events ORDER BY id').all()).toEqual([
+    expect(
+      deps.sqlite.prepare('SELECT type, object_id, outcome FROM webhook_events ORDER BY id').all(),
+    ).toEqual([
       { type: 'video.started', object_id: 'clstart', outcome: 'ignored' },
       { type: 'audio.something_new', object_id: 'clnew', outcome: 'ignored' },
     ]);
