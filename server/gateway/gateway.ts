@@ -38,6 +38,9 @@ export function createGateway(
   const queue = createUsageQueue(deps, options.queue);
   const clientIp = createClientIpResolver(deps.config.trustedProxies);
   const adapter = provider.gateway;
+  // Event ids: a random id per gateway instance plus a counter (cheaper than random bytes per request).
+  const instance = randomId('gw_');
+  let sequence = 0;
 
   return {
     prefix,
@@ -58,7 +61,7 @@ export function createGateway(
       const item: QueuedUsage = {
         event: {
           source: 'gateway',
-          eventId: randomId('gw_'),
+          eventId: `${instance}.${(sequence++).toString(36)}`,
           key: {
             by: 'fingerprint',
             fingerprint: fingerprintKey(deps.config.secret, token),
