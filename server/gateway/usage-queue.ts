@@ -3,6 +3,7 @@
  * are written in batches; while storage fails they stay queued (bounded) and are retried with
  * backoff. Fill, drops and the last error are visible in GET /api/v1/sources.
  */
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { finalizeProject } from '../ingest/projects.ts';
@@ -21,6 +22,8 @@ export type QueueStats = {
   last_error: string | null;
   last_error_at: number | null;
   last_flush_at: number | null;
+  /** The longest a batch write held the event loop, in ms (storage slowness shows here first). */
+  slowest_flush_ms: number;
 };
 
 export type UsageQueue = {
@@ -48,6 +51,7 @@ export function createUsageQueue(
   let lastError: string | null = null;
   let lastErrorAt: number | null = null;
   let lastFlushAt: number | null = null;
+  let slowestFlushMs = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -73,8 +77,10 @@ export function createUsageQueue(
   function flush(): boolean {
     while (items.length > 0) {
       const batch = items.slice(0, batchSize);
+      const started = performance.now();
       try {
         const { discovered } = writeBatch.immediate(batch);
+        slowestFlushMs = Math.max(slowestFlushMs, performance.now() - started);
         if (discovered.length > 0) {
           deps.log.info('discovered keys in gateway traffic', { keys: discovered.map((k) => k.name) });
         }
@@ -121,6 +127,7 @@ export function createUsageQueue(
       last_error: lastError,
       last_error_at: lastErrorAt,
       last_flush_at: lastFlushAt,
+      slowest_flush_ms: slowestFlushMs,
     }),
     stop() {
       stopped = true;

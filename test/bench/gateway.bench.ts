@@ -55,6 +55,9 @@ async function runGateway() {
     process.send!({ port: info.port }),
   );
   (server as http.Server).keepAliveTimeout = 60_000;
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   process.on('message', async (m: { cmd: string }) => {
     if (m.cmd !== 'stop') return;
     sources.gateway.queue.flush();
@@ -63,7 +66,10 @@ async function runGateway() {
     const stats = sources.gateway.queue.stats();
     await sources.stop();
     store.close();
-    process.send!({ recorded, dropped: stats.dropped }, () => process.exit(0));
+    const delay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
+    process.send!({ recorded, dropped: stats.dropped, delay, slowestFlushMs: stats.slowest_flush_ms }, () =>
+      process.exit(0),
+    );
   });
 }
 
@@ -192,11 +198,20 @@ async function main() {
       }
       report(name, direct, via);
     }
-    const done = await new Promise<{ recorded: number; dropped: number }>((resolve) => {
+    const done = await new Promise<{
+      recorded: number;
+      dropped: number;
+      delay: { p50: number; p99: number; max: number };
+      slowestFlushMs: number;
+    }>((resolve) => {
       gateway.child.once('message', resolve);
       gateway.child.send({ cmd: 'stop' });
     });
-    console.log(`recorded   ${done.recorded} usage events, ${done.dropped} dropped`);
+    console.log(`\ngateway process: recorded ${done.recorded} usage events, ${done.dropped} dropped`);
+    const d = done.delay;
+    console.log(
+      `gateway event-loop delay: p50=${d.p50.toFixed(2)} ms p99=${d.p99.toFixed(2)} ms max=${d.max.toFixed(2)} ms; slowest batch write ${done.slowestFlushMs.toFixed(2)} ms`,
+    );
     await new Promise((r) => setTimeout(r, 2_000).unref() && gateway.child.once('exit', r));
   } finally {
     gateway.child.kill();
