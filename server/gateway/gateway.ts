@@ -48,7 +48,7 @@ export function createGateway(
     async handle(incoming, outgoing) {
       const ts = deps.clock.now();
       const started = performance.now();
-      const pathAndQuery = (incoming.url ?? '/').slice(prefix.length) || '/';
+      const pathAndQuery = upstreamPath(incoming.url ?? '/', prefix);
       const path = pathAndQuery.split('?', 1)[0]!;
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
@@ -98,6 +98,13 @@ export function createGateway(
       upstream.agent.destroy();
     },
   };
+}
+
+/** The request target minus the gateway prefix, query untouched (absolute-form targets too). */
+function upstreamPath(target: string, prefix: string): string {
+  if (target.startsWith(prefix)) return target.slice(prefix.length) || '/';
+  const url = new URL(target, 'http://gateway');
+  return url.pathname.slice(prefix.length) + url.search || '/';
 }
 
 function header(incoming: IncomingMessage, name: string): string | undefined {

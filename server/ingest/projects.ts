@@ -24,6 +24,13 @@ function prepare(sqlite: Sqlite) {
     finalize: sqlite.prepare(
       'UPDATE projects SET final_credits = ?, status = coalesce(?, status), updated_at = ? WHERE id = ?',
     ),
+    claim: sqlite.prepare(
+      `UPDATE projects SET key_id = ?, operation = ?, created_at = ?, estimated_credits = ?, updated_at = ?
+       WHERE id = ? AND key_id IS NULL`,
+    ),
+    forgetUnattributed: sqlite.prepare(
+      `DELETE FROM unattributed_spend WHERE source = 'webhook' AND project_id = ?`,
+    ),
     upsertOrphan: sqlite.prepare(
       `INSERT INTO projects (id, key_id, kind, status, created_at, final_credits, updated_at)
        VALUES (@id, NULL, @kind, @status, @createdAt, @finalCredits, @now)
@@ -89,6 +96,36 @@ export function noteOrphanProject(
   },
 ): void {
   st(sqlite).upsertOrphan.run(p);
+}
+
+/**
+ * A usage event names a project that only a webhook knew so far (its event was still queued when
+ * the webhook arrived): the project is the key's after all. The webhook's unattributed spend is
+ * withdrawn and its final credits are booked against the event's estimate. Call inside a transaction.
+ */
+export function claimOrphanProject(
+  sqlite: Sqlite,
+  e: { projectId: string; keyId: string; operation: string; ts: number; credits: number; now: number },
+): boolean {
+  const s = st(sqlite);
+  const row = s.get.get(e.projectId);
+  if (!row || row.key_id !== null) return false;
+  s.claim.run(e.keyId, e.operation || null, e.ts, e.credits, e.now, e.projectId);
+  s.forgetUnattributed.run(e.projectId);
+  if (row.final_credits !== null && row.final_credits !== e.credits) {
+    addToBuckets(sqlite, [
+      {
+        keyId: e.keyId,
+        ts: e.ts,
+        operation: e.operation,
+        credits: row.final_credits - e.credits,
+        requests: 0,
+        errors: 0,
+        authFailures: 0,
+      },
+    ]);
+  }
+  return true;
 }
 
 /** Final credits implied by a terminal project status; null while the project is still running. */

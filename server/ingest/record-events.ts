@@ -7,6 +7,7 @@ import { randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { addToBuckets, type BucketDelta } from '../usage/buckets.ts';
+import { claimOrphanProject } from './projects.ts';
 
 export type KeyRef =
   /** A key's id or name as registered (push, CSV). */
@@ -137,7 +138,19 @@ export function recordEvents(
       );
       if (inserted.changes === 0) continue;
       accepted++;
-      if (e.projectId) st.noteProject.run(e.projectId, keyId, e.operation || null, e.ts, e.credits, now);
+      if (
+        e.projectId &&
+        st.noteProject.run(e.projectId, keyId, e.operation || null, e.ts, e.credits, now).changes === 0
+      ) {
+        claimOrphanProject(deps.sqlite, {
+          projectId: e.projectId,
+          keyId,
+          operation: e.operation,
+          ts: e.ts,
+          credits: e.credits,
+          now,
+        });
+      }
       deltas.push({
         keyId,
         ts: e.ts,

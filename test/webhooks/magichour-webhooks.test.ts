@@ -172,6 +172,20 @@ describe('POST /webhooks/magichour', () => {
     expect(balance.json.unattributed_credits_30d).toBe(45);
   });
 
+  it("gives an unattributed project back to its key when the key's late event arrives", async () => {
+    await post(completed('cllate', 96));
+    expect(deps.sqlite.prepare('SELECT count(*) AS n FROM unattributed_spend').get()).toEqual({ n: 1 });
+    pushProject('cllate', 120);
+    expect(deps.sqlite.prepare('SELECT count(*) AS n FROM unattributed_spend').get()).toEqual({ n: 0 });
+    expect(keyCredits()).toBe(96);
+    expect(
+      deps.sqlite.prepare('SELECT key_id IS NOT NULL AS owned, final_credits FROM projects').get(),
+    ).toEqual({
+      owned: 1,
+      final_credits: 96,
+    });
+  });
+
   it('keeps every acknowledged event, including ones it does not act on', async () => {
     await post({ type: 'video.started', payload: { id: 'clstart', status: 'queued' } });
     await post({ type: 'audio.something_new', payload: { id: 'clnew' } });
