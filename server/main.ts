@@ -1,13 +1,14 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve as serveHttp } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStore } from './db/client.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './demo.ts';
 import type { Deps } from './deps.ts';
+import { createNodeListener } from './gateway/listener.ts';
 import { createJobs } from './jobs/index.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './log.ts';
@@ -34,9 +35,10 @@ export async function startServer(
 
   const sources = createSourceServices(deps);
   const app = createApp(deps, sources);
-  const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
-    const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once('error', reject);
+  const server = createServer(createNodeListener(app.fetch, sources.gateway, log));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.

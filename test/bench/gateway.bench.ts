@@ -35,7 +35,6 @@ async function runUpstream() {
 }
 
 async function runGateway() {
-  const { serve } = await import('@hono/node-server');
   const { createApp } = await import('../../server/app.ts');
   const { systemClock } = await import('../../server/clock.ts');
   const { loadConfig } = await import('../../server/config.ts');
@@ -51,10 +50,12 @@ async function runGateway() {
   const store = openStore(config.dbPath);
   const deps = { db: store.db, sqlite: store.sqlite, clock: systemClock, config, log: silentLogger };
   const sources = createSourceServices(deps);
-  const server = serve({ fetch: createApp(deps, sources).fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-    process.send!({ port: info.port }),
+  const { createNodeListener } = await import('../../server/gateway/listener.ts');
+  const server = http.createServer(
+    createNodeListener(createApp(deps, sources).fetch, sources.gateway, silentLogger),
   );
-  (server as http.Server).keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  server.keepAliveTimeout = 60_000;
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();

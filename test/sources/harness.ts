@@ -1,11 +1,11 @@
 /** Runs the real app on 127.0.0.1 (the gateway needs a Node HTTP server) with its source services. */
 
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { createApp } from '../../server/app.ts';
 import type { Deps } from '../../server/deps.ts';
 import type { GatewayOptions } from '../../server/gateway/gateway.ts';
+import { createNodeListener } from '../../server/gateway/listener.ts';
 import { createSourceServices, type SourceServices } from '../../server/sources/services.ts';
 
 export type RunningApp = {
@@ -18,9 +18,8 @@ export type RunningApp = {
 export async function startApp(deps: Deps, gateway: GatewayOptions = {}): Promise<RunningApp> {
   const sources = createSourceServices(deps, { gateway });
   const app = createApp(deps, sources);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
+  const server = createServer(createNodeListener(app.fetch, sources.gateway, deps.log));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
