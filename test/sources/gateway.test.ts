@@ -1,7 +1,11 @@
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { serve } from '@hono/node-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app.ts';
 import { fingerprintKey } from '../../server/auth/secrets.ts';
+import { createSourceServices } from '../../server/sources/services.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { createTestDeps, T0, TEST_SECRET, type TestDeps } from '../helpers/store.ts';
 import { type FakeMagicHour, startFakeMagicHour } from './fake-magichour.ts';
@@ -278,3 +282,29 @@ function rawPost(url: string, body: string) {
     req.end(body);
   });
 }
+
+describe('gateway mounted in Hono (for servers built with serve(app.fetch))', () => {
+  it('proxies through the Hono route too, and refuses without a Node server', async () => {
+    const sources = createSourceServices(deps);
+    const honoApp = createApp(deps, sources);
+    const server = serve({ fetch: honoApp.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/gw/magichour/v1/ai-image-generator`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ image_count: 1 }),
+    });
+    expect(res.status).toBe(200);
+    // The provider's answer is passed through as is: no headers of Keywatch's own are added.
+    expect(res.headers.get('x-content-type-options')).toBeNull();
+    expect(((await res.json()) as { credits_charged: number }).credits_charged).toBe(5);
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await sources.stop();
+    expect(events()).toHaveLength(1);
+
+    const inProcess = await honoApp.request('/gw/magichour/v1/face-swap', { method: 'POST' });
+    expect(inProcess.status).toBe(503);
+  });
+});
