@@ -31,7 +31,16 @@ async function runUpstream() {
     });
   });
   server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  let cpuAtStart = process.cpuUsage();
+  server.listen(0, '127.0.0.1', () => {
+    cpuAtStart = process.cpuUsage();
+    process.send!({ port: (server.address() as AddressInfo).port });
+  });
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd !== 'stop') return;
+    const cpu = process.cpuUsage(cpuAtStart);
+    process.send!({ cpuPerRequestUs: (cpu.user + cpu.system) / n }, () => process.exit(0));
+  });
 }
 
 async function runGateway() {
@@ -50,11 +59,23 @@ async function runGateway() {
   const store = openStore(config.dbPath);
   const deps = { db: store.db, sqlite: store.sqlite, clock: systemClock, config, log: silentLogger };
   const sources = createSourceServices(deps);
+  // Diagnostic: BENCH_NO_RECORD=1 measures the proxy alone, without storing events.
+  let proxied = 0;
+  const push = sources.gateway.queue.push;
+  sources.gateway.queue.push = (item) => {
+    proxied++;
+    return process.env.BENCH_NO_RECORD === '1' ? true : push(item);
+  };
   const { createNodeListener } = await import('../../server/gateway/listener.ts');
   const server = http.createServer(
     createNodeListener(createApp(deps, sources).fetch, sources.gateway, silentLogger),
   );
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  let cpuAtStart = process.cpuUsage();
+  server.listen(0, '127.0.0.1', () => {
+    // CPU from here on is the gateway's work per request, whatever else the machine is doing.
+    cpuAtStart = process.cpuUsage();
+    process.send!({ port: (server.address() as AddressInfo).port });
+  });
   server.keepAliveTimeout = 60_000;
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -65,11 +86,14 @@ async function runGateway() {
     const recorded = (store.sqlite.prepare('SELECT count(*) AS n FROM usage_events').get() as { n: number })
       .n;
     const stats = sources.gateway.queue.stats();
+    const cpu = process.cpuUsage(cpuAtStart);
+    const cpuPerRequestUs = (cpu.user + cpu.system) / proxied;
     await sources.stop();
     store.close();
     const delay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
-    process.send!({ recorded, dropped: stats.dropped, delay, slowestFlushMs: stats.slowest_flush_ms }, () =>
-      process.exit(0),
+    process.send!(
+      { recorded, dropped: stats.dropped, delay, slowestFlushMs: stats.slowest_flush_ms, cpuPerRequestUs },
+      () => process.exit(0),
     );
   });
 }
@@ -204,11 +228,21 @@ async function main() {
       dropped: number;
       delay: { p50: number; p99: number; max: number };
       slowestFlushMs: number;
+      cpuPerRequestUs: number;
     }>((resolve) => {
       gateway.child.once('message', resolve);
       gateway.child.send({ cmd: 'stop' });
     });
     console.log(`\ngateway process: recorded ${done.recorded} usage events, ${done.dropped} dropped`);
+    const bare = await new Promise<{ cpuPerRequestUs: number }>((resolve) => {
+      upstream.child.once('message', resolve);
+      upstream.child.send({ cmd: 'stop' });
+    });
+    // Contention-independent cost: CPU per request, next to a bare node:http server's (the upstream).
+    console.log(
+      `CPU per request: gateway ${done.cpuPerRequestUs.toFixed(0)} µs (proxy + recording), ` +
+        `bare upstream server ${bare.cpuPerRequestUs.toFixed(0)} µs`,
+    );
     const d = done.delay;
     console.log(
       `gateway event-loop delay: p50=${d.p50.toFixed(2)} ms p99=${d.p99.toFixed(2)} ms max=${d.max.toFixed(2)} ms; slowest batch write ${done.slowestFlushMs.toFixed(2)} ms`,
