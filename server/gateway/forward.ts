@@ -2,7 +2,7 @@
  * Forwards one Node request to the upstream and streams the answer back byte for byte (status,
  * headers, body). Bodies flow through without buffering; when asked, a bounded copy of the
  * response body is kept for reading credits. Upstream failures before the answer starts become
- * a 502 JSON error.
+ * a 502 JSON error. A client that disconnects early does not cancel the upstream request.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -70,9 +70,10 @@ export function forwardRequest(
       req.destroy(error);
     });
 
+    let response: IncomingMessage | undefined;
     req.on('response', (res) => {
+      response = res;
       const status = res.statusCode ?? 502;
-      outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders));
       let chunks: Buffer[] | null = copyLimit > 0 ? [] : null;
       let size = 0;
       if (chunks) {
@@ -101,7 +102,12 @@ export function forwardRequest(
           error: { code: 'upstream_dropped', message: 'The upstream cut off its answer.' },
         });
       });
-      res.pipe(outgoing);
+      // A client that left still gets metered: read the answer to its end for the credits.
+      if (outgoing.destroyed) res.resume();
+      else {
+        outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders));
+        res.pipe(outgoing);
+      }
     });
 
     req.on('error', (err: Error & { code?: string }) => {
@@ -110,7 +116,7 @@ export function forwardRequest(
         code === 'upstream_timeout'
           ? err.message
           : `The upstream could not be reached (${err.code ?? err.message}).`;
-      if (!outgoing.headersSent) {
+      if (!outgoing.headersSent && !outgoing.destroyed) {
         const body = JSON.stringify({ error: { code, message } });
         outgoing.writeHead(502, {
           'content-type': 'application/json',
@@ -121,9 +127,12 @@ export function forwardRequest(
       done({ status: 502, body: null, error: { code, message } });
     });
 
-    // The client went away before the answer finished: stop the upstream request too.
+    // The client went away: the upstream request still completes (the provider charges for it
+    // either way), and its answer is drained so the event carries the real status and credits.
     outgoing.on('close', () => {
-      if (!outgoing.writableFinished) req.destroy();
+      if (outgoing.writableFinished || !response) return;
+      response.unpipe(outgoing);
+      response.resume();
     });
     incoming.pipe(req);
   });

@@ -176,6 +176,25 @@ describe('gateway /gw/magichour/*', () => {
     fake = await startFakeMagicHour();
   });
 
+  it('still meters a create whose client went away before the answer', async () => {
+    fake.troubleNext({ kind: 'slow', ms: 300 });
+    const abort = new AbortController();
+    const pending = gw('/v1/ai-image-generator', {
+      method: 'POST',
+      body: JSON.stringify({ image_count: 4 }),
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(), 50);
+    await expect(pending).rejects.toThrow();
+    // The provider charged for it, so the event must carry the real answer once it arrives.
+    for (let i = 0; i < 100 && app.sources.gateway.queue.stats().size === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await app.flush();
+    expect(events().map((e) => [e.status, e.credits])).toEqual([[200, 20]]);
+    expect((await gw('/v1/face-swap', { method: 'POST', body: '{}' })).status).toBe(200);
+  });
+
   it('streams large bodies both ways without reading them', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 'a');
     const res = await gw('/v1/files/upload-urls', { method: 'POST', body: big });
