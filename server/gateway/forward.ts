@@ -21,6 +21,12 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/**
+ * The provider authenticates with the bearer key alone; cookies on this origin are Keywatch's own
+ * (the dashboard session) and must never reach the provider.
+ */
+const NOT_FORWARDED = new Set(['host', 'cookie']);
+
 export type Upstream = { url: URL; agent: http.Agent; timeoutMs: number };
 
 export type ForwardResult = {
@@ -146,7 +152,7 @@ function requestHeaders(headers: IncomingHttpHeaders, host: string): http.Outgoi
       .map((t) => t.trim().toLowerCase()),
   );
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || connectionTokens.has(name) || name === 'host')
+    if (value === undefined || HOP_BY_HOP.has(name) || connectionTokens.has(name) || NOT_FORWARDED.has(name))
       continue;
     out[name] = value;
   }

@@ -72,7 +72,7 @@ describe('gateway /gw/magichour/*', () => {
     const res = await gw('/v1/ai-image-generator?trace=1', {
       method: 'POST',
       body,
-      headers: { 'x-custom': 'yes' },
+      headers: { 'x-custom': 'yes', cookie: 'kw_session=dashboard-session-secret' },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-fake')).toBe('magichour');
@@ -83,6 +83,7 @@ describe('gateway /gw/magichour/*', () => {
     expect(seen.path).toBe('/v1/ai-image-generator?trace=1');
     expect(seen.body.toString()).toBe(body);
     expect(seen.headers['x-custom']).toBe('yes');
+    expect(seen.headers.cookie).toBeUndefined();
     expect(seen.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(seen.headers.host).toBe(new URL(fake.url).host);
 
