@@ -12,20 +12,39 @@ import { auditRoutes, tokensRoutes, usersRoutes } from './auth/settings-routes.t
 import { budgetRoutes } from './budgets/routes.ts';
 import type { Deps } from './deps.ts';
 import { forecastRoutes } from './forecast/routes.ts';
+import { gatewayRoutes } from './gateway/routes.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { AppEnv } from './http/types.ts';
 import { pushRoutes } from './ingest/push-route.ts';
+import { webhookRoutes } from './ingest/webhooks/routes.ts';
 import { keysRoutes } from './keys/routes.ts';
+import { magicHour } from './providers/magichour.ts';
+import { balanceRoutes, sourcesRoutes } from './sources/routes.ts';
+import { createSourceServices, type SourceServices } from './sources/services.ts';
 import { usageRoutes } from './usage/routes.ts';
 
-export function createApp(deps: Deps) {
+/** `sources` is created here unless the caller (main.ts) owns it to flush it on shutdown. */
+export function createApp(deps: Deps, sources: SourceServices = createSourceServices(deps)) {
   const app = new Hono<AppEnv>();
   // Page scripts and CSS are bundled on first use, in memory, once per app.
   const getAssets = lazyAssets();
   app.onError(createErrorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
+  // Before securityHeaders: the gateway passes the provider's answer through unchanged.
+  app.route(sources.gateway.prefix, gatewayRoutes(sources.gateway));
   app.use(securityHeaders());
+  app.route(
+    '/webhooks/magichour',
+    webhookRoutes(
+      deps,
+      { ...magicHour, webhooks: magicHour.webhooks! },
+      deps.config.magichour.webhookSecret,
+      () => sources.webhookRejects.add(),
+    ),
+  );
+  app.route('/api/v1/sources', sourcesRoutes(deps, sources));
+  app.route('/api/v1/balance', balanceRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));

@@ -1,16 +1,18 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve as serveHttp } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStore } from './db/client.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './demo.ts';
 import type { Deps } from './deps.ts';
+import { createNodeListener } from './gateway/listener.ts';
 import { createJobs } from './jobs/index.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './log.ts';
+import { createSourceServices } from './sources/services.ts';
 
 export type Running = { url: string; deps: Deps; stop(): Promise<void> };
 
@@ -31,10 +33,12 @@ export async function startServer(
   }
   const admin = await ensureFirstAdmin(deps);
 
-  const app = createApp(deps);
-  const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
-    const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once('error', reject);
+  const sources = createSourceServices(deps);
+  const app = createApp(deps, sources);
+  const server = createServer(createNodeListener(app.fetch, sources.gateway, log));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.
@@ -55,6 +59,8 @@ export async function startServer(
       stopping ??= (async () => {
         await scheduler.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        // After the server closed: every proxied request has queued its event; write them all.
+        await sources.stop();
         store.close();
       })();
       return stopping;

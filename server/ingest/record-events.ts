@@ -7,6 +7,7 @@ import { randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { addToBuckets, type BucketDelta } from '../usage/buckets.ts';
+import { claimOrphanProject } from './projects.ts';
 
 export type KeyRef =
   /** A key's id or name as registered (push, CSV). */
@@ -52,6 +53,11 @@ function prepare(sqlite: Sqlite) {
       `INSERT INTO usage_events (source, event_id, key_id, ts, credits, requests, status, operation,
          source_ip, user_agent, project_id, latency_ms, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    // Links a provider project to the key that created it, so webhooks can correct its credits later.
+    noteProject: sqlite.prepare(
+      `INSERT INTO projects (id, key_id, operation, created_at, estimated_credits, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     touchKey: sqlite.prepare(
       `UPDATE keys SET
@@ -132,6 +138,19 @@ export function recordEvents(
       );
       if (inserted.changes === 0) continue;
       accepted++;
+      if (
+        e.projectId &&
+        st.noteProject.run(e.projectId, keyId, e.operation || null, e.ts, e.credits, now).changes === 0
+      ) {
+        claimOrphanProject(deps.sqlite, {
+          projectId: e.projectId,
+          keyId,
+          operation: e.operation,
+          ts: e.ts,
+          credits: e.credits,
+          now,
+        });
+      }
       deltas.push({
         keyId,
         ts: e.ts,

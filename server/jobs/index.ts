@@ -1,6 +1,7 @@
 /** The scheduled jobs of a running server. */
 import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
 import type { Deps } from '../deps.ts';
+import { createBalancePollJob } from './balance-poll.ts';
 import { budgetsJob } from './budgets.ts';
 import { digestsJob } from './digests.ts';
 import { outboxJob } from './outbox.ts';
@@ -12,5 +13,12 @@ export type JobOptions = { mailers?: MailerFactory };
 
 export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
-  return [retentionJob(deps), outboxJob(deps, mailers), snoozesJob(deps), budgetsJob(deps), digestsJob(deps)];
+  return [
+    retentionJob(deps),
+    outboxJob(deps, mailers),
+    snoozesJob(deps),
+    budgetsJob(deps),
+    digestsJob(deps),
+    createBalancePollJob(deps),
+  ];
 }

@@ -5,4 +5,5 @@ export * from './budgets.ts';
 export * from './incidents.ts';
 export * from './keys.ts';
 export * from './projects.ts';
+export * from './sources.ts';
 export * from './usage.ts';

@@ -1,0 +1,126 @@
+/**
+ * Balance polling: one sample of the account's credit balance per run. The drop since the last
+ * sample that attributed usage (and webhook-unattributed projects) does not explain is
+ * unattributed spend. 401/403/404 mean the endpoint is not available to this key: the poller
+ * reports itself disabled instead of failing every run.
+ */
+import { floorTo, MINUTE } from '../../clock.ts';
+import type { Deps } from '../../deps.ts';
+import type { AccountAdapter } from '../../providers/types.ts';
+
+/** Drops smaller than this (credits) or this share of the drop are noise, not a finding. */
+const TOLERANCE_CREDITS = 10;
+const TOLERANCE_SHARE = 0.02;
+
+export type PollOutcome =
+  | { status: 'ok'; balance: number; unattributed: number }
+  | { status: 'error' | 'disabled'; detail: string };
+
+export type PollContext = Pick<Deps, 'sqlite' | 'clock'> & {
+  fetch: typeof fetch;
+  baseUrl: string;
+  accountKey: string;
+  account: AccountAdapter;
+  timeoutMs?: number;
+};
+
+export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
+  const url = `${ctx.baseUrl}${ctx.account.balancePath}`;
+  let res: Response;
+  try {
+    res = await ctx.fetch(url, {
+      headers: { authorization: `Bearer ${ctx.accountKey}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(ctx.timeoutMs ?? 15_000),
+    });
+  } catch (err) {
+    return { status: 'error', detail: `GET ${ctx.account.balancePath} failed: ${(err as Error).message}` };
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status === 401 || res.status === 403 || res.status === 404) {
+    return {
+      status: 'disabled',
+      detail: `GET ${ctx.account.balancePath} answered ${res.status}: ${
+        res.status === 404 ? 'the account endpoint is not available' : 'the account key was refused'
+      }. Balance polling is off until Keywatch restarts.`,
+    };
+  }
+  if (!res.ok) return { status: 'error', detail: `GET ${ctx.account.balancePath} answered ${res.status}.` };
+  let balance: number | null = null;
+  try {
+    balance = ctx.account.parseBalance(JSON.parse(text));
+  } catch {
+    balance = null;
+  }
+  if (balance === null) {
+    return { status: 'error', detail: `GET ${ctx.account.balancePath} answered without a credit balance.` };
+  }
+  const unattributed = storeSample(ctx, ctx.clock.now(), balance);
+  return { status: 'ok', balance, unattributed };
+}
+
+/** Stores a sample and any unexplained drop since the previous one; returns the unattributed credits. */
+export function storeSample(deps: Pick<Deps, 'sqlite' | 'clock'>, ts: number, balance: number): number {
+  const { sqlite } = deps;
+  return sqlite
+    .transaction(() => {
+      const prev = sqlite
+        .prepare<[number], { ts: number; balance: number }>(
+          'SELECT ts, balance FROM balance_samples WHERE ts < ? ORDER BY ts DESC LIMIT 1',
+        )
+        .get(ts);
+      sqlite
+        .prepare('INSERT INTO balance_samples (ts, balance) VALUES (?, ?) ON CONFLICT DO NOTHING')
+        .run(ts, balance);
+      if (!prev) return 0;
+      const drop = prev.balance - balance;
+      if (drop <= 0) return 0;
+      const attributed = sumCredits(
+        sqlite,
+        'SELECT coalesce(sum(credits), 0) AS c FROM usage_minute WHERE bucket >= ? AND bucket < ?',
+        floorTo(prev.ts, MINUTE),
+        floorTo(ts, MINUTE),
+      );
+      const viaWebhooks = sumCredits(
+        sqlite,
+        `SELECT coalesce(sum(credits), 0) AS c FROM unattributed_spend WHERE source = 'webhook' AND ts >= ? AND ts < ?`,
+        prev.ts,
+        ts,
+      );
+      const unexplained = drop - attributed - viaWebhooks;
+      if (unexplained <= Math.max(TOLERANCE_CREDITS, TOLERANCE_SHARE * drop)) return 0;
+      sqlite
+        .prepare(
+          `INSERT INTO unattributed_spend (ts, until, source, credits, details, created_at)
+           VALUES (?, ?, 'balance', ?, ?, ?)`,
+        )
+        .run(
+          prev.ts,
+          ts,
+          unexplained,
+          JSON.stringify({ drop, attributed, via_webhooks: viaWebhooks }),
+          deps.clock.now(),
+        );
+      return unexplained;
+    })
+    .immediate();
+}
+
+function sumCredits(sqlite: Deps['sqlite'], sql: string, from: number, to: number): number {
+  return (sqlite.prepare<[number, number], { c: number }>(sql).get(from, to) ?? { c: 0 }).c;
+}
+
+/** Persists the poller's state for the API (and for a second process, such as the CLI). */
+export function saveSourceState(
+  deps: Pick<Deps, 'sqlite' | 'clock'>,
+  name: string,
+  status: 'ok' | 'error' | 'disabled',
+  detail: string,
+): void {
+  deps.sqlite
+    .prepare(
+      `INSERT INTO source_state (name, status, detail, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET status = excluded.status, detail = excluded.detail,
+         updated_at = excluded.updated_at`,
+    )
+    .run(name, status, detail, deps.clock.now());
+}

@@ -1,0 +1,54 @@
+/** Job: sample the account balance every few minutes; stays quiet once the endpoint said no. */
+import type { Deps } from '../deps.ts';
+import { pollBalance, saveSourceState } from '../ingest/poll/balance.ts';
+import { magicHour } from '../providers/magichour.ts';
+import type { Job } from './scheduler.ts';
+
+export const BALANCE_POLL_MS = 5 * 60_000;
+
+export function createBalancePollJob(
+  deps: Deps,
+  options: { fetch?: typeof fetch; everyMs?: number } = {},
+): Job & { disabled(): boolean } {
+  const { accountKey, baseUrl } = deps.config.magichour;
+  let disabled = false;
+  return {
+    name: 'balance-poll',
+    everyMs: options.everyMs ?? BALANCE_POLL_MS,
+    disabled: () => disabled,
+    async run() {
+      if (disabled) return;
+      if (!accountKey) {
+        disabled = true;
+        saveSourceState(
+          deps,
+          'balance',
+          'disabled',
+          'MAGICHOUR_ACCOUNT_KEY is not set, so the balance is not polled.',
+        );
+        return;
+      }
+      const outcome = await pollBalance({
+        ...deps,
+        fetch: options.fetch ?? fetch,
+        baseUrl,
+        accountKey,
+        account: magicHour.account!,
+      });
+      if (outcome.status === 'ok') {
+        saveSourceState(deps, 'balance', 'ok', `Balance ${outcome.balance} credits.`);
+        if (outcome.unattributed > 0) {
+          deps.log.warn('unattributed spend: balance dropped more than attributed usage explains', {
+            credits: outcome.unattributed,
+          });
+        }
+        return;
+      }
+      if (outcome.status === 'disabled') {
+        disabled = true;
+        deps.log.warn('balance poller disabled', { detail: outcome.detail });
+      } else deps.log.warn('balance poll failed', { detail: outcome.detail });
+      saveSourceState(deps, 'balance', outcome.status, outcome.detail);
+    },
+  };
+}
