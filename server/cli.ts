@@ -131,7 +131,7 @@ export function buildProgram(): Command {
     .option('--end <time>', 'end of the window (ISO-8601 or epoch ms; default now)', timestamp)
     .option(
       '--incidents',
-      'inject labelled incidents (spike, slow leak, off-hours, dormant wake, use after revocation)',
+      'inject labelled incidents (spike, slow leak, off-hours, dormant wake, revoked use, 401 burst, unregistered key, new source, operation mix, unattributed spend)',
       false,
     )
     .option('--out <file>', 'write events as JSON lines (push API format); labels go to <file>.labels.json')

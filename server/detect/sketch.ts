@@ -44,3 +44,21 @@ export function sketchMean(s: Sketch): number {
   for (let i = 0; i < BINS; i++) sum += s.w[i]! * (i === 0 ? 0.5 : 1.5 * lowerEdge(i));
   return sum / s.total;
 }
+
+/** The value with P(J >= x) = q (inverting sketchTail within its log bin), or 0 when empty. */
+export function sketchQuantile(s: Sketch, q: number): number {
+  if (s.total <= 0) return 0;
+  let above = 0;
+  for (let b = BINS - 1; b >= 0; b--) {
+    const next = above + s.w[b]!;
+    if ((next + 0) / (s.total + 1) >= q) {
+      const need = q * (s.total + 1) - above;
+      const frac = s.w[b]! > 0 ? Math.max(0, Math.min(1, need / s.w[b]!)) : 0;
+      if (b === 0) return 1 - frac;
+      const lo = Math.log2(lowerEdge(b));
+      return 2 ** (lo + (1 - frac));
+    }
+    above = next;
+  }
+  return 0;
+}

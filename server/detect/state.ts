@@ -7,8 +7,8 @@ import { createSketch, type Sketch } from './sketch.ts';
 
 export const HOW_CELLS = 168;
 export const DAYCLASS_CELLS = 48;
-/** Window lengths in minutes for the spike tests: one bucket, a quarter hour, an hour. */
-export const WINDOW_MINUTES = [1, 15, 60] as const;
+/** Window lengths in minutes for the spike tests (deduplicated when the bucket is coarser). */
+export const WINDOW_MINUTES = [1, 5, 15, 60] as const;
 
 export type KeyState = {
   v: 1;
@@ -26,7 +26,17 @@ export type KeyState = {
   all: number;
   allN: number;
   /** Ring of the last hour of buckets: observed requests, credits, 401s and expected requests. */
-  ring: { req: number[]; cred: number[]; auth: number[]; exp: number[]; expCred: number[]; pos: number };
+  ring: {
+    req: number[];
+    cred: number[];
+    auth: number[];
+    exp: number[];
+    expCred: number[];
+    /** Requests costing at least the key's 95th percentile, and how many were expected. */
+    big: number[];
+    expBig: number[];
+    pos: number;
+  };
   /**
    * Overdispersion phi per window scale (variance = mean + phi * mean^2, negative binomial):
    * decayed sums of winsorised (residual^2 - mean) and mean^2.
@@ -58,6 +68,8 @@ export type KeyState = {
   lastHour: { req: number; exp: number } | null;
   /** A level shift in progress: since when, and observed vs expected requests since then. */
   shift: { from: number; obs: number; exp: number; hours: number; high: number } | null;
+  /** The newest rebaseline adjustment already applied. */
+  rebaselineId: number;
   /** Last bucket each kind fired, so related detectors can defer to each other. */
   fired: Record<string, number>;
 };
@@ -83,6 +95,8 @@ export function createKeyState(bucketMs: number): KeyState {
       auth: zeros(ringLen),
       exp: zeros(ringLen),
       expCred: zeros(ringLen),
+      big: zeros(ringLen),
+      expBig: zeros(ringLen),
       pos: 0,
     },
     phi: { num: WINDOW_MINUTES.map(() => 0), den: WINDOW_MINUTES.map(() => 0) },
@@ -105,6 +119,7 @@ export function createKeyState(bucketMs: number): KeyState {
     hour: { req: 0, exp: 0, cred: 0, expCred: 0, n: 0 },
     lastHour: null,
     shift: null,
+    rebaselineId: 0,
     fired: {},
   };
 }

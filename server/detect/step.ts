@@ -8,7 +8,7 @@ import { learnCalibration } from './calibration.ts';
 import { KEY_DETECTORS } from './detectors/index.ts';
 import { networkOf, clientOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
-import { addToSketch } from './sketch.ts';
+import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
 import type { Bucket, Finding, KeyContext } from './types.ts';
 
@@ -25,9 +25,15 @@ export function stepKey(state: KeyState, bucket: Bucket, ctx: KeyContext, option
   if (options.rebaseline) rebaseline(state, ts, base.warmup_days);
   const expReq = expectedRequests(state, ts);
   const expCred = expReq * state.cpr;
-  pushRing(state, bucket, expReq, expCred);
+  // 401s cost nothing and are judged by auth_failures: the volume model counts answered requests.
+  const volume = Math.max(0, bucket.requests - bucket.authFailures);
+  const q95 = sketchQuantile(state.jumps, 0.05);
+  let big = 0;
+  for (const o of bucket.ops) if (o.requests > 0 && o.credits / o.requests >= q95) big += o.requests;
+  const expBig = state.jumps.total > 0 ? expReq * sketchTail(state.jumps, q95) : 0;
+  pushRing(state, bucket, volume, expReq, expCred, state.jumps.total > 0 ? big : 0, expBig);
   const closesHour = Math.floor((ts + state.bucketMs) / HOUR) > Math.floor(ts / HOUR);
-  state.hour.req += bucket.requests;
+  state.hour.req += volume;
   state.hour.exp += expReq;
   state.hour.cred += bucket.credits;
   state.hour.expCred += expCred;
@@ -44,14 +50,24 @@ export function stepKey(state: KeyState, bucket: Bucket, ctx: KeyContext, option
   }
   for (const f of findings) state.fired[f.kind] = ts;
   if (closesHour) trackShift(state, ts, ctx);
-  learn(state, bucket, expReq, ctx, findings.some((f) => ANOMALOUS.has(f.kind)));
+  learn(state, bucket, volume, expReq, ctx, findings.some((f) => ANOMALOUS.has(f.kind)));
   return findings;
 }
 
-function pushRing(state: KeyState, b: Bucket, expReq: number, expCred: number): void {
+function pushRing(
+  state: KeyState,
+  b: Bucket,
+  volume: number,
+  expReq: number,
+  expCred: number,
+  big: number,
+  expBig: number,
+): void {
   const r = state.ring;
   r.pos = (r.pos + 1) % r.req.length;
-  r.req[r.pos] = b.requests;
+  r.big[r.pos] = big;
+  r.expBig[r.pos] = expBig;
+  r.req[r.pos] = volume;
   r.cred[r.pos] = b.credits;
   r.auth[r.pos] = b.authFailures;
   r.exp[r.pos] = expReq;
@@ -62,7 +78,8 @@ function pushRing(state: KeyState, b: Bucket, expReq: number, expCred: number): 
 function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
   const h = state.hour;
   const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, h.exp);
-  const inc = cusumIncrement(h.req, h.exp, ctx.rules.params.sustained_elevation.ratio, disp);
+  // Winsorised like the baseline: one burst hour cannot carry the CUSUM for a day.
+  const inc = cusumIncrement(Math.min(h.req, clipLimit(h.exp, disp)), h.exp, ctx.rules.params.sustained_elevation.ratio, disp);
   const next = Math.max(0, state.cusum + inc);
   if (next === 0) {
     state.cusumFrom = null;
@@ -114,7 +131,14 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
   } else if (age >= 2 * params.baseline.adapt_hours * HOUR) state.shift = null;
 }
 
-function learn(state: KeyState, b: Bucket, expReq: number, ctx: KeyContext, anomalous: boolean): void {
+function learn(
+  state: KeyState,
+  b: Bucket,
+  volume: number,
+  expReq: number,
+  ctx: KeyContext,
+  anomalous: boolean,
+): void {
   const base = ctx.rules.params.baseline;
   const perHour = Math.max(1, Math.round(HOUR / state.bucketMs));
   const week = perHour * 168;
@@ -129,9 +153,9 @@ function learn(state: KeyState, b: Bucket, expReq: number, ctx: KeyContext, anom
     state.phi.num[i] = state.phi.num[i]! * keep + (r2 - mu);
     state.phi.den[i] = state.phi.den[i]! * keep + mu * mu;
   });
-  learnCalibration(state.calib, state.lastP, week * base.memory_weeks);
+  if (!anomalous) learnCalibration(state.calib, state.lastP, week * base.memory_weeks);
   state.lastP = 1;
-  updateBaseline(state, b.ts, Math.min(b.requests, clipLimit(expReq, dispersionAt(state, 0, expReq))), base);
+  updateBaseline(state, b.ts, Math.min(volume, clipLimit(expReq, dispersionAt(state, 0, expReq))), base);
   const memoryMs = base.memory_weeks * 7 * DAY;
   if (!anomalous && b.requests > 0) {
     const decay = state.jumpsAt > 0 ? Math.exp(-(b.ts - state.jumpsAt) / memoryMs) : 1;

@@ -4,3 +4,4 @@ export * from './incidents.ts';
 export * from './keys.ts';
 export * from './projects.ts';
 export * from './usage.ts';
+export * from './detection.ts';

@@ -25,10 +25,13 @@ export function bestWindow(e: Evaluation, floorCredits: number): WindowTest | nu
   const { state } = e;
   const r = state.ring;
   let best: WindowTest | null = null;
-  const tests = WINDOW_MINUTES.length * (state.jumps.total > 0 ? 2 : 1);
+  const lengths = WINDOW_MINUTES.map((m) => bucketsIn(state, m));
+  const distinct = new Set(lengths).size;
+  const tests = distinct * (state.jumps.total > 0 ? 3 : 1);
   for (let i = 0; i < WINDOW_MINUTES.length; i++) {
     const minutes = WINDOW_MINUTES[i]!;
-    const len = bucketsIn(state, minutes);
+    const len = lengths[i]!;
+    if (i > 0 && len === lengths[i - 1]) continue;
     const c = ringSum(state, r.cred, len);
     const expC = ringSum(state, r.expCred, len);
     if (c - expC < floorCredits) continue;
@@ -37,7 +40,11 @@ export function bestWindow(e: Evaluation, floorCredits: number): WindowTest | nu
     const disp = dispersionAt(state, i, expN);
     let p = countTail(n, expN, disp);
     if (state.jumps.total > 0 && p > 1e-12) {
-      p = Math.min(p, spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)));
+      // Requests above the key's own 95th percentile of cost are a thinned count: Poisson too.
+      const big = ringSum(state, r.big, len);
+      const expBig = ringSum(state, r.expBig, len);
+      if (big > 0) p = Math.min(p, countTail(big, expBig, dispersionAt(state, i, expBig)));
+      if (p > 1e-12) p = Math.min(p, spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)));
     }
     p = Math.min(1, p * tests);
     if (!best || p < best.p) best = { minutes, p, n, expN, c, expC, disp };
