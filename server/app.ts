@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { homePage } from '../web/home.ts';
 import type { Deps } from './deps.ts';
+import { detectionRoutes, incidentsRoutes } from './detection/routes.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
 import type { AppEnv } from './http/types.ts';
 import { pushRoutes } from './ingest/push-route.ts';
@@ -18,6 +19,8 @@ export function createApp(deps: Deps) {
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));
+  app.route('/api/v1/incidents', incidentsRoutes(deps));
+  app.route('/api/v1', detectionRoutes(deps));
   app.get('/', (c) => c.html(homePage(deps.config.publicUrl)));
   return app;
 }

@@ -29,7 +29,7 @@ export const DEFAULT_PARAMS = {
     critical_credits: 5000,
   },
   credit_spike: { alpha: 1e-6, floor_credits: 250 },
-  sustained_elevation: { ratio: 1.4, threshold: 12, floor_credits: 500 },
+  sustained_elevation: { ratio: 1.4, threshold: 10, floor_credits: 500 },
   off_hours: { min_requests: 2, neighbor_hours: 1 },
   dormant_wake: { dormant_days: 7 },
   revoked_use: {},

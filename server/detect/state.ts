@@ -35,6 +35,9 @@ export type KeyState = {
     /** Requests costing at least the key's 95th percentile, and how many were expected. */
     big: number[];
     expBig: number[];
+    /** Requests costing `operation_mix.ratio` x the usual or more, and how many were expected given the count. */
+    pricey: number[];
+    expPricey: number[];
     pos: number;
   };
   /**
@@ -54,8 +57,9 @@ export type KeyState = {
   ops: Record<string, number>;
   /** When each operation was first used (after warm-up), so it stays "new" for a while. */
   opsNew: Record<string, number>;
-  /** Buckets with use per (weekday|weekend, hour). */
+  /** Buckets with use per (weekday|weekend, hour); an hour's use counts once the hour closes clean. */
   used: number[];
+  pendingUse: number;
   ips: Record<string, number>;
   uas: Record<string, number>;
   authRate: number;
@@ -97,6 +101,8 @@ export function createKeyState(bucketMs: number): KeyState {
       expCred: zeros(ringLen),
       big: zeros(ringLen),
       expBig: zeros(ringLen),
+      pricey: zeros(ringLen),
+      expPricey: zeros(ringLen),
       pos: 0,
     },
     phi: { num: WINDOW_MINUTES.map(() => 0), den: WINDOW_MINUTES.map(() => 0) },
@@ -110,6 +116,7 @@ export function createKeyState(bucketMs: number): KeyState {
     ops: {},
     opsNew: {},
     used: zeros(DAYCLASS_CELLS),
+    pendingUse: 0,
     ips: {},
     uas: {},
     authRate: 0,

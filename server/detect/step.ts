@@ -32,6 +32,7 @@ export function stepKey(state: KeyState, bucket: Bucket, ctx: KeyContext, option
   for (const o of bucket.ops) if (o.requests > 0 && o.credits / o.requests >= q95) big += o.requests;
   const expBig = state.jumps.total > 0 ? expReq * sketchTail(state.jumps, q95) : 0;
   pushRing(state, bucket, volume, expReq, expCred, state.jumps.total > 0 ? big : 0, expBig);
+  countPricey(state, bucket, volume, ctx.rules.params.operation_mix.ratio);
   const closesHour = Math.floor((ts + state.bucketMs) / HOUR) > Math.floor(ts / HOUR);
   state.hour.req += volume;
   state.hour.exp += expReq;
@@ -51,6 +52,12 @@ export function stepKey(state: KeyState, bucket: Bucket, ctx: KeyContext, option
   for (const f of findings) state.fired[f.kind] = ts;
   if (closesHour) trackShift(state, ts, ctx);
   learn(state, bucket, volume, expReq, ctx, findings.some((f) => ANOMALOUS.has(f.kind)));
+  if (closesHour) {
+    // Use in an hour becomes "normal for this hour" only if the hour passed without an off-hours finding.
+    const offAt = state.fired.off_hours;
+    if (offAt === undefined || ts - offAt >= HOUR) state.used[cellsOf(ts).dc]! += state.pendingUse;
+    state.pendingUse = 0;
+  }
   return findings;
 }
 
@@ -72,6 +79,16 @@ function pushRing(
   r.auth[r.pos] = b.authFailures;
   r.exp[r.pos] = expReq;
   r.expCred[r.pos] = expCred;
+}
+
+/** Requests far above the usual cost, against how many the key's cost tail predicts for this count. */
+function countPricey(state: KeyState, b: Bucket, volume: number, ratio: number): void {
+  const r = state.ring;
+  const limit = ratio * state.cpr;
+  let pricey = 0;
+  if (state.cpr > 0) for (const o of b.ops) if (o.requests > 0 && o.credits / o.requests >= limit) pricey += o.requests;
+  r.pricey[r.pos] = pricey;
+  r.expPricey[r.pos] = state.cpr > 0 ? volume * sketchTail(state.jumps, limit) : 0;
 }
 
 /** Closes an hour into the sustained-elevation CUSUM. */
@@ -180,7 +197,7 @@ function learn(
   const authCap = clipLimit(state.authRate, 1);
   state.authRate += (Math.min(b.authFailures, authCap) - state.authRate) / week;
   if (b.requests > 0) {
-    if (!anomalous) state.used[cellsOf(b.ts).dc]! += 1;
+    if (!anomalous) state.pendingUse += 1;
     if (state.firstUse === null) {
       state.firstUse = b.ts;
       state.warmUntil = b.ts + base.warmup_days * DAY;

@@ -1,10 +1,9 @@
 /**
  * operation_mix: the key spends far more per request than it usually does at a normal request
  * count (someone rendering video on an image key), or runs an expensive operation it never used.
- * Spend given the request count is bounded with the key's credits-per-request tail.
+ * Requests that expensive are counted against what the key's own cost tail predicts for that many requests.
  */
-import { scoreFromP } from '../stats.ts';
-import { sketchTail } from '../sketch.ts';
+import { countTail, scoreFromP } from '../stats.ts';
 import { bucketsIn, ringSum } from '../state.ts';
 import type { Detector } from '../types.ts';
 
@@ -25,9 +24,10 @@ export const detectOperationMix: Detector = (e) => {
   const c = ringSum(state, state.ring.cred, len);
   const expected = n * state.cpr;
   const alpha = params.alpha ** f;
-  // Given n requests, spend >= c needs one request >= c/n: P <= n * P(J >= c/n).
-  const p = n > 0 ? Math.min(1, n * sketchTail(state.jumps, c / n)) : 1;
-  const shifted = c >= params.ratio * f * expected && c - expected >= params.floor_credits * f && p < alpha;
+  // Given the request count, requests this expensive are a thinned count with the key's own tail.
+  const pricey = ringSum(state, state.ring.pricey, len);
+  const p = pricey > 0 ? countTail(pricey, ringSum(state, state.ring.expPricey, len), 1) : 1;
+  const shifted = c - expected >= params.floor_credits * f && p < alpha;
   if (!shifted && newOps.length === 0) return null;
   return {
     kind: 'operation_mix',
