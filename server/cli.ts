@@ -195,15 +195,25 @@ export function buildProgram(): Command {
       },
     );
 
-  const detect = program.command('detect').description('Run detection over stored history, or score one series.');
+  const detect = program
+    .command('detect')
+    .description('Run detection over stored history, or score one series.');
   detect
     .command('run')
-    .description('Evaluate every closed minute not yet evaluated, up to --until (default now), and open incidents.')
-    .option('--until <time>', 'evaluate buckets that end at or before this time (ISO-8601 or epoch ms)', timestamp)
+    .description(
+      'Evaluate every closed minute not yet evaluated, up to --until (default now), and open incidents.',
+    )
+    .option(
+      '--until <time>',
+      'evaluate buckets that end at or before this time (ISO-8601 or epoch ms)',
+      timestamp,
+    )
     .action(async (opts: { until?: number }) => {
       await withDeps((deps) => {
         const r = runDetection(deps, opts.until !== undefined ? { until: opts.until } : {});
-        process.stdout.write(`${JSON.stringify({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened })}\n`,
+        );
       });
     });
   detect

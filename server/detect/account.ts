@@ -12,7 +12,12 @@ export type AccountState = { v: 1; ring: number[]; pos: number };
 export const createAccountState = (): AccountState => ({ v: 1, ring: new Array(RING).fill(0), pos: 0 });
 
 /** One closed minute of unattributed credits (by the time they became known). */
-export function stepAccount(state: AccountState, ts: number, credits: number, rules: RuleSet): Finding | null {
+export function stepAccount(
+  state: AccountState,
+  ts: number,
+  credits: number,
+  rules: RuleSet,
+): Finding | null {
   state.pos = (state.pos + 1) % RING;
   state.ring[state.pos] = credits;
   if (!rules.enabled.unattributed_spend || credits <= 0) return null;

@@ -83,15 +83,29 @@ const SOURCES = 'Check the source IPs and user agents below against your gateway
 export function recommendActions(kind: DetectorKind): string[] {
   switch (kind) {
     case 'revoked_use':
-      return ['Confirm the key is revoked in the Magic Hour Developer Hub.', SOURCES, 'Find where the old secret is still configured and remove it.'];
+      return [
+        'Confirm the key is revoked in the Magic Hour Developer Hub.',
+        SOURCES,
+        'Find where the old secret is still configured and remove it.',
+      ];
     case 'discovered_key':
-      return ['Register the key in Keywatch if it is yours, with an owner.', 'If nobody owns it, revoke it in the Magic Hour Developer Hub.'];
+      return [
+        'Register the key in Keywatch if it is yours, with an owner.',
+        'If nobody owns it, revoke it in the Magic Hour Developer Hub.',
+      ];
     case 'auth_failures':
       return [SOURCES, 'Find the client sending a wrong or revoked key; someone may be guessing keys.'];
     case 'unattributed_spend':
-      return ['Check Magic Hour projects that did not go through the Keywatch gateway.', 'Make every key send usage through the gateway or the push API.'];
+      return [
+        'Check Magic Hour projects that did not go through the Keywatch gateway.',
+        'Make every key send usage through the gateway or the push API.',
+      ];
     case 'sustained_elevation':
-      return ['Compare with recent releases or new integrations of this key\u2019s owner.', SOURCES, `If nobody expects it: ${REVOKE}`];
+      return [
+        'Compare with recent releases or new integrations of this key\u2019s owner.',
+        SOURCES,
+        `If nobody expects it: ${REVOKE}`,
+      ];
     case 'new_source':
       return [SOURCES, `If the source is not yours: ${REVOKE}`];
     default:

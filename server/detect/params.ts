@@ -47,11 +47,13 @@ export type RuleSet = { params: Params; enabled: Enabled };
 export const PARAM_DOCS: Record<string, string> = {
   'baseline.warmup_days': 'days of history a key needs before statistical detectors speak',
   'baseline.memory_weeks': 'how many visits of an hour-of-week cell the seasonal profile remembers',
-  'baseline.adapt_hours': 'a level shift lasting this long becomes the new normal (one incident, not days of them)',
+  'baseline.adapt_hours':
+    'a level shift lasting this long becomes the new normal (one incident, not days of them)',
   'baseline.quiet_minutes': 'an incident resolves itself after this long without a finding',
   'baseline.warning_credits': 'credit impact from which a finding is at least a warning',
   'baseline.critical_credits': 'credit impact from which a finding is critical',
-  'credit_spike.alpha': 'p-value below which a window of requests or spend is a spike (per window, Bonferroni)',
+  'credit_spike.alpha':
+    'p-value below which a window of requests or spend is a spike (per window, Bonferroni)',
   'credit_spike.floor_credits': 'excess credits a window must reach before it can page anyone',
   'sustained_elevation.ratio': 'the relative elevation the CUSUM is tuned to (1.4 = +40%)',
   'sustained_elevation.threshold': 'CUSUM log-likelihood-ratio decision threshold (nats)',

@@ -4,7 +4,7 @@
  * A row's score is the spike score when it opens a new episode; inside an episode that already
  * alarmed, just under half of it (the alarm is raised; repeating it adds nothing). is_anomaly = score >= 0.5.
  */
-import { defaultRuleSet, DETECTOR_KINDS, type RuleSet } from './params.ts';
+import { DETECTOR_KINDS, defaultRuleSet, type RuleSet } from './params.ts';
 import { createKeyState } from './state.ts';
 import { stepKey } from './step.ts';
 import type { KeyContext } from './types.ts';
@@ -37,7 +37,11 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
   let lastAlarm = -Infinity;
   return rows.map((row) => {
     const value = Number.isFinite(row.value) ? Math.max(0, row.value) : 0;
-    const findings = stepKey(state, { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] }, ctx);
+    const findings = stepKey(
+      state,
+      { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
+      ctx,
+    );
     const raw = findings.find((f) => f.kind === 'credit_spike')?.score ?? 0;
     if (raw < 0.5) return { score: raw, anomaly: false };
     const onset = row.ts - lastAlarm > quiet;

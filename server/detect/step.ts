@@ -3,10 +3,10 @@
  * construction: detectors read the baseline as it was before this bucket, and the state learns
  * from the bucket only afterwards (and not from what was found anomalous).
  */
-import { expectedRequests, rescaleBaseline, resetBaseline, updateBaseline, clipLimit } from './baseline.ts';
+import { clipLimit, expectedRequests, rescaleBaseline, resetBaseline, updateBaseline } from './baseline.ts';
 import { learnCalibration } from './calibration.ts';
 import { KEY_DETECTORS } from './detectors/index.ts';
-import { networkOf, clientOf } from './detectors/new-source.ts';
+import { clientOf, networkOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
@@ -19,7 +19,12 @@ const ANOMALOUS = new Set(['credit_spike', 'operation_mix', 'revoked_use', 'off_
 
 export type StepOptions = { rebaseline?: boolean };
 
-export function stepKey(state: KeyState, bucket: Bucket, ctx: KeyContext, options: StepOptions = {}): Finding[] {
+export function stepKey(
+  state: KeyState,
+  bucket: Bucket,
+  ctx: KeyContext,
+  options: StepOptions = {},
+): Finding[] {
   const base = ctx.rules.params.baseline;
   const { ts } = bucket;
   if (options.rebaseline) rebaseline(state, ts, base.warmup_days);
@@ -51,7 +56,14 @@ export function stepKey(state: KeyState, bucket: Bucket, ctx: KeyContext, option
   }
   for (const f of findings) state.fired[f.kind] = ts;
   if (closesHour) trackShift(state, ts, ctx);
-  learn(state, bucket, volume, expReq, ctx, findings.some((f) => ANOMALOUS.has(f.kind)));
+  learn(
+    state,
+    bucket,
+    volume,
+    expReq,
+    ctx,
+    findings.some((f) => ANOMALOUS.has(f.kind)),
+  );
   if (closesHour) {
     // Use in an hour becomes "normal for this hour" only if the hour passed without an off-hours finding.
     const offAt = state.fired.off_hours;
@@ -86,7 +98,8 @@ function countPricey(state: KeyState, b: Bucket, volume: number, ratio: number):
   const r = state.ring;
   const limit = ratio * state.cpr;
   let pricey = 0;
-  if (state.cpr > 0) for (const o of b.ops) if (o.requests > 0 && o.credits / o.requests >= limit) pricey += o.requests;
+  if (state.cpr > 0)
+    for (const o of b.ops) if (o.requests > 0 && o.credits / o.requests >= limit) pricey += o.requests;
   r.pricey[r.pos] = pricey;
   r.expPricey[r.pos] = state.cpr > 0 ? volume * sketchTail(state.jumps, limit) : 0;
 }
@@ -96,7 +109,12 @@ function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
   const h = state.hour;
   const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, h.exp);
   // Winsorised like the baseline: one burst hour cannot carry the CUSUM for a day.
-  const inc = cusumIncrement(Math.min(h.req, clipLimit(h.exp, disp)), h.exp, ctx.rules.params.sustained_elevation.ratio, disp);
+  const inc = cusumIncrement(
+    Math.min(h.req, clipLimit(h.exp, disp)),
+    h.exp,
+    ctx.rules.params.sustained_elevation.ratio,
+    disp,
+  );
   const next = Math.max(0, state.cusum + inc);
   if (next === 0) {
     state.cusumFrom = null;

@@ -27,11 +27,17 @@ const AdjustmentSchema = z
     message: 'desensitize needs a factor >= 1',
     path: ['factor'],
   })
-  .refine((a) => a.until == null || a.until > a.from, { message: 'until must be after from', path: ['until'] });
+  .refine((a) => a.until == null || a.until > a.from, {
+    message: 'until must be after from',
+    path: ['until'],
+  });
 
 export type NewAdjustment = z.input<typeof AdjustmentSchema>;
 
-export function addDetectionAdjustment(deps: { db: Queryable; clock: Clock }, input: NewAdjustment): Adjustment {
+export function addDetectionAdjustment(
+  deps: { db: Queryable; clock: Clock },
+  input: NewAdjustment,
+): Adjustment {
   const parsed = AdjustmentSchema.safeParse(input);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const a = parsed.data;
@@ -78,7 +84,8 @@ export function adjustmentsAt(list: readonly Adjustment[], keyId: string | null,
   return {
     factor(kind: DetectorKind): number {
       let f = 1;
-      for (const a of here) if (a.type === 'desensitize' && (a.kind === null || a.kind === kind)) f = Math.max(f, a.factor ?? 1);
+      for (const a of here)
+        if (a.type === 'desensitize' && (a.kind === null || a.kind === kind)) f = Math.max(f, a.factor ?? 1);
       return f;
     },
     suppressed(kind: DetectorKind): boolean {

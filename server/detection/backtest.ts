@@ -5,15 +5,15 @@
  */
 import { z } from 'zod';
 import { DAY, floorTo, MINUTE } from '../clock.ts';
+import type { Deps } from '../deps.ts';
 import { createAccountState } from '../detect/account.ts';
 import { createEpisodeBook, type Episode } from '../detect/episodes.ts';
 import { DETECTOR_KINDS, mergeRuleSet } from '../detect/params.ts';
-import type { Deps } from '../deps.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso } from '../timestamps.ts';
 import { loadAdjustments } from './adjustments.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
-import { replayChunk, type ReplayState } from './replay.ts';
+import { type ReplayState, replayChunk } from './replay.ts';
 import { loadRuleSets } from './rules.ts';
 
 const BacktestSchema = z.strictObject({
@@ -38,7 +38,10 @@ export function backtest(deps: Deps, body: unknown) {
   const windowFrom = until - input.days * DAY;
   const first = earliestData(deps.sqlite);
   const rules = loadRuleSets(deps.db, (set) => {
-    const next = mergeRuleSet(set, input.kind, { enabled: true, ...(input.params && { params: input.params }) });
+    const next = mergeRuleSet(set, input.kind, {
+      enabled: true,
+      ...(input.params && { params: input.params }),
+    });
     for (const k of DETECTOR_KINDS) next.enabled[k] = k === input.kind;
     return next;
   });
@@ -48,7 +51,11 @@ export function backtest(deps: Deps, body: unknown) {
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const state: ReplayState = { keys: new Map(), account: createAccountState(), touched: new Set() };
   const sink = {
-    finding(keyId: string | null, f: Parameters<typeof book.apply>[1], params: Parameters<typeof book.apply>[2]) {
+    finding(
+      keyId: string | null,
+      f: Parameters<typeof book.apply>[1],
+      params: Parameters<typeof book.apply>[2],
+    ) {
       const change = book.apply(keyId, f, params);
       if (change.type === 'opened') episodes.push(change.episode);
       else episodes[episodes.indexOf(change.previous!)] = change.episode;

@@ -8,7 +8,7 @@ import { randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Sqlite, Tx } from '../db/client.ts';
 import { type IncidentRow, incidents } from '../db/schema/index.ts';
-import { type Episode, type EpisodeChange, createEpisodeBook } from '../detect/episodes.ts';
+import { createEpisodeBook, type Episode, type EpisodeChange } from '../detect/episodes.ts';
 import { recommendActions, summarize } from '../detect/explain.ts';
 import type { DetectorKind } from '../detect/params.ts';
 import type { IncidentListener } from '../incidents/events.ts';
@@ -64,7 +64,9 @@ export function createIncidentSink(
   quietMs: (keyId: string | null) => number,
 ) {
   const open = deps.db.select().from(incidents).where(ne(incidents.state, 'resolved')).all();
-  const book = createEpisodeBook(open.filter((r) => r.kind.startsWith('budget_') === false).map(episodeFromRow));
+  const book = createEpisodeBook(
+    open.filter((r) => r.kind.startsWith('budget_') === false).map(episodeFromRow),
+  );
   let tx: Tx | null = null;
   let opened = 0;
 
@@ -109,7 +111,15 @@ export function createIncidentSink(
       e.id = id;
       const row = tx
         .insert(incidents)
-        .values({ id, keyId: e.keyId, kind: e.kind, state: 'open', startedAt: e.startedAt, createdAt: deps.clock.now(), ...columns(e, null) })
+        .values({
+          id,
+          keyId: e.keyId,
+          kind: e.kind,
+          state: 'open',
+          startedAt: e.startedAt,
+          createdAt: deps.clock.now(),
+          ...columns(e, null),
+        })
         .returning()
         .get();
       opened++;

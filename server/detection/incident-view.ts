@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { INCIDENT_STATES, type IncidentRow, incidents, keys } from '../db/schema/index.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
-import { isoOrNull, iso, TimestampSchema } from '../timestamps.ts';
+import { iso, isoOrNull, TimestampSchema } from '../timestamps.ts';
 
 export function toIncidentView(row: IncidentRow, keyName: string | null) {
   const stored = JSON.parse(row.details || '{}') as Record<string, unknown>;
@@ -44,7 +44,13 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const csv = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 
 export function listIncidents(db: Db, query: Record<string, string>): IncidentView[] {
   const parsed = ListQuery.safeParse(query);
@@ -52,14 +58,19 @@ export function listIncidents(db: Db, query: Record<string, string>): IncidentVi
   const q = parsed.data;
   const states = csv(q.state);
   const bad = states.filter((s) => !(INCIDENT_STATES as readonly string[]).includes(s));
-  if (bad.length) throw validationError([{ path: 'state', message: `must be among ${INCIDENT_STATES.join(', ')}` }]);
+  if (bad.length)
+    throw validationError([{ path: 'state', message: `must be among ${INCIDENT_STATES.join(', ')}` }]);
   const where: SQL[] = [];
   if (q.from !== undefined) where.push(gte(incidents.lastSeenAt, q.from));
   if (q.to !== undefined) where.push(lt(incidents.startedAt, q.to));
   if (states.length) where.push(inArray(incidents.state, states as IncidentRow['state'][]));
   if (csv(q.kind).length) where.push(inArray(incidents.kind, csv(q.kind)));
   if (q.key) {
-    const key = db.select({ id: keys.id }).from(keys).where(or(eq(keys.id, q.key), eq(keys.name, q.key))).get();
+    const key = db
+      .select({ id: keys.id })
+      .from(keys)
+      .where(or(eq(keys.id, q.key), eq(keys.name, q.key)))
+      .get();
     if (!key) throw notFound(`Key "${q.key}"`);
     where.push(eq(incidents.keyId, key.id));
   }

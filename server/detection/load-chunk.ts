@@ -6,7 +6,12 @@ import { MINUTE } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import type { Bucket } from '../detect/types.ts';
 
-export type KeyInfo = { id: string; name: string; status: 'active' | 'revoked' | 'discovered'; revokedAt: number | null };
+export type KeyInfo = {
+  id: string;
+  name: string;
+  status: 'active' | 'revoked' | 'discovered';
+  revokedAt: number | null;
+};
 
 export type Chunk = {
   keys: KeyInfo[];
@@ -15,7 +20,14 @@ export type Chunk = {
   unattributed: Map<number, number>;
 };
 
-type MinuteRow = { key_id: string; bucket: number; operation: string; credits: number; requests: number; auth_failures: number };
+type MinuteRow = {
+  key_id: string;
+  bucket: number;
+  operation: string;
+  credits: number;
+  requests: number;
+  auth_failures: number;
+};
 type SourceRow = { key_id: string; bucket: number; ip: string | null; ua: string | null; requests: number };
 
 export function loadKeys(sqlite: Sqlite): KeyInfo[] {
@@ -30,9 +42,15 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
   const buckets = new Map<number, Map<string, Bucket>>();
   const bucketOf = (keyId: string, ts: number): Bucket => {
     let byKey = buckets.get(ts);
-    if (!byKey) buckets.set(ts, (byKey = new Map()));
+    if (!byKey) {
+      byKey = new Map();
+      buckets.set(ts, byKey);
+    }
     let b = byKey.get(keyId);
-    if (!b) byKey.set(keyId, (b = { ts, requests: 0, credits: 0, authFailures: 0, ops: [] }));
+    if (!b) {
+      b = { ts, requests: 0, credits: 0, authFailures: 0, ops: [] };
+      byKey.set(keyId, b);
+    }
     return b;
   };
   const minutes = sqlite
@@ -57,8 +75,14 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     .all(args);
   for (const r of sources) {
     const b = bucketOf(r.key_id, r.bucket);
-    if (r.ip) (b.ips ??= {})[r.ip] = (b.ips[r.ip] ?? 0) + r.requests;
-    if (r.ua) (b.uas ??= {})[r.ua] = (b.uas[r.ua] ?? 0) + r.requests;
+    if (r.ip) {
+      b.ips = b.ips ?? {};
+      b.ips[r.ip] = (b.ips[r.ip] ?? 0) + r.requests;
+    }
+    if (r.ua) {
+      b.uas = b.uas ?? {};
+      b.uas[r.ua] = (b.uas[r.ua] ?? 0) + r.requests;
+    }
   }
   const unattributed = new Map<number, number>();
   const spend = sqlite

@@ -25,7 +25,13 @@ export function replayChunk(
   chunk: Chunk,
   from: number,
   to: number,
-  ctx: { rules: RuleSets; adjustments: readonly Adjustment[]; sink: Sink; state: ReplayState; onlyKey?: string },
+  ctx: {
+    rules: RuleSets;
+    adjustments: readonly Adjustment[];
+    sink: Sink;
+    state: ReplayState;
+    onlyKey?: string;
+  },
 ): void {
   const { rules, adjustments, sink, state } = ctx;
   const keys = ctx.onlyKey ? chunk.keys.filter((k) => k.id === ctx.onlyKey) : chunk.keys;
@@ -54,7 +60,8 @@ export function replayChunk(
     }
     if (!ctx.onlyKey) {
       const f = stepAccount(state.account, t, chunk.unattributed.get(t) ?? 0, rules.global);
-      if (f && !adjustmentsAt(adjustments, null, t).suppressed(f.kind)) sink.finding(null, f, rules.global.params);
+      if (f && !adjustmentsAt(adjustments, null, t).suppressed(f.kind))
+        sink.finding(null, f, rules.global.params);
     }
     sink.tick(t + MINUTE);
   }

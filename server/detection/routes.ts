@@ -10,8 +10,8 @@ import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
 import { backtest } from './backtest.ts';
 import { getIncident, listIncidents } from './incident-view.ts';
-import { runDetection } from './run-detection.ts';
 import { listRules, putRule } from './rules.ts';
+import { runDetection } from './run-detection.ts';
 
 const BODY_LIMIT = 64 * 1024;
 const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
@@ -19,7 +19,9 @@ const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
 export function incidentsRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .get('/', requireAuth(deps, 'read'), (c) => c.json({ incidents: listIncidents(deps.db, c.req.query()) }))
-    .get('/:id', requireAuth(deps, 'read'), (c) => c.json({ incident: getIncident(deps.db, c.req.param('id')) }));
+    .get('/:id', requireAuth(deps, 'read'), (c) =>
+      c.json({ incident: getIncident(deps.db, c.req.param('id')) }),
+    );
 }
 
 export function detectionRoutes(deps: Deps, listener?: IncidentListener) {
@@ -27,7 +29,10 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener) {
     .post('/detect/run', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
       const parsed = RunSchema.safeParse((await readJson(c, { optional: true })) ?? {});
       if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
-      const r = runDetection(deps, { ...(parsed.data.until !== undefined && { until: parsed.data.until }), ...(listener && { listener }) });
+      const r = runDetection(deps, {
+        ...(parsed.data.until !== undefined && { until: parsed.data.until }),
+        ...(listener && { listener }),
+      });
       return c.json({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened });
     })
     .get('/rules', requireAuth(deps, 'read'), (c) => c.json({ rules: listRules(deps.db) }))

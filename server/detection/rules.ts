@@ -48,7 +48,15 @@ export function loadRuleSets(db: Db, override?: (set: RuleSet) => RuleSet): Rule
   const global = fix(applyRows(defaultRuleSet(), globalRows));
   const perKey = new Map<string, RuleSet>();
   for (const keyId of new Set(rows.filter((r) => r.keyId !== '').map((r) => r.keyId))) {
-    perKey.set(keyId, fix(applyRows(applyRows(defaultRuleSet(), globalRows), rows.filter((r) => r.keyId === keyId))));
+    perKey.set(
+      keyId,
+      fix(
+        applyRows(
+          applyRows(defaultRuleSet(), globalRows),
+          rows.filter((r) => r.keyId === keyId),
+        ),
+      ),
+    );
   }
   return { global, forKey: (keyId) => (keyId && perKey.get(keyId)) || global };
 }
@@ -56,7 +64,13 @@ export function loadRuleSets(db: Db, override?: (set: RuleSet) => RuleSet): Rule
 export function listRules(db: Db) {
   const sets = loadRuleSets(db);
   const rows = db.select().from(detectionRules).all();
-  const names = new Map(db.select({ id: keys.id, name: keys.name }).from(keys).all().map((k) => [k.id, k.name]));
+  const names = new Map(
+    db
+      .select({ id: keys.id, name: keys.name })
+      .from(keys)
+      .all()
+      .map((k) => [k.id, k.name]),
+  );
   return RULE_KINDS.map((kind) => ({
     kind,
     enabled: kind === 'baseline' ? true : sets.global.enabled[kind],
@@ -64,7 +78,12 @@ export function listRules(db: Db) {
     defaults: DEFAULT_PARAMS[kind],
     overrides: rows
       .filter((r) => r.kind === kind && r.keyId !== '')
-      .map((r) => ({ key_id: r.keyId, key: names.get(r.keyId) ?? null, enabled: r.enabled, params: parseParams(r.params) })),
+      .map((r) => ({
+        key_id: r.keyId,
+        key: names.get(r.keyId) ?? null,
+        enabled: r.enabled,
+        params: parseParams(r.params),
+      })),
   }));
 }
 
@@ -83,14 +102,19 @@ export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unkn
   const known = DEFAULT_PARAMS[kind as RuleKind] as Record<string, number>;
   const issues = Object.keys(input.params ?? {})
     .filter((name) => !(name in known))
-    .map((name) => ({ path: `params.${name}`, message: `unknown parameter; known: ${Object.keys(known).join(', ') || 'none'}` }));
+    .map((name) => ({
+      path: `params.${name}`,
+      message: `unknown parameter; known: ${Object.keys(known).join(', ') || 'none'}`,
+    }));
   for (const [name, value] of Object.entries(input.params ?? {})) {
-    if (name === 'alpha' && (value <= 0 || value >= 1)) issues.push({ path: `params.${name}`, message: 'must be between 0 and 1' });
+    if (name === 'alpha' && (value <= 0 || value >= 1))
+      issues.push({ path: `params.${name}`, message: 'must be between 0 and 1' });
   }
   if (issues.length) throw validationError(issues);
   let keyId = '';
   if (input.key) {
-    const k = deps.db.select({ id: keys.id }).from(keys).where(eq(keys.id, input.key)).get() ??
+    const k =
+      deps.db.select({ id: keys.id }).from(keys).where(eq(keys.id, input.key)).get() ??
       deps.db.select({ id: keys.id }).from(keys).where(eq(keys.name, input.key)).get();
     if (!k) throw notFound(`Key "${input.key}"`);
     keyId = k.id;

@@ -6,11 +6,11 @@
 import { eq, ne } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
 import { detectorState } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
 import { type AccountState, createAccountState } from '../detect/account.ts';
 import type { KeyState } from '../detect/state.ts';
-import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
-import { ignoreIncidentChanges, type IncidentListener } from '../incidents/events.ts';
+import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
 import { loadAdjustments } from './adjustments.ts';
 import { createIncidentSink } from './incident-sink.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
@@ -25,7 +25,9 @@ export const MAX_REPLAY = 90 * DAY;
 export type RunResult = { evaluated_until: number; incidents_opened: number };
 
 export function readCursor(deps: Pick<Deps, 'db'>): number | null {
-  return deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null;
+  return (
+    deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null
+  );
 }
 
 export function runDetection(
@@ -43,7 +45,9 @@ export function runDetection(
   const rows = deps.db.select().from(detectorState).all();
   const accountRow = rows.find((r) => r.keyId === ACCOUNT);
   const state: ReplayState = {
-    keys: new Map(rows.filter((r) => r.keyId !== ACCOUNT).map((r) => [r.keyId, JSON.parse(r.state) as KeyState])),
+    keys: new Map(
+      rows.filter((r) => r.keyId !== ACCOUNT).map((r) => [r.keyId, JSON.parse(r.state) as KeyState]),
+    ),
     account: accountRow ? (JSON.parse(accountRow.state) as AccountState) : createAccountState(),
     touched: new Set(),
   };
@@ -55,20 +59,42 @@ export function runDetection(
     const end = Math.min(until, start + CHUNK);
     deps.db.transaction((tx) => {
       // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
-      const now = tx.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null;
+      const now =
+        tx.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null;
       if (now !== (start === from ? cursor : start)) throw conflict('Detection ran concurrently; try again.');
       writer.setTx(tx);
       const chunk = loadChunk(deps.sqlite, start, end);
       for (const k of chunk.keys) names.set(k.id, k.name);
-      replayChunk(chunk, start, end, { rules, adjustments: loadAdjustments(tx, start, end), sink: writer.sink, state });
+      replayChunk(chunk, start, end, {
+        rules,
+        adjustments: loadAdjustments(tx, start, end),
+        sink: writer.sink,
+        state,
+      });
       const at = deps.clock.now();
       for (const keyId of state.touched) {
-        const row = { keyId, state: JSON.stringify(state.keys.get(keyId)), evaluatedUntil: end, updatedAt: at };
-        tx.insert(detectorState).values(row).onConflictDoUpdate({ target: detectorState.keyId, set: row }).run();
+        const row = {
+          keyId,
+          state: JSON.stringify(state.keys.get(keyId)),
+          evaluatedUntil: end,
+          updatedAt: at,
+        };
+        tx.insert(detectorState)
+          .values(row)
+          .onConflictDoUpdate({ target: detectorState.keyId, set: row })
+          .run();
       }
       state.touched.clear();
-      const account = { keyId: ACCOUNT, state: JSON.stringify(state.account), evaluatedUntil: end, updatedAt: at };
-      tx.insert(detectorState).values(account).onConflictDoUpdate({ target: detectorState.keyId, set: account }).run();
+      const account = {
+        keyId: ACCOUNT,
+        state: JSON.stringify(state.account),
+        evaluatedUntil: end,
+        updatedAt: at,
+      };
+      tx.insert(detectorState)
+        .values(account)
+        .onConflictDoUpdate({ target: detectorState.keyId, set: account })
+        .run();
       writer.setTx(null);
     });
   }

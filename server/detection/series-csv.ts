@@ -30,6 +30,8 @@ export function scoreSeriesCsv(csv: string): string {
   });
   const scores = detectSeries(rows);
   const out = ['timestamp,value,anomaly_score,is_anomaly'];
-  scores.forEach((s, i) => out.push(`${raw[i]},${s.score.toFixed(6)},${s.anomaly ? 1 : 0}`));
+  scores.forEach((s, i) => {
+    out.push(`${raw[i]},${s.score.toFixed(6)},${s.anomaly ? 1 : 0}`);
+  });
   return `${out.join('\n')}\n`;
 }

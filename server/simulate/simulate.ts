@@ -106,7 +106,14 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
       if (!silenced) {
         for (let n = rng.poisson(normal); n > 0; n--) {
           batch.push(
-            make(p.name, ts, rng.weighted(p.mix), rng.pick(p.ips), rng.pick(p.agents), rng.next() < p.errorRate),
+            make(
+              p.name,
+              ts,
+              rng.weighted(p.mix),
+              rng.pick(p.ips),
+              rng.pick(p.agents),
+              rng.next() < p.errorRate,
+            ),
           );
         }
       }

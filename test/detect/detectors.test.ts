@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
-import { stepAccount, createAccountState } from '../../server/detect/account.ts';
+import { createAccountState, stepAccount } from '../../server/detect/account.ts';
 import { defaultRuleSet } from '../../server/detect/params.ts';
 import { between, constant, ctxFor, feed, officeHours, type Traffic, warmKey } from './helpers.ts';
 
@@ -26,7 +26,10 @@ type Case = {
 const busy: Traffic[] = [{ rate: constant(1), credits: 20 }];
 const sparse: Traffic[] = [{ rate: officeHours(0.05), credits: 10 }];
 const zeroHeavy: Traffic[] = [{ rate: constant(0.01), credits: 10 }];
-const leak = (from: number): Traffic[] => [...busy, { rate: between(from, from + 2 * DAY, 0.5), credits: 20 }];
+const leak = (from: number): Traffic[] => [
+  ...busy,
+  { rate: between(from, from + 2 * DAY, 0.5), credits: 20 },
+];
 
 const cases: Case[] = [
   {
@@ -59,7 +62,10 @@ const cases: Case[] = [
     name: 'zero-heavy key: thirty expensive requests in ten minutes',
     history: zeroHeavy,
     minutes: 20,
-    scenario: (f) => [...zeroHeavy, { rate: between(f, f + 10 * MINUTE, 3), op: 'text-to-video', credits: 600 }],
+    scenario: (f) => [
+      ...zeroHeavy,
+      { rate: between(f, f + 10 * MINUTE, 3), op: 'text-to-video', credits: 600 },
+    ],
     fires: ['credit_spike', 'operation_mix'],
     silent: [],
     within: 10,
@@ -140,7 +146,12 @@ const cases: Case[] = [
     minutes: 20,
     scenario: (f) => [
       { ...busy[0]!, rate: constant(1), ip: '203.0.113.77', ua: 'magic-hour-node/0.44.0' },
-      { rate: between(f + 10 * MINUTE, f + 20 * MINUTE, 0.5), ip: '192.0.2.5', ua: 'curl/8.5.0', credits: 20 },
+      {
+        rate: between(f + 10 * MINUTE, f + 20 * MINUTE, 0.5),
+        ip: '192.0.2.5',
+        ua: 'curl/8.5.0',
+        credits: 20,
+      },
     ],
     fires: ['new_source'],
     silent: ['credit_spike'],

@@ -55,7 +55,11 @@ export function feed(
 }
 
 /** A key with `days` of normal history ending at `START + days`. */
-export function warmKey(days: number, normal: Traffic[], ctx: KeyContext = ctxFor()): { state: KeyState; now: number } {
+export function warmKey(
+  days: number,
+  normal: Traffic[],
+  ctx: KeyContext = ctxFor(),
+): { state: KeyState; now: number } {
   const state = createKeyState(MINUTE);
   feed(state, START, START + days * DAY, normal, ctx);
   return { state, now: START + days * DAY };

@@ -11,7 +11,8 @@ export const SPIKE = START + 9 * DAY + 14 * HOUR;
 
 /** Two keys: a busy one with a spike of video renders on day 9, and a sparse office-hours one. */
 export function seedHistory(deps: TestDeps): void {
-  for (const name of ['busy', 'sparse']) createKey({ ...deps, secret: deps.config.secret }, { name, created_at: START }, 'test');
+  for (const name of ['busy', 'sparse'])
+    createKey({ ...deps, secret: deps.config.secret }, { name, created_at: START }, 'test');
   const rng = createRng(11);
   const events: UsageEvent[] = [];
   let n = 0;
@@ -19,7 +20,18 @@ export function seedHistory(deps: TestDeps): void {
     const h = new Date(t).getUTCHours();
     const add = (key: string, rate: number, credits: number, ip: string) => {
       for (let k = rng.poisson(rate); k > 0; k--) {
-        events.push({ source: 'test', eventId: `e${n++}`, key: { by: 'ref', value: key }, ts: t + 1000, credits, requests: 1, status: 200, operation: credits > 100 ? 'video-to-video' : 'ai-image-generator', sourceIp: ip, userAgent: 'magic-hour-node/0.43.1' });
+        events.push({
+          source: 'test',
+          eventId: `e${n++}`,
+          key: { by: 'ref', value: key },
+          ts: t + 1000,
+          credits,
+          requests: 1,
+          status: 200,
+          operation: credits > 100 ? 'video-to-video' : 'ai-image-generator',
+          sourceIp: ip,
+          userAgent: 'magic-hour-node/0.43.1',
+        });
       }
     };
     add('busy', 0.5, 10, '203.0.113.10');
@@ -28,4 +40,3 @@ export function seedHistory(deps: TestDeps): void {
   }
   recordEvents(deps, events);
 }
-

@@ -48,7 +48,8 @@ describe('detect run replay', () => {
     // Hourly runs up to the spike, then minute by minute through it, as the live job would.
     for (let t = START + HOUR; t <= SPIKE; t += HOUR) runDetection(stepwise, { until: t });
     let opened = 0;
-    for (let t = SPIKE + MINUTE; t <= END; t += t < SPIKE + 3 * HOUR ? MINUTE : HOUR) opened += runDetection(stepwise, { until: t }).incidents_opened;
+    for (let t = SPIKE + MINUTE; t <= END; t += t < SPIKE + 3 * HOUR ? MINUTE : HOUR)
+      opened += runDetection(stepwise, { until: t }).incidents_opened;
     runDetection(stepwise, { until: END });
     expect(snapshot(stepwise)).toEqual(expected);
     expect(opened).toBeGreaterThan(0);
@@ -65,7 +66,12 @@ describe('detect run replay', () => {
         const b = chunk.buckets.get(t)?.get(key.id);
         if (!b && !seen) continue;
         seen = true;
-        for (const f of stepKey(state, b ?? { ts: t, requests: 0, credits: 0, authFailures: 0, ops: [] }, { status: key.status, revokedAt: key.revokedAt, rules, factor: () => 1 })) {
+        for (const f of stepKey(state, b ?? { ts: t, requests: 0, credits: 0, authFailures: 0, ops: [] }, {
+          status: key.status,
+          revokedAt: key.revokedAt,
+          rules,
+          factor: () => 1,
+        })) {
           const change = book.apply(key.id, f, rules.params);
           if (change.type === 'opened') started.push(`${key.id} ${f.kind} ${f.at}`);
         }
@@ -73,7 +79,9 @@ describe('detect run replay', () => {
       }
     }
     const names = new Map(chunk.keys.map((k) => [k.id, k.name]));
-    const fromDb = (expected as { key: string; kind: string; started_at: number }[]).map((i) => `${i.key} ${i.kind} ${i.started_at}`);
+    const fromDb = (expected as { key: string; kind: string; started_at: number }[]).map(
+      (i) => `${i.key} ${i.kind} ${i.started_at}`,
+    );
     started.splice(0, started.length, ...started.map((s) => s.replace(/^\S+/, (id) => names.get(id) ?? id)));
     expect(started.sort()).toEqual(fromDb.sort());
   });

@@ -15,11 +15,25 @@ export const NAB_THRESHOLD = 0.5;
 export function runNab(): { ok: boolean; output: string } {
   const tool = join(SHARED, 'tools/nab-eval.mjs');
   const data = join(SHARED, 'data/nab');
-  if (!existsSync(tool) || !existsSync(data)) return { ok: false, output: `NAB harness or data not found under ${SHARED}` };
+  if (!existsSync(tool) || !existsSync(data))
+    return { ok: false, output: `NAB harness or data not found under ${SHARED}` };
   const detector = `"${process.execPath}" "${join(REPO, 'server/keywatch.mjs')}" detect series --input -`;
   const r = spawnSync(
     process.execPath,
-    [tool, '--nab', data, '-d', detector, '--series', 'realTweets/,artificialNoAnomaly/', '--threshold', String(NAB_THRESHOLD), '--per-series', '--jobs', '2'],
+    [
+      tool,
+      '--nab',
+      data,
+      '-d',
+      detector,
+      '--series',
+      'realTweets/,artificialNoAnomaly/',
+      '--threshold',
+      String(NAB_THRESHOLD),
+      '--per-series',
+      '--jobs',
+      '2',
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };

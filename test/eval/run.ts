@@ -10,7 +10,9 @@ const DAYS = 35;
 const KEYS = 10;
 
 const started = performance.now();
-console.log(`== (a) simulated traffic: ${SEEDS.length} seeds x ${DAYS} days x ${KEYS} keys, every incident kind ==`);
+console.log(
+  `== (a) simulated traffic: ${SEEDS.length} seeds x ${DAYS} days x ${KEYS} keys, every incident kind ==`,
+);
 const sim = evaluateSimulation(SEEDS, DAYS, KEYS);
 console.log('kind                  recall   median delay  worst delay');
 for (const [kind, k] of Object.entries(sim.perKind)) {
@@ -20,11 +22,18 @@ for (const [kind, k] of Object.entries(sim.perKind)) {
   );
 }
 console.log(`overall recall: ${(sim.recall * 100).toFixed(1)}%`);
-console.log(`false incidents per key-month, clean runs (--no-incidents): ${sim.falsePerKeyMonthClean.toFixed(3)}`);
-for (const i of sim.falseClean) console.log(`  ${i.kind} on ${i.key} at ${new Date(i.started_at).toISOString()}`);
-console.log(`false incidents per key-month outside labelled windows, incident runs: ${sim.falsePerKeyMonthIncidentRuns.toFixed(3)}`);
+console.log(
+  `false incidents per key-month, clean runs (--no-incidents): ${sim.falsePerKeyMonthClean.toFixed(3)}`,
+);
+for (const i of sim.falseClean)
+  console.log(`  ${i.kind} on ${i.key} at ${new Date(i.started_at).toISOString()}`);
+console.log(
+  `false incidents per key-month outside labelled windows, incident runs: ${sim.falsePerKeyMonthIncidentRuns.toFixed(3)}`,
+);
 const ms = sim.runs.map((r) => r.ms);
-console.log(`detection replay time per run: median ${(median(ms) / 1000).toFixed(1)} s for ${DAYS * 1440 * KEYS} key-minutes`);
+console.log(
+  `detection replay time per run: median ${(median(ms) / 1000).toFixed(1)} s for ${DAYS * 1440 * KEYS} key-minutes`,
+);
 
 console.log('\n== (b) NAB development subset (realTweets + artificialNoAnomaly), threshold fixed at 0.5 ==');
 const nab = runNab();

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fakeClock, MINUTE, HOUR, DAY } from '../../server/clock.ts';
+import { DAY, fakeClock, HOUR, MINUTE } from '../../server/clock.ts';
 import { loadConfig } from '../../server/config.ts';
 import { openStore } from '../../server/db/client.ts';
 import { runDetection } from '../../server/detection/run-detection.ts';
@@ -18,16 +18,31 @@ export const SIM_END = Date.UTC(2026, 9, 28, 18, 30);
 
 export type IncidentLite = { key: string | null; kind: string; started_at: number; last_seen_at: number };
 
-export type SimRun = { seed: number; days: number; keys: number; labels: SimLabel[]; incidents: IncidentLite[]; ms: number };
+export type SimRun = {
+  seed: number;
+  days: number;
+  keys: number;
+  labels: SimLabel[];
+  incidents: IncidentLite[];
+  ms: number;
+};
 
 export function runSimulation(seed: number, days: number, keys: number, incidents: boolean): SimRun {
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-eval-'));
-  const config = loadConfig({ KEYWATCH_DB: join(dir, 'kw.db'), KEYWATCH_SECRET: 'e'.repeat(48), KEYWATCH_LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    KEYWATCH_DB: join(dir, 'kw.db'),
+    KEYWATCH_SECRET: 'e'.repeat(48),
+    KEYWATCH_LOG_LEVEL: 'silent',
+  });
   const store = openStore(config.dbPath);
   const clock = fakeClock(SIM_END);
   const deps = { db: store.db, sqlite: store.sqlite, clock, config, log: silentLogger };
   try {
-    const sim = ingestSimulation({ ...deps, secret: config.secret }, { seed, days, keys, end: SIM_END, incidents }, 'eval');
+    const sim = ingestSimulation(
+      { ...deps, secret: config.secret },
+      { seed, days, keys, end: SIM_END, incidents },
+      'eval',
+    );
     const started = performance.now();
     runDetection(deps, { until: SIM_END });
     const ms = performance.now() - started;
@@ -48,14 +63,21 @@ const labelKey = (l: SimLabel) => (l.key === '(account)' ? null : l.key);
 /** The incident that detects a label: same kind and key, started inside the labelled window. */
 export function detectionOf(label: SimLabel, incidents: readonly IncidentLite[]): IncidentLite | undefined {
   return incidents.find(
-    (i) => i.kind === label.kind && i.key === labelKey(label) && i.started_at >= label.start - MINUTE && i.started_at < label.end,
+    (i) =>
+      i.kind === label.kind &&
+      i.key === labelKey(label) &&
+      i.started_at >= label.start - MINUTE &&
+      i.started_at < label.end,
   );
 }
 
 /** Incidents that overlap no labelled window on their key (with an hour of tail for aftermath). */
 export function falseIncidents(run: SimRun): IncidentLite[] {
   return run.incidents.filter(
-    (i) => !run.labels.some((l) => labelKey(l) === i.key && i.started_at < l.end + HOUR && i.last_seen_at > l.start - HOUR),
+    (i) =>
+      !run.labels.some(
+        (l) => labelKey(l) === i.key && i.started_at < l.end + HOUR && i.last_seen_at > l.start - HOUR,
+      ),
   );
 }
 
@@ -78,7 +100,8 @@ export function evaluateSimulation(seeds: number[], days: number, keys: number):
     const run = runSimulation(seed, days, keys, true);
     runs.push(run);
     for (const label of run.labels) {
-      const k = (perKind[label.kind] ??= { found: 0, total: 0, delays: [] });
+      perKind[label.kind] = perKind[label.kind] ?? { found: 0, total: 0, delays: [] };
+      const k = perKind[label.kind]!;
       k.total++;
       const hit = detectionOf(label, run.incidents);
       if (hit) {
@@ -111,4 +134,10 @@ export const median = (xs: number[]) => {
 };
 
 export const formatDelay = (ms: number) =>
-  Number.isNaN(ms) ? '-' : ms < HOUR ? `${(ms / MINUTE).toFixed(0)} min` : ms < DAY ? `${(ms / HOUR).toFixed(1)} h` : `${(ms / DAY).toFixed(1)} d`;
+  Number.isNaN(ms)
+    ? '-'
+    : ms < HOUR
+      ? `${(ms / MINUTE).toFixed(0)} min`
+      : ms < DAY
+        ? `${(ms / HOUR).toFixed(1)} h`
+        : `${(ms / DAY).toFixed(1)} d`;

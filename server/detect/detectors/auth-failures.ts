@@ -2,8 +2,9 @@
  * auth_failures: a burst of 401s on a key (someone trying a bad, revoked or guessed secret),
  * judged against the key's own 401 rate with a Poisson tail and an absolute minimum.
  */
-import { countTail, scoreFromP } from '../stats.ts';
+
 import { bucketsIn, ringSum } from '../state.ts';
+import { countTail, scoreFromP } from '../stats.ts';
 import type { Detector } from '../types.ts';
 
 export const detectAuthFailures: Detector = (e) => {

@@ -4,10 +4,11 @@
  * a compound bound using the key's own credits-per-request distribution. An absolute credit floor
  * keeps small keys quiet. Bonferroni over windows and the two tests.
  */
-import { scoreFromP, spendTailBound, countTail } from '../stats.ts';
+
 import { calibrateP } from '../calibration.ts';
 import { sketchTail } from '../sketch.ts';
 import { bucketsIn, dispersionAt, ringSum, WINDOW_MINUTES } from '../state.ts';
+import { countTail, scoreFromP, spendTailBound } from '../stats.ts';
 import type { Detector, Evaluation, Finding } from '../types.ts';
 
 export type WindowTest = {
@@ -44,7 +45,11 @@ export function bestWindow(e: Evaluation, floorCredits: number): WindowTest | nu
       const big = ringSum(state, r.big, len);
       const expBig = ringSum(state, r.expBig, len);
       if (big > 0) p = Math.min(p, countTail(big, expBig, dispersionAt(state, i, expBig)));
-      if (p > 1e-12) p = Math.min(p, spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)));
+      if (p > 1e-12)
+        p = Math.min(
+          p,
+          spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)),
+        );
     }
     p = Math.min(1, p * tests);
     if (!best || p < best.p) best = { minutes, p, n, expN, c, expC, disp };

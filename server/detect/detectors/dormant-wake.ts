@@ -7,7 +7,8 @@ export const detectDormantWake: Detector = (e) => {
   const days = ctx.rules.params.dormant_wake.dormant_days * ctx.factor('dormant_wake');
   const idle = bucket.ts - state.lastUse;
   const woke = state.fired.dormant_wake;
-  const continuing = woke !== undefined && bucket.ts - woke <= ctx.rules.params.baseline.quiet_minutes * 60_000;
+  const continuing =
+    woke !== undefined && bucket.ts - woke <= ctx.rules.params.baseline.quiet_minutes * 60_000;
   if (idle < days * 86_400_000 && !continuing) return null;
   return {
     kind: 'dormant_wake',

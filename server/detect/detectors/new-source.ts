@@ -14,7 +14,12 @@ export function networkOf(ip: string): string {
 
 /** A user agent without versions, so an SDK upgrade is not a new client. */
 export function clientOf(ua: string): string {
-  return ua.replace(/\/[\w.+-]*/g, '').trim().toLowerCase() || ua;
+  return (
+    ua
+      .replace(/\/[\w.+-]*/g, '')
+      .trim()
+      .toLowerCase() || ua
+  );
 }
 
 function freshValues(

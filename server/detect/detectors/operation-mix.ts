@@ -3,8 +3,9 @@
  * count (someone rendering video on an image key), or runs an expensive operation it never used.
  * Requests that expensive are counted against what the key's own cost tail predicts for that many requests.
  */
-import { countTail, scoreFromP } from '../stats.ts';
+
 import { bucketsIn, ringSum } from '../state.ts';
+import { countTail, scoreFromP } from '../stats.ts';
 import type { Detector } from '../types.ts';
 
 export const detectOperationMix: Detector = (e) => {

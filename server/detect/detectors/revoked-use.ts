@@ -3,7 +3,8 @@ import type { Detector } from '../types.ts';
 
 export const detectRevokedUse: Detector = (e) => {
   const { state, bucket, ctx } = e;
-  if (ctx.revokedAt === null || bucket.requests <= 0 || bucket.ts + state.bucketMs <= ctx.revokedAt) return null;
+  if (ctx.revokedAt === null || bucket.requests <= 0 || bucket.ts + state.bucketMs <= ctx.revokedAt)
+    return null;
   return {
     kind: 'revoked_use',
     at: bucket.ts,

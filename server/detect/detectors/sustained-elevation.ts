@@ -3,12 +3,18 @@
  * log-likelihood-ratio CUSUM, hour by hour, of "rate is `ratio` x the baseline" against "rate is
  * the baseline", scaled by the key's hourly dispersion. Defers to an active credit spike.
  */
-import { scoreFromP } from '../stats.ts';
+
 import { dispersionAt } from '../state.ts';
+import { scoreFromP } from '../stats.ts';
 import type { Detector } from '../types.ts';
 
 /** Folds one closed hour into the CUSUM (called by the step at each hour boundary). */
-export function cusumIncrement(observed: number, expected: number, ratio: number, dispersion: number): number {
+export function cusumIncrement(
+  observed: number,
+  expected: number,
+  ratio: number,
+  dispersion: number,
+): number {
   return (observed * Math.log(ratio) - expected * (ratio - 1)) / Math.max(1, dispersion);
 }
 
@@ -22,7 +28,9 @@ export const detectSustainedElevation: Detector = (e) => {
   if (state.cusum < params.threshold * f || excess < params.floor_credits * f) return null;
   const spikeAt = state.fired.credit_spike;
   if (spikeAt !== undefined && bucket.ts - spikeAt < 60 * 60_000) return null;
-  const sd = Math.sqrt(Math.max(acc.exp, 1e-9) * dispersionAt(state, state.phi.num.length - 1, acc.exp / Math.max(1, acc.hours)));
+  const sd = Math.sqrt(
+    Math.max(acc.exp, 1e-9) * dispersionAt(state, state.phi.num.length - 1, acc.exp / Math.max(1, acc.hours)),
+  );
   const cpr = acc.exp > 0 ? acc.expCred / acc.exp : 0;
   const ratio = acc.exp > 0 ? acc.req / acc.exp : 0;
   return {
@@ -39,6 +47,9 @@ export const detectSustainedElevation: Detector = (e) => {
     score: scoreFromP(Math.exp(-state.cusum), Math.exp(-params.threshold * f)),
     bucketImpact: Math.max(0, bucket.credits - e.expCred),
     windowImpact: Math.max(0, excess),
-    facts: { ratio: Math.round(ratio * 100) / 100, hours: Math.round((bucket.ts - state.cusumFrom) / 3_600_000) },
+    facts: {
+      ratio: Math.round(ratio * 100) / 100,
+      hours: Math.round((bucket.ts - state.cusumFrom) / 3_600_000),
+    },
   };
 };
