@@ -9,8 +9,12 @@ export type Calibration = { n: number; k: number; excess: number };
 
 const U = Math.log(100);
 const PRIOR_EXCEEDANCES = 10;
-/** The largest excess a single bucket may contribute, so one attack cannot desensitise a key. */
-const MAX_EXCESS = 10;
+/**
+ * Excesses are winsorised at WINSOR x the current scale (robust to the anomalies themselves);
+ * for an exponential, E[min(X, 3 theta)] = theta (1 - e^-3), which the estimate corrects for.
+ */
+const WINSOR = 3;
+const WINSOR_MEAN = 1 - Math.exp(-WINSOR);
 
 export const createCalibration = (): Calibration => ({ n: 0, k: 0, excess: 0 });
 
@@ -18,9 +22,13 @@ export function calibrateP(c: Calibration, p: number): number {
   const s = -Math.log(Math.max(p, 1e-300));
   const priorN = PRIOR_EXCEEDANCES / Math.exp(-U);
   const pu = (c.k + PRIOR_EXCEEDANCES) / (c.n + priorN);
-  const theta = (c.excess + PRIOR_EXCEEDANCES) / (c.k + PRIOR_EXCEEDANCES);
+  const theta = scaleOf(c);
   if (s <= U) return Math.min(1, p * (pu / Math.exp(-U)));
   return Math.min(1, pu * Math.exp(-(s - U) / theta));
+}
+
+function scaleOf(c: Calibration): number {
+  return (c.excess / WINSOR_MEAN + PRIOR_EXCEEDANCES) / (c.k + PRIOR_EXCEEDANCES);
 }
 
 export function learnCalibration(c: Calibration, p: number, memory: number): void {
@@ -31,6 +39,6 @@ export function learnCalibration(c: Calibration, p: number, memory: number): voi
   c.excess *= keep;
   if (s > U) {
     c.k += 1;
-    c.excess += Math.min(s - U, MAX_EXCESS);
+    c.excess += Math.min(s - U, WINSOR * scaleOf(c));
   }
 }

@@ -64,7 +64,8 @@ export const detectCreditSpike: Detector = (e) => {
   // The step learns the calibration from this raw p after the verdict.
   e.state.lastP = w?.p ?? 1;
   if (!e.warm || !w) return null;
-  const alpha = params.alpha ** f;
+  // alpha is a false-alarm budget per minute of data: coarser buckets get their share of it.
+  const alpha = Math.min(0.01, params.alpha * (e.state.bucketMs / 60_000)) ** f;
   const p = calibrateP(e.state.calib, w.p);
   if (p >= alpha) return null;
   return spikeFinding(e, { ...w, p }, alpha);
