@@ -159,6 +159,21 @@ describe('adjustments and the listener', () => {
     ).toEqual({ n: 0 });
   });
 
+  it.each([
+    { type: 'rebaseline' as const, kind: 'credit_spike', from: SPIKE - 3_600_000 },
+    { type: 'desensitize' as const, kind: 'new_source', from: START, factor: 50 },
+  ])('$type stops $kind from paging', ({ type, kind, from, factor }) => {
+    const key = deps.sqlite.prepare(`SELECT id FROM keys WHERE name = 'busy'`).get() as { id: string };
+    const count = () => deps.sqlite.prepare('SELECT count(*) AS n FROM incidents WHERE kind = ?').get(kind);
+    runDetection(deps, { until: END });
+    expect(count()).toEqual({ n: 1 });
+    deps.sqlite.exec('DELETE FROM incidents; DELETE FROM detector_state;');
+    const adjustKind = type === 'rebaseline' ? null : 'new_source';
+    addDetectionAdjustment(deps, { keyId: key.id, kind: adjustKind, type, from, factor, createdBy: 'test' });
+    runDetection(deps, { until: END });
+    expect(count()).toEqual({ n: 0 });
+  });
+
   it('calls the listener inside the transaction for every opened, updated and resolved incident', () => {
     const seen: IncidentChange['type'][] = [];
     runDetection(deps, {
