@@ -89,10 +89,6 @@ export function createEpisodeBook(open: Episode[]) {
       }
       return out;
     },
-    setId(e: Episode, id: string) {
-      e.id = id;
-    },
-    size: () => byKey.size,
   };
 }
 

@@ -31,6 +31,7 @@ export function severityFor(kind: DetectorKind, impactCredits: number, params: P
   return maxSeverity(byImpact, MIN_SEVERITY[kind]);
 }
 
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v ?? ''));
 
@@ -52,9 +53,9 @@ export function summarize(e: Explainable): string {
   const ratio = e.expected > 0 ? `${(e.observed / e.expected).toFixed(1)}x` : 'far above';
   switch (e.kind) {
     case 'credit_spike':
-      return `${key} spent ${n0(e.observed)} credits in ${f.minutes ?? minutes} minutes, ${ratio} the ${n0(e.expected)} expected for this hour (${f.requests ?? '?'} requests vs ${f.expected_requests ?? '?'}).`;
+      return `${key} spent ${n0(e.observed)} credits in ${plural(Number(f.minutes ?? minutes), 'minute')}, ${ratio} the ${n0(e.expected)} expected for this hour (${f.requests ?? '?'} requests vs ${f.expected_requests ?? '?'}).`;
     case 'sustained_elevation':
-      return `${key} has run at ${f.ratio ?? ratio}x its usual level for ${f.hours ?? Math.round(minutes / 60)} hours: ${n0(e.impact)} credits more than expected.`;
+      return `${key} has run at ${f.ratio ?? ratio}x its usual level for ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}: ${n0(e.impact)} credits more than expected.`;
     case 'off_hours':
       return `${key} was used at ${String(f.hour ?? '?').padStart(2, '0')}:00 UTC on a ${f.weekend ? 'weekend' : 'weekday'}, an hour it has never worked (${n0(e.observed)} requests, ${n0(e.impact)} credits).`;
     case 'dormant_wake':

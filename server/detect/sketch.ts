@@ -37,14 +37,6 @@ export function sketchTail(s: Sketch, x: number): number {
   return Math.min(1, (above + pareto) / (s.total + 1));
 }
 
-/** Mean of the sketch (bin midpoints), for explanations. */
-export function sketchMean(s: Sketch): number {
-  if (s.total <= 0) return 0;
-  let sum = 0;
-  for (let i = 0; i < BINS; i++) sum += s.w[i]! * (i === 0 ? 0.5 : 1.5 * lowerEdge(i));
-  return sum / s.total;
-}
-
 /** The value with P(J >= x) = q (inverting sketchTail within its log bin), or 0 when empty. */
 export function sketchQuantile(s: Sketch, q: number): number {
   if (s.total <= 0) return 0;

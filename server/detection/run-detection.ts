@@ -3,7 +3,7 @@
  * from the persisted per-key states, and writes incidents. One transaction per chunk of minutes
  * (states, cursor and incidents together), so a crash resumes exactly where it stopped.
  */
-import { eq, ne } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
 import { detectorState } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
@@ -34,7 +34,8 @@ export function runDetection(
   deps: Deps,
   options: { until?: number; listener?: IncidentListener } = {},
 ): RunResult {
-  const until = floorTo(options.until ?? deps.clock.now(), MINUTE);
+  // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
+  const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
   const cursor = readCursor(deps);
   const first = earliestData(deps.sqlite);
   let from = cursor ?? (first === null ? until : floorTo(first, MINUTE));
@@ -99,9 +100,4 @@ export function runDetection(
     });
   }
   return { evaluated_until: until, incidents_opened: writer.opened() };
-}
-
-/** Forgets all detector state (a full replay follows); incidents stay. */
-export function resetDetection(deps: Pick<Deps, 'db'>): void {
-  deps.db.delete(detectorState).where(ne(detectorState.keyId, '\u0000')).run();
 }
