@@ -32,7 +32,7 @@ export function readCursor(deps: Pick<Deps, 'db'>): number | null {
 
 export function runDetection(
   deps: Deps,
-  options: { until?: number; listener?: IncidentListener } = {},
+  options: { until?: number; listener?: IncidentListener; maxChunks?: number } = {},
 ): RunResult {
   // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
   const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
@@ -56,8 +56,10 @@ export function runDetection(
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
-  for (let start = from; start < until; start += CHUNK) {
+  let done = from;
+  for (let start = from, n = 0; start < until && n < (options.maxChunks ?? Infinity); start += CHUNK, n++) {
     const end = Math.min(until, start + CHUNK);
+    done = end;
     deps.db.transaction((tx) => {
       // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
       const now =
@@ -99,5 +101,5 @@ export function runDetection(
       writer.setTx(null);
     });
   }
-  return { evaluated_until: until, incidents_opened: writer.opened() };
+  return { evaluated_until: done, incidents_opened: writer.opened() };
 }
