@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addAlertCommands } from './alerts/cli.ts';
+import { createAlertListener } from './alerts/notify.ts';
 import { createApiToken } from './auth/tokens.ts';
 import { addUser } from './auth/users.ts';
 import { systemClock } from './clock.ts';
@@ -10,6 +11,8 @@ import { type Config, ConfigError, loadConfig } from './config.ts';
 import { openStore } from './db/client.ts';
 import { ROLES, SCOPES, type Scope } from './db/schema/index.ts';
 import type { Deps } from './deps.ts';
+import { runDetection } from './detection/run-detection.ts';
+import { scoreSeriesCsv } from './detection/series-csv.ts';
 import { AppError } from './errors.ts';
 import { CSV_FIELDS, importCsv, parseFieldMap } from './ingest/csv-import.ts';
 import { createLogger } from './log.ts';
@@ -134,7 +137,7 @@ export function buildProgram(): Command {
     .option('--end <time>', 'end of the window (ISO-8601 or epoch ms; default now)', timestamp)
     .option(
       '--incidents',
-      'inject labelled incidents (spike, slow leak, off-hours, dormant wake, use after revocation)',
+      'inject labelled incidents (spike, slow leak, off-hours, dormant wake, revoked use, 401 burst, unregistered key, new source, operation mix, unattributed spend)',
       false,
     )
     .option('--out <file>', 'write events as JSON lines (push API format); labels go to <file>.labels.json')
@@ -229,6 +232,43 @@ export function buildProgram(): Command {
         );
         if (s.discovered.length > 0) err(`New (discovered) keys: ${s.discovered.join(', ')}.`);
       });
+    });
+  const detect = program
+    .command('detect')
+    .description('Run detection over stored history, or score one series.');
+  detect
+    .command('run')
+    .description(
+      'Evaluate every closed minute not yet evaluated, up to --until (default now), and open incidents.',
+    )
+    .option(
+      '--until <time>',
+      'evaluate buckets that end at or before this time (ISO-8601 or epoch ms)',
+      timestamp,
+    )
+    .action(async (opts: { until?: number }) => {
+      await withDeps((deps) => {
+        const r = runDetection(deps, {
+          listener: createAlertListener(deps),
+          ...(opts.until !== undefined && { until: opts.until }),
+        });
+        process.stdout.write(
+          `${JSON.stringify({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened })}\n`,
+        );
+      });
+    });
+  detect
+    .command('series')
+    .description(
+      'Score one regularly sampled series: CSV timestamp,value in, timestamp,value,anomaly_score,is_anomaly out (causal).',
+    )
+    .requiredOption('--input <file>', "CSV with header timestamp,value ('-' reads stdin)")
+    .option('--output <file>', 'where to write the scored CSV (default stdout)')
+    .action((opts: { input: string; output?: string }) => {
+      const text = readFileSync(opts.input === '-' ? 0 : opts.input, 'utf8');
+      const out = scoreSeriesCsv(text);
+      if (opts.output) writeFileSync(opts.output, out);
+      else process.stdout.write(out);
     });
 
   program

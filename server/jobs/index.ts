@@ -1,8 +1,10 @@
 /** The scheduled jobs of a running server. */
 import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
+import { createAlertListener } from '../alerts/notify.ts';
 import type { Deps } from '../deps.ts';
 import { createBalancePollJob } from './balance-poll.ts';
 import { budgetsJob } from './budgets.ts';
+import { createDetectJob } from './detect.ts';
 import { digestsJob } from './digests.ts';
 import { outboxJob } from './outbox.ts';
 import { retentionJob } from './retention.ts';
@@ -14,6 +16,7 @@ export type JobOptions = { mailers?: MailerFactory };
 export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
   return [
+    createDetectJob(deps, createAlertListener(deps)),
     retentionJob(deps),
     outboxJob(deps, mailers),
     snoozesJob(deps),

@@ -59,6 +59,16 @@ export function ingestSimulation(
     if (batch.length >= BATCH) flush();
   }
   flush();
+  const insert = deps.sqlite.prepare(
+    `INSERT INTO unattributed_spend (ts, until, source, credits, project_id, details, created_at)
+     VALUES (?, ?, 'webhook', ?, ?, 'simulated project created outside the gateway', ?)`,
+  );
+  const known = deps.sqlite.prepare<[string], { n: number }>(
+    'SELECT count(*) AS n FROM unattributed_spend WHERE project_id = ?',
+  );
+  for (const u of plan.unattributed) {
+    if (known.get(u.projectId)!.n === 0) insert.run(u.ts, u.ts, u.credits, u.projectId, deps.clock.now());
+  }
   deps.sqlite.pragma('optimize');
   return { keys: plan.keys.length, accepted, duplicates, labels: plan.labels };
 }

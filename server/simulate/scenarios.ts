@@ -1,7 +1,8 @@
 /**
  * Labelled incidents the simulator can inject, each the way it looks in real traffic:
  * a stolen key burning video credits, a slow leak, off-hours use, a dormant key waking,
- * use after revocation. Times are placed relative to the end of the window.
+ * use after revocation, a burst of 401s, an unregistered key, a new source, an operation-mix
+ * shift and spend no key explains. Times are placed relative to the end of the window.
  */
 import { DAY, HOUR, MINUTE } from '../clock.ts';
 import { ATTACKER_AGENTS, type OperationName } from './catalog.ts';
@@ -13,6 +14,11 @@ export const SIM_INCIDENT_KINDS = [
   'off_hours',
   'dormant_wake',
   'revoked_use',
+  'auth_failures',
+  'discovered_key',
+  'new_source',
+  'operation_mix',
+  'unattributed_spend',
 ] as const;
 export type SimIncidentKind = (typeof SIM_INCIDENT_KINDS)[number];
 
@@ -27,7 +33,11 @@ export type SimLabel = {
 /** How a scenario changes one key's traffic. Rates are requests per minute. */
 export type Scenario = {
   label: SimLabel;
+  /** -1: traffic on a key that is not registered (label.key names it). */
   keyIndex: number;
+  /** Forces the HTTP status of the extra requests (401 for a guessed or stale secret). */
+  status?: number;
+  unattributed?: { ts: number; credits: number; projectId: string }[];
   /** Normal traffic is absent while this holds (dormancy, after revocation). */
   silences?: (ts: number) => boolean;
   extraPerMinute: (ts: number, normalPerMinute: number) => number;
@@ -149,5 +159,98 @@ export function planScenarios(profiles: readonly KeyProfile[], start: number, en
     agent: ATTACKER_AGENTS[2],
     revokedAt,
   });
+  scenarios.push(...planSourceScenarios(profiles, end));
   return scenarios;
+}
+
+/** Scenarios about who and what: 401 bursts, an unregistered key, new sources, costlier operations. */
+function planSourceScenarios(profiles: readonly KeyProfile[], end: number): Scenario[] {
+  const name = (i: number) => profiles[i]!.name;
+  const out: Scenario[] = [];
+  const authKey = keyFor(profiles, (p) => p.shape === 'evening');
+  const auth: SimLabel = {
+    kind: 'auth_failures',
+    key: name(authKey),
+    start: at(end, 9, 11) + 3 * MINUTE,
+    end: at(end, 9, 11) + 15 * MINUTE,
+    description: 'Someone tries a stale copy of the key: a burst of 401s from an unknown host',
+  };
+  out.push({
+    label: auth,
+    keyIndex: authKey,
+    extraPerMinute: (ts) => (within(auth, ts) ? 4 : 0),
+    status: 401,
+    ip: '198.51.100.220',
+    agent: ATTACKER_AGENTS[1],
+  });
+  const orphan: SimLabel = {
+    kind: 'discovered_key',
+    key: 'unregistered-7f3a',
+    start: at(end, 4, 20) + 11 * MINUTE,
+    end: at(end, 4, 20) + 56 * MINUTE,
+    description: 'A key nobody registered in Keywatch spends credits through the gateway',
+  };
+  out.push({
+    label: orphan,
+    keyIndex: -1,
+    extraPerMinute: (ts) => (within(orphan, ts) ? 0.5 : 0),
+    mix: [
+      ['ai-image-generator', 60],
+      ['image-to-video', 40],
+    ],
+    ip: '198.51.100.230',
+    agent: ATTACKER_AGENTS[0],
+  });
+  const sourceKey = keyFor(profiles, (p) => p.shape === 'steady');
+  const source: SimLabel = {
+    kind: 'new_source',
+    key: name(sourceKey),
+    start: at(end, 6, 9) + 17 * MINUTE,
+    end: at(end, 6, 11) + 17 * MINUTE,
+    description: 'The key is used from a new network and client at its usual rate and mix',
+  };
+  out.push({
+    label: source,
+    keyIndex: sourceKey,
+    extraPerMinute: (ts) => (within(source, ts) ? 0.1 : 0),
+    ip: '198.51.100.240',
+    agent: ATTACKER_AGENTS[2],
+  });
+  const mixKey = keyFor(profiles, (p) => p.shape === 'steady');
+  const mix: SimLabel = {
+    kind: 'operation_mix',
+    key: name(mixKey),
+    start: at(end, 1, 13) + 29 * MINUTE,
+    end: at(end, 1, 16) + 29 * MINUTE,
+    description: 'Same request rate, but every request now renders video (credits per request x40)',
+  };
+  out.push({
+    label: mix,
+    keyIndex: mixKey,
+    silences: (ts) => within(mix, ts),
+    extraPerMinute: (ts, normal) => (within(mix, ts) ? normal : 0),
+    mix: [
+      ['text-to-video', 50],
+      ['lip-sync', 50],
+    ],
+  });
+  const spendStart = at(end, 7, 15) + 5 * MINUTE;
+  const spend: SimLabel = {
+    kind: 'unattributed_spend',
+    key: '(account)',
+    start: spendStart,
+    end: spendStart + 40 * MINUTE,
+    description: 'Projects created outside the gateway by a key Keywatch does not know',
+  };
+  out.push({
+    label: spend,
+    keyIndex: -1,
+    extraPerMinute: () => 0,
+    unattributed: [0, 9, 22, 38].map((m, i) => ({
+      ts: spendStart + m * MINUTE,
+      credits: 480,
+      projectId: `csim${end.toString(36)}${i}`,
+    })),
+  });
+  return out;
 }

@@ -39,6 +39,8 @@ export type SimPlan = {
   keys: SimKey[];
   scenarios: Scenario[];
   labels: SimLabel[];
+  /** Account spend no key explains (provider projects created outside the gateway). */
+  unattributed: { ts: number; credits: number; projectId: string }[];
 };
 
 export function planSimulation(options: SimOptions): SimPlan {
@@ -53,7 +55,8 @@ export function planSimulation(options: SimOptions): SimPlan {
     created_at: Math.min(start, floorTo(end - p.ageDays * DAY, MINUTE)),
     revoked_at: scenarios.find((s) => s.keyIndex === i && s.revokedAt !== undefined)?.revokedAt ?? null,
   }));
-  return { start, end, profiles, keys, scenarios, labels: scenarios.map((s) => s.label) };
+  const unattributed = scenarios.flatMap((s) => s.unattributed ?? []);
+  return { start, end, profiles, keys, scenarios, labels: scenarios.map((s) => s.label), unattributed };
 }
 
 const ERROR_STATUSES = [
@@ -67,19 +70,21 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
   const rng = createRng(options.seed);
   let counter = 0;
   const byKey = plan.profiles.map((_, i) => plan.scenarios.filter((s) => s.keyIndex === i));
+  const orphans = plan.scenarios.filter((s) => s.keyIndex < 0 && s.mix);
 
   const make = (
-    p: KeyProfile,
+    key: string,
     ts: number,
     op: OperationName,
     ip: string,
     agent: string,
     failing: boolean,
+    forcedStatus?: number,
   ): SimEvent => {
-    const status = failing ? rng.weighted(ERROR_STATUSES) : 200;
+    const status = forcedStatus ?? (failing ? rng.weighted(ERROR_STATUSES) : 200);
     return {
       id: `sim-${options.seed}-${(counter++).toString(36)}`,
-      key: p.name,
+      key,
       ts: ts + Math.floor(rng.next() * MINUTE),
       credits: status === 200 ? costOf(op, rng) : 0,
       requests: 1,
@@ -101,19 +106,31 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
       if (!silenced) {
         for (let n = rng.poisson(normal); n > 0; n--) {
           batch.push(
-            make(p, ts, rng.weighted(p.mix), rng.pick(p.ips), rng.pick(p.agents), rng.next() < p.errorRate),
+            make(
+              p.name,
+              ts,
+              rng.weighted(p.mix),
+              rng.pick(p.ips),
+              rng.pick(p.agents),
+              rng.next() < p.errorRate,
+            ),
           );
         }
       }
       for (const s of scenarios) {
         for (let n = rng.poisson(s.extraPerMinute(ts, normal)); n > 0; n--) {
           const op = rng.weighted(s.mix ?? p.mix);
-          batch.push(
-            make(p, ts, op, s.ip ?? rng.pick(p.ips), s.agent ?? rng.pick(p.agents), rng.next() < 0.01),
-          );
+          const ip = s.ip ?? rng.pick(p.ips);
+          batch.push(make(p.name, ts, op, ip, s.agent ?? rng.pick(p.agents), rng.next() < 0.01, s.status));
         }
       }
     });
+    // Traffic on keys nobody registered (a leaked key used through the gateway).
+    for (const s of orphans) {
+      for (let n = rng.poisson(s.extraPerMinute(ts, 0)); n > 0; n--) {
+        batch.push(make(s.label.key, ts, rng.weighted(s.mix!), s.ip!, s.agent!, false, s.status));
+      }
+    }
     batch.sort((a, b) => a.ts - b.ts);
     yield* batch;
   }

@@ -22,7 +22,15 @@ describe('alerting jobs', () => {
   it('are scheduled by createJobs and do their work when run', async () => {
     const mailers = smtpMailerFactory(deps.config.smtpUrl);
     const jobs = createJobs(deps, { mailers });
-    expect(jobs.map((j) => j.name)).toEqual(['retention', 'outbox', 'snoozes', 'budgets', 'digests', 'balance-poll']);
+    expect(jobs.map((j) => j.name)).toEqual([
+      'detect',
+      'retention',
+      'outbox',
+      'snoozes',
+      'budgets',
+      'digests',
+      'balance-poll',
+    ]);
     const scheduler = startScheduler(jobs, deps.log);
     try {
       createWriter(deps).open({ keyId: addKey(deps, 'prod-web'), observed: 10, expected: 1 });

@@ -23,7 +23,9 @@ describe('first start', () => {
       const password = lines.find((l) => l.startsWith('Sign in as'))?.split('password: ')[1];
       expect(password).toBeTruthy();
       expect(await verifyLogin(first.deps, 'admin@keywatch.local', password!)).toBeTruthy();
-      const keys = first.deps.sqlite.prepare('SELECT count(*) AS n FROM keys').get() as { n: number };
+      const keys = first.deps.sqlite
+        .prepare("SELECT count(*) AS n FROM keys WHERE status != 'discovered'")
+        .get() as { n: number };
       const events = first.deps.sqlite.prepare('SELECT count(*) AS n FROM usage_events').get() as {
         n: number;
       };
@@ -37,7 +39,9 @@ describe('first start', () => {
     const second = await startServer(config, silentLogger, { announce: (l) => again.push(l) });
     try {
       expect(again.join('\n')).not.toMatch(/password|seeding/i);
-      const keys = second.deps.sqlite.prepare('SELECT count(*) AS n FROM keys').get() as { n: number };
+      const keys = second.deps.sqlite
+        .prepare("SELECT count(*) AS n FROM keys WHERE status != 'discovered'")
+        .get() as { n: number };
       expect(keys.n).toBe(8);
     } finally {
       await second.stop();
@@ -51,7 +55,9 @@ describe('first start', () => {
       announce: () => {},
     });
     try {
-      const keys = running.deps.sqlite.prepare('SELECT count(*) AS n FROM keys').get() as { n: number };
+      const keys = running.deps.sqlite
+        .prepare("SELECT count(*) AS n FROM keys WHERE status != 'discovered'")
+        .get() as { n: number };
       expect(keys.n).toBe(0);
     } finally {
       await running.stop();

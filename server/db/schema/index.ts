@@ -2,6 +2,7 @@
 export * from './alerts.ts';
 export * from './auth.ts';
 export * from './budgets.ts';
+export * from './detection.ts';
 export * from './incidents.ts';
 export * from './keys.ts';
 export * from './projects.ts';

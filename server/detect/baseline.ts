@@ -1,0 +1,62 @@
+/**
+ * The seasonal baseline: expected requests per bucket for each hour-of-week cell, shrunk towards
+ * the (weekday|weekend, hour) profile while a cell has few visits. Updated by a winsorised EWMA
+ * (a burst cannot drag the baseline up), with a memory of a few visits per cell so organic growth
+ * is followed; a level shift that lasts `adapt_hours` is adopted at once (the new normal).
+ */
+import { cellsOf, type KeyState } from './state.ts';
+
+export type BaselineParams = { memory_weeks: number };
+
+const visitsOf = (state: KeyState) => Math.max(1, Math.round((60 * 60_000) / state.bucketMs));
+
+/** Expected requests in the bucket starting at `ts` (before seeing it). */
+export function expectedRequests(state: KeyState, ts: number): number {
+  const { how, dc } = cellsOf(ts);
+  const perVisit = visitsOf(state);
+  const global = state.allN > 0 ? state.all : 0;
+  const dcN = state.dcN[dc]!;
+  // Empirical-Bayes shrinkage: each level counts as `perVisit` pseudo-observations of its parent.
+  const dcMean = (dcN * state.dc[dc]! + perVisit * global) / (dcN + perVisit);
+  const howN = state.howN[how]!;
+  const mean = (howN * state.how[how]! + perVisit * dcMean) / (howN + perVisit);
+  // Never exactly zero: a cell the key never used still admits rare use.
+  return Math.max(mean, global * 0.01, 1e-4);
+}
+
+/** Winsorising limit for an update: about four standard deviations above the expectation. */
+export function clipLimit(expected: number, dispersion: number): number {
+  return expected + 4 * Math.sqrt(expected * Math.max(1, dispersion)) + 1;
+}
+
+function ewma(mean: number, n: number, x: number, maxN: number): [number, number] {
+  const next = Math.min(n + 1, maxN);
+  return [mean + (x - mean) / next, next];
+}
+
+/** Learns from the bucket at `ts` with `requests` observed (already winsorised by the caller). */
+export function updateBaseline(state: KeyState, ts: number, requests: number, params: BaselineParams): void {
+  const { how, dc } = cellsOf(ts);
+  const perVisit = visitsOf(state);
+  const memory = Math.max(1, params.memory_weeks) * perVisit;
+  [state.how[how], state.howN[how]] = ewma(state.how[how]!, state.howN[how]!, requests, memory);
+  // The day-class profile gets five (weekday) or two (weekend) visits a week.
+  const dcMemory = memory * (dc >= 24 ? 2 : 5);
+  [state.dc[dc], state.dcN[dc]] = ewma(state.dc[dc]!, state.dcN[dc]!, requests, dcMemory);
+  [state.all, state.allN] = ewma(state.all, state.allN, requests, memory * 168);
+}
+
+/** Scales the whole profile (a new normal), keeping how much it has seen. */
+export function rescaleBaseline(state: KeyState, factor: number): void {
+  const f = Math.max(0.01, Math.min(100, factor));
+  for (let i = 0; i < state.how.length; i++) state.how[i]! *= f;
+  for (let i = 0; i < state.dc.length; i++) state.dc[i]! *= f;
+  state.all *= f;
+}
+
+/** Forgets the profile (a manual rebaseline): it is relearned quickly from scratch. */
+export function resetBaseline(state: KeyState): void {
+  state.howN.fill(0);
+  state.dcN.fill(0);
+  state.allN = Math.min(state.allN, visitsOf(state));
+}

@@ -1,0 +1,55 @@
+/**
+ * sustained_elevation: a slow leak (+40-50% for days) that no single window shows. A Poisson
+ * log-likelihood-ratio CUSUM, hour by hour, of "rate is `ratio` x the baseline" against "rate is
+ * the baseline", scaled by the key's hourly dispersion. Defers to an active credit spike.
+ */
+
+import { dispersionAt } from '../state.ts';
+import { scoreFromP } from '../stats.ts';
+import type { Detector } from '../types.ts';
+
+/** Folds one closed hour into the CUSUM (called by the step at each hour boundary). */
+export function cusumIncrement(
+  observed: number,
+  expected: number,
+  ratio: number,
+  dispersion: number,
+): number {
+  return (observed * Math.log(ratio) - expected * (ratio - 1)) / Math.max(1, dispersion);
+}
+
+export const detectSustainedElevation: Detector = (e) => {
+  const { state, bucket, ctx } = e;
+  if (!e.warm || state.cusumFrom === null || state.hour.n !== 0) return null;
+  const params = ctx.rules.params.sustained_elevation;
+  const f = ctx.factor('sustained_elevation');
+  const acc = state.cusumAcc;
+  const excess = acc.cred - acc.expCred;
+  if (state.cusum < params.threshold * f || excess < params.floor_credits * f) return null;
+  const spikeAt = state.fired.credit_spike;
+  if (spikeAt !== undefined && bucket.ts - spikeAt < 60 * 60_000) return null;
+  const sd = Math.sqrt(
+    Math.max(acc.exp, 1e-9) * dispersionAt(state, state.phi.num.length - 1, acc.exp / Math.max(1, acc.hours)),
+  );
+  const cpr = acc.exp > 0 ? acc.expCred / acc.exp : 0;
+  const ratio = acc.exp > 0 ? acc.req / acc.exp : 0;
+  return {
+    kind: 'sustained_elevation',
+    at: bucket.ts,
+    window: { from: state.cusumFrom, to: bucket.ts + state.bucketMs },
+    unit: 'credits',
+    observed: acc.cred,
+    expected: acc.expCred,
+    low: Math.max(0, (acc.exp - 3 * sd) * cpr),
+    high: (acc.exp + 3 * sd) * cpr,
+    method: `hourly CUSUM of log-likelihood ratio for a ${Math.round((params.ratio - 1) * 100)}% rise over the seasonal baseline`,
+    // The CUSUM bounds the false-alarm rate at about exp(-threshold) per step.
+    score: scoreFromP(Math.exp(-state.cusum), Math.exp(-params.threshold * f)),
+    bucketImpact: Math.max(0, bucket.credits - e.expCred),
+    windowImpact: Math.max(0, excess),
+    facts: {
+      ratio: Math.round(ratio * 100) / 100,
+      hours: Math.round((bucket.ts - state.cusumFrom) / 3_600_000),
+    },
+  };
+};

@@ -1,0 +1,52 @@
+/**
+ * detectSeries(): the credit-spike detector on one regularly sampled series (values read as
+ * request counts), for evaluation on outside data. Causal: row i is scored with rows <= i only.
+ * A row's score is the spike score when it opens a new episode; inside an episode that already
+ * alarmed, just under half of it (the alarm is raised; repeating it adds nothing). is_anomaly = score >= 0.5.
+ */
+import { DETECTOR_KINDS, defaultRuleSet, type RuleSet } from './params.ts';
+import { createKeyState } from './state.ts';
+import { stepKey } from './step.ts';
+import type { KeyContext } from './types.ts';
+
+export type SeriesRow = { ts: number; value: number };
+export type SeriesScore = { score: number; anomaly: boolean };
+
+/** The sampling step: the median gap between rows (at least a second). */
+export function inferStep(rows: readonly SeriesRow[]): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < Math.min(rows.length, 2001); i++) gaps.push(rows[i]!.ts - rows[i - 1]!.ts);
+  gaps.sort((a, b) => a - b);
+  return Math.max(1000, gaps[Math.floor(gaps.length / 2)] ?? 60_000);
+}
+
+export function seriesRules(): RuleSet {
+  const rules = defaultRuleSet();
+  for (const k of DETECTOR_KINDS) rules.enabled[k] = k === 'credit_spike';
+  // A bare series has no credits: no absolute floor applies.
+  rules.params.credit_spike.floor_credits = 0;
+  rules.params.baseline.warmup_days = 1;
+  return rules;
+}
+
+export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = seriesRules()): SeriesScore[] {
+  const step = inferStep(rows);
+  const state = createKeyState(step);
+  const ctx: KeyContext = { status: 'active', revokedAt: null, rules, factor: () => 1 };
+  const quiet = rules.params.baseline.quiet_minutes * 60_000;
+  let lastAlarm = -Infinity;
+  return rows.map((row) => {
+    const value = Number.isFinite(row.value) ? Math.max(0, row.value) : 0;
+    const findings = stepKey(
+      state,
+      { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
+      ctx,
+    );
+    const raw = findings.find((f) => f.kind === 'credit_spike')?.score ?? 0;
+    if (raw < 0.5) return { score: raw, anomaly: false };
+    const onset = row.ts - lastAlarm > quiet;
+    lastAlarm = row.ts;
+    const score = onset ? raw : raw * 0.49;
+    return { score, anomaly: score >= 0.5 };
+  });
+}

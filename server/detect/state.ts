@@ -1,0 +1,159 @@
+/**
+ * The per-key detection state: everything a verdict needs, updated in O(1) per closed bucket and
+ * stored as JSON, so live detection never rereads history.
+ */
+import { type Calibration, createCalibration } from './calibration.ts';
+import { createSketch, type Sketch } from './sketch.ts';
+
+export const HOW_CELLS = 168;
+export const DAYCLASS_CELLS = 48;
+/** Window lengths in minutes for the spike tests (deduplicated when the bucket is coarser). */
+export const WINDOW_MINUTES = [1, 5, 15, 60] as const;
+
+export type KeyState = {
+  v: 1;
+  bucketMs: number;
+  /** First bucket with any use, and the last one. */
+  firstUse: number | null;
+  lastUse: number | null;
+  /** Detectors stay quiet until then (warm-up after first use or after a rebaseline). */
+  warmUntil: number | null;
+  /** Seasonal profile: requests per bucket per hour-of-week cell, and per (weekday|weekend, hour). */
+  how: number[];
+  howN: number[];
+  dc: number[];
+  dcN: number[];
+  all: number;
+  allN: number;
+  /** Ring of the last hour of buckets: observed requests, credits, 401s and expected requests. */
+  ring: {
+    req: number[];
+    cred: number[];
+    auth: number[];
+    exp: number[];
+    expCred: number[];
+    /** Requests costing at least the key's 95th percentile, and how many were expected. */
+    big: number[];
+    expBig: number[];
+    /** Requests costing `operation_mix.ratio` x the usual or more, and how many were expected given the count. */
+    pricey: number[];
+    expPricey: number[];
+    pos: number;
+  };
+  /**
+   * Overdispersion phi per window scale (variance = mean + phi * mean^2, negative binomial):
+   * decayed sums of winsorised (residual^2 - mean) and mean^2.
+   */
+  phi: { num: number[]; den: number[] };
+  jumps: Sketch;
+  /** Calibration of the spike test's p-values to this key's own tail, and the last raw p. */
+  calib: Calibration;
+  lastP: number;
+  /** Credits per request, EWMA, and the operations ever used with their usual cost. */
+  jumpsAt: number;
+  cpr: number;
+  cprC: number;
+  cprR: number;
+  ops: Record<string, number>;
+  /** When each operation was first used (after warm-up), so it stays "new" for a while. */
+  opsNew: Record<string, number>;
+  /** Buckets with use per (weekday|weekend, hour); an hour's use counts once the hour closes clean. */
+  used: number[];
+  pendingUse: number;
+  ips: Record<string, number>;
+  uas: Record<string, number>;
+  authRate: number;
+  /** Sustained-elevation CUSUM (nats) and where the current excursion began. */
+  cusum: number;
+  cusumFrom: number | null;
+  cusumAcc: { req: number; exp: number; cred: number; expCred: number; hours: number };
+  hour: { req: number; exp: number; cred: number; expCred: number; n: number };
+  /** The hour that closed with the current bucket, if any. */
+  lastHour: { req: number; exp: number } | null;
+  /** A level shift in progress: since when, and observed vs expected requests since then. */
+  shift: { from: number; obs: number; exp: number; hours: number; high: number } | null;
+  /** The newest rebaseline adjustment already applied. */
+  rebaselineId: number;
+  /** Last bucket each kind fired, so related detectors can defer to each other. */
+  fired: Record<string, number>;
+};
+
+export function createKeyState(bucketMs: number): KeyState {
+  const ringLen = Math.max(1, Math.round((60 * 60_000) / bucketMs));
+  const zeros = (n: number) => new Array(n).fill(0);
+  return {
+    v: 1,
+    bucketMs,
+    firstUse: null,
+    lastUse: null,
+    warmUntil: null,
+    how: zeros(HOW_CELLS),
+    howN: zeros(HOW_CELLS),
+    dc: zeros(DAYCLASS_CELLS),
+    dcN: zeros(DAYCLASS_CELLS),
+    all: 0,
+    allN: 0,
+    ring: {
+      req: zeros(ringLen),
+      cred: zeros(ringLen),
+      auth: zeros(ringLen),
+      exp: zeros(ringLen),
+      expCred: zeros(ringLen),
+      big: zeros(ringLen),
+      expBig: zeros(ringLen),
+      pricey: zeros(ringLen),
+      expPricey: zeros(ringLen),
+      pos: 0,
+    },
+    phi: { num: WINDOW_MINUTES.map(() => 0), den: WINDOW_MINUTES.map(() => 0) },
+    jumps: createSketch(),
+    calib: createCalibration(),
+    lastP: 1,
+    jumpsAt: 0,
+    cpr: 0,
+    cprC: 0,
+    cprR: 0,
+    ops: {},
+    opsNew: {},
+    used: zeros(DAYCLASS_CELLS),
+    pendingUse: 0,
+    ips: {},
+    uas: {},
+    authRate: 0,
+    cusum: 0,
+    cusumFrom: null,
+    cusumAcc: { req: 0, exp: 0, cred: 0, expCred: 0, hours: 0 },
+    hour: { req: 0, exp: 0, cred: 0, expCred: 0, n: 0 },
+    lastHour: null,
+    shift: null,
+    rebaselineId: 0,
+    fired: {},
+  };
+}
+
+/** Hour-of-week (Monday 00:00 UTC = 0) and (weekday|weekend, hour) cells of a timestamp. */
+export function cellsOf(ts: number): { how: number; dc: number; hour: number } {
+  const d = new Date(ts);
+  const hour = d.getUTCHours();
+  const dow = (d.getUTCDay() + 6) % 7;
+  return { how: dow * 24 + hour, dc: (dow >= 5 ? 24 : 0) + hour, hour };
+}
+
+/** Number of buckets in `minutes` (at least one). */
+export const bucketsIn = (state: KeyState, minutes: number) =>
+  Math.max(1, Math.min(state.ring.req.length, Math.round((minutes * 60_000) / state.bucketMs)));
+
+/** Sum of the last `n` ring entries of `series`, the newest included. */
+export function ringSum(state: KeyState, series: number[], n: number): number {
+  const len = series.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += series[(state.ring.pos - i + len * 2) % len]!;
+  return s;
+}
+
+/** Variance-to-mean ratio of requests at window scale `i` for an expectation `mean`. */
+export function dispersionAt(state: KeyState, i: number, mean: number): number {
+  const den = state.phi.den[i]!;
+  const phi = den > 0 ? Math.max(0, state.phi.num[i]! / den) : 0;
+  return 1 + phi * mean;
+}

@@ -1,0 +1,60 @@
+/** What goes into a detector (one closed bucket of one key) and what comes out (a finding). */
+import type { DetectorKind, RuleSet } from './params.ts';
+import type { KeyState } from './state.ts';
+
+export type OperationUse = { op: string; requests: number; credits: number };
+
+export type Bucket = {
+  /** Bucket start, epoch ms. */
+  ts: number;
+  requests: number;
+  credits: number;
+  authFailures: number;
+  ops: OperationUse[];
+  /** Requests per source IP and per user agent in this bucket, when the source reports them. */
+  ips?: Record<string, number>;
+  uas?: Record<string, number>;
+};
+
+export type KeyContext = {
+  status: 'active' | 'revoked' | 'discovered';
+  revokedAt: number | null;
+  rules: RuleSet;
+  /** How much larger a deviation must be for `kind` now (desensitize adjustments); 1 = as configured. */
+  factor(kind: DetectorKind): number;
+};
+
+export type Unit = 'credits' | 'requests' | 'auth_failures';
+
+export type Finding = {
+  kind: DetectorKind;
+  /** Start of the bucket that produced it. */
+  at: number;
+  window: { from: number; to: number };
+  unit: Unit;
+  observed: number;
+  expected: number;
+  low: number;
+  high: number;
+  method: string;
+  /** In [0, 1]; 0.5 is the decision threshold. */
+  score: number;
+  /** Excess credits in this bucket (added to an open incident) and in the whole window (on open). */
+  bucketImpact: number;
+  windowImpact: number;
+  /** Kind-specific facts for the sentence: new values, operation names... */
+  facts?: Record<string, string | number | string[]>;
+};
+
+/** Everything a detector reads: the state (ring already holds this bucket), the bucket, the context. */
+export type Evaluation = {
+  state: KeyState;
+  bucket: Bucket;
+  ctx: KeyContext;
+  /** Expected requests and credits in this bucket. */
+  expReq: number;
+  expCred: number;
+  warm: boolean;
+};
+
+export type Detector = (e: Evaluation) => Finding | null;

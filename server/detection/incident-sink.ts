@@ -1,0 +1,166 @@
+/**
+ * The incident writer: turns episode changes into rows of `incidents`, calling the
+ * IncidentListener inside the same transaction for every opened, updated or resolved incident.
+ * Detection owns the numbers and the text; people own state, acknowledgement, note and feedback.
+ */
+import { and, eq, ne } from 'drizzle-orm';
+import { randomId } from '../auth/secrets.ts';
+import type { Clock } from '../clock.ts';
+import type { Db, Sqlite, Tx } from '../db/client.ts';
+import { type IncidentRow, incidents } from '../db/schema/index.ts';
+import { createEpisodeBook, type Episode, type EpisodeChange } from '../detect/episodes.ts';
+import { recommendActions, summarize } from '../detect/explain.ts';
+import type { DetectorKind } from '../detect/params.ts';
+import type { IncidentListener } from '../incidents/events.ts';
+import { iso } from '../timestamps.ts';
+import { type Contributors, findContributors } from './contributors.ts';
+import type { Sink } from './replay.ts';
+
+/** Contributors are re-queried at most this often (in data time) while an episode grows. */
+const CONTRIBUTORS_EVERY = 10 * 60_000;
+
+type Details = {
+  window: { from: string; to: string };
+  unit: string;
+  baseline: { expected: number; low: number; high: number; method: string };
+  contributors?: Contributors;
+  actions: string[];
+  facts: Episode['facts'];
+  peak_window: { from: string; to: string };
+  contributors_at?: number;
+};
+
+export function episodeFromRow(row: IncidentRow): Episode {
+  const d = JSON.parse(row.details || '{}') as Partial<Details>;
+  return {
+    id: row.id,
+    keyId: row.keyId,
+    kind: row.kind as DetectorKind,
+    severity: row.severity,
+    startedAt: row.startedAt,
+    lastSeenAt: row.lastSeenAt,
+    observed: row.observed,
+    expected: row.expected,
+    score: row.score,
+    impact: row.impactCredits,
+    unit: (d.unit as Episode['unit']) ?? 'credits',
+    band: {
+      low: d.baseline?.low ?? 0,
+      high: d.baseline?.high ?? 0,
+      method: d.baseline?.method ?? '',
+    },
+    peakWindow: {
+      from: d.peak_window ? Date.parse(d.peak_window.from) : row.startedAt,
+      to: d.peak_window ? Date.parse(d.peak_window.to) : row.lastSeenAt,
+    },
+    facts: d.facts ?? {},
+  };
+}
+
+export function createIncidentSink(
+  deps: { db: Db; sqlite: Sqlite; clock: Clock },
+  listener: IncidentListener,
+  keyNames: Map<string, string>,
+  quietMs: (keyId: string | null) => number,
+) {
+  const open = deps.db.select().from(incidents).where(ne(incidents.state, 'resolved')).all();
+  const book = createEpisodeBook(
+    open.filter((r) => r.kind.startsWith('budget_') === false).map(episodeFromRow),
+  );
+  let tx: Tx | null = null;
+  let opened = 0;
+
+  const details = (e: Episode, previous: Details | null): Details => {
+    const from = Math.min(e.startedAt, e.peakWindow.from);
+    const stale = !previous?.contributors_at || e.lastSeenAt - previous.contributors_at >= CONTRIBUTORS_EVERY;
+    const contributors =
+      e.keyId === null
+        ? undefined
+        : stale
+          ? findContributors(deps.sqlite, e.keyId, from, e.lastSeenAt)
+          : previous?.contributors;
+    return {
+      window: { from: iso(e.startedAt), to: iso(e.lastSeenAt) },
+      unit: e.unit,
+      baseline: { expected: e.expected, low: e.band.low, high: e.band.high, method: e.band.method },
+      ...(contributors && { contributors }),
+      actions: recommendActions(e.kind),
+      facts: e.facts,
+      peak_window: { from: iso(e.peakWindow.from), to: iso(e.peakWindow.to) },
+      contributors_at: stale ? e.lastSeenAt : (previous?.contributors_at ?? e.lastSeenAt),
+    };
+  };
+
+  const columns = (e: Episode, previous: Details | null) => ({
+    severity: e.severity,
+    lastSeenAt: e.lastSeenAt,
+    observed: e.observed,
+    expected: e.expected,
+    score: e.score,
+    impactCredits: e.impact,
+    summary: summarize({ ...e, key: e.keyId ? (keyNames.get(e.keyId) ?? e.keyId) : null }),
+    details: JSON.stringify(details(e, previous)),
+    updatedAt: deps.clock.now(),
+  });
+
+  const write = (change: EpisodeChange, at: number) => {
+    if (!tx) throw new Error('incident sink used outside a transaction');
+    const e = change.episode;
+    if (change.type === 'opened' || !e.id) {
+      const id = randomId('inc_');
+      e.id = id;
+      const row = tx
+        .insert(incidents)
+        .values({
+          id,
+          keyId: e.keyId,
+          kind: e.kind,
+          state: 'open',
+          startedAt: e.startedAt,
+          createdAt: deps.clock.now(),
+          ...columns(e, null),
+        })
+        .returning()
+        .get();
+      opened++;
+      listener(tx, { type: 'opened', incident: row, previous: null, at });
+      return;
+    }
+    const before = tx.select().from(incidents).where(eq(incidents.id, e.id)).get();
+    if (!before) return;
+    const row = tx
+      .update(incidents)
+      .set(columns(e, JSON.parse(before.details || '{}') as Details))
+      .where(eq(incidents.id, e.id))
+      .returning()
+      .get();
+    listener(tx, { type: 'updated', incident: row, previous: before, at });
+  };
+
+  const sink: Sink = {
+    finding(keyId, f, params) {
+      write(book.apply(keyId, f, params), f.window.to);
+    },
+    tick(t) {
+      for (const e of book.due(t, quietMs)) {
+        if (!tx || !e.id) continue;
+        const before = tx.select().from(incidents).where(eq(incidents.id, e.id)).get();
+        if (!before || before.state === 'resolved') continue;
+        const row = tx
+          .update(incidents)
+          .set({ state: 'resolved', resolvedAt: t, updatedAt: deps.clock.now() })
+          .where(and(eq(incidents.id, e.id), ne(incidents.state, 'resolved')))
+          .returning()
+          .get();
+        if (row) listener(tx, { type: 'resolved', incident: row, previous: before, at: t });
+      }
+    },
+  };
+  return {
+    sink,
+    setTx(next: Tx | null) {
+      tx = next;
+    },
+    opened: () => opened,
+  };
+}

@@ -1,0 +1,46 @@
+/** Detection's HTTP surface: incidents (read), detect/run, rules and backtest. */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Deps } from '../deps.ts';
+import { issuesFromZod, validationError } from '../errors.ts';
+import { requireAuth } from '../http/auth.ts';
+import { limitBody, readJson } from '../http/body.ts';
+import type { AppEnv } from '../http/types.ts';
+import type { IncidentListener } from '../incidents/events.ts';
+import { iso, TimestampSchema } from '../timestamps.ts';
+import { backtest } from './backtest.ts';
+import { getIncident, listIncidents } from './incident-view.ts';
+import { listRules, putRule } from './rules.ts';
+import { runDetection } from './run-detection.ts';
+
+const BODY_LIMIT = 64 * 1024;
+const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
+
+export function incidentsRoutes(deps: Deps) {
+  return new Hono<AppEnv>()
+    .get('/', requireAuth(deps, 'read'), (c) => c.json({ incidents: listIncidents(deps.db, c.req.query()) }))
+    .get('/:id', requireAuth(deps, 'read'), (c) =>
+      c.json({ incident: getIncident(deps.db, c.req.param('id')) }),
+    );
+}
+
+export function detectionRoutes(deps: Deps, listener?: IncidentListener) {
+  return new Hono<AppEnv>()
+    .post('/detect/run', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
+      const parsed = RunSchema.safeParse((await readJson(c, { optional: true })) ?? {});
+      if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
+      const r = runDetection(deps, {
+        ...(parsed.data.until !== undefined && { until: parsed.data.until }),
+        ...(listener && { listener }),
+      });
+      return c.json({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened });
+    })
+    .get('/rules', requireAuth(deps, 'read'), (c) => c.json({ rules: listRules(deps.db) }))
+    .put('/rules/:kind', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
+      const rule = putRule(deps, c.req.param('kind'), await readJson(c), c.get('principal').actor);
+      return c.json({ rule });
+    })
+    .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) =>
+      c.json(backtest(deps, await readJson(c))),
+    );
+}

@@ -1,0 +1,136 @@
+/**
+ * Rules: the detectors' tunables. Defaults live in code (server/detect/params.ts); a global row
+ * and per-key rows in detection_rules override them. Validated here, at the edge.
+ */
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/client.ts';
+import { detectionRules, keys } from '../db/schema/index.ts';
+import {
+  DEFAULT_PARAMS,
+  defaultRuleSet,
+  mergeRuleSet,
+  RULE_KINDS,
+  type RuleKind,
+  type RuleSet,
+} from '../detect/params.ts';
+import { issuesFromZod, notFound, validationError } from '../errors.ts';
+
+type RuleRow = typeof detectionRules.$inferSelect;
+
+export type RuleSets = { global: RuleSet; forKey(keyId: string | null): RuleSet };
+
+const parseParams = (text: string): Record<string, number> => {
+  try {
+    return JSON.parse(text) as Record<string, number>;
+  } catch {
+    return {};
+  }
+};
+
+function applyRows(base: RuleSet, rows: RuleRow[]): RuleSet {
+  let set = base;
+  for (const r of rows) {
+    if (!(RULE_KINDS as readonly string[]).includes(r.kind)) continue;
+    set = mergeRuleSet(set, r.kind as RuleKind, {
+      ...(r.enabled !== null && { enabled: r.enabled }),
+      params: parseParams(r.params),
+    });
+  }
+  return set;
+}
+
+export function loadRuleSets(db: Db, override?: (set: RuleSet) => RuleSet): RuleSets {
+  const rows = db.select().from(detectionRules).all();
+  const globalRows = rows.filter((r) => r.keyId === '');
+  const fix = override ?? ((s: RuleSet) => s);
+  const global = fix(applyRows(defaultRuleSet(), globalRows));
+  const perKey = new Map<string, RuleSet>();
+  for (const keyId of new Set(rows.filter((r) => r.keyId !== '').map((r) => r.keyId))) {
+    perKey.set(
+      keyId,
+      fix(
+        applyRows(
+          applyRows(defaultRuleSet(), globalRows),
+          rows.filter((r) => r.keyId === keyId),
+        ),
+      ),
+    );
+  }
+  return { global, forKey: (keyId) => (keyId && perKey.get(keyId)) || global };
+}
+
+export function listRules(db: Db) {
+  const sets = loadRuleSets(db);
+  const rows = db.select().from(detectionRules).all();
+  const names = new Map(
+    db
+      .select({ id: keys.id, name: keys.name })
+      .from(keys)
+      .all()
+      .map((k) => [k.id, k.name]),
+  );
+  return RULE_KINDS.map((kind) => ({
+    kind,
+    enabled: kind === 'baseline' ? true : sets.global.enabled[kind],
+    params: sets.global.params[kind],
+    defaults: DEFAULT_PARAMS[kind],
+    overrides: rows
+      .filter((r) => r.kind === kind && r.keyId !== '')
+      .map((r) => ({
+        key_id: r.keyId,
+        key: names.get(r.keyId) ?? null,
+        enabled: r.enabled,
+        params: parseParams(r.params),
+      })),
+  }));
+}
+
+const PutRuleSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  params: z.record(z.string(), z.number().finite().nonnegative()).optional(),
+  key: z.string().min(1).max(200).optional(),
+});
+
+/** Creates or replaces the global rule of `kind`, or the override for one key (by id or name). */
+export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unknown, actor: string) {
+  if (!(RULE_KINDS as readonly string[]).includes(kind)) throw notFound(`Rule kind "${kind}"`);
+  const parsed = PutRuleSchema.safeParse(body ?? {});
+  if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
+  const input = parsed.data;
+  const known = DEFAULT_PARAMS[kind as RuleKind] as Record<string, number>;
+  const issues = Object.keys(input.params ?? {})
+    .filter((name) => !(name in known))
+    .map((name) => ({
+      path: `params.${name}`,
+      message: `unknown parameter; known: ${Object.keys(known).join(', ') || 'none'}`,
+    }));
+  for (const [name, value] of Object.entries(input.params ?? {})) {
+    if (name === 'alpha' && (value <= 0 || value >= 1))
+      issues.push({ path: `params.${name}`, message: 'must be between 0 and 1' });
+  }
+  if (issues.length) throw validationError(issues);
+  let keyId = '';
+  if (input.key) {
+    const k =
+      deps.db.select({ id: keys.id }).from(keys).where(eq(keys.id, input.key)).get() ??
+      deps.db.select({ id: keys.id }).from(keys).where(eq(keys.name, input.key)).get();
+    if (!k) throw notFound(`Key "${input.key}"`);
+    keyId = k.id;
+  }
+  const row = {
+    kind,
+    keyId,
+    enabled: input.enabled ?? null,
+    params: JSON.stringify(input.params ?? {}),
+    updatedBy: actor,
+    updatedAt: deps.clock.now(),
+  };
+  deps.db
+    .insert(detectionRules)
+    .values(row)
+    .onConflictDoUpdate({ target: [detectionRules.kind, detectionRules.keyId], set: row })
+    .run();
+  return listRules(deps.db).find((r) => r.kind === kind)!;
+}

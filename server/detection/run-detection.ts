@@ -1,0 +1,105 @@
+/**
+ * runDetection(): evaluates, in time order, every closed minute not yet evaluated up to `until`,
+ * from the persisted per-key states, and writes incidents. One transaction per chunk of minutes
+ * (states, cursor and incidents together), so a crash resumes exactly where it stopped.
+ */
+import { eq } from 'drizzle-orm';
+import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
+import { detectorState } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import { type AccountState, createAccountState } from '../detect/account.ts';
+import type { KeyState } from '../detect/state.ts';
+import { conflict } from '../errors.ts';
+import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
+import { loadAdjustments } from './adjustments.ts';
+import { createIncidentSink } from './incident-sink.ts';
+import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
+import { type ReplayState, replayChunk } from './replay.ts';
+import { loadRuleSets } from './rules.ts';
+
+const ACCOUNT = '';
+const CHUNK = 6 * HOUR;
+/** A first run never replays more than this much history. */
+export const MAX_REPLAY = 90 * DAY;
+
+export type RunResult = { evaluated_until: number; incidents_opened: number };
+
+export function readCursor(deps: Pick<Deps, 'db'>): number | null {
+  return (
+    deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null
+  );
+}
+
+export function runDetection(
+  deps: Deps,
+  options: { until?: number; listener?: IncidentListener; maxChunks?: number } = {},
+): RunResult {
+  // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
+  const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
+  const cursor = readCursor(deps);
+  const first = earliestData(deps.sqlite);
+  let from = cursor ?? (first === null ? until : floorTo(first, MINUTE));
+  from = Math.max(from, until - MAX_REPLAY);
+  if (from >= until) return { evaluated_until: Math.max(cursor ?? until, until), incidents_opened: 0 };
+
+  const rules = loadRuleSets(deps.db);
+  const rows = deps.db.select().from(detectorState).all();
+  const accountRow = rows.find((r) => r.keyId === ACCOUNT);
+  const state: ReplayState = {
+    keys: new Map(
+      rows.filter((r) => r.keyId !== ACCOUNT).map((r) => [r.keyId, JSON.parse(r.state) as KeyState]),
+    ),
+    account: accountRow ? (JSON.parse(accountRow.state) as AccountState) : createAccountState(),
+    touched: new Set(),
+  };
+  const names = new Map(loadKeys(deps.sqlite).map((k) => [k.id, k.name]));
+  const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
+  const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
+
+  let done = from;
+  for (let start = from, n = 0; start < until && n < (options.maxChunks ?? Infinity); start += CHUNK, n++) {
+    const end = Math.min(until, start + CHUNK);
+    done = end;
+    deps.db.transaction((tx) => {
+      // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
+      const now =
+        tx.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null;
+      if (now !== (start === from ? cursor : start)) throw conflict('Detection ran concurrently; try again.');
+      writer.setTx(tx);
+      const chunk = loadChunk(deps.sqlite, start, end);
+      for (const k of chunk.keys) names.set(k.id, k.name);
+      replayChunk(chunk, start, end, {
+        rules,
+        adjustments: loadAdjustments(tx, start, end),
+        sink: writer.sink,
+        state,
+      });
+      const at = deps.clock.now();
+      for (const keyId of state.touched) {
+        const row = {
+          keyId,
+          state: JSON.stringify(state.keys.get(keyId)),
+          evaluatedUntil: end,
+          updatedAt: at,
+        };
+        tx.insert(detectorState)
+          .values(row)
+          .onConflictDoUpdate({ target: detectorState.keyId, set: row })
+          .run();
+      }
+      state.touched.clear();
+      const account = {
+        keyId: ACCOUNT,
+        state: JSON.stringify(state.account),
+        evaluatedUntil: end,
+        updatedAt: at,
+      };
+      tx.insert(detectorState)
+        .values(account)
+        .onConflictDoUpdate({ target: detectorState.keyId, set: account })
+        .run();
+      writer.setTx(null);
+    });
+  }
+  return { evaluated_until: done, incidents_opened: writer.opened() };
+}

@@ -1,0 +1,42 @@
+/**
+ * `npm run eval`: (a) detection on labelled simulated traffic, several seeds; (b) the NAB
+ * development subset through `keywatch detect series`. Prints everything in one run.
+ */
+import { runNab } from './nab-eval.ts';
+import { evaluateSimulation, formatDelay, median } from './simulate-eval.ts';
+
+const SEEDS = [1, 2, 3];
+const DAYS = 35;
+const KEYS = 10;
+
+const started = performance.now();
+console.log(
+  `== (a) simulated traffic: ${SEEDS.length} seeds x ${DAYS} days x ${KEYS} keys, every incident kind ==`,
+);
+const sim = evaluateSimulation(SEEDS, DAYS, KEYS);
+console.log('kind                  recall   median delay  worst delay');
+for (const [kind, k] of Object.entries(sim.perKind)) {
+  const worst = k.delays.length ? Math.max(...k.delays) : Number.NaN;
+  console.log(
+    `${kind.padEnd(22)}${`${k.found}/${k.total}`.padEnd(9)}${formatDelay(median(k.delays)).padEnd(14)}${k.found < k.total ? 'missed' : formatDelay(worst)}`,
+  );
+}
+console.log(`overall recall: ${(sim.recall * 100).toFixed(1)}%`);
+console.log(
+  `false incidents per key-month, clean runs (--no-incidents): ${sim.falsePerKeyMonthClean.toFixed(3)}`,
+);
+for (const i of sim.falseClean)
+  console.log(`  ${i.kind} on ${i.key} at ${new Date(i.started_at).toISOString()}`);
+console.log(
+  `false incidents per key-month outside labelled windows, incident runs: ${sim.falsePerKeyMonthIncidentRuns.toFixed(3)}`,
+);
+const ms = sim.runs.map((r) => r.ms);
+console.log(
+  `detection replay time per run: median ${(median(ms) / 1000).toFixed(1)} s for ${DAYS * 1440 * KEYS} key-minutes`,
+);
+
+console.log('\n== (b) NAB development subset (realTweets + artificialNoAnomaly), threshold fixed at 0.5 ==');
+const nab = runNab();
+console.log(nab.output);
+console.log(`\neval done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+if (!nab.ok) process.exitCode = 1;
