@@ -31,6 +31,25 @@ describe('first start', () => {
       };
       expect(keys.n).toBe(8);
       expect(events.n).toBeGreaterThan(20_000);
+      // The seeded month is judged before serving: its labelled incidents are already there.
+      const incidents = first.deps.sqlite.prepare('SELECT kind, summary FROM incidents').all() as {
+        kind: string;
+        summary: string;
+      }[];
+      const kinds = new Set(incidents.map((i) => i.kind));
+      for (const kind of [
+        'credit_spike',
+        'sustained_elevation',
+        'off_hours',
+        'dormant_wake',
+        'revoked_use',
+        'auth_failures',
+        'discovered_key',
+      ]) {
+        expect(kinds).toContain(kind);
+      }
+      const wake = incidents.find((i) => i.kind === 'dormant_wake')!;
+      expect(wake.summary).toMatch(/after 1\d(\.\d)? days without use/);
       expect(lines.join('\n')).toContain(first.url);
     } finally {
       await first.stop();

@@ -23,6 +23,7 @@ export const detectDormantWake: Detector = (e) => {
     score: continuing ? 0.75 : Math.min(1, 0.5 + idle / (days * 86_400_000) / 8),
     bucketImpact: bucket.credits,
     windowImpact: bucket.credits,
-    facts: { idle_days: Math.round((idle / 86_400_000) * 10) / 10 },
+    // Only the wake-up knows how long the key slept; later buckets of the episode must not overwrite it.
+    ...(!continuing && { facts: { idle_days: Math.round((idle / 86_400_000) * 10) / 10 } }),
   };
 };
