@@ -7,8 +7,8 @@ import type { Tx } from '../db/client.ts';
 import { detectionAdjustments, type IncidentRow, incidents } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
+import { findIncident, type IncidentView, viewIncident } from '../incidents/view.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
-import { findIncident, type IncidentView, viewIncident } from './incident-view.ts';
 import { lastNotified, notifyIncident } from './notify.ts';
 
 const Note = z.string().trim().min(1).max(2000);

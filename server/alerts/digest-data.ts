@@ -4,8 +4,8 @@ import { projectMonthEnd } from '../budgets/projection.ts';
 import { spendBetween } from '../budgets/spend.ts';
 import { incidents } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
+import { findKeyRow } from '../incidents/view.ts';
 import { monthPeriod, type Period } from '../time-zone.ts';
-import { findKeyRow } from './incident-view.ts';
 
 export type DigestData = {
   cadence: 'daily' | 'weekly';

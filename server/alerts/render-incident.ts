@@ -1,5 +1,5 @@
 /** PURE: the email for an incident change (opened, grew, escalated, woke, resolved), text and HTML. */
-import type { IncidentDetails, IncidentView } from './incident-view.ts';
+import type { IncidentDetails, IncidentView } from '../incidents/view.ts';
 import {
   escapeHtml,
   formatDuration,

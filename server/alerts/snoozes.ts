@@ -3,7 +3,7 @@ import { and, eq, lte } from 'drizzle-orm';
 import { writeAudit } from '../audit.ts';
 import { incidents } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { impactOf, SEVERITY_RANK } from './incident-view.ts';
+import { impactOf, SEVERITY_RANK } from './impact.ts';
 import { lastNotified, notifyIncident } from './notify.ts';
 
 export function wakeExpiredSnoozes(deps: Deps): number {

@@ -4,7 +4,6 @@
  * IncidentListener as detection's; and resolve last month's budget incidents when a month ends.
  */
 import { and, eq, inArray, ne } from 'drizzle-orm';
-import { findKeyRow, parseDetails } from '../alerts/incident-view.ts';
 import { formatNumber, formatPercent } from '../alerts/render-format.ts';
 import { randomId } from '../auth/secrets.ts';
 import { DAY, floorTo, HOUR } from '../clock.ts';
@@ -12,6 +11,7 @@ import type { Tx } from '../db/client.ts';
 import { budgetFirings, type IncidentRow, incidents, type Severity } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import type { IncidentListener } from '../incidents/events.ts';
+import { findKeyRow, parseDetails } from '../incidents/view.ts';
 import { monthPeriod, type Period } from '../time-zone.ts';
 import { iso } from '../timestamps.ts';
 import { type Budget, listBudgets } from './budgets.ts';

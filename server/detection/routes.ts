@@ -7,9 +7,9 @@ import { requireAuth } from '../http/auth.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { AppEnv } from '../http/types.ts';
 import type { IncidentListener } from '../incidents/events.ts';
+import { getIncident, listIncidents } from '../incidents/queries.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
 import { backtest } from './backtest.ts';
-import { getIncident, listIncidents } from './incident-view.ts';
 import { listRules, putRule } from './rules.ts';
 import { runDetection } from './run-detection.ts';
 

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { IncidentView } from '../../server/alerts/incident-view.ts';
 import { renderDigest } from '../../server/alerts/render-digest.ts';
 import { type IncidentEmailInput, renderIncidentEmail } from '../../server/alerts/render-incident.ts';
+import type { IncidentView } from '../../server/incidents/view.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const base = {

@@ -1,8 +1,8 @@
-/** IncidentView (the agreed JSON shape) and the small reads the alerting side needs. */
+/** IncidentView: the public JSON shape of an incident (API.md), shared by detection, alerts and pages. */
 import { eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { type IncidentRow, incidents, type KeyRow, keys } from '../db/schema/index.ts';
-import { isoOrNull } from '../timestamps.ts';
+import { iso, isoOrNull } from '../timestamps.ts';
 
 export type IncidentDetails = {
   window?: { from: string; to: string };
@@ -35,8 +35,8 @@ export function toIncidentView(row: IncidentRow, keyName: string | null) {
     kind: row.kind,
     severity: row.severity,
     state: row.state,
-    started_at: isoOrNull(row.startedAt),
-    last_seen_at: isoOrNull(row.lastSeenAt),
+    started_at: iso(row.startedAt),
+    last_seen_at: iso(row.lastSeenAt),
     resolved_at: isoOrNull(row.resolvedAt),
     observed: row.observed,
     expected: row.expected,
@@ -64,19 +64,4 @@ export function findKeyRow(db: Queryable, keyId: string | null): KeyRow | undefi
 
 export function viewIncident(db: Queryable, row: IncidentRow): IncidentView {
   return toIncidentView(row, findKeyRow(db, row.keyId)?.name ?? null);
-}
-
-export const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
-
-export const isSecurityKind = (kind: string) => !kind.startsWith('budget_');
-
-/** Kinds measured in something other than credits (when details.unit does not say). */
-const COUNT_KINDS = new Set(['auth_failures', 'new_source', 'discovered_key']);
-
-/** The size of an incident used for "re-notify when it doubles". */
-export function impactOf(row: IncidentRow): number {
-  const unit = parseDetails(row).unit;
-  // Findings counted in requests, failures or sources grow by what was observed, not by credits.
-  const byCount = unit ? unit !== 'credits' : COUNT_KINDS.has(row.kind);
-  return byCount ? row.observed : row.impactCredits;
 }
