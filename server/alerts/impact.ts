@@ -4,8 +4,6 @@ import { parseDetails } from '../incidents/view.ts';
 
 export const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
-export const isSecurityKind = (kind: string) => !kind.startsWith('budget_');
-
 /** Kinds measured in something other than credits (when details.unit does not say). */
 const COUNT_KINDS = new Set(['auth_failures', 'new_source', 'discovered_key']);
 

@@ -3,18 +3,9 @@
  * test, minimum material spend), never fitted to an evaluation set. Rules may override them
  * globally or per key (server/detection/rules.ts); `baseline` holds the shared model settings.
  */
-export const DETECTOR_KINDS = [
-  'credit_spike',
-  'sustained_elevation',
-  'off_hours',
-  'dormant_wake',
-  'revoked_use',
-  'auth_failures',
-  'discovered_key',
-  'new_source',
-  'operation_mix',
-  'unattributed_spend',
-] as const;
+import { SECURITY_KINDS } from '../incidents/kinds.ts';
+
+export const DETECTOR_KINDS = SECURITY_KINDS;
 export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 export const RULE_KINDS = ['baseline', ...DETECTOR_KINDS] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];

@@ -5,21 +5,12 @@
  * shift and spend no key explains. Times are placed relative to the end of the window.
  */
 import { DAY, HOUR, MINUTE } from '../clock.ts';
+import { SECURITY_KINDS } from '../incidents/kinds.ts';
 import { ATTACKER_AGENTS, type OperationName } from './catalog.ts';
 import type { KeyProfile } from './profiles.ts';
 
-export const SIM_INCIDENT_KINDS = [
-  'credit_spike',
-  'sustained_elevation',
-  'off_hours',
-  'dormant_wake',
-  'revoked_use',
-  'auth_failures',
-  'discovered_key',
-  'new_source',
-  'operation_mix',
-  'unattributed_spend',
-] as const;
+/** The simulator can stage every security kind. */
+export const SIM_INCIDENT_KINDS = SECURITY_KINDS;
 export type SimIncidentKind = (typeof SIM_INCIDENT_KINDS)[number];
 
 export type SimLabel = {

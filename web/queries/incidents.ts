@@ -17,18 +17,6 @@ export function findIncident({ db }: { db: Db }, id: string): IncidentView | und
   return findIncidentView(db, id);
 }
 
-export const SECURITY_KINDS = [
-  'credit_spike',
-  'sustained_elevation',
-  'off_hours',
-  'dormant_wake',
-  'revoked_use',
-  'auth_failures',
-  'discovered_key',
-  'new_source',
-  'operation_mix',
-  'unattributed_spend',
-] as const;
-export const INCIDENT_KINDS = [...SECURITY_KINDS, 'budget_threshold', 'budget_forecast'] as const;
+export { INCIDENT_KINDS, SECURITY_KINDS } from '../../server/incidents/kinds.ts';
 
 export const kindLabel = (kind: string) => kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());

@@ -1,0 +1,20 @@
+/** Every kind of incident: what detection finds about keys, and what budgets raise. */
+export const SECURITY_KINDS = [
+  'credit_spike',
+  'sustained_elevation',
+  'off_hours',
+  'dormant_wake',
+  'revoked_use',
+  'auth_failures',
+  'discovered_key',
+  'new_source',
+  'operation_mix',
+  'unattributed_spend',
+] as const;
+export type SecurityKind = (typeof SECURITY_KINDS)[number];
+
+export const BUDGET_KINDS = ['budget_threshold', 'budget_forecast'] as const;
+export const INCIDENT_KINDS = [...SECURITY_KINDS, ...BUDGET_KINDS] as const;
+
+/** Security kinds go to on-call; anything not a budget kind counts as one. */
+export const isSecurityKind = (kind: string) => !(BUDGET_KINDS as readonly string[]).includes(kind);
