@@ -8,8 +8,8 @@ import type { Clock } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { type Issue, issuesFromZod, validationError } from '../errors.ts';
 import { CsvSyntaxError, parseCsv } from './csv-parse.ts';
-import { MAX_FUTURE_SKEW_MS, PushEventSchema } from './push.ts';
-import { type KeyRef, recordEvents, type UsageEvent } from './record-events.ts';
+import { MAX_FUTURE_SKEW_MS, PushEventSchema, toUsageEvent } from './push.ts';
+import { recordEvents, type UsageEvent } from './record-events.ts';
 
 export const CSV_FIELDS = [
   'id',
@@ -27,7 +27,6 @@ export const CSV_FIELDS = [
 export type CsvField = (typeof CSV_FIELDS)[number];
 const NUMERIC = new Set<CsvField>(['credits', 'requests', 'status', 'latency_ms']);
 const REQUIRED: CsvField[] = ['ts', 'key'];
-const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
 /** Rows per transaction: large files are written in steps, and a re-run skips what was written. */
 const CHUNK = 10_000;
 
@@ -117,23 +116,7 @@ export function parseCsvEvents(
       issues.push({ path: `line ${line}`, message: 'ts: is more than 5 minutes in the future' });
       continue;
     }
-    const key: KeyRef = FINGERPRINT.test(e.key)
-      ? { by: 'fingerprint', fingerprint: e.key }
-      : { by: 'ref', value: e.key };
-    events.push({
-      source: 'csv',
-      eventId: e.id,
-      key,
-      ts: e.ts,
-      credits: e.credits,
-      requests: e.requests,
-      status: e.status,
-      operation: e.operation ?? '',
-      sourceIp: e.source_ip ?? null,
-      userAgent: e.user_agent ?? null,
-      projectId: e.project_id ?? null,
-      latencyMs: e.latency_ms ?? null,
-    });
+    events.push(toUsageEvent(e, now, 'csv'));
   }
   if (issues.length > 0) {
     throw validationError(issues, `The file was rejected: ${issues.length} problem(s); nothing was stored.`);

@@ -72,7 +72,8 @@ export function parsePushBatch(body: unknown, clock: Clock, source = 'push'): Us
   return events;
 }
 
-function toUsageEvent(e: PushEvent, now: number, source: string): UsageEvent {
+/** A validated push-format event as recordEvents() takes it; `ts` defaults to `now`. */
+export function toUsageEvent(e: PushEvent, now: number, source: string): UsageEvent {
   const key: KeyRef = FINGERPRINT.test(e.key)
     ? { by: 'fingerprint', fingerprint: e.key }
     : { by: 'ref', value: e.key };
