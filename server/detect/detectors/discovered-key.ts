@@ -3,6 +3,7 @@
  * One episode per key: it opens on first use and extends while the key stays in use.
  */
 import type { Detector } from '../types.ts';
+import { useFinding } from './use-finding.ts';
 
 export const detectDiscoveredKey: Detector = (e) => {
   const { state, bucket, ctx } = e;
@@ -10,18 +11,5 @@ export const detectDiscoveredKey: Detector = (e) => {
   const first = state.fired.discovered_key;
   const quiet = ctx.rules.params.baseline.quiet_minutes * 60_000;
   if (first !== undefined && bucket.ts - first > quiet) return null;
-  return {
-    kind: 'discovered_key',
-    at: bucket.ts,
-    window: { from: bucket.ts, to: bucket.ts + state.bucketMs },
-    unit: 'requests',
-    observed: bucket.requests,
-    expected: 0,
-    low: 0,
-    high: 0,
-    method: 'the key is not registered in Keywatch',
-    score: 0.8,
-    bucketImpact: bucket.credits,
-    windowImpact: bucket.credits,
-  };
+  return useFinding(e, 'discovered_key', 'the key is not registered in Keywatch', 0.8);
 };
