@@ -90,7 +90,8 @@ export function recordEvents(
     const used = new Map<string, { first: number; last: number }>();
     let accepted = 0;
 
-    const resolve = (ref: KeyRef): string => {
+    // A discovered key exists since its first use, not since we happened to store it.
+    const resolve = (ref: KeyRef, firstUse: number): string => {
       const cacheKey = ref.by === 'ref' ? `r:${ref.value}` : `f:${ref.fingerprint}`;
       let id = keyIds.get(cacheKey);
       if (id) return id;
@@ -104,7 +105,7 @@ export function recordEvents(
           name,
           ref.by === 'fingerprint' ? ref.fingerprint : null,
           ref.by === 'fingerprint' ? (ref.last4 ?? null) : null,
-          now,
+          Math.min(firstUse, now),
           now,
         );
         discovered.push({ id, name });
@@ -120,7 +121,7 @@ export function recordEvents(
     };
 
     for (const e of events) {
-      const keyId = resolve(e.key);
+      const keyId = resolve(e.key, e.ts);
       const inserted = st.insertEvent.run(
         e.source,
         e.eventId,

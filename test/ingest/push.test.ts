@@ -96,6 +96,8 @@ describe('POST /api/v1/usage', () => {
     const keys = await api.call('GET', '/api/v1/keys', api.tokenFor('read'));
     expect(keys.json.keys).toMatchObject([{ name: 'mystery-key', status: 'discovered' }]);
     expect(keys.json.keys[0].last_used_at).toBe(new Date(T0 - 60_000).toISOString());
+    // Its age counts from its first use, not from when Keywatch stored it.
+    expect(keys.json.keys[0].created_at).toBe(new Date(T0 - 60_000).toISOString());
   });
 
   it('needs credentials with the ingest scope', async () => {
