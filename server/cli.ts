@@ -1,11 +1,11 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addAlertCommands } from './alerts/cli.ts';
 import { createAlertListener } from './alerts/notify.ts';
 import { createApiToken } from './auth/tokens.ts';
 import { addUser } from './auth/users.ts';
+import { err, timestamp } from './cli-support.ts';
 import { systemClock } from './clock.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { openStore } from './db/client.ts';
@@ -14,30 +14,13 @@ import type { Deps } from './deps.ts';
 import { runDetection } from './detection/run-detection.ts';
 import { scoreSeriesCsv } from './detection/series-csv.ts';
 import { AppError } from './errors.ts';
-import { CSV_FIELDS, importCsv, parseFieldMap } from './ingest/csv-import.ts';
+import { addImportCommands } from './ingest/cli.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './main.ts';
-import { ingestSimulation } from './simulate/ingest-simulation.ts';
-import { planSimulation, simulateEvents } from './simulate/simulate.ts';
-import { iso, TimestampSchema } from './timestamps.ts';
+import { addSimulateCommand } from './simulate/cli.ts';
+import { iso } from './timestamps.ts';
 
 const CLI_ACTOR = 'cli';
-const err = (line: string) => process.stderr.write(`${line}\n`);
-
-function positiveInt(max: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max)
-      throw new InvalidArgumentError(`must be a whole number from 1 to ${max}.`);
-    return n;
-  };
-}
-
-function timestamp(value: string): number {
-  const parsed = TimestampSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'invalid timestamp');
-  return parsed.data;
-}
 
 function config(): Config {
   return loadConfig();
@@ -126,113 +109,8 @@ export function buildProgram(): Command {
       });
     });
 
-  program
-    .command('simulate')
-    .description(
-      'Generate realistic Magic Hour traffic (operations, costs, daily and weekly cycles, growth, noise).',
-    )
-    .option('--days <n>', 'days of traffic, ending at --end', positiveInt(400), 30)
-    .option('--keys <n>', 'number of keys', positiveInt(1000), 8)
-    .option('--seed <n>', 'random seed; the same seed gives the same traffic', positiveInt(2 ** 31), 1)
-    .option('--end <time>', 'end of the window (ISO-8601 or epoch ms; default now)', timestamp)
-    .option(
-      '--incidents',
-      'inject labelled incidents (spike, slow leak, off-hours, dormant wake, revoked use, 401 burst, unregistered key, new source, operation mix, unattributed spend)',
-      false,
-    )
-    .option('--out <file>', 'write events as JSON lines (push API format); labels go to <file>.labels.json')
-    .option('--ingest', 'write the traffic into the database instead', false)
-    .action(
-      async (opts: {
-        days: number;
-        keys: number;
-        seed: number;
-        end?: number;
-        incidents: boolean;
-        out?: string;
-        ingest: boolean;
-      }) => {
-        if (opts.out && opts.ingest)
-          throw new InvalidArgumentError('use either --out or --ingest, not both.');
-        const options = {
-          seed: opts.seed,
-          days: opts.days,
-          keys: opts.keys,
-          end: opts.end ?? Date.now(),
-          incidents: opts.incidents,
-        };
-        if (opts.ingest) {
-          await withDeps((deps) => {
-            const r = ingestSimulation({ ...deps, secret: deps.config.secret }, options, CLI_ACTOR);
-            err(`Ingested ${r.accepted} events for ${r.keys} keys (${r.duplicates} duplicates skipped).`);
-            for (const l of r.labels)
-              err(`  incident ${l.kind} on ${l.key}: ${iso(l.start)} – ${iso(l.end)}`);
-          });
-          return;
-        }
-        const plan = planSimulation(options);
-        const out = opts.out ? createWriteStream(opts.out) : process.stdout;
-        let n = 0;
-        for (const e of simulateEvents(options, plan)) {
-          if (!out.write(`${JSON.stringify({ ...e, ts: iso(e.ts) })}\n`))
-            await new Promise<void>((r) => out.once('drain', () => r()));
-          n++;
-        }
-        if (opts.out) {
-          await new Promise<void>((resolve, reject) =>
-            out.end((e?: Error | null) => (e ? reject(e) : resolve())),
-          );
-          const meta = {
-            seed: options.seed,
-            from: iso(plan.start),
-            to: iso(plan.end),
-            keys: plan.keys.map((k) => ({
-              ...k,
-              created_at: iso(k.created_at),
-              revoked_at: k.revoked_at && iso(k.revoked_at),
-            })),
-            incidents: plan.labels.map((l) => ({ ...l, start: iso(l.start), end: iso(l.end) })),
-          };
-          writeFileSync(`${opts.out}.labels.json`, `${JSON.stringify(meta, null, 2)}\n`);
-          err(`Wrote ${n} events to ${opts.out} and labels to ${opts.out}.labels.json.`);
-        }
-      },
-    );
-
-  const importCmd = program.command('import').description('Import usage history.');
-  importCmd
-    .command('csv')
-    .description(
-      'Import usage events from a CSV file with a header row. Every row is validated first: one bad row ' +
-        'rejects the file and nothing is stored. Importing the same file again stores nothing twice.',
-    )
-    .argument('<file>', 'the CSV file')
-    .option(
-      '--map <pairs>',
-      `field=column pairs, e.g. ts=timestamp,key=api_key,credits=cost (fields: ${CSV_FIELDS.join(', ')}; ` +
-        'unmapped fields use a column of the same name; ts and key are required)',
-    )
-    .option(
-      '--source-name <name>',
-      'prefix of the event ids (default: the file name); keep it when re-importing the same data',
-    )
-    .action(async (file: string, opts: { map?: string; sourceName?: string }) => {
-      const map = parseFieldMap(opts.map);
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        throw new InvalidArgumentError(`cannot read ${file}: ${(e as Error).message}`);
-      }
-      await withDeps((deps) => {
-        const s = importCsv(deps, text, { map, sourceName: opts.sourceName ?? basename(file) });
-        const span = s.from === null || s.to === null ? '' : ` from ${iso(s.from)} to ${iso(s.to)}`;
-        err(
-          `Imported ${s.accepted} of ${s.rows} rows for ${s.keys} key(s)${span}; ${s.duplicates} already stored.`,
-        );
-        if (s.discovered.length > 0) err(`New (discovered) keys: ${s.discovered.join(', ')}.`);
-      });
-    });
+  addSimulateCommand(program, withDeps, CLI_ACTOR);
+  addImportCommands(program, withDeps);
   const detect = program
     .command('detect')
     .description('Run detection over stored history, or score one series.');

@@ -1,6 +1,7 @@
 /** `keywatch alerts test|send`: check the SMTP setup and flush the outbox from the command line. */
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
+import type { WithDeps } from '../cli-support.ts';
 import { alertOutbox } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
@@ -8,8 +9,6 @@ import { smtpMailerFactory } from './mailer.ts';
 import { toDeliveryView } from './outbox.ts';
 import { type SendResult, sendOutbox } from './send-outbox.ts';
 import { queueTestEmail } from './test-send.ts';
-
-type WithDeps = <T>(fn: (deps: Deps) => Promise<T> | T) => Promise<T>;
 
 function requireSmtp(deps: Deps): void {
   if (!deps.config.smtpUrl) throw new AppError(400, 'smtp_not_configured', 'SMTP_URL is not set.');
