@@ -269,7 +269,6 @@ CREATE TABLE `usage_events` (
 --> statement-breakpoint
 CREATE INDEX `usage_events_key_ts_idx` ON `usage_events` (`key_id`,`ts`);--> statement-breakpoint
 CREATE INDEX `usage_events_ts_idx` ON `usage_events` (`ts`);--> statement-breakpoint
-CREATE INDEX `usage_events_project_idx` ON `usage_events` (`project_id`);--> statement-breakpoint
 CREATE INDEX `usage_events_source_ts_idx` ON `usage_events` (`source`,`ts`);--> statement-breakpoint
 CREATE TABLE `usage_hour` (
 	`key_id` text NOT NULL,

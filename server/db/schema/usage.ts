@@ -25,7 +25,6 @@ export const usageEvents = sqliteTable(
     primaryKey({ columns: [t.source, t.eventId] }),
     index('usage_events_key_ts_idx').on(t.keyId, t.ts),
     index('usage_events_ts_idx').on(t.ts),
-    index('usage_events_project_idx').on(t.projectId),
     // Source health: last event and last hour's counts per source.
     index('usage_events_source_ts_idx').on(t.source, t.ts),
   ],
