@@ -25,7 +25,7 @@ export const CHROMIUM_ARGS = [
 /** Under CI a missing browser is a failure, not a skip. */
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true')
+  if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0')
     throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium.`);
   return false;
 }
