@@ -5,7 +5,9 @@
  * hourly sustained-elevation CUSUM (a level that stays raised for hours, which no single window
  * shows); a row scores the stronger of the two. A row's score is that score when it opens a new
  * episode; inside an episode that already alarmed, just under half of it (the alarm is raised;
- * repeating it adds nothing). is_anomaly = score >= 0.5.
+ * repeating it adds nothing). is_anomaly = score >= 0.5. With no adversary to fear, the p-value
+ * calibration learns from every row (KeyContext.calibrateOnAll), so a burst that recurs is
+ * judged against the series' own tail of bursts.
  */
 import { DETECTOR_KINDS, type DetectorKind, defaultRuleSet, type RuleSet } from './params.ts';
 import { createKeyState } from './state.ts';
@@ -42,7 +44,13 @@ export function seriesRules(): RuleSet {
 export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = seriesRules()): SeriesScore[] {
   const step = inferStep(rows);
   const state = createKeyState(step);
-  const ctx: KeyContext = { status: 'active', revokedAt: null, rules, factor: () => 1 };
+  const ctx: KeyContext = {
+    status: 'active',
+    revokedAt: null,
+    rules,
+    factor: () => 1,
+    calibrateOnAll: true,
+  };
   const quiet = rules.params.baseline.quiet_minutes * 60_000;
   let lastAlarm = -Infinity;
   return rows.map((row) => {

@@ -192,7 +192,7 @@ function learn(
     state.phi.num[i] = state.phi.num[i]! * keep + (r2 - mu);
     state.phi.den[i] = state.phi.den[i]! * keep + mu * mu;
   });
-  if (!anomalous) learnCalibration(state.calib, state.lastP, week * base.memory_weeks);
+  if (!anomalous || ctx.calibrateOnAll) learnCalibration(state.calib, state.lastP, week * base.memory_weeks);
   state.lastP = 1;
   updateBaseline(state, b.ts, Math.min(volume, clipLimit(expReq, dispersionAt(state, 0, expReq))), base);
   const memoryMs = base.memory_weeks * 7 * DAY;
