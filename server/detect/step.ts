@@ -40,7 +40,8 @@ export function stepKey(
   countPricey(state, bucket, volume, ctx.rules.params.operation_mix.ratio);
   const closesHour = Math.floor((ts + state.bucketMs) / HOUR) > Math.floor(ts / HOUR);
   state.hour.req += volume;
-  // The sustained level: each bucket winsorised at its own limit, so one burst cannot carry an hour.
+  // The sustained level: each bucket winsorised at its own limit, so one burst cannot carry an hour
+  // (`?? 0`: states stored before this field existed lack it).
   state.hour.level =
     (state.hour.level ?? 0) + Math.min(volume, clipLimit(expReq, dispersionAt(state, 0, expReq)));
   state.hour.exp += expReq;
