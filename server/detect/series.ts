@@ -1,16 +1,24 @@
 /**
- * detectSeries(): the credit-spike detector on one regularly sampled series (values read as
- * request counts), for evaluation on outside data. Causal: row i is scored with rows <= i only.
- * A row's score is the spike score when it opens a new episode; inside an episode that already
- * alarmed, just under half of it (the alarm is raised; repeating it adds nothing). is_anomaly = score >= 0.5.
+ * detectSeries(): the volume detectors on one regularly sampled series (values read as request
+ * counts), for evaluation on outside data. Causal: row i is scored with rows <= i only. Short- and
+ * long-horizon evidence are combined: the credit-spike tests (windows up to an hour) and the
+ * hourly sustained-elevation CUSUM (a level that stays raised for hours, which no single window
+ * shows); a row scores the stronger of the two. A row's score is that score when it opens a new
+ * episode; inside an episode that already alarmed, just under half of it (the alarm is raised;
+ * repeating it adds nothing). is_anomaly = score >= 0.5. With no adversary to fear, the p-value
+ * calibration learns from every row (KeyContext.calibrateOnAll), so a burst that recurs is
+ * judged against the series' own tail of bursts.
  */
-import { DETECTOR_KINDS, defaultRuleSet, type RuleSet } from './params.ts';
+import { DETECTOR_KINDS, type DetectorKind, defaultRuleSet, type RuleSet } from './params.ts';
 import { createKeyState } from './state.ts';
 import { stepKey } from './step.ts';
 import type { KeyContext } from './types.ts';
 
 export type SeriesRow = { ts: number; value: number };
 export type SeriesScore = { score: number; anomaly: boolean };
+
+/** A repeat inside an episode scores just under the decision point: unusual still, but not news. */
+const REPEAT = 0.49;
 
 /** The sampling step: the median gap between rows (at least a second). */
 export function inferStep(rows: readonly SeriesRow[]): number {
@@ -20,11 +28,15 @@ export function inferStep(rows: readonly SeriesRow[]): number {
   return Math.max(1000, gaps[Math.floor(gaps.length / 2)] ?? 60_000);
 }
 
+/** The detectors that read only the volume: everything else needs operations, sources or keys. */
+export const SERIES_KINDS: readonly DetectorKind[] = ['credit_spike', 'sustained_elevation'];
+
 export function seriesRules(): RuleSet {
   const rules = defaultRuleSet();
-  for (const k of DETECTOR_KINDS) rules.enabled[k] = k === 'credit_spike';
+  for (const k of DETECTOR_KINDS) rules.enabled[k] = SERIES_KINDS.includes(k);
   // A bare series has no credits: no absolute floor applies.
   rules.params.credit_spike.floor_credits = 0;
+  rules.params.sustained_elevation.floor_credits = 0;
   rules.params.baseline.warmup_days = 1;
   return rules;
 }
@@ -32,7 +44,13 @@ export function seriesRules(): RuleSet {
 export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = seriesRules()): SeriesScore[] {
   const step = inferStep(rows);
   const state = createKeyState(step);
-  const ctx: KeyContext = { status: 'active', revokedAt: null, rules, factor: () => 1 };
+  const ctx: KeyContext = {
+    status: 'active',
+    revokedAt: null,
+    rules,
+    factor: () => 1,
+    calibrateOnAll: true,
+  };
   const quiet = rules.params.baseline.quiet_minutes * 60_000;
   let lastAlarm = -Infinity;
   return rows.map((row) => {
@@ -42,11 +60,11 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
       { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
       ctx,
     );
-    const raw = findings.find((f) => f.kind === 'credit_spike')?.score ?? 0;
+    const raw = Math.max(0, ...findings.map((f) => f.score));
     if (raw < 0.5) return { score: raw, anomaly: false };
     const onset = row.ts - lastAlarm > quiet;
     lastAlarm = row.ts;
-    const score = onset ? raw : raw * 0.49;
+    const score = onset ? raw : raw * REPEAT;
     return { score, anomaly: score >= 0.5 };
   });
 }

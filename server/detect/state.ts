@@ -67,7 +67,8 @@ export type KeyState = {
   cusum: number;
   cusumFrom: number | null;
   cusumAcc: { req: number; exp: number; cred: number; expCred: number; hours: number };
-  hour: { req: number; exp: number; cred: number; expCred: number; n: number };
+  /** The hour in progress; `level` is its requests with each bucket winsorised (see foldHour). */
+  hour: { req: number; level: number; exp: number; cred: number; expCred: number; n: number };
   /** The hour that closed with the current bucket, if any. */
   lastHour: { req: number; exp: number } | null;
   /** A level shift in progress: since when, and observed vs expected requests since then. */
@@ -123,7 +124,7 @@ export function createKeyState(bucketMs: number): KeyState {
     cusum: 0,
     cusumFrom: null,
     cusumAcc: { req: 0, exp: 0, cred: 0, expCred: 0, hours: 0 },
-    hour: { req: 0, exp: 0, cred: 0, expCred: 0, n: 0 },
+    hour: { req: 0, level: 0, exp: 0, cred: 0, expCred: 0, n: 0 },
     lastHour: null,
     shift: null,
     rebaselineId: 0,

@@ -40,6 +40,10 @@ export function stepKey(
   countPricey(state, bucket, volume, ctx.rules.params.operation_mix.ratio);
   const closesHour = Math.floor((ts + state.bucketMs) / HOUR) > Math.floor(ts / HOUR);
   state.hour.req += volume;
+  // The sustained level: each bucket winsorised at its own limit, so one burst cannot carry an hour
+  // (`?? 0`: states stored before this field existed lack it).
+  state.hour.level =
+    (state.hour.level ?? 0) + Math.min(volume, clipLimit(expReq, dispersionAt(state, 0, expReq)));
   state.hour.exp += expReq;
   state.hour.cred += bucket.credits;
   state.hour.expCred += expCred;
@@ -108,9 +112,10 @@ function countPricey(state: KeyState, b: Bucket, volume: number, ratio: number):
 function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
   const h = state.hour;
   const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, h.exp);
-  // Winsorised like the baseline: one burst hour cannot carry the CUSUM for a day.
+  // Winsorised per bucket and per hour, like the baseline: a burst is credit_spike's to judge,
+  // and one burst hour cannot carry the CUSUM for a day.
   const inc = cusumIncrement(
-    Math.min(h.req, clipLimit(h.exp, disp)),
+    Math.min(h.level, clipLimit(h.exp, disp)),
     h.exp,
     ctx.rules.params.sustained_elevation.ratio,
     disp,
@@ -129,7 +134,7 @@ function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
     a.hours++;
   }
   state.cusum = next;
-  state.hour = { req: 0, exp: 0, cred: 0, expCred: 0, n: 0 };
+  state.hour = { req: 0, level: 0, exp: 0, cred: 0, expCred: 0, n: 0 };
   state.lastHour = { req: h.req, exp: h.exp };
 }
 
@@ -188,7 +193,7 @@ function learn(
     state.phi.num[i] = state.phi.num[i]! * keep + (r2 - mu);
     state.phi.den[i] = state.phi.den[i]! * keep + mu * mu;
   });
-  if (!anomalous) learnCalibration(state.calib, state.lastP, week * base.memory_weeks);
+  if (!anomalous || ctx.calibrateOnAll) learnCalibration(state.calib, state.lastP, week * base.memory_weeks);
   state.lastP = 1;
   updateBaseline(state, b.ts, Math.min(volume, clipLimit(expReq, dispersionAt(state, 0, expReq))), base);
   const memoryMs = base.memory_weeks * 7 * DAY;

@@ -22,6 +22,13 @@ export type KeyContext = {
   rules: RuleSet;
   /** How much larger a deviation must be for `kind` now (desensitize adjustments); 1 = as configured. */
   factor(kind: DetectorKind): number;
+  /**
+   * Calibrate the spike test's tail on every bucket, flagged ones included. Live keys leave it off
+   * (an attacker must not teach the detector that attacks are normal); a bare series with no
+   * adversary turns it on, since excluding the flagged buckets censors the very tail being
+   * estimated and makes every recurring burst look new.
+   */
+  calibrateOnAll?: boolean;
 };
 
 export type Unit = 'credits' | 'requests' | 'auth_failures';
