@@ -1,24 +1,21 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addAlertCommands } from './alerts/cli.ts';
-import { createAlertListener } from './alerts/notify.ts';
 import { createApiToken } from './auth/tokens.ts';
 import { addUser } from './auth/users.ts';
-import { err, timestamp } from './cli-support.ts';
+import { err } from './cli-support.ts';
 import { systemClock } from './clock.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { openStore } from './db/client.ts';
 import { ROLES, SCOPES, type Scope } from './db/schema/index.ts';
 import type { Deps } from './deps.ts';
-import { runDetection } from './detection/run-detection.ts';
-import { scoreSeriesCsv } from './detection/series-csv.ts';
+import { addDetectCommands } from './detection/cli.ts';
 import { AppError } from './errors.ts';
 import { addImportCommands } from './ingest/cli.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './main.ts';
 import { addSimulateCommand } from './simulate/cli.ts';
-import { iso } from './timestamps.ts';
 
 const CLI_ACTOR = 'cli';
 
@@ -111,43 +108,7 @@ export function buildProgram(): Command {
 
   addSimulateCommand(program, withDeps, CLI_ACTOR);
   addImportCommands(program, withDeps);
-  const detect = program
-    .command('detect')
-    .description('Run detection over stored history, or score one series.');
-  detect
-    .command('run')
-    .description(
-      'Evaluate every closed minute not yet evaluated, up to --until (default now), and open incidents.',
-    )
-    .option(
-      '--until <time>',
-      'evaluate buckets that end at or before this time (ISO-8601 or epoch ms)',
-      timestamp,
-    )
-    .action(async (opts: { until?: number }) => {
-      await withDeps((deps) => {
-        const r = runDetection(deps, {
-          listener: createAlertListener(deps),
-          ...(opts.until !== undefined && { until: opts.until }),
-        });
-        process.stdout.write(
-          `${JSON.stringify({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened })}\n`,
-        );
-      });
-    });
-  detect
-    .command('series')
-    .description(
-      'Score one regularly sampled series: CSV timestamp,value in, timestamp,value,anomaly_score,is_anomaly out (causal).',
-    )
-    .requiredOption('--input <file>', "CSV with header timestamp,value ('-' reads stdin)")
-    .option('--output <file>', 'where to write the scored CSV (default stdout)')
-    .action((opts: { input: string; output?: string }) => {
-      const text = readFileSync(opts.input === '-' ? 0 : opts.input, 'utf8');
-      const out = scoreSeriesCsv(text);
-      if (opts.output) writeFileSync(opts.output, out);
-      else process.stdout.write(out);
-    });
+  addDetectCommands(program, withDeps);
 
   program
     .command('backup')
