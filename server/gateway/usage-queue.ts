@@ -55,7 +55,9 @@ export function createUsageQueue(
   options: QueueOptions = {},
 ): UsageQueue {
   const capacity = options.capacity ?? 50_000;
-  const batchSize = options.batchSize ?? 1_000;
+  // Small enough that a batch holds the write lock only a few ms: the serving thread's own writes
+  // (push API, webhooks, jobs) wait for it.
+  const batchSize = options.batchSize ?? 250;
   const delayMs = options.delayMs ?? 50;
   const maxRetryMs = options.maxRetryMs ?? 30_000;
   const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
