@@ -27,7 +27,14 @@ const HOP_BY_HOP = new Set([
  */
 const NOT_FORWARDED = new Set(['host', 'cookie']);
 
-export type Upstream = { url: URL; agent: http.Agent; timeoutMs: number };
+export type Upstream = {
+  url: URL;
+  agent: http.Agent;
+  timeoutMs: number;
+  /** The base URL's path without its trailing slash, prefixed to every forwarded path. */
+  basePath: string;
+  request: typeof http.request;
+};
 
 export type ForwardResult = {
   status: number;
@@ -40,8 +47,10 @@ export type ForwardResult = {
 export function createUpstream(baseUrl: string, timeoutMs: number): Upstream {
   const url = new URL(baseUrl);
   const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
-  const agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-  return { url, agent, timeoutMs };
+  const secure = url.protocol === 'https:';
+  const agent = secure ? new https.Agent(options) : new http.Agent(options);
+  const basePath = url.pathname.replace(/\/$/, '');
+  return { url, agent, timeoutMs, basePath, request: secure ? https.request : http.request };
 }
 
 export function forwardRequest(
@@ -51,8 +60,7 @@ export function forwardRequest(
   pathAndQuery: string,
   copyLimit: number,
 ): Promise<ForwardResult> {
-  const { url } = upstream;
-  const request = url.protocol === 'https:' ? https.request : http.request;
+  const { url, request } = upstream;
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ForwardResult) => {
@@ -66,7 +74,7 @@ export function forwardRequest(
       hostname: url.hostname,
       port: url.port,
       method: incoming.method,
-      path: `${url.pathname.replace(/\/$/, '')}${pathAndQuery}`,
+      path: upstream.basePath + pathAndQuery,
       headers: requestHeaders(incoming.headers, url.host),
       agent: upstream.agent,
     });
@@ -146,13 +154,15 @@ export function forwardRequest(
 
 function requestHeaders(headers: IncomingHttpHeaders, host: string): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
-  const connectionTokens = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((t) => t.trim().toLowerCase()),
-  );
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || connectionTokens.has(name) || NOT_FORWARDED.has(name))
+  // Headers named in Connection are hop-by-hop too; most clients send none or just keep-alive.
+  const connection = headers.connection?.toLowerCase();
+  const connectionTokens =
+    connection && connection !== 'keep-alive' && connection !== 'close'
+      ? new Set(connection.split(',').map((t) => t.trim()))
+      : null;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FORWARDED.has(name) || connectionTokens?.has(name))
       continue;
     out[name] = value;
   }

@@ -5,11 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { fingerprintKey, lastFour, randomId } from '../auth/secrets.ts';
+import { lastFour, randomId } from '../auth/secrets.ts';
 import type { Deps } from '../deps.ts';
 import { finalCreditsFor } from '../ingest/projects.ts';
 import type { GatewayAdapter } from '../providers/types.ts';
 import { createClientIpResolver } from './client-ip.ts';
+import { createFingerprintCache } from './fingerprint-cache.ts';
 import { createUpstream, forwardRequest } from './forward.ts';
 import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
 
@@ -24,7 +25,8 @@ export type Gateway = {
   queue: UsageQueue;
   /** Proxies one request; resolves when the answer has been sent and the event queued. */
   handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void>;
-  stop(): void;
+  /** Writes the queued events and closes upstream connections and the writer thread. */
+  stop(): Promise<void>;
 };
 
 export function createGateway(
@@ -38,6 +40,7 @@ export function createGateway(
   const queue = createUsageQueue(deps, options.queue);
   const clientIp = createClientIpResolver(deps.config.trustedProxies);
   const adapter = provider.gateway;
+  const fingerprint = createFingerprintCache(deps.config.secret);
   // Event ids: a random id per gateway instance plus a counter (cheaper than random bytes per request).
   const instance = randomId('gw_');
   let sequence = 0;
@@ -64,7 +67,7 @@ export function createGateway(
           eventId: `${instance}.${(sequence++).toString(36)}`,
           key: {
             by: 'fingerprint',
-            fingerprint: fingerprintKey(deps.config.secret, token),
+            fingerprint: fingerprint(token),
             last4: lastFour(token),
           },
           ts,
@@ -93,9 +96,9 @@ export function createGateway(
       if (!queue.push(item))
         deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
     },
-    stop() {
-      queue.stop();
+    async stop() {
       upstream.agent.destroy();
+      await queue.stop();
     },
   };
 }

@@ -36,7 +36,7 @@ export function createSourceServices(deps: Deps, options: { gateway?: GatewayOpt
       },
     },
     async stop() {
-      gateway.stop();
+      await gateway.stop();
     },
   };
 }

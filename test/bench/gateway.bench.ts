@@ -1,11 +1,19 @@
 /**
  * Gateway overhead: per-request latency through Keywatch's gateway minus direct to the same local
- * upstream, with 50 concurrent keep-alive clients, in one run. The upstream and the gateway run in
- * their own processes (as they would in production) so the client loop does not share their CPU.
- * Run: npm run bench (or: npx tsx test/bench/gateway.bench.ts [requestsPerPhase]).
+ * upstream, with 50 concurrent keep-alive clients, baseline and gateway measured in the same run
+ * (interleaved rounds). The upstream and the gateway run in their own processes (as they would in
+ * production) so the client loop does not share their CPU. Every proxied request is recorded.
+ *
+ * Load models, each reported as gateway-minus-direct p50/p99 and as ratios:
+ * - saturated: 50 clients back to back. Latency here is queueing behind CPU (about clients x CPU
+ *   per request), so it measures throughput cost, not what a caller sees at normal load.
+ * - fixed rate: 50 clients at a fixed total rate (500 and 1,000 req/s), each client sending on its own
+ *   schedule (one request in flight per client; a late client catches up); the realistic case.
+ * - 1 client: the bare per-request cost.
+ * Run: npm run bench gateway (or: npx tsx test/bench/gateway.bench.ts [requestsPerPhase]).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -71,9 +79,11 @@ async function runGateway() {
     createNodeListener(createApp(deps, sources).fetch, sources.gateway, silentLogger),
   );
   let cpuAtStart = process.cpuUsage();
+  let servingAtStart = servingThreadCpuUs();
   server.listen(0, '127.0.0.1', () => {
     // CPU from here on is the gateway's work per request, whatever else the machine is doing.
     cpuAtStart = process.cpuUsage();
+    servingAtStart = servingThreadCpuUs();
     process.send!({ port: (server.address() as AddressInfo).port });
   });
   server.keepAliveTimeout = 60_000;
@@ -88,14 +98,35 @@ async function runGateway() {
     const stats = sources.gateway.queue.stats();
     const cpu = process.cpuUsage(cpuAtStart);
     const cpuPerRequestUs = (cpu.user + cpu.system) / proxied;
+    // The serving thread alone (the writer thread's SQLite work is off it).
+    const servingPerRequestUs = (servingThreadCpuUs() - servingAtStart) / proxied;
     await sources.stop();
     store.close();
     const delay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
     process.send!(
-      { recorded, dropped: stats.dropped, delay, slowestFlushMs: stats.slowest_flush_ms, cpuPerRequestUs },
+      {
+        recorded,
+        dropped: stats.dropped,
+        delay,
+        slowestFlushMs: stats.slowest_flush_ms,
+        cpuPerRequestUs,
+        servingPerRequestUs,
+      },
       () => process.exit(0),
     );
   });
+}
+
+/** CPU time of this process's main thread (Linux /proc; NaN elsewhere), in µs. */
+function servingThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime (fields 14 and 15) in clock ticks, 100 per second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function spawn(
@@ -162,9 +193,10 @@ async function measure(url: string, load: Load): Promise<number[]> {
     // Paced clients start spread over one interval, like independent callers.
     let next = performance.now() + (everyMs * c) / clients;
     while (issued < total && performance.now() < deadline) {
+      const i = issued++;
       const wait = next - performance.now();
       if (everyMs > 0 && wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await one(issued++);
+      await one(i);
       next += everyMs;
     }
   };
@@ -204,10 +236,10 @@ async function main() {
         `${CONCURRENCY} clients back to back (saturated)`,
         { clients: CONCURRENCY, total: REQUESTS, everyMs: 0 },
       ],
-      [
-        `${CONCURRENCY} clients at 20 req/s each (1,000 req/s)`,
-        { clients: CONCURRENCY, total: 6_000, everyMs: 50 },
-      ],
+      ...[500, 1_000].map((rate): [string, Load] => [
+        `${CONCURRENCY} clients at ${rate.toLocaleString('en')} req/s total (fixed rate)`,
+        { clients: CONCURRENCY, total: rate * 6, everyMs: (1000 * CONCURRENCY) / rate },
+      ]),
       ['1 client back to back (per-request cost)', { clients: 1, total: 3_000, everyMs: 0 }],
     ];
     console.log(
@@ -229,6 +261,7 @@ async function main() {
       delay: { p50: number; p99: number; max: number };
       slowestFlushMs: number;
       cpuPerRequestUs: number;
+      servingPerRequestUs: number;
     }>((resolve) => {
       gateway.child.once('message', resolve);
       gateway.child.send({ cmd: 'stop' });
@@ -240,12 +273,13 @@ async function main() {
     });
     // Contention-independent cost: CPU per request, next to a bare node:http server's (the upstream).
     console.log(
-      `CPU per request: gateway ${done.cpuPerRequestUs.toFixed(0)} µs (proxy + recording), ` +
-        `bare upstream server ${bare.cpuPerRequestUs.toFixed(0)} µs`,
+      `CPU per request: gateway ${done.cpuPerRequestUs.toFixed(0)} µs (proxy + recording, all threads), ` +
+        `bare upstream server ${bare.cpuPerRequestUs.toFixed(0)} µs; ` +
+        `gateway serving thread alone ${done.servingPerRequestUs.toFixed(0)} µs`,
     );
     const d = done.delay;
     console.log(
-      `gateway event-loop delay: p50=${d.p50.toFixed(2)} ms p99=${d.p99.toFixed(2)} ms max=${d.max.toFixed(2)} ms; slowest batch write ${done.slowestFlushMs.toFixed(2)} ms`,
+      `gateway event-loop delay: p50=${d.p50.toFixed(2)} ms p99=${d.p99.toFixed(2)} ms max=${d.max.toFixed(2)} ms; slowest batch write (writer thread) ${done.slowestFlushMs.toFixed(2)} ms`,
     );
     await new Promise((r) => setTimeout(r, 2_000).unref() && gateway.child.once('exit', r));
   } finally {

@@ -1,0 +1,72 @@
+/**
+ * The serving thread's handle on the writer thread (usage-writer-thread.ts): posts a batch and
+ * resolves with the thread's answer. The thread starts on first use and is unref'd, so an app that
+ * never proxies anything never starts one. If the thread fails, pending writes answer with
+ * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
+ */
+import { Worker } from 'node:worker_threads';
+import type { QueuedUsage } from './write-batch.ts';
+
+export type WriterRequest =
+  | { type: 'write'; id: number; batch: QueuedUsage[]; now: number }
+  | { type: 'close' };
+export type WriterReply =
+  | { id: number; ok: true; discovered: { id: string; name: string }[]; ms: number }
+  /** `thread`: the writer thread failed, not storage. */
+  | { id: number; ok: false; error: string; thread?: boolean };
+
+export type BatchWriter = {
+  write(batch: QueuedUsage[], now: number): Promise<WriterReply>;
+  /** Lets the thread finish its batch, close its connection and exit. */
+  close(): Promise<void>;
+};
+
+const BOOT = new URL('./usage-writer-boot.mjs', import.meta.url);
+const ENTRY = new URL('./usage-writer-thread.ts', import.meta.url).href;
+
+export function createThreadWriter(dbPath: string): BatchWriter {
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const pending = new Map<number, (reply: WriterReply) => void>();
+
+  const failAll = (error: string) => {
+    for (const [id, resolve] of pending) resolve({ id, ok: false, error, thread: true });
+    pending.clear();
+  };
+
+  const start = () => {
+    const w = new Worker(BOOT, { workerData: { entry: ENTRY, dbPath } });
+    w.unref();
+    w.on('message', (reply: WriterReply) => {
+      const resolve = pending.get(reply.id);
+      pending.delete(reply.id);
+      resolve?.(reply);
+    });
+    w.on('error', (err) => failAll(`usage writer thread failed: ${err.message}`));
+    w.on('exit', () => {
+      if (worker === w) worker = null;
+      failAll('usage writer thread exited');
+    });
+    return w;
+  };
+
+  return {
+    write(batch, now) {
+      worker ??= start();
+      const id = nextId++;
+      const message: WriterRequest = { type: 'write', id, batch, now };
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        worker!.postMessage(message);
+      });
+    },
+    async close() {
+      const w = worker;
+      if (!w) return;
+      worker = null;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.postMessage({ type: 'close' } satisfies WriterRequest);
+      await exited;
+    },
+  };
+}
