@@ -1,29 +1,29 @@
 /** createApp(deps): the whole HTTP surface, with one error handler and one error shape. */
 import { Hono } from 'hono';
-import { assetRoutes } from '../web/asset-routes.ts';
 import { lazyAssets } from '../web/assets.ts';
-import { authRoutes } from '../web/auth-routes.tsx';
-import { exportRoutes } from '../web/export-routes.ts';
-import { pageRoutes } from '../web/page-routes.tsx';
-import { incidentActionRoutes } from './alerts/incident-routes.ts';
+import { assetRoutes } from '../web/routes/assets.ts';
+import { authRoutes } from '../web/routes/auth.tsx';
+import { exportRoutes } from '../web/routes/exports.ts';
+import { pageRoutes } from '../web/routes/pages.tsx';
 import { createAlertListener } from './alerts/notify.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { createLoginLimiter } from './auth/login-limiter.ts';
-import { auditRoutes, tokensRoutes, usersRoutes } from './auth/settings-routes.ts';
+import { auditRoutes, tokensRoutes, usersRoutes } from './auth/routes.ts';
 import { budgetRoutes } from './budgets/routes.ts';
 import type { Deps } from './deps.ts';
 import { detectionRoutes, incidentsRoutes } from './detection/routes.ts';
 import { forecastRoutes } from './forecast/routes.ts';
-import { gatewayRoutes } from './gateway/routes.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { AppEnv } from './http/types.ts';
-import { pushRoutes } from './ingest/push-route.ts';
+import { incidentActionRoutes } from './incidents/routes.ts';
+import { gatewayRoutes } from './ingest/gateway/routes.ts';
+import { magicHour } from './ingest/providers/magichour.ts';
+import { pushRoutes } from './ingest/push/routes.ts';
+import { balanceRoutes, sourcesRoutes } from './ingest/routes.ts';
+import { createSourceServices, type SourceServices } from './ingest/services.ts';
 import { webhookRoutes } from './ingest/webhooks/routes.ts';
 import { keysRoutes } from './keys/routes.ts';
-import { magicHour } from './providers/magichour.ts';
-import { balanceRoutes, sourcesRoutes } from './sources/routes.ts';
-import { createSourceServices, type SourceServices } from './sources/services.ts';
 import { usageRoutes } from './usage/routes.ts';
 
 /** `sources` is created here unless the caller (main.ts) owns it to flush it on shutdown. */

@@ -37,7 +37,10 @@ const hash = (data: Uint8Array) => createHash('sha256').update(data).digest('bas
 
 export async function buildAssets(): Promise<Assets> {
   const result = await build({
-    entryPoints: PAGE_SCRIPTS.map((name) => ({ in: join(WEB_DIR, 'client', `${name}.ts`), out: name })),
+    entryPoints: PAGE_SCRIPTS.map((name) => ({
+      in: join(WEB_DIR, 'client', 'pages', `${name}.ts`),
+      out: name,
+    })),
     bundle: true,
     splitting: true,
     format: 'esm',

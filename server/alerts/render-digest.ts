@@ -1,16 +1,8 @@
 /** PURE: the daily or weekly digest email for billing owners. */
+
+import { formatLocalTime, formatNumber, formatPercent, formatSigned } from '../format.ts';
 import type { DigestData } from './digest-data.ts';
-import {
-  escapeHtml,
-  formatLocalTime,
-  formatNumber,
-  formatPercent,
-  formatSigned,
-  htmlPage,
-  htmlTable,
-  type Table,
-  textTable,
-} from './render-format.ts';
+import { escapeHtml, htmlPage, htmlTable, type Table, textTable } from './render-html.ts';
 import type { RenderedEmail } from './render-incident.ts';
 import { kindTitle } from './render-incident.ts';
 

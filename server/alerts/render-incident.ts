@@ -1,17 +1,8 @@
 /** PURE: the email for an incident change (opened, grew, escalated, woke, resolved), text and HTML. */
+
+import { formatDuration, formatLocalTime, formatNumber, formatPercent, keySuffix } from '../format.ts';
 import type { IncidentDetails, IncidentView } from '../incidents/view.ts';
-import {
-  escapeHtml,
-  formatDuration,
-  formatLocalTime,
-  formatNumber,
-  formatPercent,
-  htmlPage,
-  htmlTable,
-  keySuffix,
-  type Table,
-  textTable,
-} from './render-format.ts';
+import { escapeHtml, htmlPage, htmlTable, type Table, textTable } from './render-html.ts';
 
 export type NotifyReason = 'opened' | 'grew' | 'escalated' | 'woke' | 'resolved';
 

@@ -1,12 +1,12 @@
 /** /api/v1/alerts: routing, delivery status, and a test send. */
 import { Hono } from 'hono';
+import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
-import { requireAuth } from '../http/auth.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { AppEnv } from '../http/types.ts';
 import { listDeliveries, toDeliveryView } from './outbox.ts';
 import { loadRouting, saveRouting } from './routing.ts';
-import { queueTestEmail } from './test-send.ts';
+import { queueTestEmail } from './send-test-email.ts';
 
 const BODY_LIMIT = 64 * 1024;
 

@@ -4,13 +4,13 @@
  */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { writeAudit } from '../audit.ts';
+import { writeAudit } from '../audit/write.ts';
 import type { Config } from '../config.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { alertRouting, SEVERITIES, type Severity } from '../db/schema/index.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { isSecurityKind } from '../incidents/kinds.ts';
-import { SEVERITY_RANK } from './impact.ts';
+import { SEVERITY_RANK } from '../incidents/severity.ts';
 
 const Addresses = z.array(z.email().max(254)).max(50);
 

@@ -1,6 +1,6 @@
 /** API tokens: created by an admin, shown once, stored as a sha256 hash with their last 4. */
 import { desc, eq } from 'drizzle-orm';
-import { writeAudit } from '../audit.ts';
+import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { apiTokens, SCOPES, type Scope } from '../db/schema/index.ts';

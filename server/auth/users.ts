@@ -1,7 +1,7 @@
 /** Dashboard users: created by the CLI or an admin, passwords hashed with scrypt. */
 import { asc, count, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { writeAudit } from '../audit.ts';
+import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { ROLES, type Role, users } from '../db/schema/index.ts';

@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { writeAudit } from '../audit.ts';
+import { writeAudit } from '../audit/write.ts';
 import { randomId } from '../auth/secrets.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { BUDGET_SCOPES, type BudgetRow, budgetFirings, budgets, keys } from '../db/schema/index.ts';

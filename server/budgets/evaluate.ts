@@ -4,12 +4,12 @@
  * IncidentListener as detection's; and resolve last month's budget incidents when a month ends.
  */
 import { and, eq, inArray, ne } from 'drizzle-orm';
-import { formatNumber, formatPercent } from '../alerts/render-format.ts';
 import { randomId } from '../auth/secrets.ts';
 import { DAY, floorTo, HOUR } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { budgetFirings, type IncidentRow, incidents, type Severity } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
+import { formatNumber, formatPercent } from '../format.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { findKeyRow, parseDetails } from '../incidents/view.ts';
 import { monthPeriod, type Period } from '../time-zone.ts';

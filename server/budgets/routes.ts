@@ -1,7 +1,7 @@
 /** /api/v1/budgets: list (with this month's spend and projection), create, edit, delete. */
 import { Hono } from 'hono';
+import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
-import { requireAuth } from '../http/auth.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { AppEnv } from '../http/types.ts';
 import { createBudget, deleteBudget, getBudget, listBudgets, toBudgetView, updateBudget } from './budgets.ts';

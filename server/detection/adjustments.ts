@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { Queryable } from '../db/client.ts';
 import { detectionAdjustments } from '../db/schema/index.ts';
-import { DETECTOR_KINDS, type DetectorKind } from '../detect/params.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
+import { DETECTOR_KINDS, type DetectorKind } from './core/params.ts';
 
 export type Adjustment = typeof detectionAdjustments.$inferSelect;
 

@@ -6,12 +6,12 @@
 import { z } from 'zod';
 import { DAY, floorTo, MINUTE } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { createAccountState } from '../detect/account.ts';
-import { createEpisodeBook, type Episode } from '../detect/episodes.ts';
-import { DETECTOR_KINDS, mergeRuleSet } from '../detect/params.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso } from '../timestamps.ts';
 import { loadAdjustments } from './adjustments.ts';
+import { createAccountState } from './core/account.ts';
+import { createEpisodeBook, type Episode } from './core/episodes.ts';
+import { DETECTOR_KINDS, mergeRuleSet } from './core/params.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { type ReplayState, replayChunk } from './replay.ts';
 import { loadRuleSets } from './rules.ts';

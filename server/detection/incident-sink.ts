@@ -8,12 +8,12 @@ import { randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Sqlite, Tx } from '../db/client.ts';
 import { type IncidentRow, incidents } from '../db/schema/index.ts';
-import { createEpisodeBook, type Episode, type EpisodeChange } from '../detect/episodes.ts';
-import { recommendActions, summarize } from '../detect/explain.ts';
-import type { DetectorKind } from '../detect/params.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso } from '../timestamps.ts';
 import { type Contributors, findContributors } from './contributors.ts';
+import { createEpisodeBook, type Episode, type EpisodeChange } from './core/episodes.ts';
+import { recommendActions, summarize } from './core/explain.ts';
+import type { DetectorKind } from './core/params.ts';
 import type { Sink } from './replay.ts';
 
 /** Contributors are re-queried at most this often (in data time) while an episode grows. */

@@ -4,7 +4,7 @@
  */
 import { MINUTE } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
-import type { Bucket } from '../detect/types.ts';
+import type { Bucket } from './core/types.ts';
 
 export type KeyInfo = {
   id: string;

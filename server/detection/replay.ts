@@ -4,12 +4,12 @@
  * `detect run` and backtests all go through here, so they agree by construction.
  */
 import { MINUTE } from '../clock.ts';
-import { type AccountState, stepAccount } from '../detect/account.ts';
-import type { Params, RuleSet } from '../detect/params.ts';
-import { createKeyState, type KeyState } from '../detect/state.ts';
-import { stepKey } from '../detect/step.ts';
-import type { Finding } from '../detect/types.ts';
 import { type Adjustment, adjustmentsAt } from './adjustments.ts';
+import { type AccountState, stepAccount } from './core/account.ts';
+import type { Params, RuleSet } from './core/params.ts';
+import { createKeyState, type KeyState } from './core/state.ts';
+import { stepKey } from './core/step.ts';
+import type { Finding } from './core/types.ts';
 import type { Chunk } from './load-chunk.ts';
 import type { RuleSets } from './rules.ts';
 

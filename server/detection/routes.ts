@@ -1,9 +1,9 @@
 /** Detection's HTTP surface: incidents (read), detect/run, rules and backtest. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
-import { requireAuth } from '../http/auth.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { AppEnv } from '../http/types.ts';
 import type { IncidentListener } from '../incidents/events.ts';

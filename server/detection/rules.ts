@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { detectionRules, keys } from '../db/schema/index.ts';
+import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import {
   DEFAULT_PARAMS,
   defaultRuleSet,
@@ -14,8 +15,7 @@ import {
   RULE_KINDS,
   type RuleKind,
   type RuleSet,
-} from '../detect/params.ts';
-import { issuesFromZod, notFound, validationError } from '../errors.ts';
+} from './core/params.ts';
 
 type RuleRow = typeof detectionRules.$inferSelect;
 

@@ -1,6 +1,7 @@
 /** CSV in and out for `keywatch detect series`: `timestamp,value` -> `timestamp,value,anomaly_score,is_anomaly`. */
-import { detectSeries, type SeriesRow } from '../detect/series.ts';
+
 import { validationError } from '../errors.ts';
+import { detectSeries, type SeriesRow } from './core/series.ts';
 
 /** Timestamps as NAB writes them ("2015-02-26 21:42:53", read as UTC), ISO-8601, or epoch ms. */
 export function parseTimestamp(text: string): number {

@@ -1,10 +1,10 @@
 /** GET /api/v1/forecast: this month's spend, month-end projection with an 80% band, and runway. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { requireAuth } from '../auth/middleware.ts';
 import { listBudgets } from '../budgets/budgets.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
-import { requireAuth } from '../http/auth.ts';
 import type { AppEnv } from '../http/types.ts';
 import { getKey } from '../keys/keys.ts';
 import { forecastMonth, runwayDays } from './month-end.ts';

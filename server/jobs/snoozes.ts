@@ -1,6 +1,7 @@
 /** Job: reopen incidents whose snooze has ended. */
-import { wakeExpiredSnoozes } from '../alerts/snoozes.ts';
+
 import type { Deps } from '../deps.ts';
+import { wakeExpiredSnoozes } from '../incidents/snoozes.ts';
 import type { Job } from './scheduler.ts';
 
 export function snoozesJob(deps: Deps): Job {

@@ -1,7 +1,7 @@
 /** Verbs on provider API keys: register, look up, edit, revoke, and discover from traffic. */
 import { asc, eq, or } from 'drizzle-orm';
 import { z } from 'zod';
-import { writeAudit } from '../audit.ts';
+import { writeAudit } from '../audit/write.ts';
 import { fingerprintKey, lastFour, randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Queryable } from '../db/client.ts';

@@ -1,7 +1,7 @@
 /** /api/v1/keys: list, register, edit, revoke, and each key's usage series. */
 import { Hono } from 'hono';
+import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
-import { requireAuth } from '../http/auth.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { AppEnv } from '../http/types.ts';
 import { iso } from '../timestamps.ts';

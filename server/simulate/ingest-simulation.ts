@@ -1,8 +1,8 @@
 /** Loads a simulation into the database through the same code paths as real usage. */
 import type { Clock } from '../clock.ts';
 import type { Db, Sqlite } from '../db/client.ts';
-import { recordEvents, type UsageEvent } from '../ingest/record-events.ts';
 import { createKey, findKey, revokeKey } from '../keys/keys.ts';
+import { recordEvents, type UsageEvent } from '../usage/record-events.ts';
 import { planSimulation, type SimEvent, type SimOptions, simulateEvents } from './simulate.ts';
 
 export const SIMULATION_SOURCE = 'simulate';

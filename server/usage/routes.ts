@@ -1,7 +1,7 @@
 /** GET /api/v1/usage: totals over a range, optionally grouped by key, environment or operation. */
 import { Hono } from 'hono';
+import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
-import { requireAuth } from '../http/auth.ts';
 import type { AppEnv } from '../http/types.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery } from './range.ts';

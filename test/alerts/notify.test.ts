@@ -1,13 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acknowledgeIncident, snoozeIncident } from '../../server/alerts/actions.ts';
 import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { saveRouting } from '../../server/alerts/routing.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
-import { wakeExpiredSnoozes } from '../../server/alerts/snoozes.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
+import { acknowledgeIncident, snoozeIncident } from '../../server/incidents/actions.ts';
+import { wakeExpiredSnoozes } from '../../server/incidents/snoozes.ts';
+import {
+  addKey,
+  alertEnv,
+  BILLING_TO,
+  createWriter,
+  credit_details,
+  SECURITY_TO,
+} from '../helpers/incident-fixtures.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
-import { addKey, alertEnv, BILLING_TO, createWriter, credit_details, SECURITY_TO } from './fixtures.ts';
-import { startSmtp, type TestSmtp } from './smtp.ts';
 
 let deps: TestDeps;
 let smtp: TestSmtp;

@@ -10,9 +10,9 @@ import {
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
 import { createTestApi } from '../helpers/api.ts';
+import { addKey, alertEnv, createWriter, outboxRows } from '../helpers/incident-fixtures.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
-import { addKey, alertEnv, createWriter, outboxRows } from './fixtures.ts';
-import { startSmtp, type TestSmtp } from './smtp.ts';
 
 let deps: TestDeps;
 let smtp: TestSmtp;

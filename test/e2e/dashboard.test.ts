@@ -12,7 +12,7 @@ import {
   startDemoServer,
   VIEWER,
   waitForChart,
-} from './harness.ts';
+} from '../helpers/e2e.ts';
 
 const available = chromiumAvailable();
 

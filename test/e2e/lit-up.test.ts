@@ -4,7 +4,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveWithAgreedEndpoints } from './agreed-endpoints.ts';
 import {
   chromiumAvailable,
   type DemoServer,
@@ -14,7 +13,8 @@ import {
   signIn,
   startDemoServer,
   waitForChart,
-} from './harness.ts';
+} from '../helpers/e2e.ts';
+import { serveWithAgreedEndpoints } from './agreed-endpoints.ts';
 
 const available = chromiumAvailable();
 /** Set KW_SHOTS=1 to also save screenshots of the lit-up pages next to the others. */

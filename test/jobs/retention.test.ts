@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY } from '../../server/clock.ts';
-import { recordEvents } from '../../server/ingest/record-events.ts';
 import { applyRetention } from '../../server/jobs/retention.ts';
+import { recordEvents } from '../../server/usage/record-events.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { DAY } from '../../server/clock.ts';
 import type { KeyView } from '../../server/keys/keys.ts';
-import { WEEK_MS, weeklyBand } from '../../web/client/baseline.ts';
+import { dayPeriod, monthPeriod } from '../../server/time-zone.ts';
+import { WEEK_MS, weeklyBand } from '../../web/client/lib/baseline.ts';
 import { flagsFor } from '../../web/queries/key-table.ts';
-import { startOfDay, startOfMonth } from '../../web/queries/zone.ts';
 import { T0 } from '../helpers/store.ts';
 
 const key = (over: Partial<KeyView>): KeyView => ({
@@ -78,9 +78,11 @@ describe('weeklyBand', () => {
 describe('zone boundaries', () => {
   it('finds local midnight and the first of the month in a zone with an offset', () => {
     // T0 is 2026-11-26 12:00 UTC = 07:00 in New York (UTC-5 in November).
-    expect(new Date(startOfDay(T0, 'America/New_York')).toISOString()).toBe('2026-11-26T05:00:00.000Z');
+    expect(new Date(dayPeriod(T0, 'America/New_York').start).toISOString()).toBe('2026-11-26T05:00:00.000Z');
     // Nov 1 2026 00:00 in New York is still daylight time (UTC-4).
-    expect(new Date(startOfMonth(T0, 'America/New_York')).toISOString()).toBe('2026-11-01T04:00:00.000Z');
-    expect(new Date(startOfMonth(T0, 'UTC')).toISOString()).toBe('2026-11-01T00:00:00.000Z');
+    expect(new Date(monthPeriod(T0, 'America/New_York').start).toISOString()).toBe(
+      '2026-11-01T04:00:00.000Z',
+    );
+    expect(new Date(monthPeriod(T0, 'UTC').start).toISOString()).toBe('2026-11-01T00:00:00.000Z');
   });
 });

@@ -1,7 +1,7 @@
 /** Server-side queries behind the pages, on a real migrated SQLite file. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOUR } from '../../server/clock.ts';
-import { recordEvents, type UsageEvent } from '../../server/ingest/record-events.ts';
+import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 import { ipGroupCount } from '../../web/queries/key-table.ts';
 import { sourceFreshness, sumCredits, topKeys } from '../../web/queries/spend.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';

@@ -1,5 +1,5 @@
 /** Budgets and rules: filled by the client from the budgets, rules and backtest endpoints. */
-import { Layout, type PageContext } from '../layout.tsx';
+import { Layout, type PageContext } from '../components/layout.tsx';
 import { INCIDENT_KINDS, kindLabel, SECURITY_KINDS } from '../queries/incidents.ts';
 
 export function BudgetsPage(props: {

@@ -1,7 +1,7 @@
 /** Capacity: monthly and daily trends stacked by key, environment or operation; forecast; CSV. */
 import { iso } from '../../server/timestamps.ts';
-import { Layout, type PageContext } from '../layout.tsx';
-import { ChartBox, CsvLink } from './parts.tsx';
+import { Layout, type PageContext } from '../components/layout.tsx';
+import { ChartBox, CsvLink } from '../components/parts.tsx';
 
 export function CapacityPage({ ctx, now }: { ctx: PageContext; now: number }) {
   return (

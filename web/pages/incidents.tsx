@@ -1,9 +1,16 @@
 /** Incidents: a filterable list, and one incident with its window chart, explanation and actions. */
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
-import { formatNumber } from '../format.ts';
-import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import { formatNumber } from '../../server/format.ts';
+import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
+import {
+  ChartBox,
+  Credits,
+  CsvLink,
+  IncidentTable,
+  SeverityBadge,
+  StateBadge,
+} from '../components/parts.tsx';
 import { INCIDENT_KINDS, type IncidentView, kindLabel } from '../queries/incidents.ts';
-import { ChartBox, Credits, CsvLink, IncidentTable, SeverityBadge, StateBadge } from './parts.tsx';
 
 export type IncidentFilterForm = { state: string; kind: string; key: string; days: string };
 

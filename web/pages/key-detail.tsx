@@ -1,12 +1,13 @@
 /** Key detail: usage with baseline band and incident markers, operations, sources, incidents, edit. */
+
+import { formatAge, formatNumber } from '../../server/format.ts';
 import type { KeyView } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
-import { formatAge, formatNumber } from '../format.ts';
-import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
+import { Badge, ChartBox, Credits, IncidentTable } from '../components/parts.tsx';
 import type { IncidentView } from '../queries/incidents.ts';
 import type { OperationRow, SeenRow } from '../queries/key-activity.ts';
 import type { HygieneFlag } from '../queries/key-table.ts';
-import { Badge, ChartBox, Credits, IncidentTable } from './parts.tsx';
 
 export type KeyDetailData = {
   key: KeyView;

@@ -1,8 +1,8 @@
 /** Keys: every key with its recent spend, status and hygiene flags. */
-import { formatAge, formatNumber } from '../format.ts';
-import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import { formatAge, formatNumber } from '../../server/format.ts';
+import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
+import { Badge, CsvLink, Sparkline } from '../components/parts.tsx';
 import type { KeyRowView } from '../queries/key-table.ts';
-import { Badge, CsvLink, Sparkline } from './parts.tsx';
 
 const STATUS_TONE = { active: 'ok', revoked: 'muted', discovered: 'bad' } as const;
 const FLAG_TONE = {

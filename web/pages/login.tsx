@@ -1,6 +1,6 @@
 /** The sign-in page: email and password, with the reason when the last attempt failed. */
 import type { Assets } from '../assets.ts';
-import { Head } from '../layout.tsx';
+import { Head } from '../components/layout.tsx';
 
 export function LoginPage(props: { assets: Assets; next: string; email?: string; error?: string }) {
   return (

@@ -1,11 +1,11 @@
 /** Settings: users, API tokens (shown once), email status and test send, sources, audit log. */
 
-import type { AuditView } from '../../server/audit-list.ts';
+import type { AuditView } from '../../server/audit/list.ts';
 import type { TokenView } from '../../server/auth/tokens.ts';
 import type { UserView } from '../../server/auth/users.ts';
-import { Empty, Layout, type PageContext, Time } from '../layout.tsx';
+import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
+import { Badge, CsvLink, FreshnessTable } from '../components/parts.tsx';
 import type { SourceFreshness } from '../queries/spend.ts';
-import { Badge, CsvLink, FreshnessTable } from './parts.tsx';
 
 export type SettingsData = {
   users: UserView[];

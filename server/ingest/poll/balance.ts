@@ -6,7 +6,7 @@
  */
 import { floorTo, MINUTE } from '../../clock.ts';
 import type { Deps } from '../../deps.ts';
-import type { AccountAdapter } from '../../providers/types.ts';
+import type { AccountAdapter } from '../providers/types.ts';
 
 /** Drops smaller than this (credits) or this share of the drop are noise, not a finding. */
 const TOLERANCE_CREDITS = 10;

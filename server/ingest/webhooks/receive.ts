@@ -6,8 +6,8 @@
  */
 import type { Deps } from '../../deps.ts';
 import { validationError } from '../../errors.ts';
-import type { ProviderWebhookEvent, WebhookAdapter } from '../../providers/types.ts';
-import { finalizeProject, findProject, noteOrphanProject } from '../projects.ts';
+import { finalizeProject, findProject, noteOrphanProject } from '../../usage/projects.ts';
+import type { ProviderWebhookEvent, WebhookAdapter } from '../providers/types.ts';
 
 export type WebhookOutcome = 'attributed' | 'unattributed' | 'ignored';
 export type ReceiveResult = { duplicate: boolean; outcome: WebhookOutcome | null };

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { Deps } from '../../deps.ts';
 import { limitBody } from '../../http/body.ts';
-import type { Provider, WebhookAdapter } from '../../providers/types.ts';
+import type { Provider, WebhookAdapter } from '../providers/types.ts';
 import { receiveWebhook } from './receive.ts';
 import { verifyWebhookSignature, type WebhookEnv } from './verify.ts';
 

@@ -1,0 +1,168 @@
+/** What people do to an incident: acknowledge, snooze, resolve, give feedback. All audited. */
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { lastNotified, notifyIncident } from '../alerts/notify.ts';
+import { writeAudit } from '../audit/write.ts';
+import { DAY, MINUTE } from '../clock.ts';
+import type { Tx } from '../db/client.ts';
+import { detectionAdjustments, type IncidentRow, incidents } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
+import { iso, TimestampSchema } from '../timestamps.ts';
+import { findIncident, type IncidentView, viewIncident } from './view.ts';
+
+const Note = z.string().trim().min(1).max(2000);
+export const AckSchema = z.strictObject({ note: Note.optional() });
+export const ResolveSchema = AckSchema;
+export const SnoozeSchema = z
+  .strictObject({
+    until: TimestampSchema.optional(),
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 60)
+      .optional(),
+    note: Note.optional(),
+  })
+  .refine((s) => (s.until === undefined) !== (s.minutes === undefined), {
+    message: 'give either until or minutes',
+  });
+export const FEEDBACK = ['false_positive', 'expected', 'new_normal'] as const;
+export const FeedbackSchema = z.strictObject({
+  feedback: z.enum(FEEDBACK),
+  note: Note.optional(),
+  until: TimestampSchema.optional(),
+});
+
+/** How long a false positive makes that pattern less sensitive, and by how much. */
+const DESENSITIZE_DAYS = 14;
+const DESENSITIZE_FACTOR = 2;
+const MAX_SNOOZE_MS = 30 * DAY;
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input ?? {});
+  if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
+  return parsed.data;
+}
+
+/** Runs `change` on an unresolved incident in one transaction, with its audit entry. */
+function act(
+  deps: Deps,
+  id: string,
+  action: string,
+  actor: string,
+  change: (tx: Tx, row: IncidentRow, now: number) => Partial<IncidentRow>,
+  details: Record<string, unknown>,
+): IncidentView {
+  const now = deps.clock.now();
+  return deps.db.transaction((tx) => {
+    const row = findIncident(tx, id);
+    if (!row) throw notFound(`Incident ${JSON.stringify(id)}`);
+    if (row.state === 'resolved' && action !== 'incident.feedback') {
+      throw conflict('The incident is already resolved.');
+    }
+    const saved = tx
+      .update(incidents)
+      .set({ ...change(tx, row, now), updatedAt: now })
+      .where(eq(incidents.id, id))
+      .returning()
+      .get();
+    writeAudit(tx, { ts: now, actor, action, target: id, details });
+    return viewIncident(tx, saved);
+  });
+}
+
+export function acknowledgeIncident(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+  const data = parse(AckSchema, input);
+  return act(
+    deps,
+    id,
+    'incident.ack',
+    actor,
+    (_tx, row, now) => ({
+      state: 'acknowledged',
+      acknowledgedBy: actor,
+      acknowledgedAt: now,
+      snoozedUntil: null,
+      note: data.note ?? row.note,
+    }),
+    data,
+  );
+}
+
+export function snoozeIncident(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+  const data = parse(SnoozeSchema, input);
+  const now = deps.clock.now();
+  const until = data.until ?? now + data.minutes! * MINUTE;
+  if (until <= now) throw validationError([{ path: 'until', message: 'must be in the future' }]);
+  if (until > now + MAX_SNOOZE_MS)
+    throw validationError([{ path: 'until', message: 'at most 30 days ahead' }]);
+  return act(
+    deps,
+    id,
+    'incident.snooze',
+    actor,
+    (_tx, row) => ({ state: 'snoozed', snoozedUntil: until, note: data.note ?? row.note }),
+    { until: iso(until), ...(data.note && { note: data.note }) },
+  );
+}
+
+export function resolveIncident(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+  const data = parse(ResolveSchema, input);
+  return act(
+    deps,
+    id,
+    'incident.resolve',
+    actor,
+    (tx, row, now) => {
+      const resolved = { ...row, state: 'resolved' as const, resolvedAt: now, snoozedUntil: null };
+      // Whoever was told it opened is told it was closed (by hand, so the note says who).
+      if (lastNotified(tx, id)) notifyIncident(tx, deps.config, resolved, 'resolved', now);
+      return { state: 'resolved', resolvedAt: now, snoozedUntil: null, note: data.note ?? row.note };
+    },
+    data,
+  );
+}
+
+export function giveFeedback(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+  const data = parse(FeedbackSchema, input);
+  return act(
+    deps,
+    id,
+    'incident.feedback',
+    actor,
+    (tx, row, now) => {
+      if (data.feedback === 'expected' && data.until !== undefined && data.until <= row.startedAt) {
+        throw validationError([{ path: 'until', message: 'must be after the incident started' }]);
+      }
+      const adjustment = {
+        false_positive: {
+          type: 'desensitize' as const,
+          kind: row.kind,
+          from: now,
+          until: now + DESENSITIZE_DAYS * DAY,
+          factor: DESENSITIZE_FACTOR,
+        },
+        new_normal: { type: 'rebaseline' as const, kind: null, from: now, until: null, factor: null },
+        // Planned activity: suppress from the incident's start until the given end (default now).
+        expected: {
+          type: 'suppress' as const,
+          kind: null,
+          from: row.startedAt,
+          until: data.until ?? now,
+          factor: null,
+        },
+      }[data.feedback];
+      tx.insert(detectionAdjustments)
+        .values({ ...adjustment, keyId: row.keyId, incidentId: row.id, createdBy: actor, createdAt: now })
+        .run();
+      return { feedback: data.feedback, note: data.note ?? row.note };
+    },
+    {
+      feedback: data.feedback,
+      ...(data.note && { note: data.note }),
+      ...(data.until && { until: iso(data.until) }),
+    },
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * The metering gateway: `/gw/magichour/*` is forwarded to the provider unchanged, and each request
+ * becomes a usage event (key fingerprint, operation, status, credits, project, latency, client IP,
+ * user agent) queued for storage. The bearer token is only ever hashed, never kept.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { lastFour, randomId } from '../../auth/secrets.ts';
+import type { Deps } from '../../deps.ts';
+import { finalCreditsFor } from '../../usage/projects.ts';
+import type { GatewayAdapter } from '../providers/types.ts';
+import { createClientIpResolver } from './client-ip.ts';
+import { createFingerprintCache } from './fingerprint-cache.ts';
+import { createUpstream, forwardRequest } from './forward.ts';
+import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
+
+/** Create and project answers are small JSON; anything larger is not read. */
+const COPY_LIMIT = 256 * 1024;
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export type GatewayOptions = { timeoutMs?: number; queue?: QueueOptions };
+
+export type Gateway = {
+  prefix: string;
+  queue: UsageQueue;
+  /** Proxies one request; resolves when the answer has been sent and the event queued. */
+  handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void>;
+  /** Writes the queued events and closes upstream connections and the writer thread. */
+  stop(): Promise<void>;
+};
+
+export function createGateway(
+  deps: Deps,
+  provider: { id: string; gateway: GatewayAdapter },
+  baseUrl: string,
+  options: GatewayOptions = {},
+): Gateway {
+  const prefix = `/gw/${provider.id}`;
+  const upstream = createUpstream(baseUrl, options.timeoutMs ?? 120_000);
+  const queue = createUsageQueue(deps, options.queue);
+  const clientIp = createClientIpResolver(deps.config.trustedProxies);
+  const adapter = provider.gateway;
+  const fingerprint = createFingerprintCache(deps.config.secret);
+  // Event ids: a random id per gateway instance plus a counter (cheaper than random bytes per request).
+  const instance = randomId('gw_');
+  let sequence = 0;
+
+  return {
+    prefix,
+    queue,
+    async handle(incoming, outgoing) {
+      const ts = deps.clock.now();
+      const started = performance.now();
+      const pathAndQuery = upstreamPath(incoming.url ?? '/', prefix);
+      const path = pathAndQuery.split('?', 1)[0]!;
+      const method = incoming.method ?? 'GET';
+      const kind = adapter.responseKind(method, path);
+      const result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, kind ? COPY_LIMIT : 0);
+
+      const token = BEARER.exec(incoming.headers.authorization ?? '')?.[1];
+      // Without a key there is nothing to attribute; the provider answers 401 and that is all.
+      if (!token) return;
+      const facts = kind && result.body && result.status < 300 ? readJson(result.body, kind, adapter) : null;
+      const item: QueuedUsage = {
+        event: {
+          source: 'gateway',
+          eventId: `${instance}.${(sequence++).toString(36)}`,
+          key: {
+            by: 'fingerprint',
+            fingerprint: fingerprint(token),
+            last4: lastFour(token),
+          },
+          ts,
+          credits: kind === 'create' ? (facts?.credits ?? 0) : 0,
+          requests: 1,
+          status: result.status,
+          operation: adapter.operationFromPath(path),
+          sourceIp: clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for')),
+          userAgent: header(incoming, 'user-agent')?.slice(0, 500) ?? null,
+          projectId: kind === 'create' ? (facts?.projectId ?? null) : null,
+          latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        },
+      };
+      if (kind === 'project' && facts?.projectId) {
+        const finalCredits = finalCreditsFor(facts.status, facts.credits);
+        if (finalCredits !== null)
+          item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
+      }
+      deps.log.debug('gateway request', {
+        method,
+        operation: item.event.operation,
+        status: result.status,
+        key: `…${item.event.key.by === 'fingerprint' ? item.event.key.last4 : ''}`,
+        ...(result.error && { error: result.error.code }),
+      });
+      if (!queue.push(item))
+        deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
+    },
+    async stop() {
+      upstream.agent.destroy();
+      await queue.stop();
+    },
+  };
+}
+
+/** The request target minus the gateway prefix, query untouched (absolute-form targets too). */
+function upstreamPath(target: string, prefix: string): string {
+  if (target.startsWith(prefix)) return target.slice(prefix.length) || '/';
+  const url = new URL(target, 'http://gateway');
+  return url.pathname.slice(prefix.length) + url.search || '/';
+}
+
+function header(incoming: IncomingMessage, name: string): string | undefined {
+  const v = incoming.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function readJson(body: Buffer, kind: 'create' | 'project', adapter: GatewayAdapter) {
+  try {
+    return adapter.readFacts(kind, JSON.parse(body.toString('utf8')));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The gateway's recording buffer: proxied requests never wait for storage. Events wait here and
+ * are written in batches by a writer thread with its own SQLite connection, so a batch write
+ * (tens of ms for a thousand events) never holds the event loop that serves traffic. While storage
+ * fails, events stay queued (bounded) and are retried with backoff. Fill, drops and the last error
+ * are visible in GET /api/v1/sources.
+ *
+ * flush() writes synchronously on the serving thread's connection, for tests and shutdown: it
+ * takes over a batch the thread is still writing (events are idempotent per source and event id,
+ * so whichever write lands second books nothing).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../../clock.ts';
+import type { Sqlite } from '../../db/client.ts';
+import type { Logger } from '../../log.ts';
+import { type BatchWriter, createThreadWriter } from './usage-writer.ts';
+import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
+
+export type { ProjectObservation, QueuedUsage } from './write-batch.ts';
+
+export type QueueStats = {
+  size: number;
+  capacity: number;
+  dropped: number;
+  last_error: string | null;
+  last_error_at: number | null;
+  last_flush_at: number | null;
+  /** The longest a batch write took, in ms (storage slowness shows here first). */
+  slowest_flush_ms: number;
+};
+
+export type UsageQueue = {
+  push(item: QueuedUsage): boolean;
+  /** Writes everything queued now; returns false when storage failed (items stay queued). */
+  flush(): boolean;
+  stats(): QueueStats;
+  /** Final flush on shutdown; resolves with how many events could not be written. */
+  stop(): Promise<number>;
+};
+
+export type QueueOptions = {
+  capacity?: number;
+  batchSize?: number;
+  delayMs?: number;
+  maxRetryMs?: number;
+  /** 'thread' (default for file databases) or 'inline' (in-memory databases: no second connection). */
+  writer?: 'thread' | 'inline';
+};
+
+/** Inline writes run in slices this small, one per macrotask, so proxied traffic interleaves. */
+const INLINE_SLICE = 100;
+
+export function createUsageQueue(
+  deps: { sqlite: Sqlite; clock: Clock; log: Logger },
+  options: QueueOptions = {},
+): UsageQueue {
+  const capacity = options.capacity ?? 50_000;
+  // Small enough that a batch holds the write lock only a few ms: the serving thread's own writes
+  // (push API, webhooks, jobs) wait for it.
+  const batchSize = options.batchSize ?? 250;
+  const delayMs = options.delayMs ?? 50;
+  const maxRetryMs = options.maxRetryMs ?? 30_000;
+  const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
+  let writer: BatchWriter | null = useThread ? createThreadWriter(deps.sqlite.name) : null;
+  let items: QueuedUsage[] = [];
+  /** The batch the writer thread is storing now; counted in size and capacity. */
+  let inflight: QueuedUsage[] | null = null;
+  let dropped = 0;
+  let failures = 0;
+  let lastError: string | null = null;
+  let lastErrorAt: number | null = null;
+  let lastFlushAt: number | null = null;
+  let slowestFlushMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const size = () => items.length + (inflight?.length ?? 0);
+
+  const schedule = (ms: number) => {
+    if (timer || stopped) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      pump();
+    }, ms);
+    timer.unref();
+  };
+
+  const succeeded = (discovered: { name: string }[], ms: number) => {
+    slowestFlushMs = Math.max(slowestFlushMs, ms);
+    if (discovered.length > 0) {
+      deps.log.info('discovered keys in gateway traffic', { keys: discovered.map((k) => k.name) });
+    }
+    if (failures > 0) deps.log.info('gateway events stored after storage recovered', { failures });
+    failures = 0;
+    lastError = null;
+    lastFlushAt = deps.clock.now();
+  };
+
+  const failed = (message: string) => {
+    failures++;
+    lastError = message;
+    lastErrorAt = deps.clock.now();
+    // Log the first failure and then every 10th, so a long outage does not flood the log.
+    if (failures === 1 || failures % 10 === 0) {
+      deps.log.warn('gateway events not stored yet; will retry', {
+        queued: size(),
+        failures,
+        error: message,
+      });
+    }
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    schedule(Math.min(maxRetryMs, 250 * 2 ** Math.min(failures, 8)));
+  };
+
+  /** Writes up to `limit` queued events on this thread; false when storage failed. */
+  const writeInline = (limit: number): boolean => {
+    const batch = items.slice(0, limit);
+    const started = performance.now();
+    try {
+      const { discovered } = writeUsageBatch(deps.sqlite, batch, deps.clock.now());
+      items = items.length === batch.length ? [] : items.slice(batch.length);
+      succeeded(discovered, performance.now() - started);
+      return true;
+    } catch (err) {
+      failed((err as Error).message);
+      return false;
+    }
+  };
+
+  /** Background writing: one batch to the thread at a time, or small inline slices. */
+  function pump() {
+    if (stopped || inflight || items.length === 0) return;
+    if (!writer) {
+      if (writeInline(INLINE_SLICE) && items.length > 0) setImmediate(pump);
+      return;
+    }
+    const batch = items.length <= batchSize ? items : items.slice(0, batchSize);
+    items = batch === items ? [] : items.slice(batch.length);
+    inflight = batch;
+    writer.write(batch, deps.clock.now()).then((reply) => {
+      // flush() took this batch over meanwhile: it is stored or queued again there.
+      if (inflight !== batch) return;
+      inflight = null;
+      if (reply.ok) {
+        succeeded(reply.discovered, reply.ms);
+        if (items.length > 0) schedule(items.length >= batchSize ? 0 : delayMs);
+      } else {
+        items = batch.concat(items);
+        if (reply.thread) {
+          // The thread itself is broken (not storage): keep recording, on this thread.
+          deps.log.warn('gateway writer thread unavailable; writing on the serving thread', {
+            error: reply.error,
+          });
+          writer = null;
+        }
+        failed(reply.error);
+      }
+    });
+  }
+
+  function flush(): boolean {
+    if (inflight) {
+      items = inflight.concat(items);
+      inflight = null;
+    }
+    while (items.length > 0) if (!writeInline(batchSize)) return false;
+    return true;
+  }
+
+  return {
+    push(item) {
+      if (size() >= capacity) {
+        dropped++;
+        return false;
+      }
+      items.push(item);
+      // While storage is failing the retry timer is already set; otherwise write soon, in a batch.
+      if (!inflight) schedule(items.length >= batchSize ? 0 : delayMs);
+      return true;
+    },
+    flush,
+    stats: () => ({
+      size: size(),
+      capacity,
+      dropped,
+      last_error: lastError,
+      last_error_at: lastErrorAt,
+      last_flush_at: lastFlushAt,
+      slowest_flush_ms: slowestFlushMs,
+    }),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      flush();
+      const closing = writer?.close();
+      writer = null;
+      await closing;
+      if (items.length > 0) deps.log.error('gateway events lost at shutdown', { count: items.length });
+      return items.length;
+    },
+  };
+}

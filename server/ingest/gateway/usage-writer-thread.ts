@@ -1,0 +1,31 @@
+/**
+ * The gateway's writer thread: owns its own SQLite connection (WAL lets it write beside the
+ * serving thread's) and stores the batches the usage queue posts, so batch writes never hold the
+ * event loop that proxies traffic. One batch at a time; every batch gets exactly one answer.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../../db/client.ts';
+import type { WriterReply, WriterRequest } from './usage-writer.ts';
+import { writeUsageBatch } from './write-batch.ts';
+
+const port = parentPort!;
+// The serving thread has migrated the database already.
+const store = openStore((workerData as { dbPath: string }).dbPath, { migrate: false });
+
+port.on('message', (m: WriterRequest) => {
+  if (m.type === 'close') {
+    store.close();
+    port.close();
+    return;
+  }
+  const started = performance.now();
+  let reply: WriterReply;
+  try {
+    const { discovered } = writeUsageBatch(store.sqlite, m.batch, m.now);
+    reply = { id: m.id, ok: true, discovered, ms: performance.now() - started };
+  } catch (err) {
+    reply = { id: m.id, ok: false, error: (err as Error).message };
+  }
+  port.postMessage(reply);
+});

@@ -1,0 +1,138 @@
+/**
+ * Source health for the dashboard's freshness badges: per source the last event, the last hour's
+ * events and errors, and a status with a sentence of detail.
+ */
+import { HOUR } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import { BALANCE_POLL_MS } from '../jobs/balance-poll.ts';
+import { isoOrNull } from '../timestamps.ts';
+import type { QueueStats } from './gateway/usage-queue.ts';
+
+export const SOURCE_NAMES = ['gateway', 'push', 'webhooks', 'balance', 'csv', 'simulate'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+export type SourceStatus = 'ok' | 'stale' | 'error' | 'disabled' | 'never';
+
+export type SourceView = {
+  name: SourceName;
+  status: SourceStatus;
+  last_event_at: string | null;
+  events_last_hour: number;
+  errors_last_hour: number;
+  detail: string;
+};
+
+/** Live sources that said nothing for this long are stale; imports and simulations never are. */
+const STALE_AFTER = 24 * HOUR;
+
+export type HealthInputs = {
+  queue: QueueStats;
+  webhookSecretSet: boolean;
+  accountKeySet: boolean;
+  /** Webhook requests rejected in the last hour (bad signature, stale timestamp, bad body). */
+  webhookRejectsLastHour: number;
+};
+
+type Counts = { last: number | null; events: number; errors: number };
+
+export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: HealthInputs): SourceView[] {
+  const now = deps.clock.now();
+  const since = now - HOUR;
+  const usage = (source: string): Counts => {
+    const last = deps.sqlite
+      .prepare<[string], { ts: number | null }>('SELECT max(ts) AS ts FROM usage_events WHERE source = ?')
+      .get(source)?.ts;
+    const hour = deps.sqlite
+      .prepare<[string, number], { n: number; e: number | null }>(
+        `SELECT count(*) AS n, sum(status >= 400) AS e FROM usage_events WHERE source = ? AND ts >= ?`,
+      )
+      .get(source, since);
+    return { last: last ?? null, events: hour?.n ?? 0, errors: hour?.e ?? 0 };
+  };
+  const freshness = (c: Counts, live: boolean): SourceStatus =>
+    c.last === null ? 'never' : live && now - c.last > STALE_AFTER ? 'stale' : 'ok';
+  const view = (name: SourceName, c: Counts, status: SourceStatus, detail: string): SourceView => ({
+    name,
+    status,
+    last_event_at: isoOrNull(c.last),
+    events_last_hour: c.events,
+    errors_last_hour: c.errors,
+    detail,
+  });
+
+  const q = inputs.queue;
+  const gw = usage('gateway');
+  const gwStatus = q.last_error ? 'error' : freshness(gw, true);
+  const gwDetail = `Queue ${q.size}/${q.capacity}, ${q.dropped} dropped${
+    q.last_error ? `; storage failing, retrying: ${q.last_error}` : ''
+  }.`;
+  const push = usage('push');
+
+  const wh = deps.sqlite
+    .prepare<[number], { last: number | null; n: number }>(
+      'SELECT max(received_at) AS last, sum(received_at >= ?) AS n FROM webhook_events',
+    )
+    .get(since);
+  const hooks: Counts = { last: wh?.last ?? null, events: wh?.n ?? 0, errors: inputs.webhookRejectsLastHour };
+  const hooksStatus: SourceStatus = !inputs.webhookSecretSet
+    ? 'disabled'
+    : hooks.errors > 0 && hooks.events === 0
+      ? 'error'
+      : freshness(hooks, true);
+  const hooksDetail = !inputs.webhookSecretSet
+    ? 'MAGICHOUR_WEBHOOK_SECRET is not set, so webhooks are refused.'
+    : hooks.errors > 0
+      ? `${hooks.errors} request(s) rejected in the last hour (signature, timestamp or body).`
+      : 'Signed events are verified and deduplicated.';
+
+  const balance = balanceState(deps, inputs.accountKeySet);
+  const csv = usage('csv');
+  const sim = usage('simulate');
+  return [
+    view('gateway', gw, gwStatus, gwDetail),
+    view('push', push, freshness(push, true), 'POST /api/v1/usage.'),
+    view('webhooks', hooks, hooksStatus, hooksDetail),
+    view('balance', balance.counts, balance.status, balance.detail),
+    view('csv', csv, freshness(csv, false), 'keywatch import csv.'),
+    view('simulate', sim, freshness(sim, false), 'Simulated (demo) traffic.'),
+  ];
+}
+
+export type BalanceState = {
+  status: SourceStatus;
+  detail: string;
+  counts: Counts;
+  latest: { ts: number; balance: number } | null;
+};
+
+export function balanceState(deps: Pick<Deps, 'sqlite' | 'clock'>, accountKeySet: boolean): BalanceState {
+  const now = deps.clock.now();
+  const latest =
+    deps.sqlite
+      .prepare<[], { ts: number; balance: number }>(
+        'SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1',
+      )
+      .get() ?? null;
+  const n =
+    deps.sqlite
+      .prepare<[number], { n: number }>('SELECT count(*) AS n FROM balance_samples WHERE ts >= ?')
+      .get(now - HOUR)?.n ?? 0;
+  const state = deps.sqlite
+    .prepare<[], { status: 'ok' | 'error' | 'disabled'; detail: string }>(
+      `SELECT status, detail FROM source_state WHERE name = 'balance'`,
+    )
+    .get();
+  const counts: Counts = { last: latest?.ts ?? null, events: n, errors: state?.status === 'error' ? 1 : 0 };
+  if (!accountKeySet) {
+    return {
+      status: 'disabled',
+      detail: 'MAGICHOUR_ACCOUNT_KEY is not set, so the balance is not polled.',
+      counts,
+      latest,
+    };
+  }
+  if (!state) return { status: 'never', detail: 'The balance has not been polled yet.', counts, latest };
+  if (state.status === 'ok' && latest && now - latest.ts > 3 * BALANCE_POLL_MS) {
+    return { status: 'stale', detail: `No balance sample since ${isoOrNull(latest.ts)}.`, counts, latest };
+  }
+  return { status: state.status, detail: state.detail, counts, latest };
+}

@@ -1,0 +1,59 @@
+/** GET /api/v1/sources (freshness per source, gateway queue) and GET /api/v1/balance. */
+import { Hono } from 'hono';
+import { requireAuth } from '../auth/middleware.ts';
+import { DAY, floorTo, HOUR } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import type { AppEnv } from '../http/types.ts';
+import { iso, isoOrNull } from '../timestamps.ts';
+import { balanceState, listSourceHealth } from './health.ts';
+import type { SourceServices } from './services.ts';
+
+export function sourcesRoutes(deps: Deps, services: SourceServices) {
+  return new Hono<AppEnv>().get('/', requireAuth(deps), (c) => {
+    const q = services.gateway.queue.stats();
+    const sources = listSourceHealth(deps, {
+      queue: q,
+      webhookSecretSet: Boolean(deps.config.magichour.webhookSecret),
+      accountKeySet: Boolean(deps.config.magichour.accountKey),
+      webhookRejectsLastHour: services.webhookRejects.lastHour(),
+    });
+    return c.json({ sources, gateway_queue: { size: q.size, capacity: q.capacity, dropped: q.dropped } });
+  });
+}
+
+export function balanceRoutes(deps: Deps) {
+  return new Hono<AppEnv>().get('/', requireAuth(deps), (c) => {
+    const now = deps.clock.now();
+    const state = balanceState(deps, Boolean(deps.config.magichour.accountKey));
+    const rows = deps.sqlite
+      .prepare<[number], { ts: number; balance: number }>(
+        'SELECT ts, balance FROM balance_samples WHERE ts >= ? ORDER BY ts',
+      )
+      .all(now - 30 * DAY);
+    const unattributed =
+      deps.sqlite
+        .prepare<[number], { c: number }>(
+          'SELECT coalesce(sum(credits), 0) AS c FROM unattributed_spend WHERE ts >= ?',
+        )
+        .get(now - 30 * DAY)?.c ?? 0;
+    return c.json({
+      available: state.latest !== null,
+      status: state.status,
+      balance: state.latest?.balance ?? null,
+      as_of: isoOrNull(state.latest?.ts),
+      series: lastPerHour(rows).map((r) => ({ ts: iso(r.ts), balance: r.balance })),
+      unattributed_credits_30d: unattributed,
+    });
+  });
+}
+
+/** Thirty days of five-minute samples are 8,640 points; a chart needs the last of each hour. */
+function lastPerHour<T extends { ts: number }>(rows: T[]): T[] {
+  const out: T[] = [];
+  for (const r of rows) {
+    const prev = out[out.length - 1];
+    if (prev && floorTo(prev.ts, HOUR) === floorTo(r.ts, HOUR)) out[out.length - 1] = r;
+    else out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+/**
+ * The long-lived parts of the usage sources a running app shares between its routes and its
+ * shutdown: the gateway (with its recording queue) and the webhook rejection counter.
+ */
+import { HOUR } from '../clock.ts';
+import type { Deps } from '../deps.ts';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.ts';
+import { magicHour } from './providers/magichour.ts';
+
+export type SourceServices = {
+  gateway: Gateway;
+  webhookRejects: { add(): void; lastHour(): number };
+  /** Flushes the gateway queue and closes upstream connections; call after the server stopped. */
+  stop(): Promise<void>;
+};
+
+export function createSourceServices(deps: Deps, options: { gateway?: GatewayOptions } = {}): SourceServices {
+  const gateway = createGateway(
+    deps,
+    { id: magicHour.id, gateway: magicHour.gateway! },
+    deps.config.magichour.baseUrl,
+    options.gateway,
+  );
+  let rejects: number[] = [];
+  return {
+    gateway,
+    webhookRejects: {
+      add() {
+        const now = deps.clock.now();
+        rejects = rejects.filter((t) => t > now - HOUR);
+        if (rejects.length < 10_000) rejects.push(now);
+      },
+      lastHour() {
+        const since = deps.clock.now() - HOUR;
+        return rejects.filter((t) => t > since).length;
+      },
+    },
+    async stop() {
+      await gateway.stop();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../server/config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'keywatch-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const db = join(dir, 'data', 'kw.db');
+
+describe('loadConfig', () => {
+  it('uses documented defaults', () => {
+    const c = loadConfig({ KEYWATCH_DB: db });
+    expect(c).toMatchObject({
+      port: 8787,
+      host: '127.0.0.1',
+      demo: true,
+      timeZone: 'UTC',
+      publicUrl: 'http://127.0.0.1:8787',
+    });
+    expect(c.magichour.baseUrl).toBe('https://api.magichour.ai');
+  });
+
+  it('generates the server secret once, readable by the owner only', () => {
+    const a = loadConfig({ KEYWATCH_DB: db });
+    const file = join(dir, 'data', 'keywatch.secret');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(a.secret);
+    expect(loadConfig({ KEYWATCH_DB: db }).secret).toBe(a.secret);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ KEYWATCH_TZ: 'Mars/Olympus' }, /KEYWATCH_TZ/],
+    [{ SMTP_URL: 'http://mail' }, /SMTP_URL/],
+    [{ ALERT_SECURITY_TO: 'oncall@example.com, not-an-email' }, /ALERT_SECURITY_TO/],
+    [{ KEYWATCH_SECRET: 'short' }, /KEYWATCH_SECRET/],
+    [{ KEYWATCH_DEMO: 'maybe' }, /KEYWATCH_DEMO/],
+  ])('rejects %j with one sentence naming the variable', (env, pattern) => {
+    expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(pattern);
+  });
+
+  it('splits recipient lists', () => {
+    const c = loadConfig({ KEYWATCH_DB: db, ALERT_BILLING_TO: 'a@example.com, b@example.com' });
+    expect(c.alertBillingTo).toEqual(['a@example.com', 'b@example.com']);
+  });
+});

@@ -1,0 +1,49 @@
+/** The sustained-elevation CUSUM reads the hour's level with each bucket winsorised: bursts are not a level. */
+import { describe, expect, it } from 'vitest';
+import { seriesRules } from '../../../../server/detection/core/series.ts';
+import { createKeyState } from '../../../../server/detection/core/state.ts';
+import { stepKey } from '../../../../server/detection/core/step.ts';
+import type { KeyContext } from '../../../../server/detection/core/types.ts';
+import { createRng } from '../../../../server/simulate/random.ts';
+
+const STEP = 300_000;
+const START = Date.UTC(2026, 0, 5);
+const PER_DAY = 288;
+/** Day 10 at 08:00 UTC: the change starts here and lasts a day. */
+const AT = 10 * PER_DAY + 96;
+
+/** Buckets (5 min) where sustained_elevation fired, for a daily cycle of Poisson counts x change(i). */
+function sustainedAt(change: (i: number) => number, seed: number): number[] {
+  const rng = createRng(seed);
+  const state = createKeyState(STEP);
+  const rules = seriesRules();
+  const ctx: KeyContext = { status: 'active', revokedAt: null, rules, factor: () => 1 };
+  const fired: number[] = [];
+  for (let i = 0; i < 12 * PER_DAY; i++) {
+    const ts = START + i * STEP;
+    const hour = new Date(ts).getUTCHours();
+    const n = rng.poisson(20 * (1 + 0.5 * Math.sin((2 * Math.PI * hour) / 24)) * change(i));
+    const findings = stepKey(state, { ts, requests: n, credits: n, authFailures: 0, ops: [] }, ctx);
+    if (findings.some((f) => f.kind === 'sustained_elevation')) fired.push(i);
+  }
+  return fired;
+}
+
+describe('sustained_elevation level', () => {
+  const during = (i: number) => i >= AT && i < AT + PER_DAY;
+  it.each([
+    // One 10-minute burst of 8x every two hours: +58% over the day, all of it in bursts.
+    {
+      name: 'recurring short bursts',
+      change: (i: number) => (during(i) && i % 24 < 2 ? 8 : 1),
+      fires: false,
+    },
+    { name: 'a +40% level for a day', change: (i: number) => (during(i) ? 1.4 : 1), fires: true },
+  ])('$name', ({ change, fires }) => {
+    for (const seed of [3, 5, 8]) {
+      const fired = sustainedAt(change, seed);
+      if (fires) expect(fired.filter((i) => i >= AT && i < AT + PER_DAY).length).toBeGreaterThan(0);
+      else expect(fired).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,97 @@
+/** detectSeries() on synthetic 5-minute count series: what it flags, how often, and why. */
+import { describe, expect, it } from 'vitest';
+import {
+  detectSeries,
+  SERIES_KINDS,
+  type SeriesRow,
+  seriesRules,
+} from '../../../server/detection/core/series.ts';
+import { createRng } from '../../../server/simulate/random.ts';
+
+const STEP = 300_000;
+const START = Date.UTC(2026, 0, 5);
+const DAYS = 14;
+const ROWS = DAYS * 288;
+/** Where the injected anomaly starts: day 10, 10:00 UTC. */
+const AT = 10 * 288 + 120;
+
+/** A daily cycle of Poisson counts around `level`, with `change(i)` multiplying the rate at row i. */
+function countSeries(level: number, change: (i: number) => number, seed = 11): SeriesRow[] {
+  const rng = createRng(seed);
+  return Array.from({ length: ROWS }, (_, i) => {
+    const ts = START + i * STEP;
+    const hour = new Date(ts).getUTCHours() + new Date(ts).getUTCMinutes() / 60;
+    const rate = level * (1 + 0.5 * Math.sin((2 * Math.PI * hour) / 24)) * change(i);
+    return { ts, value: rng.poisson(rate) };
+  });
+}
+
+const flagged = (rows: SeriesRow[], rules = seriesRules()) =>
+  detectSeries(rows, rules).flatMap((s, i) => (s.anomaly ? [i] : []));
+
+/** The same rules with only credit_spike: the short windows alone. */
+function spikeOnly() {
+  const rules = seriesRules();
+  rules.enabled.sustained_elevation = false;
+  return rules;
+}
+
+describe('detectSeries', () => {
+  it('runs the volume detectors and nothing that needs keys, operations or sources', () => {
+    const rules = seriesRules();
+    const on = Object.entries(rules.enabled).flatMap(([k, v]) => (v ? [k] : []));
+    expect(on.sort()).toEqual([...SERIES_KINDS].sort());
+    expect(rules.params.sustained_elevation.floor_credits).toBe(0);
+  });
+
+  const cases: {
+    name: string;
+    change: (i: number) => number;
+    /** Rows flagged with the combined detectors, and with the spike tests alone. */
+    combined: 'none' | 'once';
+    spikeAlone: 'none' | 'once';
+  }[] = [
+    { name: 'clean series', change: () => 1, combined: 'none', spikeAlone: 'none' },
+    {
+      name: 'a 20-minute burst of 8x',
+      change: (i) => (i >= AT && i < AT + 4 ? 8 : 1),
+      combined: 'once',
+      spikeAlone: 'once',
+    },
+    {
+      name: 'a +40% level lasting 12 hours (no single window shows it)',
+      change: (i) => (i >= AT && i < AT + 144 ? 1.4 : 1),
+      combined: 'once',
+      spikeAlone: 'none',
+    },
+  ];
+
+  it.each(cases)('$name', ({ change, combined, spikeAlone }) => {
+    const rows = countSeries(20, change);
+    for (const [rules, want] of [
+      [seriesRules(), combined],
+      [spikeOnly(), spikeAlone],
+    ] as const) {
+      const got = flagged(rows, rules);
+      if (want === 'none') expect(got).toEqual([]);
+      else {
+        // One alarm per episode, inside the anomaly (or within an hour of its end).
+        expect(got).toHaveLength(1);
+        expect(got[0]!).toBeGreaterThanOrEqual(AT);
+        expect(got[0]!).toBeLessThan(AT + 144 + 12);
+      }
+    }
+  });
+
+  it('scores in [0, 1] with is_anomaly exactly at 0.5, and causally', () => {
+    const rows = countSeries(20, (i) => (i >= AT && i < AT + 144 ? 1.6 : 1));
+    const all = detectSeries(rows);
+    for (const s of all) {
+      expect(s.score).toBeGreaterThanOrEqual(0);
+      expect(s.score).toBeLessThanOrEqual(1);
+      expect(s.anomaly).toBe(s.score >= 0.5);
+    }
+    const head = detectSeries(rows.slice(0, AT + 72));
+    expect(head).toEqual(all.slice(0, AT + 72));
+  });
+});

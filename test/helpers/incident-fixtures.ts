@@ -1,0 +1,97 @@
+/** Shared test setup for alerting: keys, incidents written the way detection's writer does. */
+import { eq } from 'drizzle-orm';
+import { createAlertListener } from '../../server/alerts/notify.ts';
+import { type IncidentRow, incidents, keys } from '../../server/db/schema/index.ts';
+import type { IncidentChange, IncidentListener } from '../../server/incidents/events.ts';
+import type { TestDeps } from './store.ts';
+
+export const SECURITY_TO = 'oncall@example.com';
+export const BILLING_TO = 'billing@example.com';
+
+export const alertEnv = (smtpUrl?: string): Record<string, string> => ({
+  ALERT_SECURITY_TO: SECURITY_TO,
+  ALERT_BILLING_TO: BILLING_TO,
+  ALERT_FROM: 'Keywatch <alerts@keywatch.test>',
+  KEYWATCH_PUBLIC_URL: 'https://keywatch.example.com',
+  ...(smtpUrl && { SMTP_URL: smtpUrl }),
+});
+
+export function addKey(deps: TestDeps, name: string, extra: Partial<typeof keys.$inferInsert> = {}): string {
+  const id = `key_${name.replace(/\W/g, '')}`;
+  deps.db
+    .insert(keys)
+    .values({ id, name, last4: 'a1b2', environment: 'production', createdAt: 0, updatedAt: 0, ...extra })
+    .run();
+  return id;
+}
+
+let seq = 0;
+
+export const credit_details = (from: number, to: number) => ({
+  unit: 'credits',
+  window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+  baseline: { expected: 1200, low: 800, high: 1700, method: 'hour-of-week median' },
+  contributors: {
+    operations: [
+      { name: 'face-swap', credits: 30_000, requests: 250 },
+      { name: 'text-to-video', credits: 12_300, requests: 41 },
+    ],
+    ips: [{ value: '198.51.100.23', requests: 280 }],
+    user_agents: [{ value: 'python-requests/2.32', requests: 291 }],
+  },
+});
+
+/** Plays detection's incident writer: one transaction per change, listener called inside it. */
+export function createWriter(deps: TestDeps, listener: IncidentListener = createAlertListener(deps)) {
+  const write = (type: IncidentChange['type'], id: string, values: Partial<IncidentRow>): IncidentRow => {
+    const now = deps.clock.now();
+    return deps.db.transaction((tx) => {
+      const previous = tx.select().from(incidents).where(eq(incidents.id, id)).get() ?? null;
+      const incident = previous
+        ? tx
+            .update(incidents)
+            .set({ ...values, updatedAt: now })
+            .where(eq(incidents.id, id))
+            .returning()
+            .get()
+        : tx
+            .insert(incidents)
+            .values({
+              id,
+              kind: 'credit_spike',
+              severity: 'warning',
+              state: 'open',
+              startedAt: now - 2 * 3_600_000,
+              lastSeenAt: now,
+              observed: 0,
+              expected: 0,
+              score: 0,
+              summary: 'test incident',
+              createdAt: now,
+              updatedAt: now,
+              ...values,
+            } as typeof incidents.$inferInsert)
+            .returning()
+            .get();
+      listener(tx, { type, incident, previous, at: now });
+      return incident;
+    });
+  };
+  return {
+    open: (values: Partial<IncidentRow>) => write('opened', values.id ?? `inc_test${++seq}`, values),
+    update: (id: string, values: Partial<IncidentRow>) => write('updated', id, values),
+    resolve: (id: string) => write('resolved', id, { state: 'resolved', resolvedAt: deps.clock.now() }),
+  };
+}
+
+export const outboxRows = (deps: TestDeps) =>
+  deps.sqlite.prepare('SELECT * FROM alert_outbox ORDER BY id').all() as {
+    id: number;
+    recipients: string;
+    subject: string;
+    text: string;
+    status: string;
+    incident_id: string | null;
+    category: string;
+    attempts: number;
+  }[];

@@ -1,0 +1,52 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import { createJobs } from '../../server/jobs/index.ts';
+import { startScheduler } from '../../server/jobs/scheduler.ts';
+import { addKey, alertEnv, createWriter, outboxRows } from '../helpers/incident-fixtures.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+
+let deps: TestDeps;
+let smtp: TestSmtp;
+
+beforeEach(async () => {
+  smtp = await startSmtp();
+  deps = createTestDeps(alertEnv(smtp.url));
+});
+afterEach(async () => {
+  deps.cleanup();
+  await smtp.close();
+});
+
+describe('alerting jobs', () => {
+  it('are scheduled by createJobs and do their work when run', async () => {
+    const mailers = smtpMailerFactory(deps.config.smtpUrl);
+    const jobs = createJobs(deps, { mailers });
+    expect(jobs.map((j) => j.name)).toEqual([
+      'detect',
+      'retention',
+      'outbox',
+      'snoozes',
+      'budgets',
+      'digests',
+      'balance-poll',
+    ]);
+    const scheduler = startScheduler(jobs, deps.log);
+    try {
+      createWriter(deps).open({ keyId: addKey(deps, 'prod-web'), observed: 10, expected: 1 });
+      await scheduler.runNow('digests');
+      await scheduler.runNow('budgets');
+      await scheduler.runNow('snoozes');
+      await scheduler.runNow('outbox');
+      expect(outboxRows(deps).map((r) => [r.category, r.status])).toEqual([
+        ['incident', 'sent'],
+        ['digest', 'sent'],
+        ['digest', 'sent'],
+      ]);
+      expect(smtp.received).toHaveLength(3);
+    } finally {
+      await scheduler.stop();
+      mailers()?.close();
+    }
+  });
+});

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyLogin } from '../server/auth/users.ts';
+import { silentLogger } from '../server/log.ts';
+import { startServer } from '../server/serve.ts';
+import { testConfig } from './helpers/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'keywatch-start-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('first start', () => {
+  it('seeds demo data, creates the first admin once, serves HTTP, and keeps data on restart', async () => {
+    const lines: string[] = [];
+    const config = testConfig(dir);
+    const first = await startServer(config, silentLogger, { announce: (l) => lines.push(l) });
+    try {
+      const health = await fetch(`${first.url}/healthz`);
+      expect(health.status).toBe(200);
+      const password = lines.find((l) => l.startsWith('Sign in as'))?.split('password: ')[1];
+      expect(password).toBeTruthy();
+      expect(await verifyLogin(first.deps, 'admin@keywatch.local', password!)).toBeTruthy();
+      const keys = first.deps.sqlite
+        .prepare("SELECT count(*) AS n FROM keys WHERE status != 'discovered'")
+        .get() as { n: number };
+      const events = first.deps.sqlite.prepare('SELECT count(*) AS n FROM usage_events').get() as {
+        n: number;
+      };
+      expect(keys.n).toBe(8);
+      expect(events.n).toBeGreaterThan(20_000);
+      // The seeded month is judged before serving: its labelled incidents are already there.
+      const incidents = first.deps.sqlite.prepare('SELECT kind, summary FROM incidents').all() as {
+        kind: string;
+        summary: string;
+      }[];
+      const kinds = new Set(incidents.map((i) => i.kind));
+      for (const kind of [
+        'credit_spike',
+        'sustained_elevation',
+        'off_hours',
+        'dormant_wake',
+        'revoked_use',
+        'auth_failures',
+        'discovered_key',
+      ]) {
+        expect(kinds).toContain(kind);
+      }
+      const wake = incidents.find((i) => i.kind === 'dormant_wake')!;
+      expect(wake.summary).toMatch(/after 1\d(\.\d)? days without use/);
+      expect(lines.join('\n')).toContain(first.url);
+    } finally {
+      await first.stop();
+    }
+    const again: string[] = [];
+    const second = await startServer(config, silentLogger, { announce: (l) => again.push(l) });
+    try {
+      expect(again.join('\n')).not.toMatch(/password|seeding/i);
+      const keys = second.deps.sqlite
+        .prepare("SELECT count(*) AS n FROM keys WHERE status != 'discovered'")
+        .get() as { n: number };
+      expect(keys.n).toBe(8);
+    } finally {
+      await second.stop();
+    }
+    expect(statSync(join(dir, 'keywatch.db')).size).toBeGreaterThan(0);
+  });
+
+  it('starts empty with KEYWATCH_DEMO=0', async () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), 'keywatch-empty-'));
+    const running = await startServer(testConfig(emptyDir, { KEYWATCH_DEMO: '0' }), silentLogger, {
+      announce: () => {},
+    });
+    try {
+      const keys = running.deps.sqlite
+        .prepare("SELECT count(*) AS n FROM keys WHERE status != 'discovered'")
+        .get() as { n: number };
+      expect(keys.n).toBe(0);
+    } finally {
+      await running.stop();
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('keywatch serve', () => {
+  it('prints where to sign in and stops cleanly on SIGTERM', async () => {
+    const bin = fileURLToPath(new URL('../server/keywatch.mjs', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'serve'], {
+      env: {
+        ...process.env,
+        KEYWATCH_DB: join(dir, 'serve.db'),
+        PORT: '0',
+        KEYWATCH_DEMO: '0',
+        KEYWATCH_LOG_LEVEL: 'silent',
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const m = /running at (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect(out).toMatch(/Sign in as admin@keywatch\.local with password: \S+/);
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+});

@@ -1,0 +1,53 @@
+/** CSV text and the export endpoints. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { csvCell, toCsv } from '../../../web/csv.ts';
+import { createTestApi } from '../../helpers/api.ts';
+import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
+
+describe('toCsv', () => {
+  it('quotes commas, quotes and newlines, and defuses formulas', () => {
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    expect(csvCell('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
+    expect(csvCell(-3.5)).toBe('-3.5');
+    expect(csvCell(null)).toBe('');
+    expect(toCsv(['a', 'b'], [[1, 'x,y']])).toBe('a,b\r\n1,"x,y"\r\n');
+  });
+});
+
+describe('/export', () => {
+  let deps: TestDeps;
+  let api: ReturnType<typeof createTestApi>;
+  beforeEach(() => {
+    deps = createTestDeps();
+    api = createTestApi(deps);
+  });
+  afterEach(() => deps.cleanup());
+
+  it('exports usage per key and hour with exact sums, and needs credentials', async () => {
+    const ingest = api.tokenFor('ingest');
+    const events = [
+      { id: 'a', key: 'web,prod', ts: T0 - 2 * 3_600_000 + 5, credits: 10 },
+      { id: 'b', key: 'web,prod', ts: T0 - 3_600_000 + 5, credits: 7 },
+      { id: 'c', key: 'batch', ts: T0 - 3_600_000 + 9, credits: 100 },
+    ];
+    expect((await api.call('POST', '/api/v1/usage', ingest, { events })).status).toBe(200);
+    expect((await api.call('GET', '/export/usage.csv?step=hour', null)).status).toBe(401);
+    const from = new Date(T0 - 3 * 3_600_000).toISOString();
+    const to = new Date(T0).toISOString();
+    const res = await api.call(
+      'GET',
+      `/export/usage.csv?step=hour&group=key&from=${from}&to=${to}`,
+      api.tokenFor('read'),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const lines = (res.json as string).trim().split('\r\n');
+    expect(lines[0]).toBe('key,ts,credits,requests,errors,auth_failures');
+    expect(lines).toHaveLength(1 + 2 * 3);
+    expect(lines).toContain(`"web,prod",${new Date(T0 - 2 * 3_600_000).toISOString()},10,1,0,0`);
+    expect(lines[1]).toMatch(/^batch,/);
+  });
+});

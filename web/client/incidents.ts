@@ -1,9 +1,0 @@
-/** Incidents list: the filter form applies as soon as a choice changes. */
-import { initPage } from './common.ts';
-
-initPage();
-
-const form = document.querySelector<HTMLFormElement>('form.filters');
-for (const select of form?.querySelectorAll('select') ?? []) {
-  select.addEventListener('change', () => form?.requestSubmit());
-}

@@ -1,0 +1,128 @@
+/** Key detail page: usage chart with the usual range and incident markers; edit and revoke. */
+import { WEEK_MS, weeklyBand } from '../lib/baseline.ts';
+import { type AnyDataset, bandDatasets, canvasById, drawChart, PALETTE, showEmpty } from '../lib/charts.ts';
+import { api, fmtTime, initPage, say } from '../lib/common.ts';
+import type { KeyUsage } from '../lib/usage.ts';
+
+initPage();
+
+const RANGES = {
+  '24h': { span: 86_400_000, step: 'hour', size: 3_600_000 },
+  '7d': { span: WEEK_MS, step: 'hour', size: 3_600_000 },
+  '30d': { span: 30 * 86_400_000, step: 'day', size: 86_400_000 },
+  '90d': { span: 90 * 86_400_000, step: 'day', size: 86_400_000 },
+} as const;
+type RangeName = keyof typeof RANGES;
+
+const canvas = canvasById('chart-key');
+const keyId = canvas?.dataset.key ?? '';
+const now = Date.parse(canvas?.dataset.now ?? '') || Date.now();
+const markers = JSON.parse(canvas?.dataset.markers ?? '[]') as { at: string; kind: string; id: string }[];
+let current: { range: RangeName; usage: KeyUsage; band: ReturnType<typeof weeklyBand> } | null = null;
+
+async function load(range: RangeName): Promise<void> {
+  if (!canvas) return;
+  const { span, step, size } = RANGES[range];
+  const to = Math.floor(now / size) * size + size;
+  const from = to - span;
+  // Four extra weeks before the range feed the usual-range band.
+  const r = await api<KeyUsage>(
+    'GET',
+    `/api/v1/keys/${encodeURIComponent(keyId)}/usage?step=${step}&from=${from - 4 * WEEK_MS}&to=${to}`,
+  );
+  if (!r.ok || !r.data) return showEmpty(canvas, `Usage could not be loaded: ${r.error}`);
+  const history = new Map(r.data.points.map((p) => [Date.parse(p.ts), p.credits]));
+  const points = r.data.points.filter((p) => Date.parse(p.ts) >= from);
+  current = {
+    range,
+    usage: { ...r.data, points },
+    band: weeklyBand(
+      points.map((p) => Date.parse(p.ts)),
+      history,
+    ),
+  };
+  render();
+}
+
+function render(): void {
+  if (!canvas || !current) return;
+  const { usage, band, range } = current;
+  const { size } = RANGES[range];
+  if (usage.points.every((p) => p.requests === 0)) {
+    showEmpty(canvas, 'No usage in this range.');
+    return;
+  }
+  const labels = usage.points.map((p) => fmtTime(p.ts, size >= 86_400_000 ? 'day' : 'minute'));
+  const credits = usage.points.map((p) => p.credits);
+  const peak = Math.max(...credits, ...(band?.high.map((v) => v ?? 0) ?? []), 1);
+  const starts = usage.points.map((p) => Date.parse(p.ts));
+  const marks = starts.map((t) =>
+    markers.some((m) => Date.parse(m.at) >= t && Date.parse(m.at) < t + size) ? peak : null,
+  );
+  const datasets: AnyDataset[] = [
+    ...(band ? bandDatasets(band.low, band.high, 'Usual range (4 weeks)') : []),
+    {
+      type: 'line',
+      label: 'Credits',
+      data: credits,
+      borderColor: PALETTE[0],
+      backgroundColor: PALETTE[0],
+      pointRadius: 0,
+      borderWidth: 2,
+    },
+    {
+      type: 'line',
+      label: 'Requests',
+      data: usage.points.map((p) => p.requests),
+      borderColor: PALETTE[7],
+      pointRadius: 0,
+      borderWidth: 1,
+      borderDash: [3, 3],
+      yAxisID: 'y2',
+    },
+    {
+      type: 'line',
+      label: 'Incident',
+      data: marks,
+      showLine: false,
+      pointStyle: 'triangle',
+      pointRadius: 7,
+      pointBackgroundColor: '#c4231b',
+      borderColor: '#c4231b',
+    },
+  ];
+  drawChart(canvas, 'line', labels, datasets, { yTitle: 'credits', y2Title: 'requests', legend: true });
+}
+
+for (const input of document.querySelectorAll<HTMLInputElement>('#range-picker input[name="range"]')) {
+  input.addEventListener('change', () => input.checked && void load(input.value as RangeName));
+}
+document.addEventListener('kw:zone', render);
+void load('7d');
+
+// ---- edit and revoke (admins only; the form is not rendered for viewers) ----
+const form = document.getElementById('key-edit') as HTMLFormElement | null;
+const status = document.getElementById('key-edit-status');
+const orNull = (v: FormDataEntryValue | null) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+
+form?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const data = new FormData(form);
+  const budget = orNull(data.get('budget_credits'));
+  const r = await api('PATCH', `/api/v1/keys/${encodeURIComponent(keyId)}`, {
+    name: orNull(data.get('name')) ?? undefined,
+    environment: orNull(data.get('environment')),
+    owner: orNull(data.get('owner')),
+    budget_credits: budget === null ? null : Number(budget),
+    notes: orNull(data.get('notes')),
+  });
+  say(status, r.ok ? 'Saved.' : `Not saved: ${r.error}`, r.ok);
+});
+
+document.getElementById('key-revoke')?.addEventListener('click', async () => {
+  if (!confirm('Revoke this key? Any later use will raise an incident. Revoke it at the provider too.'))
+    return;
+  const r = await api('POST', `/api/v1/keys/${encodeURIComponent(keyId)}/revoke`, {});
+  if (r.ok) location.reload();
+  else say(status, `Not revoked: ${r.error}`, false);
+});

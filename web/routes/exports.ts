@@ -1,0 +1,182 @@
+/** /export/*.csv: every dashboard table as CSV, for signed-in users (cookie) or read tokens. */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { listAudit } from '../../server/audit/list.ts';
+import { requireAuth } from '../../server/auth/middleware.ts';
+import { DAY } from '../../server/clock.ts';
+import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
+import type { Deps } from '../../server/deps.ts';
+import { issuesFromZod, validationError } from '../../server/errors.ts';
+import type { AppEnv } from '../../server/http/types.ts';
+import { getKey } from '../../server/keys/keys.ts';
+import { iso } from '../../server/timestamps.ts';
+import { parseRangeQuery } from '../../server/usage/range.ts';
+import { groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
+import { type Cell, toCsv } from '../csv.ts';
+import { listIncidents } from '../queries/incidents.ts';
+import { listKeyRows } from '../queries/key-table.ts';
+
+const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
+
+function csv(
+  c: { header(n: string, v: string): void; body(b: string): Response },
+  name: string,
+  text: string,
+) {
+  c.header('content-type', 'text/csv; charset=utf-8');
+  c.header('content-disposition', `attachment; filename="${name}"`);
+  c.header('cache-control', 'no-store');
+  return c.body(text);
+}
+
+/** Month totals from day points: the first day of each UTC month. */
+function byMonth(
+  points: { ts: number; credits: number; requests: number; errors: number; auth_failures: number }[],
+) {
+  const months = new Map<string, Cell[]>();
+  for (const p of points) {
+    const month = iso(p.ts).slice(0, 7);
+    const row = months.get(month) ?? [month, 0, 0, 0, 0];
+    for (let i = 1; i < 5; i++)
+      row[i] = (row[i] as number) + [p.credits, p.requests, p.errors, p.auth_failures][i - 1]!;
+    months.set(month, row);
+  }
+  return [...months.values()];
+}
+
+const IncidentQuery = z.object({
+  state: z.enum(INCIDENT_STATES).optional().or(z.literal('')),
+  kind: z.string().max(50).optional(),
+  key: z.string().max(100).optional(),
+  days: z.coerce.number().int().min(1).max(3650).default(30),
+});
+
+export function exportRoutes(deps: Deps) {
+  return new Hono<AppEnv>()
+    .use(requireAuth(deps, 'read'))
+    .get('/usage.csv', (c) => {
+      const query = c.req.query();
+      const monthly = query.step === 'month';
+      const now = deps.clock.now();
+      const range = parseRangeQuery(
+        monthly ? { ...query, step: 'day', from: query.from ?? String(now - 365 * DAY) } : query,
+        now,
+      );
+      const rows: Cell[][] = [];
+      const point = (p: {
+        ts: number;
+        credits: number;
+        requests: number;
+        errors: number;
+        auth_failures: number;
+      }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
+      if (range.group) {
+        for (const g of groupedSeries(deps.sqlite, range, range.group)) {
+          const pts = monthly ? byMonth(g.points) : g.points.map(point);
+          for (const r of pts) rows.push([g.group, ...r]);
+        }
+        const header = [range.group, monthly ? 'month' : 'ts', ...POINT_HEADER.slice(1)];
+        return csv(c, `usage-${monthly ? 'month' : range.step}-by-${range.group}.csv`, toCsv(header, rows));
+      }
+      const points = totalSeries(deps.sqlite, range);
+      const body = monthly ? byMonth(points) : points.map(point);
+      return csv(
+        c,
+        `usage-${monthly ? 'month' : range.step}.csv`,
+        toCsv(monthly ? ['month', ...POINT_HEADER.slice(1)] : POINT_HEADER, body),
+      );
+    })
+    .get('/key-usage.csv', (c) => {
+      const key = getKey(deps, c.req.query('key') ?? '');
+      const range = parseRangeQuery(c.req.query(), deps.clock.now());
+      const rows = keySeries(deps.sqlite, key.id, range).map((p) => [
+        iso(p.ts),
+        p.credits,
+        p.requests,
+        p.errors,
+        p.auth_failures,
+      ]);
+      return csv(c, `key-${key.name}-${range.step}.csv`.replace(/[^\w.-]/g, '_'), toCsv(POINT_HEADER, rows));
+    })
+    .get('/keys.csv', (c) => {
+      const rows = listKeyRows(deps, deps.clock.now()).map((k) => [
+        k.id,
+        k.name,
+        k.last4,
+        k.environment,
+        k.owner,
+        k.status,
+        k.created_at,
+        k.last_used_at,
+        k.revoked_at,
+        k.credits7d,
+        k.flags.map((f) => f.code).join(' '),
+      ]);
+      const header = [
+        'id',
+        'name',
+        'last4',
+        'environment',
+        'owner',
+        'status',
+        'created_at',
+        'last_used_at',
+        'revoked_at',
+        'credits_7d',
+        'flags',
+      ];
+      return csv(c, 'keys.csv', toCsv(header, rows));
+    })
+    .get('/incidents.csv', (c) => {
+      const parsed = IncidentQuery.safeParse(c.req.query());
+      if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
+      const q = parsed.data;
+      const incidents = listIncidents(deps, {
+        ...(q.state && { state: [q.state] }),
+        ...(q.kind && { kind: q.kind }),
+        ...(q.key && { keyId: q.key }),
+        from: deps.clock.now() - q.days * DAY,
+        limit: 10_000,
+      });
+      const header = [
+        'id',
+        'key',
+        'kind',
+        'severity',
+        'state',
+        'started_at',
+        'last_seen_at',
+        'resolved_at',
+        'observed',
+        'expected',
+        'impact_credits',
+        'summary',
+      ];
+      const rows = incidents.map((i) => [
+        i.id,
+        i.key,
+        i.kind,
+        i.severity,
+        i.state,
+        i.started_at,
+        i.last_seen_at,
+        i.resolved_at,
+        i.observed,
+        i.expected,
+        i.impact_credits,
+        i.summary,
+      ]);
+      return csv(c, 'incidents.csv', toCsv(header, rows));
+    })
+    .get('/audit.csv', requireAuth(deps, 'admin'), (c) => {
+      const rows = listAudit(deps, { limit: 10_000 }).map((a) => [
+        a.id,
+        a.ts,
+        a.actor,
+        a.action,
+        a.target,
+        a.details ? JSON.stringify(a.details) : '',
+      ]);
+      return csv(c, 'audit.csv', toCsv(['id', 'ts', 'actor', 'action', 'target', 'details'], rows));
+    });
+}

@@ -1,0 +1,155 @@
+/** The dashboard pages: each reads what exists server-side and leaves the rest to its client script. */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { listAudit } from '../../server/audit/list.ts';
+import { listApiTokens } from '../../server/auth/tokens.ts';
+import { listUsers } from '../../server/auth/users.ts';
+import { DAY } from '../../server/clock.ts';
+import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
+import type { Deps } from '../../server/deps.ts';
+import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
+import { dayPeriod, monthPeriod } from '../../server/time-zone.ts';
+import type { Assets } from '../assets.ts';
+import type { PageContext } from '../components/layout.tsx';
+import { sendPage } from '../components/render.ts';
+import { BudgetsPage } from '../pages/budgets.tsx';
+import { CapacityPage } from '../pages/capacity.tsx';
+import { IncidentDetailPage, IncidentsPage } from '../pages/incidents.tsx';
+import { KeyDetailPage } from '../pages/key-detail.tsx';
+import { KeysPage } from '../pages/keys.tsx';
+import { OverviewPage } from '../pages/overview.tsx';
+import { SettingsPage } from '../pages/settings.tsx';
+import { findIncident, listIncidents } from '../queries/incidents.ts';
+import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
+import { flagsFor, ipGroupCount, listKeyRows } from '../queries/key-table.ts';
+import { sourceFreshness, sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
+import { type PageEnv, requirePage } from './session.ts';
+
+const IncidentFilterSchema = z.object({
+  state: z.enum(INCIDENT_STATES).or(z.literal('')).catch(''),
+  kind: z.string().max(50).catch(''),
+  key: z.string().max(100).catch(''),
+  days: z.enum(['7', '30', '90', '365']).catch('30'),
+});
+
+function smtpHost(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).host; // never the user or password in the URL
+  } catch {
+    return null;
+  }
+}
+
+export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
+  const { config, clock } = deps;
+  const app = new Hono<PageEnv>();
+  // Per route, not app.use(): mounted at '/', a wildcard would also catch unknown API paths.
+  const auth = requirePage(deps);
+  const ctxOf = async (c: { get(k: 'session'): PageContext['session'] }): Promise<PageContext> => ({
+    assets: await getAssets(),
+    session: c.get('session'),
+    creditPrice: config.creditPrice,
+    timeZone: config.timeZone,
+  });
+  const notFoundPage = (what: string) =>
+    `<!doctype html><title>Not found</title><p>${what} was not found. <a href="/">Back to the overview</a></p>`;
+
+  app.get('/', auth, async (c) => {
+    const now = clock.now();
+    const monthStart = monthPeriod(now, config.timeZone).start;
+    const data = {
+      now,
+      monthStart,
+      today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
+      month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
+      unattributed: unattributedCredits(deps.sqlite, now - 30 * DAY, now + 1),
+      topKeys: topKeys(deps.sqlite, now - 7 * DAY, now + 1),
+      openIncidents: listIncidents(deps, { state: ['open'], limit: 50 }),
+      freshness: sourceFreshness(deps.sqlite, now),
+    };
+    return sendPage(c, <OverviewPage ctx={await ctxOf(c)} data={data} />);
+  });
+
+  app.get('/keys', auth, async (c) => {
+    const now = clock.now();
+    return sendPage(c, <KeysPage ctx={await ctxOf(c)} keys={listKeyRows(deps, now)} now={now} />);
+  });
+
+  app.get('/keys/:id', auth, async (c) => {
+    const row = findKey(deps.db, c.req.param('id'));
+    if (!row) return c.html(notFoundPage('That key'), 404);
+    const now = clock.now();
+    const key = toKeyView(row);
+    const ipGroups = ipGroupCount(deps.sqlite, key.id, now - 7 * DAY);
+    const from = now - 30 * DAY;
+    const data = {
+      key,
+      now,
+      flags: flagsFor(key, ipGroups, now),
+      operations: operationsOf(deps.sqlite, key.id, from, now + 1),
+      ips: ipsOf(deps.sqlite, key.id, from, now + 1),
+      agents: userAgentsOf(deps.sqlite, key.id, from, now + 1),
+      incidents: listIncidents(deps, { keyId: key.id, limit: 50 }),
+    };
+    return sendPage(c, <KeyDetailPage ctx={await ctxOf(c)} data={data} />);
+  });
+
+  app.get('/incidents', auth, async (c) => {
+    const filter = IncidentFilterSchema.parse(c.req.query());
+    const incidents = listIncidents(deps, {
+      ...(filter.state && { state: [filter.state] }),
+      ...(filter.kind && { kind: filter.kind }),
+      ...(filter.key && { keyId: filter.key }),
+      from: clock.now() - Number(filter.days) * DAY,
+    });
+    const keys = listKeys(deps).map((k) => ({ id: k.id, name: k.name }));
+    return sendPage(
+      c,
+      <IncidentsPage ctx={await ctxOf(c)} incidents={incidents} filter={filter} keys={keys} />,
+    );
+  });
+
+  app.get('/incidents/:id', auth, async (c) => {
+    const incident = findIncident(deps, c.req.param('id'));
+    if (!incident) return c.html(notFoundPage('That incident'), 404);
+    return sendPage(c, <IncidentDetailPage ctx={await ctxOf(c)} incident={incident} />);
+  });
+
+  app.get('/budgets', auth, async (c) => {
+    const keys = listKeys(deps);
+    const environments = [...new Set(keys.map((k) => k.environment).filter((e): e is string => !!e))].sort();
+    return sendPage(
+      c,
+      <BudgetsPage
+        ctx={await ctxOf(c)}
+        keys={keys.map((k) => ({ id: k.id, name: k.name }))}
+        environments={environments}
+      />,
+    );
+  });
+
+  app.get('/capacity', auth, async (c) =>
+    sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={clock.now()} />),
+  );
+
+  app.get('/settings', auth, async (c) => {
+    const admin = c.get('session').role === 'admin';
+    const data = {
+      users: admin ? listUsers(deps) : [],
+      tokens: admin ? listApiTokens(deps) : [],
+      audit: admin ? listAudit(deps, { limit: 50 }) : [],
+      freshness: sourceFreshness(deps.sqlite, clock.now()),
+      smtp: {
+        configured: config.smtpUrl !== undefined,
+        host: smtpHost(config.smtpUrl),
+        from: config.alertFrom,
+        securityTo: config.alertSecurityTo,
+        billingTo: config.alertBillingTo,
+      },
+    };
+    return sendPage(c, <SettingsPage ctx={await ctxOf(c)} data={data} />);
+  });
+
+  return app;
+}
