@@ -7,17 +7,19 @@ import { exportRoutes } from '../web/routes/exports.ts';
 import { pageRoutes } from '../web/routes/pages.tsx';
 import { createAlertListener } from './alerts/notify.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import type { AppEnv } from './auth/app-env.ts';
 import { createLoginLimiter } from './auth/login-limiter.ts';
 import { auditRoutes, tokensRoutes, usersRoutes } from './auth/routes.ts';
+import { budgetFor } from './budgets/budgets.ts';
 import { budgetRoutes } from './budgets/routes.ts';
 import type { Deps } from './deps.ts';
-import { detectionRoutes, incidentsRoutes } from './detection/routes.ts';
+import { detectionRoutes } from './detection/routes.ts';
 import { forecastRoutes } from './forecast/routes.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import type { AppEnv } from './http/types.ts';
-import { incidentActionRoutes } from './incidents/routes.ts';
+import { incidentRoutes } from './incidents/routes.ts';
 import { gatewayRoutes } from './ingest/gateway/routes.ts';
+import { latestBalance } from './ingest/poll/balance.ts';
 import { magicHour } from './ingest/providers/magichour.ts';
 import { pushRoutes } from './ingest/push/routes.ts';
 import { balanceRoutes, sourcesRoutes } from './ingest/routes.ts';
@@ -31,6 +33,8 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
   const app = new Hono<AppEnv>();
   // Page scripts and CSS are bundled on first use, in memory, once per app.
   const getAssets = lazyAssets();
+  // Alerting hears every incident change made through the API (actions, detect/run).
+  const alerts = createAlertListener(deps);
   app.onError(createErrorHandler(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
   // Before securityHeaders: the gateway passes the provider's answer through unchanged.
@@ -51,10 +55,15 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));
-  app.route('/api/v1/forecast', forecastRoutes(deps));
-  app.route('/api/v1/incidents', incidentsRoutes(deps));
-  app.route('/api/v1/incidents', incidentActionRoutes(deps));
-  app.route('/api/v1', detectionRoutes(deps, createAlertListener(deps)));
+  app.route(
+    '/api/v1/forecast',
+    forecastRoutes(deps, {
+      budgetFor: ({ scope, target }) => budgetFor(deps.db, scope, target),
+      balance: () => latestBalance(deps.sqlite)?.balance ?? null,
+    }),
+  );
+  app.route('/api/v1/incidents', incidentRoutes(deps, alerts));
+  app.route('/api/v1', detectionRoutes(deps, alerts));
   app.route('/api/v1/alerts', alertRoutes(deps));
   app.route('/api/v1/budgets', budgetRoutes(deps));
   app.route('/api/v1/users', usersRoutes(deps));

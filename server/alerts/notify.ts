@@ -5,10 +5,11 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Tx } from '../db/client.ts';
-import { alertNotifications, type IncidentRow, incidents } from '../db/schema/index.ts';
+import { alertNotifications, type IncidentRow } from '../db/schema/index.ts';
 import type { IncidentChange, IncidentListener } from '../incidents/events.ts';
-import { impactOf, SEVERITY_RANK } from '../incidents/severity.ts';
+import { SEVERITY_RANK } from '../incidents/kinds.ts';
 import { findKeyRow, parseDetails, toIncidentView } from '../incidents/view.ts';
+import { impactOf } from './impact.ts';
 import { enqueueEmail } from './outbox.ts';
 import { type NotifyReason, renderIncidentEmail } from './render-incident.ts';
 import { loadRouting, routeAlert } from './routing.ts';
@@ -18,34 +19,30 @@ type Notified = { notifiedImpact: number; notifiedSeverity: string };
 const rank = (severity: string) => SEVERITY_RANK[severity as keyof typeof SEVERITY_RANK] ?? 0;
 const threshold = (row: IncidentRow) => Number(parseDetails(row).threshold ?? 0);
 
+/** The re-notify rule: worth telling again when severity rose or impact at least doubled since the last message. */
+function outgrewLastMessage(incident: IncidentRow, last: Notified): boolean {
+  const doubled = last.notifiedImpact > 0 && impactOf(incident) >= 2 * last.notifiedImpact;
+  return doubled || rank(incident.severity) > rank(last.notifiedSeverity);
+}
+
 /** PURE: the reason to notify about this change, or null to stay quiet. */
 export function decideNotification(change: IncidentChange, last: Notified | undefined): NotifyReason | null {
   const { incident, previous } = change;
   if (change.type === 'opened') return 'opened';
   if (change.type === 'resolved') return last ? 'resolved' : null;
+  // A snooze that ran out is news only if the incident outgrew what people were last told.
+  if (change.type === 'woke') return last && outgrewLastMessage(incident, last) ? 'woke' : null;
   const before = last?.notifiedSeverity ?? previous?.severity ?? incident.severity;
   const crossedHigherThreshold = previous !== null && threshold(incident) > threshold(previous);
   if (rank(incident.severity) > rank(before) || crossedHigherThreshold) return 'escalated';
   if (incident.state !== 'open' || !last) return null;
-  return last.notifiedImpact > 0 && impactOf(incident) >= 2 * last.notifiedImpact ? 'grew' : null;
+  return outgrewLastMessage(incident, last) ? 'grew' : null;
 }
 
 export function createAlertListener(deps: { config: Config }): IncidentListener {
   return (tx, change) => {
-    const last = lastNotified(tx, change.incident.id);
-    const reason = decideNotification(change, last);
-    if (!reason) return;
-    let row = change.incident;
-    // A rising severity wakes a snoozed incident early.
-    if (reason === 'escalated' && row.state === 'snoozed') {
-      row = tx
-        .update(incidents)
-        .set({ state: 'open', snoozedUntil: null, updatedAt: change.at })
-        .where(eq(incidents.id, row.id))
-        .returning()
-        .get();
-    }
-    notifyIncident(tx, deps.config, row, reason, change.at);
+    const reason = decideNotification(change, lastNotified(tx, change.incident.id));
+    if (reason) notifyIncident(tx, deps.config, change.incident, reason, change.at);
   };
 }
 

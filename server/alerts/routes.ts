@@ -1,9 +1,9 @@
 /** /api/v1/alerts: routing, delivery status, and a test send. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import type { AppEnv } from '../http/types.ts';
 import { listDeliveries, toDeliveryView } from './outbox.ts';
 import { loadRouting, saveRouting } from './routing.ts';
 import { queueTestEmail } from './send-test-email.ts';

@@ -9,8 +9,7 @@ import type { Config } from '../config.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { alertRouting, SEVERITIES, type Severity } from '../db/schema/index.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
-import { isSecurityKind } from '../incidents/kinds.ts';
-import { SEVERITY_RANK } from '../incidents/severity.ts';
+import { isSecurityKind, SEVERITY_RANK } from '../incidents/kinds.ts';
 
 const Addresses = z.array(z.email().max(254)).max(50);
 

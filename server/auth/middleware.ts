@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import type { Scope } from '../db/schema/index.ts';
 import { AppError, forbidden, unauthorized } from '../errors.ts';
-import type { AppEnv } from '../http/types.ts';
+import type { AppEnv } from './app-env.ts';
 import { hasScope, type Principal } from './principal.ts';
 import { constantTimeEqual } from './secrets.ts';
 import { authenticateSession, SESSION_COOKIE } from './sessions.ts';

@@ -6,7 +6,7 @@ import { SCOPES } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import type { AppEnv } from '../http/types.ts';
+import type { AppEnv } from './app-env.ts';
 import { requireAuth } from './middleware.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from './tokens.ts';
 import { addUser, listUsers, NewUserSchema } from './users.ts';

@@ -9,7 +9,14 @@ import { z } from 'zod';
 import { writeAudit } from '../audit/write.ts';
 import { randomId } from '../auth/secrets.ts';
 import type { Db, Queryable } from '../db/client.ts';
-import { BUDGET_SCOPES, type BudgetRow, budgetFirings, budgets, keys } from '../db/schema/index.ts';
+import {
+  BUDGET_SCOPES,
+  type BudgetRow,
+  type BudgetScope,
+  budgetFirings,
+  budgets,
+  keys,
+} from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { findKey } from '../keys/keys.ts';
@@ -198,4 +205,10 @@ export function deleteBudget(deps: { db: Db; clock: { now(): number } }, id: str
       details: { scope: row.scope, target: row.target },
     });
   });
+}
+
+/** The monthly budget (credits) for exactly this scope: a key, an environment, or the whole account. */
+export function budgetFor(db: Queryable, scope: BudgetScope, target: string | null): number | null {
+  const budget = listBudgets(db).find((b) => b.scope === scope && (scope === 'total' || b.target === target));
+  return budget?.monthlyCredits ?? null;
 }

@@ -3,14 +3,20 @@
  * "forecast to exceed" finding, each once per month, as incidents that go through the same
  * IncidentListener as detection's; and resolve last month's budget incidents when a month ends.
  */
-import { and, eq, inArray, ne } from 'drizzle-orm';
-import { randomId } from '../auth/secrets.ts';
+import { and, eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { budgetFirings, type IncidentRow, incidents, type Severity } from '../db/schema/index.ts';
+import { budgetFirings, type Severity } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { formatNumber, formatPercent } from '../format.ts';
 import type { IncidentListener } from '../incidents/events.ts';
+import { BUDGET_KINDS } from '../incidents/kinds.ts';
+import {
+  extendIncident,
+  openIncident,
+  resolveIncident,
+  unresolvedIncidents,
+} from '../incidents/lifecycle.ts';
 import { findKeyRow, parseDetails } from '../incidents/view.ts';
 import { monthPeriod, type Period } from '../time-zone.ts';
 import { iso } from '../timestamps.ts';
@@ -20,7 +26,6 @@ import { spendBetween } from './spend.ts';
 
 /** A projection is too noisy to act on in the first days of a month. */
 const FORECAST_AFTER_MS = 3 * DAY;
-const BUDGET_KINDS = ['budget_threshold', 'budget_forecast'];
 
 export const severityForThreshold = (t: number): Severity =>
   t >= 1 ? 'critical' : t >= 0.8 ? 'warning' : 'info';
@@ -134,7 +139,7 @@ function writeBudgetIncident(
     unit: 'credits',
     window: { from: iso(f.month.start), to: iso(f.now) },
   };
-  const values = {
+  const finding = {
     severity: f.severity,
     lastSeenAt: f.now,
     observed: f.observed,
@@ -143,31 +148,17 @@ function writeBudgetIncident(
     impactCredits: f.spent,
     summary: f.summary,
     details: JSON.stringify(details),
-    updatedAt: f.now,
   };
-  const previous = existingId
-    ? tx.select().from(incidents).where(eq(incidents.id, existingId)).get()
-    : undefined;
-  if (previous && previous.state !== 'resolved') {
-    const incident = tx.update(incidents).set(values).where(eq(incidents.id, previous.id)).returning().get();
-    listener(tx, { type: 'updated', incident, previous, at: f.now });
-    return incident.id;
-  }
-  const incident = tx
-    .insert(incidents)
-    .values({
-      id: randomId('inc_'),
-      keyId: f.budget.scope === 'key' ? f.budget.target : null,
-      kind: f.kind,
-      state: 'open',
-      startedAt: floorTo(f.now, HOUR),
-      createdAt: f.now,
-      ...values,
-    })
-    .returning()
-    .get();
-  listener(tx, { type: 'opened', incident, previous: null, at: f.now });
-  return incident.id;
+  const when = { at: f.now, now: f.now };
+  const extended = existingId && extendIncident(tx, listener, existingId, finding, when);
+  if (extended) return extended.id;
+  const keyId = f.budget.scope === 'key' ? f.budget.target : null;
+  return openIncident(
+    tx,
+    listener,
+    { ...finding, keyId, kind: f.kind, startedAt: floorTo(f.now, HOUR) },
+    when,
+  ).id;
 }
 
 /** A month's budget findings end with the month. */
@@ -177,22 +168,13 @@ function resolvePastBudgetIncidents(
   current: string,
   now: number,
 ): number {
-  const open = tx
-    .select()
-    .from(incidents)
-    .where(and(inArray(incidents.kind, BUDGET_KINDS), ne(incidents.state, 'resolved')))
-    .all()
-    .filter((row: IncidentRow) => String(parseDetails(row).period ?? current) < current);
-  for (const previous of open) {
-    const incident = tx
-      .update(incidents)
-      .set({ state: 'resolved', resolvedAt: now, snoozedUntil: null, updatedAt: now })
-      .where(eq(incidents.id, previous.id))
-      .returning()
-      .get();
-    listener(tx, { type: 'resolved', incident, previous, at: now });
-  }
-  return open.length;
+  const past = unresolvedIncidents(tx).filter(
+    (row) =>
+      (BUDGET_KINDS as readonly string[]).includes(row.kind) &&
+      String(parseDetails(row).period ?? current) < current,
+  );
+  for (const row of past) resolveIncident(tx, listener, row.id, { at: now, now });
+  return past.length;
 }
 
 function budgetLabel(tx: Tx, budget: Budget): string {

@@ -1,9 +1,9 @@
 /** /api/v1/budgets: list (with this month's spend and projection), create, edit, delete. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import type { AppEnv } from '../http/types.ts';
 import { createBudget, deleteBudget, getBudget, listBudgets, toBudgetView, updateBudget } from './budgets.ts';
 
 const BODY_LIMIT = 16 * 1024;

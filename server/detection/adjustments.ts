@@ -1,6 +1,7 @@
 /**
- * addDetectionAdjustment(): people's feedback that changes future detection (the alerts helper
- * calls it for false positives, "expected" and "new normal"), and how the runner reads it.
+ * Adjustments: how people's feedback changes future detection, and how the runner reads them.
+ * Incident feedback (incidents/actions.ts) writes these rows; addDetectionAdjustment() adds one
+ * directly, validated, for scripts and tests that need an adjustment without an incident.
  */
 import { and, gt, isNull, lt, or } from 'drizzle-orm';
 import { z } from 'zod';

@@ -1,14 +1,19 @@
 /**
- * The incident writer: turns episode changes into rows of `incidents`, calling the
- * IncidentListener inside the same transaction for every opened, updated or resolved incident.
- * Detection owns the numbers and the text; people own state, acknowledgement, note and feedback.
+ * Detection's incident writer: turns episode changes into incident lifecycle verbs (open, extend,
+ * resolve), which call the IncidentListener inside the same transaction. Detection owns the
+ * numbers and the text; people own state, acknowledgement, note and feedback.
  */
-import { and, eq, ne } from 'drizzle-orm';
-import { randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Sqlite, Tx } from '../db/client.ts';
-import { type IncidentRow, incidents } from '../db/schema/index.ts';
+import type { IncidentRow } from '../db/schema/index.ts';
 import type { IncidentListener } from '../incidents/events.ts';
+import {
+  extendIncident,
+  findIncidentRow,
+  openIncident,
+  resolveIncident,
+  unresolvedIncidents,
+} from '../incidents/lifecycle.ts';
 import { iso } from '../timestamps.ts';
 import { type Contributors, findContributors } from './contributors.ts';
 import { createEpisodeBook, type Episode, type EpisodeChange } from './core/episodes.ts';
@@ -63,9 +68,10 @@ export function createIncidentSink(
   keyNames: Map<string, string>,
   quietMs: (keyId: string | null) => number,
 ) {
-  const open = deps.db.select().from(incidents).where(ne(incidents.state, 'resolved')).all();
   const book = createEpisodeBook(
-    open.filter((r) => r.kind.startsWith('budget_') === false).map(episodeFromRow),
+    unresolvedIncidents(deps.db)
+      .filter((r) => !r.kind.startsWith('budget_'))
+      .map(episodeFromRow),
   );
   let tx: Tx | null = null;
   let opened = 0;
@@ -100,41 +106,26 @@ export function createIncidentSink(
     impactCredits: e.impact,
     summary: summarize({ ...e, key: e.keyId ? (keyNames.get(e.keyId) ?? e.keyId) : null }),
     details: JSON.stringify(details(e, previous)),
-    updatedAt: deps.clock.now(),
   });
 
   const write = (change: EpisodeChange, at: number) => {
     if (!tx) throw new Error('incident sink used outside a transaction');
     const e = change.episode;
+    const when = { at, now: deps.clock.now() };
     if (change.type === 'opened' || !e.id) {
-      const id = randomId('inc_');
-      e.id = id;
-      const row = tx
-        .insert(incidents)
-        .values({
-          id,
-          keyId: e.keyId,
-          kind: e.kind,
-          state: 'open',
-          startedAt: e.startedAt,
-          createdAt: deps.clock.now(),
-          ...columns(e, null),
-        })
-        .returning()
-        .get();
+      const row = openIncident(
+        tx,
+        listener,
+        { keyId: e.keyId, kind: e.kind, startedAt: e.startedAt, ...columns(e, null) },
+        when,
+      );
+      e.id = row.id;
       opened++;
-      listener(tx, { type: 'opened', incident: row, previous: null, at });
       return;
     }
-    const before = tx.select().from(incidents).where(eq(incidents.id, e.id)).get();
+    const before = findIncidentRow(tx, e.id);
     if (!before) return;
-    const row = tx
-      .update(incidents)
-      .set(columns(e, JSON.parse(before.details || '{}') as Details))
-      .where(eq(incidents.id, e.id))
-      .returning()
-      .get();
-    listener(tx, { type: 'updated', incident: row, previous: before, at });
+    extendIncident(tx, listener, e.id, columns(e, JSON.parse(before.details || '{}') as Details), when);
   };
 
   const sink: Sink = {
@@ -143,16 +134,7 @@ export function createIncidentSink(
     },
     tick(t) {
       for (const e of book.due(t, quietMs)) {
-        if (!tx || !e.id) continue;
-        const before = tx.select().from(incidents).where(eq(incidents.id, e.id)).get();
-        if (!before || before.state === 'resolved') continue;
-        const row = tx
-          .update(incidents)
-          .set({ state: 'resolved', resolvedAt: t, updatedAt: deps.clock.now() })
-          .where(and(eq(incidents.id, e.id), ne(incidents.state, 'resolved')))
-          .returning()
-          .get();
-        if (row) listener(tx, { type: 'resolved', incident: row, previous: before, at: t });
+        if (tx && e.id) resolveIncident(tx, listener, e.id, { at: t, now: deps.clock.now() });
       }
     },
   };

@@ -1,13 +1,12 @@
-/** Detection's HTTP surface: incidents (read), detect/run, rules and backtest. */
+/** Detection's HTTP surface: detect/run, rules and backtest. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import type { AppEnv } from '../http/types.ts';
 import type { IncidentListener } from '../incidents/events.ts';
-import { getIncident, listIncidents } from '../incidents/queries.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
 import { backtest } from './backtest.ts';
 import { listRules, putRule } from './rules.ts';
@@ -15,14 +14,6 @@ import { runDetection } from './run-detection.ts';
 
 const BODY_LIMIT = 64 * 1024;
 const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
-
-export function incidentsRoutes(deps: Deps) {
-  return new Hono<AppEnv>()
-    .get('/', requireAuth(deps, 'read'), (c) => c.json({ incidents: listIncidents(deps.db, c.req.query()) }))
-    .get('/:id', requireAuth(deps, 'read'), (c) =>
-      c.json({ incident: getIncident(deps.db, c.req.param('id')) }),
-    );
-}
 
 export function detectionRoutes(deps: Deps, listener?: IncidentListener) {
   return new Hono<AppEnv>()

@@ -4,6 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { detectionRules, keys } from '../db/schema/index.ts';
@@ -12,6 +13,7 @@ import {
   DEFAULT_PARAMS,
   defaultRuleSet,
   mergeRuleSet,
+  PARAM_DOCS,
   RULE_KINDS,
   type RuleKind,
   type RuleSet,
@@ -76,6 +78,10 @@ export function listRules(db: Db) {
     enabled: kind === 'baseline' ? true : sets.global.enabled[kind],
     params: sets.global.params[kind],
     defaults: DEFAULT_PARAMS[kind],
+    // What each parameter means, so a form can label it (and the README table stays in step).
+    docs: Object.fromEntries(
+      Object.keys(DEFAULT_PARAMS[kind]).map((name) => [name, PARAM_DOCS[`${kind}.${name}`] ?? null]),
+    ),
     overrides: rows
       .filter((r) => r.kind === kind && r.keyId !== '')
       .map((r) => ({
@@ -127,10 +133,19 @@ export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unkn
     updatedBy: actor,
     updatedAt: deps.clock.now(),
   };
-  deps.db
-    .insert(detectionRules)
-    .values(row)
-    .onConflictDoUpdate({ target: [detectionRules.kind, detectionRules.keyId], set: row })
-    .run();
+  // A changed threshold changes who gets paged: audited like every other change people make.
+  deps.db.transaction((tx) => {
+    tx.insert(detectionRules)
+      .values(row)
+      .onConflictDoUpdate({ target: [detectionRules.kind, detectionRules.keyId], set: row })
+      .run();
+    writeAudit(tx, {
+      ts: row.updatedAt,
+      actor,
+      action: 'rule.update',
+      target: keyId ? `${kind}:${keyId}` : kind,
+      details: { enabled: input.enabled ?? null, params: input.params ?? {} },
+    });
+  });
   return listRules(deps.db).find((r) => r.kind === kind)!;
 }

@@ -1,11 +1,10 @@
 /** GET /api/v1/forecast: this month's spend, month-end projection with an 80% band, and runway. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
-import { listBudgets } from '../budgets/budgets.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
-import type { AppEnv } from '../http/types.ts';
 import { getKey } from '../keys/keys.ts';
 import { forecastMonth, runwayDays } from './month-end.ts';
 import { loadForecastInput } from './query.ts';
@@ -15,10 +14,17 @@ const QuerySchema = z.object({
   environment: z.string().min(1).max(50).optional(),
 });
 
-/** The latest known account balance; null until a balance source reports one. */
-export type BalanceReader = () => number | null;
+export type ForecastScope = { scope: 'key' | 'environment' | 'total'; target: string | null };
 
-export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => null) {
+/** What the forecast shows beside the projection, read from the layers that own it. */
+export type ForecastReaders = {
+  /** The monthly budget (credits) for exactly this scope, or null. */
+  budgetFor(scope: ForecastScope): number | null;
+  /** The latest known account balance; null until a balance source reports one. */
+  balance(): number | null;
+};
+
+export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
   return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) => {
     const parsed = QuerySchema.safeParse(c.req.query());
     if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
@@ -30,7 +36,12 @@ export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => nu
     const { input, month } = loadForecastInput(deps.sqlite, deps.clock.now(), deps.config.timeZone, filter);
     const f = forecastMonth(input);
     let cumulative = 0;
-    const balance = key || parsed.data.environment ? null : readBalance();
+    const balance = key || parsed.data.environment ? null : readers.balance();
+    const scope: ForecastScope = key
+      ? { scope: 'key', target: key.id }
+      : parsed.data.environment
+        ? { scope: 'environment', target: parsed.data.environment }
+        : { scope: 'total', target: null };
     return c.json({
       month: month.label,
       time_zone: deps.config.timeZone,
@@ -41,7 +52,7 @@ export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => nu
       low: f.low,
       high: f.high,
       daily_rate: f.dailyRate,
-      budget: matchingBudget(deps, key?.id, parsed.data.environment),
+      budget: readers.budgetFor(scope),
       daily: input.monthToDate.map((d) => {
         cumulative += d.credits;
         return { date: d.date, credits: d.credits, cumulative };
@@ -51,18 +62,4 @@ export function forecastRoutes(deps: Deps, readBalance: BalanceReader = () => nu
       runway_days: balance === null ? null : runwayDays(balance, f.dailyRate),
     });
   });
-}
-
-/** The monthly budget for exactly this scope (a key, an environment, or the whole account). */
-function matchingBudget(
-  deps: Deps,
-  keyId: string | undefined,
-  environment: string | undefined,
-): number | null {
-  const scope = keyId ? 'key' : environment ? 'environment' : 'total';
-  const target = keyId ?? environment ?? '';
-  const budget = listBudgets(deps.db).find(
-    (b) => b.scope === scope && (scope === 'total' || b.target === target),
-  );
-  return budget?.monthlyCredits ?? null;
 }

@@ -1,15 +1,18 @@
-/** What people do to an incident: acknowledge, snooze, resolve, give feedback. All audited. */
-import { eq } from 'drizzle-orm';
+/**
+ * What people do to an incident (acknowledge, snooze, resolve, give feedback) and the snooze
+ * expiry job's verb. Each validates its input, goes through the lifecycle and is audited.
+ */
 import { z } from 'zod';
-import { lastNotified, notifyIncident } from '../alerts/notify.ts';
 import { writeAudit } from '../audit/write.ts';
 import { DAY, MINUTE } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { detectionAdjustments, type IncidentRow, incidents } from '../db/schema/index.ts';
+import { detectionAdjustments, type IncidentRow } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
-import { findIncident, type IncidentView, viewIncident } from './view.ts';
+import type { IncidentListener } from './events.ts';
+import * as lifecycle from './lifecycle.ts';
+import { type IncidentView, viewIncident } from './view.ts';
 
 const Note = z.string().trim().min(1).max(2000);
 export const AckSchema = z.strictObject({ note: Note.optional() });
@@ -46,52 +49,43 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   return parsed.data;
 }
 
-/** Runs `change` on an unresolved incident in one transaction, with its audit entry. */
+export type ActionDeps = Pick<Deps, 'db' | 'clock'> & { listener: IncidentListener };
+
+/** Runs `change` on an incident in one transaction, with its audit entry. */
 function act(
-  deps: Deps,
+  deps: ActionDeps,
   id: string,
   action: string,
   actor: string,
-  change: (tx: Tx, row: IncidentRow, now: number) => Partial<IncidentRow>,
+  change: (tx: Tx, row: IncidentRow, now: number) => IncidentRow | undefined,
   details: Record<string, unknown>,
 ): IncidentView {
   const now = deps.clock.now();
   return deps.db.transaction((tx) => {
-    const row = findIncident(tx, id);
+    const row = lifecycle.findIncidentRow(tx, id);
     if (!row) throw notFound(`Incident ${JSON.stringify(id)}`);
     if (row.state === 'resolved' && action !== 'incident.feedback') {
       throw conflict('The incident is already resolved.');
     }
-    const saved = tx
-      .update(incidents)
-      .set({ ...change(tx, row, now), updatedAt: now })
-      .where(eq(incidents.id, id))
-      .returning()
-      .get();
+    const saved = change(tx, row, now) ?? row;
     writeAudit(tx, { ts: now, actor, action, target: id, details });
     return viewIncident(tx, saved);
   });
 }
 
-export function acknowledgeIncident(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+export function acknowledgeIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(AckSchema, input);
   return act(
     deps,
     id,
     'incident.ack',
     actor,
-    (_tx, row, now) => ({
-      state: 'acknowledged',
-      acknowledgedBy: actor,
-      acknowledgedAt: now,
-      snoozedUntil: null,
-      note: data.note ?? row.note,
-    }),
+    (tx, _row, now) => lifecycle.acknowledgeIncident(tx, id, { actor, now, ...data }),
     data,
   );
 }
 
-export function snoozeIncident(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+export function snoozeIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(SnoozeSchema, input);
   const now = deps.clock.now();
   const until = data.until ?? now + data.minutes! * MINUTE;
@@ -103,29 +97,29 @@ export function snoozeIncident(deps: Deps, id: string, input: unknown, actor: st
     id,
     'incident.snooze',
     actor,
-    (_tx, row) => ({ state: 'snoozed', snoozedUntil: until, note: data.note ?? row.note }),
+    (tx) => lifecycle.snoozeIncident(tx, id, { until, now, ...(data.note && { note: data.note }) }),
     { until: iso(until), ...(data.note && { note: data.note }) },
   );
 }
 
-export function resolveIncident(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+/** Resolved by hand: whoever was told it opened is told it closed (the listener decides). */
+export function resolveIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(ResolveSchema, input);
   return act(
     deps,
     id,
     'incident.resolve',
     actor,
-    (tx, row, now) => {
-      const resolved = { ...row, state: 'resolved' as const, resolvedAt: now, snoozedUntil: null };
-      // Whoever was told it opened is told it was closed (by hand, so the note says who).
-      if (lastNotified(tx, id)) notifyIncident(tx, deps.config, resolved, 'resolved', now);
-      return { state: 'resolved', resolvedAt: now, snoozedUntil: null, note: data.note ?? row.note };
-    },
+    (tx, _row, now) => lifecycle.resolveIncident(tx, deps.listener, id, { at: now, now, ...data }),
     data,
   );
 }
 
-export function giveFeedback(deps: Deps, id: string, input: unknown, actor: string): IncidentView {
+/**
+ * Feedback is recorded on the incident and, as a `detection_adjustments` row, read by detection:
+ * false_positive makes that pattern less sensitive, new_normal rebaselines, expected suppresses.
+ */
+export function giveFeedback(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(FeedbackSchema, input);
   return act(
     deps,
@@ -157,7 +151,11 @@ export function giveFeedback(deps: Deps, id: string, input: unknown, actor: stri
       tx.insert(detectionAdjustments)
         .values({ ...adjustment, keyId: row.keyId, incidentId: row.id, createdBy: actor, createdAt: now })
         .run();
-      return { feedback: data.feedback, note: data.note ?? row.note };
+      return lifecycle.recordFeedback(tx, id, {
+        feedback: data.feedback,
+        now,
+        ...(data.note && { note: data.note }),
+      });
     },
     {
       feedback: data.feedback,
@@ -165,4 +163,16 @@ export function giveFeedback(deps: Deps, id: string, input: unknown, actor: stri
       ...(data.until && { until: iso(data.until) }),
     },
   );
+}
+
+/** The snooze job: incidents whose snooze ended are open again (audited as the system's doing). */
+export function wakeExpiredSnoozes(deps: ActionDeps): number {
+  const now = deps.clock.now();
+  return deps.db.transaction((tx) => {
+    const woken = lifecycle.wakeExpiredSnoozes(tx, deps.listener, now);
+    for (const row of woken) {
+      writeAudit(tx, { ts: now, actor: 'system', action: 'incident.snooze_expired', target: row.id });
+    }
+    return woken.length;
+  });
 }

@@ -1,13 +1,14 @@
 /**
- * The seam between detection and alerting: detection's incident writer calls a listener inside
+ * The seam between incidents and whoever listens (alerting): the lifecycle calls a listener inside
  * the same transaction as each incident change, so a notification is queued if and only if the
- * change is committed.
+ * change is committed. Incidents never import alerts; the app wires the listener in.
  */
 import type { Tx } from '../db/client.ts';
 import type { IncidentRow } from '../db/schema/index.ts';
 
 export type IncidentChange = {
-  type: 'opened' | 'updated' | 'resolved';
+  /** `woke`: a snooze ran out and the incident is open again. */
+  type: 'opened' | 'updated' | 'resolved' | 'woke';
   incident: IncidentRow;
   /** The row before this change; null when opened. */
   previous: IncidentRow | null;

@@ -1,4 +1,5 @@
 /** Every kind of incident: what detection finds about keys, and what budgets raise. */
+import type { Severity } from '../db/schema/incidents.ts';
 export const SECURITY_KINDS = [
   'credit_spike',
   'sustained_elevation',
@@ -18,3 +19,9 @@ export const INCIDENT_KINDS = [...SECURITY_KINDS, ...BUDGET_KINDS] as const;
 
 /** Security kinds go to on-call; anything not a budget kind counts as one. */
 export const isSecurityKind = (kind: string) => !(BUDGET_KINDS as readonly string[]).includes(kind);
+
+export { SEVERITIES, type Severity } from '../db/schema/incidents.ts';
+export const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
+
+export const maxSeverity = (a: Severity, b: Severity): Severity =>
+  SEVERITY_RANK[b] > SEVERITY_RANK[a] ? b : a;

@@ -1,25 +1,31 @@
-/** /api/v1/incidents/:id/ack|snooze|resolve|feedback (the reads belong to detection's sub-app). */
+/** /api/v1/incidents: list and read (scope read), and what people do to one (ack, snooze, resolve, feedback). */
 import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import type { AppEnv } from '../http/types.ts';
 import { acknowledgeIncident, giveFeedback, resolveIncident, snoozeIncident } from './actions.ts';
+import type { IncidentListener } from './events.ts';
+import { getIncident, listIncidents } from './queries.ts';
 
 const BODY_LIMIT = 16 * 1024;
+const VERBS = {
+  ack: acknowledgeIncident,
+  snooze: snoozeIncident,
+  resolve: resolveIncident,
+  feedback: giveFeedback,
+} as const;
 
-export function incidentActionRoutes(deps: Deps) {
-  const verbs = {
-    ack: acknowledgeIncident,
-    snooze: snoozeIncident,
-    resolve: resolveIncident,
-    feedback: giveFeedback,
-  } as const;
-  const app = new Hono<AppEnv>();
-  for (const [name, verb] of Object.entries(verbs)) {
+export function incidentRoutes(deps: Deps, listener: IncidentListener) {
+  const app = new Hono<AppEnv>()
+    .get('/', requireAuth(deps, 'read'), (c) => c.json({ incidents: listIncidents(deps.db, c.req.query()) }))
+    .get('/:id', requireAuth(deps, 'read'), (c) =>
+      c.json({ incident: getIncident(deps.db, c.req.param('id')) }),
+    );
+  for (const [name, verb] of Object.entries(VERBS)) {
     app.post(`/:id/${name}`, requireAuth(deps), limitBody(BODY_LIMIT), async (c) => {
       const body = await readJson(c, { optional: true });
-      const incident = verb(deps, c.req.param('id'), body, c.get('principal').actor);
+      const incident = verb({ ...deps, listener }, c.req.param('id'), body, c.get('principal').actor);
       return c.json({ incident });
     });
   }

@@ -4,9 +4,9 @@
  */
 import { HOUR } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import { BALANCE_POLL_MS } from '../jobs/balance-poll.ts';
 import { isoOrNull } from '../timestamps.ts';
 import type { QueueStats } from './gateway/usage-queue.ts';
+import { BALANCE_POLL_MS, latestBalance } from './poll/balance.ts';
 
 export const SOURCE_NAMES = ['gateway', 'push', 'webhooks', 'balance', 'csv', 'simulate'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
@@ -37,16 +37,14 @@ type Counts = { last: number | null; events: number; errors: number };
 export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: HealthInputs): SourceView[] {
   const now = deps.clock.now();
   const since = now - HOUR;
+  const fresh = new Map(sourceFreshness(deps.sqlite, now).map((f) => [f.source, f]));
   const usage = (source: string): Counts => {
-    const last = deps.sqlite
-      .prepare<[string], { ts: number | null }>('SELECT max(ts) AS ts FROM usage_events WHERE source = ?')
-      .get(source)?.ts;
-    const hour = deps.sqlite
-      .prepare<[string, number], { n: number; e: number | null }>(
-        `SELECT count(*) AS n, sum(status >= 400) AS e FROM usage_events WHERE source = ? AND ts >= ?`,
-      )
-      .get(source, since);
-    return { last: last ?? null, events: hour?.n ?? 0, errors: hour?.e ?? 0 };
+    const f = fresh.get(source);
+    return {
+      last: f?.last_event_at ?? null,
+      events: f?.events_last_hour ?? 0,
+      errors: f?.errors_last_hour ?? 0,
+    };
   };
   const freshness = (c: Counts, live: boolean): SourceStatus =>
     c.last === null ? 'never' : live && now - c.last > STALE_AFTER ? 'stale' : 'ok';
@@ -106,12 +104,7 @@ export type BalanceState = {
 
 export function balanceState(deps: Pick<Deps, 'sqlite' | 'clock'>, accountKeySet: boolean): BalanceState {
   const now = deps.clock.now();
-  const latest =
-    deps.sqlite
-      .prepare<[], { ts: number; balance: number }>(
-        'SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1',
-      )
-      .get() ?? null;
+  const latest = latestBalance(deps.sqlite);
   const n =
     deps.sqlite
       .prepare<[number], { n: number }>('SELECT count(*) AS n FROM balance_samples WHERE ts >= ?')
@@ -135,4 +128,44 @@ export function balanceState(deps: Pick<Deps, 'sqlite' | 'clock'>, accountKeySet
     return { status: 'stale', detail: `No balance sample since ${isoOrNull(latest.ts)}.`, counts, latest };
   }
   return { status: state.status, detail: state.detail, counts, latest };
+}
+
+export type SourceFreshness = {
+  source: string;
+  last_event_at: number;
+  events_last_hour: number;
+  errors_last_hour: number;
+};
+
+/**
+ * Last event per ingest source: what the server knows without /api/v1/sources. Index-only work, so
+ * it stays fast with a year of events: distinct sources by skip-scan over the (source, event_id)
+ * key, then each source's newest event by walking the ts index backwards.
+ */
+export function sourceFreshness(sqlite: Deps['sqlite'], now: number): SourceFreshness[] {
+  const sources = sqlite
+    .prepare<[], string>(
+      `WITH RECURSIVE s(name) AS (
+         SELECT min(source) FROM usage_events
+         UNION ALL SELECT (SELECT min(source) FROM usage_events WHERE source > s.name) FROM s WHERE s.name IS NOT NULL
+       ) SELECT name FROM s WHERE name IS NOT NULL`,
+    )
+    .pluck()
+    .all();
+  const last = sqlite.prepare<[string], number>(
+    'SELECT ts FROM usage_events INDEXED BY usage_events_ts_idx WHERE source = ? ORDER BY ts DESC LIMIT 1',
+  );
+  const recent = sqlite.prepare<[number, string], { n: number; e: number | null }>(
+    `SELECT count(*) AS n, sum(status >= 400) AS e FROM usage_events INDEXED BY usage_events_ts_idx
+     WHERE ts >= ? AND source = ?`,
+  );
+  return sources.map((source) => {
+    const hour = recent.get(now - HOUR, source);
+    return {
+      source,
+      last_event_at: last.pluck().get(source) ?? 0,
+      events_last_hour: hour?.n ?? 0,
+      errors_last_hour: hour?.e ?? 0,
+    };
+  });
 }

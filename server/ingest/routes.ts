@@ -1,11 +1,12 @@
 /** GET /api/v1/sources (freshness per source, gateway queue) and GET /api/v1/balance. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import { DAY, floorTo, HOUR } from '../clock.ts';
 import type { Deps } from '../deps.ts';
-import type { AppEnv } from '../http/types.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
 import { balanceState, listSourceHealth } from './health.ts';
+import { balanceSamplesSince, unattributedCreditsSince } from './poll/balance.ts';
 import type { SourceServices } from './services.ts';
 
 export function sourcesRoutes(deps: Deps, services: SourceServices) {
@@ -25,17 +26,8 @@ export function balanceRoutes(deps: Deps) {
   return new Hono<AppEnv>().get('/', requireAuth(deps), (c) => {
     const now = deps.clock.now();
     const state = balanceState(deps, Boolean(deps.config.magichour.accountKey));
-    const rows = deps.sqlite
-      .prepare<[number], { ts: number; balance: number }>(
-        'SELECT ts, balance FROM balance_samples WHERE ts >= ? ORDER BY ts',
-      )
-      .all(now - 30 * DAY);
-    const unattributed =
-      deps.sqlite
-        .prepare<[number], { c: number }>(
-          'SELECT coalesce(sum(credits), 0) AS c FROM unattributed_spend WHERE ts >= ?',
-        )
-        .get(now - 30 * DAY)?.c ?? 0;
+    const rows = balanceSamplesSince(deps.sqlite, now - 30 * DAY);
+    const unattributed = unattributedCreditsSince(deps.sqlite, now - 30 * DAY);
     return c.json({
       available: state.latest !== null,
       status: state.status,

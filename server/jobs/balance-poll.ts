@@ -1,10 +1,8 @@
 /** Job: sample the account balance every few minutes; stays quiet once the endpoint said no. */
 import type { Deps } from '../deps.ts';
-import { pollBalance, saveSourceState } from '../ingest/poll/balance.ts';
+import { BALANCE_POLL_MS, pollBalance, saveSourceState } from '../ingest/poll/balance.ts';
 import { magicHour } from '../ingest/providers/magichour.ts';
 import type { Job } from './scheduler.ts';
-
-export const BALANCE_POLL_MS = 5 * 60_000;
 
 export function createBalancePollJob(
   deps: Deps,

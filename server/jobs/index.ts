@@ -15,12 +15,14 @@ export type JobOptions = { mailers?: MailerFactory };
 
 export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
+  // Every job that changes incidents tells alerting through the same listener.
+  const listener = createAlertListener(deps);
   return [
-    createDetectJob(deps, createAlertListener(deps)),
+    createDetectJob(deps, listener),
     retentionJob(deps),
     outboxJob(deps, mailers),
-    snoozesJob(deps),
-    budgetsJob(deps),
+    snoozesJob(deps, listener),
+    budgetsJob(deps, listener),
     digestsJob(deps),
     createBalancePollJob(deps),
   ];

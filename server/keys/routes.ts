@@ -1,9 +1,9 @@
 /** /api/v1/keys: list, register, edit, revoke, and each key's usage series. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import type { AppEnv } from '../http/types.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery } from '../usage/range.ts';
 import { pointsView } from '../usage/routes.ts';

@@ -1,8 +1,8 @@
 /** GET /api/v1/usage: totals over a range, optionally grouped by key, environment or operation. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
-import type { AppEnv } from '../http/types.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery } from './range.ts';
 import { groupedSeries, type Point, totalSeries } from './series.ts';

@@ -1,10 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import { createAlertListener } from '../../server/alerts/notify.ts';
 import { saveRouting } from '../../server/alerts/routing.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
-import { acknowledgeIncident, snoozeIncident } from '../../server/incidents/actions.ts';
-import { wakeExpiredSnoozes } from '../../server/incidents/snoozes.ts';
+import {
+  acknowledgeIncident as ack,
+  snoozeIncident as snooze,
+  wakeExpiredSnoozes as wake,
+} from '../../server/incidents/actions.ts';
 import {
   addKey,
   alertEnv,
@@ -36,6 +40,11 @@ afterEach(async () => {
 });
 
 const deliver = () => sendOutbox(deps, mailers);
+const withAlerts = () => ({ ...deps, listener: createAlertListener(deps) });
+const acknowledgeIncident = (id: string, input: unknown, actor: string) =>
+  ack(withAlerts(), id, input, actor);
+const snoozeIncident = (id: string, input: unknown, actor: string) => snooze(withAlerts(), id, input, actor);
+const wakeExpiredSnoozes = () => wake(withAlerts());
 const spike = (impactCredits: number, extra = {}) => {
   const now = deps.clock.now();
   return {
@@ -121,7 +130,7 @@ describe('incident notifications', () => {
 
   it('stays quiet while acknowledged unless severity rises', async () => {
     const { id } = writer.open(spike(1_000, { severity: 'warning' }));
-    acknowledgeIncident(deps, id, { note: 'looking' }, 'alice@example.com');
+    acknowledgeIncident(id, { note: 'looking' }, 'alice@example.com');
     writer.update(id, { impactCredits: 10_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
@@ -134,12 +143,12 @@ describe('incident notifications', () => {
 
   it('a snoozed incident wakes early when severity rises', async () => {
     const { id } = writer.open(spike(1_000, { severity: 'warning' }));
-    snoozeIncident(deps, id, { minutes: 120 }, 'alice@example.com');
+    snoozeIncident(id, { minutes: 120 }, 'alice@example.com');
     writer.update(id, { impactCredits: 5_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
     const woken = writer.update(id, { severity: 'critical' });
-    expect(woken.state).toBe('snoozed');
+    expect(woken.state).toBe('open');
     const row = deps.sqlite.prepare('SELECT state, snoozed_until FROM incidents WHERE id = ?').get(id);
     expect(row).toEqual({ state: 'open', snoozed_until: null });
     await deliver();
@@ -149,18 +158,21 @@ describe('incident notifications', () => {
   it('when a snooze expires the incident reopens, and people hear of it only if it grew', async () => {
     const quiet = writer.open(spike(1_000));
     const grown = writer.open(spike(1_000, { kind: 'sustained_elevation' }));
-    snoozeIncident(deps, quiet.id, { minutes: 30 }, 'alice@example.com');
-    snoozeIncident(deps, grown.id, { minutes: 30 }, 'alice@example.com');
+    snoozeIncident(quiet.id, { minutes: 30 }, 'alice@example.com');
+    snoozeIncident(grown.id, { minutes: 30 }, 'alice@example.com');
     writer.update(grown.id, { impactCredits: 2_500 });
     deps.clock.advance(29 * MINUTE);
-    expect(wakeExpiredSnoozes(deps)).toBe(0);
+    expect(wakeExpiredSnoozes()).toBe(0);
     deps.clock.advance(2 * MINUTE);
-    expect(wakeExpiredSnoozes(deps)).toBe(2);
-    const states = deps.sqlite.prepare('SELECT id, state FROM incidents ORDER BY id').all();
-    expect(states).toEqual([
-      { id: quiet.id, state: 'open' },
-      { id: grown.id, state: 'open' },
-    ]);
+    expect(wakeExpiredSnoozes()).toBe(2);
+    const states = deps.sqlite.prepare('SELECT id, state FROM incidents').all();
+    expect(states).toHaveLength(2);
+    expect(states).toEqual(
+      expect.arrayContaining([
+        { id: quiet.id, state: 'open' },
+        { id: grown.id, state: 'open' },
+      ]),
+    );
     await deliver();
     const late = smtp.received.slice(2);
     expect(late).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY } from '../../server/clock.ts';
+import { storeSample } from '../../server/ingest/poll/balance.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 
@@ -48,6 +49,18 @@ describe('GET /api/v1/forecast', () => {
     expect(web.projected).toBeCloseTo(30_000, -2);
     const dev = (await api.call('GET', '/api/v1/forecast?environment=development', read)).json;
     expect(dev.projected).toBeCloseTo(3_000, -1);
+  });
+
+  it('gives days of runway once the balance poller has stored a sample', async () => {
+    storeSample(deps, NOW - 60_000, 33_000);
+    const all = (await api.call('GET', '/api/v1/forecast', api.tokenFor('read'))).json;
+    expect(all.balance).toBe(33_000);
+    expect(all.runway_days).toBeCloseTo(33_000 / all.daily_rate, 5);
+    expect(all.runway_days).toBeGreaterThan(25);
+    expect(all.runway_days).toBeLessThan(35);
+    // A key's forecast has no account balance to run down.
+    const web = (await api.call('GET', '/api/v1/forecast?key=web', api.tokenFor('read'))).json;
+    expect(web.runway_days).toBeNull();
   });
 
   it('rejects unknown keys and needs credentials', async () => {

@@ -2,9 +2,9 @@
 import { createApp } from '../../server/app.ts';
 import { createApiToken } from '../../server/auth/tokens.ts';
 import type { Scope } from '../../server/db/schema/index.ts';
-import type { TestDeps } from './store.ts';
+import type { Deps } from '../../server/deps.ts';
 
-export function createTestApi(deps: TestDeps) {
+export function createTestApi(deps: Deps) {
   const app = createApp(deps);
   const tokenFor = (...scopes: Scope[]) =>
     createApiToken(deps, { name: `test-${scopes.join('-')}`, scopes, actor: 'test' }).token;

@@ -1,8 +1,14 @@
-/** Shared test setup for alerting: keys, incidents written the way detection's writer does. */
-import { eq } from 'drizzle-orm';
+/** Shared test setup for alerting: keys, and incidents written through the incident lifecycle. */
 import { createAlertListener } from '../../server/alerts/notify.ts';
-import { type IncidentRow, incidents, keys } from '../../server/db/schema/index.ts';
-import type { IncidentChange, IncidentListener } from '../../server/incidents/events.ts';
+import type { Tx } from '../../server/db/client.ts';
+import { keys } from '../../server/db/schema/index.ts';
+import type { IncidentListener } from '../../server/incidents/events.ts';
+import {
+  extendIncident,
+  type NewIncident,
+  openIncident,
+  resolveIncident,
+} from '../../server/incidents/lifecycle.ts';
 import type { TestDeps } from './store.ts';
 
 export const SECURITY_TO = 'oncall@example.com';
@@ -25,7 +31,7 @@ export function addKey(deps: TestDeps, name: string, extra: Partial<typeof keys.
   return id;
 }
 
-let seq = 0;
+const seq = 0;
 
 export const credit_details = (from: number, to: number) => ({
   unit: 'credits',
@@ -42,45 +48,32 @@ export const credit_details = (from: number, to: number) => ({
 });
 
 /** Plays detection's incident writer: one transaction per change, listener called inside it. */
+/** Opens, extends and resolves incidents through the real lifecycle, heard by `listener`. */
 export function createWriter(deps: TestDeps, listener: IncidentListener = createAlertListener(deps)) {
-  const write = (type: IncidentChange['type'], id: string, values: Partial<IncidentRow>): IncidentRow => {
-    const now = deps.clock.now();
-    return deps.db.transaction((tx) => {
-      const previous = tx.select().from(incidents).where(eq(incidents.id, id)).get() ?? null;
-      const incident = previous
-        ? tx
-            .update(incidents)
-            .set({ ...values, updatedAt: now })
-            .where(eq(incidents.id, id))
-            .returning()
-            .get()
-        : tx
-            .insert(incidents)
-            .values({
-              id,
-              kind: 'credit_spike',
-              severity: 'warning',
-              state: 'open',
-              startedAt: now - 2 * 3_600_000,
-              lastSeenAt: now,
-              observed: 0,
-              expected: 0,
-              score: 0,
-              summary: 'test incident',
-              createdAt: now,
-              updatedAt: now,
-              ...values,
-            } as typeof incidents.$inferInsert)
-            .returning()
-            .get();
-      listener(tx, { type, incident, previous, at: now });
-      return incident;
-    });
-  };
+  const when = () => ({ at: deps.clock.now(), now: deps.clock.now() });
+  const tx = <T>(fn: (tx: Tx) => T) => deps.db.transaction(fn);
   return {
-    open: (values: Partial<IncidentRow>) => write('opened', values.id ?? `inc_test${++seq}`, values),
-    update: (id: string, values: Partial<IncidentRow>) => write('updated', id, values),
-    resolve: (id: string) => write('resolved', id, { state: 'resolved', resolvedAt: deps.clock.now() }),
+    open: (values: Partial<NewIncident>) =>
+      tx((t) => {
+        const now = deps.clock.now();
+        const defaults: NewIncident = {
+          keyId: null,
+          kind: 'credit_spike',
+          severity: 'warning',
+          startedAt: now - 2 * 3_600_000,
+          lastSeenAt: now,
+          observed: 0,
+          expected: 0,
+          score: 0,
+          impactCredits: 0,
+          summary: 'test incident',
+          details: '{}',
+        };
+        return openIncident(t, listener, { ...defaults, ...values }, when());
+      }),
+    update: (id: string, values: Partial<NewIncident>) =>
+      tx((t) => extendIncident(t, listener, id, values, when())!),
+    resolve: (id: string) => tx((t) => resolveIncident(t, listener, id, when())!),
   };
 }
 

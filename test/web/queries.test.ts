@@ -1,9 +1,10 @@
 /** Server-side queries behind the pages, on a real migrated SQLite file. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOUR } from '../../server/clock.ts';
+import { sourceFreshness } from '../../server/ingest/health.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 import { ipGroupCount } from '../../web/queries/key-table.ts';
-import { sourceFreshness, sumCredits, topKeys } from '../../web/queries/spend.ts';
+import { sumCredits, topKeys } from '../../web/queries/spend.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -34,8 +35,8 @@ describe('page queries', () => {
       event('gateway', 'a', T0 - 2 * HOUR),
     ]);
     expect(sourceFreshness(deps.sqlite, T0)).toEqual([
-      { source: 'gateway', last_event_at: T0 - 2 * HOUR, events_last_hour: 0 },
-      { source: 'push', last_event_at: T0 - 10 * 60_000, events_last_hour: 2 },
+      { source: 'gateway', last_event_at: T0 - 2 * HOUR, events_last_hour: 0, errors_last_hour: 0 },
+      { source: 'push', last_event_at: T0 - 10 * 60_000, events_last_hour: 2, errors_last_hour: 0 },
     ]);
   });
 

@@ -1,9 +1,9 @@
 /** Small building blocks shared by the pages: cards, badges, sparklines, chart frames, incident rows. */
 import type { Child } from 'hono/jsx';
 import { formatCredits, formatMoney, formatNumber } from '../../server/format.ts';
+import type { SourceFreshness } from '../../server/ingest/health.ts';
 import { iso } from '../../server/timestamps.ts';
 import { type IncidentView, kindLabel } from '../queries/incidents.ts';
-import type { SourceFreshness } from '../queries/spend.ts';
 import { Empty, Time } from './layout.tsx';
 
 export function Card(props: { label: string; id?: string; children: Child; hint?: Child }) {

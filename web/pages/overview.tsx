@@ -1,11 +1,12 @@
 /** Overview: spend today and this month, budget and forecast, runway, top keys, incidents, freshness. */
 import { DAY } from '../../server/clock.ts';
 import { formatNumber } from '../../server/format.ts';
+import type { SourceFreshness } from '../../server/ingest/health.ts';
 import { iso } from '../../server/timestamps.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Card, CardCredits, ChartBox, Credits, FreshnessTable, IncidentTable } from '../components/parts.tsx';
 import type { IncidentView } from '../queries/incidents.ts';
-import type { KeySpend, SourceFreshness } from '../queries/spend.ts';
+import type { KeySpend } from '../queries/spend.ts';
 
 export type OverviewData = {
   now: number;

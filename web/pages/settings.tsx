@@ -3,9 +3,9 @@
 import type { AuditView } from '../../server/audit/list.ts';
 import type { TokenView } from '../../server/auth/tokens.ts';
 import type { UserView } from '../../server/auth/users.ts';
+import type { SourceFreshness } from '../../server/ingest/health.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Badge, CsvLink, FreshnessTable } from '../components/parts.tsx';
-import type { SourceFreshness } from '../queries/spend.ts';
 
 export type SettingsData = {
   users: UserView[];

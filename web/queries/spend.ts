@@ -42,33 +42,3 @@ export function unattributedCredits(
     .get(from, to);
   return { credits: row?.credits ?? 0, events: row?.events ?? 0 };
 }
-
-export type SourceFreshness = { source: string; last_event_at: number; events_last_hour: number };
-
-/**
- * Last event per ingest source: what the server knows without /api/v1/sources. Index-only work, so
- * it stays fast with a year of events: distinct sources by skip-scan over the (source, event_id)
- * key, then each source's newest event by walking the ts index backwards.
- */
-export function sourceFreshness(sqlite: Sqlite, now: number): SourceFreshness[] {
-  const sources = sqlite
-    .prepare<[], string>(
-      `WITH RECURSIVE s(name) AS (
-         SELECT min(source) FROM usage_events
-         UNION ALL SELECT (SELECT min(source) FROM usage_events WHERE source > s.name) FROM s WHERE s.name IS NOT NULL
-       ) SELECT name FROM s WHERE name IS NOT NULL`,
-    )
-    .pluck()
-    .all();
-  const last = sqlite.prepare<[string], number>(
-    'SELECT ts FROM usage_events INDEXED BY usage_events_ts_idx WHERE source = ? ORDER BY ts DESC LIMIT 1',
-  );
-  const recent = sqlite.prepare<[number, string], number>(
-    'SELECT count(*) FROM usage_events INDEXED BY usage_events_ts_idx WHERE ts >= ? AND source = ?',
-  );
-  return sources.map((source) => ({
-    source,
-    last_event_at: last.pluck().get(source) ?? 0,
-    events_last_hour: recent.pluck().get(now - 3_600_000, source) ?? 0,
-  }));
-}

@@ -2,12 +2,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { listAudit } from '../../server/audit/list.ts';
+import type { AppEnv } from '../../server/auth/app-env.ts';
 import { requireAuth } from '../../server/auth/middleware.ts';
 import { DAY } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import { issuesFromZod, validationError } from '../../server/errors.ts';
-import type { AppEnv } from '../../server/http/types.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';

@@ -7,6 +7,7 @@ import { listUsers } from '../../server/auth/users.ts';
 import { DAY } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
+import { sourceFreshness } from '../../server/ingest/health.ts';
 import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
 import { dayPeriod, monthPeriod } from '../../server/time-zone.ts';
 import type { Assets } from '../assets.ts';
@@ -22,7 +23,7 @@ import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
 import { flagsFor, ipGroupCount, listKeyRows } from '../queries/key-table.ts';
-import { sourceFreshness, sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
+import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
 const IncidentFilterSchema = z.object({

@@ -32,10 +32,6 @@ export function checkFormCsrf(session: SessionPrincipal, sent: unknown): void {
   }
 }
 
-export function requireAdminPage(session: SessionPrincipal): void {
-  if (!isAdmin(session)) throw forbidden('Viewers cannot change anything.');
-}
-
 /** Only same-site relative paths may be a post-login destination (no open redirect). */
 export function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])[^\s]*$/.test(next) && !next.startsWith('/login') ? next : '/';

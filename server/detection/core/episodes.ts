@@ -3,8 +3,8 @@
  * extends the open one (last seen, impact, peak observation, severity may only rise); an episode
  * with no finding for the quiet period resolves. Pure: persistence is the caller's.
  */
-import type { Severity } from '../../db/schema/incidents.ts';
-import { maxSeverity, severityFor } from './explain.ts';
+import { maxSeverity, type Severity } from '../../incidents/kinds.ts';
+import { severityFor } from './explain.ts';
 import type { DetectorKind, Params } from './params.ts';
 import type { Finding, Unit } from './types.ts';
 

@@ -2,10 +2,9 @@
  * Plain words for a finding: severity from kind and credit impact, one sentence, and what to do.
  * Pure: the key name and numbers come in, text goes out.
  */
-import type { Severity } from '../../db/schema/incidents.ts';
+import { maxSeverity, type Severity } from '../../incidents/kinds.ts';
 import type { DetectorKind, Params } from './params.ts';
 
-const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 const MIN_SEVERITY: Record<DetectorKind, Severity> = {
   credit_spike: 'warning',
   sustained_elevation: 'warning',
@@ -18,8 +17,6 @@ const MIN_SEVERITY: Record<DetectorKind, Severity> = {
   operation_mix: 'warning',
   unattributed_spend: 'warning',
 };
-
-export const maxSeverity = (a: Severity, b: Severity): Severity => (RANK[a] >= RANK[b] ? a : b);
 
 export function severityFor(kind: DetectorKind, impactCredits: number, params: Params): Severity {
   const byImpact: Severity =

@@ -8,6 +8,8 @@ import { floorTo, MINUTE } from '../../clock.ts';
 import type { Deps } from '../../deps.ts';
 import type { AccountAdapter } from '../providers/types.ts';
 
+/** How often the account balance is sampled (the poller's job interval). */
+export const BALANCE_POLL_MS = 5 * 60_000;
 /** Drops smaller than this (credits) or this share of the drop are noise, not a finding. */
 const TOLERANCE_CREDITS = 10;
 const TOLERANCE_SHARE = 0.02;
@@ -59,6 +61,35 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
 }
 
 /** Stores a sample and any unexplained drop since the previous one; returns the unattributed credits. */
+/** The newest balance sample, or null before the poller (or a test) stored one. */
+export function latestBalance(sqlite: Deps['sqlite']): { ts: number; balance: number } | null {
+  return (
+    sqlite
+      .prepare<[], { ts: number; balance: number }>(
+        'SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1',
+      )
+      .get() ?? null
+  );
+}
+
+export function balanceSamplesSince(sqlite: Deps['sqlite'], from: number): { ts: number; balance: number }[] {
+  return sqlite
+    .prepare<[number], { ts: number; balance: number }>(
+      'SELECT ts, balance FROM balance_samples WHERE ts >= ? ORDER BY ts',
+    )
+    .all(from);
+}
+
+/** Credits the balance lost that no attributed usage explains, since `from`. */
+export function unattributedCreditsSince(sqlite: Deps['sqlite'], from: number): number {
+  return (
+    sqlite
+      .prepare<[number], number>('SELECT coalesce(sum(credits), 0) FROM unattributed_spend WHERE ts >= ?')
+      .pluck()
+      .get(from) ?? 0
+  );
+}
+
 export function storeSample(deps: Pick<Deps, 'sqlite' | 'clock'>, ts: number, balance: number): number {
   const { sqlite } = deps;
   return sqlite

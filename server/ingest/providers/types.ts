@@ -52,11 +52,6 @@ export type AccountAdapter = {
   parseBalance(body: unknown): number | null;
 };
 
-export type UsageAdapter = {
-  /** Fetches per-key usage since `since` (epoch ms) and returns it as usage events. */
-  poll(ctx: { fetch: typeof fetch; baseUrl: string; apiKey: string; since: number }): Promise<UsageEvent[]>;
-};
-
 export type Provider = {
   id: string;
   displayName: string;
@@ -64,5 +59,4 @@ export type Provider = {
   gateway?: GatewayAdapter;
   webhooks?: WebhookAdapter;
   account?: AccountAdapter;
-  usage?: UsageAdapter;
 };

@@ -1,9 +1,9 @@
 /** POST /api/v1/usage (scope ingest): atomic, idempotent batches of usage events. */
 import { Hono } from 'hono';
+import type { AppEnv } from '../../auth/app-env.ts';
 import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
 import { limitBody, readJson } from '../../http/body.ts';
-import type { AppEnv } from '../../http/types.ts';
 import { recordEvents } from '../../usage/record-events.ts';
 import { parsePushBatch } from './push.ts';
 

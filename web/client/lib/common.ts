@@ -16,8 +16,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       credentials: 'same-origin',
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    const json = (await res.json().catch(() => null)) as (T & { error?: { message?: string } }) | null;
-    const error = res.ok ? null : (json?.error?.message ?? `${res.status} ${res.statusText}`);
+    type ErrorBody = { error?: { message?: string; issues?: { path: string; message: string }[] } };
+    const json = (await res.json().catch(() => null)) as (T & ErrorBody) | null;
+    // Name the fields a validation error is about, so the person knows what to change.
+    const issues = json?.error?.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
+    const message = json?.error?.message ?? `${res.status} ${res.statusText}`;
+    const error = res.ok ? null : issues ? `${message} (${issues})` : message;
     return { ok: res.ok, status: res.status, data: res.ok ? json : null, error };
   } catch (err) {
     return { ok: false, status: 0, data: null, error: `Network error: ${(err as Error).message}` };
@@ -144,6 +148,3 @@ export function say(target: Element | null, message: string, ok = true): void {
   target.textContent = message;
   target.classList.toggle('error-text', !ok);
 }
-
-/** True when an endpoint is not there yet (another part of Keywatch adds it) or has nothing to say. */
-export const missing = (r: ApiResult<unknown>) => r.status === 404 || r.status === 405;

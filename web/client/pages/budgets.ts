@@ -1,17 +1,5 @@
 /** Budgets & rules page: budgets (list, create, edit, delete), rules (enable, tune), backtest preview. */
-import {
-  api,
-  badge,
-  el,
-  empty,
-  fmtNumber,
-  initPage,
-  isAdmin,
-  missing,
-  say,
-  table,
-  timeEl,
-} from '../lib/common.ts';
+import { api, badge, el, empty, fmtNumber, initPage, isAdmin, say, table, timeEl } from '../lib/common.ts';
 
 initPage();
 
@@ -82,10 +70,6 @@ async function loadBudgets(): Promise<void> {
   const box = document.getElementById('budgets');
   if (!box) return;
   const r = await api<{ budgets: Budget[] }>('GET', '/api/v1/budgets');
-  if (missing(r))
-    return void box.replaceChildren(
-      empty('Budgets are not available on this server yet (the alerts module adds them).'),
-    );
   if (!r.ok || !r.data) return void box.replaceChildren(empty(`Budgets could not be loaded: ${r.error}`));
   if (r.data.budgets.length === 0)
     return void box.replaceChildren(
@@ -126,7 +110,6 @@ budgetForm?.addEventListener('submit', async (event) => {
     notify_forecast: d.get('notify_forecast') === 'on',
   });
   const status = document.getElementById('budget-status');
-  if (missing(r)) return say(status, 'Budgets are not available on this server yet.', false);
   say(status, r.ok ? 'Budget created.' : `Not created: ${r.error}`, r.ok);
   if (r.ok) {
     budgetForm.reset();
@@ -169,10 +152,6 @@ async function loadRules(): Promise<void> {
   const box = document.getElementById('rules');
   if (!box) return;
   const r = await api<{ rules: Rule[] }>('GET', '/api/v1/rules');
-  if (missing(r))
-    return void box.replaceChildren(
-      empty('Rules are not available on this server yet (the detection module adds them).'),
-    );
   if (!r.ok || !r.data) return void box.replaceChildren(empty(`Rules could not be loaded: ${r.error}`));
   const headers = isAdmin() ? ['Rule', 'Enabled', 'Parameters', ''] : ['Rule', 'Enabled', 'Parameters'];
   box.replaceChildren(table(headers, r.data.rules.map(ruleRow)));
@@ -199,10 +178,6 @@ btForm?.addEventListener('submit', async (event) => {
     ...(params !== undefined && { params }),
     ...(key && { key }),
   });
-  if (missing(r))
-    return void out.replaceChildren(
-      empty('Backtests are not available on this server yet (the detection module adds them).'),
-    );
   if (!r.ok || !r.data) return void out.replaceChildren(empty(`Backtest failed: ${r.error}`));
   const rows = r.data.incidents.map((i) => [
     i.key ?? 'account',

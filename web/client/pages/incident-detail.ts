@@ -166,14 +166,6 @@ for (const button of form?.querySelectorAll<HTMLButtonElement>('button[data-acti
       `/api/v1/incidents/${encodeURIComponent(form.dataset.incidentId ?? '')}/${action}`,
       bodyFor(action, new FormData(form)),
     );
-    if (r.status === 404 && !r.data) {
-      button.disabled = false;
-      return say(
-        status,
-        'Incident actions are not available on this server yet (the alerts module answers them).',
-        false,
-      );
-    }
     if (!r.ok || !r.data) {
       button.disabled = false;
       return say(status, `Not done: ${r.error}`, false);

@@ -1,6 +1,6 @@
 /** Overview page: daily spend chart, forecast chart and cards, runway, source health. */
 import { type AnyDataset, canvasById, drawChart, PALETTE, showEmpty } from '../lib/charts.ts';
-import { api, creditPrice, el, fmtMoney, fmtNumber, fmtTime, initPage, missing } from '../lib/common.ts';
+import { api, creditPrice, el, fmtMoney, fmtNumber, fmtTime, initPage } from '../lib/common.ts';
 import { drawForecast, type Forecast, loadForecast } from '../lib/forecast.ts';
 import { renderSources } from '../lib/sources.ts';
 import type { UsageGroups } from '../lib/usage.ts';
@@ -87,7 +87,7 @@ async function fillRunway(known: boolean): Promise<void> {
     'GET',
     '/api/v1/balance',
   );
-  if (missing(r) || !r.data || !r.data.available) {
+  if (!r.data || !r.data.available) {
     set('runway-value', 'Unknown');
     set('runway-hint', 'The account balance is not available: set MAGICHOUR_ACCOUNT_KEY to poll it.');
     return;

@@ -1,6 +1,6 @@
 /** Hono environment shared by every sub-app: what a handler can read from the context. */
-import type { Principal } from '../auth/principal.ts';
-import type { SessionPrincipal } from '../auth/sessions.ts';
+import type { Principal } from './principal.ts';
+import type { SessionPrincipal } from './sessions.ts';
 
 export type AppEnv = {
   Variables: {

@@ -1,0 +1,132 @@
+/**
+ * The incident lifecycle, and the only code that writes the `incidents` table: open, extend,
+ * resolve, acknowledge, snooze (and its expiry), feedback. Whatever raises incidents (detection,
+ * budgets) and whatever people do to them goes through these verbs inside the caller's
+ * transaction; each change that others may care about is handed to the IncidentListener in that
+ * same transaction, so alerting sees a change if and only if it commits.
+ */
+import { and, eq, lte, ne } from 'drizzle-orm';
+import { randomId } from '../auth/secrets.ts';
+import type { Queryable, Tx } from '../db/client.ts';
+import { type IncidentRow, incidents } from '../db/schema/index.ts';
+import type { IncidentListener } from './events.ts';
+import { SEVERITY_RANK } from './kinds.ts';
+
+/** What whoever raised an incident measures; people's fields (state, ack, note) are not in it. */
+export type Finding = Pick<
+  IncidentRow,
+  'severity' | 'lastSeenAt' | 'observed' | 'expected' | 'score' | 'impactCredits' | 'summary' | 'details'
+>;
+export type NewIncident = Finding & Pick<IncidentRow, 'keyId' | 'kind' | 'startedAt'>;
+
+/** `at` is the data time of the change (what a replay would say); `now` the wall clock. */
+export type When = { at: number; now: number };
+
+export function findIncidentRow(tx: Tx, id: string): IncidentRow | undefined {
+  return tx.select().from(incidents).where(eq(incidents.id, id)).get();
+}
+
+function save(tx: Tx, id: string, set: Partial<IncidentRow>): IncidentRow {
+  return tx.update(incidents).set(set).where(eq(incidents.id, id)).returning().get();
+}
+
+export function openIncident(tx: Tx, listener: IncidentListener, finding: NewIncident, when: When) {
+  const incident = tx
+    .insert(incidents)
+    .values({ id: randomId('inc_'), state: 'open', createdAt: when.now, updatedAt: when.now, ...finding })
+    .returning()
+    .get();
+  listener(tx, { type: 'opened', incident, previous: null, at: when.at });
+  return incident;
+}
+
+/**
+ * New measurements on an incident that is still going. A severity that rises wakes a snoozed
+ * incident early: the snooze was given for what was known then.
+ */
+export function extendIncident(
+  tx: Tx,
+  listener: IncidentListener,
+  id: string,
+  finding: Partial<Finding>,
+  when: When,
+): IncidentRow | undefined {
+  const previous = findIncidentRow(tx, id);
+  if (!previous || previous.state === 'resolved') return undefined;
+  const rose =
+    finding.severity !== undefined && SEVERITY_RANK[finding.severity] > SEVERITY_RANK[previous.severity];
+  const wake = rose && previous.state === 'snoozed' ? { state: 'open' as const, snoozedUntil: null } : {};
+  const incident = save(tx, id, { ...finding, ...wake, updatedAt: when.now });
+  listener(tx, { type: 'updated', incident, previous, at: when.at });
+  return incident;
+}
+
+/** Ends an episode, automatically (back to normal, month over) or by hand (with a note). */
+export function resolveIncident(
+  tx: Tx,
+  listener: IncidentListener,
+  id: string,
+  when: When & { note?: string },
+): IncidentRow | undefined {
+  const previous = findIncidentRow(tx, id);
+  if (!previous || previous.state === 'resolved') return undefined;
+  const incident = save(tx, id, {
+    state: 'resolved',
+    resolvedAt: when.at,
+    snoozedUntil: null,
+    note: when.note ?? previous.note,
+    updatedAt: when.now,
+  });
+  listener(tx, { type: 'resolved', incident, previous, at: when.at });
+  return incident;
+}
+
+export function acknowledgeIncident(tx: Tx, id: string, by: { actor: string; note?: string; now: number }) {
+  const previous = findIncidentRow(tx, id)!;
+  return save(tx, id, {
+    state: 'acknowledged',
+    acknowledgedBy: by.actor,
+    acknowledgedAt: by.now,
+    snoozedUntil: null,
+    note: by.note ?? previous.note,
+    updatedAt: by.now,
+  });
+}
+
+export function snoozeIncident(tx: Tx, id: string, by: { until: number; note?: string; now: number }) {
+  const previous = findIncidentRow(tx, id)!;
+  return save(tx, id, {
+    state: 'snoozed',
+    snoozedUntil: by.until,
+    note: by.note ?? previous.note,
+    updatedAt: by.now,
+  });
+}
+
+export function recordFeedback(
+  tx: Tx,
+  id: string,
+  by: { feedback: NonNullable<IncidentRow['feedback']>; note?: string; now: number },
+) {
+  const previous = findIncidentRow(tx, id)!;
+  return save(tx, id, { feedback: by.feedback, note: by.note ?? previous.note, updatedAt: by.now });
+}
+
+/** Snoozes that ran out: the incident is open again, and the listener hears it woke. */
+export function wakeExpiredSnoozes(tx: Tx, listener: IncidentListener, now: number): IncidentRow[] {
+  const due = tx
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.state, 'snoozed'), lte(incidents.snoozedUntil, now)))
+    .all();
+  return due.map((previous) => {
+    const incident = save(tx, previous.id, { state: 'open', snoozedUntil: null, updatedAt: now });
+    listener(tx, { type: 'woke', incident, previous, at: now });
+    return incident;
+  });
+}
+
+/** Incidents not yet resolved, for writers that rebuild their episodes on start. */
+export function unresolvedIncidents(db: Queryable): IncidentRow[] {
+  return db.select().from(incidents).where(ne(incidents.state, 'resolved')).all();
+}
