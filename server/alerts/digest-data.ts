@@ -3,6 +3,7 @@ import { asc, ne } from 'drizzle-orm';
 import { projectMonthEnd } from '../budgets/projection.ts';
 import { spendBetween } from '../budgets/spend.ts';
 import { incidents } from '../db/schema/index.ts';
+import { statement } from '../db/statements.ts';
 import type { Deps } from '../deps.ts';
 import { findKeyRow } from '../incidents/view.ts';
 import { monthPeriod, type Period } from '../time-zone.ts';
@@ -38,9 +39,11 @@ export function readDigestData(
   period: Period,
   previous: Period,
 ): DigestData {
-  const keys = deps.sqlite
-    .prepare(PER_KEY_SQL)
-    .all({ from: period.start, to: period.end, prevFrom: previous.start }) as DigestData['keys'];
+  const keys = statement(deps.sqlite, PER_KEY_SQL).all({
+    from: period.start,
+    to: period.end,
+    prevFrom: previous.start,
+  }) as DigestData['keys'];
   const open = deps.db
     .select()
     .from(incidents)
@@ -50,9 +53,10 @@ export function readDigestData(
   const now = deps.clock.now();
   const month = monthPeriod(now, deps.config.timeZone);
   const spent = spendBetween(deps.sqlite, { scope: 'total', target: '' }, month.start, month.end);
-  const budget = deps.sqlite
-    .prepare("SELECT monthly_credits AS m FROM budgets WHERE scope = 'total'")
-    .get() as { m: number } | undefined;
+  const budget = statement(
+    deps.sqlite,
+    "SELECT monthly_credits AS m FROM budgets WHERE scope = 'total'",
+  ).get() as { m: number } | undefined;
   return {
     cadence,
     period,

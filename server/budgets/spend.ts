@@ -1,6 +1,7 @@
 /** Credits spent by a budget's scope over a time range, from the hourly rollup. */
 import type { Sqlite } from '../db/client.ts';
 import type { BudgetScope } from '../db/schema/index.ts';
+import { statement } from '../db/statements.ts';
 
 const SQL: Record<BudgetScope, string> = {
   total: 'SELECT coalesce(sum(credits), 0) AS c FROM usage_hour WHERE bucket >= @from AND bucket < @to',
@@ -19,6 +20,6 @@ export function spendBetween(
   from: number,
   to: number,
 ): number {
-  const row = sqlite.prepare(SQL[scope.scope]).get({ target: scope.target, from, to }) as { c: number };
+  const row = statement(sqlite, SQL[scope.scope]).get({ target: scope.target, from, to }) as { c: number };
   return row.c;
 }

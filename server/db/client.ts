@@ -1,4 +1,12 @@
-/** Opens the SQLite database (WAL), applies the committed migrations, and hands out drizzle. */
+/**
+ * Opens the SQLite database (WAL), applies the committed migrations, and hands out drizzle.
+ *
+ * The SQL rule: entity tables (keys, incidents, budgets, users, tokens, rules, audit, outbox) are
+ * read and written through drizzle. Raw SQL is for where speed or SQLite-specific SQL needs it —
+ * usage buckets and rollups, detection chunks, big aggregate reads with index hints — always in a
+ * query module (never in a route handler), through `statement()` (statements.ts) or a module's
+ * own per-connection statement cache, so each is prepared once per connection.
+ */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

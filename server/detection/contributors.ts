@@ -1,6 +1,7 @@
 /** Top contributors of an incident window: operations, source IPs, user agents and hours. */
 import { HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { statement } from '../db/statements.ts';
 import { iso } from '../timestamps.ts';
 
 export type Contributors = {
@@ -14,26 +15,23 @@ const TOP = 5;
 
 export function findContributors(sqlite: Sqlite, keyId: string, from: number, to: number): Contributors {
   const range = { key: keyId, from, to };
-  const operations = sqlite
-    .prepare<typeof range, { name: string; credits: number; requests: number }>(
-      `SELECT operation AS name, sum(credits) AS credits, sum(requests) AS requests FROM usage_minute
+  const operations = statement<typeof range, { name: string; credits: number; requests: number }>(
+    sqlite,
+    `SELECT operation AS name, sum(credits) AS credits, sum(requests) AS requests FROM usage_minute
        WHERE key_id = @key AND bucket >= @from AND bucket < @to GROUP BY operation ORDER BY credits DESC, requests DESC LIMIT ${TOP}`,
-    )
-    .all(range);
+  ).all(range);
   const top = (column: string) =>
-    sqlite
-      .prepare<typeof range, { value: string; requests: number }>(
-        `SELECT ${column} AS value, sum(requests) AS requests FROM usage_events
+    statement<typeof range, { value: string; requests: number }>(
+      sqlite,
+      `SELECT ${column} AS value, sum(requests) AS requests FROM usage_events
          WHERE key_id = @key AND ts >= @from AND ts < @to AND ${column} IS NOT NULL
          GROUP BY ${column} ORDER BY requests DESC, value LIMIT ${TOP}`,
-      )
-      .all(range);
-  const hours = sqlite
-    .prepare<typeof range, { hour: number; credits: number }>(
-      `SELECT (bucket / ${HOUR}) * ${HOUR} AS hour, sum(credits) AS credits FROM usage_minute
+    ).all(range);
+  const hours = statement<typeof range, { hour: number; credits: number }>(
+    sqlite,
+    `SELECT (bucket / ${HOUR}) * ${HOUR} AS hour, sum(credits) AS credits FROM usage_minute
        WHERE key_id = @key AND bucket >= @from AND bucket < @to GROUP BY hour ORDER BY credits DESC LIMIT ${TOP}`,
-    )
-    .all(range);
+  ).all(range);
   return {
     operations,
     ips: top('source_ip'),

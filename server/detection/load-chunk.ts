@@ -4,6 +4,7 @@
  */
 import { MINUTE } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { statement } from '../db/statements.ts';
 import type { Bucket } from './core/types.ts';
 
 export type KeyInfo = {
@@ -31,9 +32,10 @@ type MinuteRow = {
 type SourceRow = { key_id: string; bucket: number; ip: string | null; ua: string | null; requests: number };
 
 export function loadKeys(sqlite: Sqlite): KeyInfo[] {
-  return sqlite
-    .prepare<[], KeyInfo>('SELECT id, name, status, revoked_at AS revokedAt FROM keys ORDER BY id')
-    .all();
+  return statement<[], KeyInfo>(
+    sqlite,
+    'SELECT id, name, status, revoked_at AS revokedAt FROM keys ORDER BY id',
+  ).all();
 }
 
 export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: string): Chunk {
@@ -53,12 +55,11 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     }
     return b;
   };
-  const minutes = sqlite
-    .prepare<typeof args, MinuteRow>(
-      `SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
+  const minutes = statement<typeof args, MinuteRow>(
+    sqlite,
+    `SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
        WHERE bucket >= @from AND bucket < @to${keyFilter} ORDER BY bucket, key_id, operation`,
-    )
-    .all(args);
+  ).all(args);
   for (const r of minutes) {
     const b = bucketOf(r.key_id, r.bucket);
     b.requests += r.requests;
@@ -66,13 +67,12 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     b.authFailures += r.auth_failures;
     b.ops.push({ op: r.operation, requests: r.requests, credits: r.credits });
   }
-  const sources = sqlite
-    .prepare<typeof args, SourceRow>(
-      `SELECT key_id, (ts / ${MINUTE}) * ${MINUTE} AS bucket, source_ip AS ip, user_agent AS ua, sum(requests) AS requests
+  const sources = statement<typeof args, SourceRow>(
+    sqlite,
+    `SELECT key_id, (ts / ${MINUTE}) * ${MINUTE} AS bucket, source_ip AS ip, user_agent AS ua, sum(requests) AS requests
        FROM usage_events WHERE ts >= @from AND ts < @to${keyFilter}
        GROUP BY key_id, bucket, source_ip, user_agent ORDER BY bucket, key_id`,
-    )
-    .all(args);
+  ).all(args);
   for (const r of sources) {
     const b = bucketOf(r.key_id, r.bucket);
     if (r.ip) {
@@ -85,22 +85,20 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     }
   }
   const unattributed = new Map<number, number>();
-  const spend = sqlite
-    .prepare<{ from: number; to: number }, { bucket: number; credits: number }>(
-      `SELECT (until / ${MINUTE}) * ${MINUTE} AS bucket, sum(credits) AS credits FROM unattributed_spend
+  const spend = statement<{ from: number; to: number }, { bucket: number; credits: number }>(
+    sqlite,
+    `SELECT (until / ${MINUTE}) * ${MINUTE} AS bucket, sum(credits) AS credits FROM unattributed_spend
        WHERE until >= @from AND until < @to GROUP BY bucket`,
-    )
-    .all({ from, to });
+  ).all({ from, to });
   for (const r of spend) unattributed.set(r.bucket, r.credits);
   return { keys: loadKeys(sqlite), buckets, unattributed };
 }
 
 /** The first minute with any data, or null on an empty database. */
 export function earliestData(sqlite: Sqlite): number | null {
-  const row = sqlite
-    .prepare<[], { t: number | null }>(
-      'SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute UNION ALL SELECT min(until) FROM unattributed_spend)',
-    )
-    .get();
+  const row = statement<[], { t: number | null }>(
+    sqlite,
+    'SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute UNION ALL SELECT min(until) FROM unattributed_spend)',
+  ).get();
   return row?.t ?? null;
 }

@@ -2,6 +2,7 @@
 
 import { DAY, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { statement } from '../db/statements.ts';
 import { localDate, localParts, monthPeriod, type Period } from '../time-zone.ts';
 import type { ForecastInput } from './month-end.ts';
 
@@ -20,12 +21,11 @@ function dailyTotals(sqlite: Sqlite, from: number, to: number, filter: SpendFilt
     where.push('k.environment = ?');
     params.push(filter.environment);
   }
-  const rows = sqlite
-    .prepare<(string | number)[], { bucket: number; credits: number }>(
-      `SELECT b.bucket AS bucket, sum(b.credits) AS credits FROM usage_hour b JOIN keys k ON k.id = b.key_id
+  const rows = statement<(string | number)[], { bucket: number; credits: number }>(
+    sqlite,
+    `SELECT b.bucket AS bucket, sum(b.credits) AS credits FROM usage_hour b JOIN keys k ON k.id = b.key_id
        WHERE ${where.join(' AND ')} GROUP BY b.bucket`,
-    )
-    .all(...params);
+  ).all(...params);
   const totals = new Map<string, number>();
   for (const r of rows) {
     const date = localDate(r.bucket, timeZone);

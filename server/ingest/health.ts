@@ -3,6 +3,7 @@
  * events and errors, and a status with a sentence of detail.
  */
 import { HOUR } from '../clock.ts';
+import { statement } from '../db/statements.ts';
 import type { Deps } from '../deps.ts';
 import { isoOrNull } from '../timestamps.ts';
 import type { QueueStats } from './gateway/usage-queue.ts';
@@ -65,11 +66,10 @@ export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: H
   }.`;
   const push = usage('push');
 
-  const wh = deps.sqlite
-    .prepare<[number], { last: number | null; n: number }>(
-      'SELECT max(received_at) AS last, sum(received_at >= ?) AS n FROM webhook_events',
-    )
-    .get(since);
+  const wh = statement<[number], { last: number | null; n: number }>(
+    deps.sqlite,
+    'SELECT max(received_at) AS last, sum(received_at >= ?) AS n FROM webhook_events',
+  ).get(since);
   const hooks: Counts = { last: wh?.last ?? null, events: wh?.n ?? 0, errors: inputs.webhookRejectsLastHour };
   const hooksStatus: SourceStatus = !inputs.webhookSecretSet
     ? 'disabled'
@@ -106,14 +106,14 @@ export function balanceState(deps: Pick<Deps, 'sqlite' | 'clock'>, accountKeySet
   const now = deps.clock.now();
   const latest = latestBalance(deps.sqlite);
   const n =
-    deps.sqlite
-      .prepare<[number], { n: number }>('SELECT count(*) AS n FROM balance_samples WHERE ts >= ?')
-      .get(now - HOUR)?.n ?? 0;
-  const state = deps.sqlite
-    .prepare<[], { status: 'ok' | 'error' | 'disabled'; detail: string }>(
-      `SELECT status, detail FROM source_state WHERE name = 'balance'`,
-    )
-    .get();
+    statement<[number], { n: number }>(
+      deps.sqlite,
+      'SELECT count(*) AS n FROM balance_samples WHERE ts >= ?',
+    ).get(now - HOUR)?.n ?? 0;
+  const state = statement<[], { status: 'ok' | 'error' | 'disabled'; detail: string }>(
+    deps.sqlite,
+    `SELECT status, detail FROM source_state WHERE name = 'balance'`,
+  ).get();
   const counts: Counts = { last: latest?.ts ?? null, events: n, errors: state?.status === 'error' ? 1 : 0 };
   if (!accountKeySet) {
     return {
@@ -143,19 +143,21 @@ export type SourceFreshness = {
  * key, then each source's newest event by walking the ts index backwards.
  */
 export function sourceFreshness(sqlite: Deps['sqlite'], now: number): SourceFreshness[] {
-  const sources = sqlite
-    .prepare<[], string>(
-      `WITH RECURSIVE s(name) AS (
+  const sources = statement<[], string>(
+    sqlite,
+    `WITH RECURSIVE s(name) AS (
          SELECT min(source) FROM usage_events
          UNION ALL SELECT (SELECT min(source) FROM usage_events WHERE source > s.name) FROM s WHERE s.name IS NOT NULL
        ) SELECT name FROM s WHERE name IS NOT NULL`,
-    )
+  )
     .pluck()
     .all();
-  const last = sqlite.prepare<[string], number>(
+  const last = statement<[string], number>(
+    sqlite,
     'SELECT ts FROM usage_events INDEXED BY usage_events_ts_idx WHERE source = ? ORDER BY ts DESC LIMIT 1',
   );
-  const recent = sqlite.prepare<[number, string], { n: number; e: number | null }>(
+  const recent = statement<[number, string], { n: number; e: number | null }>(
+    sqlite,
     `SELECT count(*) AS n, sum(status >= 400) AS e FROM usage_events INDEXED BY usage_events_ts_idx
      WHERE ts >= ? AND source = ?`,
   );

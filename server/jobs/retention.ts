@@ -3,6 +3,7 @@
  * never. Deletes in small chunks so the gateway and ingest never wait long on the write lock.
  */
 import { DAY } from '../clock.ts';
+import { statement } from '../db/statements.ts';
 import type { Deps } from '../deps.ts';
 
 const CHUNK = 5_000;
@@ -17,7 +18,8 @@ export function applyRetention(deps: Deps): Record<string, number> {
   const deleted: Record<string, number> = {};
   for (const t of TARGETS) {
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
-    const stmt = deps.sqlite.prepare(
+    const stmt = statement(
+      deps.sqlite,
       `DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.column} < ? LIMIT ${CHUNK})`,
     );
     let total = 0;

@@ -1,6 +1,7 @@
 /** Loads a simulation into the database through the same code paths as real usage. */
 import type { Clock } from '../clock.ts';
 import type { Db, Sqlite } from '../db/client.ts';
+import { statement } from '../db/statements.ts';
 import { createKey, findKey, revokeKey } from '../keys/keys.ts';
 import { recordEvents, type UsageEvent } from '../usage/record-events.ts';
 import { planSimulation, type SimEvent, type SimOptions, simulateEvents } from './simulate.ts';
@@ -59,11 +60,13 @@ export function ingestSimulation(
     if (batch.length >= BATCH) flush();
   }
   flush();
-  const insert = deps.sqlite.prepare(
+  const insert = statement(
+    deps.sqlite,
     `INSERT INTO unattributed_spend (ts, until, source, credits, project_id, details, created_at)
      VALUES (?, ?, 'webhook', ?, ?, 'simulated project created outside the gateway', ?)`,
   );
-  const known = deps.sqlite.prepare<[string], { n: number }>(
+  const known = statement<[string], { n: number }>(
+    deps.sqlite,
     'SELECT count(*) AS n FROM unattributed_spend WHERE project_id = ?',
   );
   for (const u of plan.unattributed) {

@@ -2,6 +2,7 @@
 
 import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { statement } from '../db/statements.ts';
 import { BUCKET_TABLES, STEPS, type Step } from './buckets.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
@@ -40,22 +41,20 @@ const SUMS =
   'sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors, sum(auth_failures) AS auth_failures';
 
 export function keySeries(sqlite: Sqlite, keyId: string, range: Range): Point[] {
-  const rows = sqlite
-    .prepare<[string, number, number], Row>(
-      `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
+  const rows = statement<[string, number, number], Row>(
+    sqlite,
+    `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
        WHERE key_id = ? AND bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`,
-    )
-    .all(keyId, floorTo(range.from, STEPS[range.step]), range.to);
+  ).all(keyId, floorTo(range.from, STEPS[range.step]), range.to);
   return fill(range, rows);
 }
 
 export function totalSeries(sqlite: Sqlite, range: Range): Point[] {
-  const rows = sqlite
-    .prepare<[number, number], Row>(
-      `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
+  const rows = statement<[number, number], Row>(
+    sqlite,
+    `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
        WHERE bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`,
-    )
-    .all(floorTo(range.from, STEPS[range.step]), range.to);
+  ).all(floorTo(range.from, STEPS[range.step]), range.to);
   return fill(range, rows);
 }
 
@@ -76,15 +75,14 @@ const GROUP_COLUMN: Record<Group, string> = {
 
 /** Series per group, largest spender first. */
 export function groupedSeries(sqlite: Sqlite, range: Range, group: Group): GroupSeries[] {
-  const rows = sqlite
-    .prepare<[number, number], Row & { grp: string; key_id: string }>(
-      `SELECT ${GROUP_COLUMN[group]} AS grp, min(k.id) AS key_id, b.bucket AS bucket,
+  const rows = statement<[number, number], Row & { grp: string; key_id: string }>(
+    sqlite,
+    `SELECT ${GROUP_COLUMN[group]} AS grp, min(k.id) AS key_id, b.bucket AS bucket,
          sum(b.credits) AS credits, sum(b.requests) AS requests, sum(b.errors) AS errors,
          sum(b.auth_failures) AS auth_failures
        FROM ${BUCKET_TABLES[range.step]} b JOIN keys k ON k.id = b.key_id
        WHERE b.bucket >= ? AND b.bucket < ? GROUP BY grp, b.bucket`,
-    )
-    .all(floorTo(range.from, STEPS[range.step]), range.to);
+  ).all(floorTo(range.from, STEPS[range.step]), range.to);
   const byGroup = new Map<string, { keyId: string; rows: Row[] }>();
   for (const r of rows) {
     const g = byGroup.get(r.grp) ?? { keyId: r.key_id, rows: [] };

@@ -1,6 +1,7 @@
 /** The keys table: each key with its last 7 days by day, and the hygiene flags it earns. */
 import { DAY, floorTo } from '../../server/clock.ts';
 import type { Db, Sqlite } from '../../server/db/client.ts';
+import { statement } from '../../server/db/statements.ts';
 import { type KeyView, listKeys } from '../../server/keys/keys.ts';
 
 export type HygieneFlag = {
@@ -53,10 +54,10 @@ export function flagsFor(key: KeyView, ipGroups: number, now: number): HygieneFl
 /** Distinct network groups one key was seen from since `since`. */
 export function ipGroupCount(sqlite: Sqlite, keyId: string, since: number): number {
   return (
-    sqlite
-      .prepare<[string, number], number>(
-        `SELECT count(DISTINCT ${IP_GROUP_SQL}) FROM usage_events WHERE key_id = ? AND ts >= ? AND source_ip IS NOT NULL`,
-      )
+    statement<[string, number], number>(
+      sqlite,
+      `SELECT count(DISTINCT ${IP_GROUP_SQL}) FROM usage_events WHERE key_id = ? AND ts >= ? AND source_ip IS NOT NULL`,
+    )
       .pluck()
       .get(keyId, since) ?? 0
   );
@@ -64,17 +65,15 @@ export function ipGroupCount(sqlite: Sqlite, keyId: string, since: number): numb
 
 export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyRowView[] {
   const start = floorTo(now, DAY) - 6 * DAY;
-  const daily = deps.sqlite
-    .prepare<[number], { key_id: string; bucket: number; credits: number }>(
-      'SELECT key_id, bucket, sum(credits) AS credits FROM usage_day WHERE bucket >= ? GROUP BY key_id, bucket',
-    )
-    .all(start);
-  const groups = deps.sqlite
-    .prepare<[number], { key_id: string; n: number }>(
-      `SELECT key_id, count(DISTINCT ${IP_GROUP_SQL}) AS n FROM usage_events
+  const daily = statement<[number], { key_id: string; bucket: number; credits: number }>(
+    deps.sqlite,
+    'SELECT key_id, bucket, sum(credits) AS credits FROM usage_day WHERE bucket >= ? GROUP BY key_id, bucket',
+  ).all(start);
+  const groups = statement<[number], { key_id: string; n: number }>(
+    deps.sqlite,
+    `SELECT key_id, count(DISTINCT ${IP_GROUP_SQL}) AS n FROM usage_events
        WHERE ts >= ? AND source_ip IS NOT NULL GROUP BY key_id`,
-    )
-    .all(now - 7 * DAY);
+  ).all(now - 7 * DAY);
   const ipGroups = new Map(groups.map((g) => [g.key_id, g.n]));
   const byKey = new Map<string, number[]>();
   for (const row of daily) {

@@ -1,5 +1,6 @@
 /** Spend totals for the overview: credits in a range, top keys, unattributed spend. */
 import type { Sqlite } from '../../server/db/client.ts';
+import { statement } from '../../server/db/statements.ts';
 
 export type KeySpend = {
   id: string;
@@ -12,22 +13,20 @@ export type KeySpend = {
 
 /** Credits in [from, to) from hourly buckets (fast at any size); `from` is rounded down to the hour. */
 export function sumCredits(sqlite: Sqlite, from: number, to: number): { credits: number; requests: number } {
-  const row = sqlite
-    .prepare<[number, number], { credits: number | null; requests: number | null }>(
-      'SELECT sum(credits) AS credits, sum(requests) AS requests FROM usage_hour WHERE bucket >= ? AND bucket < ?',
-    )
-    .get(Math.floor(from / 3_600_000) * 3_600_000, to);
+  const row = statement<[number, number], { credits: number | null; requests: number | null }>(
+    sqlite,
+    'SELECT sum(credits) AS credits, sum(requests) AS requests FROM usage_hour WHERE bucket >= ? AND bucket < ?',
+  ).get(Math.floor(from / 3_600_000) * 3_600_000, to);
   return { credits: row?.credits ?? 0, requests: row?.requests ?? 0 };
 }
 
 export function topKeys(sqlite: Sqlite, from: number, to: number, limit = 5): KeySpend[] {
-  return sqlite
-    .prepare<[number, number, number], KeySpend>(
-      `SELECT k.id, k.name, k.environment, k.status, sum(b.credits) AS credits, sum(b.requests) AS requests
+  return statement<[number, number, number], KeySpend>(
+    sqlite,
+    `SELECT k.id, k.name, k.environment, k.status, sum(b.credits) AS credits, sum(b.requests) AS requests
        FROM usage_hour b JOIN keys k ON k.id = b.key_id
        WHERE b.bucket >= ? AND b.bucket < ? GROUP BY k.id ORDER BY credits DESC LIMIT ?`,
-    )
-    .all(Math.floor(from / 3_600_000) * 3_600_000, to, limit);
+  ).all(Math.floor(from / 3_600_000) * 3_600_000, to, limit);
 }
 
 export function unattributedCredits(
@@ -35,10 +34,9 @@ export function unattributedCredits(
   from: number,
   to: number,
 ): { credits: number; events: number } {
-  const row = sqlite
-    .prepare<[number, number], { credits: number | null; events: number }>(
-      'SELECT sum(credits) AS credits, count(*) AS events FROM unattributed_spend WHERE ts >= ? AND ts < ?',
-    )
-    .get(from, to);
+  const row = statement<[number, number], { credits: number | null; events: number }>(
+    sqlite,
+    'SELECT sum(credits) AS credits, count(*) AS events FROM unattributed_spend WHERE ts >= ? AND ts < ?',
+  ).get(from, to);
   return { credits: row?.credits ?? 0, events: row?.events ?? 0 };
 }

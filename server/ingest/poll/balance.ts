@@ -5,6 +5,7 @@
  * reports itself disabled instead of failing every run.
  */
 import { floorTo, MINUTE } from '../../clock.ts';
+import { statement } from '../../db/statements.ts';
 import type { Deps } from '../../deps.ts';
 import type { AccountAdapter } from '../providers/types.ts';
 
@@ -64,27 +65,27 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
 /** The newest balance sample, or null before the poller (or a test) stored one. */
 export function latestBalance(sqlite: Deps['sqlite']): { ts: number; balance: number } | null {
   return (
-    sqlite
-      .prepare<[], { ts: number; balance: number }>(
-        'SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1',
-      )
-      .get() ?? null
+    statement<[], { ts: number; balance: number }>(
+      sqlite,
+      'SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1',
+    ).get() ?? null
   );
 }
 
 export function balanceSamplesSince(sqlite: Deps['sqlite'], from: number): { ts: number; balance: number }[] {
-  return sqlite
-    .prepare<[number], { ts: number; balance: number }>(
-      'SELECT ts, balance FROM balance_samples WHERE ts >= ? ORDER BY ts',
-    )
-    .all(from);
+  return statement<[number], { ts: number; balance: number }>(
+    sqlite,
+    'SELECT ts, balance FROM balance_samples WHERE ts >= ? ORDER BY ts',
+  ).all(from);
 }
 
 /** Credits the balance lost that no attributed usage explains, since `from`. */
 export function unattributedCreditsSince(sqlite: Deps['sqlite'], from: number): number {
   return (
-    sqlite
-      .prepare<[number], number>('SELECT coalesce(sum(credits), 0) FROM unattributed_spend WHERE ts >= ?')
+    statement<[number], number>(
+      sqlite,
+      'SELECT coalesce(sum(credits), 0) FROM unattributed_spend WHERE ts >= ?',
+    )
       .pluck()
       .get(from) ?? 0
   );
@@ -94,14 +95,14 @@ export function storeSample(deps: Pick<Deps, 'sqlite' | 'clock'>, ts: number, ba
   const { sqlite } = deps;
   return sqlite
     .transaction(() => {
-      const prev = sqlite
-        .prepare<[number], { ts: number; balance: number }>(
-          'SELECT ts, balance FROM balance_samples WHERE ts < ? ORDER BY ts DESC LIMIT 1',
-        )
-        .get(ts);
-      sqlite
-        .prepare('INSERT INTO balance_samples (ts, balance) VALUES (?, ?) ON CONFLICT DO NOTHING')
-        .run(ts, balance);
+      const prev = statement<[number], { ts: number; balance: number }>(
+        sqlite,
+        'SELECT ts, balance FROM balance_samples WHERE ts < ? ORDER BY ts DESC LIMIT 1',
+      ).get(ts);
+      statement(sqlite, 'INSERT INTO balance_samples (ts, balance) VALUES (?, ?) ON CONFLICT DO NOTHING').run(
+        ts,
+        balance,
+      );
       if (!prev) return 0;
       const drop = prev.balance - balance;
       if (drop <= 0) return 0;
@@ -119,25 +120,24 @@ export function storeSample(deps: Pick<Deps, 'sqlite' | 'clock'>, ts: number, ba
       );
       const unexplained = drop - attributed - viaWebhooks;
       if (unexplained <= Math.max(TOLERANCE_CREDITS, TOLERANCE_SHARE * drop)) return 0;
-      sqlite
-        .prepare(
-          `INSERT INTO unattributed_spend (ts, until, source, credits, details, created_at)
+      statement(
+        sqlite,
+        `INSERT INTO unattributed_spend (ts, until, source, credits, details, created_at)
            VALUES (?, ?, 'balance', ?, ?, ?)`,
-        )
-        .run(
-          prev.ts,
-          ts,
-          unexplained,
-          JSON.stringify({ drop, attributed, via_webhooks: viaWebhooks }),
-          deps.clock.now(),
-        );
+      ).run(
+        prev.ts,
+        ts,
+        unexplained,
+        JSON.stringify({ drop, attributed, via_webhooks: viaWebhooks }),
+        deps.clock.now(),
+      );
       return unexplained;
     })
     .immediate();
 }
 
 function sumCredits(sqlite: Deps['sqlite'], sql: string, from: number, to: number): number {
-  return (sqlite.prepare<[number, number], { c: number }>(sql).get(from, to) ?? { c: 0 }).c;
+  return (statement<[number, number], { c: number }>(sqlite, sql).get(from, to) ?? { c: 0 }).c;
 }
 
 /** Persists the poller's state for the API (and for a second process, such as the CLI). */
@@ -147,11 +147,10 @@ export function saveSourceState(
   status: 'ok' | 'error' | 'disabled',
   detail: string,
 ): void {
-  deps.sqlite
-    .prepare(
-      `INSERT INTO source_state (name, status, detail, updated_at) VALUES (?, ?, ?, ?)
+  statement(
+    deps.sqlite,
+    `INSERT INTO source_state (name, status, detail, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET status = excluded.status, detail = excluded.detail,
          updated_at = excluded.updated_at`,
-    )
-    .run(name, status, detail, deps.clock.now());
+  ).run(name, status, detail, deps.clock.now());
 }

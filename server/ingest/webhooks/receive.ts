@@ -4,6 +4,8 @@
  * Completion sets a project's final credits, an error refunds it, both on the key that created it;
  * a project no key created is unattributed spend.
  */
+
+import { statement } from '../../db/statements.ts';
 import type { Deps } from '../../deps.ts';
 import { validationError } from '../../errors.ts';
 import { finalizeProject, findProject, noteOrphanProject } from '../../usage/projects.ts';
@@ -12,16 +14,16 @@ import type { ProviderWebhookEvent, WebhookAdapter } from '../providers/types.ts
 export type WebhookOutcome = 'attributed' | 'unattributed' | 'ignored';
 export type ReceiveResult = { duplicate: boolean; outcome: WebhookOutcome | null };
 
-const statements = new WeakMap<Deps['sqlite'], ReturnType<typeof prepare>>();
-
 function prepare(sqlite: Deps['sqlite']) {
   return {
-    insert: sqlite.prepare(
+    insert: statement(
+      sqlite,
       `INSERT INTO webhook_events (provider, type, object_id, event_ts, received_at, body)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
-    processed: sqlite.prepare('UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE id = ?'),
-    unattributed: sqlite.prepare(
+    processed: statement(sqlite, 'UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE id = ?'),
+    unattributed: statement(
+      sqlite,
       `INSERT INTO unattributed_spend (ts, until, source, credits, project_id, details, created_at)
        VALUES (?, ?, 'webhook', ?, ?, ?, ?)`,
     ),
@@ -50,12 +52,8 @@ export function receiveWebhook(
       'The webhook body is not an event.',
     );
   }
-  let st = statements.get(deps.sqlite);
-  if (!st) {
-    st = prepare(deps.sqlite);
-    statements.set(deps.sqlite, st);
-  }
-  const s = st;
+  // statement() caches each per connection, so building this object is cheap.
+  const s = prepare(deps.sqlite);
   const now = deps.clock.now();
   return deps.sqlite
     .transaction((): ReceiveResult => {

@@ -1,0 +1,26 @@
+/**
+ * Raw statements prepared once per connection and reused, keyed by their SQL text: the form every
+ * raw query takes (see the SQL rule in client.ts). A statement's pluck/raw mode sticks to it, so a
+ * given SQL text is always used in the same mode.
+ */
+import type Database from 'better-sqlite3';
+import type { Sqlite } from './client.ts';
+
+const cache = new WeakMap<Sqlite, Map<string, Database.Statement<unknown[] | object, unknown>>>();
+
+export function statement<P extends unknown[] | object = unknown[], R = unknown>(
+  sqlite: Sqlite,
+  sql: string,
+): Database.Statement<P, R> {
+  let statements = cache.get(sqlite);
+  if (!statements) {
+    statements = new Map();
+    cache.set(sqlite, statements);
+  }
+  let found = statements.get(sql);
+  if (!found) {
+    found = sqlite.prepare(sql);
+    statements.set(sql, found);
+  }
+  return found as Database.Statement<P, R>;
+}
