@@ -40,6 +40,18 @@ export const EnvSchema = z.object({
   ALERT_FROM: z.string().min(3).default('Keywatch <keywatch@localhost>'),
   ALERT_SECURITY_TO: emailList.default([]),
   ALERT_BILLING_TO: emailList.default([]),
+  ALERT_REPEAT_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  ALERT_LOOKBACK_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365 * 24)
+    .default(24),
   MAGICHOUR_BASE_URL: z.url().default('https://api.magichour.ai'),
   MAGICHOUR_WEBHOOK_SECRET: z.string().min(1).optional(),
   MAGICHOUR_ACCOUNT_KEY: z.string().min(1).optional(),
@@ -66,6 +78,10 @@ export type Config = {
   alertFrom: string;
   alertSecurityTo: string[];
   alertBillingTo: string[];
+  /** An incident is re-notified (escalated) at most once per this many ms. */
+  alertRepeatMs: number;
+  /** Incidents whose last activity is older than this when judged are recorded without notifying. */
+  alertLookbackMs: number;
   magichour: { baseUrl: string; webhookSecret: string | undefined; accountKey: string | undefined };
 };
 
@@ -110,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alertFrom: e.ALERT_FROM,
     alertSecurityTo: e.ALERT_SECURITY_TO,
     alertBillingTo: e.ALERT_BILLING_TO,
+    alertRepeatMs: e.ALERT_REPEAT_MINUTES * 60_000,
+    alertLookbackMs: e.ALERT_LOOKBACK_HOURS * 3_600_000,
     magichour: {
       baseUrl: e.MAGICHOUR_BASE_URL.replace(/\/$/, ''),
       webhookSecret: e.MAGICHOUR_WEBHOOK_SECRET,

@@ -36,7 +36,13 @@ describe('first start', () => {
         kind: string;
         summary: string;
       }[];
-      const kinds = new Set(incidents.map((i) => i.kind));
+      // Every labelled kind is found, as the incident's kind or as one of its signals.
+      const signalKinds = first.deps.sqlite
+        .prepare(
+          `SELECT DISTINCT json_extract(s.value, '$.kind') AS kind FROM incidents, json_each(incidents.signals) s`,
+        )
+        .all() as { kind: string }[];
+      const kinds = new Set(signalKinds.map((s) => s.kind));
       for (const kind of [
         'credit_spike',
         'sustained_elevation',

@@ -24,6 +24,8 @@ export type DigestData = {
     summary: string;
   }[];
   month: { label: string; spent: number; projected: number; budget: number | null };
+  /** Incidents of the period recorded without paging: too old when judged, or below the credit floor. */
+  unpaged: { tooOld: number; belowFloor: number };
 };
 
 const PER_KEY_SQL = `SELECT k.name AS name, k.environment AS environment,
@@ -50,6 +52,12 @@ export function readDigestData(
     .where(ne(incidents.state, 'resolved'))
     .orderBy(asc(incidents.startedAt))
     .all();
+  const unpaged = statement<[number, number], { silenced: string; n: number }>(
+    deps.sqlite,
+    `SELECT n.silenced, count(*) AS n FROM alert_notifications n JOIN incidents i ON i.id = n.incident_id
+     WHERE n.count = 0 AND n.silenced IS NOT NULL AND i.created_at >= ? AND i.created_at < ? GROUP BY n.silenced`,
+  ).all(period.start, period.end);
+  const silenced = (why: string) => unpaged.find((r) => r.silenced === why)?.n ?? 0;
   const now = deps.clock.now();
   const month = monthPeriod(now, deps.config.timeZone);
   const spent = spendBetween(deps.sqlite, { scope: 'total', target: '' }, month.start, month.end);
@@ -72,6 +80,7 @@ export function readDigestData(
       startedAt: row.startedAt,
       summary: row.summary,
     })),
+    unpaged: { tooOld: silenced('too_old'), belowFloor: silenced('below_floor') },
     month: {
       label: month.label,
       spent,

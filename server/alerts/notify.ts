@@ -3,6 +3,7 @@
  * queues it in the outbox inside the caller's transaction (so it exists iff the change commits).
  */
 import { eq, sql } from 'drizzle-orm';
+import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Tx } from '../db/client.ts';
 import { alertNotifications, type IncidentRow } from '../db/schema/index.ts';
@@ -10,11 +11,29 @@ import type { IncidentChange, IncidentListener } from '../incidents/events.ts';
 import { SEVERITY_RANK } from '../incidents/kinds.ts';
 import { findKeyRow, parseDetails, toIncidentView } from '../incidents/view.ts';
 import { impactOf } from './impact.ts';
-import { enqueueEmail } from './outbox.ts';
+import { enqueueEmail, findPendingMessage, replacePendingMessage } from './outbox.ts';
 import { type NotifyReason, renderIncidentEmail } from './render-incident.ts';
 import { loadRouting, routeAlert } from './routing.ts';
 
-type Notified = { notifiedImpact: number; notifiedSeverity: string };
+type Notified = {
+  notifiedImpact: number;
+  notifiedSeverity: string;
+  count: number;
+  lastNotifiedAt: number;
+  silenced: string | null;
+};
+
+export type NotifyPolicy = {
+  /** Wall-clock now: how old an incident's last activity is when it is judged. */
+  now: number;
+  repeatMs: number;
+  lookbackMs: number;
+};
+
+/** What to do about a change: send a message for `reason`, record it silently (and why), or nothing. */
+export type Decision =
+  /** A message; an escalation inside the repeat window waits until `notBefore` (data time). */
+  { send: NotifyReason; notBefore?: number } | { silence: 'too_old' | 'below_floor' } | null;
 
 const rank = (severity: string) => SEVERITY_RANK[severity as keyof typeof SEVERITY_RANK] ?? 0;
 const threshold = (row: IncidentRow) => Number(parseDetails(row).threshold ?? 0);
@@ -25,24 +44,59 @@ function outgrewLastMessage(incident: IncidentRow, last: Notified): boolean {
   return doubled || rank(incident.severity) > rank(last.notifiedSeverity);
 }
 
-/** PURE: the reason to notify about this change, or null to stay quiet. */
-export function decideNotification(change: IncidentChange, last: Notified | undefined): NotifyReason | null {
-  const { incident, previous } = change;
-  if (change.type === 'opened') return 'opened';
-  if (change.type === 'resolved') return last ? 'resolved' : null;
-  // A snooze that ran out is news only if the incident outgrew what people were last told.
-  if (change.type === 'woke') return last && outgrewLastMessage(incident, last) ? 'woke' : null;
-  const before = last?.notifiedSeverity ?? previous?.severity ?? incident.severity;
-  const crossedHigherThreshold = previous !== null && threshold(incident) > threshold(previous);
-  if (rank(incident.severity) > rank(before) || crossedHigherThreshold) return 'escalated';
-  if (incident.state !== 'open' || !last) return null;
-  return outgrewLastMessage(incident, last) ? 'grew' : null;
+/** First message about an incident no one was told of yet, unless it is too old or too small to page. */
+function firstMessage(incident: IncidentRow, policy: NotifyPolicy): NonNullable<Decision> {
+  if (incident.lastSeenAt < policy.now - policy.lookbackMs) return { silence: 'too_old' };
+  if (parseDetails(incident).pages === false) return { silence: 'below_floor' };
+  return { send: 'opened' };
 }
 
-export function createAlertListener(deps: { config: Config }): IncidentListener {
+/** PURE: what this change deserves, given what people were last told. */
+export function decideNotification(
+  change: IncidentChange,
+  last: Notified | undefined,
+  policy: NotifyPolicy,
+): Decision {
+  const { incident, previous } = change;
+  const told = last !== undefined && last.count > 0;
+  if (change.type === 'resolved') return told ? { send: 'resolved' } : null;
+  if (!told) {
+    // Nobody heard of it yet: it may have grown into something worth paging, or come back to life.
+    if (change.type !== 'opened' && incident.state !== 'open') return null;
+    const first = firstMessage(incident, policy);
+    // Already recorded silently for the same reason: nothing new to record.
+    if ('silence' in first && last?.silenced === first.silence) return null;
+    return first;
+  }
+  // A snooze that ran out is news only if the incident outgrew what people were last told.
+  if (change.type === 'woke') return outgrewLastMessage(incident, last) ? { send: 'woke' } : null;
+  const rose = rank(incident.severity) > rank(last.notifiedSeverity);
+  const crossedHigherThreshold = previous !== null && threshold(incident) > threshold(previous);
+  const reason: NotifyReason | null =
+    rose || crossedHigherThreshold
+      ? 'escalated'
+      : incident.state === 'open' && outgrewLastMessage(incident, last)
+        ? 'grew'
+        : null;
+  if (!reason) return null;
+  // At most one escalation per repeat window: a later one waits for the window to end (never lost).
+  const notBefore = last.lastNotifiedAt + policy.repeatMs;
+  return change.at < notBefore ? { send: reason, notBefore } : { send: reason };
+}
+
+export function createAlertListener(deps: { config: Config; clock: Clock }): IncidentListener {
   return (tx, change) => {
-    const reason = decideNotification(change, lastNotified(tx, change.incident.id));
-    if (reason) notifyIncident(tx, deps.config, change.incident, reason, change.at);
+    const policy = {
+      now: deps.clock.now(),
+      repeatMs: deps.config.alertRepeatMs,
+      lookbackMs: deps.config.alertLookbackMs,
+    };
+    const decision = decideNotification(change, lastNotified(tx, change.incident.id), policy);
+    if (decision && 'silence' in decision) recordSilenced(tx, change.incident, decision.silence, change.at);
+    else if (decision)
+      notifyIncident(tx, deps.config, change.incident, decision.send, change.at, decision.notBefore);
+    // A message not sent yet always carries the incident's latest state.
+    else refreshPendingMessage(tx, deps.config, change.incident);
   };
 }
 
@@ -50,28 +104,22 @@ export function lastNotified(tx: Tx, incidentId: string): Notified | undefined {
   return tx.select().from(alertNotifications).where(eq(alertNotifications.incidentId, incidentId)).get();
 }
 
-/** Queues the email for `reason` to the routed recipients and remembers what was notified. */
-export function notifyIncident(
-  tx: Tx,
-  config: Config,
-  row: IncidentRow,
-  reason: NotifyReason,
-  now: number,
-): void {
+/** Remembers that an incident was recorded without paging (the digest counts these). */
+function recordSilenced(tx: Tx, row: IncidentRow, why: string, at: number): void {
+  const values = { notifiedImpact: 0, notifiedSeverity: row.severity, lastNotifiedAt: at, silenced: why };
+  tx.insert(alertNotifications)
+    .values({ incidentId: row.id, count: 0, ...values })
+    .onConflictDoUpdate({ target: alertNotifications.incidentId, set: values })
+    .run();
+}
+
+/** The routed recipients and the rendered email of an incident for `reason`. */
+function composeMessage(tx: Tx, config: Config, row: IncidentRow, reason: NotifyReason) {
   const key = findKeyRow(tx, row.keyId);
   const details = parseDetails(row);
   const environment =
     key?.environment ?? (details.scope === 'environment' ? String(details.target ?? '') : null);
   const to = routeAlert(loadRouting(tx, config), { kind: row.kind, severity: row.severity, environment });
-  const state = { notifiedImpact: impactOf(row), notifiedSeverity: row.severity, lastNotifiedAt: now };
-  tx.insert(alertNotifications)
-    .values({ incidentId: row.id, count: 1, ...state })
-    .onConflictDoUpdate({
-      target: alertNotifications.incidentId,
-      set: { ...state, count: sql`${alertNotifications.count} + 1` },
-    })
-    .run();
-  if (to.length === 0) return;
   const email = renderIncidentEmail({
     incident: toIncidentView(row, key?.name ?? null),
     key: key ? { name: key.name, last4: key.last4, environment: key.environment } : null,
@@ -79,14 +127,91 @@ export function notifyIncident(
     publicUrl: config.publicUrl,
     timeZone: config.timeZone,
   });
+  return { to, email };
+}
+
+const URGENT: ReadonlySet<NotifyReason> = new Set(['opened', 'resolved', 'opened_resolved']);
+
+/**
+ * Queues the message for `reason` to the routed recipients and remembers what was notified. One
+ * unsent message per incident and channel: a newer state is merged into it, not queued beside it.
+ * `at` is the data time of the change; `notBefore` delays an escalation to the end of its window.
+ */
+export function notifyIncident(
+  tx: Tx,
+  config: Config,
+  row: IncidentRow,
+  reason: NotifyReason,
+  at: number,
+  notBefore?: number,
+): void {
+  const pending = findPendingMessage(tx, row.id, 'email');
+  const merged = pending ? mergeReasons(pending.reason as NotifyReason | null, reason) : reason;
+  const sendAt = notBefore ?? at;
+  const state = {
+    notifiedImpact: impactOf(row),
+    notifiedSeverity: row.severity,
+    lastNotifiedAt: sendAt,
+    silenced: null,
+  };
+  tx.insert(alertNotifications)
+    .values({ incidentId: row.id, count: 1, ...state })
+    .onConflictDoUpdate({
+      target: alertNotifications.incidentId,
+      set: { ...state, count: sql`${alertNotifications.count} + ${pending ? 0 : 1}` },
+    })
+    .run();
+  const { to, email } = composeMessage(tx, config, row, merged);
+  if (to.length === 0) return;
+  if (pending) {
+    // An opening or a resolution goes out at once; an escalation keeps to its window.
+    const due = URGENT.has(merged)
+      ? Math.min(pending.nextAttemptAt, at)
+      : Math.max(pending.nextAttemptAt, sendAt);
+    replacePendingMessage(tx, pending.id, { ...email, to, reason: merged, nextAttemptAt: due });
+    return;
+  }
   enqueueEmail(tx, {
     ...email,
     to,
     category: 'incident',
     incidentId: row.id,
-    now,
+    reason: merged,
+    now: at,
+    nextAttemptAt: sendAt,
     domain: mailDomain(config),
   });
+}
+
+/** Re-renders an incident's unsent message with its latest numbers (same reason, same time). */
+function refreshPendingMessage(tx: Tx, config: Config, row: IncidentRow): void {
+  const pending = findPendingMessage(tx, row.id, 'email');
+  if (!pending?.reason) return;
+  // What people will be told is what the next "doubled" is measured from.
+  tx.update(alertNotifications)
+    .set({ notifiedImpact: impactOf(row), notifiedSeverity: row.severity })
+    .where(eq(alertNotifications.incidentId, row.id))
+    .run();
+  const { to, email } = composeMessage(tx, config, row, pending.reason as NotifyReason);
+  if (to.length > 0)
+    replacePendingMessage(tx, pending.id, {
+      ...email,
+      to,
+      reason: pending.reason,
+      nextAttemptAt: pending.nextAttemptAt,
+    });
+}
+
+/**
+ * PURE: one message that says what two would have: an opening that resolved before its message
+ * went out is one "opened and resolved" message; otherwise the later reason wins, an escalation
+ * over mere growth.
+ */
+export function mergeReasons(pending: NotifyReason | null, next: NotifyReason): NotifyReason {
+  if (pending === 'opened' || pending === 'opened_resolved')
+    return next === 'resolved' ? 'opened_resolved' : 'opened';
+  if (next === 'grew' && pending === 'escalated') return 'escalated';
+  return next;
 }
 
 export function mailDomain(config: Config): string {

@@ -27,7 +27,10 @@ export function enqueueEmail(
     to: string[];
     category: OutboxRow['category'];
     incidentId?: string | null;
+    reason?: string;
     now: number;
+    /** When it may first be sent (default `now`). */
+    nextAttemptAt?: number;
     domain: string;
   },
 ): OutboxRow {
@@ -37,16 +40,56 @@ export function enqueueEmail(
       messageId: `<${randomUUID()}@${email.domain}>`,
       category: email.category,
       incidentId: email.incidentId ?? null,
+      reason: email.reason ?? null,
       recipients: email.to.join(', '),
       subject: email.subject,
       text: email.text,
       html: email.html,
       status: 'pending',
-      nextAttemptAt: email.now,
+      nextAttemptAt: email.nextAttemptAt ?? email.now,
       createdAt: email.now,
     })
     .returning()
     .get();
+}
+
+/** An incident's message on `channel` that no sender has tried yet, if any. */
+export function findPendingMessage(
+  db: Queryable,
+  incidentId: string,
+  channel: string,
+): OutboxRow | undefined {
+  return db
+    .select()
+    .from(alertOutbox)
+    .where(
+      and(
+        eq(alertOutbox.incidentId, incidentId),
+        eq(alertOutbox.channel, channel),
+        eq(alertOutbox.status, 'pending'),
+        eq(alertOutbox.attempts, 0),
+      ),
+    )
+    .get();
+}
+
+/** Rewrites an untried message with a newer state; it keeps its id, Message-ID and place in the queue. */
+export function replacePendingMessage(
+  db: Queryable,
+  id: number,
+  email: RenderedEmail & { to: string[]; reason: string; nextAttemptAt: number },
+): void {
+  db.update(alertOutbox)
+    .set({
+      recipients: email.to.join(', '),
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      reason: email.reason,
+      nextAttemptAt: email.nextAttemptAt,
+    })
+    .where(and(eq(alertOutbox.id, id), eq(alertOutbox.status, 'pending'), eq(alertOutbox.attempts, 0)))
+    .run();
 }
 
 /** Claims up to `limit` due rows for sending (counting the attempt); they are ours until marked. */

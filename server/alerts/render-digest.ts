@@ -55,6 +55,9 @@ export function renderDigest(data: DigestData, publicUrl: string, timeZone: stri
     [`Spend per key (${periodName} vs ${previousName})`, perKey],
     ['Top movers', movers.rows.length ? movers : ['No change from the previous period.']],
     [`Open incidents (${data.openIncidents.length})`, open.rows.length ? open : ['None.']],
+    ...(data.unpaged.tooOld + data.unpaged.belowFloor > 0
+      ? [['Recorded without paging', unpagedLines(data.unpaged)] as [string, string[]]]
+      : []),
     ['Month-end forecast', forecast],
   ];
   const intro = `Total: ${formatNumber(data.total)} credits (${previousName}: ${formatNumber(data.previousTotal)}).`;
@@ -83,4 +86,17 @@ export function renderDigest(data: DigestData, publicUrl: string, timeZone: stri
     ].join('\n'),
   );
   return { subject, text, html };
+}
+
+function unpagedLines(u: DigestData['unpaged']): string[] {
+  return [
+    ...(u.tooOld
+      ? [
+          `${formatNumber(u.tooOld)} found in history that had ended more than a day before (imports, backfills).`,
+        ]
+      : []),
+    ...(u.belowFloor
+      ? [`${formatNumber(u.belowFloor)} below the credit floor (small, unusual use). See Incidents.`]
+      : []),
+  ];
 }

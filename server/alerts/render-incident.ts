@@ -4,7 +4,7 @@ import { formatDuration, formatLocalTime, formatNumber, formatPercent, keySuffix
 import type { IncidentDetails, IncidentView } from '../incidents/view.ts';
 import { escapeHtml, htmlPage, htmlTable, type Table, textTable } from './render-html.ts';
 
-export type NotifyReason = 'opened' | 'grew' | 'escalated' | 'woke' | 'resolved';
+export type NotifyReason = 'opened' | 'grew' | 'escalated' | 'woke' | 'resolved' | 'opened_resolved';
 
 export type IncidentEmailInput = {
   incident: IncidentView;
@@ -37,6 +37,8 @@ const REASON_NOTES: Record<NotifyReason, string> = {
   escalated: 'Its severity has risen since the last notice.',
   woke: 'The snooze ended and the incident is still active.',
   resolved: 'This incident is resolved.',
+  opened_resolved:
+    'It opened and was back to normal before this notice went out: check that the use was yours.',
 };
 
 const SECURITY_ACTIONS = [
@@ -83,7 +85,8 @@ export function describeImpact(incident: IncidentView): string {
 export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   const { incident, reason } = input;
   const details = incident.details as IncidentDetails;
-  const label = reason === 'resolved' ? 'RESOLVED' : incident.severity.toUpperCase();
+  const label =
+    reason === 'resolved' || reason === 'opened_resolved' ? 'RESOLVED' : incident.severity.toUpperCase();
   const grown = reason === 'grew' ? ' (impact doubled)' : '';
   // Names come from users and traffic: a line break must not reach a header.
   const subject =

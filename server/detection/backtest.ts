@@ -10,10 +10,10 @@ import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso } from '../timestamps.ts';
 import { loadAdjustments } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
-import { createEpisodeBook, type Episode } from './core/episodes.ts';
+import { createEpisodeBook, type Episode, summarizeEpisode } from './core/episodes.ts';
 import { DETECTOR_KINDS, mergeRuleSet } from './core/params.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
-import { type ReplayState, replayChunk } from './replay.ts';
+import { type ReplayState, replayChunk, type Sink } from './replay.ts';
 import { loadRuleSets } from './rules.ts';
 
 const BacktestSchema = z.strictObject({
@@ -50,18 +50,14 @@ export function backtest(deps: Deps, body: unknown) {
   const ended = new Map<Episode, number>();
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const state: ReplayState = { keys: new Map(), account: createAccountState(), touched: new Set() };
-  const sink = {
-    finding(
-      keyId: string | null,
-      f: Parameters<typeof book.apply>[1],
-      params: Parameters<typeof book.apply>[2],
-    ) {
-      const change = book.apply(keyId, f, params);
+  const sink: Sink = {
+    finding(subject, f, params) {
+      const change = book.apply(subject, f, params);
       if (change.type === 'opened') episodes.push(change.episode);
       else episodes[episodes.indexOf(change.previous!)] = change.episode;
     },
     tick(t: number) {
-      for (const e of book.due(t, quiet)) ended.set(e, e.lastSeenAt);
+      for (const e of book.due(t, quiet)) ended.set(e, summarizeEpisode(e).lastSeenAt);
     },
   };
   if (first !== null) {
@@ -79,17 +75,19 @@ export function backtest(deps: Deps, body: unknown) {
     }
   }
   const names = new Map(keys.map((k) => [k.id, k.name]));
-  const fired = episodes.filter((e) => e.startedAt >= windowFrom);
+  const fired = episodes
+    .map((e) => ({ e, s: summarizeEpisode(e) }))
+    .filter(({ s }) => s.startedAt >= windowFrom);
   return {
     fired: fired.length,
-    incidents: fired.map((e) => ({
+    incidents: fired.map(({ e, s }) => ({
       key: e.keyId ? (names.get(e.keyId) ?? e.keyId) : null,
-      kind: e.kind,
-      started_at: iso(e.startedAt),
+      kind: s.kind,
+      started_at: iso(s.startedAt),
       ended_at: ended.has(e) ? iso(ended.get(e)!) : null,
-      observed: e.observed,
-      expected: e.expected,
-      severity: e.severity,
+      observed: s.observed,
+      expected: s.expected,
+      severity: s.severity,
     })),
   };
 }

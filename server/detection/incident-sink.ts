@@ -14,11 +14,21 @@ import {
   resolveIncident,
   unresolvedIncidents,
 } from '../incidents/lifecycle.ts';
+import { parseSignals, type StoredSignal } from '../incidents/signals.ts';
 import { iso } from '../timestamps.ts';
 import { type Contributors, findContributors } from './contributors.ts';
-import { createEpisodeBook, type Episode, type EpisodeChange } from './core/episodes.ts';
+import {
+  ACCOUNT_SUBJECT,
+  createEpisodeBook,
+  type Episode,
+  type EpisodeChange,
+  keySubject,
+  type Signal,
+  summarizeEpisode,
+} from './core/episodes.ts';
 import { recommendActions, summarize } from './core/explain.ts';
-import type { DetectorKind } from './core/params.ts';
+import { type DetectorKind, FLOOR_EXEMPT, type Params } from './core/params.ts';
+import type { Unit } from './core/types.ts';
 import type { Sink } from './replay.ts';
 
 /** Contributors are re-queried at most this often (in data time) while an episode grows. */
@@ -30,35 +40,69 @@ type Details = {
   baseline: { expected: number; low: number; high: number; method: string };
   contributors?: Contributors;
   actions: string[];
-  facts: Episode['facts'];
+  facts: Signal['facts'];
   peak_window: { from: string; to: string };
   contributors_at?: number;
+  /** The episode's impact bookkeeping (see core/episodes.ts), so a later run counts on. */
+  impact_bucket: number;
+  impact_bucket_credits: number;
+  network?: string;
+  /** False when the incident is below the credit floor: recorded and digested, not paged. */
+  pages: boolean;
+  /** For an unknown-token network: the discovered keys seen in it (a few). */
+  keys?: string[];
 };
+
+const KIND_WORDS = (kind: string) => kind.replace(/_/g, ' ');
+
+function toStored(s: Signal, summary: string): StoredSignal {
+  return {
+    kind: s.kind,
+    severity: s.severity,
+    started_at: s.startedAt,
+    detected_at: s.detectedAt,
+    last_seen_at: s.lastSeenAt,
+    observed: s.observed,
+    expected: s.expected,
+    score: s.score,
+    impact: s.impact,
+    unit: s.unit,
+    summary,
+    band: s.band,
+    peak_window: s.peakWindow,
+    facts: s.facts,
+  };
+}
+
+function fromStored(s: StoredSignal): Signal {
+  return {
+    kind: s.kind as DetectorKind,
+    severity: s.severity,
+    startedAt: s.started_at,
+    detectedAt: s.detected_at,
+    lastSeenAt: s.last_seen_at,
+    observed: s.observed,
+    expected: s.expected,
+    score: s.score,
+    impact: s.impact,
+    unit: s.unit as Unit,
+    band: s.band ?? { low: 0, high: 0, method: '' },
+    peakWindow: s.peak_window ?? { from: s.started_at, to: s.last_seen_at },
+    facts: s.facts ?? {},
+  };
+}
 
 export function episodeFromRow(row: IncidentRow): Episode {
   const d = JSON.parse(row.details || '{}') as Partial<Details>;
   return {
     id: row.id,
     keyId: row.keyId,
-    kind: row.kind as DetectorKind,
-    severity: row.severity,
-    startedAt: row.startedAt,
-    lastSeenAt: row.lastSeenAt,
-    observed: row.observed,
-    expected: row.expected,
-    score: row.score,
+    subject: row.subject || (row.keyId ? keySubject(row.keyId) : ACCOUNT_SUBJECT),
+    signals: parseSignals(row).map(fromStored),
     impact: row.impactCredits,
-    unit: (d.unit as Episode['unit']) ?? 'credits',
-    band: {
-      low: d.baseline?.low ?? 0,
-      high: d.baseline?.high ?? 0,
-      method: d.baseline?.method ?? '',
-    },
-    peakWindow: {
-      from: d.peak_window ? Date.parse(d.peak_window.from) : row.startedAt,
-      to: d.peak_window ? Date.parse(d.peak_window.to) : row.lastSeenAt,
-    },
-    facts: d.facts ?? {},
+    impactBucket: d.impact_bucket ?? row.lastSeenAt,
+    impactBucketCredits: d.impact_bucket_credits ?? 0,
+    ...(d.keys && { members: d.keys }),
   };
 }
 
@@ -70,43 +114,82 @@ export function createIncidentSink(
 ) {
   const book = createEpisodeBook(
     unresolvedIncidents(deps.db)
-      .filter((r) => !r.kind.startsWith('budget_'))
+      .filter((r) => !r.kind.startsWith('budget_') && parseSignals(r).length > 0)
       .map(episodeFromRow),
   );
   let tx: Tx | null = null;
   let opened = 0;
+  /** The rules each subject was last judged with (its credit floor). */
+  const paramsOf = new Map<string, Params>();
 
-  const details = (e: Episode, previous: Details | null): Details => {
-    const from = Math.min(e.startedAt, e.peakWindow.from);
-    const stale = !previous?.contributors_at || e.lastSeenAt - previous.contributors_at >= CONTRIBUTORS_EVERY;
+  const network = (e: Episode) => (e.subject.startsWith('network:') ? e.subject.slice(8) : undefined);
+  const explainFor = (e: Episode) => {
+    const net = network(e);
+    return net
+      ? { key: null, who: `Unknown keys from ${net}` }
+      : { key: e.keyId ? (keyNames.get(e.keyId) ?? e.keyId) : null };
+  };
+
+  const details = (
+    e: Episode,
+    lead: ReturnType<typeof summarizeEpisode>,
+    previous: Details | null,
+  ): Details => {
+    const from = Math.min(lead.startedAt, lead.peakWindow.from);
+    const stale =
+      !previous?.contributors_at || lead.lastSeenAt - previous.contributors_at >= CONTRIBUTORS_EVERY;
     const contributors =
       e.keyId === null
         ? undefined
         : stale
-          ? findContributors(deps.sqlite, e.keyId, from, e.lastSeenAt)
+          ? findContributors(deps.sqlite, e.keyId, from, lead.lastSeenAt)
           : previous?.contributors;
+    const net = network(e);
     return {
-      window: { from: iso(e.startedAt), to: iso(e.lastSeenAt) },
-      unit: e.unit,
-      baseline: { expected: e.expected, low: e.band.low, high: e.band.high, method: e.band.method },
+      window: { from: iso(lead.startedAt), to: iso(lead.lastSeenAt) },
+      unit: lead.unit,
+      baseline: {
+        expected: lead.expected,
+        low: lead.band.low,
+        high: lead.band.high,
+        method: lead.band.method,
+      },
       ...(contributors && { contributors }),
-      actions: recommendActions(e.kind),
-      facts: e.facts,
-      peak_window: { from: iso(e.peakWindow.from), to: iso(e.peakWindow.to) },
-      contributors_at: stale ? e.lastSeenAt : (previous?.contributors_at ?? e.lastSeenAt),
+      actions: recommendActions(lead.kind),
+      facts: lead.facts,
+      peak_window: { from: iso(lead.peakWindow.from), to: iso(lead.peakWindow.to) },
+      contributors_at: stale ? lead.lastSeenAt : (previous?.contributors_at ?? lead.lastSeenAt),
+      impact_bucket: e.impactBucket,
+      impact_bucket_credits: e.impactBucketCredits,
+      ...(net && { network: net, keys: e.members ?? [] }),
+      pages:
+        net !== undefined ||
+        e.signals.some((s) => FLOOR_EXEMPT.has(s.kind)) ||
+        e.impact >= (paramsOf.get(e.subject)?.baseline.page_floor_credits ?? 0),
     };
   };
 
-  const columns = (e: Episode, previous: Details | null) => ({
-    severity: e.severity,
-    lastSeenAt: e.lastSeenAt,
-    observed: e.observed,
-    expected: e.expected,
-    score: e.score,
-    impactCredits: e.impact,
-    summary: summarize({ ...e, key: e.keyId ? (keyNames.get(e.keyId) ?? e.keyId) : null }),
-    details: JSON.stringify(details(e, previous)),
-  });
+  const columns = (e: Episode, previous: Details | null) => {
+    const lead = summarizeEpisode(e);
+    const who = explainFor(e);
+    const signals = e.signals.map((s) => toStored(s, summarize({ ...s, ...who })));
+    const leadSummary = signals.find((s) => s.kind === lead.kind)?.summary ?? '';
+    const others = e.signals.filter((s) => s.kind !== lead.kind).map((s) => KIND_WORDS(s.kind));
+    return {
+      kind: lead.kind,
+      severity: lead.severity,
+      lastSeenAt: lead.lastSeenAt,
+      observed: lead.observed,
+      expected: lead.expected,
+      score: lead.score,
+      impactCredits: e.impact,
+      summary: others.length ? `${leadSummary} Also seen: ${others.join(', ')}.` : leadSummary,
+      details: JSON.stringify(details(e, lead, previous)),
+      signals,
+      detectedAt: lead.detectedAt,
+      startedAt: lead.startedAt,
+    };
+  };
 
   const write = (change: EpisodeChange, at: number) => {
     if (!tx) throw new Error('incident sink used outside a transaction');
@@ -116,7 +199,7 @@ export function createIncidentSink(
       const row = openIncident(
         tx,
         listener,
-        { keyId: e.keyId, kind: e.kind, startedAt: e.startedAt, ...columns(e, null) },
+        { keyId: e.keyId, subject: e.subject, ...columns(e, null) },
         when,
       );
       e.id = row.id;
@@ -125,12 +208,14 @@ export function createIncidentSink(
     }
     const before = findIncidentRow(tx, e.id);
     if (!before) return;
-    extendIncident(tx, listener, e.id, columns(e, JSON.parse(before.details || '{}') as Details), when);
+    const { detectedAt: _first, ...update } = columns(e, JSON.parse(before.details || '{}') as Details);
+    extendIncident(tx, listener, e.id, update, when);
   };
 
   const sink: Sink = {
-    finding(keyId, f, params) {
-      write(book.apply(keyId, f, params), f.window.to);
+    finding(subject, f, params) {
+      paramsOf.set(subject.subject, params);
+      write(book.apply(subject, f, params), f.window.to);
     },
     tick(t) {
       for (const e of book.due(t, quietMs)) {

@@ -4,17 +4,22 @@
  * `detect run` and backtests all go through here, so they agree by construction.
  */
 import { MINUTE } from '../clock.ts';
+import { subjectNetwork } from '../usage/network.ts';
 import { type Adjustment, adjustmentsAt } from './adjustments.ts';
 import { type AccountState, stepAccount } from './core/account.ts';
+import { ACCOUNT_SUBJECT, type EpisodeSubject, keySubject, networkSubject } from './core/episodes.ts';
 import type { Params, RuleSet } from './core/params.ts';
 import { createKeyState, type KeyState } from './core/state.ts';
 import { stepKey } from './core/step.ts';
-import type { Finding } from './core/types.ts';
+import type { Bucket, Finding } from './core/types.ts';
 import type { Chunk } from './load-chunk.ts';
 import type { RuleSets } from './rules.ts';
 
+/** What an episode is about: a key, the account, or (unknown tokens) the network they came from. */
+export type Subject = EpisodeSubject;
+
 export type Sink = {
-  finding(keyId: string | null, f: Finding, params: Params): void;
+  finding(subject: Subject, f: Finding, params: Params): void;
   /** Called after each minute with the time it ends, to resolve quiet episodes. */
   tick(t: number): void;
 };
@@ -56,13 +61,26 @@ export function replayChunk(
         { status: key.status, revokedAt: key.revokedAt, rules: set, factor: adj.factor },
         { rebaseline: rebaseline !== null },
       );
-      for (const f of findings) if (!adj.suppressed(f.kind)) sink.finding(key.id, f, set.params);
+      const subject = subjectOf(key, bucket);
+      for (const f of findings) if (!adj.suppressed(f.kind)) sink.finding(subject, f, set.params);
     }
     if (!ctx.onlyKey) {
       const f = stepAccount(state.account, t, chunk.unattributed.get(t) ?? 0, rules.global);
       if (f && !adjustmentsAt(adjustments, null, t).suppressed(f.kind))
-        sink.finding(null, f, rules.global.params);
+        sink.finding({ subject: ACCOUNT_SUBJECT, keyId: null }, f, rules.global.params);
     }
     sink.tick(t + MINUTE);
   }
+}
+
+/**
+ * Unknown tokens group on the network they came from, so fifty random tokens from one client are
+ * one incident; every other key is its own subject.
+ */
+function subjectOf(key: { id: string; status: string }, bucket: Bucket | undefined): Subject {
+  if (key.status === 'discovered' && bucket?.ips) {
+    const top = Object.entries(bucket.ips).sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (top) return { subject: networkSubject(subjectNetwork(top)), keyId: null, member: key.id };
+  }
+  return { subject: keySubject(key.id), keyId: key.id };
 }

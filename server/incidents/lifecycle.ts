@@ -11,13 +11,28 @@ import type { Queryable, Tx } from '../db/client.ts';
 import { type IncidentRow, incidents } from '../db/schema/index.ts';
 import type { IncidentListener } from './events.ts';
 import { SEVERITY_RANK } from './kinds.ts';
+import type { StoredSignal } from './signals.ts';
 
 /** What whoever raised an incident measures; people's fields (state, ack, note) are not in it. */
 export type Finding = Pick<
   IncidentRow,
-  'severity' | 'lastSeenAt' | 'observed' | 'expected' | 'score' | 'impactCredits' | 'summary' | 'details'
->;
-export type NewIncident = Finding & Pick<IncidentRow, 'keyId' | 'kind' | 'startedAt'>;
+  | 'kind'
+  | 'severity'
+  | 'lastSeenAt'
+  | 'observed'
+  | 'expected'
+  | 'score'
+  | 'impactCredits'
+  | 'summary'
+  | 'details'
+> & { signals?: StoredSignal[] };
+export type NewIncident = Finding &
+  Pick<IncidentRow, 'keyId' | 'startedAt'> & {
+    /** Default: the key, else the account. */
+    subject?: string;
+    /** Default: the data time of the change that opens it. */
+    detectedAt?: number;
+  };
 
 /** `at` is the data time of the change (what a replay would say); `now` the wall clock. */
 export type When = { at: number; now: number };
@@ -30,10 +45,39 @@ function save(tx: Tx, id: string, set: Partial<IncidentRow>): IncidentRow {
   return tx.update(incidents).set(set).where(eq(incidents.id, id)).returning().get();
 }
 
+/** A finding raised without signals (budgets, tests) is its own single signal. */
+function ownSignal(f: NewIncident, detectedAt: number): StoredSignal {
+  const unit = String((JSON.parse(f.details || '{}') as { unit?: string }).unit ?? 'credits');
+  return {
+    kind: f.kind,
+    severity: f.severity,
+    started_at: f.startedAt,
+    detected_at: detectedAt,
+    last_seen_at: f.lastSeenAt,
+    observed: f.observed,
+    expected: f.expected,
+    score: f.score,
+    impact: f.impactCredits ?? 0,
+    unit,
+    summary: f.summary,
+  };
+}
+
 export function openIncident(tx: Tx, listener: IncidentListener, finding: NewIncident, when: When) {
+  const { signals, subject, detectedAt, ...columns } = finding;
+  const detected = detectedAt ?? when.at;
   const incident = tx
     .insert(incidents)
-    .values({ id: randomId('inc_'), state: 'open', createdAt: when.now, updatedAt: when.now, ...finding })
+    .values({
+      id: randomId('inc_'),
+      state: 'open',
+      createdAt: when.now,
+      updatedAt: when.now,
+      ...columns,
+      subject: subject ?? (finding.keyId ? `key:${finding.keyId}` : 'account'),
+      detectedAt: detected,
+      signals: JSON.stringify(signals ?? [ownSignal(finding, detected)]),
+    })
     .returning()
     .get();
   listener(tx, { type: 'opened', incident, previous: null, at: when.at });
@@ -56,7 +100,13 @@ export function extendIncident(
   const rose =
     finding.severity !== undefined && SEVERITY_RANK[finding.severity] > SEVERITY_RANK[previous.severity];
   const wake = rose && previous.state === 'snoozed' ? { state: 'open' as const, snoozedUntil: null } : {};
-  const incident = save(tx, id, { ...finding, ...wake, updatedAt: when.now });
+  const { signals, ...columns } = finding;
+  const incident = save(tx, id, {
+    ...columns,
+    ...(signals && { signals: JSON.stringify(signals) }),
+    ...wake,
+    updatedAt: when.now,
+  });
   listener(tx, { type: 'updated', incident, previous, at: when.at });
   return incident;
 }

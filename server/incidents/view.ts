@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { type IncidentRow, incidents, type KeyRow, keys } from '../db/schema/index.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
+import { parseSignals, toSignalView } from './signals.ts';
 
 export type IncidentDetails = {
   window?: { from: string; to: string };
@@ -35,7 +36,9 @@ export function toIncidentView(row: IncidentRow, keyName: string | null) {
     kind: row.kind,
     severity: row.severity,
     state: row.state,
+    subject: row.subject,
     started_at: iso(row.startedAt),
+    detected_at: iso(row.detectedAt),
     last_seen_at: iso(row.lastSeenAt),
     resolved_at: isoOrNull(row.resolvedAt),
     observed: row.observed,
@@ -49,6 +52,7 @@ export function toIncidentView(row: IncidentRow, keyName: string | null) {
     snoozed_until: isoOrNull(row.snoozedUntil),
     feedback: row.feedback,
     details: parseDetails(row),
+    signals: parseSignals(row).map(toSignalView),
   };
 }
 

@@ -4,9 +4,10 @@
  * unknown keys registered as discovered.
  */
 import { randomId } from '../auth/secrets.ts';
-import type { Clock } from '../clock.ts';
+import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { addToBuckets, type BucketDelta } from './buckets.ts';
+import { subjectNetwork } from './network.ts';
 import { claimOrphanProject } from './projects.ts';
 
 export type KeyRef =
@@ -37,6 +38,9 @@ export type RecordResult = {
   discovered: { id: string; name: string }[];
 };
 
+/** New keys one client network may add through the gateway in an hour before they share one row. */
+export const DISCOVERY_LIMIT = 5;
+
 type Statements = ReturnType<typeof prepare>;
 const cache = new WeakMap<Sqlite, Statements>();
 
@@ -46,9 +50,14 @@ function prepare(sqlite: Sqlite) {
     byFingerprint: sqlite.prepare<[string], { id: string }>('SELECT id FROM keys WHERE fingerprint = ?'),
     nameTaken: sqlite.prepare<[string], { id: string }>('SELECT id FROM keys WHERE name = ?'),
     insertKey: sqlite.prepare(
-      `INSERT INTO keys (id, name, provider, fingerprint, last4, status, created_at, updated_at)
-       VALUES (?, ?, 'magichour', ?, ?, 'discovered', ?, ?)`,
+      `INSERT INTO keys (id, name, provider, fingerprint, last4, status, created_at, updated_at, discovered_network)
+       VALUES (?, ?, 'magichour', ?, ?, 'discovered', ?, ?, ?)`,
     ),
+    discoveredSince: sqlite
+      .prepare<[string, number], number>(
+        'SELECT count(*) FROM keys WHERE discovered_network = ? AND created_at >= ?',
+      )
+      .pluck(),
     insertEvent: sqlite.prepare(
       `INSERT INTO usage_events (source, event_id, key_id, ts, credits, requests, status, operation,
          source_ip, user_agent, project_id, latency_ms, received_at)
@@ -91,24 +100,36 @@ export function recordEvents(
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
-    const resolve = (ref: KeyRef, firstUse: number): string => {
+    const resolve = (e: UsageEvent): string => {
+      const { key: ref } = e;
       const cacheKey = ref.by === 'ref' ? `r:${ref.value}` : `f:${ref.fingerprint}`;
       let id = keyIds.get(cacheKey);
       if (id) return id;
       id =
         ref.by === 'ref' ? st.byRef.get(ref.value, ref.value)?.id : st.byFingerprint.get(ref.fingerprint)?.id;
       if (!id) {
-        id = randomId('key_');
-        const name = uniqueName(ref.by === 'ref' ? ref.value : discoveredName(ref));
-        st.insertKey.run(
-          id,
-          name,
-          ref.by === 'fingerprint' ? ref.fingerprint : null,
-          ref.by === 'fingerprint' ? (ref.last4 ?? null) : null,
-          Math.min(firstUse, now),
-          now,
-        );
-        discovered.push({ id, name });
+        // Unauthenticated gateway clients cannot mint keys without end: past a few new tokens an
+        // hour from one network, the rest is counted on that network's one "unknown keys" row.
+        const network = e.source === 'gateway' && e.sourceIp ? subjectNetwork(e.sourceIp) : null;
+        const flooded =
+          network !== null &&
+          ref.by === 'fingerprint' &&
+          st.discoveredSince.get(network, now - HOUR)! >= DISCOVERY_LIMIT;
+        const fingerprint = flooded
+          ? `network:${network}`
+          : ref.by === 'fingerprint'
+            ? ref.fingerprint
+            : null;
+        id = flooded ? st.byFingerprint.get(fingerprint!)?.id : undefined;
+        if (!id) {
+          id = randomId('key_');
+          const name = uniqueName(
+            flooded ? `unknown keys ${network}` : ref.by === 'ref' ? ref.value : discoveredName(ref),
+          );
+          const last4 = ref.by === 'fingerprint' && !flooded ? (ref.last4 ?? null) : null;
+          st.insertKey.run(id, name, fingerprint, last4, Math.min(e.ts, now), now, network);
+          discovered.push({ id, name });
+        }
       }
       keyIds.set(cacheKey, id);
       return id;
@@ -121,7 +142,7 @@ export function recordEvents(
     };
 
     for (const e of events) {
-      const keyId = resolve(e.key, e.ts);
+      const keyId = resolve(e);
       const inserted = st.insertEvent.run(
         e.source,
         e.eventId,

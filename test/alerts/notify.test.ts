@@ -40,6 +40,8 @@ afterEach(async () => {
 });
 
 const deliver = () => sendOutbox(deps, mailers);
+/** ALERT_REPEAT_MINUTES (60 by default) and a minute. */
+const REPEAT = 61 * MINUTE;
 const withAlerts = () => ({ ...deps, listener: createAlertListener(deps) });
 const acknowledgeIncident = (id: string, input: unknown, actor: string) =>
   ack(withAlerts(), id, input, actor);
@@ -95,18 +97,47 @@ describe('incident notifications', () => {
     expect(smtp.received[1]!.messageId).not.toBe(mail.messageId);
   });
 
+  it('an incident that opens and resolves before its message goes out is one message', async () => {
+    const { id } = writer.open(spike(3_000));
+    writer.update(id, { impactCredits: 4_000 });
+    writer.resolve(id);
+    await deliver();
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]!.subject).toMatch(/^\[Keywatch\] RESOLVED prod-web/);
+    expect(smtp.received[0]!.text).toContain('back to normal before this notice went out');
+    expect(smtp.received[0]!.text).toContain('Impact:      4,000 credits');
+  });
+
+  it('records silently what is too old when judged or below the credit floor', async () => {
+    writer.open(spike(3_000, { lastSeenAt: deps.clock.now() - 25 * HOUR }));
+    writer.open(spike(5, { details: JSON.stringify({ unit: 'credits', pages: false }) }));
+    await deliver();
+    expect(smtp.received).toHaveLength(0);
+    const silenced = deps.sqlite.prepare('SELECT silenced FROM alert_notifications ORDER BY silenced').all();
+    expect(silenced).toEqual([{ silenced: 'below_floor' }, { silenced: 'too_old' }]);
+  });
+
   it('re-notifies only when the impact at least doubles since the last notice', async () => {
     const { id } = writer.open(spike(1_000));
+    await deliver();
     writer.update(id, { impactCredits: 1_999 });
     await deliver();
     expect(smtp.received.map((m) => m.subject)).toHaveLength(1);
+    // Doubled, but within ALERT_REPEAT_MINUTES of the last message: not yet.
     writer.update(id, { impactCredits: 2_000 });
+    await deliver();
+    expect(smtp.received).toHaveLength(1);
+    deps.clock.advance(REPEAT);
     writer.update(id, { impactCredits: 3_900 });
     await deliver();
     expect(smtp.received).toHaveLength(2);
     expect(smtp.received[1]!.subject).toContain('(impact doubled)');
     expect(smtp.received[1]!.text).toContain('Its impact has at least doubled');
-    writer.update(id, { impactCredits: 4_000 });
+    deps.clock.advance(REPEAT);
+    writer.update(id, { impactCredits: 7_000 });
+    await deliver();
+    expect(smtp.received).toHaveLength(2);
+    writer.update(id, { impactCredits: 7_800 });
     await deliver();
     expect(smtp.received).toHaveLength(3);
   });
@@ -119,6 +150,8 @@ describe('incident notifications', () => {
       expected: 2,
       details: JSON.stringify({ unit: 'auth failures' }),
     });
+    await deliver();
+    deps.clock.advance(REPEAT);
     writer.update(id, { observed: 79 });
     writer.update(id, { observed: 80 });
     await deliver();
@@ -134,6 +167,7 @@ describe('incident notifications', () => {
     writer.update(id, { impactCredits: 10_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
+    deps.clock.advance(REPEAT);
     writer.update(id, { severity: 'critical' });
     await deliver();
     expect(smtp.received).toHaveLength(2);
@@ -147,6 +181,7 @@ describe('incident notifications', () => {
     writer.update(id, { impactCredits: 5_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
+    deps.clock.advance(REPEAT);
     const woken = writer.update(id, { severity: 'critical' });
     expect(woken.state).toBe('open');
     const row = deps.sqlite.prepare('SELECT state, snoozed_until FROM incidents WHERE id = ?').get(id);
@@ -158,6 +193,7 @@ describe('incident notifications', () => {
   it('when a snooze expires the incident reopens, and people hear of it only if it grew', async () => {
     const quiet = writer.open(spike(1_000));
     const grown = writer.open(spike(1_000, { kind: 'sustained_elevation' }));
+    await deliver();
     snoozeIncident(quiet.id, { minutes: 30 }, 'alice@example.com');
     snoozeIncident(grown.id, { minutes: 30 }, 'alice@example.com');
     writer.update(grown.id, { impactCredits: 2_500 });

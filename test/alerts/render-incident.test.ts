@@ -23,7 +23,9 @@ const incident = (over: Partial<IncidentView>): IncidentView => ({
   kind: 'credit_spike',
   severity: 'critical',
   state: 'open',
+  subject: 'key:key_prodweb',
   started_at: '2026-11-26T10:00:00.000Z',
+  detected_at: '2026-11-26T10:03:00.000Z',
   last_seen_at: '2026-11-26T12:00:00.000Z',
   resolved_at: null,
   observed: 42_300,
@@ -36,6 +38,7 @@ const incident = (over: Partial<IncidentView>): IncidentView => ({
   note: null,
   snoozed_until: null,
   feedback: null,
+  signals: [],
   details: {
     window: { from: '2026-11-26T10:00:00.000Z', to: '2026-11-26T12:00:00.000Z' },
     unit: 'credits',
@@ -163,10 +166,29 @@ describe('incident emails', () => {
 });
 
 describe('digest email', () => {
+  it('counts what was recorded without paging', () => {
+    const data = {
+      cadence: 'daily' as const,
+      unpaged: { tooOld: 3, belowFloor: 2 },
+      period: { label: '2026-11-25', start: Date.UTC(2026, 10, 24, 23), end: Date.UTC(2026, 10, 25, 23) },
+      previous: { label: '2026-11-24', start: Date.UTC(2026, 10, 23, 23), end: Date.UTC(2026, 10, 24, 23) },
+      keys: [],
+      total: 0,
+      previousTotal: 0,
+      openIncidents: [],
+      month: { label: '2026-11', spent: 0, projected: 0, budget: null },
+    };
+    const email = renderDigest(data, 'https://keywatch.example.com', 'UTC');
+    expect(email.text).toContain('Recorded without paging:');
+    expect(email.text).toContain('3 found in history that had ended more than a day before');
+    expect(email.text).toContain('2 below the credit floor');
+  });
+
   it('renders as in the checked-in sample', () => {
     const email = renderDigest(
       {
         cadence: 'daily',
+        unpaged: { tooOld: 0, belowFloor: 0 },
         period: { label: '2026-11-25', start: Date.UTC(2026, 10, 24, 23), end: Date.UTC(2026, 10, 25, 23) },
         previous: { label: '2026-11-24', start: Date.UTC(2026, 10, 23, 23), end: Date.UTC(2026, 10, 24, 23) },
         keys: [

@@ -4,7 +4,7 @@ import { evaluateBudgets } from '../../server/budgets/evaluate.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
 import { addToBuckets } from '../../server/usage/buckets.ts';
 import { createTestApi } from '../helpers/api.ts';
-import { addKey, alertEnv, BILLING_TO, outboxRows } from '../helpers/incident-fixtures.ts';
+import { addKey, alertEnv, BILLING_TO, markOutboxSent, outboxRows } from '../helpers/incident-fixtures.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -56,6 +56,7 @@ describe('budget evaluation', () => {
     ]);
     expect(outboxRows(deps)[0]!.recipients).toBe(BILLING_TO);
     expect(outboxRows(deps)[0]!.text).toContain('Look at the top keys');
+    markOutboxSent(deps);
 
     spend(prod, 10_000);
     expect(evaluate().fired).toBe(1);
@@ -69,6 +70,7 @@ describe('budget evaluation', () => {
       '[Keywatch] CRITICAL production environment budget: 100% of 50,000 credits used (50,000)',
     );
 
+    markOutboxSent(deps);
     // December: November's findings close; the thresholds may fire again for the new month.
     deps.clock.set(Date.UTC(2026, 11, 1, 0, 30));
     expect(evaluate()).toEqual({ fired: 0, resolved: 1 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR, MINUTE } from '../../server/clock.ts';
-import { createEpisodeBook } from '../../server/detection/core/episodes.ts';
+import { createEpisodeBook, keySubject } from '../../server/detection/core/episodes.ts';
 import { defaultRuleSet } from '../../server/detection/core/params.ts';
 import { createKeyState } from '../../server/detection/core/state.ts';
 import { stepKey } from '../../server/detection/core/step.ts';
@@ -71,7 +71,7 @@ describe('detect run replay', () => {
           rules,
           factor: () => 1,
         })) {
-          const change = book.apply(key.id, f, rules.params);
+          const change = book.apply({ subject: keySubject(key.id), keyId: key.id }, f, rules.params);
           if (change.type === 'opened') started.push(`${key.id} ${f.kind} ${f.at}`);
         }
         book.due(t + MINUTE, () => rules.params.baseline.quiet_minutes * MINUTE);

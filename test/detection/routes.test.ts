@@ -164,7 +164,14 @@ describe('adjustments and the listener', () => {
     { type: 'desensitize' as const, kind: 'new_source', from: START, factor: 50 },
   ])('$type stops $kind from paging', ({ type, kind, from, factor }) => {
     const key = deps.sqlite.prepare(`SELECT id FROM keys WHERE name = 'busy'`).get() as { id: string };
-    const count = () => deps.sqlite.prepare('SELECT count(*) AS n FROM incidents WHERE kind = ?').get(kind);
+    // A signal of that kind on any incident: new sources join the key's episode as signals.
+    const count = () =>
+      deps.sqlite
+        .prepare(
+          `SELECT count(*) AS n FROM incidents, json_each(incidents.signals) s
+           WHERE json_extract(s.value, '$.kind') = ?`,
+        )
+        .get(kind);
     runDetection(deps, { until: END });
     expect(count()).toEqual({ n: 1 });
     deps.sqlite.exec('DELETE FROM incidents; DELETE FROM detector_state;');

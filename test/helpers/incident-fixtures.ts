@@ -88,3 +88,9 @@ export const outboxRows = (deps: TestDeps) =>
     category: string;
     attempts: number;
   }[];
+
+/** What the sender does with every due message, without SMTP: later changes then make new messages. */
+export const markOutboxSent = (deps: TestDeps) =>
+  deps.sqlite
+    .prepare(`UPDATE alert_outbox SET status = 'sent', attempts = 1, sent_at = ? WHERE status = 'pending'`)
+    .run(deps.clock.now());

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY, MINUTE } from '../../server/clock.ts';
 import { createTestApi } from '../helpers/api.ts';
-import { addKey, alertEnv, createWriter, outboxRows } from '../helpers/incident-fixtures.ts';
+import { addKey, alertEnv, createWriter, markOutboxSent, outboxRows } from '../helpers/incident-fixtures.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -71,6 +71,7 @@ describe('incident actions', () => {
   });
 
   it('resolves by hand, telling those who were told it opened', async () => {
+    markOutboxSent(deps);
     const res = await post('resolve', { note: 'key rotated' });
     expect(res.json.incident).toMatchObject({ state: 'resolved', resolved_at: new Date(T0).toISOString() });
     const mails = outboxRows(deps);

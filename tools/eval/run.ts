@@ -21,7 +21,18 @@ for (const [kind, k] of Object.entries(sim.perKind)) {
     `${kind.padEnd(22)}${`${k.found}/${k.total}`.padEnd(9)}${formatDelay(median(k.delays)).padEnd(14)}${k.found < k.total ? 'missed' : formatDelay(worst)}`,
   );
 }
-console.log(`overall recall: ${(sim.recall * 100).toFixed(1)}%`);
+console.log(
+  `overall recall: ${(sim.recall * 100).toFixed(1)}% (delay: label start to the signal's detected_at)`,
+);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+console.log(
+  `incidents per labelled compromise: mean ${mean(sim.incidentsPerCompromise).toFixed(2)}, max ${Math.max(...sim.incidentsPerCompromise)}`,
+);
+const short = sim.messagesPerCompromise.filter((m) => m.short).map((m) => m.messages);
+const all = sim.messagesPerCompromise.map((m) => m.messages);
+console.log(
+  `email messages per compromise: mean ${mean(all).toFixed(2)}, max ${Math.max(...all)}; attacks under 2 h: max ${Math.max(...short)}`,
+);
 console.log(
   `false incidents per key-month, clean runs (--no-incidents): ${sim.falsePerKeyMonthClean.toFixed(3)}`,
 );

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAlertListener } from '../../server/alerts/notify.ts';
 import { DAY, fakeClock, HOUR, MINUTE } from '../../server/clock.ts';
 import { loadConfig } from '../../server/config.ts';
 import { openStore } from '../../server/db/client.ts';
@@ -16,7 +17,21 @@ import type { SimLabel } from '../../server/simulate/scenarios.ts';
 
 export const SIM_END = Date.UTC(2026, 9, 28, 18, 30);
 
-export type IncidentLite = { key: string | null; kind: string; started_at: number; last_seen_at: number };
+export type IncidentLite = {
+  id: string;
+  key: string | null;
+  kind: string;
+  started_at: number;
+  last_seen_at: number;
+  /** Names of the keys it is about: its key, or the unknown keys of its network. */
+  keys: string[];
+  signals: { kind: string; started_at: number; detected_at: number }[];
+  /** Messages queued for it on the email channel. */
+  messages: number;
+};
+
+/** Live operation runs detection every minute; the eval steps this often, with the clock at data time. */
+const STEP = 5 * MINUTE;
 
 export type SimRun = {
   seed: number;
@@ -33,6 +48,8 @@ export function runSimulation(seed: number, days: number, keys: number, incident
     KEYWATCH_DB: join(dir, 'kw.db'),
     KEYWATCH_SECRET: 'e'.repeat(48),
     KEYWATCH_LOG_LEVEL: 'silent',
+    ALERT_SECURITY_TO: 'oncall@example.com',
+    ALERT_BILLING_TO: 'billing@example.com',
   });
   const store = openStore(config.dbPath);
   const clock = fakeClock(SIM_END);
@@ -43,15 +60,59 @@ export function runSimulation(seed: number, days: number, keys: number, incident
       { seed, days, keys, end: SIM_END, incidents },
       'eval',
     );
+    // As live operation would: detection every few minutes with the clock at data time, the alert
+    // listener deciding what to send, and the sender taking every due message after each pass.
+    const listener = createAlertListener(deps);
+    const sent = store.sqlite.prepare(
+      `UPDATE alert_outbox SET status = 'sent', attempts = 1, sent_at = ? WHERE status = 'pending' AND next_attempt_at <= ?`,
+    );
     const started = performance.now();
-    runDetection(deps, { until: SIM_END });
+    for (let t = SIM_END - days * DAY; t <= SIM_END; t += STEP) {
+      clock.set(Math.min(t, SIM_END));
+      runDetection(deps, { until: clock.now(), listener });
+      sent.run(clock.now(), clock.now());
+    }
     const ms = performance.now() - started;
+    const names = new Map(
+      store.sqlite
+        .prepare<[], { id: string; name: string }>('SELECT id, name FROM keys')
+        .all()
+        .map((k) => [k.id, k.name]),
+    );
     const rows = store.sqlite
-      .prepare<[], IncidentLite>(
-        `SELECT k.name AS key, i.kind, i.started_at, i.last_seen_at FROM incidents i LEFT JOIN keys k ON k.id = i.key_id ORDER BY i.started_at`,
+      .prepare<
+        [],
+        {
+          id: string;
+          key_id: string | null;
+          kind: string;
+          started_at: number;
+          last_seen_at: number;
+          details: string;
+          signals: string;
+          messages: number;
+        }
+      >(
+        `SELECT i.id, i.key_id, i.kind, i.started_at, i.last_seen_at, i.details, i.signals,
+           (SELECT count(*) FROM alert_outbox o WHERE o.incident_id = i.id AND o.channel = 'email') AS messages
+         FROM incidents i ORDER BY i.started_at`,
       )
       .all();
-    return { seed, days, keys, labels: sim.labels, incidents: rows, ms };
+    const judged = rows.map((r): IncidentLite => {
+      const members = (JSON.parse(r.details) as { keys?: string[] }).keys ?? [];
+      const ids = r.key_id ? [r.key_id] : members;
+      return {
+        id: r.id,
+        key: r.key_id ? (names.get(r.key_id) ?? null) : null,
+        kind: r.kind,
+        started_at: r.started_at,
+        last_seen_at: r.last_seen_at,
+        keys: ids.map((id) => names.get(id) ?? id),
+        signals: JSON.parse(r.signals) as IncidentLite['signals'],
+        messages: r.messages,
+      };
+    });
+    return { seed, days, keys, labels: sim.labels, incidents: judged, ms };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -59,30 +120,43 @@ export function runSimulation(seed: number, days: number, keys: number, incident
 }
 
 const labelKey = (l: SimLabel) => (l.key === '(account)' ? null : l.key);
+const about = (i: IncidentLite, l: SimLabel) =>
+  labelKey(l) === null ? i.keys.length === 0 && i.key === null : i.keys.includes(l.key);
 
-/** The incident that detects a label: same kind and key, started inside the labelled window. */
-export function detectionOf(label: SimLabel, incidents: readonly IncidentLite[]): IncidentLite | undefined {
-  return incidents.find(
-    (i) =>
-      i.kind === label.kind &&
-      i.key === labelKey(label) &&
-      i.started_at >= label.start - MINUTE &&
-      i.started_at < label.end,
+/** Incidents about the label's subject that overlap its window (with an hour of tail for aftermath). */
+export function incidentsOf(label: SimLabel, incidents: readonly IncidentLite[]): IncidentLite[] {
+  return incidents.filter(
+    (i) => about(i, label) && i.started_at < label.end + HOUR && i.last_seen_at > label.start - HOUR,
   );
 }
 
-/** Incidents that overlap no labelled window on their key (with an hour of tail for aftermath). */
+/**
+ * The detection of a label: a signal of its kind on an incident about its subject, started inside
+ * the labelled window; the delay runs from the label's start to the signal's `detected_at`.
+ */
+export function detectionOf(
+  label: SimLabel,
+  incidents: readonly IncidentLite[],
+): { delay: number } | undefined {
+  for (const i of incidentsOf(label, incidents)) {
+    const s = i.signals.find(
+      (s) => s.kind === label.kind && s.started_at >= label.start - MINUTE && s.started_at < label.end,
+    );
+    if (s) return { delay: s.detected_at - label.start };
+  }
+  return undefined;
+}
+
+/** Incidents that overlap no labelled window on their subject. */
 export function falseIncidents(run: SimRun): IncidentLite[] {
-  return run.incidents.filter(
-    (i) =>
-      !run.labels.some(
-        (l) => labelKey(l) === i.key && i.started_at < l.end + HOUR && i.last_seen_at > l.start - HOUR,
-      ),
-  );
+  return run.incidents.filter((i) => !run.labels.some((l) => incidentsOf(l, [i]).length > 0));
 }
 
 export type SimSummary = {
   perKind: Record<string, { found: number; total: number; delays: number[] }>;
+  /** Per labelled compromise: incidents about it, and email messages sent for them. */
+  incidentsPerCompromise: number[];
+  messagesPerCompromise: { messages: number; short: boolean }[];
   recall: number;
   falsePerKeyMonthClean: number;
   falsePerKeyMonthIncidentRuns: number;
@@ -92,6 +166,8 @@ export type SimSummary = {
 
 export function evaluateSimulation(seeds: number[], days: number, keys: number): SimSummary {
   const perKind: SimSummary['perKind'] = {};
+  const incidentsPerCompromise: number[] = [];
+  const messagesPerCompromise: SimSummary['messagesPerCompromise'] = [];
   const runs: SimRun[] = [];
   let falseInRuns = 0;
   let falseClean: IncidentLite[] = [];
@@ -106,8 +182,14 @@ export function evaluateSimulation(seeds: number[], days: number, keys: number):
       const hit = detectionOf(label, run.incidents);
       if (hit) {
         k.found++;
-        k.delays.push(hit.started_at + MINUTE - label.start);
+        k.delays.push(hit.delay);
       }
+      const its = incidentsOf(label, run.incidents);
+      incidentsPerCompromise.push(its.length);
+      messagesPerCompromise.push({
+        messages: its.reduce((n, i) => n + i.messages, 0),
+        short: label.end - label.start < 2 * HOUR,
+      });
     }
     falseInRuns += falseIncidents(run).length;
     const clean = runSimulation(seed, days, keys, false);
@@ -119,6 +201,8 @@ export function evaluateSimulation(seeds: number[], days: number, keys: number):
   const found = Object.values(perKind).reduce((s, k) => s + k.found, 0);
   return {
     perKind,
+    incidentsPerCompromise,
+    messagesPerCompromise,
     recall: found / Math.max(1, total),
     falsePerKeyMonthClean: falseClean.length / keyMonths,
     falsePerKeyMonthIncidentRuns: falseInRuns / keyMonths,

@@ -166,13 +166,25 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         </div>
         <div>
           <dt>Key</dt>
-          <dd>{i.key_id ? <a href={`/keys/${encodeURIComponent(i.key_id)}`}>{i.key}</a> : 'account'}</dd>
+          <dd>
+            {i.key_id ? (
+              <a href={`/keys/${encodeURIComponent(i.key_id)}`}>{i.key}</a>
+            ) : i.subject.startsWith('network:') ? (
+              `unknown keys from ${i.subject.slice('network:'.length)}`
+            ) : (
+              'account'
+            )}
+          </dd>
         </div>
         <div>
           <dt>Started</dt>
           <dd>
             <Time at={i.started_at} />
           </dd>
+        </div>
+        <div>
+          <dt>Detected</dt>
+          <dd id="incident-detected">{detectionDelay(i)}</dd>
         </div>
         <div>
           <dt>Last seen</dt>
@@ -235,6 +247,36 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
           }),
         }}
       />
+      {i.signals.length > 1 && (
+        <section aria-labelledby="signals-h">
+          <h2 id="signals-h">Signals in this incident</h2>
+          <table id="incident-signals">
+            <caption class="sr-only">
+              Every kind of finding that joined this incident while it was open
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Signal</th>
+                <th scope="col">Severity</th>
+                <th scope="col">Started</th>
+                <th scope="col">What was seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.signals.map((s) => (
+                <tr>
+                  <td>{kindLabel(s.kind)}</td>
+                  <td>{s.severity}</td>
+                  <td>
+                    <Time at={s.started_at} />
+                  </td>
+                  <td>{s.summary}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
       <div class="grid-2">
         <section aria-labelledby="why-h">
           <h2 id="why-h">Why this fired</h2>
@@ -302,4 +344,11 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
       </div>
     </Layout>
   );
+}
+
+/** "4 min after it started": the detection delay, the same live and in a replay. */
+function detectionDelay(i: IncidentView): string {
+  const minutes = Math.max(0, Math.round((Date.parse(i.detected_at) - Date.parse(i.started_at)) / 60_000));
+  if (minutes < 120) return `${minutes} min after it started`;
+  return `${formatNumber(minutes / 60, 1)} h after it started`;
 }

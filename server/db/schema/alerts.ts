@@ -15,7 +15,11 @@ export const alertOutbox = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     messageId: text('message_id').notNull().unique(),
     category: text('category', { enum: ['incident', 'digest', 'test'] }).notNull(),
+    /** One row per message and channel; email is the first channel. */
+    channel: text('channel').notNull().default('email'),
     incidentId: text('incident_id'),
+    /** Why an incident message was sent (opened, escalated, resolved...): kept to merge a newer state into it. */
+    reason: text('reason'),
     /** Comma-separated addresses. */
     recipients: text('recipients').notNull(),
     subject: text('subject').notNull(),
@@ -31,19 +35,25 @@ export const alertOutbox = sqliteTable(
   },
   (t) => [
     index('alert_outbox_due_idx').on(t.status, t.nextAttemptAt),
+    index('alert_outbox_incident_idx').on(t.incidentId, t.channel, t.status),
     index('alert_outbox_created_idx').on(t.createdAt),
   ],
 );
 
 export type OutboxRow = typeof alertOutbox.$inferSelect;
 
-/** What each incident was last notified at, so re-notification needs the impact to double. */
+/**
+ * What each incident was last notified at, so re-notification needs the impact to double. An
+ * incident recorded without paging (too old when judged, or below the credit floor) has a row
+ * with count 0 and `silenced` saying why; the digest counts those.
+ */
 export const alertNotifications = sqliteTable('alert_notifications', {
   incidentId: text('incident_id').primaryKey(),
   notifiedImpact: real('notified_impact').notNull(),
   notifiedSeverity: text('notified_severity').notNull(),
   count: integer('count').notNull(),
   lastNotifiedAt: integer('last_notified_at').notNull(),
+  silenced: text('silenced'),
 });
 
 /** One row (id 1): the routing document as JSON; absent means the defaults from the environment. */

@@ -1,4 +1,8 @@
-/** Incidents: one per (key, kind) episode, opened and extended by detection, acted on by people. */
+/**
+ * Incidents: one per subject (a key, the account, an unknown-token network) per episode, its
+ * findings joined as signals; budget findings are incidents of their own. Written only through
+ * server/incidents/lifecycle.ts.
+ */
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { keys } from './keys.ts';
 
@@ -11,13 +15,18 @@ export const incidents = sqliteTable(
   'incidents',
   {
     id: text('id').primaryKey(),
-    /** Null for account-level findings (e.g. unattributed spend). */
+    /** Null for account-level findings (e.g. unattributed spend) and unknown-token networks. */
     keyId: text('key_id').references(() => keys.id),
+    /** What the episode is about: `key:<id>`, `account`, `network:<cidr>` or `budget:<id>`. */
+    subject: text('subject').notNull().default(''),
+    /** The most severe signal's kind (ties: the earliest). */
     kind: text('kind').notNull(),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     state: text('state', { enum: INCIDENT_STATES }).notNull(),
-    /** Start of the first bucket that triggered it. */
+    /** Start of the first bucket that looks anomalous (back-dated). */
     startedAt: integer('started_at').notNull(),
+    /** Data time at which a detector first raised it (end of the bucket it judged). */
+    detectedAt: integer('detected_at').notNull().default(0),
     lastSeenAt: integer('last_seen_at').notNull(),
     resolvedAt: integer('resolved_at'),
     observed: real('observed').notNull(),
@@ -28,6 +37,8 @@ export const incidents = sqliteTable(
     summary: text('summary').notNull(),
     /** JSON: baseline band, window, top contributors, recommended actions. */
     details: text('details').notNull().default('{}'),
+    /** JSON array of the episode's signals, one per kind (see incidents/signals.ts). */
+    signals: text('signals').notNull().default('[]'),
     acknowledgedBy: text('acknowledged_by'),
     acknowledgedAt: integer('acknowledged_at'),
     note: text('note'),
@@ -38,6 +49,7 @@ export const incidents = sqliteTable(
   },
   (t) => [
     index('incidents_key_kind_state_idx').on(t.keyId, t.kind, t.state),
+    index('incidents_subject_state_idx').on(t.subject, t.state),
     index('incidents_started_idx').on(t.startedAt),
   ],
 );

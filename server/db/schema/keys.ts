@@ -23,9 +23,14 @@ export const keys = sqliteTable(
     revokedAt: integer('revoked_at'),
     firstSeenAt: integer('first_seen_at'),
     lastUsedAt: integer('last_used_at'),
+    /** For keys discovered at the gateway: the client network they first came from (IPv4 /24, IPv6 /64). */
+    discoveredNetwork: text('discovered_network'),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('keys_status_idx').on(t.status)],
+  (t) => [
+    index('keys_status_idx').on(t.status),
+    index('keys_discovered_network_idx').on(t.discoveredNetwork, t.createdAt),
+  ],
 );
 
 export type KeyRow = typeof keys.$inferSelect;

@@ -1,23 +1,27 @@
 /**
- * Episodes: findings become incidents, one per (key, kind) episode. A finding opens an episode or
- * extends the open one (last seen, impact, peak observation, severity may only rise); an episode
- * with no finding for the quiet period resolves. Pure: persistence is the caller's.
+ * Episodes: findings become incidents, one per subject (a key, the account, an unknown-token
+ * network) per episode. Every kind that fires while the episode is open is one signal of it; a
+ * signal opens, then extends (last seen, its own impact, peak observation; severity only rises).
+ * The episode's impact is the subject's credits above expected, counted once per bucket however
+ * many signals saw that bucket. An episode with no finding for the quiet period resolves.
+ * Pure: persistence is the caller's.
  */
-import { maxSeverity, type Severity } from '../../incidents/kinds.ts';
+import { maxSeverity, SEVERITY_RANK, type Severity } from '../../incidents/kinds.ts';
 import { severityFor } from './explain.ts';
 import type { DetectorKind, Params } from './params.ts';
 import type { Finding, Unit } from './types.ts';
 
-export type Episode = {
-  id: string | null;
-  keyId: string | null;
+export type Signal = {
   kind: DetectorKind;
   severity: Severity;
   startedAt: number;
+  /** Data time at which the detector first raised it: the end of the bucket it judged. */
+  detectedAt: number;
   lastSeenAt: number;
   observed: number;
   expected: number;
   score: number;
+  /** This signal's own excess credits (the episode's impact counts each bucket once). */
   impact: number;
   unit: Unit;
   band: { low: number; high: number; method: string };
@@ -25,17 +29,32 @@ export type Episode = {
   facts: Record<string, string | number | string[]>;
 };
 
+export type Episode = {
+  id: string | null;
+  /** The key, for key subjects; null for the account and for networks of unknown tokens. */
+  keyId: string | null;
+  subject: string;
+  signals: Signal[];
+  /** For a network subject: the discovered keys seen in it, the first few. */
+  members?: string[];
+  impact: number;
+  /** The last bucket counted into `impact`, and the most any signal added for it. */
+  impactBucket: number;
+  impactBucketCredits: number;
+};
+
 export type EpisodeChange = { type: 'opened' | 'updated'; episode: Episode; previous: Episode | null };
 
-export const episodeKey = (keyId: string | null, kind: string) => `${keyId ?? ''}\u0000${kind}`;
+export const keySubject = (keyId: string) => `key:${keyId}`;
+export const ACCOUNT_SUBJECT = 'account';
+export const networkSubject = (network: string) => `network:${network}`;
 
-export function openEpisode(keyId: string | null, f: Finding, params: Params): Episode {
+function openSignal(f: Finding, params: Params): Signal {
   return {
-    id: null,
-    keyId,
     kind: f.kind,
     severity: severityFor(f.kind, f.windowImpact, params),
     startedAt: f.at,
+    detectedAt: f.window.to,
     lastSeenAt: f.window.to,
     observed: f.observed,
     expected: f.expected,
@@ -48,43 +67,109 @@ export function openEpisode(keyId: string | null, f: Finding, params: Params): E
   };
 }
 
-export function extendEpisode(e: Episode, f: Finding, params: Params): Episode {
-  const impact = e.impact + f.bucketImpact;
-  const peak = f.observed - f.expected >= e.observed - e.expected;
+function extendSignal(s: Signal, f: Finding, params: Params): Signal {
+  const impact = s.impact + f.bucketImpact;
+  const peak = f.observed - f.expected >= s.observed - s.expected;
   return {
-    ...e,
-    lastSeenAt: Math.max(e.lastSeenAt, f.window.to),
+    ...s,
+    lastSeenAt: Math.max(s.lastSeenAt, f.window.to),
     impact,
-    score: Math.max(e.score, f.score),
-    severity: maxSeverity(e.severity, severityFor(e.kind, impact, params)),
+    score: Math.max(s.score, f.score),
+    severity: maxSeverity(s.severity, severityFor(s.kind, impact, params)),
     ...(peak && {
       observed: f.observed,
       expected: f.expected,
       band: { low: f.low, high: f.high, method: f.method },
       peakWindow: f.window,
-      facts: { ...e.facts, ...(f.facts ?? {}) },
+      facts: { ...s.facts, ...(f.facts ?? {}) },
     }),
   };
 }
 
-/** The open episodes of a run, and what changed. */
-export function createEpisodeBook(open: Episode[]) {
-  const byKey = new Map(open.map((e) => [episodeKey(e.keyId, e.kind), e]));
+/** The signal that names the incident: the most severe, ties to the earliest. */
+export function leadSignal(e: Pick<Episode, 'signals'>): Signal {
+  let lead = e.signals[0]!;
+  for (const s of e.signals) {
+    const rank = SEVERITY_RANK[s.severity] - SEVERITY_RANK[lead.severity];
+    if (rank > 0 || (rank === 0 && s.startedAt < lead.startedAt)) lead = s;
+  }
+  return lead;
+}
+
+/** What an incident shows of its episode: the lead signal's numbers, the episode's span and impact. */
+export function summarizeEpisode(e: Episode) {
+  const lead = leadSignal(e);
   return {
-    apply(keyId: string | null, f: Finding, params: Params): EpisodeChange {
-      const k = episodeKey(keyId, f.kind);
-      const previous = byKey.get(k) ?? null;
-      const episode = previous ? extendEpisode(previous, f, params) : openEpisode(keyId, f, params);
-      byKey.set(k, episode);
+    ...lead,
+    severity: e.signals.reduce<Severity>((m, s) => maxSeverity(m, s.severity), 'info'),
+    startedAt: Math.min(...e.signals.map((s) => s.startedAt)),
+    detectedAt: Math.min(...e.signals.map((s) => s.detectedAt)),
+    lastSeenAt: Math.max(...e.signals.map((s) => s.lastSeenAt)),
+    score: Math.max(...e.signals.map((s) => s.score)),
+    impact: e.impact,
+  };
+}
+
+/** Adds a finding's excess credits to the episode, once per bucket whichever signals saw it. */
+function countImpact(
+  e: Episode | null,
+  f: Finding,
+): Pick<Episode, 'impact' | 'impactBucket' | 'impactBucketCredits'> {
+  if (!e) return { impact: f.windowImpact, impactBucket: f.at, impactBucketCredits: f.bucketImpact };
+  if (f.at === e.impactBucket) {
+    const more = Math.max(0, f.bucketImpact - e.impactBucketCredits);
+    return { impact: e.impact + more, impactBucket: f.at, impactBucketCredits: e.impactBucketCredits + more };
+  }
+  if (f.at < e.impactBucket) return e;
+  return { impact: e.impact + f.bucketImpact, impactBucket: f.at, impactBucketCredits: f.bucketImpact };
+}
+
+export type EpisodeSubject = { subject: string; keyId: string | null; member?: string };
+const MAX_MEMBERS = 20;
+
+function withMember(members: string[] | undefined, member: string | undefined) {
+  if (!member || members?.includes(member) || (members?.length ?? 0) >= MAX_MEMBERS) return members;
+  return [...(members ?? []), member];
+}
+
+export function applyFinding(
+  e: Episode | null,
+  subject: EpisodeSubject,
+  f: Finding,
+  params: Params,
+): Episode {
+  const { member, ...who } = subject;
+  const members = withMember(e?.members, member);
+  if (!e) {
+    const signals = [openSignal(f, params)];
+    return { id: null, ...who, signals, ...(members && { members }), ...countImpact(null, f) };
+  }
+  const i = e.signals.findIndex((s) => s.kind === f.kind);
+  const signals =
+    i < 0
+      ? [...e.signals, openSignal(f, params)]
+      : e.signals.map((s, j) => (j === i ? extendSignal(s, f, params) : s));
+  return { ...e, signals, ...(members && { members }), ...countImpact(e, f) };
+}
+
+/** The open episodes of a run, by subject, and what changed. */
+export function createEpisodeBook(open: Episode[]) {
+  const bySubject = new Map(open.map((e) => [e.subject, e]));
+  return {
+    apply(subject: EpisodeSubject, f: Finding, params: Params): EpisodeChange {
+      const previous = bySubject.get(subject.subject) ?? null;
+      const episode = applyFinding(previous, subject, f, params);
+      bySubject.set(subject.subject, episode);
       return { type: previous ? 'updated' : 'opened', episode, previous };
     },
-    /** Episodes quiet for their key's quiet period at time `t`; they are removed from the book. */
+    /** Episodes quiet for their subject's quiet period at time `t`; they are removed from the book. */
     due(t: number, quietMs: (keyId: string | null) => number): Episode[] {
       const out: Episode[] = [];
-      for (const [k, e] of byKey) {
-        if (t >= e.lastSeenAt + quietMs(e.keyId)) {
+      for (const [k, e] of bySubject) {
+        const last = Math.max(...e.signals.map((s) => s.lastSeenAt));
+        if (t >= last + quietMs(e.keyId)) {
           out.push(e);
-          byKey.delete(k);
+          bySubject.delete(k);
         }
       }
       return out;

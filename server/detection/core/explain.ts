@@ -35,6 +35,8 @@ const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v ?? ''))
 export type Explainable = {
   kind: DetectorKind;
   key: string | null;
+  /** Who the sentence is about when it is not one key or the account (unknown tokens of a network). */
+  who?: string;
   observed: number;
   expected: number;
   impact: number;
@@ -44,7 +46,7 @@ export type Explainable = {
 };
 
 export function summarize(e: Explainable): string {
-  const key = e.key ? `Key "${e.key}"` : 'The account';
+  const key = e.who ?? (e.key ? `Key "${e.key}"` : 'The account');
   const f = e.facts ?? {};
   const minutes = Math.max(1, Math.round((e.lastSeenAt - e.startedAt) / 60_000));
   const ratio = e.expected > 0 ? `${(e.observed / e.expected).toFixed(1)}x` : 'far above';

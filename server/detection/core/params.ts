@@ -18,6 +18,7 @@ export const DEFAULT_PARAMS = {
     quiet_minutes: 60,
     warning_credits: 500,
     critical_credits: 5000,
+    page_floor_credits: 250,
   },
   credit_spike: { alpha: 1e-6, floor_credits: 250 },
   sustained_elevation: { ratio: 1.4, threshold: 10, floor_credits: 500 },
@@ -43,6 +44,8 @@ export const PARAM_DOCS: Record<string, string> = {
   'baseline.quiet_minutes': 'an incident resolves itself after this long without a finding',
   'baseline.warning_credits': 'credit impact from which a finding is at least a warning',
   'baseline.critical_credits': 'credit impact from which a finding is critical',
+  'baseline.page_floor_credits':
+    'credit impact an incident needs before it pages anyone (revoked use, 401 bursts and unknown keys page regardless); smaller ones go to the digest',
   'credit_spike.alpha':
     'p-value below which a window of requests or spend is a spike (per window, Bonferroni)',
   'credit_spike.floor_credits': 'excess credits a window must reach before it can page anyone',
@@ -83,3 +86,10 @@ export function mergeRuleSet(
   }
   return next;
 }
+
+/** Kinds that cost no credits but page regardless of the credit floor. */
+export const FLOOR_EXEMPT: ReadonlySet<DetectorKind> = new Set([
+  'revoked_use',
+  'auth_failures',
+  'discovered_key',
+]);
