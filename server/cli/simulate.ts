@@ -21,6 +21,11 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
       'inject labelled incidents (spike, slow leak, off-hours, dormant wake, revoked use, 401 burst, unregistered key, new source, operation mix, unattributed spend)',
       false,
     )
+    .option(
+      '--changes',
+      'add legitimate, unlabelled changes (a launch, steady growth, a new customer, a holiday week, a batch job moving its hour, CI bursts, a client library upgrade)',
+      false,
+    )
     .option('--out <file>', 'write events as JSON lines (push API format); labels go to <file>.labels.json')
     .option('--ingest', 'write the traffic into the database instead', false)
     .action(
@@ -30,6 +35,7 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
         seed: number;
         end?: number;
         incidents: boolean;
+        changes: boolean;
         out?: string;
         ingest: boolean;
       }) => {
@@ -41,6 +47,7 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
           keys: opts.keys,
           end: opts.end ?? Date.now(),
           incidents: opts.incidents,
+          changes: opts.changes,
         };
         if (opts.ingest) {
           await withDeps((deps) => {

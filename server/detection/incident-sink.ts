@@ -29,6 +29,7 @@ import {
 import { recommendActions, summarize } from './core/explain.ts';
 import { type DetectorKind, FLOOR_EXEMPT, type Params } from './core/params.ts';
 import type { Unit } from './core/types.ts';
+import type { LateEpisode } from './late-usage.ts';
 import type { Sink } from './replay.ts';
 
 /** Contributors are re-queried at most this often (in data time) while an episode grows. */
@@ -51,6 +52,8 @@ type Details = {
   pages: boolean;
   /** For an unknown-token network: the discovered keys seen in it (a few). */
   keys?: string[];
+  /** Found when usage arrived for minutes already judged: when it arrived, and how late. */
+  late?: { arrived_at: string; late_by_minutes: number };
 };
 
 const KIND_WORDS = (kind: string) => kind.replace(/_/g, ' ');
@@ -169,7 +172,7 @@ export function createIncidentSink(
     };
   };
 
-  const columns = (e: Episode, previous: Details | null) => {
+  const columns = (e: Episode, previous: Details | null, late?: Details['late']) => {
     const lead = summarizeEpisode(e);
     const who = explainFor(e);
     const signals = e.signals.map((s) => toStored(s, summarize({ ...s, ...who })));
@@ -183,8 +186,17 @@ export function createIncidentSink(
       expected: lead.expected,
       score: lead.score,
       impactCredits: e.impact,
-      summary: others.length ? `${leadSummary} Also seen: ${others.join(', ')}.` : leadSummary,
-      details: JSON.stringify(details(e, lead, previous)),
+      summary: [
+        leadSummary,
+        others.length ? `Also seen: ${others.join(', ')}.` : '',
+        lateNote(late ?? previous?.late),
+      ]
+        .filter(Boolean)
+        .join(' '),
+      details: JSON.stringify({
+        ...details(e, lead, previous),
+        ...((late ?? previous?.late) && { late: late ?? previous?.late }),
+      }),
       signals,
       detectedAt: lead.detectedAt,
       startedAt: lead.startedAt,
@@ -212,6 +224,30 @@ export function createIncidentSink(
     extendIncident(tx, listener, e.id, update, when);
   };
 
+  /**
+   * An episode a late replay found that no incident covers: opened now, saying how late its data
+   * came; resolved at once if it had already ended, else carried on by the live book.
+   */
+  const raiseLate = (found: LateEpisode) => {
+    if (!tx) throw new Error('incident sink used outside a transaction');
+    const e = found.episode;
+    const lead = summarizeEpisode(e);
+    const late = {
+      arrived_at: iso(found.arrivedAt),
+      late_by_minutes: Math.max(0, Math.round((found.arrivedAt - lead.detectedAt) / 60_000)),
+    };
+    const when = { at: lead.lastSeenAt, now: deps.clock.now() };
+    const row = openIncident(
+      tx,
+      listener,
+      { keyId: e.keyId, subject: e.subject, ...columns(e, null, late) },
+      when,
+    );
+    opened++;
+    if (found.endedAt !== null) resolveIncident(tx, listener, row.id, { at: found.endedAt, now: when.now });
+    else book.adopt({ ...e, id: row.id });
+  };
+
   const sink: Sink = {
     finding(subject, f, params) {
       paramsOf.set(subject.subject, params);
@@ -225,9 +261,17 @@ export function createIncidentSink(
   };
   return {
     sink,
+    raiseLate,
     setTx(next: Tx | null) {
       tx = next;
     },
     opened: () => opened,
   };
+}
+
+function lateNote(late: Details['late'] | undefined): string {
+  if (!late) return '';
+  const m = late.late_by_minutes;
+  const by = m < 120 ? `${m} min` : m < 2880 ? `${Math.round(m / 60)} h` : `${Math.round(m / 1440)} days`;
+  return `Its usage data arrived ${by} late.`;
 }

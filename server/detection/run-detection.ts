@@ -3,9 +3,10 @@
  * from the persisted per-key states, and writes incidents. One transaction per chunk of minutes
  * (states, cursor and incidents together), so a crash resumes exactly where it stopped.
  */
-import { eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
-import { detectorState } from '../db/schema/index.ts';
+import type { Queryable, Tx } from '../db/client.ts';
+import { detectorState, lateUsage } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
@@ -13,6 +14,7 @@ import { loadAdjustments } from './adjustments.ts';
 import { type AccountState, createAccountState } from './core/account.ts';
 import type { KeyState } from './core/state.ts';
 import { createIncidentSink } from './incident-sink.ts';
+import { checkpointStates, rejudgeLateUsage } from './late-usage.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { type ReplayState, replayChunk } from './replay.ts';
 import { loadRuleSets } from './rules.ts';
@@ -24,7 +26,7 @@ export const MAX_REPLAY = 90 * DAY;
 
 export type RunResult = { evaluated_until: number; incidents_opened: number };
 
-export function readCursor(deps: Pick<Deps, 'db'>): number | null {
+export function readCursor(deps: { db: Queryable }): number | null {
   return (
     deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null
   );
@@ -40,7 +42,9 @@ export function runDetection(
   const first = earliestData(deps.sqlite);
   let from = cursor ?? (first === null ? until : floorTo(first, MINUTE));
   from = Math.max(from, until - MAX_REPLAY);
-  if (from >= until) return { evaluated_until: Math.max(cursor ?? until, until), incidents_opened: 0 };
+  const late = cursor !== null && deps.db.select({ n: count() }).from(lateUsage).get()!.n > 0;
+  if (from >= until && !late)
+    return { evaluated_until: Math.max(cursor ?? until, until), incidents_opened: 0 };
 
   const rules = loadRuleSets(deps.db);
   const rows = deps.db.select().from(detectorState).all();
@@ -56,15 +60,52 @@ export function runDetection(
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
-  let done = from;
+  const persist = (tx: Tx, evaluatedUntil: number) => {
+    const at = deps.clock.now();
+    checkpointStates(tx, state, state.touched, evaluatedUntil);
+    for (const keyId of state.touched) {
+      const row = { keyId, state: JSON.stringify(state.keys.get(keyId)), evaluatedUntil, updatedAt: at };
+      tx.insert(detectorState)
+        .values(row)
+        .onConflictDoUpdate({ target: detectorState.keyId, set: row })
+        .run();
+    }
+    state.touched.clear();
+    const account = { keyId: ACCOUNT, state: JSON.stringify(state.account), evaluatedUntil, updatedAt: at };
+    tx.insert(detectorState)
+      .values(account)
+      .onConflictDoUpdate({ target: detectorState.keyId, set: account })
+      .run();
+  };
+
+  // Usage that landed in minutes already judged is judged again first, up to the cursor.
+  if (late && cursor !== null) {
+    deps.db.transaction((tx) => {
+      if (readCursor({ db: tx }) !== cursor) throw conflict('Detection ran concurrently; try again.');
+      writer.setTx(tx);
+      rejudgeLateUsage({
+        tx,
+        sqlite: deps.sqlite,
+        rules,
+        adjustments: (a, b) => loadAdjustments(tx, a, b),
+        state,
+        cursor,
+        quietMs: quiet,
+        raise: writer.raiseLate,
+      });
+      persist(tx, cursor);
+      writer.setTx(null);
+    });
+  }
+
+  let done = Math.max(from, cursor ?? from);
   for (let start = from, n = 0; start < until && n < (options.maxChunks ?? Infinity); start += CHUNK, n++) {
     const end = Math.min(until, start + CHUNK);
     done = end;
     deps.db.transaction((tx) => {
       // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
-      const now =
-        tx.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null;
-      if (now !== (start === from ? cursor : start)) throw conflict('Detection ran concurrently; try again.');
+      if (readCursor({ db: tx }) !== (start === from ? cursor : start))
+        throw conflict('Detection ran concurrently; try again.');
       writer.setTx(tx);
       const chunk = loadChunk(deps.sqlite, start, end);
       for (const k of chunk.keys) names.set(k.id, k.name);
@@ -74,30 +115,7 @@ export function runDetection(
         sink: writer.sink,
         state,
       });
-      const at = deps.clock.now();
-      for (const keyId of state.touched) {
-        const row = {
-          keyId,
-          state: JSON.stringify(state.keys.get(keyId)),
-          evaluatedUntil: end,
-          updatedAt: at,
-        };
-        tx.insert(detectorState)
-          .values(row)
-          .onConflictDoUpdate({ target: detectorState.keyId, set: row })
-          .run();
-      }
-      state.touched.clear();
-      const account = {
-        keyId: ACCOUNT,
-        state: JSON.stringify(state.account),
-        evaluatedUntil: end,
-        updatedAt: at,
-      };
-      tx.insert(detectorState)
-        .values(account)
-        .onConflictDoUpdate({ target: detectorState.keyId, set: account })
-        .run();
+      persist(tx, end);
       writer.setTx(null);
     });
   }

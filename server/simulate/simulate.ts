@@ -4,11 +4,20 @@
  */
 import { DAY, floorTo, MINUTE } from '../clock.ts';
 import { costOf, type OperationName } from './catalog.ts';
+import { type LegitChange, planChanges } from './changes.ts';
 import { growthFactor, type KeyProfile, profilesFor, shapeAt } from './profiles.ts';
 import { createRng, type Rng } from './random.ts';
 import { planScenarios, type Scenario, type SimLabel } from './scenarios.ts';
 
-export type SimOptions = { seed: number; days: number; keys: number; end: number; incidents: boolean };
+export type SimOptions = {
+  seed: number;
+  days: number;
+  keys: number;
+  end: number;
+  incidents: boolean;
+  /** Legitimate, unlabelled changes (launch, growth, holiday, batch move, CI bursts, upgrade). */
+  changes?: boolean;
+};
 
 export type SimKey = {
   name: string;
@@ -38,6 +47,7 @@ export type SimPlan = {
   profiles: KeyProfile[];
   keys: SimKey[];
   scenarios: Scenario[];
+  changes: LegitChange[];
   labels: SimLabel[];
   /** Account spend no key explains (provider projects created outside the gateway). */
   unattributed: { ts: number; credits: number; projectId: string }[];
@@ -56,7 +66,17 @@ export function planSimulation(options: SimOptions): SimPlan {
     revoked_at: scenarios.find((s) => s.keyIndex === i && s.revokedAt !== undefined)?.revokedAt ?? null,
   }));
   const unattributed = scenarios.flatMap((s) => s.unattributed ?? []);
-  return { start, end, profiles, keys, scenarios, labels: scenarios.map((s) => s.label), unattributed };
+  const changes = options.changes ? planChanges(profiles, start, end) : [];
+  return {
+    start,
+    end,
+    profiles,
+    keys,
+    scenarios,
+    changes,
+    labels: scenarios.map((s) => s.label),
+    unattributed,
+  };
 }
 
 const ERROR_STATUSES = [
@@ -70,6 +90,7 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
   const rng = createRng(options.seed);
   let counter = 0;
   const byKey = plan.profiles.map((_, i) => plan.scenarios.filter((s) => s.keyIndex === i));
+  const changesOf = plan.profiles.map((_, i) => plan.changes.filter((c) => c.keyIndex === i));
   const orphans = plan.scenarios.filter((s) => s.keyIndex < 0 && s.mix);
 
   const make = (
@@ -101,7 +122,12 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
     plan.profiles.forEach((p, i) => {
       const scenarios = byKey[i]!;
       const retired = p.stopsAfterDays !== undefined && ts - plan.start >= p.stopsAfterDays * DAY;
-      const normal = (p.peakPerHour / 60) * shapeAt(p.shape, ts) * growthFactor(p, ts - plan.start);
+      const changes = changesOf[i]!;
+      const shift = changes.reduce((h, c) => h + (c.shiftAt?.(ts) ?? 0), 0);
+      const factor = changes.reduce((f, c) => f * c.factor(ts), 1);
+      const agent = changes.map((c) => c.agentAt?.(ts)).find(Boolean);
+      const normal =
+        (p.peakPerHour / 60) * shapeAt(p.shape, ts - shift) * growthFactor(p, ts - plan.start) * factor;
       const silenced = retired || scenarios.some((s) => s.silences?.(ts));
       if (!silenced) {
         for (let n = rng.poisson(normal); n > 0; n--) {
@@ -111,7 +137,7 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
               ts,
               rng.weighted(p.mix),
               rng.pick(p.ips),
-              rng.pick(p.agents),
+              agent ?? rng.pick(p.agents),
               rng.next() < p.errorRate,
             ),
           );

@@ -53,6 +53,15 @@ function prepare(sqlite: Sqlite) {
       `INSERT INTO keys (id, name, provider, fingerprint, last4, status, created_at, updated_at, discovered_network)
        VALUES (?, ?, 'magichour', ?, ?, 'discovered', ?, ?, ?)`,
     ),
+    // Detection's cursor: every minute ending at or before it has been judged.
+    judgedUntil: sqlite
+      .prepare<[], number>(`SELECT evaluated_until FROM detector_state WHERE key_id = ''`)
+      .pluck(),
+    noteLate: sqlite.prepare(
+      `INSERT INTO late_usage (key_id, earliest_ts, arrived_at, alert) VALUES (@keyId, @ts, @now, @alert)
+       ON CONFLICT (key_id) DO UPDATE SET earliest_ts = min(earliest_ts, excluded.earliest_ts),
+         arrived_at = excluded.arrived_at, alert = max(alert, excluded.alert)`,
+    ),
     discoveredSince: sqlite
       .prepare<[string, number], number>(
         'SELECT count(*) FROM keys WHERE discovered_network = ? AND created_at >= ?',
@@ -97,6 +106,9 @@ export function recordEvents(
     const discovered: RecordResult['discovered'] = [];
     const deltas: BucketDelta[] = [];
     const used = new Map<string, { first: number; last: number }>();
+    // Usage for minutes detection already judged, per key: judged again on the next run.
+    const judgedUntil = st.judgedUntil.get() ?? null;
+    const late = new Map<string, { ts: number; alert: boolean }>();
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
@@ -182,6 +194,12 @@ export function recordEvents(
         errors: e.status >= 400 ? e.requests : 0,
         authFailures: e.status === 401 ? e.requests : 0,
       });
+      if (judgedUntil !== null && e.ts < judgedUntil) {
+        const l = late.get(keyId);
+        // Imported history is learned, never alerted on.
+        const alert = e.source !== 'csv';
+        late.set(keyId, { ts: Math.min(l?.ts ?? e.ts, e.ts), alert: alert || (l?.alert ?? false) });
+      }
       const u = used.get(keyId);
       if (u) {
         u.first = Math.min(u.first, e.ts);
@@ -190,6 +208,7 @@ export function recordEvents(
     }
     addToBuckets(deps.sqlite, deltas);
     for (const [keyId, u] of used) st.touchKey.run({ last: u.last, first: u.first, id: keyId });
+    for (const [keyId, l] of late) st.noteLate.run({ keyId, ts: l.ts, now, alert: l.alert ? 1 : 0 });
     return { accepted, duplicates: events.length - accepted, discovered };
   });
   return run.immediate();

@@ -57,7 +57,7 @@ export function runSimulation(seed: number, days: number, keys: number, incident
   try {
     const sim = ingestSimulation(
       { ...deps, secret: config.secret },
-      { seed, days, keys, end: SIM_END, incidents },
+      { seed, days, keys, end: SIM_END, incidents, changes: true },
       'eval',
     );
     // As live operation would: detection every few minutes with the clock at data time, the alert

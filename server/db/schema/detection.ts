@@ -28,3 +28,30 @@ export const detectionRules = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.kind, t.keyId] })],
 );
+
+/**
+ * Snapshots of each key's detector state at most once a day, for the last week: late usage
+ * rewinds a key to the snapshot before its earliest late minute and replays from there.
+ */
+export const detectorCheckpoints = sqliteTable(
+  'detector_checkpoints',
+  {
+    keyId: text('key_id').notNull(),
+    /** The state is as of the end of the bucket ending here (epoch ms). */
+    at: integer('at').notNull(),
+    state: text('state').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.at] })],
+);
+
+/**
+ * Usage stored for minutes detection had already judged: per key, the earliest such minute. The
+ * next detection run rewinds the key and judges it again. `alert` is 0 when all of it was history
+ * imported on purpose (CSV), which is learned but never alerted on.
+ */
+export const lateUsage = sqliteTable('late_usage', {
+  keyId: text('key_id').primaryKey(),
+  earliestTs: integer('earliest_ts').notNull(),
+  arrivedAt: integer('arrived_at').notNull(),
+  alert: integer('alert', { mode: 'boolean' }).notNull(),
+});

@@ -10,8 +10,12 @@ export type BaselineParams = { memory_weeks: number };
 
 const visitsOf = (state: KeyState) => Math.max(1, Math.round((60 * 60_000) / state.bucketMs));
 
-/** Expected requests in the bucket starting at `ts` (before seeing it). */
+/** Expected requests in the bucket starting at `ts` (before seeing it): the profile at the key's level. */
 export function expectedRequests(state: KeyState, ts: number): number {
+  return profileRequests(state, ts) * (state.level ?? 1);
+}
+
+function profileRequests(state: KeyState, ts: number): number {
   const { how, dc } = cellsOf(ts);
   const perVisit = visitsOf(state);
   const global = state.allN > 0 ? state.all : 0;
@@ -34,8 +38,28 @@ function ewma(mean: number, n: number, x: number, maxN: number): [number, number
   return [mean + (x - mean) / next, next];
 }
 
+/**
+ * Follows the key's level hour by hour: an EWMA of the log ratio of what an ordinary hour brought
+ * to what was expected, over about `levelHours`. Slow against a leak (the CUSUM needs hours, the
+ * level days) and fast against growth of a few percent a day, which it follows with a lag of about
+ * levelHours times the hourly growth (3.5 %/day at 72 h: ~10 %, well under the 40 % the CUSUM
+ * looks for). 0 turns it off.
+ */
+export function updateLevel(state: KeyState, hour: { req: number; exp: number }, levelHours: number): void {
+  if (hour.exp < 1 || levelHours <= 0) return;
+  const step = Math.max(
+    -MAX_LEVEL_STEP,
+    Math.min(MAX_LEVEL_STEP, Math.log((hour.req + 0.5) / (hour.exp + 0.5))),
+  );
+  state.level = Math.max(0.05, Math.min(20, (state.level ?? 1) * Math.exp(step / levelHours)));
+}
+/** One hour moves the level by at most a factor e^(0.7/levelHours) (1 % at 72 h): a burst hour cannot carry it. */
+const MAX_LEVEL_STEP = 0.7;
+
 /** Learns from the bucket at `ts` with `requests` observed (already winsorised by the caller). */
-export function updateBaseline(state: KeyState, ts: number, requests: number, params: BaselineParams): void {
+export function updateBaseline(state: KeyState, ts: number, observed: number, params: BaselineParams): void {
+  // The profile learns the shape; the level holds the scale.
+  const requests = observed / (state.level ?? 1);
   const { how, dc } = cellsOf(ts);
   const perVisit = visitsOf(state);
   const memory = Math.max(1, params.memory_weeks) * perVisit;
@@ -49,6 +73,14 @@ export function updateBaseline(state: KeyState, ts: number, requests: number, pa
 /** Scales the whole profile (a new normal), keeping how much it has seen. */
 export function rescaleBaseline(state: KeyState, factor: number): void {
   const f = Math.max(0.01, Math.min(100, factor));
+  // The new normal is the profile's now: fold the level into it.
+  const level = state.level ?? 1;
+  state.level = 1;
+  if (level !== 1) rescaleProfile(state, level);
+  rescaleProfile(state, f);
+}
+
+function rescaleProfile(state: KeyState, f: number): void {
   for (let i = 0; i < state.how.length; i++) state.how[i]! *= f;
   for (let i = 0; i < state.dc.length; i++) state.dc[i]! *= f;
   state.all *= f;
@@ -56,6 +88,7 @@ export function rescaleBaseline(state: KeyState, factor: number): void {
 
 /** Forgets the profile (a manual rebaseline): it is relearned quickly from scratch. */
 export function resetBaseline(state: KeyState): void {
+  state.level = 1;
   state.howN.fill(0);
   state.dcN.fill(0);
   state.allN = Math.min(state.allN, visitsOf(state));

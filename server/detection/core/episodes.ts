@@ -162,6 +162,10 @@ export function createEpisodeBook(open: Episode[]) {
       bySubject.set(subject.subject, episode);
       return { type: previous ? 'updated' : 'opened', episode, previous };
     },
+    /** Takes over an episode found elsewhere (a late replay) that is still going. */
+    adopt(e: Episode): void {
+      if (!bySubject.has(e.subject)) bySubject.set(e.subject, e);
+    },
     /** Episodes quiet for their subject's quiet period at time `t`; they are removed from the book. */
     due(t: number, quietMs: (keyId: string | null) => number): Episode[] {
       const out: Episode[] = [];

@@ -19,6 +19,7 @@ export const DEFAULT_PARAMS = {
     warning_credits: 500,
     critical_credits: 5000,
     page_floor_credits: 250,
+    level_hours: 72,
   },
   credit_spike: { alpha: 1e-6, floor_credits: 250 },
   sustained_elevation: { ratio: 1.4, threshold: 10, floor_credits: 500 },
@@ -44,6 +45,8 @@ export const PARAM_DOCS: Record<string, string> = {
   'baseline.quiet_minutes': 'an incident resolves itself after this long without a finding',
   'baseline.warning_credits': 'credit impact from which a finding is at least a warning',
   'baseline.critical_credits': 'credit impact from which a finding is critical',
+  'baseline.level_hours':
+    'hours over which the key\u2019s level follows steady growth or decline (0: off); a leak is caught in hours, long before',
   'baseline.page_floor_credits':
     'credit impact an incident needs before it pages anyone (revoked use, 401 bursts and unknown keys page regardless); smaller ones go to the digest',
   'credit_spike.alpha':

@@ -38,6 +38,8 @@ export function seriesRules(): RuleSet {
   rules.params.credit_spike.floor_credits = 0;
   rules.params.sustained_elevation.floor_credits = 0;
   rules.params.baseline.warmup_days = 1;
+  // A bare series is scored on its own shape; following its level is the live keys' concern.
+  rules.params.baseline.level_hours = 0;
   return rules;
 }
 

@@ -71,6 +71,11 @@ export type KeyState = {
   hour: { req: number; level: number; exp: number; cred: number; expCred: number; n: number };
   /** The hour that closed with the current bucket, if any. */
   lastHour: { req: number; exp: number } | null;
+  /**
+   * The key's current level relative to its seasonal profile (which holds the shape): steady growth
+   * moves it, so a key that grows is not a leak. Optional: states stored before it read as 1.
+   */
+  level?: number;
   /** A level shift in progress: since when, and observed vs expected requests since then. */
   shift: { from: number; obs: number; exp: number; hours: number; high: number } | null;
   /** The newest rebaseline adjustment already applied. */

@@ -3,7 +3,14 @@
  * construction: detectors read the baseline as it was before this bucket, and the state learns
  * from the bucket only afterwards (and not from what was found anomalous).
  */
-import { clipLimit, expectedRequests, rescaleBaseline, resetBaseline, updateBaseline } from './baseline.ts';
+import {
+  clipLimit,
+  expectedRequests,
+  rescaleBaseline,
+  resetBaseline,
+  updateBaseline,
+  updateLevel,
+} from './baseline.ts';
 import { learnCalibration } from './calibration.ts';
 import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
@@ -151,6 +158,9 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
   if (!state.shift && (recent('credit_spike') || recent('sustained_elevation'))) {
     state.shift = { from: ts + state.bucketMs - HOUR, obs: 0, exp: 0, hours: 0, high: 0 };
   }
+  // Ordinary hours move the level; hours with a spike or a sustained rise under way do not.
+  if (!state.shift && !recent('credit_spike') && !recent('sustained_elevation'))
+    updateLevel(state, last, params.baseline.level_hours);
   const s = state.shift;
   if (!s) return;
   s.obs += last.req;

@@ -1,6 +1,6 @@
 /** POST /api/v1/usage: the push API's schema and its mapping to recordEvents(). */
 import { z } from 'zod';
-import type { Clock } from '../../clock.ts';
+import { type Clock, DAY } from '../../clock.ts';
 import { AppError, type Issue, issuesFromZod, validationError } from '../../errors.ts';
 import { TimestampSchema } from '../../timestamps.ts';
 import type { KeyRef, UsageEvent } from '../../usage/record-events.ts';
@@ -34,7 +34,12 @@ export const PushEventSchema = z.strictObject({
 export type PushEvent = z.output<typeof PushEventSchema>;
 
 /** Validates a whole batch, naming every bad field; nothing is stored unless all of it is valid. */
-export function parsePushBatch(body: unknown, clock: Clock, source = 'push'): UsageEvent[] {
+export function parsePushBatch(
+  body: unknown,
+  clock: Clock,
+  options: { source?: string; maxAgeDays?: number } = {},
+): UsageEvent[] {
+  const source = options.source ?? 'push';
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { events?: unknown }).events)) {
     throw validationError([{ path: 'events', message: 'required: an array of usage events' }]);
   }
@@ -59,6 +64,14 @@ export function parsePushBatch(body: unknown, clock: Clock, source = 'push'): Us
     const e = parsed.data;
     if (e.ts !== undefined && e.ts > now + MAX_FUTURE_SKEW_MS) {
       issues.push({ path: `events.${i}.ts`, message: 'is more than 5 minutes in the future' });
+      return;
+    }
+    // Older than raw events are kept: it could never be judged or shown; history goes through CSV import.
+    if (e.ts !== undefined && options.maxAgeDays !== undefined && e.ts < now - options.maxAgeDays * DAY) {
+      issues.push({
+        path: `events.${i}.ts`,
+        message: `is more than ${options.maxAgeDays} days old (KEYWATCH_RETENTION_EVENT_DAYS); import history with keywatch import csv`,
+      });
       return;
     }
     events.push(toUsageEvent(e, now, source));

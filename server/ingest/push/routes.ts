@@ -9,7 +9,9 @@ import { parsePushBatch } from './push.ts';
 
 export function pushRoutes(deps: Deps) {
   return new Hono<AppEnv>().post('/', requireAuth(deps, 'ingest'), limitBody(), async (c) => {
-    const events = parsePushBatch(await readJson(c), deps.clock);
+    const events = parsePushBatch(await readJson(c), deps.clock, {
+      maxAgeDays: deps.config.retentionDays.events,
+    });
     const result = recordEvents(deps, events);
     if (result.discovered.length > 0) {
       deps.log.info('discovered keys in pushed usage', { keys: result.discovered.map((k) => k.name) });

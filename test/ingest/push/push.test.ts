@@ -82,6 +82,17 @@ describe('POST /api/v1/usage', () => {
     expect(res.json.error.issues[0].path).toBe('events.0.ts');
   });
 
+  it('rejects events older than raw events are kept, pointing to CSV import for history', async () => {
+    const res = await api.call('POST', '/api/v1/usage', ingest, {
+      events: [event('ok', { ts: T0 - 89 * 86_400_000 }), event('old', { ts: 0 })],
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.issues).toEqual([
+      { path: 'events.1.ts', message: expect.stringMatching(/more than 90 days old.*import csv/) },
+    ]);
+    expect(deps.sqlite.prepare('SELECT count(*) AS n FROM usage_events').get()).toEqual({ n: 0 });
+  });
+
   it('accepts epoch milliseconds and ISO offsets', async () => {
     const res = await api.call('POST', '/api/v1/usage', ingest, {
       events: [event('ms', { ts: T0 - 1000 }), event('off', { ts: '2026-11-26T13:59:00+02:00' })],

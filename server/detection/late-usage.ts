@@ -1,0 +1,159 @@
+/**
+ * Late usage: usage stored for minutes detection had already judged (a gateway queue draining
+ * after an outage, a push client retrying, an import). Each such key is rewound to its detector
+ * checkpoint before the earliest late minute and replayed to the cursor, so every verdict still
+ * uses only data up to its bucket; what the replay finds that no incident of that subject covers
+ * is opened as an incident that says its data arrived late. Keys rewind at most LATE_REWIND_DAYS.
+ */
+import { and, asc, desc, eq, gte, lt, lte, or } from 'drizzle-orm';
+import { DAY, MINUTE } from '../clock.ts';
+import type { Tx } from '../db/client.ts';
+import { detectorCheckpoints, incidents, lateUsage } from '../db/schema/index.ts';
+import type { Adjustment } from './adjustments.ts';
+import { createAccountState } from './core/account.ts';
+import { createEpisodeBook, type Episode, summarizeEpisode } from './core/episodes.ts';
+import type { KeyState } from './core/state.ts';
+import { loadChunk } from './load-chunk.ts';
+import { type ReplayState, replayChunk, type Sink } from './replay.ts';
+import type { RuleSets } from './rules.ts';
+
+/** How far back late usage is judged again; older usage is stored and shown, not judged. */
+export const LATE_REWIND_DAYS = 7;
+/** A key's state is snapshotted at most this often. */
+export const CHECKPOINT_EVERY = DAY;
+const CHUNK = 6 * 60 * MINUTE;
+
+export type LateEpisode = {
+  episode: Episode;
+  /** When the replay saw it end (quiet long enough before the cursor); null if still going. */
+  endedAt: number | null;
+  arrivedAt: number;
+};
+
+export type LateContext = {
+  tx: Tx;
+  sqlite: Parameters<typeof loadChunk>[0];
+  rules: RuleSets;
+  adjustments: (from: number, to: number) => readonly Adjustment[];
+  state: ReplayState;
+  cursor: number;
+  quietMs: (keyId: string | null) => number;
+  /** Opens (and, if it ended, resolves) what the replay found; or adopts it into the live book. */
+  raise(found: LateEpisode): void;
+};
+
+/** Rejudges every key with late usage; returns how many keys were replayed. */
+export function rejudgeLateUsage(ctx: LateContext): number {
+  const rows = ctx.tx.select().from(lateUsage).orderBy(asc(lateUsage.earliestTs)).all();
+  let replayed = 0;
+  for (const late of rows) {
+    ctx.tx.delete(lateUsage).where(eq(lateUsage.keyId, late.keyId)).run();
+    const from = Math.floor(late.earliestTs / MINUTE) * MINUTE;
+    const checkpoint = ctx.tx
+      .select()
+      .from(detectorCheckpoints)
+      .where(and(eq(detectorCheckpoints.keyId, late.keyId), lte(detectorCheckpoints.at, from)))
+      .orderBy(desc(detectorCheckpoints.at))
+      .limit(1)
+      .get();
+    // A key never judged before (new, or discovered by this very usage) starts from nothing.
+    const fresh = !ctx.state.keys.has(late.keyId);
+    if ((!checkpoint && !fresh) || from >= ctx.cursor) continue;
+    replayed++;
+    const found = checkpoint
+      ? replayKey(ctx, late.keyId, checkpoint.at, JSON.parse(checkpoint.state) as KeyState)
+      : replayKey(ctx, late.keyId, from, null);
+    if (!late.alert) continue;
+    for (const f of found) {
+      if (summarizeEpisode(f.episode).lastSeenAt <= from) continue;
+      if (covered(ctx, f.episode)) continue;
+      ctx.raise({ ...f, arrivedAt: late.arrivedAt });
+    }
+  }
+  return replayed;
+}
+
+/** Replays one key from a checkpoint to the cursor; its state becomes the live state. */
+function replayKey(
+  ctx: LateContext,
+  keyId: string,
+  from: number,
+  start: KeyState | null,
+): Omit<LateEpisode, 'arrivedAt'>[] {
+  const book = createEpisodeBook([]);
+  const episodes: Episode[] = [];
+  const ended = new Map<Episode, number>();
+  const sink: Sink = {
+    finding(subject, f, params) {
+      const change = book.apply(subject, f, params);
+      if (change.type === 'opened') episodes.push(change.episode);
+      else episodes[episodes.indexOf(change.previous!)] = change.episode;
+    },
+    tick(t) {
+      for (const e of book.due(t, ctx.quietMs)) ended.set(e, t);
+    },
+  };
+  const state: ReplayState = {
+    keys: new Map(start ? [[keyId, start]] : []),
+    account: createAccountState(),
+    touched: new Set(),
+  };
+  for (let s = from; s < ctx.cursor; s += CHUNK) {
+    const end = Math.min(ctx.cursor, s + CHUNK);
+    replayChunk(loadChunk(ctx.sqlite, s, end, keyId), s, end, {
+      rules: ctx.rules,
+      adjustments: ctx.adjustments(s, end),
+      sink,
+      state,
+      onlyKey: keyId,
+    });
+  }
+  const replayed = state.keys.get(keyId);
+  if (replayed) {
+    ctx.state.keys.set(keyId, replayed);
+    ctx.state.touched.add(keyId);
+  }
+  return episodes.map((episode) => ({ episode, endedAt: ended.get(episode) ?? null }));
+}
+
+/** An incident of the same subject already overlaps this episode: nothing new to raise. */
+function covered(ctx: LateContext, e: Episode): boolean {
+  const s = summarizeEpisode(e);
+  const quiet = ctx.quietMs(e.keyId);
+  return (
+    ctx.tx
+      .select({ id: incidents.id })
+      .from(incidents)
+      .where(
+        and(
+          eq(incidents.subject, e.subject),
+          lt(incidents.startedAt, s.lastSeenAt + quiet),
+          or(gte(incidents.lastSeenAt, s.startedAt - quiet), eq(incidents.state, 'open')),
+        ),
+      )
+      .get() !== undefined
+  );
+}
+
+/** Snapshots the state of `keys` at `at` when their last snapshot is a day old; drops week-old ones. */
+export function checkpointStates(tx: Tx, state: ReplayState, keys: Iterable<string>, at: number): void {
+  for (const keyId of keys) {
+    const last = tx
+      .select({ at: detectorCheckpoints.at })
+      .from(detectorCheckpoints)
+      .where(eq(detectorCheckpoints.keyId, keyId))
+      .orderBy(desc(detectorCheckpoints.at))
+      .limit(1)
+      .get();
+    if (last && at - last.at < CHECKPOINT_EVERY) continue;
+    const ks = state.keys.get(keyId);
+    if (!ks) continue;
+    tx.insert(detectorCheckpoints)
+      .values({ keyId, at, state: JSON.stringify(ks) })
+      .onConflictDoNothing()
+      .run();
+  }
+  tx.delete(detectorCheckpoints)
+    .where(lt(detectorCheckpoints.at, at - (LATE_REWIND_DAYS + 1) * DAY))
+    .run();
+}

@@ -1,0 +1,127 @@
+/** Late usage is judged: rewound to a checkpoint, replayed causally, raised once, saying how late. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
+import { readCursor, runDetection } from '../../server/detection/run-detection.ts';
+import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+import { createTestApi } from '../helpers/api.ts';
+import { rows } from '../helpers/sources.ts';
+import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+
+let deps: TestDeps;
+let api: ReturnType<typeof createTestApi>;
+const START = Date.UTC(2026, 10, 10);
+
+const use = (key: string, id: string, ts: number, credits: number, source = 'push'): UsageEvent => ({
+  source,
+  eventId: id,
+  key: { by: 'ref', value: key },
+  ts,
+  credits,
+  requests: 1,
+  status: 200,
+  operation: 'ai-image-generator',
+  sourceIp: '198.51.100.10',
+  userAgent: 'magic-hour-node/0.43.1',
+});
+
+/** Ten days of 5 credits every other minute, 08:00–20:00 UTC. */
+function history(key: string, until: number): UsageEvent[] {
+  const out: UsageEvent[] = [];
+  for (let day = START; day < until; day += DAY) {
+    for (let t = day + 8 * HOUR; t < Math.min(until, day + 20 * HOUR); t += 2 * MINUTE) {
+      out.push(use(key, `h-${key}-${t}`, t, 5));
+    }
+  }
+  return out;
+}
+
+/** Live operation: detection every 10 minutes with the clock at data time. */
+function live(from: number, to: number) {
+  for (let t = from; t <= to; t += 10 * MINUTE) {
+    deps.clock.set(t);
+    runDetection(deps, { until: t });
+  }
+}
+
+const incidents = () =>
+  rows<{
+    id: string;
+    key_id: string | null;
+    summary: string;
+    details: string;
+    started_at: number;
+    state: string;
+  }>(deps, 'SELECT id, key_id, summary, details, started_at, state FROM incidents ORDER BY started_at');
+
+beforeEach(async () => {
+  deps = createTestDeps();
+  api = createTestApi(deps);
+  await api.call('POST', '/api/v1/keys', api.tokenFor('admin'), { name: 'app' });
+});
+afterEach(() => deps.cleanup());
+
+describe('late usage', () => {
+  it('judges a burst that arrives three hours late, once, and says how late', () => {
+    const now = START + 10 * DAY + 17 * HOUR;
+    recordEvents(deps, history('app', now));
+    live(START + DAY, now);
+    expect(readCursor(deps)).toBe(now);
+    const before = incidents().length;
+
+    // A gateway queue drains after an outage: 5,000 credits stamped 14:00–14:10, three hours ago.
+    const burst = Array.from({ length: 10 }, (_, i) =>
+      use('app', `late-${i}`, now - 3 * HOUR + i * MINUTE, 500),
+    );
+    recordEvents(deps, burst);
+    expect(rows(deps, 'SELECT key_id FROM late_usage')).toHaveLength(1);
+    deps.clock.set(now + MINUTE);
+    runDetection(deps, { until: now + MINUTE });
+
+    const found = incidents().slice(before);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.started_at).toBeGreaterThanOrEqual(now - 3 * HOUR - MINUTE);
+    expect(found[0]!.started_at).toBeLessThan(now - 3 * HOUR + 10 * MINUTE);
+    expect(found[0]!.summary).toMatch(/arrived (2|3) h late/);
+    expect(JSON.parse(found[0]!.details).late.late_by_minutes).toBeGreaterThan(100);
+    expect(rows(deps, 'SELECT key_id FROM late_usage')).toHaveLength(0);
+    // The cursor never moved back, and judging again raises nothing new.
+    expect(readCursor(deps)).toBe(now + MINUTE);
+    live(now + 10 * MINUTE, now + HOUR);
+    expect(incidents().length).toBe(before + 1);
+  });
+
+  it('judges late usage on a key no one has seen before', () => {
+    const now = START + 2 * DAY;
+    recordEvents(deps, history('app', now));
+    live(START + DAY, now);
+    recordEvents(deps, [
+      {
+        ...use('unused', 'x1', now - 10 * MINUTE, 2_500),
+        key: { by: 'fingerprint', fingerprint: `sha256:${'ab'.repeat(32)}`, last4: 'wxyz' },
+      },
+      {
+        ...use('unused', 'x2', now - 9 * MINUTE, 2_500),
+        key: { by: 'fingerprint', fingerprint: `sha256:${'ab'.repeat(32)}`, last4: 'wxyz' },
+      },
+    ]);
+    deps.clock.set(now + MINUTE);
+    runDetection(deps, { until: now + MINUTE });
+    const discovered = incidents().filter((i) => i.summary.includes('not registered'));
+    expect(discovered).toHaveLength(1);
+    expect(discovered[0]!.summary).toMatch(/arrived \d+ min late/);
+  });
+
+  it('learns imported history without alerting on it', () => {
+    const now = START + 10 * DAY + 17 * HOUR;
+    recordEvents(deps, history('app', now));
+    live(START + DAY, now);
+    const before = incidents().length;
+    const imported = Array.from({ length: 10 }, (_, i) =>
+      use('app', `csv-${i}`, now - 3 * HOUR + i * MINUTE, 500, 'csv'),
+    );
+    recordEvents(deps, imported);
+    deps.clock.set(now + MINUTE);
+    runDetection(deps, { until: now + MINUTE });
+    expect(incidents().length).toBe(before);
+  });
+});
