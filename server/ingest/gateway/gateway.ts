@@ -12,6 +12,7 @@ import type { GatewayAdapter } from '../providers/types.ts';
 import { createClientIpResolver } from './client-ip.ts';
 import { createFingerprintCache } from './fingerprint-cache.ts';
 import { createUpstream, forwardRequest } from './forward.ts';
+import { gatewayPath } from './target.ts';
 import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
 
 /** Create and project answers are small JSON; anything larger is not read. */
@@ -51,7 +52,8 @@ export function createGateway(
     async handle(incoming, outgoing) {
       const ts = deps.clock.now();
       const started = performance.now();
-      const pathAndQuery = upstreamPath(incoming.url ?? '/', prefix);
+      // The listener and the Hono mount only hand over the gateway's own targets.
+      const pathAndQuery = gatewayPath(incoming.url ?? '/', prefix) ?? '/';
       const path = pathAndQuery.split('?', 1)[0]!;
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
@@ -101,13 +103,6 @@ export function createGateway(
       await queue.stop();
     },
   };
-}
-
-/** The request target minus the gateway prefix, query untouched (absolute-form targets too). */
-function upstreamPath(target: string, prefix: string): string {
-  if (target.startsWith(prefix)) return target.slice(prefix.length) || '/';
-  const url = new URL(target, 'http://gateway');
-  return url.pathname.slice(prefix.length) + url.search || '/';
 }
 
 function header(incoming: IncomingMessage, name: string): string | undefined {

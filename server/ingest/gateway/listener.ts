@@ -7,14 +7,14 @@ import type { RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from '../../log.ts';
 import type { Gateway } from './gateway.ts';
+import { gatewayPath } from './target.ts';
 
 type FetchCallback = Parameters<typeof getRequestListener>[0];
 
 export function createNodeListener(fetch: FetchCallback, gateway: Gateway, log: Logger): RequestListener {
   const hono = getRequestListener(fetch);
-  const prefix = `${gateway.prefix}/`;
   return (req, res) => {
-    if (!req.url?.startsWith(prefix)) {
+    if (gatewayPath(req.url ?? '', gateway.prefix) === null) {
       void hono(req, res);
       return;
     }

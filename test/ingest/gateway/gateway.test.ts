@@ -109,6 +109,13 @@ describe('gateway /gw/magichour/*', () => {
     ]);
   });
 
+  it('forwards a query on the bare prefix with an origin-form target', async () => {
+    const res = await gw('?x=1');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-fake')).toBe('magichour');
+    expect(fake.received.map((r) => r.path)).toEqual(['/?x=1']);
+  });
+
   it('books the final credits a GET project reports on the key that created it', async () => {
     const created = (await (
       await gw('/v1/text-to-video', { method: 'POST', body: JSON.stringify({ end_seconds: 5 }) })
