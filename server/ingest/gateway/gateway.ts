@@ -88,11 +88,13 @@ export function createGateway(
         if (finalCredits !== null)
           item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
       }
+      const key = item.event.key.by === 'fingerprint' ? item.event.key : null;
       deps.log.debug('gateway request', {
         method,
         operation: item.event.operation,
         status: result.status,
-        key: `…${item.event.key.by === 'fingerprint' ? item.event.key.last4 : ''}`,
+        // A short key has no last 4 to show; a prefix of its fingerprint still tells keys apart.
+        key: key?.last4 ? `…${key.last4}` : key?.fingerprint.slice(0, 15),
         ...(result.error && { error: result.error.code }),
       });
       if (!queue.push(item))

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -156,6 +157,32 @@ describe('gateway /gw/magichour/*', () => {
       { name: 'discovered-ab12' },
       { name: 'discovered-zz99' },
     ]);
+  });
+
+  it('keeps nothing of a key of 8 characters or fewer but its fingerprint', async () => {
+    // Letters outside 0-9a-f, so no part of them can hide in a hex fingerprint or name.
+    const short4 = 'zqxw';
+    const short8 = 'vutsrqpo';
+    const long9 = 'mnlkjihgz';
+    for (const key of [short4, short8, long9]) await gw('/v1/face-swap', { method: 'POST', body: '{}' }, key);
+    await app.flush();
+    const keys = rows<{ name: string; last4: string | null; fingerprint: string }>(
+      deps,
+      'SELECT name, last4, fingerprint FROM keys',
+    );
+    const byFingerprint = (key: string) =>
+      keys.find((k) => k.fingerprint === fingerprintKey(TEST_SECRET, key));
+    for (const key of [short4, short8]) {
+      expect(byFingerprint(key)?.last4).toBeNull();
+      expect(byFingerprint(key)?.name).toMatch(/^discovered-[0-9a-f]{8}$/);
+    }
+    expect(byFingerprint(long9)).toMatchObject({ last4: 'ihgz', name: 'discovered-ihgz' });
+    deps.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    const stored = Buffer.concat(
+      [deps.dbPath, `${deps.dbPath}-wal`].flatMap((f) => (existsSync(f) ? [readFileSync(f)] : [])),
+    );
+    for (const piece of [short4, short8, short8.slice(-4), short8.slice(0, 4)])
+      expect(stored.includes(Buffer.from(piece))).toBe(false);
   });
 
   it('answers 502 with a JSON error when the upstream is slow, drops the connection or is down', async () => {
