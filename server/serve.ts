@@ -1,12 +1,12 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStore } from './db/client.ts';
 import type { Deps } from './deps.ts';
+import { createNodeServer } from './http/node-server.ts';
 import { createNodeListener } from './ingest/gateway/listener.ts';
 import { createSourceServices } from './ingest/services.ts';
 import { createJobs } from './jobs/index.ts';
@@ -35,7 +35,7 @@ export async function startServer(
 
   const sources = createSourceServices(deps);
   const app = createApp(deps, sources);
-  const server = createServer(createNodeListener(app.fetch, sources.gateway, log));
+  const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
