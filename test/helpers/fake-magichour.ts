@@ -43,6 +43,10 @@ export type FakeMagicHour = {
   /** The account endpoint: a balance, or a status like 404 when the endpoint does not exist. */
   account: { balance: number } | { status: number };
   gzip: boolean;
+  /** Requests whose headers arrived and whose body has not ended yet (stalled uploads show here). */
+  open: number;
+  /** Paths of requests whose sender (the gateway) closed the connection before the body ended. */
+  aborted: string[];
   close(): Promise<void>;
 };
 
@@ -73,12 +77,25 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
     keys: new Set<string>(),
     account: { balance: 100_000 } as FakeMagicHour['account'],
     gzip: false,
+    open: 0,
+    aborted: [] as string[],
     troubleNext: (t: Trouble) => void troubles.push(t),
   };
 
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    fake.open++;
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The reader throws when the connection closes mid-body.
+    } finally {
+      fake.open--;
+    }
+    if (!req.complete) {
+      fake.aborted.push(req.url ?? '');
+      return;
+    }
     const body = Buffer.concat(chunks);
     const path = (req.url ?? '/').split('?')[0]!;
     received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });

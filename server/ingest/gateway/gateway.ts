@@ -9,9 +9,11 @@ import { lastFour, randomId } from '../../auth/secrets.ts';
 import type { Deps } from '../../deps.ts';
 import { finalCreditsFor } from '../../usage/projects.ts';
 import type { GatewayAdapter } from '../providers/types.ts';
+import { CLOSE, sendError } from './answer.ts';
 import { createClientIpResolver } from './client-ip.ts';
+import { clientOf, createClientSlots } from './client-slots.ts';
 import { createFingerprintCache } from './fingerprint-cache.ts';
-import { createUpstream, forwardRequest } from './forward.ts';
+import { createUpstream, type ForwardResult, forwardRequest, isClientFailure } from './forward.ts';
 import { gatewayPath } from './target.ts';
 import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
 
@@ -37,7 +39,9 @@ export function createGateway(
   options: GatewayOptions = {},
 ): Gateway {
   const prefix = `/gw/${provider.id}`;
-  const upstream = createUpstream(baseUrl, options.timeoutMs ?? 120_000);
+  const limits = deps.config.gateway;
+  const upstream = createUpstream(baseUrl, options.timeoutMs ?? 120_000, limits.upstreamSockets);
+  const slots = createClientSlots(limits.maxPerClient);
   const queue = createUsageQueue(deps, options.queue);
   const clientIp = createClientIpResolver(deps.config.trustedProxies);
   const adapter = provider.gateway;
@@ -52,12 +56,36 @@ export function createGateway(
     async handle(incoming, outgoing) {
       const ts = deps.clock.now();
       const started = performance.now();
+      const sourceIp = clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for'));
+      const client = clientOf(sourceIp);
+      if (!slots.take(client)) {
+        // Not metered: the provider never saw it. Debug only, so a flood cannot flood the log too.
+        deps.log.debug('gateway client over its in-flight limit', { client, limit: limits.maxPerClient });
+        sendError(
+          outgoing,
+          429,
+          'rate_limited',
+          `This client has ${limits.maxPerClient} gateway requests in flight already; retry once some finish.`,
+          { 'retry-after': '1', ...CLOSE },
+        );
+        return;
+      }
       // The listener and the Hono mount only hand over the gateway's own targets.
       const pathAndQuery = gatewayPath(incoming.url ?? '/', prefix) ?? '/';
       const path = pathAndQuery.split('?', 1)[0]!;
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
-      const result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, kind ? COPY_LIMIT : 0);
+      let result: ForwardResult;
+      try {
+        result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, {
+          copyLimit: kind ? COPY_LIMIT : 0,
+          bodyIdleMs: limits.bodyIdleMs,
+        });
+      } finally {
+        slots.give(client);
+      }
+      // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
+      if (isClientFailure(result)) return;
 
       const token = BEARER.exec(incoming.headers.authorization ?? '')?.[1];
       // Without a key there is nothing to attribute; the provider answers 401 and that is all.
@@ -77,7 +105,7 @@ export function createGateway(
           requests: 1,
           status: result.status,
           operation: adapter.operationFromPath(path),
-          sourceIp: clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for')),
+          sourceIp,
           userAgent: header(incoming, 'user-agent')?.slice(0, 500) ?? null,
           projectId: kind === 'create' ? (facts?.projectId ?? null) : null,
           latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
