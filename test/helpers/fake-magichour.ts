@@ -43,6 +43,8 @@ export type FakeMagicHour = {
   /** The account endpoint: a balance, or a status like 404 when the endpoint does not exist. */
   account: { balance: number } | { status: number };
   gzip: boolean;
+  /** Extra headers on every answer (say, a Set-Cookie or an HTML content type). */
+  extraHeaders: Record<string, string>;
   /** Requests whose headers arrived and whose body has not ended yet (stalled uploads show here). */
   open: number;
   /** Paths of requests whose sender (the gateway) closed the connection before the body ended. */
@@ -77,6 +79,7 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
     keys: new Set<string>(),
     account: { balance: 100_000 } as FakeMagicHour['account'],
     gzip: false,
+    extraHeaders: {} as Record<string, string>,
     open: 0,
     aborted: [] as string[],
     troubleNext: (t: Trouble) => void troubles.push(t),
@@ -105,6 +108,7 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
         'x-fake': 'magichour',
+        ...fake.extraHeaders,
       };
       if (fake.gzip && String(req.headers['accept-encoding'] ?? '').includes('gzip')) {
         payload = gzipSync(payload);

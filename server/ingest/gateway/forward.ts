@@ -12,7 +12,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { CLOSE, sendError } from './answer.ts';
-import { requestHeaders, responseHeaders } from './headers.ts';
+import { type Origin, requestHeaders, responseHeaders } from './headers.ts';
 
 export type Upstream = {
   url: URL;
@@ -26,6 +26,8 @@ export type Upstream = {
 export type ForwardOptions = {
   /** Keep a decoded copy of the answer up to this many bytes (0: none). */
   copyLimit: number;
+  /** Where the answer is served; on the dashboard's origin it is made inert (headers.ts). */
+  origin: Origin;
   /** The longest pause allowed between two pieces of the request body, in ms. */
   bodyIdleMs: number;
 };
@@ -146,7 +148,7 @@ export function forwardRequest(
       // A client that left after sending its whole request still gets metered: read the answer for the credits.
       if (outgoing.destroyed) res.resume();
       else {
-        outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders));
+        outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders, options.origin));
         res.pipe(outgoing);
       }
     });

@@ -14,6 +14,7 @@ import { createClientIpResolver } from './client-ip.ts';
 import { clientOf, createClientSlots } from './client-slots.ts';
 import { createFingerprintCache } from './fingerprint-cache.ts';
 import { createUpstream, type ForwardResult, forwardRequest, isClientFailure } from './forward.ts';
+import type { Origin } from './headers.ts';
 import { gatewayPath } from './target.ts';
 import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
 
@@ -26,8 +27,11 @@ export type GatewayOptions = { timeoutMs?: number; queue?: QueueOptions };
 export type Gateway = {
   prefix: string;
   queue: UsageQueue;
-  /** Proxies one request; resolves when the answer has been sent and the event queued. */
-  handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void>;
+  /**
+   * Proxies one request; resolves when the answer has been sent and the event queued. `origin`:
+   * served on the dashboard's origin (main PORT) or on the gateway's own port.
+   */
+  handle(incoming: IncomingMessage, outgoing: ServerResponse, origin: Origin): Promise<void>;
   /** Writes the queued events and closes upstream connections and the writer thread. */
   stop(): Promise<void>;
 };
@@ -53,7 +57,7 @@ export function createGateway(
   return {
     prefix,
     queue,
-    async handle(incoming, outgoing) {
+    async handle(incoming, outgoing, origin) {
       const ts = deps.clock.now();
       const started = performance.now();
       const sourceIp = clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for'));
@@ -79,6 +83,7 @@ export function createGateway(
       try {
         result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, {
           copyLimit: kind ? COPY_LIMIT : 0,
+          origin,
           bodyIdleMs: limits.bodyIdleMs,
         });
       } finally {

@@ -18,7 +18,8 @@ export function createNodeListener(fetch: FetchCallback, gateway: Gateway, log: 
       void hono(req, res);
       return;
     }
-    gateway.handle(req, res).catch((err: unknown) => {
+    // The main port is the dashboard's origin.
+    gateway.handle(req, res, 'dashboard').catch((err: unknown) => {
       log.error('gateway failed', { error: String((err as Error)?.stack ?? err) });
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });

@@ -442,8 +442,9 @@ describe('gateway mounted in Hono (for servers built with serve(app.fetch))', ()
       body: JSON.stringify({ image_count: 1 }),
     });
     expect(res.status).toBe(200);
-    // The provider's answer is passed through as is: no headers of Keywatch's own are added.
-    expect(res.headers.get('x-content-type-options')).toBeNull();
+    // The mount is on the dashboard's origin, so the answer is made inert there too.
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBe('sandbox');
     expect(((await res.json()) as { credits_charged: number }).credits_charged).toBe(5);
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../../server/app.ts';
+import { createNodeServer } from '../../../server/http/node-server.ts';
+import { createNodeListener } from '../../../server/ingest/gateway/listener.ts';
+import { createSourceServices, type SourceServices } from '../../../server/ingest/services.ts';
+import { type FakeMagicHour, startFakeMagicHour } from '../../helpers/fake-magichour.ts';
+import { send } from '../../helpers/slow-client.ts';
+import { createTestDeps, type TestDeps } from '../../helpers/store.ts';
+
+const KEY = 'mhk_live_listenertest_ef56';
+let fake: FakeMagicHour;
+let deps: TestDeps;
+let sources: SourceServices;
+let servers: Server[];
+/** The main port: dashboard, API and gateway. */
+let main: string;
+
+async function listen(server: Server) {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+beforeEach(async () => {
+  fake = await startFakeMagicHour();
+  fake.keys.add(KEY);
+  // What a hostile or careless upstream might send to a browser.
+  fake.extraHeaders = {
+    'set-cookie': 'mh_session=upstream; Path=/',
+    'clear-site-data': '"cookies"',
+    'content-security-policy': "default-src *; script-src 'unsafe-inline'",
+  };
+  deps = createTestDeps({ MAGICHOUR_BASE_URL: fake.url });
+  sources = createSourceServices(deps);
+  servers = [];
+  main = await listen(
+    createNodeServer(
+      createNodeListener(createApp(deps, sources).fetch, sources.gateway, deps.log),
+      deps.config.http,
+    ),
+  );
+});
+
+afterEach(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+  await sources.stop();
+  await fake.close();
+  deps.cleanup();
+});
+
+const create = (base: string) =>
+  send(`${base}/gw/magichour/v1/ai-image-generator`, {
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: '{"image_count":1}',
+  });
+
+describe('main port (the dashboard origin)', () => {
+  it('makes proxied answers inert: nosniff, a sandbox CSP, no cookies', async () => {
+    const answer = await create(main);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ credits_charged: 5 });
+    expect(answer.headers['x-fake']).toBe('magichour');
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    expect(answer.headers['content-security-policy']).toBe('sandbox');
+    expect(answer.headers['set-cookie']).toBeUndefined();
+    expect(answer.headers['clear-site-data']).toBeUndefined();
+  });
+
+  it('still serves the dashboard and the API', async () => {
+    expect((await fetch(`${main}/healthz`)).status).toBe(200);
+  });
+});
