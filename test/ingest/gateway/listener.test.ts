@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../../server/app.ts';
 import { createNodeServer } from '../../../server/http/node-server.ts';
-import { createNodeListener } from '../../../server/ingest/gateway/listener.ts';
+import { createGatewayListener, createNodeListener } from '../../../server/ingest/gateway/listener.ts';
 import { createSourceServices, type SourceServices } from '../../../server/ingest/services.ts';
 import { type FakeMagicHour, startFakeMagicHour } from '../../helpers/fake-magichour.ts';
 import { send } from '../../helpers/slow-client.ts';
@@ -14,8 +14,9 @@ let fake: FakeMagicHour;
 let deps: TestDeps;
 let sources: SourceServices;
 let servers: Server[];
-/** The main port: dashboard, API and gateway. */
+/** The main port (dashboard, API and gateway) and the gateway's own port. */
 let main: string;
+let gatewayOnly: string;
 
 async function listen(server: Server) {
   servers.push(server);
@@ -40,6 +41,9 @@ beforeEach(async () => {
       createNodeListener(createApp(deps, sources).fetch, sources.gateway, deps.log),
       deps.config.http,
     ),
+  );
+  gatewayOnly = await listen(
+    createNodeServer(createGatewayListener(sources.gateway, deps.log), deps.config.http),
   );
 });
 
@@ -73,5 +77,48 @@ describe('main port (the dashboard origin)', () => {
 
   it('still serves the dashboard and the API', async () => {
     expect((await fetch(`${main}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('gateway port (KEYWATCH_GATEWAY_PORT)', () => {
+  it('passes the answer through unchanged', async () => {
+    const answer = await create(gatewayOnly);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ credits_charged: 5 });
+    expect(answer.headers['set-cookie']).toEqual(['mh_session=upstream; Path=/']);
+    expect(answer.headers['clear-site-data']).toBe('"cookies"');
+    expect(answer.headers['content-security-policy']).toBe("default-src *; script-src 'unsafe-inline'");
+    expect(answer.headers['x-content-type-options']).toBeUndefined();
+    sources.gateway.queue.flush();
+    expect(deps.sqlite.prepare('SELECT count(*) AS n FROM usage_events').get()).toEqual({ n: 1 });
+  });
+
+  it('forwards the bare prefix with a query as /?query', async () => {
+    const answer = await send(`${gatewayOnly}/gw/magichour?x=1`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(answer.headers['x-fake']).toBe('magichour');
+    expect(fake.received.map((r) => r.path)).toEqual(['/?x=1']);
+  });
+
+  it.each([
+    ['GET', '/healthz'],
+    ['GET', '/'],
+    ['GET', '/login'],
+    ['POST', '/api/v1/usage'],
+    ['GET', '/gw/magichourx/v1/face-swap'],
+  ])('answers %s %s with a JSON 404 and nothing else', async (method, path) => {
+    const answer = await send(`${gatewayOnly}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(answer.status).toBe(404);
+    expect(answer.headers['content-type']).toBe('application/json');
+    expect(answer.headers['set-cookie']).toBeUndefined();
+    expect(JSON.parse(answer.body)).toEqual({
+      error: { code: 'not_found', message: 'This port serves only the gateway, at /gw/magichour/.' },
+    });
+    expect(fake.received).toEqual([]);
   });
 });
