@@ -2,7 +2,7 @@
  * A fake Magic Hour API on 127.0.0.1 that answers like the real one: create endpoints return
  * `{id, credits_charged, ...}`, GET project returns the project, bad keys get
  * 401 {"message":"Unauthorized"}, and a test can make the next answer a 402, 422, 429, a slow
- * answer or a dropped connection.
+ * answer, a dropped connection, or a 413 given before the request body has arrived.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -13,7 +13,9 @@ export type Trouble =
   | { kind: 'status'; status: 402 | 422 | 429 | 500 }
   | { kind: 'slow'; ms: number }
   | { kind: 'drop' }
-  | { kind: 'drop-mid-body' };
+  | { kind: 'drop-mid-body' }
+  /** Answers 413 on the headers alone, without waiting for the body (as some servers do). */
+  | { kind: 'answer-early' };
 
 export type Received = { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer };
 
@@ -86,6 +88,17 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
   };
 
   const server: Server = createServer(async (req, res) => {
+    if (troubles[0]?.kind === 'answer-early') {
+      troubles.shift();
+      fake.open++;
+      // The request is no longer the server's once answered; its connection tells when it ends.
+      req.socket.once('close', () => {
+        fake.open--;
+        if (!req.complete) fake.aborted.push(req.url ?? '');
+      });
+      res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Payload too large"}');
+      return;
+    }
     const chunks: Buffer[] = [];
     fake.open++;
     try {

@@ -76,6 +76,9 @@ export function forwardRequest(
       if (settled) return;
       settled = true;
       clearTimeout(bodyTimer);
+      // Over before the whole request went out (the upstream answered early, or gave up): the rest
+      // of the body will never be sent, so the upstream connection is closed, not left waiting for it.
+      if (!delivered) req.destroy();
       resolve(r);
     };
 

@@ -56,6 +56,22 @@ describe('forwarding with slow and abandoned clients', () => {
     expect(eventCount()).toBe(0);
   });
 
+  it('closes the upstream request when the upstream answers before the body is complete', async () => {
+    await setup({ KEYWATCH_GATEWAY_BODY_IDLE_MS: '30000' });
+    fake.troubleNext({ kind: 'answer-early' });
+    const upload = stalledUpload(url(), { key: KEY });
+    expect((await upload.answer).status).toBe(413);
+    // The client still holds its upload open; the upstream connection must not wait on it.
+    await until(
+      () => fake.aborted.length === 1 && fake.open === 0,
+      'the upstream request to be closed',
+      1_000,
+    );
+    upload.leave();
+    await app.flush();
+    expect(eventCount()).toBe(1);
+  });
+
   it('lets a body that keeps coming, however slowly, through', async () => {
     await setup({ KEYWATCH_GATEWAY_BODY_IDLE_MS: '250' });
     // 8 pieces 100 ms apart: 800 ms in all, far past the idle limit, never idle that long.
