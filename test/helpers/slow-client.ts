@@ -6,10 +6,13 @@ import { type IncomingHttpHeaders, type IncomingMessage, request } from 'node:ht
 
 export type Answer = { status: number; headers: IncomingHttpHeaders; body: string };
 
-/** Promises `promised` bytes, sends the first one and then nothing; `answer` resolves if the server answers. */
+/**
+ * Promises `promised` bytes, sends the first one and then nothing (or, with `trickleMs`, one more
+ * every `trickleMs`, never done); `answer` resolves if the server answers.
+ */
 export function stalledUpload(
   url: string,
-  opts: { key: string; localAddress?: string; promised?: number },
+  opts: { key: string; localAddress?: string; promised?: number; trickleMs?: number },
 ): { answer: Promise<Answer>; answered: () => boolean; leave: () => void } {
   const req = request(url, {
     method: 'POST',
@@ -23,6 +26,10 @@ export function stalledUpload(
   });
   req.on('error', () => {});
   req.write('{');
+  const trickle = opts.trickleMs
+    ? setInterval(() => (req.destroyed ? clearInterval(trickle) : req.write(' ')), opts.trickleMs)
+    : undefined;
+  req.on('close', () => clearInterval(trickle));
   let answered = false;
   const answer = new Promise<Answer>((resolve) => {
     req.on('response', (res) => {

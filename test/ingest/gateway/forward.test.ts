@@ -56,6 +56,23 @@ describe('forwarding with slow and abandoned clients', () => {
     expect(eventCount()).toBe(0);
   });
 
+  it('cuts off a body that keeps trickling past the request timeout, and cancels the upstream', async () => {
+    await setup({
+      KEYWATCH_GATEWAY_BODY_IDLE_MS: '30000',
+      KEYWATCH_HEADERS_TIMEOUT_MS: '200',
+      KEYWATCH_REQUEST_TIMEOUT_MS: '600',
+    });
+    const started = Date.now();
+    // A byte every 50 ms: never idle, never done.
+    const upload = stalledUpload(url(), { key: KEY, trickleMs: 50 });
+    await until(() => fake.open === 1, 'the upload to reach the upstream');
+    await until(() => fake.aborted.length === 1, 'the upstream request to be cancelled', 3_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect((await upload.answer).status).toBe(408);
+    await app.flush();
+    expect(eventCount()).toBe(0);
+  });
+
   it('closes the upstream request when the upstream answers before the body is complete', async () => {
     await setup({ KEYWATCH_GATEWAY_BODY_IDLE_MS: '30000' });
     fake.troubleNext({ kind: 'answer-early' });
