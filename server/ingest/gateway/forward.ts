@@ -100,7 +100,10 @@ export function forwardRequest(
       delivered = true;
     });
 
-    incoming.on('data', () => bodyTimer.refresh());
+    // refresh() would re-arm a cleared timer too, hence the check.
+    incoming.on('data', () => {
+      if (!settled) bodyTimer.refresh();
+    });
     incoming.on('end', () => clearTimeout(bodyTimer));
 
     function bodyStalled() {

@@ -1,7 +1,9 @@
 /**
- * The metering gateway: `/gw/magichour/*` is forwarded to the provider unchanged, and each request
- * becomes a usage event (key fingerprint, operation, status, credits, project, latency, client IP,
- * user agent) queued for storage. The bearer token is only ever hashed, never kept.
+ * The metering gateway: `/gw/magichour/*` is forwarded to the provider unchanged (its answers are
+ * made inert on the dashboard's origin, see headers.ts), and each request becomes a usage event
+ * (key fingerprint, operation, status, credits, project, latency, client IP, user agent) queued
+ * for storage. The bearer token is only ever hashed, never kept. One client address has at most
+ * KEYWATCH_GATEWAY_MAX_PER_CLIENT requests in flight; past that it gets 429.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
