@@ -10,8 +10,8 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { CLOSE, sendError } from './answer.ts';
+import { decodeCopy } from './decode-copy.ts';
 import { type Origin, requestHeaders, responseHeaders } from './headers.ts';
 
 export type Upstream = {
@@ -136,7 +136,7 @@ export function forwardRequest(
       res.on('end', () => {
         done({
           status,
-          body: chunks ? decode(Buffer.concat(chunks), res.headers, options.copyLimit) : null,
+          body: chunks ? decodeCopy(Buffer.concat(chunks), res.headers, options.copyLimit) : null,
           error: null,
         });
       });
@@ -193,19 +193,4 @@ export function forwardRequest(
     });
     incoming.pipe(req);
   });
-}
-
-/** Decodes a compressed copy for reading (the client still gets the original bytes). */
-function decode(body: Buffer, headers: http.IncomingHttpHeaders, limit: number): Buffer | null {
-  const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
-  const opts = { maxOutputLength: limit * 8 };
-  try {
-    if (encoding === '' || encoding === 'identity') return body;
-    if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, opts);
-    if (encoding === 'deflate') return inflateSync(body, opts);
-    if (encoding === 'br') return brotliDecompressSync(body, opts);
-  } catch {
-    return null;
-  }
-  return null;
 }
