@@ -30,6 +30,12 @@ export const EnvSchema = z.object({
   KEYWATCH_TZ: z.string().min(1).default('UTC'),
   KEYWATCH_CREDIT_PRICE: z.coerce.number().positive().optional(),
   KEYWATCH_TRUSTED_PROXIES: z.string().default(''),
+  KEYWATCH_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  KEYWATCH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  KEYWATCH_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  KEYWATCH_GATEWAY_BODY_IDLE_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+  KEYWATCH_GATEWAY_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(64),
+  KEYWATCH_GATEWAY_UPSTREAM_SOCKETS: z.coerce.number().int().min(2).max(100_000).default(256),
   KEYWATCH_RETENTION_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   KEYWATCH_RETENTION_EVENT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   KEYWATCH_RETENTION_HOUR_DAYS: z.coerce.number().int().min(1).max(36500).default(730),
@@ -72,6 +78,18 @@ export type Config = {
   timeZone: string;
   creditPrice: number | undefined;
   trustedProxies: string[];
+  /** Both HTTP ports, in ms: request headers, and the whole request, must arrive within these. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
+  gateway: {
+    /** A second port that serves the gateway alone (its own origin: no dashboard, no cookies). */
+    port: number | undefined;
+    /** Longest pause in a request body before the gateway gives up on it (408), in ms. */
+    bodyIdleMs: number;
+    /** Requests one client address may have in flight at once; more get 429. */
+    maxPerClient: number;
+    /** Connections to the upstream; maxPerClient stays below it, so one client cannot take them all. */
+    upstreamSockets: number;
+  };
   /** Days each resolution is kept; daily rollups are kept forever. */
   retentionDays: { minute: number; events: number; hour: number };
   smtpUrl: string | undefined;
@@ -100,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!isValidTimeZone(e.KEYWATCH_TZ)) {
     throw new ConfigError(`Invalid KEYWATCH_TZ: unknown time zone ${JSON.stringify(e.KEYWATCH_TZ)}.`);
   }
+  checkLimits(e);
   const dbPath = e.KEYWATCH_DB === ':memory:' ? ':memory:' : resolve(e.KEYWATCH_DB);
   const dataDir = dbPath === ':memory:' ? resolve('./data') : dirname(dbPath);
   return {
@@ -117,6 +136,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.KEYWATCH_TRUSTED_PROXIES.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    http: {
+      headersTimeoutMs: e.KEYWATCH_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.KEYWATCH_REQUEST_TIMEOUT_MS,
+    },
+    gateway: {
+      port: e.KEYWATCH_GATEWAY_PORT,
+      bodyIdleMs: e.KEYWATCH_GATEWAY_BODY_IDLE_MS,
+      maxPerClient: e.KEYWATCH_GATEWAY_MAX_PER_CLIENT,
+      upstreamSockets: e.KEYWATCH_GATEWAY_UPSTREAM_SOCKETS,
+    },
     retentionDays: {
       minute: e.KEYWATCH_RETENTION_MINUTE_DAYS,
       events: e.KEYWATCH_RETENTION_EVENT_DAYS,
@@ -134,6 +163,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accountKey: e.MAGICHOUR_ACCOUNT_KEY,
     },
   };
+}
+
+/** Limits that only make sense together. */
+function checkLimits(e: z.infer<typeof EnvSchema>): void {
+  if (e.KEYWATCH_HEADERS_TIMEOUT_MS > e.KEYWATCH_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid KEYWATCH_HEADERS_TIMEOUT_MS: must not exceed KEYWATCH_REQUEST_TIMEOUT_MS (${e.KEYWATCH_REQUEST_TIMEOUT_MS}), which covers the headers too.`,
+    );
+  }
+  if (e.KEYWATCH_GATEWAY_MAX_PER_CLIENT >= e.KEYWATCH_GATEWAY_UPSTREAM_SOCKETS) {
+    throw new ConfigError(
+      `Invalid KEYWATCH_GATEWAY_MAX_PER_CLIENT: must be below KEYWATCH_GATEWAY_UPSTREAM_SOCKETS (${e.KEYWATCH_GATEWAY_UPSTREAM_SOCKETS}), so that one client cannot take every upstream connection.`,
+    );
+  }
+  if (
+    e.KEYWATCH_GATEWAY_PORT !== undefined &&
+    e.KEYWATCH_GATEWAY_PORT !== 0 &&
+    e.KEYWATCH_GATEWAY_PORT === e.PORT
+  ) {
+    throw new ConfigError(`Invalid KEYWATCH_GATEWAY_PORT: must differ from PORT (${e.PORT}).`);
+  }
 }
 
 function displayHost(host: string): string {

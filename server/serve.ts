@@ -1,20 +1,27 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
-import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStore } from './db/client.ts';
 import type { Deps } from './deps.ts';
-import { createNodeListener } from './ingest/gateway/listener.ts';
+import { createNodeServer } from './http/node-server.ts';
+import { createGatewayListener, createNodeListener } from './ingest/gateway/listener.ts';
 import { createSourceServices } from './ingest/services.ts';
 import { createJobs } from './jobs/index.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './log.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './simulate/demo.ts';
 
-export type Running = { url: string; deps: Deps; stop(): Promise<void> };
+export type Running = {
+  url: string;
+  /** The gateway's own port (KEYWATCH_GATEWAY_PORT), when set: its base URL. */
+  gatewayUrl: string | undefined;
+  deps: Deps;
+  stop(): Promise<void>;
+};
 
 export async function startServer(
   config: Config,
@@ -35,17 +42,31 @@ export async function startServer(
 
   const sources = createSourceServices(deps);
   const app = createApp(deps, sources);
-  const server = createServer(createNodeListener(app.fetch, sources.gateway, log));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
+  const port = await listen(server, config.port, config.host);
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.
   const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
+  // The gateway's own port: its own origin, where nothing but the gateway answers.
+  const gatewayServer =
+    config.gateway.port === undefined
+      ? undefined
+      : createNodeServer(createGatewayListener(sources.gateway, log), config.http);
+  let gatewayUrl: string | undefined;
+  if (gatewayServer) {
+    try {
+      const gatewayPort = await listen(gatewayServer, config.gateway.port!, config.host);
+      gatewayUrl = `http://${urlHost(config.host)}:${gatewayPort}`;
+    } catch (err) {
+      await close(server);
+      await sources.stop();
+      store.close();
+      throw err;
+    }
+  }
   const scheduler = startScheduler(createJobs(deps), log);
 
   announce(`Keywatch is running at ${url}`);
+  if (gatewayUrl) announce(`Gateway-only port: ${gatewayUrl}${sources.gateway.prefix}/`);
   if (admin) {
     announce(`Sign in as ${admin.email} with password: ${admin.password}`);
     announce('(This password is shown only once. Add users with `npx keywatch user add`.)');
@@ -54,11 +75,12 @@ export async function startServer(
   let stopping: Promise<void> | undefined;
   return {
     url,
+    gatewayUrl,
     deps,
     stop() {
       stopping ??= (async () => {
         await scheduler.stop();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.all([close(server), gatewayServer && close(gatewayServer)]);
         // After the server closed: every proxied request has queued its event; write them all.
         await sources.stop();
         store.close();
@@ -66,4 +88,21 @@ export async function startServer(
       return stopping;
     },
   };
+}
+
+/** Resolves with the port listened on (the OS's pick for port 0). */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
 }

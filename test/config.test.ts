@@ -19,6 +19,27 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:8787',
     });
     expect(c.magichour.baseUrl).toBe('https://api.magichour.ai');
+    expect(c.http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 });
+    expect(c.gateway).toEqual({
+      port: undefined,
+      bodyIdleMs: 10_000,
+      maxPerClient: 64,
+      upstreamSockets: 256,
+    });
+  });
+
+  it('reads the gateway port and limits', () => {
+    const c = loadConfig({
+      KEYWATCH_DB: db,
+      KEYWATCH_GATEWAY_PORT: '8788',
+      KEYWATCH_GATEWAY_BODY_IDLE_MS: '2000',
+      KEYWATCH_GATEWAY_MAX_PER_CLIENT: '10',
+      KEYWATCH_GATEWAY_UPSTREAM_SOCKETS: '50',
+      KEYWATCH_HEADERS_TIMEOUT_MS: '3000',
+      KEYWATCH_REQUEST_TIMEOUT_MS: '3000',
+    });
+    expect(c.gateway).toEqual({ port: 8788, bodyIdleMs: 2000, maxPerClient: 10, upstreamSockets: 50 });
+    expect(c.http).toEqual({ headersTimeoutMs: 3000, requestTimeoutMs: 3000 });
   });
 
   it('generates the server secret once, readable by the owner only', () => {
@@ -37,6 +58,17 @@ describe('loadConfig', () => {
     [{ ALERT_SECURITY_TO: 'oncall@example.com, not-an-email' }, /ALERT_SECURITY_TO/],
     [{ KEYWATCH_SECRET: 'short' }, /KEYWATCH_SECRET/],
     [{ KEYWATCH_DEMO: 'maybe' }, /KEYWATCH_DEMO/],
+    [{ KEYWATCH_GATEWAY_PORT: '-1' }, /KEYWATCH_GATEWAY_PORT/],
+    [{ PORT: '9000', KEYWATCH_GATEWAY_PORT: '9000' }, /KEYWATCH_GATEWAY_PORT: must differ from PORT/],
+    [{ KEYWATCH_HEADERS_TIMEOUT_MS: '10' }, /KEYWATCH_HEADERS_TIMEOUT_MS/],
+    [
+      { KEYWATCH_HEADERS_TIMEOUT_MS: '5000', KEYWATCH_REQUEST_TIMEOUT_MS: '4000' },
+      /KEYWATCH_HEADERS_TIMEOUT_MS/,
+    ],
+    [{ KEYWATCH_GATEWAY_BODY_IDLE_MS: 'soon' }, /KEYWATCH_GATEWAY_BODY_IDLE_MS/],
+    [{ KEYWATCH_GATEWAY_MAX_PER_CLIENT: '0' }, /KEYWATCH_GATEWAY_MAX_PER_CLIENT/],
+    [{ KEYWATCH_GATEWAY_MAX_PER_CLIENT: '256' }, /KEYWATCH_GATEWAY_MAX_PER_CLIENT: must be below/],
+    [{ KEYWATCH_GATEWAY_MAX_PER_CLIENT: '8', KEYWATCH_GATEWAY_UPSTREAM_SOCKETS: '8' }, /must be below/],
   ])('rejects %j with one sentence naming the variable', (env, pattern) => {
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(pattern);

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyLogin } from '../server/auth/users.ts';
 import { silentLogger } from '../server/log.ts';
 import { startServer } from '../server/serve.ts';
+import { startFakeMagicHour } from './helpers/fake-magichour.ts';
 import { testConfig } from './helpers/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'keywatch-start-'));
@@ -88,6 +89,56 @@ describe('first start', () => {
       await running.stop();
       rmSync(emptyDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('KEYWATCH_GATEWAY_PORT', () => {
+  it('serves the gateway alone on its own port, beside the main port', async () => {
+    const gatewayDir = mkdtempSync(join(tmpdir(), 'keywatch-gwport-'));
+    const fake = await startFakeMagicHour();
+    fake.keys.add('mhk_live_servetest_9z9z');
+    const lines: string[] = [];
+    const running = await startServer(
+      testConfig(gatewayDir, {
+        KEYWATCH_DEMO: '0',
+        KEYWATCH_GATEWAY_PORT: '0',
+        MAGICHOUR_BASE_URL: fake.url,
+      }),
+      silentLogger,
+      { announce: (l) => lines.push(l) },
+    );
+    try {
+      const gatewayUrl = running.gatewayUrl!;
+      expect(gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(gatewayUrl).not.toBe(running.url);
+      expect(lines).toContain(`Gateway-only port: ${gatewayUrl}/gw/magichour/`);
+      const proxied = await fetch(`${gatewayUrl}/gw/magichour/v1/ai-image-generator`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer mhk_live_servetest_9z9z', 'content-type': 'application/json' },
+        body: '{"image_count":2}',
+      });
+      expect(proxied.status).toBe(200);
+      expect(proxied.headers.get('content-security-policy')).toBeNull();
+      expect((await fetch(`${gatewayUrl}/healthz`)).status).toBe(404);
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+    } finally {
+      await running.stop();
+      await fake.close();
+      rmSync(gatewayDir, { recursive: true, force: true });
+    }
+    // Stopped means stopped: the gateway port is closed too.
+    await expect(fetch(`${running.gatewayUrl}/gw/magichour/v1/face-swap`)).rejects.toThrow();
+    expect(running.deps.sqlite.open).toBe(false);
+  });
+
+  it('is off unless set', async () => {
+    const offDir = mkdtempSync(join(tmpdir(), 'keywatch-gwoff-'));
+    const running = await startServer(testConfig(offDir, { KEYWATCH_DEMO: '0' }), silentLogger, {
+      announce: () => {},
+    });
+    await running.stop();
+    rmSync(offDir, { recursive: true, force: true });
+    expect(running.gatewayUrl).toBeUndefined();
   });
 });
 

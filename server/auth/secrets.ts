@@ -18,8 +18,15 @@ export function fingerprintKey(serverSecret: string, apiKey: string): string {
   return `sha256:${createHmac('sha256', serverSecret).update(apiKey, 'utf8').digest('hex')}`;
 }
 
-export function lastFour(secret: string): string {
-  return secret.slice(-4);
+/**
+ * Secrets of this many characters or fewer are kept as their fingerprint only: their last 4 would
+ * give away half of them or more (all of one of 4 characters).
+ */
+export const SHORT_SECRET_MAX = 8;
+
+/** The last 4 characters, shown to tell keys apart; null for a short secret (see SHORT_SECRET_MAX). */
+export function lastFour(secret: string): string | null {
+  return secret.length > SHORT_SECRET_MAX ? secret.slice(-4) : null;
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {

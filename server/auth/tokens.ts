@@ -43,7 +43,8 @@ export function createApiToken(
       .values({
         name,
         tokenHash: sha256Hex(token),
-        last4: lastFour(token),
+        // Our tokens are 40+ random characters, so they always have a last 4 to show.
+        last4: lastFour(token)!,
         scopes: [...new Set(input.scopes)].join(','),
         createdAt: now,
         createdBy: input.actor,

@@ -214,6 +214,7 @@ export function recordEvents(
   return run.immediate();
 }
 
+/** Without a last 4 (short keys have none), a piece of the HMAC names the key: never the key itself. */
 function discoveredName(ref: Extract<KeyRef, { by: 'fingerprint' }>): string {
   return ref.last4 ? `discovered-${ref.last4}` : `discovered-${ref.fingerprint.slice(7, 15)}`;
 }

@@ -2,7 +2,7 @@
  * A fake Magic Hour API on 127.0.0.1 that answers like the real one: create endpoints return
  * `{id, credits_charged, ...}`, GET project returns the project, bad keys get
  * 401 {"message":"Unauthorized"}, and a test can make the next answer a 402, 422, 429, a slow
- * answer or a dropped connection.
+ * answer, a dropped connection, or a 413 given before the request body has arrived.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -13,7 +13,9 @@ export type Trouble =
   | { kind: 'status'; status: 402 | 422 | 429 | 500 }
   | { kind: 'slow'; ms: number }
   | { kind: 'drop' }
-  | { kind: 'drop-mid-body' };
+  | { kind: 'drop-mid-body' }
+  /** Answers 413 on the headers alone, without waiting for the body (as some servers do). */
+  | { kind: 'answer-early' };
 
 export type Received = { method: string; path: string; headers: IncomingMessage['headers']; body: Buffer };
 
@@ -43,6 +45,12 @@ export type FakeMagicHour = {
   /** The account endpoint: a balance, or a status like 404 when the endpoint does not exist. */
   account: { balance: number } | { status: number };
   gzip: boolean;
+  /** Extra headers on every answer (say, a Set-Cookie or an HTML content type). */
+  extraHeaders: Record<string, string>;
+  /** Requests whose headers arrived and whose body has not ended yet (stalled uploads show here). */
+  open: number;
+  /** Paths of requests whose sender (the gateway) closed the connection before the body ended. */
+  aborted: string[];
   close(): Promise<void>;
 };
 
@@ -73,12 +81,37 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
     keys: new Set<string>(),
     account: { balance: 100_000 } as FakeMagicHour['account'],
     gzip: false,
+    extraHeaders: {} as Record<string, string>,
+    open: 0,
+    aborted: [] as string[],
     troubleNext: (t: Trouble) => void troubles.push(t),
   };
 
   const server: Server = createServer(async (req, res) => {
+    if (troubles[0]?.kind === 'answer-early') {
+      troubles.shift();
+      fake.open++;
+      // The request is no longer the server's once answered; its connection tells when it ends.
+      req.socket.once('close', () => {
+        fake.open--;
+        if (!req.complete) fake.aborted.push(req.url ?? '');
+      });
+      res.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Payload too large"}');
+      return;
+    }
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    fake.open++;
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The reader throws when the connection closes mid-body.
+    } finally {
+      fake.open--;
+    }
+    if (!req.complete) {
+      fake.aborted.push(req.url ?? '');
+      return;
+    }
     const body = Buffer.concat(chunks);
     const path = (req.url ?? '/').split('?')[0]!;
     received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
@@ -88,6 +121,7 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
         'x-fake': 'magichour',
+        ...fake.extraHeaders,
       };
       if (fake.gzip && String(req.headers['accept-encoding'] ?? '').includes('gzip')) {
         payload = gzipSync(payload);

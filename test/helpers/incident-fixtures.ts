@@ -31,8 +31,6 @@ export function addKey(deps: TestDeps, name: string, extra: Partial<typeof keys.
   return id;
 }
 
-const seq = 0;
-
 export const credit_details = (from: number, to: number) => ({
   unit: 'credits',
   window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },

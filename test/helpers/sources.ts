@@ -1,9 +1,9 @@
 /** Runs the real app on 127.0.0.1 (the gateway needs a Node HTTP server) with its source services. */
 
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.ts';
 import type { Deps } from '../../server/deps.ts';
+import { createNodeServer } from '../../server/http/node-server.ts';
 import type { GatewayOptions } from '../../server/ingest/gateway/gateway.ts';
 import { createNodeListener } from '../../server/ingest/gateway/listener.ts';
 import { createSourceServices, type SourceServices } from '../../server/ingest/services.ts';
@@ -18,7 +18,7 @@ export type RunningApp = {
 export async function startApp(deps: Deps, gateway: GatewayOptions = {}): Promise<RunningApp> {
   const sources = createSourceServices(deps, { gateway });
   const app = createApp(deps, sources);
-  const server = createServer(createNodeListener(app.fetch, sources.gateway, deps.log));
+  const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, deps.log), deps.config.http);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {

@@ -48,6 +48,13 @@ describe('/api/v1/keys', () => {
     expect(JSON.stringify(audit)).not.toContain(SECRET);
   });
 
+  it('keeps no last 4 of a secret of 8 characters or fewer', async () => {
+    const res = await api.call('POST', '/api/v1/keys', admin, { name: 'tiny', secret: 'zqxwvuts' });
+    expect(res.status).toBe(201);
+    expect(res.json.key).toMatchObject({ name: 'tiny', last4: null });
+    expect(res.json.key.fingerprint).toBe(fingerprintKey(TEST_SECRET, 'zqxwvuts'));
+  });
+
   it('attributes pushed usage by fingerprint and adopts a discovered key when its secret is registered', async () => {
     const fp = fingerprintKey(TEST_SECRET, SECRET);
     const ingest = api.tokenFor('ingest');

@@ -1,31 +1,18 @@
 /**
- * Forwards one Node request to the upstream and streams the answer back byte for byte (status,
- * headers, body). Bodies flow through without buffering; when asked, a bounded copy of the
- * response body is kept for reading credits. Upstream failures before the answer starts become
- * a 502 JSON error. A client that disconnects early does not cancel the upstream request.
+ * Forwards one Node request to the upstream and streams the answer back (status, headers, body).
+ * Bodies flow through without buffering; when asked, a bounded copy of the response body is kept
+ * for reading credits. Upstream failures before the answer starts become a 502 JSON error.
+ *
+ * Slow and abandoned clients hold nothing: a request body that pauses longer than `bodyIdleMs`
+ * gets a 408, and a client that leaves before its whole request reached the upstream has the
+ * upstream request cancelled. A client that leaves after that does not cancel it: the provider
+ * charges for the request either way, so its answer is read to the end for the credits.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-
-/** Hop-by-hop headers (RFC 9110 7.6.1) are for one connection only and are never forwarded. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-/**
- * The provider authenticates with the bearer key alone; cookies on this origin are Keywatch's own
- * (the dashboard session) and must never reach the provider.
- */
-const NOT_FORWARDED = new Set(['host', 'cookie']);
+import { CLOSE, sendError } from './answer.ts';
+import { decodeCopy } from './decode-copy.ts';
+import { type Origin, requestHeaders, responseHeaders } from './headers.ts';
 
 export type Upstream = {
   url: URL;
@@ -36,17 +23,35 @@ export type Upstream = {
   request: typeof http.request;
 };
 
+export type ForwardOptions = {
+  /** Keep a decoded copy of the answer up to this many bytes (0: none). */
+  copyLimit: number;
+  /** Where the answer is served; on the dashboard's origin it is made inert (headers.ts). */
+  origin: Origin;
+  /** The longest pause allowed between two pieces of the request body, in ms. */
+  bodyIdleMs: number;
+};
+
+export type ForwardError = {
+  code: 'upstream_timeout' | 'upstream_unavailable' | 'upstream_dropped' | 'client_gone' | 'body_timeout';
+  message: string;
+};
+
 export type ForwardResult = {
   status: number;
   /** The decoded response body when a copy was asked for, complete and within the limit. */
   body: Buffer | null;
-  /** Set when the upstream failed; the client got a 502 (or a cut-off body if it had started). */
-  error: { code: 'upstream_timeout' | 'upstream_unavailable' | 'upstream_dropped'; message: string } | null;
+  /** Set when the exchange failed; the client got a 502 or 408 (or a cut-off body if it had started). */
+  error: ForwardError | null;
 };
 
-export function createUpstream(baseUrl: string, timeoutMs: number): Upstream {
+/** The client failed, not the upstream: the upstream never got a whole request, so charged nothing. */
+export const isClientFailure = (r: ForwardResult) =>
+  r.error?.code === 'client_gone' || r.error?.code === 'body_timeout';
+
+export function createUpstream(baseUrl: string, timeoutMs: number, sockets: number): Upstream {
   const url = new URL(baseUrl);
-  const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
+  const options = { keepAlive: true, maxSockets: sockets, maxFreeSockets: Math.min(64, sockets) };
   const secure = url.protocol === 'https:';
   const agent = secure ? new https.Agent(options) : new http.Agent(options);
   const basePath = url.pathname.replace(/\/$/, '');
@@ -58,17 +63,25 @@ export function forwardRequest(
   outgoing: ServerResponse,
   upstream: Upstream,
   pathAndQuery: string,
-  copyLimit: number,
+  options: ForwardOptions,
 ): Promise<ForwardResult> {
   const { url, request } = upstream;
   return new Promise((resolve) => {
     let settled = false;
+    /** The whole request has been handed to the upstream: from here on it may charge for it. */
+    let delivered = false;
+    let response: IncomingMessage | undefined;
+    const bodyTimer = setTimeout(bodyStalled, options.bodyIdleMs);
     const done = (r: ForwardResult) => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
+      if (settled) return;
+      settled = true;
+      clearTimeout(bodyTimer);
+      // Over before the whole request went out (the upstream answered early, or gave up): the rest
+      // of the body will never be sent, so the upstream connection is closed, not left waiting for it.
+      if (!delivered) req.destroy();
+      resolve(r);
     };
+
     const req = request({
       protocol: url.protocol,
       hostname: url.hostname,
@@ -83,25 +96,47 @@ export function forwardRequest(
       (error as { code?: string }).code = 'KEYWATCH_TIMEOUT';
       req.destroy(error);
     });
+    req.on('finish', () => {
+      delivered = true;
+    });
 
-    let response: IncomingMessage | undefined;
+    // refresh() would re-arm a cleared timer too, hence the check.
+    incoming.on('data', () => {
+      if (!settled) bodyTimer.refresh();
+    });
+    incoming.on('end', () => clearTimeout(bodyTimer));
+
+    function bodyStalled() {
+      // Once the upstream answers, the answer is what matters; Node's request timeout bounds the rest.
+      if (settled || response || incoming.complete) return;
+      // Paused by backpressure: the wait is ours (the upstream is slow to take the body), not the client's.
+      if (incoming.isPaused()) {
+        bodyTimer.refresh();
+        return;
+      }
+      const message = `The request body paused for more than ${options.bodyIdleMs} ms.`;
+      req.destroy();
+      sendError(outgoing, 408, 'body_timeout', message, CLOSE);
+      done({ status: 408, body: null, error: { code: 'body_timeout', message } });
+    }
+
     req.on('response', (res) => {
       response = res;
       const status = res.statusCode ?? 502;
-      let chunks: Buffer[] | null = copyLimit > 0 ? [] : null;
+      let chunks: Buffer[] | null = options.copyLimit > 0 ? [] : null;
       let size = 0;
       if (chunks) {
         res.on('data', (chunk: Buffer) => {
           if (!chunks) return;
           size += chunk.length;
-          if (size > copyLimit) chunks = null;
+          if (size > options.copyLimit) chunks = null;
           else chunks.push(chunk);
         });
       }
       res.on('end', () => {
         done({
           status,
-          body: chunks ? decode(Buffer.concat(chunks), res.headers, copyLimit) : null,
+          body: chunks ? decodeCopy(Buffer.concat(chunks), res.headers, options.copyLimit) : null,
           error: null,
         });
       });
@@ -116,79 +151,46 @@ export function forwardRequest(
           error: { code: 'upstream_dropped', message: 'The upstream cut off its answer.' },
         });
       });
-      // A client that left still gets metered: read the answer to its end for the credits.
+      // A client that left after sending its whole request still gets metered: read the answer for the credits.
       if (outgoing.destroyed) res.resume();
       else {
-        outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders));
+        outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders, options.origin));
         res.pipe(outgoing);
       }
     });
 
     req.on('error', (err: Error & { code?: string }) => {
+      // Cancelled here (client gone, body stalled): the client has its answer already.
+      if (settled) return;
       const code = err.code === 'KEYWATCH_TIMEOUT' ? 'upstream_timeout' : 'upstream_unavailable';
       const message =
         code === 'upstream_timeout'
           ? err.message
           : `The upstream could not be reached (${err.code ?? err.message}).`;
-      if (!outgoing.headersSent && !outgoing.destroyed) {
-        const body = JSON.stringify({ error: { code, message } });
-        outgoing.writeHead(502, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        });
-        outgoing.end(body);
-      } else outgoing.destroy();
+      sendError(outgoing, 502, code, message);
       done({ status: 502, body: null, error: { code, message } });
     });
 
-    // The client went away: the upstream request still completes (the provider charges for it
-    // either way), and its answer is drained so the event carries the real status and credits.
     outgoing.on('close', () => {
-      if (outgoing.writableFinished || !response) return;
-      response.unpipe(outgoing);
-      response.resume();
+      if (settled || outgoing.writableFinished) return;
+      if (response) {
+        // Answered: the provider charged for it; read the rest of the answer for the credits.
+        response.unpipe(outgoing);
+        response.resume();
+        return;
+      }
+      // The upstream has the whole request and will charge for it: its answer is read when it comes.
+      if (delivered) return;
+      // Left mid-upload: the upstream never got a whole request. Cancel it rather than let it hold
+      // an upstream connection until some timeout.
+      req.destroy();
+      done({
+        // 499: nginx's "client closed request"; never sent, the client is gone.
+        status: 499,
+        body: null,
+        error: { code: 'client_gone', message: 'The client went away before its request was complete.' },
+      });
     });
     incoming.pipe(req);
   });
-}
-
-function requestHeaders(headers: IncomingHttpHeaders, host: string): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  // Headers named in Connection are hop-by-hop too; most clients send none or just keep-alive.
-  const connection = headers.connection?.toLowerCase();
-  const connectionTokens =
-    connection && connection !== 'keep-alive' && connection !== 'close'
-      ? new Set(connection.split(',').map((t) => t.trim()))
-      : null;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FORWARDED.has(name) || connectionTokens?.has(name))
-      continue;
-    out[name] = value;
-  }
-  out.host = host;
-  return out;
-}
-
-function responseHeaders(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
-}
-
-/** Decodes a compressed copy for reading (the client still gets the original bytes). */
-function decode(body: Buffer, headers: IncomingHttpHeaders, limit: number): Buffer | null {
-  const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
-  const opts = { maxOutputLength: limit * 8 };
-  try {
-    if (encoding === '' || encoding === 'identity') return body;
-    if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, opts);
-    if (encoding === 'deflate') return inflateSync(body, opts);
-    if (encoding === 'br') return brotliDecompressSync(body, opts);
-  } catch {
-    return null;
-  }
-  return null;
 }

@@ -1,7 +1,9 @@
 /**
- * The metering gateway: `/gw/magichour/*` is forwarded to the provider unchanged, and each request
- * becomes a usage event (key fingerprint, operation, status, credits, project, latency, client IP,
- * user agent) queued for storage. The bearer token is only ever hashed, never kept.
+ * The metering gateway: `/gw/magichour/*` is forwarded to the provider unchanged (its answers are
+ * made inert on the dashboard's origin, see headers.ts), and each request becomes a usage event
+ * (key fingerprint, operation, status, credits, project, latency, client IP, user agent) queued
+ * for storage. The bearer token is only ever hashed, never kept. One client address has at most
+ * KEYWATCH_GATEWAY_MAX_PER_CLIENT requests in flight; past that it gets 429.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -9,9 +11,13 @@ import { lastFour, randomId } from '../../auth/secrets.ts';
 import type { Deps } from '../../deps.ts';
 import { finalCreditsFor } from '../../usage/projects.ts';
 import type { GatewayAdapter } from '../providers/types.ts';
+import { CLOSE, sendError } from './answer.ts';
 import { createClientIpResolver } from './client-ip.ts';
+import { clientOf, createClientSlots } from './client-slots.ts';
 import { createFingerprintCache } from './fingerprint-cache.ts';
-import { createUpstream, forwardRequest } from './forward.ts';
+import { createUpstream, type ForwardResult, forwardRequest, isClientFailure } from './forward.ts';
+import type { Origin } from './headers.ts';
+import { gatewayPath } from './target.ts';
 import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
 
 /** Create and project answers are small JSON; anything larger is not read. */
@@ -23,8 +29,11 @@ export type GatewayOptions = { timeoutMs?: number; queue?: QueueOptions };
 export type Gateway = {
   prefix: string;
   queue: UsageQueue;
-  /** Proxies one request; resolves when the answer has been sent and the event queued. */
-  handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void>;
+  /**
+   * Proxies one request; resolves when the answer has been sent and the event queued. `origin`:
+   * served on the dashboard's origin (main PORT) or on the gateway's own port.
+   */
+  handle(incoming: IncomingMessage, outgoing: ServerResponse, origin: Origin): Promise<void>;
   /** Writes the queued events and closes upstream connections and the writer thread. */
   stop(): Promise<void>;
 };
@@ -36,7 +45,9 @@ export function createGateway(
   options: GatewayOptions = {},
 ): Gateway {
   const prefix = `/gw/${provider.id}`;
-  const upstream = createUpstream(baseUrl, options.timeoutMs ?? 120_000);
+  const limits = deps.config.gateway;
+  const upstream = createUpstream(baseUrl, options.timeoutMs ?? 120_000, limits.upstreamSockets);
+  const slots = createClientSlots(limits.maxPerClient);
   const queue = createUsageQueue(deps, options.queue);
   const clientIp = createClientIpResolver(deps.config.trustedProxies);
   const adapter = provider.gateway;
@@ -48,14 +59,40 @@ export function createGateway(
   return {
     prefix,
     queue,
-    async handle(incoming, outgoing) {
+    async handle(incoming, outgoing, origin) {
       const ts = deps.clock.now();
       const started = performance.now();
-      const pathAndQuery = upstreamPath(incoming.url ?? '/', prefix);
+      const sourceIp = clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for'));
+      const client = clientOf(sourceIp);
+      if (!slots.take(client)) {
+        // Not metered: the provider never saw it. Debug only, so a flood cannot flood the log too.
+        deps.log.debug('gateway client over its in-flight limit', { client, limit: limits.maxPerClient });
+        sendError(
+          outgoing,
+          429,
+          'rate_limited',
+          `This client has ${limits.maxPerClient} gateway requests in flight already; retry once some finish.`,
+          { 'retry-after': '1', ...CLOSE },
+        );
+        return;
+      }
+      // The listener and the Hono mount only hand over the gateway's own targets.
+      const pathAndQuery = gatewayPath(incoming.url ?? '/', prefix) ?? '/';
       const path = pathAndQuery.split('?', 1)[0]!;
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
-      const result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, kind ? COPY_LIMIT : 0);
+      let result: ForwardResult;
+      try {
+        result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, {
+          copyLimit: kind ? COPY_LIMIT : 0,
+          origin,
+          bodyIdleMs: limits.bodyIdleMs,
+        });
+      } finally {
+        slots.give(client);
+      }
+      // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
+      if (isClientFailure(result)) return;
 
       const token = BEARER.exec(incoming.headers.authorization ?? '')?.[1];
       // Without a key there is nothing to attribute; the provider answers 401 and that is all.
@@ -75,7 +112,7 @@ export function createGateway(
           requests: 1,
           status: result.status,
           operation: adapter.operationFromPath(path),
-          sourceIp: clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for')),
+          sourceIp,
           userAgent: header(incoming, 'user-agent')?.slice(0, 500) ?? null,
           projectId: kind === 'create' ? (facts?.projectId ?? null) : null,
           latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
@@ -86,11 +123,13 @@ export function createGateway(
         if (finalCredits !== null)
           item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
       }
+      const key = item.event.key.by === 'fingerprint' ? item.event.key : null;
       deps.log.debug('gateway request', {
         method,
         operation: item.event.operation,
         status: result.status,
-        key: `…${item.event.key.by === 'fingerprint' ? item.event.key.last4 : ''}`,
+        // A short key has no last 4 to show; a prefix of its fingerprint still tells keys apart.
+        key: key?.last4 ? `…${key.last4}` : key?.fingerprint.slice(0, 15),
         ...(result.error && { error: result.error.code }),
       });
       if (!queue.push(item))
@@ -101,13 +140,6 @@ export function createGateway(
       await queue.stop();
     },
   };
-}
-
-/** The request target minus the gateway prefix, query untouched (absolute-form targets too). */
-function upstreamPath(target: string, prefix: string): string {
-  if (target.startsWith(prefix)) return target.slice(prefix.length) || '/';
-  const url = new URL(target, 'http://gateway');
-  return url.pathname.slice(prefix.length) + url.search || '/';
 }
 
 function header(incoming: IncomingMessage, name: string): string | undefined {

@@ -1,33 +1,46 @@
 /**
- * The Node request listener: gateway traffic goes straight to the proxy, everything else to Hono.
- * Skipping Hono's request wrapping and routing on the hot path saves a measurable share of the
- * gateway's added latency (see test/bench/gateway.bench.ts); the Hono mount stays for other servers.
+ * The Node request listeners. On the main port gateway traffic goes straight to the proxy and
+ * everything else to Hono: skipping Hono's request wrapping and routing on the hot path saves a
+ * measurable share of the gateway's added latency (see tools/bench/gateway.bench.ts); the Hono mount
+ * stays for other servers. On the gateway's own port (KEYWATCH_GATEWAY_PORT) only the gateway
+ * answers: no dashboard, no API, no cookies, so that origin holds nothing worth stealing.
  */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from '../../log.ts';
+import { sendError } from './answer.ts';
 import type { Gateway } from './gateway.ts';
+import type { Origin } from './headers.ts';
+import { gatewayPath } from './target.ts';
 
 type FetchCallback = Parameters<typeof getRequestListener>[0];
 
+/** The main port: the dashboard's origin. */
 export function createNodeListener(fetch: FetchCallback, gateway: Gateway, log: Logger): RequestListener {
   const hono = getRequestListener(fetch);
-  const prefix = `${gateway.prefix}/`;
   return (req, res) => {
-    if (!req.url?.startsWith(prefix)) {
+    if (gatewayPath(req.url ?? '', gateway.prefix) === null) {
       void hono(req, res);
       return;
     }
-    gateway.handle(req, res).catch((err: unknown) => {
-      log.error('gateway failed', { error: String((err as Error)?.stack ?? err) });
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            error: { code: 'internal', message: 'The gateway failed; the error was logged.' },
-          }),
-        );
-      } else res.destroy();
-    });
+    proxy(gateway, req, res, 'dashboard', log);
   };
+}
+
+/** The gateway's own port: the gateway's targets, and 404 for anything else. */
+export function createGatewayListener(gateway: Gateway, log: Logger): RequestListener {
+  return (req, res) => {
+    if (gatewayPath(req.url ?? '', gateway.prefix) === null) {
+      sendError(res, 404, 'not_found', `This port serves only the gateway, at ${gateway.prefix}/.`);
+      return;
+    }
+    proxy(gateway, req, res, 'gateway', log);
+  };
+}
+
+function proxy(gateway: Gateway, req: IncomingMessage, res: ServerResponse, origin: Origin, log: Logger) {
+  gateway.handle(req, res, origin).catch((err: unknown) => {
+    log.error('gateway failed', { error: String((err as Error)?.stack ?? err) });
+    sendError(res, 500, 'internal', 'The gateway failed; the error was logged.');
+  });
 }

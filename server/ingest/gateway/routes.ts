@@ -11,7 +11,8 @@ export function gatewayRoutes(gateway: Gateway) {
     if (!incoming || !outgoing) {
       throw new AppError(503, 'gateway_unavailable', 'The gateway runs only under the Node HTTP server.');
     }
-    await gateway.handle(incoming, outgoing);
+    // This mount is part of the dashboard's app, so on the dashboard's origin.
+    await gateway.handle(incoming, outgoing, 'dashboard');
     return RESPONSE_ALREADY_SENT;
   });
 }

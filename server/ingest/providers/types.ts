@@ -3,7 +3,6 @@
  * gateway, webhook and account parts; a provider with a per-key usage API (OpenAI, Anthropic admin
  * APIs) would fill `usage` instead and be polled by a job, one module per provider.
  */
-import type { UsageEvent } from '../../usage/record-events.ts';
 
 /** What the gateway should read from a response: nothing, a create answer, or a project. */
 export type ResponseKind = 'create' | 'project' | null;

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -8,6 +9,7 @@ import { fingerprintKey } from '../../../server/auth/secrets.ts';
 import { createSourceServices } from '../../../server/ingest/services.ts';
 import { createTestApi } from '../../helpers/api.ts';
 import { type FakeMagicHour, startFakeMagicHour } from '../../helpers/fake-magichour.ts';
+import { send, stalledUpload, until } from '../../helpers/slow-client.ts';
 import { type RunningApp, rows, startApp } from '../../helpers/sources.ts';
 import { createTestDeps, T0, TEST_SECRET, type TestDeps } from '../../helpers/store.ts';
 
@@ -109,6 +111,13 @@ describe('gateway /gw/magichour/*', () => {
     ]);
   });
 
+  it('forwards a query on the bare prefix with an origin-form target', async () => {
+    const res = await gw('?x=1');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-fake')).toBe('magichour');
+    expect(fake.received.map((r) => r.path)).toEqual(['/?x=1']);
+  });
+
   it('books the final credits a GET project reports on the key that created it', async () => {
     const created = (await (
       await gw('/v1/text-to-video', { method: 'POST', body: JSON.stringify({ end_seconds: 5 }) })
@@ -149,6 +158,32 @@ describe('gateway /gw/magichour/*', () => {
       { name: 'discovered-ab12' },
       { name: 'discovered-zz99' },
     ]);
+  });
+
+  it('keeps nothing of a key of 8 characters or fewer but its fingerprint', async () => {
+    // Letters outside 0-9a-f, so no part of them can hide in a hex fingerprint or name.
+    const short4 = 'zqxw';
+    const short8 = 'vutsrqpo';
+    const long9 = 'mnlkjihgz';
+    for (const key of [short4, short8, long9]) await gw('/v1/face-swap', { method: 'POST', body: '{}' }, key);
+    await app.flush();
+    const keys = rows<{ name: string; last4: string | null; fingerprint: string }>(
+      deps,
+      'SELECT name, last4, fingerprint FROM keys',
+    );
+    const byFingerprint = (key: string) =>
+      keys.find((k) => k.fingerprint === fingerprintKey(TEST_SECRET, key));
+    for (const key of [short4, short8]) {
+      expect(byFingerprint(key)?.last4).toBeNull();
+      expect(byFingerprint(key)?.name).toMatch(/^discovered-[0-9a-f]{8}$/);
+    }
+    expect(byFingerprint(long9)).toMatchObject({ last4: 'ihgz', name: 'discovered-ihgz' });
+    deps.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    const stored = Buffer.concat(
+      [deps.dbPath, `${deps.dbPath}-wal`].flatMap((f) => (existsSync(f) ? [readFileSync(f)] : [])),
+    );
+    for (const piece of [short4, short8, short8.slice(-4), short8.slice(0, 4)])
+      expect(stored.includes(Buffer.from(piece))).toBe(false);
   });
 
   it('answers 502 with a JSON error when the upstream is slow, drops the connection or is down', async () => {
@@ -282,6 +317,97 @@ describe('gateway /gw/magichour/*', () => {
   });
 });
 
+describe('gateway limits per client', () => {
+  it('answers 429 past the in-flight limit of one address while others are served promptly', async () => {
+    await app.close();
+    await fake.close();
+    deps.cleanup();
+    // 8 upstream connections in all, at most 4 for one client; stalled bodies are not timed out here.
+    await setup({
+      KEYWATCH_GATEWAY_MAX_PER_CLIENT: '4',
+      KEYWATCH_GATEWAY_UPSTREAM_SOCKETS: '8',
+      KEYWATCH_GATEWAY_BODY_IDLE_MS: '30000',
+    });
+    const target = `${app.url}/gw/magichour/v1/face-swap`;
+    const attack = Array.from({ length: 40 }, () =>
+      stalledUpload(target, { key: KEY, localAddress: '127.0.0.2' }),
+    );
+    await until(() => attack.filter((a) => a.answered()).length === 36, '36 uploads to be refused');
+    await until(() => fake.open === 4, '4 uploads to reach the upstream');
+    const refused = await Promise.race(attack.filter((a) => a.answered()).map((a) => a.answer));
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body)).toEqual({
+      error: {
+        code: 'rate_limited',
+        message: 'This client has 4 gateway requests in flight already; retry once some finish.',
+      },
+    });
+
+    // Everyone else still gets through at once: 8 requests at a time, from 127.0.0.1.
+    const started = Date.now();
+    const normal = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        send(target, {
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: '{}',
+          timeoutMs: 2_000,
+        }),
+      ),
+    );
+    expect(normal.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(fake.open).toBe(4);
+
+    // The attacker leaves: its upstream requests are cancelled and its address is served again at once.
+    for (const a of attack) a.leave();
+    await until(() => fake.aborted.length === 4 && fake.open === 0, 'the stalled upstream requests to close');
+    const again = await send(target, {
+      localAddress: '127.0.0.2',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: '{}',
+      timeoutMs: 2_000,
+    });
+    expect(again.status).toBe(200);
+    // Only requests the provider answered are metered: not the refused, not the abandoned.
+    await app.flush();
+    expect(events().map((e) => [e.status, e.source_ip])).toEqual([
+      ...Array(8).fill([200, '127.0.0.1']),
+      [200, '127.0.0.2'],
+    ]);
+  });
+
+  it('counts the client behind a trusted proxy, not the proxy', async () => {
+    await app.close();
+    await fake.close();
+    deps.cleanup();
+    await setup({
+      KEYWATCH_TRUSTED_PROXIES: '127.0.0.1',
+      KEYWATCH_GATEWAY_MAX_PER_CLIENT: '1',
+      KEYWATCH_GATEWAY_UPSTREAM_SOCKETS: '4',
+    });
+    const target = `${app.url}/gw/magichour/v1/face-swap`;
+    fake.troubleNext({ kind: 'slow', ms: 400 });
+    const headers = (client: string) => ({
+      authorization: `Bearer ${KEY}`,
+      'content-type': 'application/json',
+      'x-forwarded-for': client,
+    });
+    const slow = send(target, { headers: headers('203.0.113.9'), body: '{}' });
+    await until(
+      () => fake.open === 0 && fake.received.length === 1,
+      'the first request to reach the upstream',
+    );
+    const [sameClient, otherClient] = await Promise.all([
+      send(target, { headers: headers('203.0.113.9'), body: '{}' }),
+      send(target, { headers: headers('198.51.100.7'), body: '{}' }),
+    ]);
+    expect(sameClient.status).toBe(429);
+    expect(otherClient.status).toBe(200);
+    expect((await slow).status).toBe(200);
+  });
+});
+
 /** node:http, so the body arrives as the bytes on the wire (fetch would decode gzip). */
 function rawPost(url: string, body: string) {
   return new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
@@ -316,8 +442,9 @@ describe('gateway mounted in Hono (for servers built with serve(app.fetch))', ()
       body: JSON.stringify({ image_count: 1 }),
     });
     expect(res.status).toBe(200);
-    // The provider's answer is passed through as is: no headers of Keywatch's own are added.
-    expect(res.headers.get('x-content-type-options')).toBeNull();
+    // The mount is on the dashboard's origin, so the answer is made inert there too.
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toBe('sandbox');
     expect(((await res.json()) as { credits_charged: number }).credits_charged).toBe(5);
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { constantTimeEqual, lastFour } from '../../server/auth/secrets.ts';
+
+describe('lastFour', () => {
+  it('shows the last 4 characters only of secrets longer than 8', () => {
+    expect(lastFour('mhk_live_abcd1234')).toBe('1234');
+    expect(lastFour('123456789')).toBe('6789');
+  });
+
+  it.each(['', 'a', 'abcd', 'abcdefg', 'abcdefgh'])('keeps nothing of the short secret %j', (secret) => {
+    expect(lastFour(secret)).toBeNull();
+  });
+});
+
+describe('constantTimeEqual', () => {
+  it('is true for equal strings only, whatever their lengths', () => {
+    expect(constantTimeEqual('abc', 'abc')).toBe(true);
+    expect(constantTimeEqual('abc', 'abd')).toBe(false);
+    expect(constantTimeEqual('abc', 'abcd')).toBe(false);
+  });
+});
