@@ -18,6 +18,7 @@ export type RenderedEmail = { subject: string; text: string; html: string };
 
 const KIND_TITLES: Record<string, string> = {
   credit_spike: 'Credit spike',
+  usage_drop: 'Usage dropped',
   sustained_elevation: 'Sustained elevated spend',
   off_hours: 'Activity at unusual hours',
   dormant_wake: 'Dormant key woke up',

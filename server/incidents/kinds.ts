@@ -14,11 +14,17 @@ export const SECURITY_KINDS = [
 ] as const;
 export type SecurityKind = (typeof SECURITY_KINDS)[number];
 
-export const BUDGET_KINDS = ['budget_threshold', 'budget_forecast'] as const;
-export const INCIDENT_KINDS = [...SECURITY_KINDS, ...BUDGET_KINDS] as const;
+/** What detection finds: the security kinds, and a production key's usage dropping (billing's news). */
+export const DETECTED_KINDS = [...SECURITY_KINDS, 'usage_drop'] as const;
 
-/** Security kinds go to on-call; anything not a budget kind counts as one. */
-export const isSecurityKind = (kind: string) => !(BUDGET_KINDS as readonly string[]).includes(kind);
+export const BUDGET_KINDS = ['budget_threshold', 'budget_forecast'] as const;
+export const INCIDENT_KINDS = [...DETECTED_KINDS, ...BUDGET_KINDS] as const;
+
+/** Kinds for billing owners rather than on-call: budgets, and usage that stopped or fell away. */
+export const BILLING_KINDS = ['usage_drop', ...BUDGET_KINDS] as const;
+
+/** Security kinds go to on-call; anything not a billing kind counts as one. */
+export const isSecurityKind = (kind: string) => !(BILLING_KINDS as readonly string[]).includes(kind);
 
 export { SEVERITIES, type Severity } from '../db/schema/incidents.ts';
 export const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;

@@ -5,12 +5,12 @@
  * shift and spend no key explains. Times are placed relative to the end of the window.
  */
 import { DAY, HOUR, MINUTE } from '../clock.ts';
-import { SECURITY_KINDS } from '../incidents/kinds.ts';
+import { DETECTED_KINDS } from '../incidents/kinds.ts';
 import { ATTACKER_AGENTS, type OperationName } from './catalog.ts';
 import type { KeyProfile } from './profiles.ts';
 
 /** The simulator can stage every security kind. */
-export const SIM_INCIDENT_KINDS = SECURITY_KINDS;
+export const SIM_INCIDENT_KINDS = DETECTED_KINDS;
 export type SimIncidentKind = (typeof SIM_INCIDENT_KINDS)[number];
 
 export type SimLabel = {
@@ -149,6 +149,21 @@ export function planScenarios(profiles: readonly KeyProfile[], start: number, en
     ip: '198.51.100.199',
     agent: ATTACKER_AGENTS[2],
     revokedAt,
+  });
+  // Not an attack but billing's news: a production app breaks and its key goes quiet for hours.
+  const brokenKey = keyFor(profiles, (p) => p.environment === 'production' && p.shape === 'evening', 1);
+  const broken: SimLabel = {
+    kind: 'usage_drop',
+    key: name(brokenKey),
+    start: at(end, 7, 15),
+    end: at(end, 7, 21),
+    description: 'A production app breaks: its key sends nothing for six evening hours',
+  };
+  scenarios.push({
+    label: broken,
+    keyIndex: brokenKey,
+    silences: (ts) => within(broken, ts),
+    extraPerMinute: () => 0,
   });
   scenarios.push(...planSourceScenarios(profiles, end));
   return scenarios;

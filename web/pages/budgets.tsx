@@ -1,6 +1,6 @@
 /** Budgets and rules: filled by the client from the budgets, rules and backtest endpoints. */
 import { Layout, type PageContext } from '../components/layout.tsx';
-import { INCIDENT_KINDS, kindLabel, SECURITY_KINDS } from '../queries/incidents.ts';
+import { DETECTED_KINDS, INCIDENT_KINDS, kindLabel } from '../queries/incidents.ts';
 
 export function BudgetsPage(props: {
   ctx: PageContext;
@@ -74,7 +74,7 @@ export function BudgetsPage(props: {
           <label>
             Rule
             <select name="kind">
-              {INCIDENT_KINDS.filter((k) => (SECURITY_KINDS as readonly string[]).includes(k)).map((k) => (
+              {INCIDENT_KINDS.filter((k) => (DETECTED_KINDS as readonly string[]).includes(k)).map((k) => (
                 <option value={k}>{kindLabel(k)}</option>
               ))}
             </select>

@@ -17,6 +17,6 @@ export function findIncident({ db }: { db: Db }, id: string): IncidentView | und
   return findIncidentView(db, id);
 }
 
-export { INCIDENT_KINDS, SECURITY_KINDS } from '../../server/incidents/kinds.ts';
+export { DETECTED_KINDS, INCIDENT_KINDS } from '../../server/incidents/kinds.ts';
 
 export const kindLabel = (kind: string) => kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());

@@ -45,6 +45,12 @@ export type Episode = {
 
 export type EpisodeChange = { type: 'opened' | 'updated'; episode: Episode; previous: Episode | null };
 
+/**
+ * A burst keeps its episode open this much longer than the quiet period: the hourly sustained-level
+ * evidence about the same rise needs a few hours to build, and is the burst's aftermath, not news.
+ */
+export const BURST_AFTERMATH_MS = 3 * 60 * 60_000;
+
 export const keySubject = (keyId: string) => `key:${keyId}`;
 export const ACCOUNT_SUBJECT = 'account';
 export const networkSubject = (network: string) => `network:${network}`;
@@ -171,7 +177,8 @@ export function createEpisodeBook(open: Episode[]) {
       const out: Episode[] = [];
       for (const [k, e] of bySubject) {
         const last = Math.max(...e.signals.map((s) => s.lastSeenAt));
-        if (t >= last + quietMs(e.keyId)) {
+        const aftermath = e.signals.some((s) => s.kind === 'credit_spike') ? BURST_AFTERMATH_MS : 0;
+        if (t >= last + quietMs(e.keyId) + aftermath) {
           out.push(e);
           bySubject.delete(k);
         }

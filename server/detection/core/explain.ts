@@ -16,6 +16,7 @@ const MIN_SEVERITY: Record<DetectorKind, Severity> = {
   new_source: 'info',
   operation_mix: 'warning',
   unattributed_spend: 'warning',
+  usage_drop: 'info',
 };
 
 export function severityFor(kind: DetectorKind, impactCredits: number, params: Params): Severity {
@@ -71,6 +72,10 @@ export function summarize(e: Explainable): string {
       return list(f.new_operations)
         ? `${key} ran an expensive operation it never used before (${list(f.new_operations)}), ${n0(e.observed)} credits in the last hour.`
         : `${key} spends ${f.credits_per_request} credits per request, far above its usual ${f.usual_credits_per_request}, at a normal request count.`;
+    case 'usage_drop':
+      return e.observed < 0.05 * e.expected
+        ? `${key} stopped: almost no usage for ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}, when ${n0(e.expected)} credits were expected.`
+        : `${key} is using far less than usual: ${n0(e.observed)} credits over ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}, against ${n0(e.expected)} expected.`;
     case 'unattributed_spend':
       return `${n0(e.observed)} credits were spent on the account that no known key explains.`;
   }
@@ -108,6 +113,11 @@ export function recommendActions(kind: DetectorKind): string[] {
       ];
     case 'new_source':
       return [SOURCES, `If the source is not yours: ${REVOKE}`];
+    case 'usage_drop':
+      return [
+        'Check that the applications using this key are up and still send requests.',
+        'If the key was rotated, make sure every client has the new one; then revoke the old key.',
+      ];
     default:
       return [REVOKE, ROTATE, SOURCES];
   }

@@ -3,9 +3,9 @@
  * test, minimum material spend), never fitted to an evaluation set. Rules may override them
  * globally or per key (server/detection/rules.ts); `baseline` holds the shared model settings.
  */
-import { SECURITY_KINDS } from '../../incidents/kinds.ts';
+import { DETECTED_KINDS } from '../../incidents/kinds.ts';
 
-export const DETECTOR_KINDS = SECURITY_KINDS;
+export const DETECTOR_KINDS = DETECTED_KINDS;
 export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 export const RULE_KINDS = ['baseline', ...DETECTOR_KINDS] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -31,6 +31,7 @@ export const DEFAULT_PARAMS = {
   new_source: { max_sources: 20 },
   operation_mix: { ratio: 3, alpha: 1e-6, floor_credits: 250 },
   unattributed_spend: { floor_credits: 200, window_minutes: 60 },
+  usage_drop: { ratio: 0.5, threshold: 10, min_hourly_requests: 10, floor_credits: 250 },
 } satisfies Record<RuleKind, Record<string, number>>;
 
 export type Params = { [K in RuleKind]: { [P in keyof (typeof DEFAULT_PARAMS)[K]]: number } };
@@ -64,6 +65,10 @@ export const PARAM_DOCS: Record<string, string> = {
   'new_source.max_sources': 'keys seen from more IPs / agents than this have no established set',
   'operation_mix.ratio': 'credits per request this many times the usual at a normal request count',
   'operation_mix.alpha': 'p-value for the spend given the request count',
+  'usage_drop.ratio': 'the fall the downward CUSUM is tuned to (0.5 = usage halves)',
+  'usage_drop.threshold': 'CUSUM log-likelihood-ratio decision threshold (nats)',
+  'usage_drop.min_hourly_requests': 'hours expected to bring fewer requests than this are not judged',
+  'usage_drop.floor_credits': 'credits missing against expected before it fires',
   'operation_mix.floor_credits': 'excess credits before it fires',
   'unattributed_spend.floor_credits': 'unattributed credits in the window before it fires',
   'unattributed_spend.window_minutes': 'window for summing unattributed spend',

@@ -2,7 +2,9 @@
  * The per-key detection state: everything a verdict needs, updated in O(1) per closed bucket and
  * stored as JSON, so live detection never rereads history.
  */
+
 import { type Calibration, createCalibration } from './calibration.ts';
+import type { DropState } from './detectors/usage-drop.ts';
 import { createSketch, type Sketch } from './sketch.ts';
 
 export const HOW_CELLS = 168;
@@ -76,6 +78,8 @@ export type KeyState = {
    * moves it, so a key that grows is not a leak. Optional: states stored before it read as 1.
    */
   level?: number;
+  /** The usage-drop CUSUM (detectors/usage-drop.ts); absent in states stored before it. */
+  drop?: DropState;
   /** A level shift in progress: since when, and observed vs expected requests since then. */
   shift: { from: number; obs: number; exp: number; hours: number; high: number } | null;
   /** The newest rebaseline adjustment already applied. */

@@ -15,6 +15,7 @@ import { learnCalibration } from './calibration.ts';
 import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
+import { foldDrop } from './detectors/usage-drop.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
 import type { Bucket, Finding, KeyContext } from './types.ts';
@@ -141,6 +142,7 @@ function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
     a.hours++;
   }
   state.cusum = next;
+  foldDrop(state, h, ts + state.bucketMs - HOUR, ctx);
   state.hour = { req: 0, level: 0, exp: 0, cred: 0, expCred: 0, n: 0 };
   state.lastHour = { req: h.req, exp: h.exp };
 }

@@ -1,6 +1,7 @@
 /** Episodes: one per subject, its findings joined as signals, impact counted once per bucket. */
 import { describe, expect, it } from 'vitest';
 import {
+  BURST_AFTERMATH_MS,
   createEpisodeBook,
   keySubject,
   leadSignal,
@@ -66,10 +67,12 @@ describe('episode book', () => {
       params,
     );
     expect(other.type).toBe('opened');
+    // A burst's episode waits out its aftermath too, so a slower signal of the same rise joins it.
     const quiet = params.baseline.quiet_minutes * MIN;
-    expect(book.due(T + MIN + quiet - 1, () => quiet)).toHaveLength(0);
-    expect(book.due(T + MIN + quiet, () => quiet).map((e) => e.keyId)).toEqual(['k1', 'k2']);
-    expect(book.apply(key, finding('credit_spike', T + 2 * quiet, 600), params).type).toBe('opened');
+    const end = T + MIN + quiet + BURST_AFTERMATH_MS;
+    expect(book.due(end - 1, () => quiet)).toHaveLength(0);
+    expect(book.due(end, () => quiet).map((e) => e.keyId)).toEqual(['k1', 'k2']);
+    expect(book.apply(key, finding('credit_spike', end + MIN, 600), params).type).toBe('opened');
   });
 
   it('collects the unknown keys of a network subject, a bounded few', () => {

@@ -10,6 +10,7 @@ import { detectOffHours } from './off-hours.ts';
 import { detectOperationMix } from './operation-mix.ts';
 import { detectRevokedUse } from './revoked-use.ts';
 import { detectSustainedElevation } from './sustained-elevation.ts';
+import { detectUsageDrop } from './usage-drop.ts';
 
 export const KEY_DETECTORS: readonly (readonly [DetectorKind, Detector])[] = [
   ['revoked_use', detectRevokedUse],
@@ -21,4 +22,5 @@ export const KEY_DETECTORS: readonly (readonly [DetectorKind, Detector])[] = [
   ['auth_failures', detectAuthFailures],
   ['new_source', detectNewSource],
   ['operation_mix', detectOperationMix],
+  ['usage_drop', detectUsageDrop],
 ];
