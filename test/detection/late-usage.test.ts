@@ -35,9 +35,11 @@ function history(key: string, until: number): UsageEvent[] {
   return out;
 }
 
-/** Live operation: detection every 10 minutes with the clock at data time. */
+/** Detection up to `to` with the clock there (chunks of hours, checkpoints at day ends), then live steps. */
 function live(from: number, to: number) {
-  for (let t = from; t <= to; t += 10 * MINUTE) {
+  deps.clock.set(Math.max(from, to - 30 * MINUTE));
+  runDetection(deps, { until: deps.clock.now() });
+  for (let t = deps.clock.now() + 10 * MINUTE; t <= to; t += 10 * MINUTE) {
     deps.clock.set(t);
     runDetection(deps, { until: t });
   }

@@ -78,6 +78,8 @@ export type KeyState = {
    * moves it, so a key that grows is not a leak. Optional: states stored before it read as 1.
    */
   level?: number;
+  /** The last 24 closed hours' requests and expectations, oldest overwritten first. */
+  day?: { req: number[]; exp: number[]; i: number };
   /** The usage-drop CUSUM (detectors/usage-drop.ts); absent in states stored before it. */
   drop?: DropState;
   /** A level shift in progress: since when, and observed vs expected requests since then. */

@@ -143,6 +143,11 @@ function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
   }
   state.cusum = next;
   foldDrop(state, h, ts + state.bucketMs - HOUR, ctx);
+  const day = state.day ?? { req: new Array(24).fill(0), exp: new Array(24).fill(0), i: 0 };
+  day.req[day.i] = h.req;
+  day.exp[day.i] = h.exp;
+  day.i = (day.i + 1) % 24;
+  state.day = day;
   state.hour = { req: 0, level: 0, exp: 0, cred: 0, expCred: 0, n: 0 };
   state.lastHour = { req: h.req, exp: h.exp };
 }

@@ -4,7 +4,7 @@
  * the baseline", scaled by the key's hourly dispersion. Defers to an active credit spike.
  */
 
-import { dispersionAt } from '../state.ts';
+import { dispersionAt, type KeyState } from '../state.ts';
 import { scoreFromP } from '../stats.ts';
 import type { Detector } from '../types.ts';
 
@@ -28,6 +28,7 @@ export const detectSustainedElevation: Detector = (e) => {
   if (state.cusum < params.threshold * f || excess < params.floor_credits * f) return null;
   const spikeAt = state.fired.credit_spike;
   if (spikeAt !== undefined && bucket.ts - spikeAt < 60 * 60_000) return null;
+  if (movedNotGrown(state)) return null;
   const sd = Math.sqrt(
     Math.max(acc.exp, 1e-9) * dispersionAt(state, state.phi.num.length - 1, acc.exp / Math.max(1, acc.hours)),
   );
@@ -53,3 +54,18 @@ export const detectSustainedElevation: Detector = (e) => {
     },
   };
 };
+
+/**
+ * Work that moved, not work that grew: the elevated hours are paid for by as large a shortfall in
+ * the other hours of the last day (a batch job moving its hour, a team shifting its day). A leak
+ * adds use on top, so the day as a whole is up by at least half of what the elevated hours show.
+ */
+function movedNotGrown(state: KeyState): boolean {
+  if (!state.day) return false;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const dayExcess = sum(state.day.req) - sum(state.day.exp);
+  const acc = state.cusumAcc;
+  // The elevated hours' excess, scaled to the part of them inside the last day.
+  const recentExcess = ((acc.req - acc.exp) * Math.min(24, acc.hours)) / Math.max(1, acc.hours);
+  return recentExcess > 0 && dayExcess < 0.5 * recentExcess;
+}

@@ -1,10 +1,12 @@
 /** The sustained-elevation CUSUM reads the hour's level with each bucket winsorised: bursts are not a level. */
 import { describe, expect, it } from 'vitest';
+import { DAY } from '../../../../server/clock.ts';
 import { seriesRules } from '../../../../server/detection/core/series.ts';
 import { createKeyState } from '../../../../server/detection/core/state.ts';
 import { stepKey } from '../../../../server/detection/core/step.ts';
 import type { KeyContext } from '../../../../server/detection/core/types.ts';
 import { createRng } from '../../../../server/simulate/random.ts';
+import { feed, warmKey } from '../../../helpers/detection.ts';
 
 const STEP = 300_000;
 const START = Date.UTC(2026, 0, 5);
@@ -45,5 +47,18 @@ describe('sustained_elevation level', () => {
       if (fires) expect(fired.filter((i) => i >= AT && i < AT + PER_DAY).length).toBeGreaterThan(0);
       else expect(fired).toEqual([]);
     }
+  });
+});
+
+describe('work that moved is not a leak', () => {
+  it('a nightly batch moving from 01:00 to 04:00 raises no sustained elevation', () => {
+    // Light use all day, and a three-hour batch on top.
+    const batchAt = (fromHour: number) => (t: number) => {
+      const h = new Date(t).getUTCHours();
+      return 0.5 + (h >= fromHour && h < fromHour + 3 ? 1.5 : 0);
+    };
+    const { state, now } = warmKey(21, [{ rate: batchAt(1) }]);
+    const after = feed(state, now, now + 5 * DAY, [{ rate: batchAt(4) }]);
+    expect(after.filter((f) => f.kind === 'sustained_elevation')).toEqual([]);
   });
 });
