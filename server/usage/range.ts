@@ -1,10 +1,10 @@
 /** Parses ?from=&to=&step= for the series endpoints, with defaults that suit each step. */
 import { z } from 'zod';
 import { DAY, HOUR } from '../clock.ts';
-import { AppError, issuesFromZod, validationError } from '../errors.ts';
+import { issuesFromZod, validationError } from '../errors.ts';
 import { TimestampSchema } from '../timestamps.ts';
 import { STEPS, type Step } from './buckets.ts';
-import { bucketCount, GROUPS, type Group, MAX_POINTS, type Range } from './series.ts';
+import { GROUPS, type Group, type Range, refuseTooManyPoints } from './series.ts';
 
 const DEFAULT_SPAN: Record<Step, number> = { minute: 6 * HOUR, hour: 7 * DAY, day: 30 * DAY };
 
@@ -23,13 +23,6 @@ export function parseRangeQuery(query: Record<string, string>, now: number): Ran
   const from = parsed.data.from ?? to - DEFAULT_SPAN[step];
   if (from >= to) throw validationError([{ path: 'from', message: 'must be before to' }]);
   const range = { from, to, step };
-  if (bucketCount(range) > MAX_POINTS) {
-    throw new AppError(
-      400,
-      'range_too_large',
-      `That range has more than ${MAX_POINTS} ${step} buckets; use a coarser step.`,
-      [{ path: 'step', message: 'too fine for this range' }],
-    );
-  }
+  refuseTooManyPoints(range);
   return group ? { ...range, group } : range;
 }

@@ -3,6 +3,7 @@
 import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
+import { AppError } from '../errors.ts';
 import { BUCKET_TABLES, STEPS, type Step } from './buckets.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
@@ -15,6 +16,22 @@ export const MAX_POINTS = 100_000;
 
 export function bucketCount({ from, to, step }: Range): number {
   return Math.max(0, Math.ceil((to - floorTo(from, STEPS[step])) / STEPS[step]));
+}
+
+const COARSER: Record<Step, Step | null> = { minute: 'hour', hour: 'day', day: null };
+
+/** A read of more than MAX_POINTS points (buckets times groups) is refused, saying what to ask instead. */
+export function refuseTooManyPoints(range: Range, groups = 1): void {
+  const points = bucketCount(range) * groups;
+  if (points <= MAX_POINTS) return;
+  const coarser = COARSER[range.step];
+  const ask = coarser ? `step=${coarser} or a shorter range` : 'a shorter range';
+  throw new AppError(
+    400,
+    'range_too_large',
+    `That read is ${points.toLocaleString('en-US')} points (${groups > 1 ? `${groups} groups x ` : ''}${bucketCount(range)} ${range.step} buckets), over ${MAX_POINTS.toLocaleString('en-US')}; ask for ${ask}.`,
+    [{ path: 'step', message: `too fine for this range; ask for ${ask}` }],
+  );
 }
 
 type Row = { bucket: number; credits: number; requests: number; errors: number; auth_failures: number };
@@ -89,6 +106,8 @@ export function groupedSeries(sqlite: Sqlite, range: Range, group: Group): Group
     g.rows.push(r);
     byGroup.set(r.grp, g);
   }
+  // Zero-filled, every group has every bucket: the cap counts across groups, before filling.
+  refuseTooManyPoints(range, byGroup.size);
   return [...byGroup.entries()]
     .map(([name, g]) => {
       const points = fill(range, g.rows);

@@ -102,5 +102,16 @@ describe('usage series', () => {
     const huge = await api.call('GET', `/api/v1/usage?step=minute&from=0&to=${T0}`, read);
     expect(huge.status).toBe(400);
     expect(huge.json.error.code).toBe('range_too_large');
+    expect(huge.json.error.message).toMatch(/ask for step=hour/);
+  });
+
+  it('counts the point cap across groups, not per group', async () => {
+    // 3 keys with data x 40,000 minute buckets is over the cap; the ungrouped total is not.
+    const range = `from=${T0 - 40_000 * 60_000}&to=${T0}&step=minute`;
+    expect((await api.call('GET', `/api/v1/usage?${range}`, read)).status).toBe(200);
+    const grouped = await api.call('GET', `/api/v1/usage?${range}&group=key`, read);
+    expect(grouped.status).toBe(400);
+    expect(grouped.json.error.code).toBe('range_too_large');
+    expect(grouped.json.error.issues[0]).toMatchObject({ path: 'step' });
   });
 });
