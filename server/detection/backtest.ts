@@ -70,6 +70,7 @@ export function backtest(deps: Deps, body: unknown) {
         adjustments: loadAdjustments(deps.db, start, end),
         sink,
         state,
+        timeZone: deps.config.timeZone,
         ...(key && { onlyKey: key.id }),
       });
     }

@@ -38,6 +38,7 @@ export type LateContext = {
   state: ReplayState;
   cursor: number;
   quietMs: (keyId: string | null) => number;
+  timeZone: string;
   /** Opens (and, if it ended, resolves) what the replay found; or adopts it into the live book. */
   raise(found: LateEpisode): void;
 };
@@ -105,6 +106,7 @@ function replayKey(
       adjustments: ctx.adjustments(s, end),
       sink,
       state,
+      timeZone: ctx.timeZone,
       onlyKey: keyId,
     });
   }

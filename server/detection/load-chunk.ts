@@ -12,6 +12,8 @@ export type KeyInfo = {
   name: string;
   status: 'active' | 'revoked' | 'discovered';
   revokedAt: number | null;
+  /** The key's own zone, when it serves another region than the team's. */
+  timeZone: string | null;
 };
 
 export type Chunk = {
@@ -34,7 +36,7 @@ type SourceRow = { key_id: string; bucket: number; ip: string | null; ua: string
 export function loadKeys(sqlite: Sqlite): KeyInfo[] {
   return statement<[], KeyInfo>(
     sqlite,
-    'SELECT id, name, status, revoked_at AS revokedAt FROM keys ORDER BY id',
+    'SELECT id, name, status, revoked_at AS revokedAt, time_zone AS timeZone FROM keys ORDER BY id',
   ).all();
 }
 

@@ -35,6 +35,8 @@ export function replayChunk(
     adjustments: readonly Adjustment[];
     sink: Sink;
     state: ReplayState;
+    /** The team's zone (KEYWATCH_TZ); a key may have its own. */
+    timeZone: string;
     onlyKey?: string;
   },
 ): void {
@@ -58,7 +60,13 @@ export function replayChunk(
       const findings = stepKey(
         ks,
         bucket ?? { ts: t, requests: 0, credits: 0, authFailures: 0, ops: [] },
-        { status: key.status, revokedAt: key.revokedAt, rules: set, factor: adj.factor },
+        {
+          status: key.status,
+          revokedAt: key.revokedAt,
+          rules: set,
+          factor: adj.factor,
+          timeZone: key.timeZone ?? ctx.timeZone,
+        },
         { rebaseline: rebaseline !== null },
       );
       const subject = subjectOf(key, bucket);

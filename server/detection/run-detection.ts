@@ -91,6 +91,7 @@ export function runDetection(
         state,
         cursor,
         quietMs: quiet,
+        timeZone: deps.config.timeZone,
         raise: writer.raiseLate,
       });
       persist(tx, cursor);
@@ -114,6 +115,7 @@ export function runDetection(
         adjustments: loadAdjustments(tx, start, end),
         sink: writer.sink,
         state,
+        timeZone: deps.config.timeZone,
       });
       persist(tx, end);
       writer.setTx(null);

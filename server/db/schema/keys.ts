@@ -23,6 +23,8 @@ export const keys = sqliteTable(
     revokedAt: integer('revoked_at'),
     firstSeenAt: integer('first_seen_at'),
     lastUsedAt: integer('last_used_at'),
+    /** The zone this key's hours are judged in, when it serves another region than KEYWATCH_TZ. */
+    timeZone: text('time_zone'),
     /** For keys discovered at the gateway: the client network they first came from (IPv4 /24, IPv6 /64). */
     discoveredNetwork: text('discovered_network'),
     updatedAt: integer('updated_at').notNull(),

@@ -16,7 +16,7 @@ export function expectedRequests(state: KeyState, ts: number): number {
 }
 
 function profileRequests(state: KeyState, ts: number): number {
-  const { how, dc } = cellsOf(ts);
+  const { how, dc } = cellsOf(ts, state.zone);
   const perVisit = visitsOf(state);
   const global = state.allN > 0 ? state.all : 0;
   const dcN = state.dcN[dc]!;
@@ -60,7 +60,7 @@ const MAX_LEVEL_STEP = 0.7;
 export function updateBaseline(state: KeyState, ts: number, observed: number, params: BaselineParams): void {
   // The profile learns the shape; the level holds the scale.
   const requests = observed / (state.level ?? 1);
-  const { how, dc } = cellsOf(ts);
+  const { how, dc } = cellsOf(ts, state.zone);
   const perVisit = visitsOf(state);
   const memory = Math.max(1, params.memory_weeks) * perVisit;
   [state.how[how], state.howN[how]] = ewma(state.how[how]!, state.howN[how]!, requests, memory);

@@ -57,7 +57,7 @@ export function summarize(e: Explainable): string {
     case 'sustained_elevation':
       return `${key} has run at ${f.ratio ?? ratio}x its usual level for ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}: ${n0(e.impact)} credits more than expected.`;
     case 'off_hours':
-      return `${key} was used at ${String(f.hour ?? '?').padStart(2, '0')}:00 UTC on a ${f.weekend ? 'weekend' : 'weekday'}, an hour it has never worked (${n0(e.observed)} requests, ${n0(e.impact)} credits).`;
+      return `${key} was used at ${String(f.hour ?? '?').padStart(2, '0')}:00 ${f.time_zone ?? 'UTC'} on a ${f.weekend ? 'weekend' : 'weekday'}, an hour it has never worked (${n0(e.observed)} requests, ${n0(e.impact)} credits).`;
     case 'dormant_wake':
       return `${key} was used again after ${f.idle_days ?? '7+'} days without use (${n0(e.impact)} credits so far).`;
     case 'revoked_use':

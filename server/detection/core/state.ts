@@ -6,6 +6,7 @@
 import { type Calibration, createCalibration } from './calibration.ts';
 import type { DropState } from './detectors/usage-drop.ts';
 import { createSketch, type Sketch } from './sketch.ts';
+import { zoneOffset } from './zone.ts';
 
 export const HOW_CELLS = 168;
 export const DAYCLASS_CELLS = 48;
@@ -80,6 +81,8 @@ export type KeyState = {
   level?: number;
   /** The last 24 closed hours' requests and expectations, oldest overwritten first. */
   day?: { req: number[]; exp: number[]; i: number };
+  /** The zone its cells are keyed in; states stored before zones existed read as UTC. */
+  zone?: string;
   /** The usage-drop CUSUM (detectors/usage-drop.ts); absent in states stored before it. */
   drop?: DropState;
   /** A level shift in progress: since when, and observed vs expected requests since then. */
@@ -143,9 +146,12 @@ export function createKeyState(bucketMs: number): KeyState {
   };
 }
 
-/** Hour-of-week (Monday 00:00 UTC = 0) and (weekday|weekend, hour) cells of a timestamp. */
-export function cellsOf(ts: number): { how: number; dc: number; hour: number } {
-  const d = new Date(ts);
+/**
+ * Hour-of-week and (weekday|weekend, hour) cells of a timestamp in local time of `zone` (a key's
+ * team works to its own clock: across a daylight-saving change its hours stay the same cells).
+ */
+export function cellsOf(ts: number, zone = 'UTC'): { how: number; dc: number; hour: number } {
+  const d = new Date(ts + zoneOffset(zone, ts));
   const hour = d.getUTCHours();
   const dow = (d.getUTCDay() + 6) % 7;
   return { how: dow * 24 + hour, dc: (dow >= 5 ? 24 : 0) + hour, hour };

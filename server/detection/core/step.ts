@@ -19,6 +19,7 @@ import { foldDrop } from './detectors/usage-drop.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
 import type { Bucket, Finding, KeyContext } from './types.ts';
+import { zoneOffset } from './zone.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -35,6 +36,8 @@ export function stepKey(
 ): Finding[] {
   const base = ctx.rules.params.baseline;
   const { ts } = bucket;
+  const zone = ctx.timeZone ?? 'UTC';
+  if ((state.zone ?? 'UTC') !== zone) rezone(state, zone, ts);
   if (options.rebaseline) rebaseline(state, ts, base.warmup_days);
   const expReq = expectedRequests(state, ts);
   const expCred = expReq * state.cpr;
@@ -79,7 +82,8 @@ export function stepKey(
   if (closesHour) {
     // Use in an hour becomes "normal for this hour" only if the hour passed without an off-hours finding.
     const offAt = state.fired.off_hours;
-    if (offAt === undefined || ts - offAt >= HOUR) state.used[cellsOf(ts).dc]! += state.pendingUse;
+    if (offAt === undefined || ts - offAt >= HOUR)
+      state.used[cellsOf(ts, state.zone).dc]! += state.pendingUse;
     state.pendingUse = 0;
   }
   return findings;
@@ -258,6 +262,26 @@ function remember(
     const k = normalize(v);
     if (seen[k] === undefined && Object.keys(seen).length < max) seen[k] = ts;
   }
+}
+
+/**
+ * Re-keys the learned hours to another zone (an upgrade from UTC cells, a key given its own
+ * zone): each cell moves by the difference of the offsets now, so the first week after the change
+ * judges the same working hours as the week before it.
+ */
+function rezone(state: KeyState, zone: string, ts: number): void {
+  const shift = Math.round((zoneOffset(zone, ts) - zoneOffset(state.zone ?? 'UTC', ts)) / HOUR);
+  const rotate = (xs: number[], from: number, len: number) => {
+    const part = xs.slice(from, from + len);
+    for (let i = 0; i < len; i++) xs[from + ((((i + shift) % len) + len) % len)] = part[i]!;
+  };
+  rotate(state.how, 0, 168);
+  rotate(state.howN, 0, 168);
+  for (const xs of [state.dc, state.dcN, state.used]) {
+    rotate(xs, 0, 24);
+    rotate(xs, 24, 24);
+  }
+  state.zone = zone;
 }
 
 /** A manual new normal from `ts`: relearn the profile, hours and sources over a short warm-up. */

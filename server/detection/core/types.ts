@@ -29,6 +29,8 @@ export type KeyContext = {
    * estimated and makes every recurring burst look new.
    */
   calibrateOnAll?: boolean;
+  /** The zone the key's team works in (KEYWATCH_TZ or the key's own); hours are judged in it. Default UTC. */
+  timeZone?: string;
 };
 
 export type Unit = 'credits' | 'requests' | 'auth_failures';

@@ -5,8 +5,8 @@
 import { bucketsIn, cellsOf, ringSum } from '../state.ts';
 import type { Detector } from '../types.ts';
 
-export function isUnusedHour(used: readonly number[], ts: number, neighbors: number): boolean {
-  const { dc } = cellsOf(ts);
+export function isUnusedHour(used: readonly number[], ts: number, neighbors: number, zone?: string): boolean {
+  const { dc } = cellsOf(ts, zone);
   const base = dc >= 24 ? 24 : 0;
   const hour = dc - base;
   for (let d = -neighbors; d <= neighbors; d++) {
@@ -19,12 +19,12 @@ export const detectOffHours: Detector = (e) => {
   const { state, bucket, ctx } = e;
   if (!e.warm || bucket.requests <= 0) return null;
   const params = ctx.rules.params.off_hours;
-  if (!isUnusedHour(state.used, bucket.ts, params.neighbor_hours)) return null;
+  if (!isUnusedHour(state.used, bucket.ts, params.neighbor_hours, state.zone)) return null;
   const len = bucketsIn(state, 60);
   const n = ringSum(state, state.ring.req, len);
   if (n < params.min_requests * ctx.factor('off_hours')) return null;
   const credits = ringSum(state, state.ring.cred, len);
-  const hour = cellsOf(bucket.ts).hour;
+  const cell = cellsOf(bucket.ts, state.zone);
   return {
     kind: 'off_hours',
     at: bucket.ts,
@@ -38,6 +38,6 @@ export const detectOffHours: Detector = (e) => {
     score: Math.min(1, 0.5 + n / (4 * (n + params.min_requests))),
     bucketImpact: bucket.credits,
     windowImpact: credits,
-    facts: { hour, weekend: cellsOf(bucket.ts).dc >= 24 ? 1 : 0 },
+    facts: { hour: cell.hour, weekend: cell.dc >= 24 ? 1 : 0, time_zone: state.zone ?? 'UTC' },
   };
 };

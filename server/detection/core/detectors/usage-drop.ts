@@ -27,7 +27,8 @@ const emptyDrop = (): DropState => ({
 
 /** Uses most hours of the day: office-hours and batch keys are quiet most hours by design. */
 function steady(state: KeyState, ts: number): boolean {
-  const base = cellsOf(ts).dc - cellsOf(ts).hour;
+  const { dc, hour } = cellsOf(ts, state.zone);
+  const base = dc - hour;
   const perHour = Math.max(1, Math.round(HOUR / state.bucketMs));
   const level = state.level ?? 1;
   let working = 0;

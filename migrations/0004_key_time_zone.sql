@@ -1,0 +1,1 @@
+ALTER TABLE `keys` ADD `time_zone` text;
