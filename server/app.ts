@@ -5,6 +5,7 @@ import { assetRoutes } from '../web/routes/assets.ts';
 import { authRoutes } from '../web/routes/auth.tsx';
 import { exportRoutes } from '../web/routes/exports.ts';
 import { pageRoutes } from '../web/routes/pages.tsx';
+import { currentBudgetPeriod } from './account/period.ts';
 import { createAlertListener } from './alerts/notify.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import type { AppEnv } from './auth/app-env.ts';
@@ -60,6 +61,7 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
     forecastRoutes(deps, {
       budgetFor: ({ scope, target }) => budgetFor(deps.db, scope, target),
       balance: () => latestBalance(deps.sqlite)?.balance ?? null,
+      period: (now) => currentBudgetPeriod(deps, now),
     }),
   );
   app.route('/api/v1/incidents', incidentRoutes(deps, alerts));

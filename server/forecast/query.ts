@@ -1,4 +1,4 @@
-/** Loads daily totals (in the configured time zone) for the forecast of one month. */
+/** Loads daily totals (in the configured time zone) for the forecast of one period: a month or a billing period. */
 
 import { DAY, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
@@ -44,26 +44,44 @@ function datesBetween(from: number, to: number, timeZone: string): string[] {
   return dates;
 }
 
+/**
+ * Inputs for the forecast of `period` (default: the calendar month). A billing period may start
+ * mid-day: its first date counts only spend from the period's start, and that date is left out of
+ * the history so no hour is counted twice.
+ */
+/** Every local date the period touches, from its start to its last millisecond. */
+function datesOf(period: Period, timeZone: string): string[] {
+  const dates: string[] = [];
+  const add = (d: string) => dates[dates.length - 1] !== d && dates.push(d);
+  for (let t = period.start; t < period.end; t += DAY) add(localDate(t, timeZone));
+  add(localDate(period.end - 1, timeZone));
+  return dates;
+}
+
 export function loadForecastInput(
   sqlite: Sqlite,
   now: number,
   timeZone: string,
   filter: SpendFilter,
-): { input: ForecastInput; month: Period } {
-  const month = monthPeriod(now, timeZone);
-  const historyStart = month.start - HISTORY_DAYS * DAY;
-  const totals = dailyTotals(sqlite, historyStart, now + 1, filter, timeZone);
+  period: Period = monthPeriod(now, timeZone),
+): { input: ForecastInput; period: Period } {
+  const historyStart = period.start - HISTORY_DAYS * DAY;
+  const inPeriod = dailyTotals(sqlite, period.start, now + 1, filter, timeZone);
+  const before = dailyTotals(sqlite, historyStart, period.start, filter, timeZone);
   const today = localDate(now, timeZone);
-  const monthDates = datesBetween(month.start, month.end, timeZone);
-  const todayIndex = monthDates.indexOf(today);
-  const pick = (date: string) => ({ date, credits: totals.get(date) ?? 0 });
+  const periodDates = datesOf(period, timeZone);
+  const todayIndex = periodDates.indexOf(today);
+  const firstDate = periodDates[0];
+  const pick = (totals: Map<string, number>) => (date: string) => ({ date, credits: totals.get(date) ?? 0 });
   const clock = localParts(now, timeZone);
   return {
-    month,
+    period,
     input: {
-      monthToDate: monthDates.slice(0, todayIndex + 1).map(pick),
-      history: datesBetween(historyStart, month.start, timeZone).map(pick),
-      remainingDates: monthDates.slice(todayIndex + 1),
+      monthToDate: periodDates.slice(0, todayIndex + 1).map(pick(inPeriod)),
+      history: datesBetween(historyStart, period.start, timeZone)
+        .filter((d) => d !== firstDate)
+        .map(pick(before)),
+      remainingDates: periodDates.slice(todayIndex + 1),
       todayElapsed: (clock.hour * 3600 + clock.minute * 60 + clock.second) / 86_400,
     },
   };
