@@ -6,6 +6,7 @@ import { authRoutes } from '../web/routes/auth.tsx';
 import { exportRoutes } from '../web/routes/exports.ts';
 import { pageRoutes } from '../web/routes/pages.tsx';
 import { currentBudgetPeriod } from './account/period.ts';
+import { accountRoutes } from './account/routes.ts';
 import { createAlertListener } from './alerts/notify.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import type { AppEnv } from './auth/app-env.ts';
@@ -52,6 +53,7 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
   );
   app.route('/api/v1/sources', sourcesRoutes(deps, sources));
   app.route('/api/v1/balance', balanceRoutes(deps));
+  app.route('/api/v1/account', accountRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
