@@ -66,9 +66,11 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
       high: f.high,
       daily_rate: f.dailyRate,
       budget: readers.budgetFor(scope),
-      daily: input.monthToDate.map((d) => {
-        cumulative += d.credits;
-        return { date: d.date, credits: d.credits, cumulative };
+      daily: input.monthToDate.map((d, i) => {
+        // The first date of a billing period that began mid-day counts from the period's start.
+        const credits = i === 0 ? d.credits - (input.beforeStart ?? 0) : d.credits;
+        cumulative += credits;
+        return { date: d.date, credits, cumulative };
       }),
       projection: f.projection,
       balance,
