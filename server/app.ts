@@ -27,6 +27,7 @@ import { pushRoutes } from './ingest/push/routes.ts';
 import { balanceRoutes, sourcesRoutes } from './ingest/routes.ts';
 import { createSourceServices, type SourceServices } from './ingest/services.ts';
 import { webhookRoutes } from './ingest/webhooks/routes.ts';
+import { invoiceRoutes } from './invoice/routes.ts';
 import { keysRoutes } from './keys/routes.ts';
 import { usageRoutes } from './usage/routes.ts';
 
@@ -70,6 +71,7 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
   app.route('/api/v1', detectionRoutes(deps, alerts));
   app.route('/api/v1/alerts', alertRoutes(deps));
   app.route('/api/v1/budgets', budgetRoutes(deps));
+  app.route('/api/v1/invoice', invoiceRoutes(deps));
   app.route('/api/v1/users', usersRoutes(deps));
   app.route('/api/v1/tokens', tokensRoutes(deps));
   app.route('/api/v1/audit', auditRoutes(deps));
