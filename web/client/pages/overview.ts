@@ -55,7 +55,8 @@ function fillForecastCards(f: Forecast | null): void {
     return;
   }
   setCredits('forecast-value', f.projected);
-  set('forecast-band', `Likely ${fmtNumber(f.low)}–${fmtNumber(f.high)} credits by month end`);
+  const end = f.period?.source === 'subscription' ? 'the billing period’s end' : 'month end';
+  set('forecast-band', `Likely ${fmtNumber(f.low)}–${fmtNumber(f.high)} credits by ${end}`);
   if (f.budget) {
     const share = Math.round((f.spent / f.budget) * 100);
     set('budget-hint', `${share}% of the ${fmtNumber(f.budget)}-credit budget`);
