@@ -130,6 +130,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
         ctx={await ctxOf(c)}
         keys={keys.map((k) => ({ id: k.id, name: k.name }))}
         environments={environments}
+        periodNote={readAccountView(deps, clock.now()).note}
       />,
     );
   });
