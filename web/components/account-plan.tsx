@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import { type AccountView, discountedCents } from '../../server/account/view.ts';
 import { localDate } from '../../server/time-zone.ts';
 import { iso } from '../../server/timestamps.ts';
-import { Time } from './layout.tsx';
+import { Empty, Time } from './layout.tsx';
 
 export function formatPrice(cents: number, currency: string | null): string {
   if (!currency) return `${(cents / 100).toFixed(2)}`;
@@ -67,10 +67,10 @@ export function AccountPlanSection({ view, timeZone }: { view: AccountView; time
     <section aria-labelledby="account-h">
       <h2 id="account-h">Account and billing period</h2>
       {!snap ? (
-        <p class="notice">
+        <Empty>
           The Magic Hour account endpoint has not answered (set MAGICHOUR_ACCOUNT_KEY, or see Sources below),
           so budgets, forecasts and the invoice estimate count calendar months.
-        </p>
+        </Empty>
       ) : (
         <dl class="facts" id="account-facts">
           <Fact term="Tier">{snap.tier ?? '—'}</Fact>
