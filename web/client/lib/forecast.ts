@@ -15,6 +15,8 @@ export type Forecast = {
   daily: { date: string; credits: number; cumulative: number }[];
   projection: { date: string; projected: number; low: number; high: number }[];
   runway_days: number | null;
+  /** Whether the balance lasts until the period ends (null without a balance). */
+  runway_past_period_end?: boolean | null;
   balance: number | null;
 };
 

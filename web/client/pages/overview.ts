@@ -63,7 +63,9 @@ function fillForecastCards(f: Forecast | null): void {
   }
   if (f.runway_days !== null && f.runway_days !== undefined) {
     set('runway-value', `${fmtNumber(f.runway_days)} days`);
-    if (f.balance !== null) set('runway-hint', `Balance ${fmtNumber(f.balance)} credits at the current pace`);
+    const short = f.runway_past_period_end === false ? ', runs out before the period ends' : '';
+    if (f.balance !== null)
+      set('runway-hint', `Balance ${fmtNumber(f.balance)} credits at the current pace${short}`);
   }
 }
 
