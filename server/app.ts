@@ -5,6 +5,8 @@ import { assetRoutes } from '../web/routes/assets.ts';
 import { authRoutes } from '../web/routes/auth.tsx';
 import { exportRoutes } from '../web/routes/exports.ts';
 import { pageRoutes } from '../web/routes/pages.tsx';
+import { currentBudgetPeriod } from './account/period.ts';
+import { accountRoutes } from './account/routes.ts';
 import { createAlertListener } from './alerts/notify.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import type { AppEnv } from './auth/app-env.ts';
@@ -25,6 +27,7 @@ import { pushRoutes } from './ingest/push/routes.ts';
 import { balanceRoutes, sourcesRoutes } from './ingest/routes.ts';
 import { createSourceServices, type SourceServices } from './ingest/services.ts';
 import { webhookRoutes } from './ingest/webhooks/routes.ts';
+import { invoiceRoutes } from './invoice/routes.ts';
 import { keysRoutes } from './keys/routes.ts';
 import { usageRoutes } from './usage/routes.ts';
 
@@ -51,6 +54,7 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
   );
   app.route('/api/v1/sources', sourcesRoutes(deps, sources));
   app.route('/api/v1/balance', balanceRoutes(deps));
+  app.route('/api/v1/account', accountRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
@@ -60,12 +64,14 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
     forecastRoutes(deps, {
       budgetFor: ({ scope, target }) => budgetFor(deps.db, scope, target),
       balance: () => latestBalance(deps.sqlite)?.balance ?? null,
+      period: (now) => currentBudgetPeriod(deps, now),
     }),
   );
   app.route('/api/v1/incidents', incidentRoutes(deps, alerts));
   app.route('/api/v1', detectionRoutes(deps, alerts));
   app.route('/api/v1/alerts', alertRoutes(deps));
   app.route('/api/v1/budgets', budgetRoutes(deps));
+  app.route('/api/v1/invoice', invoiceRoutes(deps));
   app.route('/api/v1/users', usersRoutes(deps));
   app.route('/api/v1/tokens', tokensRoutes(deps));
   app.route('/api/v1/audit', auditRoutes(deps));

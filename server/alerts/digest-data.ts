@@ -1,12 +1,14 @@
-/** Reads what a digest reports: spend per key against the previous period, open incidents, month-end. */
+/** Reads what a digest reports: spend per key against the previous period, open incidents, period-end. */
 import { asc, ne } from 'drizzle-orm';
-import { projectMonthEnd } from '../budgets/projection.ts';
+import type { PeriodSource } from '../account/billing-period.ts';
+import { currentBudgetPeriod } from '../account/period.ts';
+import { projectPeriodEnd } from '../budgets/projection.ts';
 import { spendBetween } from '../budgets/spend.ts';
 import { incidents } from '../db/schema/index.ts';
 import { statement } from '../db/statements.ts';
 import type { Deps } from '../deps.ts';
 import { findKeyRow } from '../incidents/view.ts';
-import { monthPeriod, type Period } from '../time-zone.ts';
+import { localDate, type Period } from '../time-zone.ts';
 
 export type DigestData = {
   cadence: 'daily' | 'weekly';
@@ -23,7 +25,18 @@ export type DigestData = {
     startedAt: number;
     summary: string;
   }[];
-  month: { label: string; spent: number; projected: number; budget: number | null };
+  /**
+   * The budget period: the calendar month, or the billing period when the account has a
+   * subscription (`source` 'subscription', `lastDay` its last local date).
+   */
+  month: {
+    label: string;
+    spent: number;
+    projected: number;
+    budget: number | null;
+    source?: PeriodSource;
+    lastDay?: string;
+  };
   /** Incidents of the period recorded without paging: too old when judged, or below the credit floor. */
   unpaged: { tooOld: number; belowFloor: number };
 };
@@ -59,7 +72,7 @@ export function readDigestData(
   ).all(period.start, period.end);
   const silenced = (why: string) => unpaged.find((r) => r.silenced === why)?.n ?? 0;
   const now = deps.clock.now();
-  const month = monthPeriod(now, deps.config.timeZone);
+  const month = currentBudgetPeriod(deps, now);
   const spent = spendBetween(deps.sqlite, { scope: 'total', target: '' }, month.start, month.end);
   const budget = statement(
     deps.sqlite,
@@ -84,8 +97,16 @@ export function readDigestData(
     month: {
       label: month.label,
       spent,
-      projected: projectMonthEnd(deps.sqlite, deps.config.timeZone, { scope: 'total', target: '' }, now),
+      projected: projectPeriodEnd(
+        deps.sqlite,
+        deps.config.timeZone,
+        { scope: 'total', target: '' },
+        now,
+        month,
+      ),
       budget: budget?.m ?? null,
+      source: month.source,
+      lastDay: localDate(month.end - 1, deps.config.timeZone),
     },
   };
 }

@@ -47,9 +47,12 @@ export function renderDigest(data: DigestData, publicUrl: string, timeZone: stri
     ]),
   };
   const m = data.month;
+  const billing = m.source === 'subscription';
   const forecast = [
-    `Spent in ${m.label} so far: ${formatNumber(m.spent)} credits.`,
-    `Projected by month end: ${formatNumber(m.projected)} credits${m.budget ? ` (${formatPercent(m.projected / m.budget)} of the ${formatNumber(m.budget)} credit budget)` : ''}.`,
+    billing
+      ? `Spent in the billing period from ${m.label} so far: ${formatNumber(m.spent)} credits.`
+      : `Spent in ${m.label} so far: ${formatNumber(m.spent)} credits.`,
+    `Projected by ${billing ? `period end (${m.lastDay})` : 'month end'}: ${formatNumber(m.projected)} credits${m.budget ? ` (${formatPercent(m.projected / m.budget)} of the ${formatNumber(m.budget)} credit budget)` : ''}.`,
   ];
   const sections: [string, Table | string[]][] = [
     [`Spend per key (${periodName} vs ${previousName})`, perKey],
@@ -58,7 +61,7 @@ export function renderDigest(data: DigestData, publicUrl: string, timeZone: stri
     ...(data.unpaged.tooOld + data.unpaged.belowFloor > 0
       ? [['Recorded without paging', unpagedLines(data.unpaged)] as [string, string[]]]
       : []),
-    ['Month-end forecast', forecast],
+    [billing ? 'Period-end forecast' : 'Month-end forecast', forecast],
   ];
   const intro = `Total: ${formatNumber(data.total)} credits (${previousName}: ${formatNumber(data.previousTotal)}).`;
 

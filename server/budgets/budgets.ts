@@ -1,11 +1,13 @@
 /**
- * Budgets: a monthly credit allowance per key, per environment or in total. A key's
+ * Budgets: a monthly credit allowance per key, per environment or in total, counted per billing
+ * period when the account has a subscription, else per calendar month (account/billing-period.ts). A key's
  * `budget_credits` (keys API) counts as that key's budget with the default thresholds unless a
  * budget row for the key exists; those implicit budgets are listed with id `key:<key id>` and are
  * edited through the keys API.
  */
 import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import { z } from 'zod';
+import { currentBudgetPeriod } from '../account/period.ts';
 import { writeAudit } from '../audit/write.ts';
 import { randomId } from '../auth/secrets.ts';
 import type { Db, Queryable } from '../db/client.ts';
@@ -20,8 +22,8 @@ import {
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { findKey } from '../keys/keys.ts';
-import { monthPeriod } from '../time-zone.ts';
-import { projectMonthEnd } from './projection.ts';
+import { iso } from '../timestamps.ts';
+import { projectPeriodEnd } from './projection.ts';
 import { spendBetween } from './spend.ts';
 
 export const DEFAULT_THRESHOLDS = [0.5, 0.8, 1];
@@ -83,11 +85,11 @@ export function listBudgets(db: Queryable): Budget[] {
   return [...stored, ...implicit];
 }
 
-export function toBudgetView(deps: Pick<Deps, 'sqlite' | 'clock' | 'config'>, b: Budget) {
+export function toBudgetView(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>, b: Budget) {
   const now = deps.clock.now();
-  const month = monthPeriod(now, deps.config.timeZone);
+  const month = currentBudgetPeriod(deps, now);
   const spent = spendBetween(deps.sqlite, b, month.start, month.end);
-  const projected = projectMonthEnd(deps.sqlite, deps.config.timeZone, b, now);
+  const projected = projectPeriodEnd(deps.sqlite, deps.config.timeZone, b, now, month);
   const state = spent >= b.monthlyCredits ? 'exceeded' : projected > b.monthlyCredits ? 'at_risk' : 'ok';
   return {
     id: b.id,
@@ -96,7 +98,9 @@ export function toBudgetView(deps: Pick<Deps, 'sqlite' | 'clock' | 'config'>, b:
     monthly_credits: b.monthlyCredits,
     thresholds: b.thresholds,
     notify_forecast: b.notifyForecast,
+    // 'YYYY-MM' for a calendar month, the first day ('YYYY-MM-DD') of a billing period.
     month: month.label,
+    period: { from: iso(month.start), to: iso(month.end), source: month.source },
     spent,
     projected: Math.round(projected),
     state,

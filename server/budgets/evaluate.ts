@@ -1,9 +1,12 @@
 /**
- * The budget job's work: for each budget, fire every threshold crossed this month and the
- * "forecast to exceed" finding, each once per month, as incidents that go through the same
- * IncidentListener as detection's; and resolve last month's budget incidents when a month ends.
+ * The budget job's work: for each budget, fire every threshold crossed this period (the billing
+ * period, else the calendar month) and the "forecast to exceed" finding, each once per period, as
+ * incidents that go through the same IncidentListener as detection's; and resolve the previous
+ * period's budget incidents when a period ends.
  */
 import { and, eq } from 'drizzle-orm';
+import type { BillingPeriod } from '../account/billing-period.ts';
+import { currentBudgetPeriod } from '../account/period.ts';
 import { DAY, floorTo, HOUR } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { budgetFirings, type Severity } from '../db/schema/index.ts';
@@ -18,13 +21,13 @@ import {
   unresolvedIncidents,
 } from '../incidents/lifecycle.ts';
 import { findKeyRow, parseDetails } from '../incidents/view.ts';
-import { monthPeriod, type Period } from '../time-zone.ts';
+import { localDate } from '../time-zone.ts';
 import { iso } from '../timestamps.ts';
 import { type Budget, listBudgets } from './budgets.ts';
-import { projectMonthEnd } from './projection.ts';
+import { projectPeriodEnd } from './projection.ts';
 import { spendBetween } from './spend.ts';
 
-/** A projection is too noisy to act on in the first days of a month. */
+/** A projection is too noisy to act on in the first days of a period. */
 const FORECAST_AFTER_MS = 3 * DAY;
 
 export const severityForThreshold = (t: number): Severity =>
@@ -32,7 +35,7 @@ export const severityForThreshold = (t: number): Severity =>
 
 export function evaluateBudgets(deps: Deps, listener: IncidentListener): { fired: number; resolved: number } {
   const now = deps.clock.now();
-  const month = monthPeriod(now, deps.config.timeZone);
+  const month = currentBudgetPeriod(deps, now);
   return deps.db.transaction((tx) => {
     const resolved = resolvePastBudgetIncidents(tx, listener, month.label, now);
     let fired = 0;
@@ -46,11 +49,11 @@ function evaluateBudget(
   tx: Tx,
   listener: IncidentListener,
   budget: Budget,
-  month: Period,
+  month: BillingPeriod,
   now: number,
 ): number {
   const spent = spendBetween(deps.sqlite, budget, month.start, month.end);
-  const projected = projectMonthEnd(deps.sqlite, deps.config.timeZone, budget, now);
+  const projected = projectPeriodEnd(deps.sqlite, deps.config.timeZone, budget, now, month);
   const firings = tx
     .select()
     .from(budgetFirings)
@@ -72,7 +75,7 @@ function evaluateBudget(
       severity: severityForThreshold(top),
       observed: spent,
       threshold: top,
-      summary: `${label}: ${formatPercent(spent / budget.monthlyCredits)} of the ${month.label} budget of ${formatNumber(budget.monthlyCredits)} credits used (${formatNumber(spent)} credits).`,
+      summary: `${label}: ${formatPercent(spent / budget.monthlyCredits)} of ${budgetOfPeriod(month)} of ${formatNumber(budget.monthlyCredits)} credits used (${formatNumber(spent)} credits).`,
     });
     for (const t of fresh) {
       tx.insert(budgetFirings)
@@ -95,7 +98,7 @@ function evaluateBudget(
       severity: 'warning',
       observed: Math.round(projected),
       threshold: null,
-      summary: `${label}: on course for ${formatNumber(projected)} credits by the end of ${month.label}, over the budget of ${formatNumber(budget.monthlyCredits)}.`,
+      summary: `${label}: on course for ${formatNumber(projected)} credits by ${endOfPeriod(month, deps.config.timeZone)}, over the budget of ${formatNumber(budget.monthlyCredits)}.`,
     });
     tx.insert(budgetFirings)
       .values({ budgetId: budget.id, period: month.label, threshold: 'forecast', incidentId, firedAt: now })
@@ -105,9 +108,17 @@ function evaluateBudget(
   return fired;
 }
 
+/** "the 2026-11 budget" for a calendar month; the billing period is named by its first day. */
+const budgetOfPeriod = (p: BillingPeriod) =>
+  p.source === 'calendar' ? `the ${p.label} budget` : `the budget for the billing period from ${p.label}`;
+const endOfPeriod = (p: BillingPeriod, timeZone: string) =>
+  p.source === 'calendar'
+    ? `the end of ${p.label}`
+    : `the end of the billing period (${localDate(p.end - 1, timeZone)})`;
+
 type Finding = {
   budget: Budget;
-  month: Period;
+  month: BillingPeriod;
   now: number;
   spent: number;
   projected: number;
@@ -132,6 +143,8 @@ function writeBudgetIncident(
     label: f.label,
     budget_id: f.budget.id,
     period: f.month.label,
+    period_source: f.month.source,
+    period_end: iso(f.month.end),
     threshold: f.threshold,
     monthly_credits: f.budget.monthlyCredits,
     spent: f.spent,
@@ -161,7 +174,10 @@ function writeBudgetIncident(
   ).id;
 }
 
-/** A month's budget findings end with the month. */
+/**
+ * A period's budget findings end with the period. Any label other than the current one is a past
+ * period, including a calendar month left behind when the account's billing period took over.
+ */
 function resolvePastBudgetIncidents(
   tx: Tx,
   listener: IncidentListener,
@@ -171,7 +187,7 @@ function resolvePastBudgetIncidents(
   const past = unresolvedIncidents(tx).filter(
     (row) =>
       (BUDGET_KINDS as readonly string[]).includes(row.kind) &&
-      String(parseDetails(row).period ?? current) < current,
+      String(parseDetails(row).period ?? current) !== current,
   );
   for (const row of past) resolveIncident(tx, listener, row.id, { at: now, now });
   return past.length;

@@ -1,5 +1,5 @@
 /**
- * Month-end spend forecast: PURE. Daily totals so far this month plus recent history give a
+ * Period-end spend forecast (a calendar month or a billing period): PURE. Daily totals so far this month plus recent history give a
  * day-of-week-aware daily rate with a robust trend; the band comes from how much daily spend
  * has actually varied, widened for the uncertainty of the rate itself.
  */
@@ -14,6 +14,13 @@ export type ForecastInput = {
   remainingDates: string[];
   /** Share of today already elapsed, in [0, 1]. */
   todayElapsed: number;
+  /**
+   * Credits in the first date's total spent before the period began (a billing period that starts
+   * mid-day): they teach the daily rate but are not spent in the period. Default 0.
+   */
+  beforeStart?: number;
+  /** Share of the period's last date inside the period (it may end mid-day), in (0, 1]. Default 1. */
+  lastDayShare?: number;
 };
 
 export type Forecast = {
@@ -62,7 +69,8 @@ function weekdayFactors(days: DailyTotal[]): number[] {
 const TREND_DAMPING = 0.8;
 
 export function forecastMonth(input: ForecastInput): Forecast {
-  const spent = input.monthToDate.reduce((s, d) => s + d.credits, 0);
+  const spent = input.monthToDate.reduce((s, d) => s + d.credits, 0) - (input.beforeStart ?? 0);
+  const lastShare = Math.min(1, Math.max(0, input.lastDayShare ?? 1));
   const days = [...input.history, ...input.monthToDate.slice(0, -1)];
   // Days before the first spend are days before data was collected, not days of zero spend.
   const firstActive = days.findIndex((d) => d.credits > 0);
@@ -74,6 +82,8 @@ export function forecastMonth(input: ForecastInput): Forecast {
   // Half median, half mean: robust to one spike day without ignoring a real shift.
   const today = input.monthToDate[input.monthToDate.length - 1];
   const elapsed = Math.min(1, Math.max(0, input.todayElapsed));
+  // What is left of today inside the period: less than the rest of the day when the period ends today.
+  const left = input.remainingDates.length === 0 ? Math.max(0, lastShare - elapsed) : 1 - elapsed;
   // With no complete day of data yet, today's pace is all there is (at least a quarter day's
   // denominator, so a busy first minute does not project a fortune), known to within 100%.
   const firstDayPace = recent.length === 0 && today ? today.credits / Math.max(0.25, elapsed) : 0;
@@ -89,11 +99,11 @@ export function forecastMonth(input: ForecastInput): Forecast {
 
   const todayRate = today ? rateAt(1) * factors[weekday(today.date)]! : 0;
   // Today's remainder blends the usual rate with today's own pace once enough of it is seen.
-  const pace = today && elapsed > 0.1 ? (today.credits / elapsed) * (1 - elapsed) : (1 - elapsed) * todayRate;
-  let cumulative = spent + 0.5 * (1 - elapsed) * todayRate + 0.5 * pace;
+  const pace = today && elapsed > 0.1 ? (today.credits / elapsed) * left : left * todayRate;
+  let cumulative = spent + 0.5 * left * todayRate + 0.5 * pace;
   // Day-to-day noise adds in quadrature; the error of the level itself adds linearly.
-  let noiseVar = (sigma * (1 - elapsed)) ** 2;
-  let levelSpread = levelError * (1 - elapsed);
+  let noiseVar = (sigma * left) ** 2;
+  let levelSpread = levelError * left;
   const band = () => {
     const sd = Math.sqrt(noiseVar + levelSpread ** 2);
     return {
@@ -102,10 +112,12 @@ export function forecastMonth(input: ForecastInput): Forecast {
       high: cumulative + Z80 * sd,
     };
   };
+  const lastIndex = input.remainingDates.length - 1;
   const projection: Forecast['projection'] = input.remainingDates.map((date, i) => {
-    cumulative += rateAt(i + 2) * factors[weekday(date)]!;
-    noiseVar += sigma ** 2;
-    levelSpread += levelError;
+    const share = i === lastIndex ? lastShare : 1;
+    cumulative += share * rateAt(i + 2) * factors[weekday(date)]!;
+    noiseVar += (share * sigma) ** 2;
+    levelSpread += share * levelError;
     return { date, ...band() };
   });
   return { spent, ...band(), dailyRate: rateAt(1), projection };

@@ -1,9 +1,9 @@
-/** Loads daily totals (in the configured time zone) for the forecast of one month. */
+/** Loads daily totals (in the configured time zone) for the forecast of one period: a month or a billing period. */
 
 import { DAY, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
-import { localDate, localParts, monthPeriod, type Period } from '../time-zone.ts';
+import { localDate, localMidnight, localParts, monthPeriod, type Period } from '../time-zone.ts';
 import type { ForecastInput } from './month-end.ts';
 
 export type SpendFilter = { keyId?: string; environment?: string };
@@ -44,27 +44,65 @@ function datesBetween(from: number, to: number, timeZone: string): string[] {
   return dates;
 }
 
+/**
+ * Inputs for the forecast of `period` (default: the calendar month). A billing period may start
+ * and end mid-day: its first date's whole total teaches the rate while only the part after the
+ * start counts as spent (`beforeStart`), that date is left out of the history so no hour is
+ * counted twice, and its last date counts only the share inside the period.
+ */
 export function loadForecastInput(
   sqlite: Sqlite,
   now: number,
   timeZone: string,
   filter: SpendFilter,
-): { input: ForecastInput; month: Period } {
-  const month = monthPeriod(now, timeZone);
-  const historyStart = month.start - HISTORY_DAYS * DAY;
+  period: Period = monthPeriod(now, timeZone),
+): { input: ForecastInput; period: Period } {
+  const historyStart = period.start - HISTORY_DAYS * DAY;
   const totals = dailyTotals(sqlite, historyStart, now + 1, filter, timeZone);
+  const periodDates = datesOf(period, timeZone);
+  const firstDate = periodDates[0]!;
+  const lastDate = periodDates[periodDates.length - 1]!;
+  const firstDayStart = startOfLocalDate(period.start, timeZone);
+  const beforeStart =
+    firstDayStart < period.start
+      ? sumOf(dailyTotals(sqlite, firstDayStart, Math.min(period.start, now + 1), filter, timeZone))
+      : 0;
+  const lastDayStart = startOfLocalDate(period.end - 1, timeZone);
+  // A period ending at a local midnight (every calendar month) has a whole last date.
+  const endsAtMidnight = startOfLocalDate(period.end, timeZone) === period.end;
+  const lastDayShare = endsAtMidnight ? 1 : Math.min(1, (period.end - lastDayStart) / DAY);
   const today = localDate(now, timeZone);
-  const monthDates = datesBetween(month.start, month.end, timeZone);
-  const todayIndex = monthDates.indexOf(today);
+  const todayIndex = periodDates.indexOf(today);
   const pick = (date: string) => ({ date, credits: totals.get(date) ?? 0 });
   const clock = localParts(now, timeZone);
   return {
-    month,
+    period,
     input: {
-      monthToDate: monthDates.slice(0, todayIndex + 1).map(pick),
-      history: datesBetween(historyStart, month.start, timeZone).map(pick),
-      remainingDates: monthDates.slice(todayIndex + 1),
+      monthToDate: periodDates.slice(0, todayIndex + 1).map(pick),
+      history: datesBetween(historyStart, period.start, timeZone)
+        .filter((d) => d !== firstDate)
+        .map(pick),
+      remainingDates: periodDates.slice(todayIndex + 1),
       todayElapsed: (clock.hour * 3600 + clock.minute * 60 + clock.second) / 86_400,
+      beforeStart: todayIndex >= 0 ? beforeStart : 0,
+      lastDayShare: lastDate === firstDate ? 1 : lastDayShare,
     },
   };
+}
+
+/** Every local date the period touches, from its start to its last millisecond. */
+function datesOf(period: Period, timeZone: string): string[] {
+  const dates: string[] = [];
+  const add = (d: string) => dates[dates.length - 1] !== d && dates.push(d);
+  for (let t = period.start; t < period.end; t += DAY) add(localDate(t, timeZone));
+  add(localDate(period.end - 1, timeZone));
+  return dates;
+}
+
+const sumOf = (totals: Map<string, number>) => [...totals.values()].reduce((s, c) => s + c, 0);
+
+/** The local midnight that starts the date containing `ms`. */
+function startOfLocalDate(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  return localMidnight(p.year, p.month, p.day, timeZone);
 }

@@ -1,11 +1,17 @@
-/** GET /api/v1/forecast: this month's spend, month-end projection with an 80% band, and runway. */
+/**
+ * GET /api/v1/forecast: spend so far this period (the billing period when the account has a
+ * subscription, else the calendar month), the period-end projection with an 80% band, and runway.
+ */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
+import { DAY } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { getKey } from '../keys/keys.ts';
+import type { Period } from '../time-zone.ts';
+import { iso } from '../timestamps.ts';
 import { forecastMonth, runwayDays } from './month-end.ts';
 import { loadForecastInput } from './query.ts';
 
@@ -22,6 +28,8 @@ export type ForecastReaders = {
   budgetFor(scope: ForecastScope): number | null;
   /** The latest known account balance; null until a balance source reports one. */
   balance(): number | null;
+  /** The period the forecast runs to at `now`: the billing period, else the calendar month. */
+  period(now: number): Period & { source: 'subscription' | 'calendar' };
 };
 
 export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
@@ -33,7 +41,9 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
       ...(key && { keyId: key.id }),
       ...(parsed.data.environment && { environment: parsed.data.environment }),
     };
-    const { input, month } = loadForecastInput(deps.sqlite, deps.clock.now(), deps.config.timeZone, filter);
+    const now = deps.clock.now();
+    const period = readers.period(now);
+    const { input } = loadForecastInput(deps.sqlite, now, deps.config.timeZone, filter, period);
     const f = forecastMonth(input);
     let cumulative = 0;
     const balance = key || parsed.data.environment ? null : readers.balance();
@@ -42,8 +52,11 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
       : parsed.data.environment
         ? { scope: 'environment', target: parsed.data.environment }
         : { scope: 'total', target: null };
+    const runway = balance === null ? null : runwayDays(balance, f.dailyRate);
     return c.json({
-      month: month.label,
+      // 'YYYY-MM' for a calendar month, the first day of a billing period.
+      month: period.label,
+      period: { from: iso(period.start), to: iso(period.end), source: period.source },
       time_zone: deps.config.timeZone,
       ...(key && { key: key.name, key_id: key.id }),
       ...(parsed.data.environment && { environment: parsed.data.environment }),
@@ -53,13 +66,17 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
       high: f.high,
       daily_rate: f.dailyRate,
       budget: readers.budgetFor(scope),
-      daily: input.monthToDate.map((d) => {
-        cumulative += d.credits;
-        return { date: d.date, credits: d.credits, cumulative };
+      daily: input.monthToDate.map((d, i) => {
+        // The first date of a billing period that began mid-day counts from the period's start.
+        const credits = i === 0 ? d.credits - (input.beforeStart ?? 0) : d.credits;
+        cumulative += credits;
+        return { date: d.date, credits, cumulative };
       }),
       projection: f.projection,
       balance,
-      runway_days: balance === null ? null : runwayDays(balance, f.dailyRate),
+      runway_days: runway,
+      // Whether the balance lasts until the period ends (and a subscription's credits renew).
+      runway_past_period_end: runway === null ? null : now + runway * DAY >= period.end,
     });
   });
 }

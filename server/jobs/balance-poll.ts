@@ -1,8 +1,18 @@
 /** Job: sample the account balance every few minutes; stays quiet once the endpoint said no. */
+import type { AccountInfo } from '../account/snapshot.ts';
 import type { Deps } from '../deps.ts';
 import { BALANCE_POLL_MS, pollBalance, saveSourceState } from '../ingest/poll/balance.ts';
 import { magicHour } from '../ingest/providers/magichour.ts';
+import { iso } from '../timestamps.ts';
 import type { Job } from './scheduler.ts';
+
+/** What the account answer said about billing periods, for the sources page. */
+function planNote(account: AccountInfo | null): string {
+  const s = account?.subscription;
+  if (!account) return 'The plan could not be read; periods are calendar months.';
+  if (!s) return 'No subscription: budgets and the invoice count calendar months.';
+  return `Plan ${s.name ?? 'unnamed'} (${s.interval}ly), period ends ${iso(s.currentPeriodEnd)}.`;
+}
 
 export function createBalancePollJob(
   deps: Deps,
@@ -34,7 +44,12 @@ export function createBalancePollJob(
         account: magicHour.account!,
       });
       if (outcome.status === 'ok') {
-        saveSourceState(deps, 'balance', 'ok', `Balance ${outcome.balance} credits.`);
+        saveSourceState(
+          deps,
+          'balance',
+          'ok',
+          `Balance ${outcome.balance} credits. ${planNote(outcome.account)}`,
+        );
         if (outcome.unattributed > 0) {
           deps.log.warn('unattributed spend: balance dropped more than attributed usage explains', {
             credits: outcome.unattributed,

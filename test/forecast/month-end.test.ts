@@ -124,3 +124,20 @@ describe('forecastMonth on the first day of data', () => {
     expect(f.high - f.low).toBeGreaterThan(f.projected / 2);
   });
 });
+
+describe('forecastMonth over a billing period that starts and ends mid-day', () => {
+  it('counts only spend after the start and only the last date’s share inside the period', () => {
+    const f = forecastMonth({
+      history: series(range(1, 16), () => 1000),
+      // 17 Nov: the whole day is 1000, of which 250 before the period began at 06:00.
+      monthToDate: [...series(range(17, 19), () => 1000), { date: day(20), credits: 500 }],
+      remainingDates: [...range(21, 30), ...range(1, 17, 12)],
+      todayElapsed: 0.5,
+      beforeStart: 250,
+      lastDayShare: 0.25,
+    });
+    expect(f.spent).toBe(3_250);
+    // The rest of today, 26 full days, and a quarter of 17 Dec.
+    expect(f.projected).toBeCloseTo(3_250 + 500 + 26_000 + 250, 0);
+  });
+});

@@ -42,8 +42,12 @@ export type FakeMagicHour = {
   keys: Set<string>;
   /** The next request gets this trouble instead of a normal answer. */
   troubleNext(t: Trouble): void;
-  /** The account endpoint: a balance, or a status like 404 when the endpoint does not exist. */
-  account: { balance: number } | { status: number };
+  /**
+   * The account endpoint: a balance (with the tier and subscription the real API reports;
+   * subscription null or absent for free, pack-only and usage-based accounts), or a status like
+   * 404 when the endpoint does not exist.
+   */
+  account: { balance: number; tier?: string; subscription?: FakeSubscription | null } | { status: number };
   gzip: boolean;
   /** Extra headers on every answer (say, a Set-Cookie or an HTML content type). */
   extraHeaders: Record<string, string>;
@@ -53,6 +57,32 @@ export type FakeMagicHour = {
   aborted: string[];
   close(): Promise<void>;
 };
+
+/** `subscription` of GET /v1/account as the SDKs' reference describes it. */
+export type FakeSubscription = {
+  name: string;
+  status: string;
+  billing_interval: 'month' | 'year';
+  current_period_end: string;
+  cancel_at_period_end: boolean;
+  price: { amount: number; currency: string };
+  discount: { amount_off: number | null; percent_off: number | null } | null;
+};
+
+/** A monthly plan renewing at `periodEnd` (ISO), $12.00 a month, unless `over` says otherwise. */
+export const fakeSubscription = (
+  periodEnd: string,
+  over: Partial<FakeSubscription> = {},
+): FakeSubscription => ({
+  name: 'Creator',
+  status: 'active',
+  billing_interval: 'month',
+  current_period_end: periodEnd,
+  cancel_at_period_end: false,
+  price: { amount: 1_200, currency: 'usd' },
+  discount: null,
+  ...over,
+});
 
 const cuid = () => `cl${randomBytes(12).toString('hex').slice(0, 23)}`;
 
@@ -146,7 +176,14 @@ export async function startFakeMagicHour(): Promise<FakeMagicHour> {
     if (path === '/v1/account') {
       if ('status' in fake.account) return send(fake.account.status, { message: 'Not found' });
       if (!token || !fake.keys.has(token)) return send(401, { message: 'Unauthorized' });
-      return send(200, { credits: fake.account.balance });
+      const { balance, tier, subscription } = fake.account;
+      return send(200, {
+        credits: balance,
+        id: 'acct_fake',
+        email: 'owner@example.com',
+        tier: tier ?? (subscription ? 'creator' : 'free'),
+        subscription: subscription ?? null,
+      });
     }
     if (!token || !fake.keys.has(token)) return send(401, { message: 'Unauthorized' });
 

@@ -6,12 +6,17 @@ export function BudgetsPage(props: {
   ctx: PageContext;
   keys: { id: string; name: string }[];
   environments: string[];
+  /** Which period budgets count in: the billing period or the calendar month, and why. */
+  periodNote: string;
 }) {
   const admin = props.ctx.session.role === 'admin';
   return (
     <Layout ctx={props.ctx} title="Budgets & rules" active="/budgets" script="budgets">
       <section aria-labelledby="budgets-h">
         <h2 id="budgets-h">Budgets</h2>
+        <p class="muted" id="period-note">
+          {props.periodNote}
+        </p>
         <div id="budgets" aria-live="polite">
           <p class="muted">Loading budgets…</p>
         </div>
@@ -47,7 +52,7 @@ export function BudgetsPage(props: {
               Alert at (% of budget, comma-separated) <input name="thresholds" value="50, 80, 100" />
             </label>
             <label class="inline span-2">
-              <input type="checkbox" name="notify_forecast" checked /> Also alert when the month-end forecast
+              <input type="checkbox" name="notify_forecast" checked /> Also alert when the period-end forecast
               exceeds it
             </label>
             <div class="actions span-2">

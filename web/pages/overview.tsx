@@ -1,8 +1,10 @@
-/** Overview: spend today and this month, budget and forecast, runway, top keys, incidents, freshness. */
+/** Overview: spend today and this period, budget and forecast, runway, plan, top keys, incidents, freshness. */
+import type { AccountView } from '../../server/account/view.ts';
 import { DAY } from '../../server/clock.ts';
 import { formatNumber } from '../../server/format.ts';
 import type { SourceFreshness } from '../../server/ingest/health.ts';
 import { iso } from '../../server/timestamps.ts';
+import { planHeadline, priceText, renewalText } from '../components/account-plan.tsx';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Card, CardCredits, ChartBox, Credits, FreshnessTable, IncidentTable } from '../components/parts.tsx';
 import type { IncidentView } from '../queries/incidents.ts';
@@ -11,8 +13,10 @@ import type { KeySpend } from '../queries/spend.ts';
 export type OverviewData = {
   now: number;
   today: number;
+  /** Credits in the budget period: the billing period, else the calendar month. */
   month: number;
   monthStart: number;
+  account: AccountView;
   unattributed: { credits: number; events: number };
   topKeys: KeySpend[];
   openIncidents: IncidentView[];
@@ -22,6 +26,10 @@ export type OverviewData = {
 export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewData }) {
   const price = ctx.creditPrice;
   const from = iso(Math.floor(data.now / DAY) * DAY - 29 * DAY);
+  const billing = data.account.budget.source === 'subscription';
+  const planHint = [priceText(data.account), renewalText(data.account, ctx.timeZone)]
+    .filter(Boolean)
+    .join(' · ');
   return (
     <Layout ctx={ctx} title="Overview" active="/" script="overview">
       <div class="cards">
@@ -29,14 +37,14 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
           <CardCredits value={data.today} price={price} />
         </Card>
         <Card
-          label="Credits this month"
+          label={billing ? 'Credits this billing period' : 'Credits this month'}
           id="month-spent"
           hint={<span id="budget-hint">Budget: loading…</span>}
         >
           <CardCredits value={data.month} price={price} />
         </Card>
         <Card
-          label="Month-end forecast"
+          label={billing ? 'Period-end forecast' : 'Month-end forecast'}
           id="forecast-value"
           hint={<span id="forecast-band">Loading forecast…</span>}
         >
@@ -44,6 +52,19 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
         </Card>
         <Card label="Runway" id="runway-value" hint={<span id="runway-hint">From the account balance</span>}>
           <span class="muted">—</span>
+        </Card>
+        <Card
+          label="Plan"
+          id="plan-value"
+          hint={
+            <span id="plan-hint">
+              {data.account.snapshot
+                ? planHint || 'Calendar months for budgets and forecasts'
+                : 'Account endpoint not answering'}
+            </span>
+          }
+        >
+          <a href="/settings#account-h">{planHeadline(data.account)}</a>
         </Card>
         <Card label="Open incidents">
           <a href="/incidents?state=open">{formatNumber(data.openIncidents.length)}</a>
@@ -62,8 +83,12 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
         />
         <ChartBox
           id="chart-forecast"
-          title="This month: spend to date and month-end forecast"
-          label="Cumulative credits this month with the projected month-end range"
+          title={
+            billing
+              ? 'This billing period: spend to date and period-end forecast'
+              : 'This month: spend to date and month-end forecast'
+          }
+          label={`Cumulative credits this ${billing ? 'billing period' : 'month'} with the projected ${billing ? 'period-end' : 'month-end'} range`}
         />
       </div>
 
@@ -122,8 +147,8 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
           empty="No open incidents. Detection runs every minute on new usage."
         />
       </section>
-      <p class="muted small">
-        Month started <Time at={iso(data.monthStart)} />.
+      <p class="muted small" id="period-note">
+        {data.account.note} {billing ? 'Period' : 'Month'} started <Time at={iso(data.monthStart)} />.
       </p>
     </Layout>
   );

@@ -1,9 +1,11 @@
-/** Settings: users, API tokens (shown once), email status and test send, sources, audit log. */
+/** Settings: users, API tokens (shown once), email status and test send, account plan, sources, audit log. */
 
+import type { AccountView } from '../../server/account/view.ts';
 import type { AuditView } from '../../server/audit/list.ts';
 import type { TokenView } from '../../server/auth/tokens.ts';
 import type { UserView } from '../../server/auth/users.ts';
 import type { SourceFreshness } from '../../server/ingest/health.ts';
+import { AccountPlanSection } from '../components/account-plan.tsx';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Badge, CsvLink, FreshnessTable } from '../components/parts.tsx';
 
@@ -12,6 +14,7 @@ export type SettingsData = {
   tokens: TokenView[];
   audit: AuditView[];
   freshness: SourceFreshness[];
+  account: AccountView;
   smtp: { configured: boolean; host: string | null; from: string; securityTo: string[]; billingTo: string[] };
 };
 
@@ -162,7 +165,7 @@ export function SettingsPage({ ctx, data }: { ctx: PageContext; data: SettingsDa
     <Layout ctx={ctx} title="Settings" active="/settings" script="settings">
       <nav aria-label="Settings sections" class="subnav">
         <a href="#users-h">Users</a> <a href="#tokens-h">API tokens</a> <a href="#email-h">Email</a>{' '}
-        <a href="#sources-h">Sources</a> <a href="#audit-h">Audit log</a>
+        <a href="#account-h">Account</a> <a href="#sources-h">Sources</a> <a href="#audit-h">Audit log</a>
       </nav>
       {admin ? (
         <>
@@ -214,6 +217,7 @@ export function SettingsPage({ ctx, data }: { ctx: PageContext; data: SettingsDa
           <p class="muted">Loading deliveries…</p>
         </div>
       </section>
+      <AccountPlanSection view={data.account} timeZone={ctx.timeZone} />
       <section aria-labelledby="sources-h">
         <h2 id="sources-h">Sources</h2>
         <FreshnessTable rows={data.freshness} />

@@ -1,6 +1,7 @@
 /** The dashboard pages: each reads what exists server-side and leaves the rest to its client script. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { readAccountView } from '../../server/account/view.ts';
 import { listAudit } from '../../server/audit/list.ts';
 import { listApiTokens } from '../../server/auth/tokens.ts';
 import { listUsers } from '../../server/auth/users.ts';
@@ -9,7 +10,7 @@ import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
-import { dayPeriod, monthPeriod } from '../../server/time-zone.ts';
+import { dayPeriod } from '../../server/time-zone.ts';
 import type { Assets } from '../assets.ts';
 import type { PageContext } from '../components/layout.tsx';
 import { sendPage } from '../components/render.ts';
@@ -58,10 +59,13 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
 
   app.get('/', auth, async (c) => {
     const now = clock.now();
-    const monthStart = monthPeriod(now, config.timeZone).start;
+    // The billing period when the account has a subscription, else the calendar month.
+    const account = readAccountView(deps, now);
+    const monthStart = account.budget.start;
     const data = {
       now,
       monthStart,
+      account,
       today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
       month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
       unattributed: unattributedCredits(deps.sqlite, now - 30 * DAY, now + 1),
@@ -126,6 +130,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
         ctx={await ctxOf(c)}
         keys={keys.map((k) => ({ id: k.id, name: k.name }))}
         environments={environments}
+        periodNote={readAccountView(deps, clock.now()).note}
       />,
     );
   });
@@ -141,6 +146,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
       tokens: admin ? listApiTokens(deps) : [],
       audit: admin ? listAudit(deps, { limit: 50 }) : [],
       freshness: sourceFreshness(deps.sqlite, clock.now()),
+      account: readAccountView(deps, clock.now()),
       smtp: {
         configured: config.smtpUrl !== undefined,
         host: smtpHost(config.smtpUrl),

@@ -1,4 +1,5 @@
 /** Every table, for drizzle's relational queries and for drizzle-kit. */
+export * from './account.ts';
 export * from './alerts.ts';
 export * from './auth.ts';
 export * from './budgets.ts';

@@ -1,9 +1,11 @@
 /**
  * Balance polling: one sample of the account's credit balance per run. The drop since the last
  * sample that attributed usage (and webhook-unattributed projects) does not explain is
- * unattributed spend. 401/403/404 mean the endpoint is not available to this key: the poller
- * reports itself disabled instead of failing every run.
+ * unattributed spend. The same answer carries the plan and billing period, stored as the account
+ * snapshot. 401/403/404 mean the endpoint is not available to this key: the poller forgets the
+ * snapshot and reports itself disabled instead of failing every run.
  */
+import { type AccountInfo, clearAccountSnapshot, saveAccountSnapshot } from '../../account/snapshot.ts';
 import { floorTo, MINUTE } from '../../clock.ts';
 import { statement } from '../../db/statements.ts';
 import type { Deps } from '../../deps.ts';
@@ -16,10 +18,10 @@ const TOLERANCE_CREDITS = 10;
 const TOLERANCE_SHARE = 0.02;
 
 export type PollOutcome =
-  | { status: 'ok'; balance: number; unattributed: number }
+  | { status: 'ok'; balance: number; unattributed: number; account: AccountInfo | null }
   | { status: 'error' | 'disabled'; detail: string };
 
-export type PollContext = Pick<Deps, 'sqlite' | 'clock'> & {
+export type PollContext = Pick<Deps, 'db' | 'sqlite' | 'clock'> & {
   fetch: typeof fetch;
   baseUrl: string;
   accountKey: string;
@@ -40,6 +42,8 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
   }
   const text = await res.text().catch(() => '');
   if (res.status === 401 || res.status === 403 || res.status === 404) {
+    // Periods fall back to the calendar month at once rather than trust a plan we can no longer read.
+    clearAccountSnapshot(ctx.db);
     return {
       status: 'disabled',
       detail: `GET ${ctx.account.balancePath} answered ${res.status}: ${
@@ -48,17 +52,20 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
     };
   }
   if (!res.ok) return { status: 'error', detail: `GET ${ctx.account.balancePath} answered ${res.status}.` };
-  let balance: number | null = null;
+  let body: unknown = null;
   try {
-    balance = ctx.account.parseBalance(JSON.parse(text));
+    body = JSON.parse(text);
   } catch {
-    balance = null;
+    body = null;
   }
+  const balance = ctx.account.parseBalance(body);
   if (balance === null) {
     return { status: 'error', detail: `GET ${ctx.account.balancePath} answered without a credit balance.` };
   }
+  const account = ctx.account.parseAccount?.(body) ?? null;
+  if (account) saveAccountSnapshot(ctx.db, account, ctx.clock.now());
   const unattributed = storeSample(ctx, ctx.clock.now(), balance);
-  return { status: 'ok', balance, unattributed };
+  return { status: 'ok', balance, unattributed, account };
 }
 
 /** Stores a sample and any unexplained drop since the previous one; returns the unattributed credits. */

@@ -1,5 +1,6 @@
-/** Magic Hour: operation names from paths, credits in responses, webhook events, account balance. */
+/** Magic Hour: operation names from paths, credits in responses, webhook events, account balance and plan. */
 import { z } from 'zod';
+import { parseAccount } from './magichour-account.ts';
 import type { ProjectOutcome, Provider, ResponseFacts, ResponseKind } from './types.ts';
 
 const OPERATION = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
@@ -84,5 +85,5 @@ export const magicHour: Provider = {
     timestampHeader: 'magic-hour-event-timestamp',
     parseEvent: parseWebhookEvent,
   },
-  account: { balancePath: '/v1/account', parseBalance },
+  account: { balancePath: '/v1/account', parseBalance, parseAccount },
 };

@@ -3,6 +3,7 @@
  * gateway, webhook and account parts; a provider with a per-key usage API (OpenAI, Anthropic admin
  * APIs) would fill `usage` instead and be polled by a job, one module per provider.
  */
+import type { AccountInfo } from '../../account/snapshot.ts';
 
 /** What the gateway should read from a response: nothing, a create answer, or a project. */
 export type ResponseKind = 'create' | 'project' | null;
@@ -49,6 +50,8 @@ export type AccountAdapter = {
   /** Path of the account endpoint, relative to the base URL. */
   balancePath: string;
   parseBalance(body: unknown): number | null;
+  /** Plan and billing period, when the provider's account endpoint says; null when unreadable. */
+  parseAccount?(body: unknown): AccountInfo | null;
 };
 
 export type Provider = {

@@ -1,9 +1,11 @@
-/** The month-end forecast (GET /api/v1/forecast): fetched once per page, drawn as spend-to-date plus a band. */
+/** The period-end forecast (GET /api/v1/forecast): fetched once per page, drawn as spend-to-date plus a band. */
 import { type AnyDataset, bandDatasets, drawChart, PALETTE, showEmpty } from './charts.ts';
 import { type ApiResult, api } from './common.ts';
 
 export type Forecast = {
   month: string;
+  /** `subscription` when the forecast runs to the end of the account's billing period. */
+  period?: { from: string; to: string; source: 'subscription' | 'calendar' };
   time_zone: string;
   spent: number;
   projected: number;
@@ -13,6 +15,8 @@ export type Forecast = {
   daily: { date: string; credits: number; cumulative: number }[];
   projection: { date: string; projected: number; low: number; high: number }[];
   runway_days: number | null;
+  /** Whether the balance lasts until the period ends (null without a balance). */
+  runway_past_period_end?: boolean | null;
   balance: number | null;
 };
 

@@ -85,7 +85,7 @@ async function loadBudgets(): Promise<void> {
   ]);
   box.replaceChildren(
     table(
-      ['Scope', 'Credits per month', 'Spent this month', 'Projected', 'Alerts at', 'State'],
+      ['Scope', 'Credits per month', 'Spent this period', 'Projected', 'Alerts at', 'State'],
       rows,
       [2, 3],
     ),

@@ -55,14 +55,17 @@ function fillForecastCards(f: Forecast | null): void {
     return;
   }
   setCredits('forecast-value', f.projected);
-  set('forecast-band', `Likely ${fmtNumber(f.low)}–${fmtNumber(f.high)} credits by month end`);
+  const end = f.period?.source === 'subscription' ? 'the billing period’s end' : 'month end';
+  set('forecast-band', `Likely ${fmtNumber(f.low)}–${fmtNumber(f.high)} credits by ${end}`);
   if (f.budget) {
     const share = Math.round((f.spent / f.budget) * 100);
     set('budget-hint', `${share}% of the ${fmtNumber(f.budget)}-credit budget`);
   }
   if (f.runway_days !== null && f.runway_days !== undefined) {
     set('runway-value', `${fmtNumber(f.runway_days)} days`);
-    if (f.balance !== null) set('runway-hint', `Balance ${fmtNumber(f.balance)} credits at the current pace`);
+    const short = f.runway_past_period_end === false ? ', runs out before the period ends' : '';
+    if (f.balance !== null)
+      set('runway-hint', `Balance ${fmtNumber(f.balance)} credits at the current pace${short}`);
   }
 }
 

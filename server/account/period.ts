@@ -1,0 +1,16 @@
+/** The periods in force now, from the stored account snapshot (see billing-period.ts for the rules). */
+import type { Deps } from '../deps.ts';
+import { type BillingPeriod, billingPeriod, budgetPeriod } from './billing-period.ts';
+import { latestAccountSnapshot } from './snapshot.ts';
+
+type PeriodDeps = Pick<Deps, 'db' | 'config'>;
+
+/** The period budgets, the period-end forecast, runway and digests count in. */
+export function currentBudgetPeriod(deps: PeriodDeps, now: number): BillingPeriod {
+  return budgetPeriod(latestAccountSnapshot(deps.db), now, deps.config.timeZone);
+}
+
+/** The invoice's billing period containing `now`, or (offset -1) the one before it. */
+export function currentBillingPeriod(deps: PeriodDeps, now: number, offset = 0): BillingPeriod {
+  return billingPeriod(latestAccountSnapshot(deps.db), now, deps.config.timeZone, offset);
+}

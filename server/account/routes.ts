@@ -1,0 +1,12 @@
+/** GET /api/v1/account: the stored plan snapshot and which period budgets and the invoice count in. */
+import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
+import { requireAuth } from '../auth/middleware.ts';
+import type { Deps } from '../deps.ts';
+import { readAccountView, toAccountJson } from './view.ts';
+
+export function accountRoutes(deps: Deps) {
+  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) =>
+    c.json({ account: toAccountJson(readAccountView(deps, deps.clock.now())) }),
+  );
+}

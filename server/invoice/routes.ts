@@ -1,0 +1,23 @@
+/** /api/v1/invoice: the estimate of a period (read) and the plan setting (admin, audited). */
+import { Hono } from 'hono';
+import type { AppEnv } from '../auth/app-env.ts';
+import { requireAuth } from '../auth/middleware.ts';
+import type { Deps } from '../deps.ts';
+import { limitBody, readJson } from '../http/body.ts';
+import { estimateInvoice } from './estimate.ts';
+import { planJson, readPlan, setPlan } from './plan.ts';
+
+const BODY_LIMIT = 16 * 1024;
+
+export function invoiceRoutes(deps: Deps) {
+  return new Hono<AppEnv>()
+    .get('/estimate', requireAuth(deps, 'read'), (c) => c.json(estimateInvoice(deps, c.req.query())))
+    .get('/plan', requireAuth(deps, 'read'), (c) => {
+      const plan = readPlan(deps.db);
+      return c.json({ plan: plan && planJson(plan) });
+    })
+    .put('/plan', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
+      const plan = setPlan(deps, await readJson(c), c.get('principal').actor);
+      return c.json({ plan: planJson(plan) });
+    });
+}
