@@ -2,7 +2,8 @@
 
 import { formatDuration, formatLocalTime, formatNumber, formatPercent, keySuffix } from '../format.ts';
 import type { IncidentDetails, IncidentView } from '../incidents/view.ts';
-import { escapeHtml, htmlPage, htmlTable, type Table, textTable } from './render-html.ts';
+import { whatToDo } from '../incidents/what-to-do.ts';
+import { escapeHtml, htmlPage, htmlTable, incidentUrl, type Table, textTable } from './render-html.ts';
 
 export type NotifyReason = 'opened' | 'grew' | 'escalated' | 'woke' | 'resolved' | 'opened_resolved';
 
@@ -40,16 +41,6 @@ const REASON_NOTES: Record<NotifyReason, string> = {
   opened_resolved:
     'It opened and was back to normal before this notice went out: check that the use was yours.',
 };
-
-const SECURITY_ACTIONS = [
-  'If this use is not yours, revoke the key in the Magic Hour Developer Hub now.',
-  'Create a new key and rotate it into the applications that should have it.',
-  "Check the source IPs and user agents listed here against your gateway's known addresses.",
-];
-const BUDGET_ACTIONS = [
-  'Look at the top keys and operations this month on the Keywatch capacity page.',
-  'Raise the budget if the growth is planned, or slow down the keys that drive it.',
-];
 
 export const kindTitle = (kind: string) => KIND_TITLES[kind] ?? kind.replaceAll('_', ' ');
 
@@ -94,14 +85,12 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
       /\s+/g,
       ' ',
     );
-  const link = `${input.publicUrl}/incidents/${encodeURIComponent(incident.id)}`;
+  const link = incidentUrl(input.publicUrl, incident.id);
   const w = windowOf(incident, details);
   const security = !incident.kind.startsWith('budget_');
   const unit = details.unit ?? 'credits';
-  const actions =
-    reason === 'resolved'
-      ? []
-      : [...(details.actions ?? []), ...(security ? SECURITY_ACTIONS : BUDGET_ACTIONS)];
+  // The same list the incident page shows (incidents/what-to-do.ts); a resolved notice has none.
+  const actions = reason === 'resolved' ? [] : whatToDo(incident.kind, incident.severity);
   const facts: [string, string][] = [
     ['What', kindTitle(incident.kind)],
     ['Key', input.key ? `${input.key.name}${keySuffix(input.key.last4)}` : subjectName(input, details)],
@@ -132,7 +121,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
     ...tables.flatMap(([title, table]) => ['', `${title}:`, textTable(table)]),
     ...(actions.length ? ['', 'What to do:', ...actions.map((a, i) => `${i + 1}. ${a}`)] : []),
     '',
-    `Open the incident: ${link}`,
+    `Open incident: ${link}`,
     '',
   ].join('\n');
 
@@ -147,7 +136,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
       actions.length
         ? `<h3>What to do</h3><ol>${actions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ol>`
         : '',
-      `<p><a href="${escapeHtml(link)}">Open the incident in Keywatch</a></p>`,
+      `<p><a href="${escapeHtml(link)}">Open incident</a></p>`,
     ]
       .filter(Boolean)
       .join('\n'),

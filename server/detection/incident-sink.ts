@@ -15,6 +15,7 @@ import {
   unresolvedIncidents,
 } from '../incidents/lifecycle.ts';
 import { parseSignals, type StoredSignal } from '../incidents/signals.ts';
+import { whatToDo } from '../incidents/what-to-do.ts';
 import { iso } from '../timestamps.ts';
 import { type Contributors, findContributors } from './contributors.ts';
 import {
@@ -26,7 +27,7 @@ import {
   type Signal,
   summarizeEpisode,
 } from './core/episodes.ts';
-import { recommendActions, summarize } from './core/explain.ts';
+import { summarize } from './core/explain.ts';
 import { type DetectorKind, FLOOR_EXEMPT, type Params } from './core/params.ts';
 import type { Unit } from './core/types.ts';
 import type { Sink } from './replay.ts';
@@ -155,7 +156,8 @@ export function createIncidentSink(
         method: lead.band.method,
       },
       ...(contributors && { contributors }),
-      actions: recommendActions(lead.kind),
+      // Kept for API and webhook readers; page and email call whatToDo themselves.
+      actions: whatToDo(lead.kind, lead.severity),
       facts: lead.facts,
       peak_window: { from: iso(lead.peakWindow.from), to: iso(lead.peakWindow.to) },
       contributors_at: stale ? lead.lastSeenAt : (previous?.contributors_at ?? lead.lastSeenAt),

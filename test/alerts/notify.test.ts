@@ -77,7 +77,7 @@ describe('incident notifications', () => {
     expect(mail.text).toContain('Expected:    1,200 credits (usual range 800–1,700, hour-of-week median)');
     expect(mail.text).toMatch(/face-swap\s+30,000\s+250/);
     expect(mail.text).toContain('198.51.100.23');
-    expect(mail.text).toContain('revoke the key in the Magic Hour Developer Hub');
+    expect(mail.text).toContain('Revoke the key now in the Magic Hour Developer Hub');
     expect(mail.text).toContain(`https://keywatch.example.com/incidents/${incident.id}`);
     expect(mail.html).toContain(`<a href="https://keywatch.example.com/incidents/${incident.id}">`);
 

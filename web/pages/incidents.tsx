@@ -1,6 +1,7 @@
 /** Incidents: a filterable list, and one incident with its window chart, explanation and actions. */
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import { formatNumber } from '../../server/format.ts';
+import { whatToDo } from '../../server/incidents/what-to-do.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import {
   ChartBox,
@@ -327,22 +328,27 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
               </ul>
             </>
           )}
-          {i.details.actions && i.details.actions.length > 0 ? (
-            <>
-              <h3>What to do</h3>
-              <ol>
-                {i.details.actions.map((a) => (
-                  <li>{a}</li>
-                ))}
-              </ol>
-            </>
-          ) : (
-            <Empty>No recommended actions recorded for this incident.</Empty>
-          )}
+          <WhatToDo incident={i} />
         </section>
         {ctx.session.role === 'admin' ? <Actions incident={i} /> : <section />}
       </div>
     </Layout>
+  );
+}
+
+/** The same steps as the incident's emails (incidents/what-to-do.ts), for its current severity. */
+function WhatToDo({ incident }: { incident: IncidentView }) {
+  const steps = whatToDo(incident.kind, incident.severity);
+  if (steps.length === 0) return <Empty>No recommended actions for this incident.</Empty>;
+  return (
+    <>
+      <h3 id="todo-h">What to do</h3>
+      <ol id="incident-todo" aria-labelledby="todo-h">
+        {steps.map((a) => (
+          <li>{a}</li>
+        ))}
+      </ol>
+    </>
   );
 }
 
