@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 
 /** Top to bottom; the longest path or folder that matches a file names its layer. */
-export const LAYERS: { name: string; paths: string[] }[] = [
+const LAYERS: { name: string; paths: string[] }[] = [
   { name: 'entry', paths: ['server/serve.ts', 'server/cli/', 'server/keywatch.mjs'] },
   { name: 'app', paths: ['server/app.ts'] },
   { name: 'web', paths: ['web/'] },
@@ -51,7 +51,7 @@ const walk = (dir: string): string[] =>
 
 const SOURCES = [...walk('server'), ...walk('web')].filter((f) => /\.(ts|tsx|mjs)$/.test(f));
 
-export function layerOf(path: string): number {
+function layerOf(path: string): number {
   let best = { layer: -1, length: 0 };
   LAYERS.forEach((l, layer) => {
     for (const p of l.paths) {
@@ -63,7 +63,7 @@ export function layerOf(path: string): number {
 }
 
 /** Relative imports of a file (static, dynamic and type-only), resolved to repository paths. */
-export function importsOf(file: string): string[] {
+function importsOf(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const found = text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g);
   return [...found].map((m) => posix.normalize(posix.join(posix.dirname(file), m[1]!)));
