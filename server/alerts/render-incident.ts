@@ -42,6 +42,9 @@ const REASON_NOTES: Record<NotifyReason, string> = {
     'It opened and was back to normal before this notice went out: check that the use was yours.',
 };
 
+/** "auth failures", not the stored "auth_failures". */
+const unitWords = (unit: string | undefined) => (unit ?? 'credits').replace(/_/g, ' ');
+
 export const kindTitle = (kind: string) => KIND_TITLES[kind] ?? kind.replaceAll('_', ' ');
 
 function subjectName(input: IncidentEmailInput, details: IncidentDetails): string {
@@ -57,7 +60,7 @@ function windowOf(incident: IncidentView, details: IncidentDetails): { from: str
 /** "42,300 credits in 2 h, 35x normal" (or the budget equivalent). */
 export function describeImpact(incident: IncidentView): string {
   const details = incident.details as IncidentDetails;
-  const unit = details.unit ?? 'credits';
+  const unit = unitWords(details.unit);
   if (incident.kind === 'budget_threshold' || incident.kind === 'budget_forecast') {
     const budget = incident.expected;
     const verb = incident.kind === 'budget_forecast' ? 'forecast' : 'used';
@@ -88,7 +91,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   const link = incidentUrl(input.publicUrl, incident.id);
   const w = windowOf(incident, details);
   const security = !incident.kind.startsWith('budget_');
-  const unit = details.unit ?? 'credits';
+  const unit = unitWords(details.unit);
   // The same list the incident page shows (incidents/what-to-do.ts); a resolved notice has none.
   const actions = reason === 'resolved' ? [] : whatToDo(incident.kind, incident.severity);
   const facts: [string, string][] = [
@@ -144,10 +147,12 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   return { subject, text, html };
 }
 
+/** " (usual range for this hour of the week: 800–1,700)"; nothing when usual is none at all. */
 function bandText(details: IncidentDetails): string {
   const b = details.baseline;
-  if (!b || b.low === undefined || b.high === undefined) return '';
-  return ` (usual range ${formatNumber(b.low)}–${formatNumber(b.high)}${b.method ? `, ${b.method}` : ''})`;
+  if (!b || b.low === undefined || b.high === undefined || b.high <= 0) return '';
+  const range = `${formatNumber(b.low)}–${formatNumber(b.high)}`;
+  return b.method ? ` (${b.method}: ${range})` : ` (usual range ${range})`;
 }
 
 function contributorTables(details: IncidentDetails): [string, Table][] {

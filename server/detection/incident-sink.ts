@@ -108,7 +108,7 @@ export function episodeFromRow(row: IncidentRow): Episode {
 }
 
 export function createIncidentSink(
-  deps: { db: Db; sqlite: Sqlite; clock: Clock },
+  deps: { db: Db; sqlite: Sqlite; clock: Clock; config: { timeZone: string } },
   listener: IncidentListener,
   keyNames: Map<string, string>,
   quietMs: (keyId: string | null) => number,
@@ -174,7 +174,9 @@ export function createIncidentSink(
   const columns = (e: Episode, previous: Details | null) => {
     const lead = summarizeEpisode(e);
     const who = explainFor(e);
-    const signals = e.signals.map((s) => toStored(s, summarize({ ...s, ...who })));
+    const signals = e.signals.map((s) =>
+      toStored(s, summarize({ ...s, ...who, timeZone: deps.config.timeZone })),
+    );
     const leadSummary = signals.find((s) => s.kind === lead.kind)?.summary ?? '';
     const others = e.signals.filter((s) => s.kind !== lead.kind).map((s) => KIND_WORDS(s.kind));
     return {

@@ -42,7 +42,7 @@ const incident = (over: Partial<IncidentView>): IncidentView => ({
   details: {
     window: { from: '2026-11-26T10:00:00.000Z', to: '2026-11-26T12:00:00.000Z' },
     unit: 'credits',
-    baseline: { expected: 1_200, low: 800, high: 1_700, method: 'hour-of-week median' },
+    baseline: { expected: 1_200, low: 800, high: 1_700, method: 'usual range for this hour of the week' },
     contributors: {
       operations: [
         { name: 'face-swap', credits: 30_000, requests: 250 },

@@ -126,7 +126,7 @@ export function insertIncident(server: DemoServer, keyName: string, id = 'inc_e2
       details: JSON.stringify({
         window: { from: new Date(started).toISOString(), to: new Date(started + 90 * 60_000).toISOString() },
         unit: 'credits/hour',
-        baseline: { expected: 450, low: 200, high: 900, method: 'hour-of-week median' },
+        baseline: { expected: 450, low: 200, high: 900, method: 'usual range for this hour of the week' },
         contributors: {
           operations: [{ name: 'video-to-video', credits: 8600, requests: 31 }],
           ips: [{ value: '198.51.100.23', requests: 31 }],

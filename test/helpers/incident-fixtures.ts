@@ -36,7 +36,7 @@ const seq = 0;
 export const credit_details = (from: number, to: number) => ({
   unit: 'credits',
   window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
-  baseline: { expected: 1200, low: 800, high: 1700, method: 'hour-of-week median' },
+  baseline: { expected: 1200, low: 800, high: 1700, method: 'usual range for this hour of the week' },
   contributors: {
     operations: [
       { name: 'face-swap', credits: 30_000, requests: 250 },

@@ -281,17 +281,7 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
       <div class="grid-2">
         <section aria-labelledby="why-h">
           <h2 id="why-h">Why this fired</h2>
-          <p>
-            Observed <strong>{formatNumber(i.observed)}</strong> against an expected{' '}
-            <strong>{formatNumber(i.expected)}</strong>
-            {i.details.baseline?.low !== undefined && i.details.baseline?.high !== undefined && (
-              <>
-                {' '}
-                (usual range {formatNumber(i.details.baseline.low)}–{formatNumber(i.details.baseline.high)})
-              </>
-            )}
-            {i.details.baseline?.method && <> by {i.details.baseline.method}</>}; score {i.score.toFixed(2)}.
-          </p>
+          <WhyItFired incident={i} />
           {c.operations && c.operations.length > 0 && (
             <>
               <h3>Top operations</h3>
@@ -333,6 +323,23 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         {ctx.session.role === 'admin' ? <Actions incident={i} /> : <section />}
       </div>
     </Layout>
+  );
+}
+
+/** Observed against usual, in the detector's own unit and window, in the same words as the email. */
+function WhyItFired({ incident: i }: { incident: IncidentView }) {
+  const unit = (i.details.unit ?? 'credits').replace(/_/g, ' ');
+  const b = i.details.baseline;
+  const range =
+    b?.low !== undefined && b.high !== undefined && b.high > 0
+      ? `${formatNumber(b.low)}–${formatNumber(b.high)}`
+      : null;
+  return (
+    <p id="incident-why">
+      Observed <strong>{formatNumber(i.observed)}</strong> {unit} against about{' '}
+      <strong>{formatNumber(i.expected)}</strong> usual
+      {range && ` (${b?.method ?? 'usual range'}: ${range})`}.
+    </p>
   );
 }
 

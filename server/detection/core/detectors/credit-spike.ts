@@ -86,7 +86,7 @@ export function spikeFinding(e: Evaluation, w: WindowTest, alpha: number): Findi
     expected: w.expC,
     low: Math.max(0, (w.expN - 3 * sd) * cpr),
     high: (w.expN + 3 * sd) * cpr,
-    method: `seasonal hour-of-week baseline, negative-binomial and compound-spend tail over ${w.minutes} min`,
+    method: `usual range for ${w.minutes === 1 ? 'one minute' : `${w.minutes} minutes`} at this hour of the week`,
     score: scoreFromP(w.p, alpha),
     bucketImpact: Math.max(0, e.bucket.credits - e.expCred),
     windowImpact: Math.max(0, w.c - w.expC),
