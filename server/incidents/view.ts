@@ -7,6 +7,8 @@ import { parseSignals, toSignalView } from './signals.ts';
 
 export type IncidentDetails = {
   window?: { from: string; to: string };
+  /** The window the detector judged at the peak; baseline amounts are for a window this long. */
+  peak_window?: { from: string; to: string };
   unit?: string;
   baseline?: { expected: number; low?: number; high?: number; method?: string };
   contributors?: {

@@ -12,6 +12,7 @@ import {
   StateBadge,
 } from '../components/parts.tsx';
 import { INCIDENT_KINDS, type IncidentView, kindLabel } from '../queries/incidents.ts';
+import { chartNote, incidentChartSpec } from './incident-chart.ts';
 
 export type IncidentFilterForm = { state: string; kind: string; key: string; days: string };
 
@@ -232,22 +233,7 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
           </div>
         )}
       </dl>
-      <ChartBox
-        id="chart-incident"
-        title="The incident's window"
-        label={`Credits around the incident window compared with the expected range`}
-        tall
-        data={{
-          incident: JSON.stringify({
-            key_id: i.key_id,
-            started_at: i.started_at,
-            last_seen_at: i.last_seen_at,
-            resolved_at: i.resolved_at,
-            details: i.details,
-            expected: i.expected,
-          }),
-        }}
-      />
+      <IncidentChart incident={i} />
       {i.signals.length > 1 && (
         <section aria-labelledby="signals-h">
           <h2 id="signals-h">Signals in this incident</h2>
@@ -323,6 +309,26 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         {ctx.session.role === 'admin' ? <Actions incident={i} /> : <section />}
       </div>
     </Layout>
+  );
+}
+
+/** The chart of what the detector judged, in its unit and bucket, with a plain caption. */
+function IncidentChart({ incident }: { incident: IncidentView }) {
+  const spec = incidentChartSpec(incident);
+  const band = spec.high !== null && spec.high > 0;
+  return (
+    <>
+      <ChartBox
+        id="chart-incident"
+        title={`${spec.axis_title} around the incident`}
+        label={`${spec.axis_title} around the incident window${band ? `; shaded: ${spec.band_label}` : ''}.`}
+        tall
+        data={{ spec: JSON.stringify(spec) }}
+      />
+      <p class="muted" id="chart-incident-note">
+        {chartNote(spec)}
+      </p>
+    </>
   );
 }
 
