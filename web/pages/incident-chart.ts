@@ -38,7 +38,12 @@ const parse = (iso: string | undefined, fallback: number) => {
   return Number.isFinite(t) ? t : fallback;
 };
 
-export function incidentChartSpec(i: IncidentView): IncidentChartSpec {
+/**
+ * Null when no usage series holds what the detector counted: unattributed credits and networks
+ * of unknown keys are not one key's usage, and the account's total would tell a different story.
+ */
+export function incidentChartSpec(i: IncidentView): IncidentChartSpec | null {
+  if (!i.key_id && !i.kind.startsWith('budget_')) return null;
   const d = i.details;
   const started = parse(i.started_at, 0);
   const window = {

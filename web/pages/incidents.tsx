@@ -315,6 +315,14 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
 /** The chart of what the detector judged, in its unit and bucket, with a plain caption. */
 function IncidentChart({ incident }: { incident: IncidentView }) {
   const spec = incidentChartSpec(incident);
+  if (!spec) {
+    return (
+      <p class="muted" id="chart-incident-note">
+        No chart for this incident: what the detector counted is not one key's usage. The numbers are in the
+        summary above.
+      </p>
+    );
+  }
   const band = spec.high !== null && spec.high > 0;
   return (
     <>

@@ -40,9 +40,15 @@ const spike = incident(
   },
 );
 
+const specOf = (i: IncidentView) => {
+  const spec = incidentChartSpec(i);
+  if (!spec) throw new Error('no chart');
+  return spec;
+};
+
 describe('incident chart spec', () => {
   it('plots a spike in buckets as long as the judged window, the judged window being one bucket', () => {
-    const spec = incidentChartSpec(spike);
+    const spec = specOf(spike);
     expect(spec.bucket_ms).toBe(15 * MIN);
     expect(spec.step).toBe('minute');
     expect(spec.field).toBe('credits');
@@ -57,7 +63,7 @@ describe('incident chart spec', () => {
   });
 
   it('sums minutes into those buckets, so the judged bucket holds what the detector observed', () => {
-    const spec = incidentChartSpec(spike);
+    const spec = specOf(spike);
     const points = Array.from({ length: (spec.to - spec.from) / MIN }, (_, k) => {
       const t = spec.from + k * MIN;
       const inPeak = t >= T + 37 * MIN && t < T + 52 * MIN;
@@ -72,7 +78,7 @@ describe('incident chart spec', () => {
   });
 
   it('shows a sustained rise hour by hour, with the usual amounts per hour', () => {
-    const spec = incidentChartSpec(
+    const spec = specOf(
       incident(
         { kind: 'sustained_elevation', last_seen_at: iso(T + 30 * HOUR) },
         {
@@ -96,7 +102,7 @@ describe('incident chart spec', () => {
   });
 
   it('counts rejected requests for a burst of authentication failures', () => {
-    const spec = incidentChartSpec(
+    const spec = specOf(
       incident(
         { kind: 'auth_failures' },
         {
@@ -111,11 +117,14 @@ describe('incident chart spec', () => {
   });
 
   it('plots a budget day by day, with no usual band', () => {
-    const spec = incidentChartSpec(
-      incident({ kind: 'budget_threshold', expected: 400_000 }, { unit: 'credits' }),
-    );
+    const spec = specOf(incident({ kind: 'budget_threshold', expected: 400_000 }, { unit: 'credits' }));
     expect(spec.bucket_ms).toBe(24 * HOUR);
     expect(spec.expected).toBeNull();
     expect(chartNote(spec)).toBe('Each point is one day of credits. The incident window is marked in red.');
+  });
+
+  it('draws nothing misleading when no usage series holds what was counted', () => {
+    const account = incident({ kind: 'unattributed_spend', key_id: null }, { unit: 'credits' });
+    expect(incidentChartSpec(account)).toBeNull();
   });
 });
