@@ -57,7 +57,17 @@ function windowOf(incident: IncidentView, details: IncidentDetails): { from: str
   return details.window ?? { from: incident.started_at ?? '', to: incident.last_seen_at ?? '' };
 }
 
-/** "42,300 credits in 2 h, 35x normal" (or the budget equivalent). */
+/**
+ * How long the observed amount took: the window the detector judged at the peak (observed and
+ * expected are sums over it), else the whole incident window.
+ */
+export function observedSpan(incident: IncidentView): string {
+  const details = incident.details as IncidentDetails;
+  const w = details.peak_window ?? windowOf(incident, details);
+  return formatDuration(Math.max(60_000, Date.parse(w.to) - Date.parse(w.from)));
+}
+
+/** "42,300 credits in 15 min, 35x normal" (or the budget equivalent). */
 export function describeImpact(incident: IncidentView): string {
   const details = incident.details as IncidentDetails;
   const unit = unitWords(details.unit);
@@ -66,9 +76,7 @@ export function describeImpact(incident: IncidentView): string {
     const verb = incident.kind === 'budget_forecast' ? 'forecast' : 'used';
     return `${formatPercent(budget > 0 ? incident.observed / budget : 0)} of ${formatNumber(budget)} ${unit} ${verb} (${formatNumber(incident.observed)})`;
   }
-  const w = windowOf(incident, details);
-  const span = formatDuration(Math.max(60_000, Date.parse(w.to) - Date.parse(w.from)));
-  const amount = `${formatNumber(incident.observed)} ${unit} in ${span}`;
+  const amount = `${formatNumber(incident.observed)} ${unit} in ${observedSpan(incident)}`;
   if (incident.expected > 0) {
     const ratio = incident.observed / incident.expected;
     return `${amount}, ${formatNumber(ratio, ratio < 10 ? 1 : 0)}x normal`;

@@ -134,6 +134,20 @@ describe('incident emails', () => {
     );
   });
 
+  it('tells the observed amount over the window the detector judged, not the whole incident', () => {
+    const judged = incident({
+      observed: 9_200,
+      expected: 450,
+      details: {
+        ...incident({}).details,
+        peak_window: { from: '2026-11-26T10:30:00.000Z', to: '2026-11-26T10:45:00.000Z' },
+      },
+    });
+    expect(renderIncidentEmail({ ...base, incident: judged, key }).subject).toBe(
+      '[Keywatch] CRITICAL prod-web (…a1b2): 9,200 credits in 15 min, 20x normal',
+    );
+  });
+
   it('escapes everything that came from outside in the HTML', () => {
     const hostile = incident({
       summary: '<script>alert(1)</script> & "quotes"',

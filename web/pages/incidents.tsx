@@ -1,4 +1,6 @@
 /** Incidents: a filterable list, and one incident with its window chart, explanation and actions. */
+
+import { observedSpan } from '../../server/alerts/render-incident.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import { formatNumber } from '../../server/format.ts';
 import { whatToDo } from '../../server/incidents/what-to-do.ts';
@@ -197,7 +199,9 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         <div>
           <dt>Observed / expected</dt>
           <dd>
-            {formatNumber(i.observed)} / {formatNumber(i.expected)} {i.details.unit ?? ''}
+            {formatNumber(i.observed)} / {formatNumber(i.expected)}{' '}
+            {(i.details.unit ?? '').replace(/_/g, ' ')}
+            {i.details.peak_window && ` in ${observedSpan(i)}`}
           </dd>
         </div>
         <div>
