@@ -121,7 +121,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
     ],
     ['State', incident.state],
   ];
-  const tables = contributorTables(details);
+  const tables = contributorTables(details, input.timeZone);
   const note = REASON_NOTES[reason];
 
   const text = [
@@ -163,7 +163,11 @@ function bandText(details: IncidentDetails): string {
   return b.method ? ` (${b.method}: ${range})` : ` (usual range ${range})`;
 }
 
-function contributorTables(details: IncidentDetails): [string, Table][] {
+/** An hour in the configured zone, never a raw timestamp; a bare number is an hour of day (UTC). */
+const hourLabel = (hour: string | number, timeZone: string) =>
+  typeof hour === 'number' ? `${String(hour).padStart(2, '0')}:00 UTC` : formatLocalTime(hour, timeZone);
+
+function contributorTables(details: IncidentDetails, timeZone: string): [string, Table][] {
   const c = details.contributors ?? {};
   const out: [string, Table][] = [];
   const top = <T>(xs: T[] | undefined) => (xs ?? []).slice(0, 5);
@@ -193,7 +197,7 @@ function contributorTables(details: IncidentDetails): [string, Table][] {
       'Busiest hours',
       {
         head: ['Hour', 'Credits'],
-        rows: top(c.hours).map((o) => [`${String(o.hour).padStart(2, '0')}:00`, formatNumber(o.credits)]),
+        rows: top(c.hours).map((o) => [hourLabel(o.hour, timeZone), formatNumber(o.credits)]),
       },
     ]);
   return out;

@@ -15,7 +15,8 @@ export type IncidentDetails = {
     operations?: { name: string; credits: number; requests: number }[];
     ips?: { value: string; requests: number }[];
     user_agents?: { value: string; requests: number }[];
-    hours?: { hour: number; credits: number }[];
+    /** Start of each hour (ISO); older incidents stored the hour of day as a number. */
+    hours?: { hour: string | number; credits: number }[];
   };
   actions?: string[];
   [extra: string]: unknown;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderDigest } from '../../server/alerts/render-digest.ts';
 import { type IncidentEmailInput, renderIncidentEmail } from '../../server/alerts/render-incident.ts';
+import { INCIDENT_KINDS } from '../../server/incidents/kinds.ts';
 import type { IncidentView } from '../../server/incidents/view.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -146,6 +147,22 @@ describe('incident emails', () => {
     expect(renderIncidentEmail({ ...base, incident: judged, key }).subject).toBe(
       '[Keywatch] CRITICAL prod-web (…a1b2): 9,200 credits in 15 min, 20x normal',
     );
+  });
+
+  it('has no raw timestamps anywhere in the text, for every kind', () => {
+    for (const kind of INCIDENT_KINDS) {
+      const withHours = incident({
+        kind,
+        details: {
+          ...incident({}).details,
+          peak_window: { from: '2026-11-26T10:30:00.000Z', to: '2026-11-26T10:45:00.000Z' },
+          contributors: { hours: [{ hour: '2026-11-26T10:00:00.000Z', credits: 42_000 }] },
+        },
+      });
+      const { subject, text } = renderIncidentEmail({ ...base, incident: withHours, key });
+      expect(`${subject}\n${text}`, kind).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+      expect(text).toContain('2026-11-26 11:00 (Europe/Paris)  42,000');
+    }
   });
 
   it('escapes everything that came from outside in the HTML', () => {
