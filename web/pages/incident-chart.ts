@@ -33,6 +33,12 @@ export function bucketWords(ms: number): string {
   return ms % HOUR === 0 ? `${ms / HOUR} hours` : `${Math.round(ms / MINUTE)} minutes`;
 }
 
+/** The coarsest stored step whose buckets fit inside ours exactly (an hour ending at :42 needs minutes). */
+function fetchStep(bucket: number, anchor: number): IncidentChartSpec['step'] {
+  const fits = (size: number) => bucket % size === 0 && anchor % size === 0;
+  return fits(DAY) ? 'day' : fits(HOUR) ? 'hour' : 'minute';
+}
+
 const parse = (iso: string | undefined, fallback: number) => {
   const t = iso ? Date.parse(iso) : Number.NaN;
   return Number.isFinite(t) ? t : fallback;
@@ -58,7 +64,8 @@ export function incidentChartSpec(i: IncidentView): IncidentChartSpec | null {
   const bucket = Math.min(length, judged ? HOUR : DAY);
   const scale = bucket / length;
   const per = (v: number | undefined) => (judged && v !== undefined ? v * scale : null);
-  const anchor = judged?.to ?? window.to;
+  // Buckets end where the judged window ends; without one, on UTC hour or day edges.
+  const anchor = judged?.to ?? 0;
   const edge = (t: number) => anchor + Math.floor((t - anchor) / bucket) * bucket;
   const first = Math.min(window.from, judged?.from ?? window.from);
   const last = Math.max(window.to, judged?.to ?? window.to);
@@ -68,7 +75,7 @@ export function incidentChartSpec(i: IncidentView): IncidentChartSpec | null {
   return {
     key_id: i.key_id,
     field,
-    step: bucket % DAY === 0 ? 'day' : bucket % HOUR === 0 ? 'hour' : 'minute',
+    step: fetchStep(bucket, anchor),
     bucket_ms: bucket,
     from: edge(Math.max(first - pad, last - MAX_BUCKETS * bucket)),
     to: edge(last - 1) + bucket + pad,

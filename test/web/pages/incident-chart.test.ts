@@ -101,6 +101,21 @@ describe('incident chart spec', () => {
     expect(spec.band_label).toBe('Usual range for these hours of the week, per hour on average');
   });
 
+  it('fetches minutes when the judged hour does not start on the hour, so nothing is shifted', () => {
+    const spec = specOf(
+      incident(
+        {},
+        {
+          unit: 'credits',
+          peak_window: { from: iso(T + 42 * MIN), to: iso(T + HOUR + 42 * MIN) },
+          baseline: { expected: 467, low: 262, high: 672 },
+        },
+      ),
+    );
+    expect([spec.bucket_ms, spec.step, spec.axis_title]).toEqual([HOUR, 'minute', 'Credits per hour']);
+    expect(Math.abs((spec.from - (T + 42 * MIN)) % HOUR)).toBe(0);
+  });
+
   it('counts rejected requests for a burst of authentication failures', () => {
     const spec = specOf(
       incident(
