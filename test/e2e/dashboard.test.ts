@@ -137,7 +137,7 @@ describe.skipIf(!available)('dashboard in Chromium', { timeout: 60_000 }, () => 
     const label = () => page.locator('#chart-incident').getAttribute('aria-label');
     await expect.poll(label).toContain('highest');
     expect(await label()).toBe(
-      `Credits per 15 minutes around the incident window, highest ${highest.toLocaleString('en-US')}; shaded: Usual range for 15 minutes at this hour of the week.`,
+      `Credits per 15 minutes around the incident window, highest ${highest.toLocaleString('en-US')}; shaded: Usual range for 15 minutes at this time of the week.`,
     );
     expect(await page.locator('#chart-incident-box figcaption').textContent()).toBe(
       'Credits per 15 minutes around the incident',

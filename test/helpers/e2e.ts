@@ -135,7 +135,7 @@ export function insertIncident(server: DemoServer, keyName: string, id = 'inc_e2
           expected: 450,
           low: 200,
           high: 900,
-          method: 'usual range for 15 minutes at this hour of the week',
+          method: 'usual range for 15 minutes at this time of the week',
         },
         contributors: {
           operations: [{ name: 'video-to-video', credits: 8600, requests: 31 }],

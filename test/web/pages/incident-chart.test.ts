@@ -35,7 +35,7 @@ const spike = incident(
       expected: 1_200,
       low: 800,
       high: 1_700,
-      method: 'usual range for 15 minutes at this hour of the week',
+      method: 'usual range for 15 minutes at this time of the week',
     },
   },
 );
@@ -58,7 +58,7 @@ describe('incident chart spec', () => {
     expect(spec.from).toBeLessThan(T);
     expect(spec.to).toBeGreaterThan(T + 2 * HOUR);
     expect(chartNote(spec)).toBe(
-      'Each point is 15 minutes of credits, as the detector judged them. Shaded: Usual range for 15 minutes at this hour of the week. The incident window is marked in red.',
+      'Each point is 15 minutes of credits, as the detector judged them. Shaded: Usual range for 15 minutes at this time of the week. The incident window is marked in red.',
     );
   });
 

@@ -89,7 +89,7 @@ export function spikeFinding(e: Evaluation, w: WindowTest, alpha: number): Findi
     expected: w.expC,
     low: Math.max(0, (w.expN - 3 * sd) * cpr),
     high: (w.expN + 3 * sd) * cpr,
-    method: `usual range for ${WINDOW_WORDS[w.minutes] ?? `${w.minutes} minutes`} at this hour of the week`,
+    method: `usual range for ${WINDOW_WORDS[w.minutes] ?? `${w.minutes} minutes`} at this time of the week`,
     score: scoreFromP(w.p, alpha),
     bucketImpact: Math.max(0, e.bucket.credits - e.expCred),
     windowImpact: Math.max(0, w.c - w.expC),
