@@ -1,6 +1,7 @@
 /** PURE: the email for an incident change (opened, grew, escalated, woke, resolved), text and HTML. */
 
 import { formatDuration, formatLocalTime, formatNumber, formatPercent, keySuffix } from '../format.ts';
+import { bandName } from '../incidents/band-name.ts';
 import type { IncidentDetails, IncidentView } from '../incidents/view.ts';
 import { whatToDo } from '../incidents/what-to-do.ts';
 import { escapeHtml, htmlPage, htmlTable, incidentUrl, type Table, textTable } from './render-html.ts';
@@ -160,7 +161,8 @@ function bandText(details: IncidentDetails): string {
   const b = details.baseline;
   if (!b || b.low === undefined || b.high === undefined || b.high <= 0) return '';
   const range = `${formatNumber(b.low)}–${formatNumber(b.high)}`;
-  return b.method ? ` (${b.method}: ${range})` : ` (usual range ${range})`;
+  const name = bandName(b.method);
+  return name === 'usual range' ? ` (usual range ${range})` : ` (${name}: ${range})`;
 }
 
 /** An hour in the configured zone, never a raw timestamp; a bare number is an hour of day (UTC). */

@@ -5,6 +5,7 @@
  * band compares like with like. Windows longer than an hour are shown hour by hour (the
  * sustained-elevation detector judges hours), with the amounts scaled to an hour on average.
  */
+import { bandName } from '../../server/incidents/band-name.ts';
 import type { IncidentView } from '../../server/incidents/view.ts';
 import type { IncidentChartSpec } from '../client/lib/incident-series.ts';
 
@@ -71,7 +72,7 @@ export function incidentChartSpec(i: IncidentView): IncidentChartSpec | null {
   const last = Math.max(window.to, judged?.to ?? window.to);
   const span = Math.ceil((last - first) / bucket);
   const pad = Math.max(0, Math.min(PAD_BUCKETS, Math.floor((MAX_BUCKETS - span) / 2))) * bucket;
-  const method = d.baseline?.method ?? 'usual range';
+  const method = bandName(d.baseline?.method);
   return {
     key_id: i.key_id,
     field,

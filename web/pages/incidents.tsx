@@ -3,6 +3,7 @@
 import { observedSpan } from '../../server/alerts/render-incident.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import { formatNumber } from '../../server/format.ts';
+import { bandName } from '../../server/incidents/band-name.ts';
 import { whatToDo } from '../../server/incidents/what-to-do.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import {
@@ -356,7 +357,7 @@ function WhyItFired({ incident: i }: { incident: IncidentView }) {
     <p id="incident-why">
       Observed <strong>{formatNumber(i.observed)}</strong> {unit} against about{' '}
       <strong>{formatNumber(i.expected)}</strong> usual
-      {range && ` (${b?.method ?? 'usual range'}: ${range})`}.
+      {range && ` (${bandName(b?.method)}: ${range})`}.
     </p>
   );
 }
