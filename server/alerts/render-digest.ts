@@ -2,7 +2,7 @@
 
 import { formatLocalTime, formatNumber, formatPercent, formatSigned } from '../format.ts';
 import type { DigestData } from './digest-data.ts';
-import { escapeHtml, htmlPage, htmlTable, type Table, textTable } from './render-html.ts';
+import { escapeHtml, htmlPage, htmlTable, incidentUrl, type Table, textTable } from './render-html.ts';
 import type { RenderedEmail } from './render-incident.ts';
 import { kindTitle } from './render-incident.ts';
 
@@ -38,12 +38,13 @@ export function renderDigest(data: DigestData, publicUrl: string, timeZone: stri
       .map((k) => [k.name, formatSigned(k.credits - k.previous), change(k.credits, k.previous)]),
   };
   const open: Table = {
-    head: ['Severity', 'What', 'Key', 'Since'],
+    head: ['Severity', 'What', 'Key', 'Since', 'Open incident'],
     rows: data.openIncidents.map((i) => [
       i.severity,
       kindTitle(i.kind),
       i.key ?? 'account',
       formatLocalTime(i.startedAt, timeZone),
+      { text: 'Open incident', href: incidentUrl(publicUrl, i.id) },
     ]),
   };
   const m = data.month;

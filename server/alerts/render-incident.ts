@@ -1,8 +1,10 @@
 /** PURE: the email for an incident change (opened, grew, escalated, woke, resolved), text and HTML. */
 
 import { formatDuration, formatLocalTime, formatNumber, formatPercent, keySuffix } from '../format.ts';
+import { bandName } from '../incidents/band-name.ts';
 import type { IncidentDetails, IncidentView } from '../incidents/view.ts';
-import { escapeHtml, htmlPage, htmlTable, type Table, textTable } from './render-html.ts';
+import { whatToDo } from '../incidents/what-to-do.ts';
+import { escapeHtml, htmlPage, htmlTable, incidentUrl, type Table, textTable } from './render-html.ts';
 
 export type NotifyReason = 'opened' | 'grew' | 'escalated' | 'woke' | 'resolved' | 'opened_resolved';
 
@@ -42,15 +44,8 @@ const REASON_NOTES: Record<NotifyReason, string> = {
     'It opened and was back to normal before this notice went out: check that the use was yours.',
 };
 
-const SECURITY_ACTIONS = [
-  'If this use is not yours, revoke the key in the Magic Hour Developer Hub now.',
-  'Create a new key and rotate it into the applications that should have it.',
-  "Check the source IPs and user agents listed here against your gateway's known addresses.",
-];
-const BUDGET_ACTIONS = [
-  'Look at the top keys and operations this month on the Keywatch capacity page.',
-  'Raise the budget if the growth is planned, or slow down the keys that drive it.',
-];
+/** "auth failures", not the stored "auth_failures". */
+const unitWords = (unit: string | undefined) => (unit ?? 'credits').replace(/_/g, ' ');
 
 export const kindTitle = (kind: string) => KIND_TITLES[kind] ?? kind.replaceAll('_', ' ');
 
@@ -64,18 +59,26 @@ function windowOf(incident: IncidentView, details: IncidentDetails): { from: str
   return details.window ?? { from: incident.started_at ?? '', to: incident.last_seen_at ?? '' };
 }
 
-/** "42,300 credits in 2 h, 35x normal" (or the budget equivalent). */
+/**
+ * How long the observed amount took: the window the detector judged at the peak (observed and
+ * expected are sums over it), else the whole incident window.
+ */
+export function observedSpan(incident: IncidentView): string {
+  const details = incident.details as IncidentDetails;
+  const w = details.peak_window ?? windowOf(incident, details);
+  return formatDuration(Math.max(60_000, Date.parse(w.to) - Date.parse(w.from)));
+}
+
+/** "42,300 credits in 15 min, 35x normal" (or the budget equivalent). */
 export function describeImpact(incident: IncidentView): string {
   const details = incident.details as IncidentDetails;
-  const unit = details.unit ?? 'credits';
+  const unit = unitWords(details.unit);
   if (incident.kind === 'budget_threshold' || incident.kind === 'budget_forecast') {
     const budget = incident.expected;
     const verb = incident.kind === 'budget_forecast' ? 'forecast' : 'used';
     return `${formatPercent(budget > 0 ? incident.observed / budget : 0)} of ${formatNumber(budget)} ${unit} ${verb} (${formatNumber(incident.observed)})`;
   }
-  const w = windowOf(incident, details);
-  const span = formatDuration(Math.max(60_000, Date.parse(w.to) - Date.parse(w.from)));
-  const amount = `${formatNumber(incident.observed)} ${unit} in ${span}`;
+  const amount = `${formatNumber(incident.observed)} ${unit} in ${observedSpan(incident)}`;
   if (incident.expected > 0) {
     const ratio = incident.observed / incident.expected;
     return `${amount}, ${formatNumber(ratio, ratio < 10 ? 1 : 0)}x normal`;
@@ -95,14 +98,12 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
       /\s+/g,
       ' ',
     );
-  const link = `${input.publicUrl}/incidents/${encodeURIComponent(incident.id)}`;
+  const link = incidentUrl(input.publicUrl, incident.id);
   const w = windowOf(incident, details);
   const security = !incident.kind.startsWith('budget_');
-  const unit = details.unit ?? 'credits';
-  const actions =
-    reason === 'resolved'
-      ? []
-      : [...(details.actions ?? []), ...(security ? SECURITY_ACTIONS : BUDGET_ACTIONS)];
+  const unit = unitWords(details.unit);
+  // The same list the incident page shows (incidents/what-to-do.ts); a resolved notice has none.
+  const actions = reason === 'resolved' ? [] : whatToDo(incident.kind, incident.severity);
   const facts: [string, string][] = [
     ['What', kindTitle(incident.kind)],
     ['Key', input.key ? `${input.key.name}${keySuffix(input.key.last4)}` : subjectName(input, details)],
@@ -122,7 +123,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
     ],
     ['State', incident.state],
   ];
-  const tables = contributorTables(details);
+  const tables = contributorTables(details, input.timeZone);
   const note = REASON_NOTES[reason];
 
   const text = [
@@ -133,7 +134,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
     ...tables.flatMap(([title, table]) => ['', `${title}:`, textTable(table)]),
     ...(actions.length ? ['', 'What to do:', ...actions.map((a, i) => `${i + 1}. ${a}`)] : []),
     '',
-    `Open the incident: ${link}`,
+    `Open incident: ${link}`,
     '',
   ].join('\n');
 
@@ -148,7 +149,7 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
       actions.length
         ? `<h3>What to do</h3><ol>${actions.map((a) => `<li>${escapeHtml(a)}</li>`).join('')}</ol>`
         : '',
-      `<p><a href="${escapeHtml(link)}">Open the incident in Keywatch</a></p>`,
+      `<p><a href="${escapeHtml(link)}">Open incident</a></p>`,
     ]
       .filter(Boolean)
       .join('\n'),
@@ -156,13 +157,20 @@ export function renderIncidentEmail(input: IncidentEmailInput): RenderedEmail {
   return { subject, text, html };
 }
 
+/** " (usual range for this hour of the week: 800–1,700)"; nothing when usual is none at all. */
 function bandText(details: IncidentDetails): string {
   const b = details.baseline;
-  if (!b || b.low === undefined || b.high === undefined) return '';
-  return ` (usual range ${formatNumber(b.low)}–${formatNumber(b.high)}${b.method ? `, ${b.method}` : ''})`;
+  if (!b || b.low === undefined || b.high === undefined || b.high <= 0) return '';
+  const range = `${formatNumber(b.low)}–${formatNumber(b.high)}`;
+  const name = bandName(b.method);
+  return name === 'usual range' ? ` (usual range ${range})` : ` (${name}: ${range})`;
 }
 
-function contributorTables(details: IncidentDetails): [string, Table][] {
+/** An hour in the configured zone, never a raw timestamp; a bare number is an hour of day (UTC). */
+const hourLabel = (hour: string | number, timeZone: string) =>
+  typeof hour === 'number' ? `${String(hour).padStart(2, '0')}:00 UTC` : formatLocalTime(hour, timeZone);
+
+function contributorTables(details: IncidentDetails, timeZone: string): [string, Table][] {
   const c = details.contributors ?? {};
   const out: [string, Table][] = [];
   const top = <T>(xs: T[] | undefined) => (xs ?? []).slice(0, 5);
@@ -192,7 +200,7 @@ function contributorTables(details: IncidentDetails): [string, Table][] {
       'Busiest hours',
       {
         head: ['Hour', 'Credits'],
-        rows: top(c.hours).map((o) => [`${String(o.hour).padStart(2, '0')}:00`, formatNumber(o.credits)]),
+        rows: top(c.hours).map((o) => [hourLabel(o.hour, timeZone), formatNumber(o.credits)]),
       },
     ]);
   return out;

@@ -15,6 +15,7 @@ import {
   unresolvedIncidents,
 } from '../incidents/lifecycle.ts';
 import { parseSignals, type StoredSignal } from '../incidents/signals.ts';
+import { whatToDo } from '../incidents/what-to-do.ts';
 import { iso } from '../timestamps.ts';
 import { type Contributors, findContributors } from './contributors.ts';
 import {
@@ -26,7 +27,7 @@ import {
   type Signal,
   summarizeEpisode,
 } from './core/episodes.ts';
-import { recommendActions, summarize } from './core/explain.ts';
+import { summarize } from './core/explain.ts';
 import { type DetectorKind, FLOOR_EXEMPT, type Params } from './core/params.ts';
 import type { Unit } from './core/types.ts';
 import type { LateEpisode } from './late-usage.ts';
@@ -110,7 +111,7 @@ export function episodeFromRow(row: IncidentRow): Episode {
 }
 
 export function createIncidentSink(
-  deps: { db: Db; sqlite: Sqlite; clock: Clock },
+  deps: { db: Db; sqlite: Sqlite; clock: Clock; config: { timeZone: string } },
   listener: IncidentListener,
   keyNames: Map<string, string>,
   quietMs: (keyId: string | null) => number,
@@ -158,7 +159,8 @@ export function createIncidentSink(
         method: lead.band.method,
       },
       ...(contributors && { contributors }),
-      actions: recommendActions(lead.kind),
+      // Kept for API and webhook readers; page and email call whatToDo themselves.
+      actions: whatToDo(lead.kind, lead.severity),
       facts: lead.facts,
       peak_window: { from: iso(lead.peakWindow.from), to: iso(lead.peakWindow.to) },
       contributors_at: stale ? lead.lastSeenAt : (previous?.contributors_at ?? lead.lastSeenAt),
@@ -175,7 +177,9 @@ export function createIncidentSink(
   const columns = (e: Episode, previous: Details | null, late?: Details['late']) => {
     const lead = summarizeEpisode(e);
     const who = explainFor(e);
-    const signals = e.signals.map((s) => toStored(s, summarize({ ...s, ...who })));
+    const signals = e.signals.map((s) =>
+      toStored(s, summarize({ ...s, ...who, timeZone: deps.config.timeZone })),
+    );
     const leadSummary = signals.find((s) => s.kind === lead.kind)?.summary ?? '';
     const others = e.signals.filter((s) => s.kind !== lead.kind).map((s) => KIND_WORDS(s.kind));
     return {

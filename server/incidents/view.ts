@@ -7,13 +7,16 @@ import { parseSignals, toSignalView } from './signals.ts';
 
 export type IncidentDetails = {
   window?: { from: string; to: string };
+  /** The window the detector judged at the peak; baseline amounts are for a window this long. */
+  peak_window?: { from: string; to: string };
   unit?: string;
   baseline?: { expected: number; low?: number; high?: number; method?: string };
   contributors?: {
     operations?: { name: string; credits: number; requests: number }[];
     ips?: { value: string; requests: number }[];
     user_agents?: { value: string; requests: number }[];
-    hours?: { hour: number; credits: number }[];
+    /** Start of each hour (ISO); older incidents stored the hour of day as a number. */
+    hours?: { hour: string | number; credits: number }[];
   };
   actions?: string[];
   [extra: string]: unknown;

@@ -74,10 +74,12 @@ describe('incident notifications', () => {
     expect(mail.envelopeTo).toEqual([SECURITY_TO]);
     expect(mail.headers.get('x-keywatch-incident')).toBe(incident.id);
     expect(mail.text).toContain('Observed:    42,300 credits');
-    expect(mail.text).toContain('Expected:    1,200 credits (usual range 800–1,700, hour-of-week median)');
+    expect(mail.text).toContain(
+      'Expected:    1,200 credits (usual range for this hour of the week: 800–1,700)',
+    );
     expect(mail.text).toMatch(/face-swap\s+30,000\s+250/);
     expect(mail.text).toContain('198.51.100.23');
-    expect(mail.text).toContain('revoke the key in the Magic Hour Developer Hub');
+    expect(mail.text).toContain('Revoke the key now in the Magic Hour Developer Hub');
     expect(mail.text).toContain(`https://keywatch.example.com/incidents/${incident.id}`);
     expect(mail.html).toContain(`<a href="https://keywatch.example.com/incidents/${incident.id}">`);
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderDigest } from '../../server/alerts/render-digest.ts';
 import { type IncidentEmailInput, renderIncidentEmail } from '../../server/alerts/render-incident.ts';
+import { INCIDENT_KINDS } from '../../server/incidents/kinds.ts';
 import type { IncidentView } from '../../server/incidents/view.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -42,7 +43,7 @@ const incident = (over: Partial<IncidentView>): IncidentView => ({
   details: {
     window: { from: '2026-11-26T10:00:00.000Z', to: '2026-11-26T12:00:00.000Z' },
     unit: 'credits',
-    baseline: { expected: 1_200, low: 800, high: 1_700, method: 'hour-of-week median' },
+    baseline: { expected: 1_200, low: 800, high: 1_700, method: 'usual range for this hour of the week' },
     contributors: {
       operations: [
         { name: 'face-swap', credits: 30_000, requests: 250 },
@@ -132,6 +133,36 @@ describe('incident emails', () => {
     expect(renderIncidentEmail(samples.unattributed_spend!).subject).toBe(
       '[Keywatch] CRITICAL Account (unattributed): 9,600 credits in 6 h, normally none',
     );
+  });
+
+  it('tells the observed amount over the window the detector judged, not the whole incident', () => {
+    const judged = incident({
+      observed: 9_200,
+      expected: 450,
+      details: {
+        ...incident({}).details,
+        peak_window: { from: '2026-11-26T10:30:00.000Z', to: '2026-11-26T10:45:00.000Z' },
+      },
+    });
+    expect(renderIncidentEmail({ ...base, incident: judged, key }).subject).toBe(
+      '[Keywatch] CRITICAL prod-web (…a1b2): 9,200 credits in 15 min, 20x normal',
+    );
+  });
+
+  it('has no raw timestamps anywhere in the text, for every kind', () => {
+    for (const kind of INCIDENT_KINDS) {
+      const withHours = incident({
+        kind,
+        details: {
+          ...incident({}).details,
+          peak_window: { from: '2026-11-26T10:30:00.000Z', to: '2026-11-26T10:45:00.000Z' },
+          contributors: { hours: [{ hour: '2026-11-26T10:00:00.000Z', credits: 42_000 }] },
+        },
+      });
+      const { subject, text } = renderIncidentEmail({ ...base, incident: withHours, key });
+      expect(`${subject}\n${text}`, kind).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+      expect(text).toContain('2026-11-26 11:00 (Europe/Paris)  42,000');
+    }
   });
 
   it('escapes everything that came from outside in the HTML', () => {

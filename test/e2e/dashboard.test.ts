@@ -1,6 +1,8 @@
 /** The dashboard in real headless Chromium against the real server with demo data. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whatToDo } from '../../server/incidents/what-to-do.ts';
+import { incidentSeries, type SeriesPoint } from '../../web/client/lib/incident-series.ts';
 import {
   type BrowserContext,
   chromiumAvailable,
@@ -117,10 +119,36 @@ describe.skipIf(!available)('dashboard in Chromium', { timeout: 60_000 }, () => 
   it('opens an incident and acknowledges it through the incidents API', async () => {
     const id = insertIncident(server, 'prod-web');
     await page.goto(`${server.url}/incidents?state=open`);
+    const usage = page.waitForResponse((r) => r.url().includes('/usage?step=minute'));
     await page.getByRole('link', { name: 'Credit spike' }).click();
     await page.waitForURL(`${server.url}/incidents/${id}`);
     await waitForChart(page, 'chart-incident');
     expect(await page.locator('#why-h + p').textContent()).toContain('9,200');
+    // The chart is in the detector's unit and bucket (15 minutes of credits), with its usual range:
+    // its highest point is the largest 15-minute sum of the per-minute usage the page loaded.
+    const spec = JSON.parse((await page.locator('#chart-incident').getAttribute('data-spec')) ?? '{}');
+    expect(spec).toMatchObject({
+      bucket_ms: 15 * 60_000,
+      field: 'credits',
+      axis_title: 'Credits per 15 minutes',
+    });
+    const { points } = (await (await usage).json()) as { points: SeriesPoint[] };
+    const highest = Math.max(...incidentSeries(points, spec).values);
+    const label = () => page.locator('#chart-incident').getAttribute('aria-label');
+    await expect.poll(label).toContain('highest');
+    expect(await label()).toBe(
+      `Credits per 15 minutes around the incident window, highest ${highest.toLocaleString('en-US')}; shaded: Usual range for 15 minutes at this time of the week.`,
+    );
+    expect(await page.locator('#chart-incident-box figcaption').textContent()).toBe(
+      'Credits per 15 minutes around the incident',
+    );
+    expect(await page.locator('#chart-incident-note').textContent()).toContain(
+      'Each point is 15 minutes of credits',
+    );
+    // What to do: the one list the email sends too, for a critical spike.
+    expect(await page.locator('#incident-todo li').allTextContents()).toEqual(
+      whatToDo('credit_spike', 'critical'),
+    );
     const [request] = await Promise.all([
       page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith(`/api/v1/incidents/${id}/ack`)),
       page.getByRole('button', { name: 'Acknowledge' }).click(),

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whatToDo } from '../../server/incidents/what-to-do.ts';
 import { storeSample } from '../../server/ingest/poll/balance.ts';
 import { createTestApi } from '../helpers/api.ts';
 import {
@@ -121,6 +122,14 @@ describe.skipIf(!available)('pages lit up by the real endpoints', { timeout: 60_
   it('acknowledges an incident, and the API reads it back acknowledged', async () => {
     const id = insertIncident(server, 'prod-web', 'inc_lit');
     await page.goto(`${server.url}/incidents/${id}`);
+    await waitForChart(page, 'chart-incident');
+    await expect.poll(() => page.locator('#chart-incident').getAttribute('aria-label')).toContain('highest');
+    await shot('incident');
+    // The steps the page lists are the ones for the incident's kind and severity as the API tells them.
+    const before = (await get(`/api/v1/incidents/${id}`)).incident;
+    expect(await page.locator('#incident-todo li').allTextContents()).toEqual(
+      whatToDo(before.kind, before.severity),
+    );
     await page.getByLabel('Note (optional)').fill('looking into it');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await expect.poll(() => page.locator('#incident-status').textContent()).toBe('Acknowledged.');

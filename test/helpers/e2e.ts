@@ -123,18 +123,24 @@ export function insertIncident(server: DemoServer, keyName: string, id = 'inc_e2
       score: 0.98,
       impactCredits: 8750,
       summary: `${keyName} spent 9,200 credits in 90 minutes, about 20x its usual rate`,
+      // As detection writes it: amounts over the 15 minutes it judged at the peak.
       details: JSON.stringify({
         window: { from: new Date(started).toISOString(), to: new Date(started + 90 * 60_000).toISOString() },
-        unit: 'credits/hour',
-        baseline: { expected: 450, low: 200, high: 900, method: 'hour-of-week median' },
+        peak_window: {
+          from: new Date(started + 30 * 60_000).toISOString(),
+          to: new Date(started + 45 * 60_000).toISOString(),
+        },
+        unit: 'credits',
+        baseline: {
+          expected: 450,
+          low: 200,
+          high: 900,
+          method: 'usual range for 15 minutes at this time of the week',
+        },
         contributors: {
           operations: [{ name: 'video-to-video', credits: 8600, requests: 31 }],
           ips: [{ value: '198.51.100.23', requests: 31 }],
         },
-        actions: [
-          'Revoke the key at Magic Hour and issue a new one.',
-          'Check where the key was committed or logged.',
-        ],
       }),
       createdAt: started,
       updatedAt: started,

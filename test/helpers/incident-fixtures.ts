@@ -34,7 +34,7 @@ export function addKey(deps: TestDeps, name: string, extra: Partial<typeof keys.
 export const credit_details = (from: number, to: number) => ({
   unit: 'credits',
   window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
-  baseline: { expected: 1200, low: 800, high: 1700, method: 'hour-of-week median' },
+  baseline: { expected: 1200, low: 800, high: 1700, method: 'usual range for this hour of the week' },
   contributors: {
     operations: [
       { name: 'face-swap', credits: 30_000, requests: 250 },

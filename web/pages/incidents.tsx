@@ -1,6 +1,10 @@
 /** Incidents: a filterable list, and one incident with its window chart, explanation and actions. */
+
+import { observedSpan } from '../../server/alerts/render-incident.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import { formatNumber } from '../../server/format.ts';
+import { bandName } from '../../server/incidents/band-name.ts';
+import { whatToDo } from '../../server/incidents/what-to-do.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import {
   ChartBox,
@@ -11,6 +15,7 @@ import {
   StateBadge,
 } from '../components/parts.tsx';
 import { INCIDENT_KINDS, type IncidentView, kindLabel } from '../queries/incidents.ts';
+import { chartNote, incidentChartSpec } from './incident-chart.ts';
 
 export type IncidentFilterForm = { state: string; kind: string; key: string; days: string };
 
@@ -195,7 +200,9 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         <div>
           <dt>Observed / expected</dt>
           <dd>
-            {formatNumber(i.observed)} / {formatNumber(i.expected)} {i.details.unit ?? ''}
+            {formatNumber(i.observed)} / {formatNumber(i.expected)}{' '}
+            {(i.details.unit ?? '').replace(/_/g, ' ')}
+            {i.details.peak_window && ` in ${observedSpan(i)}`}
           </dd>
         </div>
         <div>
@@ -231,22 +238,7 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
           </div>
         )}
       </dl>
-      <ChartBox
-        id="chart-incident"
-        title="The incident's window"
-        label={`Credits around the incident window compared with the expected range`}
-        tall
-        data={{
-          incident: JSON.stringify({
-            key_id: i.key_id,
-            started_at: i.started_at,
-            last_seen_at: i.last_seen_at,
-            resolved_at: i.resolved_at,
-            details: i.details,
-            expected: i.expected,
-          }),
-        }}
-      />
+      <IncidentChart incident={i} />
       {i.signals.length > 1 && (
         <section aria-labelledby="signals-h">
           <h2 id="signals-h">Signals in this incident</h2>
@@ -280,17 +272,7 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
       <div class="grid-2">
         <section aria-labelledby="why-h">
           <h2 id="why-h">Why this fired</h2>
-          <p>
-            Observed <strong>{formatNumber(i.observed)}</strong> against an expected{' '}
-            <strong>{formatNumber(i.expected)}</strong>
-            {i.details.baseline?.low !== undefined && i.details.baseline?.high !== undefined && (
-              <>
-                {' '}
-                (usual range {formatNumber(i.details.baseline.low)}–{formatNumber(i.details.baseline.high)})
-              </>
-            )}
-            {i.details.baseline?.method && <> by {i.details.baseline.method}</>}; score {i.score.toFixed(2)}.
-          </p>
+          <WhyItFired incident={i} />
           {c.operations && c.operations.length > 0 && (
             <>
               <h3>Top operations</h3>
@@ -327,22 +309,72 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
               </ul>
             </>
           )}
-          {i.details.actions && i.details.actions.length > 0 ? (
-            <>
-              <h3>What to do</h3>
-              <ol>
-                {i.details.actions.map((a) => (
-                  <li>{a}</li>
-                ))}
-              </ol>
-            </>
-          ) : (
-            <Empty>No recommended actions recorded for this incident.</Empty>
-          )}
+          <WhatToDo incident={i} />
         </section>
         {ctx.session.role === 'admin' ? <Actions incident={i} /> : <section />}
       </div>
     </Layout>
+  );
+}
+
+/** The chart of what the detector judged, in its unit and bucket, with a plain caption. */
+function IncidentChart({ incident }: { incident: IncidentView }) {
+  const spec = incidentChartSpec(incident);
+  if (!spec) {
+    return (
+      <p class="muted" id="chart-incident-note">
+        No chart for this incident: what the detector counted is not one key's usage. The numbers are in the
+        summary above.
+      </p>
+    );
+  }
+  const band = spec.high !== null && spec.high > 0;
+  return (
+    <>
+      <ChartBox
+        id="chart-incident"
+        title={`${spec.axis_title} around the incident`}
+        label={`${spec.axis_title} around the incident window${band ? `; shaded: ${spec.band_label}` : ''}.`}
+        tall
+        data={{ spec: JSON.stringify(spec) }}
+      />
+      <p class="muted" id="chart-incident-note">
+        {chartNote(spec)}
+      </p>
+    </>
+  );
+}
+
+/** Observed against usual, in the detector's own unit and window, in the same words as the email. */
+function WhyItFired({ incident: i }: { incident: IncidentView }) {
+  const unit = (i.details.unit ?? 'credits').replace(/_/g, ' ');
+  const b = i.details.baseline;
+  const range =
+    b?.low !== undefined && b.high !== undefined && b.high > 0
+      ? `${formatNumber(b.low)}–${formatNumber(b.high)}`
+      : null;
+  return (
+    <p id="incident-why">
+      Observed <strong>{formatNumber(i.observed)}</strong> {unit} against about{' '}
+      <strong>{formatNumber(i.expected)}</strong> usual
+      {range && ` (${bandName(b?.method)}: ${range})`}.
+    </p>
+  );
+}
+
+/** The same steps as the incident's emails (incidents/what-to-do.ts), for its current severity. */
+function WhatToDo({ incident }: { incident: IncidentView }) {
+  const steps = whatToDo(incident.kind, incident.severity);
+  if (steps.length === 0) return <Empty>No recommended actions for this incident.</Empty>;
+  return (
+    <>
+      <h3 id="todo-h">What to do</h3>
+      <ol id="incident-todo" aria-labelledby="todo-h">
+        {steps.map((a) => (
+          <li>{a}</li>
+        ))}
+      </ol>
+    </>
   );
 }
 

@@ -35,7 +35,7 @@ export function stepAccount(
     expected: 0,
     low: 0,
     high: params.floor_credits,
-    method: `unattributed credits over ${len} min against a floor of ${params.floor_credits}`,
+    method: `credits no key explains in ${len} minutes (it fires from ${params.floor_credits})`,
     score: Math.min(1, 0.5 + sum / (4 * (sum + params.floor_credits))),
     bucketImpact: credits,
     windowImpact: sum,

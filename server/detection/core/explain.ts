@@ -29,9 +29,41 @@ export function severityFor(kind: DetectorKind, impactCredits: number, params: P
   return maxSeverity(byImpact, MIN_SEVERITY[kind]);
 }
 
-const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+const plural = (n: number, unit: string) => `${n0(n)} ${unit}${Math.round(n) === 1 ? '' : 's'}`;
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v ?? ''));
+
+/** "35 times", "1.4 times": how far above usual, or null when usual is about nothing. */
+function times(observed: number, expected: number): string | null {
+  if (expected < 0.5) return null;
+  const r = observed / expected;
+  return `${r.toLocaleString('en-US', { maximumFractionDigits: r < 10 ? 1 : 0 })} times`;
+}
+
+/** "about 1,200 is usual" or "almost none is usual": never "about 0.0". */
+const usual = (expected: number, noun: string) =>
+  expected < 0.5 ? `almost no ${noun} are usual` : `about ${n0(expected)} ${noun} are usual`;
+
+/** "3 minutes", "5 hours", "2 days": a plain relative span. */
+function span(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 120) return plural(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? plural(hours, 'hour') : plural(Math.round(hours / 24), 'day');
+}
+
+/** "03:10 on Saturday (Europe/Paris)": a time of day in the configured zone. Intl is pure. */
+function localTime(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(ms));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('hour')}:${part('minute')} on ${part('weekday')} (${timeZone})`;
+}
 
 export type Explainable = {
   kind: DetectorKind;
@@ -44,81 +76,75 @@ export type Explainable = {
   startedAt: number;
   lastSeenAt: number;
   facts?: Record<string, string | number | string[]> | undefined;
+  /** The zone times of day are told in (KEYWATCH_TZ); UTC when not given. */
+  timeZone?: string;
 };
 
+/** One plain sentence with numbers: no statistics words, no raw timestamps. */
 export function summarize(e: Explainable): string {
   const key = e.who ?? (e.key ? `Key "${e.key}"` : 'The account');
+  // A network of unknown keys is plural: "Unknown keys from ... are".
+  const is = e.who ? 'are' : 'is';
   const f = e.facts ?? {};
-  const minutes = Math.max(1, Math.round((e.lastSeenAt - e.startedAt) / 60_000));
-  const ratio = e.expected > 0 ? `${(e.observed / e.expected).toFixed(1)}x` : 'far above';
+  const elapsed = e.lastSeenAt - e.startedAt;
   switch (e.kind) {
-    case 'credit_spike':
-      return `${key} spent ${n0(e.observed)} credits in ${plural(Number(f.minutes ?? minutes), 'minute')}, ${ratio} the ${n0(e.expected)} expected for this hour (${f.requests ?? '?'} requests vs ${f.expected_requests ?? '?'}).`;
-    case 'sustained_elevation':
-      return `${key} has run at ${f.ratio ?? ratio}x its usual level for ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}: ${n0(e.impact)} credits more than expected.`;
+    case 'credit_spike': {
+      const minutes = Number(f.minutes ?? Math.round(elapsed / 60_000));
+      const x = times(e.observed, e.expected);
+      const vs = x
+        ? `${x} the usual ${n0(e.expected)} for this hour of the week`
+        : 'where almost none are usual at this hour of the week';
+      const requests =
+        f.requests === undefined
+          ? ''
+          : ` It made ${plural(Number(f.requests), 'request')}; ${usual(Number(f.expected_requests ?? 0), 'requests')}.`;
+      return `${key} spent ${n0(e.observed)} credits in ${plural(minutes, 'minute')}, ${vs}.${requests}`;
+    }
+    case 'sustained_elevation': {
+      const ratio = Number(f.ratio ?? (e.expected > 0 ? e.observed / e.expected : 0));
+      const hours = Number(f.hours ?? Math.round(elapsed / 3_600_000));
+      const level =
+        ratio > 0
+          ? `${ratio.toLocaleString('en-US', { maximumFractionDigits: 1 })} times its usual level`
+          : 'above its usual level';
+      return `${key} has run at ${level} for ${plural(hours, 'hour')}: ${n0(e.impact)} credits more than usual.`;
+    }
     case 'off_hours':
-      return `${key} was used at ${String(f.hour ?? '?').padStart(2, '0')}:00 ${f.time_zone ?? 'UTC'} on a ${f.weekend ? 'weekend' : 'weekday'}, an hour it has never worked (${n0(e.observed)} requests, ${n0(e.impact)} credits).`;
+      return `${key} was used at ${localTime(e.startedAt, String(f.time_zone ?? e.timeZone ?? 'UTC'))}, an hour of the week it has never been used in (${plural(e.observed, 'request')}, ${plural(e.impact, 'credit')}).`;
     case 'dormant_wake':
-      return `${key} was used again after ${f.idle_days ?? '7+'} days without use (${n0(e.impact)} credits so far).`;
-    case 'revoked_use':
-      return `${key} was used after it was revoked: ${n0(e.observed)} requests and ${n0(e.impact)} credits since ${new Date(e.startedAt).toISOString()}.`;
+      return `${key} was used again after ${f.idle_days === undefined ? 'a week or more' : plural(Number(f.idle_days), 'day')} without use (${plural(e.impact, 'credit')} so far).`;
+    case 'revoked_use': {
+      const after =
+        typeof f.revoked_at === 'number'
+          ? ` ${span(e.startedAt - f.revoked_at)} after it was revoked`
+          : ' after it was revoked';
+      return `${key} was used${after}: ${plural(e.observed, 'request')} and ${plural(e.impact, 'credit')} so far.`;
+    }
     case 'auth_failures':
-      return `${key} received ${n0(e.observed)} authentication failures (401) in a short burst; about ${e.expected.toFixed(1)} are usual.`;
+      return `${key} had ${plural(e.observed, 'request')} rejected for a wrong or revoked key in a short burst; ${usual(e.expected, 'rejections')}.`;
     case 'discovered_key':
-      return `${key} is not registered in Keywatch but is spending credits (${n0(e.impact)} so far).`;
-    case 'new_source':
-      return `${key} is being used from a source it never used before: ${[list(f.ips), list(f.user_agents)].filter(Boolean).join('; ')}.`;
-    case 'operation_mix':
-      return list(f.new_operations)
-        ? `${key} ran an expensive operation it never used before (${list(f.new_operations)}), ${n0(e.observed)} credits in the last hour.`
-        : `${key} spends ${f.credits_per_request} credits per request, far above its usual ${f.usual_credits_per_request}, at a normal request count.`;
-    case 'usage_drop':
+      return `${key} ${is} not registered in Keywatch but ${is} spending credits (${n0(e.impact)} so far).`;
+    case 'new_source': {
+      const sources = [list(f.ips), list(f.user_agents)].filter(Boolean).join('; ');
+      return `${key} ${is} being used from a source it never used before${sources ? ` (${sources})` : ''}: ${plural(e.observed, 'request')} from it so far.`;
+    }
+    case 'operation_mix': {
+      if (list(f.new_operations))
+        return `${key} ran an expensive operation it never used before (${list(f.new_operations)}): ${plural(e.observed, 'credit')} in the last hour.`;
+      const cpr = Number(f.credits_per_request ?? 0);
+      const per =
+        cpr > 0 && Number(f.usual_credits_per_request ?? 0) >= 0.1
+          ? ` (${n0(cpr)} credits per request, about ${Number(f.usual_credits_per_request ?? 0).toLocaleString('en-US', { maximumFractionDigits: 1 })} usual)`
+          : '';
+      return `${key} spent ${plural(e.observed, 'credit')} in the last hour at a normal number of requests; ${usual(e.expected, 'credits')} for that many${per}.`;
+    }
+    case 'usage_drop': {
+      const hours = plural(Number(f.hours ?? Math.round(elapsed / 3_600_000)), 'hour');
       return e.observed < 0.05 * e.expected
-        ? `${key} stopped: almost no usage for ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}, when ${n0(e.expected)} credits were expected.`
-        : `${key} is using far less than usual: ${n0(e.observed)} credits over ${plural(Number(f.hours ?? Math.round(minutes / 60)), 'hour')}, against ${n0(e.expected)} expected.`;
+        ? `${key} stopped: almost no usage for ${hours}, when ${n0(e.expected)} credits were usual.`
+        : `${key} ${is} using far less than usual: ${n0(e.observed)} credits over ${hours}, against ${n0(e.expected)} usual.`;
+    }
     case 'unattributed_spend':
       return `${n0(e.observed)} credits were spent on the account that no known key explains.`;
-  }
-}
-
-const REVOKE = 'Revoke the key in the Magic Hour Developer Hub and create a new one.';
-const ROTATE = 'Rotate the secret in every service that uses it (CI, servers, integrations).';
-const SOURCES = 'Check the source IPs and user agents below against your gateway and servers.';
-
-export function recommendActions(kind: DetectorKind): string[] {
-  switch (kind) {
-    case 'revoked_use':
-      return [
-        'Confirm the key is revoked in the Magic Hour Developer Hub.',
-        SOURCES,
-        'Find where the old secret is still configured and remove it.',
-      ];
-    case 'discovered_key':
-      return [
-        'Register the key in Keywatch if it is yours, with an owner.',
-        'If nobody owns it, revoke it in the Magic Hour Developer Hub.',
-      ];
-    case 'auth_failures':
-      return [SOURCES, 'Find the client sending a wrong or revoked key; someone may be guessing keys.'];
-    case 'unattributed_spend':
-      return [
-        'Check Magic Hour projects that did not go through the Keywatch gateway.',
-        'Make every key send usage through the gateway or the push API.',
-      ];
-    case 'sustained_elevation':
-      return [
-        'Compare with recent releases or new integrations of this key\u2019s owner.',
-        SOURCES,
-        `If nobody expects it: ${REVOKE}`,
-      ];
-    case 'new_source':
-      return [SOURCES, `If the source is not yours: ${REVOKE}`];
-    case 'usage_drop':
-      return [
-        'Check that the applications using this key are up and still send requests.',
-        'If the key was rotated, make sure every client has the new one; then revoke the old key.',
-      ];
-    default:
-      return [REVOKE, ROTATE, SOURCES];
   }
 }

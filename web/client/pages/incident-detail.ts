@@ -1,23 +1,10 @@
-/** Incident detail: the window's chart against the expected range, and the alert actions. */
-import { type AnyDataset, canvasById, drawChart, PALETTE, showEmpty } from '../lib/charts.ts';
-import { api, badge, fmtTime, initPage, say, timeEl } from '../lib/common.ts';
-import type { KeyUsage } from '../lib/usage.ts';
+/** Incident detail: the chart at the detector's own resolution and unit, and the alert actions. */
+import { type AnyDataset, bandDatasets, canvasById, drawChart, PALETTE, showEmpty } from '../lib/charts.ts';
+import { api, badge, fmtNumber, fmtTime, initPage, say, timeEl } from '../lib/common.ts';
+import { type IncidentChartSpec, incidentSeries, type SeriesPoint } from '../lib/incident-series.ts';
 
 initPage();
 
-type Details = {
-  window?: { from: string; to: string };
-  unit?: string;
-  baseline?: { expected?: number; low?: number; high?: number };
-};
-type Info = {
-  key_id: string | null;
-  started_at: string;
-  last_seen_at: string;
-  resolved_at: string | null;
-  details: Details;
-  expected: number;
-};
 type IncidentView = {
   id: string;
   state: string;
@@ -25,105 +12,73 @@ type IncidentView = {
   acknowledged_at: string | null;
 };
 
-const HOUR = 3_600_000;
 const canvas = canvasById('chart-incident');
-const info = JSON.parse(canvas?.dataset.incident ?? 'null') as Info | null;
-
-function windowOf(i: Info): { from: number; to: number } {
-  const from = Date.parse(i.details.window?.from ?? i.started_at);
-  const to = Date.parse(i.details.window?.to ?? i.resolved_at ?? i.last_seen_at);
-  return { from, to: Math.max(to, from + 60_000) };
-}
-
-/** The chart's bucket follows the detector's unit, so the expected line compares like with like. */
-function stepFor(span: number, unit = ''): { step: string; size: number } {
-  if (/\/\s*min/.test(unit)) return { step: 'minute', size: 60_000 };
-  if (/\/\s*h/.test(unit)) return { step: 'hour', size: HOUR };
-  if (/\/\s*d/.test(unit)) return { step: 'day', size: 24 * HOUR };
-  if (span <= 12 * HOUR) return { step: 'minute', size: 60_000 };
-  if (span <= 10 * 24 * HOUR) return { step: 'hour', size: HOUR };
-  return { step: 'day', size: 24 * HOUR };
-}
-
-let usage: KeyUsage | null = null;
+const spec = JSON.parse(canvas?.dataset.spec ?? 'null') as IncidentChartSpec | null;
+let points: SeriesPoint[] | null = null;
 
 async function load(): Promise<void> {
-  if (!canvas || !info) return;
-  const w = windowOf(info);
-  const unit = info.details.unit;
-  const coarse = /\/\s*[hd]/.test(unit ?? '');
-  const pad = Math.max(coarse ? 12 * HOUR : 2 * HOUR, 2 * (w.to - w.from));
-  const from = w.from - pad;
-  const to = w.to + pad;
-  const { step, size } = stepFor(to - from, unit);
-  const base = info.key_id ? `/api/v1/keys/${encodeURIComponent(info.key_id)}/usage` : '/api/v1/usage';
-  const r = await api<KeyUsage>(
+  if (!canvas || !spec) return;
+  const base = spec.key_id ? `/api/v1/keys/${encodeURIComponent(spec.key_id)}/usage` : '/api/v1/usage';
+  const r = await api<{ points: SeriesPoint[] }>(
     'GET',
-    `${base}?step=${step}&from=${Math.floor(from / size) * size}&to=${to}`,
+    `${base}?step=${spec.step}&from=${spec.from}&to=${spec.to}`,
   );
   if (!r.ok || !r.data) return showEmpty(canvas, `Usage around the incident could not be loaded: ${r.error}`);
-  usage = r.data;
+  points = r.data.points;
   render();
 }
 
 function render(): void {
-  if (!canvas || !info || !usage) return;
-  const w = windowOf(info);
-  const size = usage.step === 'minute' ? 60_000 : usage.step === 'hour' ? HOUR : 24 * HOUR;
-  const credits = usage.points.map((p) => p.credits);
-  const b = info.details.baseline ?? {};
-  const peak = Math.max(...credits, b.high ?? 0, 1);
-  const inWindow = usage.points.map((p) => {
-    const t = Date.parse(p.ts);
-    return t + size > w.from && t <= w.to ? peak : null;
-  });
-  const flat = (v: number | undefined) => usage!.points.map(() => v ?? null);
+  if (!canvas || !spec || !points) return;
+  const s = incidentSeries(points, spec);
+  const where = (v: number | null) => s.judged.map((j) => (j && v !== null ? v : null));
+  const top = Math.max(...s.values, spec.high ?? 0, spec.expected ?? 0, 1);
+  const band = spec.low !== null && spec.high !== null && spec.high > 0;
   const datasets: AnyDataset[] = [
     {
       type: 'bar',
       label: 'Incident window',
-      data: inWindow,
+      data: s.judged.map((j) => (j ? top : null)),
       backgroundColor: 'rgba(196, 35, 27, 0.10)',
       barPercentage: 1,
       categoryPercentage: 1,
     },
+    ...(band ? bandDatasets(where(spec.low), where(spec.high), spec.band_label) : []),
     {
       type: 'line',
-      label: 'Credits',
-      data: credits,
+      label: spec.axis_title,
+      data: s.values,
       borderColor: PALETTE[0],
       backgroundColor: PALETTE[0],
       pointRadius: 0,
       borderWidth: 2,
     },
-    {
+  ];
+  if (spec.expected !== null) {
+    datasets.push({
       type: 'line',
-      label: 'Expected',
-      data: flat(b.expected ?? info.expected),
+      label: 'Usual',
+      data: where(spec.expected),
       borderColor: PALETTE[2],
       pointRadius: 0,
       borderWidth: 1.5,
       borderDash: [6, 4],
-    },
-  ];
-  if (b.high !== undefined) {
-    datasets.push({
-      type: 'line',
-      label: 'Usual high',
-      data: flat(b.high),
-      borderColor: PALETTE[4],
-      pointRadius: 0,
-      borderWidth: 1,
-      borderDash: [2, 3],
     });
   }
-  const style = usage.step === 'day' ? 'day' : 'minute';
+  const style = spec.step === 'day' ? 'day' : 'minute';
   drawChart(
     canvas,
     'line',
-    usage.points.map((p) => fmtTime(p.ts, style)),
+    s.starts.map((t) => fmtTime(t, style)),
     datasets,
-    { yTitle: 'credits', legend: true },
+    { yTitle: spec.axis_title, legend: true },
+  );
+  // The description says what is drawn, so a screen reader hears the same unit and range.
+  const shaded = band ? `; shaded: ${spec.band_label}` : '';
+  const highest = fmtNumber(Math.max(...s.values));
+  canvas.setAttribute(
+    'aria-label',
+    `${spec.axis_title} around the incident window, highest ${highest}${shaded}.`,
   );
 }
 

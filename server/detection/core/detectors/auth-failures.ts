@@ -28,7 +28,7 @@ export const detectAuthFailures: Detector = (e) => {
     expected,
     low: 0,
     high: expected + 3 * Math.sqrt(expected),
-    method: `Poisson tail against the key's own 401 rate over ${params.window_minutes} min`,
+    method: `usual number of rejected requests for this key in ${params.window_minutes} minutes`,
     score: scoreFromP(p, alpha),
     bucketImpact: 0,
     windowImpact: 0,

@@ -57,6 +57,9 @@ export function bestWindow(e: Evaluation, floorCredits: number): WindowTest | nu
   return best;
 }
 
+/** The band's name says how long a window it is for, in words people use. */
+const WINDOW_WORDS: Record<number, string> = { 1: 'one minute', 60: 'an hour' };
+
 export const detectCreditSpike: Detector = (e) => {
   const params = e.ctx.rules.params.credit_spike;
   const f = e.ctx.factor('credit_spike');
@@ -86,7 +89,7 @@ export function spikeFinding(e: Evaluation, w: WindowTest, alpha: number): Findi
     expected: w.expC,
     low: Math.max(0, (w.expN - 3 * sd) * cpr),
     high: (w.expN + 3 * sd) * cpr,
-    method: `seasonal hour-of-week baseline, negative-binomial and compound-spend tail over ${w.minutes} min`,
+    method: `usual range for ${WINDOW_WORDS[w.minutes] ?? `${w.minutes} minutes`} at this time of the week`,
     score: scoreFromP(w.p, alpha),
     bucketImpact: Math.max(0, e.bucket.credits - e.expCred),
     windowImpact: Math.max(0, w.c - w.expC),

@@ -57,7 +57,7 @@ export const detectNewSource: Detector = (e) => {
     expected: 0,
     low: 0,
     high: 0,
-    method: `established set of ${ipCount} networks and ${uaCount} clients`,
+    method: `the ${ipCount} networks and ${uaCount} clients this key already uses`,
     score: 0.7,
     bucketImpact: bucket.credits,
     windowImpact: bucket.credits,

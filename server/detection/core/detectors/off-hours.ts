@@ -34,7 +34,7 @@ export const detectOffHours: Detector = (e) => {
     expected: 0,
     low: 0,
     high: 0,
-    method: 'hours of the week (weekday/weekend) the key has used since it was first seen',
+    method: 'hours of the week this key has been used in since it was first seen',
     score: Math.min(1, 0.5 + n / (4 * (n + params.min_requests))),
     bucketImpact: bucket.credits,
     windowImpact: credits,

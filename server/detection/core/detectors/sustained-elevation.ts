@@ -43,7 +43,7 @@ export const detectSustainedElevation: Detector = (e) => {
     expected: acc.expCred,
     low: Math.max(0, (acc.exp - 3 * sd) * cpr),
     high: (acc.exp + 3 * sd) * cpr,
-    method: `hourly CUSUM of log-likelihood ratio for a ${Math.round((params.ratio - 1) * 100)}% rise over the seasonal baseline`,
+    method: `usual range for these hours of the week (it fires on a steady rise of ${Math.round((params.ratio - 1) * 100)}% or more)`,
     // The CUSUM bounds the false-alarm rate at about exp(-threshold) per step.
     score: scoreFromP(Math.exp(-state.cusum), Math.exp(-params.threshold * f)),
     bucketImpact: Math.max(0, bucket.credits - e.expCred),
