@@ -1,8 +1,10 @@
 /** The only reader of process.env: validates configuration once, at start-up. */
+
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { isValidTimeZone } from './time-zone.ts';
 
 const boolFromEnv = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
@@ -188,15 +190,6 @@ function checkLimits(e: z.infer<typeof EnvSchema>): void {
 
 function displayHost(host: string): string {
   return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-}
-
-function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The secret is generated once and kept beside the database, readable by the owner only. */

@@ -108,3 +108,13 @@ export function monthPeriod(ms: number, timeZone: string, offsetMonths = 0): Per
     end: localMidnight(y, m + 1, 1, timeZone),
   };
 }
+
+/** An IANA zone name this runtime knows (America/New_York, Asia/Kolkata, UTC). */
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

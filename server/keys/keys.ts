@@ -7,9 +7,15 @@ import type { Clock } from '../clock.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { type KeyRow, keys } from '../db/schema/index.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
+import { isValidTimeZone } from '../time-zone.ts';
 import { iso, isoOrNull, TimestampSchema } from '../timestamps.ts';
 
 const label = (max: number) => z.string().trim().min(1).max(max);
+/** A key serving another region than the team's has its hours judged in its own zone. */
+const TimeZoneSchema = z
+  .string()
+  .max(64)
+  .refine(isValidTimeZone, 'unknown time zone (IANA name, e.g. Europe/Berlin)');
 
 export const NewKeySchema = z.strictObject({
   name: label(100),
@@ -20,6 +26,7 @@ export const NewKeySchema = z.strictObject({
   secret: z.string().min(8, 'must be at least 8 characters').max(500).optional(),
   budget_credits: z.number().positive().nullish(),
   notes: z.string().max(2000).nullish(),
+  time_zone: TimeZoneSchema.nullish(),
 });
 
 export const KeyPatchSchema = z.strictObject({
@@ -29,6 +36,7 @@ export const KeyPatchSchema = z.strictObject({
   budget_credits: z.number().positive().nullable().optional(),
   notes: z.string().max(2000).nullable().optional(),
   created_at: TimestampSchema.optional(),
+  time_zone: TimeZoneSchema.nullable().optional(),
 });
 
 export type KeyView = {
@@ -42,6 +50,7 @@ export type KeyView = {
   status: KeyRow['status'];
   budget_credits: number | null;
   notes: string | null;
+  time_zone: string | null;
   created_at: string;
   revoked_at: string | null;
   first_seen_at: string | null;
@@ -75,6 +84,7 @@ export function createKey(deps: Deps, input: unknown, actor: string): KeyView {
       owner: data.owner ?? null,
       budgetCredits: data.budget_credits ?? null,
       notes: data.notes ?? null,
+      timeZone: data.time_zone ?? null,
       last4: data.secret ? lastFour(data.secret) : null,
       fingerprint,
       createdAt: data.created_at ?? now,
@@ -143,6 +153,7 @@ export function updateKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknow
       ...(data.owner !== undefined && { owner: data.owner }),
       ...(data.budget_credits !== undefined && { budgetCredits: data.budget_credits }),
       ...(data.notes !== undefined && { notes: data.notes }),
+      ...(data.time_zone !== undefined && { timeZone: data.time_zone }),
       ...(data.created_at !== undefined && { createdAt: data.created_at }),
       // Naming a discovered key is how an admin claims it.
       ...(current.status === 'discovered' && data.name !== undefined && { status: 'active' as const }),
@@ -192,6 +203,7 @@ export function toKeyView(row: KeyRow): KeyView {
     status: row.status,
     budget_credits: row.budgetCredits,
     notes: row.notes,
+    time_zone: row.timeZone,
     created_at: iso(row.createdAt),
     revoked_at: isoOrNull(row.revokedAt),
     first_seen_at: isoOrNull(row.firstSeenAt),

@@ -112,6 +112,18 @@ describe('/api/v1/keys', () => {
     );
   });
 
+  it('gives a key serving another region its own time zone, and refuses an unknown one', async () => {
+    const { key } = (await api.call('POST', '/api/v1/keys', admin, { name: 'apac' })).json;
+    expect(key.time_zone).toBeNull();
+    const set = await api.call('PATCH', `/api/v1/keys/${key.id}`, admin, { time_zone: 'Asia/Tokyo' });
+    expect(set.json.key.time_zone).toBe('Asia/Tokyo');
+    const bad = await api.call('PATCH', `/api/v1/keys/${key.id}`, admin, { time_zone: 'Mars/Olympus' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toBe('time_zone');
+    const cleared = await api.call('PATCH', `/api/v1/keys/${key.id}`, admin, { time_zone: null });
+    expect(cleared.json.key.time_zone).toBeNull();
+  });
+
   it('answers 404 for an unknown key and 403 to a read-only token that writes', async () => {
     expect((await api.call('GET', '/api/v1/keys/nope', admin)).status).toBe(404);
     const read = api.tokenFor('read');

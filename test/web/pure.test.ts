@@ -18,6 +18,7 @@ const key = (over: Partial<KeyView>): KeyView => ({
   status: 'active',
   budget_credits: null,
   notes: null,
+  time_zone: null,
   created_at: new Date(T0 - 10 * DAY).toISOString(),
   revoked_at: null,
   first_seen_at: null,
