@@ -3,6 +3,7 @@
  * the same options give the same events. Events come out in time order, minute by minute.
  */
 import { DAY, floorTo, MINUTE } from '../clock.ts';
+import { zoneOffset } from '../detection/core/zone.ts';
 import { costOf, type OperationName } from './catalog.ts';
 import { type LegitChange, planChanges } from './changes.ts';
 import { growthFactor, type KeyProfile, profilesFor, shapeAt } from './profiles.ts';
@@ -17,6 +18,8 @@ export type SimOptions = {
   incidents: boolean;
   /** Legitimate, unlabelled changes (launch, growth, holiday, batch move, CI bursts, upgrade). */
   changes?: boolean;
+  /** The zone the keys' teams work in: their daily and weekly shapes follow its clock (default UTC). */
+  timeZone?: string;
 };
 
 export type SimKey = {
@@ -91,6 +94,9 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
   let counter = 0;
   const byKey = plan.profiles.map((_, i) => plan.scenarios.filter((s) => s.keyIndex === i));
   const changesOf = plan.profiles.map((_, i) => plan.changes.filter((c) => c.keyIndex === i));
+  // Shapes are written in wall-clock hours: shifting by the zone's offset puts them on its clock.
+  const zone = options.timeZone ?? 'UTC';
+  const local = (ts: number) => ts + zoneOffset(zone, ts);
   const orphans = plan.scenarios.filter((s) => s.keyIndex < 0 && s.mix);
 
   const make = (
@@ -127,7 +133,10 @@ export function* simulateEvents(options: SimOptions, plan = planSimulation(optio
       const factor = changes.reduce((f, c) => f * c.factor(ts), 1);
       const agent = changes.map((c) => c.agentAt?.(ts)).find(Boolean);
       const normal =
-        (p.peakPerHour / 60) * shapeAt(p.shape, ts - shift) * growthFactor(p, ts - plan.start) * factor;
+        (p.peakPerHour / 60) *
+        shapeAt(p.shape, local(ts) - shift) *
+        growthFactor(p, ts - plan.start) *
+        factor;
       const silenced = retired || scenarios.some((s) => s.silences?.(ts));
       if (!silenced) {
         for (let n = rng.poisson(normal); n > 0; n--) {

@@ -3,7 +3,7 @@
  * development subset through `keywatch detect series`. Prints everything in one run.
  */
 import { runNab } from './nab-eval.ts';
-import { evaluateSimulation, formatDelay, median } from './simulate-eval.ts';
+import { evaluateDst, evaluateSimulation, formatDelay, median } from './simulate-eval.ts';
 
 const SEEDS = [1, 2, 3];
 const DAYS = 35;
@@ -40,6 +40,11 @@ for (const i of sim.falseClean)
   console.log(`  ${i.kind} on ${i.key} at ${new Date(i.started_at).toISOString()}`);
 console.log(
   `false incidents per key-month outside labelled windows, incident runs: ${sim.falsePerKeyMonthIncidentRuns.toFixed(3)}`,
+);
+const dstChange = Date.UTC(2026, 10, 1, 6);
+const dst = evaluateDst(1, 'America/New_York', dstChange);
+console.log(
+  `a team in America/New_York, 70 days spanning the DST change of 2026-11-01 (no incidents injected): ${dst.caused.length} off-hours or spike incidents in the week after the change (${dst.run.incidents.length} incidents in all)`,
 );
 const ms = sim.runs.map((r) => r.ms);
 console.log(

@@ -42,7 +42,14 @@ export type SimRun = {
   ms: number;
 };
 
-export function runSimulation(seed: number, days: number, keys: number, incidents: boolean): SimRun {
+export function runSimulation(
+  seed: number,
+  days: number,
+  keys: number,
+  incidents: boolean,
+  options: { end?: number; timeZone?: string; changes?: boolean } = {},
+): SimRun {
+  const end = options.end ?? SIM_END;
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-eval-'));
   const config = loadConfig({
     KEYWATCH_DB: join(dir, 'kw.db'),
@@ -50,14 +57,23 @@ export function runSimulation(seed: number, days: number, keys: number, incident
     KEYWATCH_LOG_LEVEL: 'silent',
     ALERT_SECURITY_TO: 'oncall@example.com',
     ALERT_BILLING_TO: 'billing@example.com',
+    KEYWATCH_TZ: options.timeZone ?? 'UTC',
   });
   const store = openStore(config.dbPath);
-  const clock = fakeClock(SIM_END);
+  const clock = fakeClock(end);
   const deps = { db: store.db, sqlite: store.sqlite, clock, config, log: silentLogger };
   try {
     const sim = ingestSimulation(
       { ...deps, secret: config.secret },
-      { seed, days, keys, end: SIM_END, incidents, changes: true },
+      {
+        seed,
+        days,
+        keys,
+        end,
+        incidents,
+        changes: options.changes ?? true,
+        ...(options.timeZone && { timeZone: options.timeZone }),
+      },
       'eval',
     );
     // As live operation would: detection every few minutes with the clock at data time, the alert
@@ -67,8 +83,8 @@ export function runSimulation(seed: number, days: number, keys: number, incident
       `UPDATE alert_outbox SET status = 'sent', attempts = 1, sent_at = ? WHERE status = 'pending' AND next_attempt_at <= ?`,
     );
     const started = performance.now();
-    for (let t = SIM_END - days * DAY; t <= SIM_END; t += STEP) {
-      clock.set(Math.min(t, SIM_END));
+    for (let t = end - days * DAY; t <= end; t += STEP) {
+      clock.set(Math.min(t, end));
       runDetection(deps, { until: clock.now(), listener });
       sent.run(clock.now(), clock.now());
     }
@@ -225,3 +241,20 @@ export const formatDelay = (ms: number) =>
       : ms < DAY
         ? `${(ms / HOUR).toFixed(1)} h`
         : `${(ms / DAY).toFixed(1)} d`;
+
+/**
+ * A team in `timeZone` over `days` spanning a daylight-saving change at `change`: the incidents of
+ * the hour-of-week kinds (off hours, credit spikes) that started in the week after it. Their
+ * schedule follows their own clock, so each of these is a false incident caused by the change.
+ */
+export function evaluateDst(seed: number, timeZone: string, change: number, days = 70, keys = 10) {
+  const end = change + 21 * DAY;
+  const run = runSimulation(seed, days, keys, false, { end, timeZone, changes: false });
+  const caused = run.incidents.filter(
+    (i) =>
+      i.started_at >= change &&
+      i.started_at < change + 7 * DAY &&
+      i.signals.some((s) => s.kind === 'off_hours' || s.kind === 'credit_spike'),
+  );
+  return { run, caused };
+}
