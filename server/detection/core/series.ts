@@ -10,7 +10,9 @@
  * judged against the series' own tail of bursts.
  */
 import { DETECTOR_KINDS, type DetectorKind, defaultRuleSet, type RuleSet } from './params.ts';
+import { createShiftState, LONGEST_SCALE_MS, stepShift } from './series-shift.ts';
 import { createKeyState } from './state.ts';
+import { scoreFromP } from './stats.ts';
 import { stepKey } from './step.ts';
 import type { KeyContext } from './types.ts';
 
@@ -19,6 +21,11 @@ export type SeriesScore = { score: number; anomaly: boolean };
 
 /** A repeat inside an episode scores just under the decision point: unusual still, but not news. */
 const REPEAT = 0.49;
+/**
+ * The change detector's false-alarm budget per row: about one false alarm in 10^4 rows on a clean
+ * series (five weeks at 5-minute sampling), before episodes merge neighbouring rows.
+ */
+export const SHIFT_ALPHA = 1e-4;
 
 /** The sampling step: the median gap between rows (at least a second). */
 export function inferStep(rows: readonly SeriesRow[]): number {
@@ -44,6 +51,7 @@ export function seriesRules(): RuleSet {
 export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = seriesRules()): SeriesScore[] {
   const step = inferStep(rows);
   const state = createKeyState(step);
+  const shift = createShiftState(step, SHIFT_ALPHA);
   const ctx: KeyContext = {
     status: 'active',
     revokedAt: null,
@@ -51,7 +59,8 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
     factor: () => 1,
     calibrateOnAll: true,
   };
-  const quiet = rules.params.baseline.quiet_minutes * 60_000;
+  // The change features keep seeing an onset for their longest window: that is still one episode.
+  const quiet = Math.max(rules.params.baseline.quiet_minutes * 60_000, LONGEST_SCALE_MS);
   let lastAlarm = -Infinity;
   return rows.map((row) => {
     const value = Number.isFinite(row.value) ? Math.max(0, row.value) : 0;
@@ -60,7 +69,8 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
       { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
       ctx,
     );
-    const raw = Math.max(0, ...findings.map((f) => f.score));
+    const change = scoreFromP(stepShift(shift, value).p, SHIFT_ALPHA);
+    const raw = Math.max(change, ...findings.map((f) => f.score));
     if (raw < 0.5) return { score: raw, anomaly: false };
     const onset = row.ts - lastAlarm > quiet;
     lastAlarm = row.ts;
