@@ -3,7 +3,7 @@
  * detector of Siffer et al., KDD 2017): the most extreme TAIL_FRACTION of recent values on each
  * side sets a threshold u, the excesses over u are modelled as exponential with their mean as
  * scale. With k excesses summing to S the scale is itself uncertain; its posterior predictive
- * (flat prior on the rate) gives P(X >= x) = (k/n) (1 + (x - u) / S)^-k beyond u, with excesses
+ * (Jeffreys prior on the rate) gives P(X >= x) = (k/n) (1 + (x - u) / S)^-k beyond u, with excesses
  * taken one per run (declustered), which is the
  * exponential tail once k is large and suitably wary while few excesses are seen. Autocorrelation,
  * skew and burstiness are all in the feature's history, so no distribution is assumed for the series.
