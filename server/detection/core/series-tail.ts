@@ -69,14 +69,40 @@ function declustered(series: Float64Array, excessOf: (x: number) => number): { s
   return { scale: runs > 0 ? sum / runs : 0, runs: Math.max(1, runs) };
 }
 
+/** The value of rank `r` (0 = smallest) by quickselect: a refit needs two ranks, not a sort. */
+function rank(values: Float64Array, r: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const v = values[i]!;
+        values[i] = values[j]!;
+        values[j] = v;
+        i++;
+        j--;
+      }
+    }
+    if (r <= j) hi = j;
+    else if (r >= i) lo = i;
+    else break;
+  }
+  return values[r]!;
+}
+
 function refit(t: Tail): void {
   t.since = 0;
   if (t.n < minTailHistory()) return;
   const series = inOrder(t);
-  const s = series.slice().sort();
+  const scratch = series.slice();
   const k = Math.max(MIN_EXCEEDANCES, Math.floor(TAIL_FRACTION * t.n));
-  const hiU = s[t.n - 1 - k]!;
-  const loU = s[k]!;
+  const hiU = rank(scratch, t.n - 1 - k);
+  const loU = rank(scratch, k);
   t.fit = {
     share: k / t.n,
     hi: { u: hiU, ...declustered(series, (x) => x - hiU) },
