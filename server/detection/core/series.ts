@@ -1,16 +1,19 @@
 /**
- * detectSeries(): the volume detectors on one regularly sampled series (values read as request
- * counts), for evaluation on outside data. Causal: row i is scored with rows <= i only. Short- and
- * long-horizon evidence are combined: the credit-spike tests (windows up to an hour) and the
- * hourly sustained-elevation CUSUM (a level that stays raised for hours, which no single window
- * shows); a row scores the stronger of the two. A row's score is that score when it opens a new
+ * detectSeries(): the volume detectors and the two-sided change detector on one regularly sampled
+ * series, for evaluation on outside data. Causal: row i is scored with rows <= i only. Three kinds
+ * of evidence are combined: the credit-spike tests (values read as request counts, windows up to
+ * an hour), the hourly sustained-elevation CUSUM (a level that stays raised for hours), both of
+ * which only look up, and series-shift.ts (drops, stops, shifts either way, changed daily shapes,
+ * changed volatility); a row scores the strongest. A row's score is that score when it opens a new
  * episode; inside an episode that already alarmed, just under half of it (the alarm is raised;
  * repeating it adds nothing). is_anomaly = score >= 0.5. With no adversary to fear, the p-value
  * calibration learns from every row (KeyContext.calibrateOnAll), so a burst that recurs is
  * judged against the series' own tail of bursts.
  */
 import { DETECTOR_KINDS, type DetectorKind, defaultRuleSet, type RuleSet } from './params.ts';
+import { createShiftState, LONGEST_SCALE_MS, stepShift } from './series-shift.ts';
 import { createKeyState } from './state.ts';
+import { scoreFromP } from './stats.ts';
 import { stepKey } from './step.ts';
 import type { KeyContext } from './types.ts';
 
@@ -19,6 +22,11 @@ export type SeriesScore = { score: number; anomaly: boolean };
 
 /** A repeat inside an episode scores just under the decision point: unusual still, but not news. */
 const REPEAT = 0.49;
+/**
+ * The change detector's false-alarm budget per row: about one false alarm in 10^4 rows on a clean
+ * series (five weeks at 5-minute sampling), before episodes merge neighbouring rows.
+ */
+export const SHIFT_ALPHA = 1e-4;
 
 /** The sampling step: the median gap between rows (at least a second). */
 export function inferStep(rows: readonly SeriesRow[]): number {
@@ -46,6 +54,7 @@ export function seriesRules(): RuleSet {
 export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = seriesRules()): SeriesScore[] {
   const step = inferStep(rows);
   const state = createKeyState(step);
+  const shift = createShiftState(step, SHIFT_ALPHA);
   const ctx: KeyContext = {
     status: 'active',
     revokedAt: null,
@@ -53,16 +62,20 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
     factor: () => 1,
     calibrateOnAll: true,
   };
-  const quiet = rules.params.baseline.quiet_minutes * 60_000;
+  // The change features keep seeing an onset for their longest window: that is still one episode.
+  const quiet = Math.max(rules.params.baseline.quiet_minutes * 60_000, LONGEST_SCALE_MS);
   let lastAlarm = -Infinity;
   return rows.map((row) => {
-    const value = Number.isFinite(row.value) ? Math.max(0, row.value) : 0;
+    const finite = Number.isFinite(row.value) ? row.value : 0;
+    // Counts cannot be negative; the change features read any real value as it is.
+    const value = Math.max(0, finite);
     const findings = stepKey(
       state,
       { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
       ctx,
     );
-    const raw = Math.max(0, ...findings.map((f) => f.score));
+    const change = scoreFromP(stepShift(shift, finite).p, SHIFT_ALPHA);
+    const raw = Math.max(change, ...findings.map((f) => f.score));
     if (raw < 0.5) return { score: raw, anomaly: false };
     const onset = row.ts - lastAlarm > quiet;
     lastAlarm = row.ts;

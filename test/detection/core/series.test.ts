@@ -29,8 +29,8 @@ function countSeries(level: number, change: (i: number) => number, seed = 11): S
 const flagged = (rows: SeriesRow[], rules = seriesRules()) =>
   detectSeries(rows, rules).flatMap((s, i) => (s.anomaly ? [i] : []));
 
-/** The same rules with only credit_spike: the short windows alone. */
-function spikeOnly() {
+/** The same rules without the hourly CUSUM: credit_spike and the two-sided change features. */
+function withoutCusum() {
   const rules = seriesRules();
   rules.enabled.sustained_elevation = false;
   return rules;
@@ -47,30 +47,31 @@ describe('detectSeries', () => {
   const cases: {
     name: string;
     change: (i: number) => number;
-    /** Rows flagged with the combined detectors, and with the spike tests alone. */
+    /** Rows flagged with every series detector, and without the CUSUM. */
     combined: 'none' | 'once';
-    spikeAlone: 'none' | 'once';
+    noCusum: 'none' | 'once';
   }[] = [
-    { name: 'clean series', change: () => 1, combined: 'none', spikeAlone: 'none' },
+    { name: 'clean series', change: () => 1, combined: 'none', noCusum: 'none' },
     {
       name: 'a 20-minute burst of 8x',
       change: (i) => (i >= AT && i < AT + 4 ? 8 : 1),
       combined: 'once',
-      spikeAlone: 'once',
+      noCusum: 'once',
     },
     {
-      name: 'a +40% level lasting 12 hours (no single window shows it)',
+      // No spike window shows it; the six-hour level feature does, as the CUSUM does.
+      name: 'a +40% level lasting 12 hours',
       change: (i) => (i >= AT && i < AT + 144 ? 1.4 : 1),
       combined: 'once',
-      spikeAlone: 'none',
+      noCusum: 'once',
     },
   ];
 
-  it.each(cases)('$name', ({ change, combined, spikeAlone }) => {
+  it.each(cases)('$name', ({ change, combined, noCusum }) => {
     const rows = countSeries(20, change);
     for (const [rules, want] of [
       [seriesRules(), combined],
-      [spikeOnly(), spikeAlone],
+      [withoutCusum(), noCusum],
     ] as const) {
       const got = flagged(rows, rules);
       if (want === 'none') expect(got).toEqual([]);
