@@ -43,8 +43,9 @@ console.log(
 );
 const dstChange = Date.UTC(2026, 10, 1, 6);
 const dst = evaluateDst(1, 'America/New_York', dstChange);
+const dstUtc = evaluateDst(1, 'America/New_York', dstChange, { judgeIn: 'UTC' });
 console.log(
-  `a team in America/New_York, 70 days spanning the DST change of 2026-11-01 (no incidents injected): ${dst.caused.length} off-hours or spike incidents in the week after the change (${dst.run.incidents.length} incidents in all)`,
+  `a team in America/New_York, 70 days spanning the DST change of 2026-11-01 (no incidents injected): ${dst.caused.length} off-hours or spike incidents in the week after the change (${dst.run.incidents.length} in all); judged in UTC instead: ${dstUtc.caused.length} (${dstUtc.run.incidents.length} in all)`,
 );
 const ms = sim.runs.map((r) => r.ms);
 console.log(

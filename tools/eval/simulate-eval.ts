@@ -47,7 +47,7 @@ export function runSimulation(
   days: number,
   keys: number,
   incidents: boolean,
-  options: { end?: number; timeZone?: string; changes?: boolean } = {},
+  options: { end?: number; timeZone?: string; judgeIn?: string; changes?: boolean } = {},
 ): SimRun {
   const end = options.end ?? SIM_END;
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-eval-'));
@@ -57,7 +57,7 @@ export function runSimulation(
     KEYWATCH_LOG_LEVEL: 'silent',
     ALERT_SECURITY_TO: 'oncall@example.com',
     ALERT_BILLING_TO: 'billing@example.com',
-    KEYWATCH_TZ: options.timeZone ?? 'UTC',
+    KEYWATCH_TZ: options.judgeIn ?? options.timeZone ?? 'UTC',
   });
   const store = openStore(config.dbPath);
   const clock = fakeClock(end);
@@ -247,9 +247,19 @@ export const formatDelay = (ms: number) =>
  * the hour-of-week kinds (off hours, credit spikes) that started in the week after it. Their
  * schedule follows their own clock, so each of these is a false incident caused by the change.
  */
-export function evaluateDst(seed: number, timeZone: string, change: number, days = 70, keys = 10) {
+export function evaluateDst(
+  seed: number,
+  timeZone: string,
+  change: number,
+  options: { days?: number; keys?: number; judgeIn?: string } = {},
+) {
   const end = change + 21 * DAY;
-  const run = runSimulation(seed, days, keys, false, { end, timeZone, changes: false });
+  const run = runSimulation(seed, options.days ?? 70, options.keys ?? 10, false, {
+    end,
+    timeZone,
+    changes: false,
+    ...(options.judgeIn && { judgeIn: options.judgeIn }),
+  });
   const caused = run.incidents.filter(
     (i) =>
       i.started_at >= change &&
