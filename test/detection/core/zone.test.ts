@@ -37,9 +37,11 @@ const strict = () => {
 };
 
 describe('a team that keeps its local schedule across a daylight-saving change', () => {
-  // New York leaves DST on Sunday 1 November 2026, Berlin on Sunday 25 October 2026.
+  // Both changes of 2026: New York on 8 March and 1 November, Berlin on 29 March and 25 October.
   it.each([
+    { zone: 'America/New_York', change: Date.UTC(2026, 2, 8, 7) },
     { zone: 'America/New_York', change: Date.UTC(2026, 10, 1, 6) },
+    { zone: 'Europe/Berlin', change: Date.UTC(2026, 2, 29, 1) },
     { zone: 'Europe/Berlin', change: Date.UTC(2026, 9, 25, 1) },
     { zone: 'Asia/Kolkata', change: Date.UTC(2026, 9, 25, 1) },
   ])('$zone: nothing unusual in the two weeks after the change, judged in its zone', ({ zone, change }) => {
