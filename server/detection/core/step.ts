@@ -169,21 +169,29 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
   if (!state.shift && (recent('credit_spike') || recent('sustained_elevation'))) {
     state.shift = { from: ts + state.bucketMs - HOUR, obs: 0, exp: 0, hours: 0, high: 0 };
   }
-  // Ordinary hours move the level; hours with a spike or a sustained rise under way do not.
-  if (!state.shift && !recent('credit_spike') && !recent('sustained_elevation'))
-    updateLevel(state, last, params.baseline.level_hours);
+  const mid = 1 + (params.sustained_elevation.ratio - 1) / 2;
+  // Ordinary hours move the level (steady growth or decline is followed even while a shift is
+  // judged); an hour far off either way, or with a burst, does not: a leak is never absorbed, only
+  // adopted below, and work that moved or stopped is for its own detectors to judge.
+  const ordinary = last.req <= mid * last.exp && last.req * mid >= last.exp;
+  if (!recent('credit_spike') && ordinary) updateLevel(state, last, params.baseline.level_hours);
   const s = state.shift;
   if (!s) return;
   s.obs += last.req;
   s.exp += last.exp;
   if (last.exp >= 1) {
     s.hours++;
-    const mid = 1 + (params.sustained_elevation.ratio - 1) / 2;
     if (last.req > mid * last.exp) s.high++;
   }
   const age = ts + state.bucketMs - s.from;
   if (age >= 6 * HOUR && s.high < 0.5 * s.hours) state.shift = null;
-  else if (age >= params.baseline.adapt_hours * HOUR && s.hours > 0 && s.high >= 0.75 * s.hours) {
+  // Held for adapt_hours: most hours elevated, or (a quiet key's noisy hours) half of them and the
+  // whole stretch well above the baseline.
+  else if (
+    age >= params.baseline.adapt_hours * HOUR &&
+    s.hours > 0 &&
+    (s.high >= 0.75 * s.hours || (s.high >= 0.5 * s.hours && s.obs >= mid * s.exp))
+  ) {
     rescaleBaseline(state, s.obs / Math.max(s.exp, 1e-9));
     state.cusum = 0;
     state.cusumFrom = null;
