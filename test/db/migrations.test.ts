@@ -1,0 +1,113 @@
+/** Existing databases migrate: incidents from before signals become incidents with one signal each. */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR, openStore } from '../../server/db/client.ts';
+import { findIncident, viewIncident } from '../../server/incidents/view.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A database as the first release left it: only the first migration applied. */
+function firstReleaseDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keywatch-migrate-'));
+  dirs.push(dir);
+  const first = join(dir, 'migrations');
+  mkdirSync(join(first, 'meta'), { recursive: true });
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8'));
+  const entry = journal.entries[0];
+  cpSync(join(MIGRATIONS_DIR, `${entry.tag}.sql`), join(first, `${entry.tag}.sql`));
+  writeFileSync(join(first, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: [entry] }));
+  const path = join(dir, 'keywatch.db');
+  const sqlite = new Database(path);
+  migrate(drizzle(sqlite), { migrationsFolder: first });
+  const now = Date.UTC(2026, 10, 20, 12);
+  sqlite
+    .prepare(
+      `INSERT INTO keys (id, name, provider, status, created_at, updated_at) VALUES ('key_a', 'prod-web', 'magichour', 'active', ?, ?)`,
+    )
+    .run(now, now);
+  const insert = sqlite.prepare(
+    `INSERT INTO incidents (id, key_id, kind, severity, state, started_at, last_seen_at, observed, expected, score,
+       impact_credits, summary, details, note, feedback, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 9200, 450, 0.98, 8750, ?, ?, ?, ?, ?, ?)`,
+  );
+  insert.run(
+    'inc_old',
+    'key_a',
+    'credit_spike',
+    'critical',
+    'acknowledged',
+    now - 3_600_000,
+    now,
+    'prod-web spent 9,200 credits',
+    JSON.stringify({ unit: 'credits' }),
+    'looking',
+    'expected',
+    now,
+    now,
+  );
+  insert.run(
+    'inc_budget',
+    null,
+    'budget_threshold',
+    'warning',
+    'open',
+    now,
+    now,
+    '80% of budget',
+    JSON.stringify({ budget_id: 'bud_1', unit: 'credits' }),
+    null,
+    null,
+    now,
+    now,
+  );
+  sqlite.close();
+  return path;
+}
+
+describe('migrations', () => {
+  it('turn old per-kind incidents into incidents with one signal, keeping states, notes and feedback', () => {
+    const store = openStore(firstReleaseDb());
+    try {
+      const rows = store.sqlite
+        .prepare(
+          'SELECT id, subject, state, note, feedback, detected_at, started_at FROM incidents ORDER BY id',
+        )
+        .all() as {
+        id: string;
+        subject: string;
+        state: string;
+        note: string | null;
+        feedback: string | null;
+        detected_at: number;
+        started_at: number;
+      }[];
+      expect(rows.map((r) => [r.id, r.subject, r.state, r.note, r.feedback])).toEqual([
+        ['inc_budget', 'budget:bud_1', 'open', null, null],
+        ['inc_old', 'key:key_a', 'acknowledged', 'looking', 'expected'],
+      ]);
+      const old = rows[1]!;
+      expect(old.detected_at - old.started_at).toBe(60_000);
+      const view = viewIncident(
+        store.db,
+        store.db.query.incidents.findFirst({ where: (i, { eq }) => eq(i.id, 'inc_old') }).sync()!,
+      );
+      expect(view.signals).toEqual([
+        expect.objectContaining({
+          kind: 'credit_spike',
+          severity: 'critical',
+          summary: 'prod-web spent 9,200 credits',
+        }),
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+});
