@@ -37,8 +37,8 @@ export function CapacityPage({ ctx, now }: { ctx: PageContext; now: number }) {
       </div>
       <ChartBox
         id="chart-capacity-forecast"
-        title="Month-end forecast"
-        label="Cumulative credits this month with the projected range to month end"
+        title="Period-end forecast"
+        label="Cumulative credits this billing period (or calendar month) with the projected range to its end"
       />
       <section aria-labelledby="totals-h">
         <h2 id="totals-h">Totals in the daily range</h2>
