@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOUR } from '../../server/clock.ts';
 import { openStore } from '../../server/db/client.ts';
-import { createClientIpResolver } from '../../server/ingest/gateway/client-ip.ts';
+import { createClientIpResolver } from '../../server/http/client-ip.ts';
 import { operationFromPath, parseBalance, responseKind } from '../../server/ingest/providers/magichour.ts';
 import { startServer } from '../../server/serve.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';

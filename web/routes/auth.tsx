@@ -13,30 +13,47 @@ import {
 import { verifyLogin } from '../../server/auth/users.ts';
 import type { Deps } from '../../server/deps.ts';
 import { limitBody } from '../../server/http/body.ts';
+import { type ClientIpResolver, createClientIpResolver } from '../../server/http/client-ip.ts';
 import type { Assets } from '../assets.ts';
 import { sendPage } from '../components/render.ts';
 import { LoginPage } from '../pages/login.tsx';
 import { checkFormCsrf, safeNext } from './session.ts';
 
-function clientIp(c: Context): string {
+/** The socket peer, or behind trusted proxies the client they forwarded for. */
+function clientIpOf(c: Context, resolve: ClientIpResolver): string {
+  let peer: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    peer = getConnInfo(c).remote.address;
   } catch {
     // app.request() in tests has no socket.
     return 'local';
   }
+  return resolve(peer, c.req.header('x-forwarded-for')) ?? 'unknown';
 }
 
-/** A cross-site form post carries a foreign Origin; browsers always send Origin on POST. */
-function sameOrigin(c: Context): boolean {
+/**
+ * A cross-site form post carries a foreign Origin; browsers always send Origin on POST. Behind a
+ * TLS reverse proxy the socket says http://internal while the browser says the public origin.
+ */
+function sameOrigin(c: Context, publicOrigin: string | null): boolean {
   const origin = c.req.header('origin');
-  return !origin || origin === new URL(c.req.url).origin;
+  return !origin || origin === new URL(c.req.url).origin || origin === publicOrigin;
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }
 
 const field = (v: unknown) => (typeof v === 'string' ? v : '');
 
 export function authRoutes(deps: Deps, getAssets: () => Promise<Assets>, limiter: LoginLimiter) {
   const secure = deps.config.publicUrl.startsWith('https:');
+  const publicOrigin = originOf(deps.config.publicUrl);
+  const resolveIp = createClientIpResolver(deps.config.trustedProxies);
   const app = new Hono();
 
   app.get('/login', async (c) => {
@@ -57,8 +74,9 @@ export function authRoutes(deps: Deps, getAssets: () => Promise<Assets>, limiter
       c.header('cache-control', 'no-store');
       return sendPage(c, <LoginPage assets={assets} next={next} email={email} error={error} />, status);
     };
-    if (!sameOrigin(c)) return fail(403, 'This sign-in came from another site and was refused.');
-    const ip = clientIp(c);
+    if (!sameOrigin(c, publicOrigin))
+      return fail(403, 'This sign-in came from another site and was refused.');
+    const ip = clientIpOf(c, resolveIp);
     const wait = limiter.retryAfter(ip, email);
     if (wait > 0) {
       c.header('retry-after', String(Math.ceil(wait / 1000)));
