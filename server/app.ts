@@ -14,6 +14,7 @@ import { createLoginLimiter } from './auth/login-limiter.ts';
 import { auditRoutes, tokensRoutes, usersRoutes } from './auth/routes.ts';
 import { budgetFor } from './budgets/budgets.ts';
 import { budgetRoutes } from './budgets/routes.ts';
+import { storageReadiness } from './db/client.ts';
 import type { Deps } from './deps.ts';
 import { detectionRoutes } from './detection/routes.ts';
 import { forecastRoutes } from './forecast/routes.ts';
@@ -56,6 +57,10 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
   app.route('/api/v1/balance', balanceRoutes(deps));
   app.route('/api/v1/account', accountRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
+  app.get('/readyz', (c) => {
+    const r = storageReadiness(deps.sqlite);
+    return c.json({ ready: r.ready, detail: r.detail }, r.ready ? 200 : 503);
+  });
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));

@@ -1,6 +1,6 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
-import { existsSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createApiToken } from '../auth/tokens.ts';
 import { addUser } from '../auth/users.ts';
 import { systemClock } from '../clock.ts';
@@ -40,12 +40,21 @@ async function withDeps<T>(fn: (deps: Deps) => Promise<T> | T): Promise<T> {
   }
 }
 
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+/** Commander's ways of ending well: help or version asked for. */
+const DONE = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
+
 export function buildProgram(): Command {
   const program = new Command()
     .name('keywatch')
     .description('Watch the credit spend of every API key and raise the alarm when a key looks compromised.')
+    .version(VERSION, '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Usage errors come back to main() as CommanderError, to exit 2 (not commander's 1).
+    .exitOverride();
 
   program
     .command('serve')
@@ -130,11 +139,19 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // Settings from ./.env, as .env.example shows; the environment itself wins over the file.
+    if (existsSync('.env')) process.loadEnvFile('.env');
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (e) {
+    // Thrown by a command's own checks (a file that exists...): a failure, said here.
+    if (e instanceof InvalidArgumentError) {
+      err(`keywatch: ${e.message}`);
+      return 1;
+    }
+    // A usage error found while parsing: commander printed it (or the help / version) already.
+    if (e instanceof CommanderError) return DONE.has(e.code) ? 0 : 2;
     if (e instanceof ConfigError) err(`keywatch: ${e.message}`);
-    else if (e instanceof InvalidArgumentError) err(`keywatch: ${e.message}`);
     else if (e instanceof AppError) {
       err(`keywatch: ${e.message}`);
       for (const i of e.issues ?? []) err(`  ${i.path}: ${i.message}`);

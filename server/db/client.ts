@@ -7,7 +7,7 @@
  * query module (never in a route handler), through `statement()` (statements.ts) or a module's
  * own per-connection statement cache, so each is prepared once per connection.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -48,4 +48,22 @@ export function openStore(path: string, options: { migrate?: boolean } = {}): St
       }
     },
   };
+}
+
+/**
+ * Ready to serve: the database answers and every committed migration is applied (a process started
+ * against a database another, newer release migrated, or one still migrating, is not ready).
+ */
+export function storageReadiness(sqlite: Sqlite): { ready: boolean; detail: string } {
+  try {
+    const journal = JSON.parse(readFileSync(resolve(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as {
+      entries: unknown[];
+    };
+    const applied = sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
+    return applied.n >= journal.entries.length
+      ? { ready: true, detail: `storage reachable, ${applied.n} migrations applied` }
+      : { ready: false, detail: `${applied.n} of ${journal.entries.length} migrations applied` };
+  } catch (e) {
+    return { ready: false, detail: `storage unreachable: ${(e as Error).message}` };
+  }
 }

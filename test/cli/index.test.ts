@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -41,6 +41,37 @@ describe('keywatch CLI', () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already exists/);
     expect(again.stdout).toBe('');
+  });
+
+  it('prints its version, and exits 2 on a usage error', () => {
+    const version = runCli(['--version'], env);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    const unknown = runCli(['--bogus'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option/);
+    const missing = runCli(['user', 'add'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--email/);
+  });
+
+  it('reads settings from ./.env, and the environment wins over the file', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'keywatch-env-'));
+    try {
+      writeFileSync(join(cwd, '.env'), 'KEYWATCH_TZ=Mars/Olympus\n');
+      const fromFile = runCli(['migrate'], { KEYWATCH_DB: join(cwd, 'k.db') }, undefined, cwd);
+      expect(fromFile.code).toBe(1);
+      expect(fromFile.stderr).toMatch(/KEYWATCH_TZ/);
+      const overridden = runCli(
+        ['migrate'],
+        { KEYWATCH_DB: join(cwd, 'k.db'), KEYWATCH_TZ: 'UTC' },
+        undefined,
+        cwd,
+      );
+      expect(overridden.code).toBe(0);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('fails clearly on bad input', () => {
