@@ -49,12 +49,34 @@ export function localDate(ms: number, timeZone: string): string {
   return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
-/** Milliseconds the zone is ahead of UTC at that instant. */
-function offsetAt(ms: number, timeZone: string): number {
-  const p = localParts(ms, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
+const offsets = new Map<string, Map<number, number>>();
+
+/**
+ * Milliseconds the zone is ahead of UTC at that instant (New York in winter: -5 h). Offsets change
+ * at most on an hour boundary, so they are cached per zone and hour: the detection core asks for
+ * every bucket of every key.
+ */
+export function zoneOffset(timeZone: string, ms: number): number {
+  if (timeZone === 'UTC') return 0;
+  const hour = Math.floor(ms / 3_600_000);
+  let byHour = offsets.get(timeZone);
+  if (!byHour) {
+    byHour = new Map();
+    offsets.set(timeZone, byHour);
+  }
+  let offset = byHour.get(hour);
+  if (offset === undefined) {
+    const at = hour * 3_600_000;
+    const p = localParts(at, timeZone);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - at;
+    // A year of hours per zone at most: live operation does not ask for old hours again.
+    if (byHour.size > 24 * 400) byHour.clear();
+    byHour.set(hour, offset);
+  }
+  return offset;
 }
+
+const offsetAt = (ms: number, timeZone: string) => zoneOffset(timeZone, ms);
 
 /** The instant when the local wall clock in the zone shows the given date at 00:00. */
 export function localMidnight(year: number, month: number, day: number, timeZone: string): number {

@@ -3,7 +3,7 @@
  * the same options give the same events. Events come out in time order, minute by minute.
  */
 import { DAY, floorTo, MINUTE } from '../clock.ts';
-import { zoneOffset } from '../detection/core/zone.ts';
+import { zoneOffset } from '../time-zone.ts';
 import { costOf, type OperationName } from './catalog.ts';
 import { type LegitChange, planChanges } from './changes.ts';
 import { growthFactor, type KeyProfile, profilesFor, shapeAt } from './profiles.ts';

@@ -55,7 +55,7 @@ describe('budget evaluation', () => {
       '[Keywatch] WARNING production environment budget: 80% of 50,000 credits used (40,000)',
     ]);
     expect(outboxRows(deps)[0]!.recipients).toBe(BILLING_TO);
-    expect(outboxRows(deps)[0]!.text).toContain('Look at the top keys');
+    expect(outboxRows(deps)[0]!.text).toContain('Check the top keys');
     markOutboxSent(deps);
 
     spend(prod, 10_000);

@@ -3,10 +3,10 @@
  * stored as JSON, so live detection never rereads history.
  */
 
+import { zoneOffset } from '../../time-zone.ts';
 import { type Calibration, createCalibration } from './calibration.ts';
 import type { DropState } from './detectors/usage-drop.ts';
 import { createSketch, type Sketch } from './sketch.ts';
-import { zoneOffset } from './zone.ts';
 
 export const HOW_CELLS = 168;
 export const DAYCLASS_CELLS = 48;

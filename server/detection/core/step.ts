@@ -3,6 +3,8 @@
  * construction: detectors read the baseline as it was before this bucket, and the state learns
  * from the bucket only afterwards (and not from what was found anomalous).
  */
+
+import { zoneOffset } from '../../time-zone.ts';
 import {
   clipLimit,
   expectedRequests,
@@ -19,7 +21,6 @@ import { foldDrop } from './detectors/usage-drop.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
 import type { Bucket, Finding, KeyContext } from './types.ts';
-import { zoneOffset } from './zone.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;

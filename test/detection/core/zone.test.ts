@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY, HOUR } from '../../../server/clock.ts';
 import { defaultRuleSet } from '../../../server/detection/core/params.ts';
 import { createKeyState } from '../../../server/detection/core/state.ts';
-import { zoneOffset } from '../../../server/detection/core/zone.ts';
+import { zoneOffset } from '../../../server/time-zone.ts';
 import { ctxFor, feed, type Traffic } from '../../helpers/detection.ts';
 
 /** Weekdays 09:00–17:00 in `zone`'s own clock. */
