@@ -1,9 +1,14 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryError, postJson } from '../../server/alerts/channels/http.ts';
 import { channelTakes } from '../../server/alerts/channels/index.ts';
+import { signWebhook } from '../../server/alerts/channels/webhook.ts';
 import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { defaultRouting, saveRouting } from '../../server/alerts/routing.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
+import { createLogger } from '../../server/log.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { startReceiver, type TestReceiver, verifySignature } from '../helpers/http-receiver.ts';
 import { addKey, alertEnv, createWriter, credit_details, outboxRows } from '../helpers/incident-fixtures.ts';
@@ -162,6 +167,8 @@ describe('alert channels', () => {
   });
 
   it('delivers exactly once per channel when every receiver is down for 10 minutes, then up', async () => {
+    const logged: string[] = [];
+    deps.log = createLogger('debug', (line) => logged.push(line));
     writer.open(spike());
     const admin = api.tokenFor('admin');
     const start = deps.clock.now();
@@ -183,6 +190,10 @@ describe('alert channels', () => {
       deps.clock.advance(30_000);
     }
     expect(sawFailing).toBe(true);
+    // Failures are logged by row and channel, never with a URL, secret or routing key.
+    expect(logged.some((l) => l.includes('slack delivery failed'))).toBe(true);
+    for (const secret of [ROUTING_KEY, SECRET, 'XXXX', '127.0.0.1'])
+      expect(logged.filter((l) => l.includes(secret))).toEqual([]);
     expect([hook.received.length, slack.received.length, pd.received.length]).toEqual([1, 1, 1]);
     expect(hook.attempts + slack.attempts + pd.attempts).toBeGreaterThan(6);
     const rows = outboxRows(deps);
@@ -294,5 +305,28 @@ describe('channelTakes', () => {
     expect(channelTakes('pagerduty', routing, alert)).toBe(true);
     expect(channelTakes('pagerduty', routing, { ...alert, kind: 'budget_forecast' })).toBe(false);
     expect(channelTakes('webhook', routing, { ...alert, kind: 'budget_forecast' })).toBe(true);
+  });
+});
+
+describe('posting to a channel', () => {
+  it('signs t.body with HMAC-SHA256 in hex', () => {
+    // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret
+    expect(signWebhook('secret', 1_700_000_000, '{"a":1}')).toBe(
+      't=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686',
+    );
+  });
+
+  it('gives up on an endpoint that does not answer in time, as a retry', async () => {
+    const server = createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`;
+    try {
+      const err = await postJson(fetch, url, '{}', {}, 200).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DeliveryError);
+      expect(err).toMatchObject({ retry: true, message: 'network error: no answer in time' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

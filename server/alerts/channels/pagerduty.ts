@@ -47,6 +47,7 @@ export function renderPagerDutyBody(input: PagerDutyInput): string {
       source: keyName,
       severity: SEVERITIES[incident.severity as keyof typeof SEVERITIES] ?? 'warning',
       component: key?.environment ?? undefined,
+      timestamp: incident.last_seen_at,
       class: incident.kind,
       group: 'keywatch',
       custom_details: {
