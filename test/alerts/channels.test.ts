@@ -273,9 +273,21 @@ describe('alert channels', () => {
   });
 
   it('routes budget incidents to Slack and the webhook but pages only for security kinds', async () => {
-    writer.open({ ...spike(), kind: 'budget_threshold', severity: 'warning', keyId: null });
+    writer.open({
+      ...spike(),
+      kind: 'budget_threshold',
+      severity: 'warning',
+      keyId: null,
+      observed: 40_000,
+      expected: 50_000,
+      details: JSON.stringify({ label: 'production environment budget', unit: 'credits' }),
+    });
     await deliver();
     expect([hook.received.length, slack.received.length, pd.received.length]).toEqual([1, 1, 0]);
+    expect(json(slack.received[0]).text).toContain(
+      'WARNING Budget threshold crossed on production environment budget',
+    );
+    expect(json(slack.received[0]).text).toContain('80% of 50,000 credits used');
   });
 
   it('applies routing to every channel: minimum severity and muted environments', async () => {

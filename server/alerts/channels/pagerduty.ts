@@ -4,11 +4,11 @@
  * resolved before its page went out sends only the resolve: nobody is woken for something over
  * (PagerDuty ignores a resolve for an alert it never had; email, Slack and the webhook still tell).
  */
-import { keySuffix } from '../../format.ts';
 import type { IncidentView } from '../../incidents/view.ts';
 import { incidentUrl } from '../render-html.ts';
 import { describeImpact, kindTitle, type NotifyReason } from '../render-incident.ts';
 import { type Fetch, postJson } from './http.ts';
+import { subjectOf } from './subject.ts';
 
 export type PagerDutyInput = {
   incident: IncidentView;
@@ -37,7 +37,7 @@ export function renderPagerDutyBody(input: PagerDutyInput): string {
   const { incident, key, reason } = input;
   const action = PAGERDUTY_ACTIONS[reason];
   if (action === 'resolve') return JSON.stringify({ event_action: 'resolve', dedup_key: incident.id });
-  const keyName = key ? `${key.name}${keySuffix(key.last4)}` : (incident.key ?? 'account');
+  const keyName = subjectOf(incident, key);
   const link = incidentUrl(input.publicUrl, incident.id);
   return JSON.stringify({
     event_action: 'trigger',

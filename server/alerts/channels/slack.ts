@@ -1,9 +1,10 @@
 /** The Slack channel: an incoming-webhook message, `text` for notifications and Block Kit `blocks`. */
-import { formatNumber, keySuffix } from '../../format.ts';
+import { formatNumber } from '../../format.ts';
 import type { IncidentView } from '../../incidents/view.ts';
 import { incidentUrl } from '../render-html.ts';
 import { describeImpact, kindTitle, type NotifyReason } from '../render-incident.ts';
 import { type Fetch, postJson } from './http.ts';
+import { subjectOf } from './subject.ts';
 
 export type SlackInput = {
   incident: IncidentView;
@@ -30,7 +31,7 @@ const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1
 export function renderSlackBody(input: SlackInput): string {
   const { incident, key, reason } = input;
   const link = incidentUrl(input.publicUrl, incident.id);
-  const keyName = key ? `${key.name}${keySuffix(key.last4)}` : (incident.key ?? 'account');
+  const keyName = subjectOf(incident, key);
   const impact = describeImpact(incident);
   const severity = incident.severity.toUpperCase();
   const title = `${severity} ${kindTitle(incident.kind)} on ${keyName}: ${HEADINGS[reason]}`;
