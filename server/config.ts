@@ -20,6 +20,9 @@ const emailList = z
   )
   .pipe(z.array(z.email()));
 
+/** An absolute http(s) URL (channel endpoints: no file:, no javascript:). */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
 export const EnvSchema = z.object({
   KEYWATCH_DB: z.string().min(1).default('./data/keywatch.db'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -60,6 +63,11 @@ export const EnvSchema = z.object({
     .min(1)
     .max(365 * 24)
     .default(24),
+  ALERT_WEBHOOK_URL: httpUrl.optional(),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  ALERT_SLACK_WEBHOOK_URL: httpUrl.optional(),
+  ALERT_PAGERDUTY_ROUTING_KEY: z.string().trim().min(1).max(100).optional(),
+  PAGERDUTY_EVENTS_URL: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
   MAGICHOUR_BASE_URL: z.url().default('https://api.magichour.ai'),
   MAGICHOUR_WEBHOOK_SECRET: z.string().min(1).optional(),
   MAGICHOUR_ACCOUNT_KEY: z.string().min(1).optional(),
@@ -102,8 +110,25 @@ export type Config = {
   alertRepeatMs: number;
   /** Incidents whose last activity is older than this when judged are recorded without notifying. */
   alertLookbackMs: number;
+  /** Alert channels besides email; each is present only when configured. Secrets: never logged. */
+  channels: {
+    webhook: { url: string; secret: string } | undefined;
+    slack: { url: string } | undefined;
+    pagerduty: { routingKey: string; eventsUrl: string } | undefined;
+  };
   magichour: { baseUrl: string; webhookSecret: string | undefined; accountKey: string | undefined };
 };
+
+/** Never echoed in an error message: they are credentials (a Slack webhook URL is one too). */
+const SECRET_VARS = new Set([
+  'KEYWATCH_SECRET',
+  'SMTP_URL',
+  'ALERT_WEBHOOK_SECRET',
+  'ALERT_SLACK_WEBHOOK_URL',
+  'ALERT_PAGERDUTY_ROUTING_KEY',
+  'MAGICHOUR_WEBHOOK_SECRET',
+  'MAGICHOUR_ACCOUNT_KEY',
+]);
 
 export class ConfigError extends Error {}
 
@@ -114,7 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Invalid ${name}: ${issue.message} (got ${JSON.stringify(env[name] ?? '')}).`);
+    const got = SECRET_VARS.has(name) ? 'a value that is not shown' : JSON.stringify(env[name] ?? '');
+    throw new ConfigError(`Invalid ${name}: ${issue.message} (got ${got}).`);
   }
   const e = parsed.data;
   if (!isValidTimeZone(e.KEYWATCH_TZ)) {
@@ -159,6 +185,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alertBillingTo: e.ALERT_BILLING_TO,
     alertRepeatMs: e.ALERT_REPEAT_MINUTES * 60_000,
     alertLookbackMs: e.ALERT_LOOKBACK_HOURS * 3_600_000,
+    channels: {
+      webhook:
+        e.ALERT_WEBHOOK_URL && e.ALERT_WEBHOOK_SECRET
+          ? { url: e.ALERT_WEBHOOK_URL, secret: e.ALERT_WEBHOOK_SECRET }
+          : undefined,
+      slack: e.ALERT_SLACK_WEBHOOK_URL ? { url: e.ALERT_SLACK_WEBHOOK_URL } : undefined,
+      pagerduty: e.ALERT_PAGERDUTY_ROUTING_KEY
+        ? { routingKey: e.ALERT_PAGERDUTY_ROUTING_KEY, eventsUrl: e.PAGERDUTY_EVENTS_URL }
+        : undefined,
+    },
     magichour: {
       baseUrl: e.MAGICHOUR_BASE_URL.replace(/\/$/, ''),
       webhookSecret: e.MAGICHOUR_WEBHOOK_SECRET,
@@ -169,6 +205,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Limits that only make sense together. */
 function checkLimits(e: z.infer<typeof EnvSchema>): void {
+  // Unsigned webhooks could be forged by anyone who learns the URL: the secret is not optional.
+  if (e.ALERT_WEBHOOK_URL && !e.ALERT_WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid ALERT_WEBHOOK_SECRET: required when ALERT_WEBHOOK_URL is set.');
+  }
+  if (e.ALERT_WEBHOOK_SECRET && !e.ALERT_WEBHOOK_URL) {
+    throw new ConfigError('Invalid ALERT_WEBHOOK_URL: required when ALERT_WEBHOOK_SECRET is set.');
+  }
   if (e.KEYWATCH_HEADERS_TIMEOUT_MS > e.KEYWATCH_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(
       `Invalid KEYWATCH_HEADERS_TIMEOUT_MS: must not exceed KEYWATCH_REQUEST_TIMEOUT_MS (${e.KEYWATCH_REQUEST_TIMEOUT_MS}), which covers the headers too.`,

@@ -69,6 +69,17 @@ describe('loadConfig', () => {
     [{ KEYWATCH_GATEWAY_MAX_PER_CLIENT: '0' }, /KEYWATCH_GATEWAY_MAX_PER_CLIENT/],
     [{ KEYWATCH_GATEWAY_MAX_PER_CLIENT: '256' }, /KEYWATCH_GATEWAY_MAX_PER_CLIENT: must be below/],
     [{ KEYWATCH_GATEWAY_MAX_PER_CLIENT: '8', KEYWATCH_GATEWAY_UPSTREAM_SOCKETS: '8' }, /must be below/],
+    [
+      { ALERT_WEBHOOK_URL: 'ftp://hooks.example.com/x', ALERT_WEBHOOK_SECRET: 'x'.repeat(32) },
+      /ALERT_WEBHOOK_URL/,
+    ],
+    [{ ALERT_WEBHOOK_URL: 'https://hooks.example.com/x' }, /ALERT_WEBHOOK_SECRET: required/],
+    [{ ALERT_WEBHOOK_SECRET: 'x'.repeat(32) }, /ALERT_WEBHOOK_URL: required/],
+    [{ ALERT_SLACK_WEBHOOK_URL: 'javascript:alert(1)' }, /ALERT_SLACK_WEBHOOK_URL/],
+    [
+      { ALERT_PAGERDUTY_ROUTING_KEY: 'k', PAGERDUTY_EVENTS_URL: 'file:///etc/passwd' },
+      /PAGERDUTY_EVENTS_URL/,
+    ],
   ])('rejects %j with one sentence naming the variable', (env, pattern) => {
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(pattern);
@@ -77,5 +88,30 @@ describe('loadConfig', () => {
   it('splits recipient lists', () => {
     const c = loadConfig({ KEYWATCH_DB: db, ALERT_BILLING_TO: 'a@example.com, b@example.com' });
     expect(c.alertBillingTo).toEqual(['a@example.com', 'b@example.com']);
+  });
+
+  it('reads the alert channels, and never echoes a secret in an error', () => {
+    const none = loadConfig({ KEYWATCH_DB: db });
+    expect(none.channels).toEqual({ webhook: undefined, slack: undefined, pagerduty: undefined });
+    const c = loadConfig({
+      KEYWATCH_DB: db,
+      ALERT_WEBHOOK_URL: 'https://hooks.example.com/keywatch',
+      ALERT_WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      ALERT_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X',
+      ALERT_PAGERDUTY_ROUTING_KEY: 'R0UTINGKEY',
+    });
+    expect(c.channels).toEqual({
+      webhook: { url: 'https://hooks.example.com/keywatch', secret: 'whsec-0123456789abcdef' },
+      slack: { url: 'https://hooks.slack.com/services/T/B/X' },
+      pagerduty: { routingKey: 'R0UTINGKEY', eventsUrl: 'https://events.pagerduty.com/v2/enqueue' },
+    });
+    const bad = () =>
+      loadConfig({
+        KEYWATCH_DB: db,
+        ALERT_WEBHOOK_URL: 'https://h.example.com',
+        ALERT_WEBHOOK_SECRET: 'tiny-s3cret',
+      });
+    expect(bad).toThrow(/ALERT_WEBHOOK_SECRET/);
+    expect(bad).not.toThrow(/tiny-s3cret/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The IncidentListener of alerting: decides whether an incident change deserves an email and
- * queues it in the outbox inside the caller's transaction (so it exists iff the change commits).
+ * The IncidentListener of alerting: decides whether an incident change deserves a message and
+ * queues it, once per channel (email, webhook, Slack, PagerDuty), in the outbox inside the caller's transaction (so it exists iff the change commits).
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
@@ -10,9 +10,10 @@ import { alertNotifications, type IncidentRow } from '../db/schema/index.ts';
 import type { IncidentChange, IncidentListener } from '../incidents/events.ts';
 import { SEVERITY_RANK } from '../incidents/kinds.ts';
 import { findKeyRow, parseDetails, toIncidentView } from '../incidents/view.ts';
+import { channelTakes, configuredChannels, type HttpChannel, renderChannelBody } from './channels/index.ts';
 import { impactOf } from './impact.ts';
 import { enqueueEmail, findPendingMessage, replacePendingMessage } from './outbox.ts';
-import { type NotifyReason, renderIncidentEmail } from './render-incident.ts';
+import { type NotifyReason, type RenderedEmail, renderIncidentEmail } from './render-incident.ts';
 import { loadRouting, routeAlert } from './routing.ts';
 
 type Notified = {
@@ -113,29 +114,46 @@ function recordSilenced(tx: Tx, row: IncidentRow, why: string, at: number): void
     .run();
 }
 
-/** The routed recipients and the rendered email of an incident for `reason`. */
-function composeMessage(tx: Tx, config: Config, row: IncidentRow, reason: NotifyReason) {
+/** What every channel's message about an incident is rendered from. */
+function composeContext(tx: Tx, config: Config, row: IncidentRow) {
   const key = findKeyRow(tx, row.keyId);
   const details = parseDetails(row);
   const environment =
     key?.environment ?? (details.scope === 'environment' ? String(details.target ?? '') : null);
-  const to = routeAlert(loadRouting(tx, config), { kind: row.kind, severity: row.severity, environment });
-  const email = renderIncidentEmail({
+  return {
+    routing: loadRouting(tx, config),
+    alert: { kind: row.kind, severity: row.severity, environment },
     incident: toIncidentView(row, key?.name ?? null),
     key: key ? { name: key.name, last4: key.last4, environment: key.environment } : null,
-    reason,
-    publicUrl: config.publicUrl,
-    timeZone: config.timeZone,
-  });
-  return { to, email };
+  };
 }
+
+type Context = ReturnType<typeof composeContext>;
+type Channel = 'email' | HttpChannel;
+type Composed = RenderedEmail & { to: string[] };
+
+/** The message on `channel` for `reason`, or null when routing sends this incident nowhere there. */
+function composeFor(config: Config, ctx: Context, channel: Channel, reason: NotifyReason): Composed | null {
+  const input = { incident: ctx.incident, key: ctx.key, reason, publicUrl: config.publicUrl };
+  const email = renderIncidentEmail({ ...input, timeZone: config.timeZone });
+  if (channel === 'email') {
+    const to = routeAlert(ctx.routing, ctx.alert);
+    return to.length > 0 ? { ...email, to } : null;
+  }
+  if (!channelTakes(channel, ctx.routing, ctx.alert)) return null;
+  // The row keeps the email's subject as its human summary in deliveries; the body is the JSON.
+  return { subject: email.subject, text: renderChannelBody(channel, input), html: '', to: [channel] };
+}
+
+const channelsOf = (config: Config): Channel[] => ['email', ...configuredChannels(config)];
 
 const URGENT: ReadonlySet<NotifyReason> = new Set(['opened', 'resolved', 'opened_resolved']);
 
 /**
- * Queues the message for `reason` to the routed recipients and remembers what was notified. One
- * unsent message per incident and channel: a newer state is merged into it, not queued beside it.
- * `at` is the data time of the change; `notBefore` delays an escalation to the end of its window.
+ * Queues the message for `reason` on every channel routing sends it to, and remembers what was
+ * notified. One unsent message per incident and channel: a newer state is merged into it, not
+ * queued beside it. `at` is the data time of the change; `notBefore` delays an escalation to the
+ * end of its window.
  */
 export function notifyIncident(
   tx: Tx,
@@ -145,8 +163,8 @@ export function notifyIncident(
   at: number,
   notBefore?: number,
 ): void {
-  const pending = findPendingMessage(tx, row.id, 'email');
-  const merged = pending ? mergeReasons(pending.reason as NotifyReason | null, reason) : reason;
+  const channels = channelsOf(config);
+  const pendings = channels.map((channel) => findPendingMessage(tx, row.id, channel));
   const sendAt = notBefore ?? at;
   const state = {
     notifiedImpact: impactOf(row),
@@ -154,52 +172,64 @@ export function notifyIncident(
     lastNotifiedAt: sendAt,
     silenced: null,
   };
+  // A change merged into messages not sent yet is not one more message people will get.
+  const merging = pendings.some(Boolean);
   tx.insert(alertNotifications)
     .values({ incidentId: row.id, count: 1, ...state })
     .onConflictDoUpdate({
       target: alertNotifications.incidentId,
-      set: { ...state, count: sql`${alertNotifications.count} + ${pending ? 0 : 1}` },
+      set: { ...state, count: sql`${alertNotifications.count} + ${merging ? 0 : 1}` },
     })
     .run();
-  const { to, email } = composeMessage(tx, config, row, merged);
-  if (to.length === 0) return;
-  if (pending) {
-    // An opening or a resolution goes out at once; an escalation keeps to its window.
-    const due = URGENT.has(merged)
-      ? Math.min(pending.nextAttemptAt, at)
-      : Math.max(pending.nextAttemptAt, sendAt);
-    replacePendingMessage(tx, pending.id, { ...email, to, reason: merged, nextAttemptAt: due });
-    return;
-  }
-  enqueueEmail(tx, {
-    ...email,
-    to,
-    category: 'incident',
-    incidentId: row.id,
-    reason: merged,
-    now: at,
-    nextAttemptAt: sendAt,
-    domain: mailDomain(config),
+  const ctx = composeContext(tx, config, row);
+  channels.forEach((channel, i) => {
+    const pending = pendings[i];
+    const merged = pending ? mergeReasons(pending.reason as NotifyReason | null, reason) : reason;
+    const message = composeFor(config, ctx, channel, merged);
+    if (!message) return;
+    if (pending) {
+      // An opening or a resolution goes out at once; an escalation keeps to its window.
+      const due = URGENT.has(merged)
+        ? Math.min(pending.nextAttemptAt, at)
+        : Math.max(pending.nextAttemptAt, sendAt);
+      replacePendingMessage(tx, pending.id, { ...message, reason: merged, nextAttemptAt: due });
+      return;
+    }
+    enqueueEmail(tx, {
+      ...message,
+      channel,
+      category: 'incident',
+      incidentId: row.id,
+      reason: merged,
+      now: at,
+      nextAttemptAt: sendAt,
+      domain: mailDomain(config),
+    });
   });
 }
 
-/** Re-renders an incident's unsent message with its latest numbers (same reason, same time). */
+/** Re-renders an incident's unsent messages with its latest numbers (same reason, same time). */
 function refreshPendingMessage(tx: Tx, config: Config, row: IncidentRow): void {
-  const pending = findPendingMessage(tx, row.id, 'email');
-  if (!pending?.reason) return;
+  const channels = channelsOf(config);
+  const pendings = channels.map((channel) => findPendingMessage(tx, row.id, channel));
+  if (!pendings.some((p) => p?.reason)) return;
   // What people will be told is what the next "doubled" is measured from.
   tx.update(alertNotifications)
     .set({ notifiedImpact: impactOf(row), notifiedSeverity: row.severity })
     .where(eq(alertNotifications.incidentId, row.id))
     .run();
-  const { to, email } = composeMessage(tx, config, row, pending.reason as NotifyReason);
-  if (to.length > 0)
-    replacePendingMessage(tx, pending.id, {
-      ...email,
-      to,
-      reason: pending.reason,
-      nextAttemptAt: pending.nextAttemptAt,
-    });
+  const ctx = composeContext(tx, config, row);
+  channels.forEach((channel, i) => {
+    const pending = pendings[i];
+    if (!pending?.reason) return;
+    const message = composeFor(config, ctx, channel, pending.reason as NotifyReason);
+    if (message)
+      replacePendingMessage(tx, pending.id, {
+        ...message,
+        reason: pending.reason,
+        nextAttemptAt: pending.nextAttemptAt,
+      });
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The durable outbox: emails are rows written in the caller's transaction, claimed by the sender
+ * The durable outbox: messages (email, and the webhook, Slack and PagerDuty channels) are rows written in the caller's transaction, claimed by the sender
  * (pending -> sending in a transaction, so two senders never take the same row), then marked
  * sent, or put back with exponential backoff, or failed after MAX_ATTEMPTS.
  */
@@ -28,6 +28,8 @@ export function enqueueEmail(
     category: OutboxRow['category'];
     incidentId?: string | null;
     reason?: string;
+    /** 'email' (default), or an HTTP channel whose JSON body is in `text` and `to` its name. */
+    channel?: string;
     now: number;
     /** When it may first be sent (default `now`). */
     nextAttemptAt?: number;
@@ -39,6 +41,7 @@ export function enqueueEmail(
     .values({
       messageId: `<${randomUUID()}@${email.domain}>`,
       category: email.category,
+      channel: email.channel ?? 'email',
       incidentId: email.incidentId ?? null,
       reason: email.reason ?? null,
       recipients: email.to.join(', '),
@@ -92,8 +95,18 @@ export function replacePendingMessage(
     .run();
 }
 
-/** Claims up to `limit` due rows for sending (counting the attempt); they are ours until marked. */
-export function claimDue(db: Db, now: number, limit = 20): OutboxRow[] {
+/**
+ * Claims up to `limit` due rows on `channels` for sending (counting the attempt); they are ours
+ * until marked. Messages about one incident on one channel go out in order: a row waits while an
+ * older one is unsent (a PagerDuty resolve must not overtake its trigger).
+ */
+export function claimDue(
+  db: Db,
+  now: number,
+  limit = 20,
+  channels: readonly string[] = ['email'],
+): OutboxRow[] {
+  if (channels.length === 0) return [];
   return db.transaction((tx) => {
     tx.update(alertOutbox)
       .set({ status: 'pending' })
@@ -102,7 +115,16 @@ export function claimDue(db: Db, now: number, limit = 20): OutboxRow[] {
     const due = tx
       .select({ id: alertOutbox.id })
       .from(alertOutbox)
-      .where(and(eq(alertOutbox.status, 'pending'), lte(alertOutbox.nextAttemptAt, now)))
+      .where(
+        and(
+          eq(alertOutbox.status, 'pending'),
+          lte(alertOutbox.nextAttemptAt, now),
+          inArray(alertOutbox.channel, [...channels]),
+          sql.raw(`not exists (select 1 from alert_outbox older
+            where older.incident_id = alert_outbox.incident_id and older.channel = alert_outbox.channel
+            and older.id < alert_outbox.id and older.status in ('pending', 'sending'))`),
+        ),
+      )
       .orderBy(asc(alertOutbox.nextAttemptAt), asc(alertOutbox.id))
       .limit(limit)
       .all()
@@ -137,11 +159,21 @@ export function markAttemptFailed(db: Db, row: OutboxRow, now: number, error: st
     .run();
 }
 
+/** A delivery the endpoint refused for good (a 4xx other than 429): no retry, the error kept. */
+export function markFailed(db: Db, id: number, error: string): void {
+  db.update(alertOutbox)
+    .set({ status: 'failed', lastError: error.slice(0, 500) })
+    .where(and(eq(alertOutbox.id, id), eq(alertOutbox.status, 'sending')))
+    .run();
+}
+
 export function toDeliveryView(row: OutboxRow) {
   return {
     id: row.id,
+    channel: row.channel,
     created_at: isoOrNull(row.createdAt),
-    to: row.recipients.split(', ').filter(Boolean),
+    // An HTTP channel's row names the channel, never its URL or key.
+    to: row.channel === 'email' ? row.recipients.split(', ').filter(Boolean) : [],
     subject: row.subject,
     status: row.status === 'sending' ? ('pending' as const) : row.status,
     attempts: row.attempts,

@@ -85,3 +85,22 @@ export function routeAlert(
     : (override?.billing_to ?? routing.billing_to);
   return [...new Set(to)];
 }
+
+/**
+ * PURE: whether an alert may go to a channel that has no addresses (webhook, Slack, PagerDuty).
+ * The same minimum severity as email applies, per environment; an environment override that sets
+ * the alert's route to an empty list (`security_to: []`) mutes that route on every channel. The
+ * top-level lists may be empty (a Slack-only setup): they do not mute anything.
+ */
+export function routeAllows(
+  routing: Routing,
+  alert: { kind: string; severity: Severity; environment: string | null },
+): boolean {
+  const override = alert.environment
+    ? routing.environments.find((e) => e.environment === alert.environment)
+    : undefined;
+  const minimum = override?.min_severity ?? routing.min_severity;
+  if (SEVERITY_RANK[alert.severity] < SEVERITY_RANK[minimum]) return false;
+  const list = isSecurityKind(alert.kind) ? override?.security_to : override?.billing_to;
+  return list === undefined || list.length > 0;
+}

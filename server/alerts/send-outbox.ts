@@ -1,43 +1,74 @@
-/** The outbox sender: sends every due message once, retrying failures with backoff. */
-import type { Deps } from '../deps.ts';
-import type { MailerFactory } from './mailer.ts';
-import { claimDue, markAttemptFailed, markSent } from './outbox.ts';
+/**
+ * The outbox sender: sends every due message once, by its channel (email through the mailer, the
+ * others as an HTTP POST through the `fetch` it is given), retrying failures with backoff.
+ */
 
+import type { OutboxRow } from '../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import { DeliveryError, type Fetch } from './channels/http.ts';
+import { configuredChannels, isHttpChannel, sendChannelBody } from './channels/index.ts';
+import type { MailerFactory } from './mailer.ts';
+import { claimDue, markAttemptFailed, markFailed, markSent } from './outbox.ts';
+
+/** `waiting`: email is not configured, so email rows stay pending (visible in deliveries). */
 export type SendResult = { sent: number; failed: number; waiting: boolean };
 
-export async function sendOutbox(deps: Deps, mailers: MailerFactory): Promise<SendResult> {
+export async function sendOutbox(
+  deps: Deps,
+  mailers: MailerFactory,
+  fetchFn: Fetch = globalThis.fetch,
+): Promise<SendResult> {
   const mailer = mailers();
-  // Without SMTP configured, messages stay pending (visible in deliveries) until it is.
-  if (!mailer) return { sent: 0, failed: 0, waiting: true };
+  // A channel without its configuration keeps its messages until it has one.
+  const ready: string[] = [...(mailer ? ['email'] : []), ...configuredChannels(deps.config)];
   let sent = 0;
   let failed = 0;
-  // One message at a time; the first failure ends the run, so an SMTP server that is down or
-  // hanging costs one connection attempt per run, not one per queued message.
+  // One message at a time; a channel's first failure ends its part of the run, so an endpoint
+  // that is down or hanging costs one attempt per run, not one per queued message.
   for (;;) {
-    const [row] = claimDue(deps.db, deps.clock.now(), 1);
+    const [row] = claimDue(deps.db, deps.clock.now(), 1, ready);
     if (!row) break;
     try {
-      await mailer.send({
-        from: deps.config.alertFrom,
-        to: row.recipients.split(', '),
-        subject: row.subject,
-        text: row.text,
-        html: row.html,
-        messageId: row.messageId,
-        headers: {
-          'Auto-Submitted': 'auto-generated',
-          'X-Keywatch-Category': row.category,
-          ...(row.incidentId && { 'X-Keywatch-Incident': row.incidentId }),
-        },
-      });
+      if (row.channel === 'email' && mailer) await sendEmail(deps, mailer, row);
+      else if (isHttpChannel(row.channel))
+        await sendChannelBody(row.channel, deps.config, fetchFn, row.text, deps.clock.now());
+      else throw new DeliveryError(`unknown channel ${row.channel}`, false);
       markSent(deps.db, row.id, deps.clock.now());
       sent++;
     } catch (err) {
-      markAttemptFailed(deps.db, row, deps.clock.now(), String((err as Error)?.message ?? err));
+      const message = String((err as Error)?.message ?? err);
       failed++;
-      deps.log.warn('email delivery failed', { outbox_id: row.id, attempts: row.attempts });
-      break;
+      const log = { outbox_id: row.id, channel: row.channel, attempts: row.attempts };
+      if (err instanceof DeliveryError && !err.retry) {
+        markFailed(deps.db, row.id, message);
+        deps.log.warn('delivery refused, not retried', log);
+        continue;
+      }
+      markAttemptFailed(deps.db, row, deps.clock.now(), message);
+      deps.log.warn(`${row.channel} delivery failed`, log);
+      ready.splice(ready.indexOf(row.channel), 1);
+      if (ready.length === 0) break;
     }
   }
-  return { sent, failed, waiting: false };
+  return { sent, failed, waiting: !mailer };
+}
+
+function sendEmail(
+  deps: Deps,
+  mailer: NonNullable<ReturnType<MailerFactory>>,
+  row: OutboxRow,
+): Promise<void> {
+  return mailer.send({
+    from: deps.config.alertFrom,
+    to: row.recipients.split(', '),
+    subject: row.subject,
+    text: row.text,
+    html: row.html,
+    messageId: row.messageId,
+    headers: {
+      'Auto-Submitted': 'auto-generated',
+      'X-Keywatch-Category': row.category,
+      ...(row.incidentId && { 'X-Keywatch-Incident': row.incidentId }),
+    },
+  });
 }

@@ -1,6 +1,7 @@
-/** `keywatch alerts test|send`: check the SMTP setup and flush the outbox from the command line. */
+/** `keywatch alerts test|send`: check the SMTP setup and flush the outbox (every channel) from the command line. */
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
+import { configuredChannels } from '../alerts/channels/index.ts';
 import { smtpMailerFactory } from '../alerts/mailer.ts';
 import { toDeliveryView } from '../alerts/outbox.ts';
 import { type SendResult, sendOutbox } from '../alerts/send-outbox.ts';
@@ -15,17 +16,20 @@ function requireSmtp(deps: Deps): void {
 }
 
 async function flush(deps: Deps): Promise<SendResult> {
-  requireSmtp(deps);
+  // The webhook, Slack and PagerDuty channels are sent without SMTP; email rows then wait.
+  if (configuredChannels(deps.config).length === 0) requireSmtp(deps);
   const mailers = smtpMailerFactory(deps.config.smtpUrl);
   try {
-    return await sendOutbox(deps, mailers);
+    return await sendOutbox(deps, mailers, globalThis.fetch);
   } finally {
     mailers()?.close();
   }
 }
 
 export function addAlertCommands(program: Command, withDeps: WithDeps, actor: string): void {
-  const alerts = program.command('alerts').description('Email alerts: test the SMTP setup, send the outbox.');
+  const alerts = program
+    .command('alerts')
+    .description('Alerts: test the SMTP setup, send the outbox (email, webhook, Slack, PagerDuty).');
   alerts
     .command('test')
     .description('Queue a test email (to --to, or everyone alerts are routed to) and send it now.')

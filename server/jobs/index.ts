@@ -1,4 +1,5 @@
 /** The scheduled jobs of a running server. */
+import type { Fetch } from '../alerts/channels/http.ts';
 import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
 import { createAlertListener } from '../alerts/notify.ts';
 import type { Deps } from '../deps.ts';
@@ -11,7 +12,8 @@ import { retentionJob } from './retention.ts';
 import type { Job } from './scheduler.ts';
 import { snoozesJob } from './snoozes.ts';
 
-export type JobOptions = { mailers?: MailerFactory };
+/** `fetch` posts to the webhook, Slack and PagerDuty channels (the global one by default). */
+export type JobOptions = { mailers?: MailerFactory; fetch?: Fetch };
 
 export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
@@ -20,7 +22,7 @@ export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   return [
     createDetectJob(deps, listener),
     retentionJob(deps),
-    outboxJob(deps, mailers),
+    outboxJob(deps, mailers, options.fetch ?? globalThis.fetch),
     snoozesJob(deps, listener),
     budgetsJob(deps, listener),
     digestsJob(deps),

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startReceiver } from '../helpers/http-receiver.ts';
+import { addKey, createWriter } from '../helpers/incident-fixtures.ts';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 import { createTestDeps, TEST_SECRET, type TestDeps } from '../helpers/store.ts';
 
@@ -52,5 +54,36 @@ describe('keywatch alerts', () => {
     }).catch((e) => e);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/not delivered: .*421/);
+  });
+
+  it('send delivers a channel message without SMTP', async () => {
+    const slack = await startReceiver();
+    const env = { ALERT_SLACK_WEBHOOK_URL: `${slack.url}/services/T/B/X` };
+    const withSlack = createTestDeps(env);
+    try {
+      addKey(withSlack, 'prod-web');
+      createWriter(withSlack).open({
+        keyId: 'key_prodweb',
+        severity: 'critical',
+        observed: 900,
+        expected: 10,
+      });
+      const { stdout } = await run(process.execPath, [BIN, 'alerts', 'send'], {
+        timeout: 30_000,
+        env: {
+          PATH: process.env.PATH,
+          KEYWATCH_DB: withSlack.dbPath,
+          KEYWATCH_SECRET: TEST_SECRET,
+          KEYWATCH_LOG_LEVEL: 'silent',
+          ...env,
+        },
+      });
+      expect(JSON.parse(stdout)).toEqual({ sent: 1, failed: 0 });
+      expect(slack.received).toHaveLength(1);
+      expect(JSON.parse(slack.received[0]!.body).text).toContain('prod-web');
+    } finally {
+      withSlack.cleanup();
+      await slack.close();
+    }
   });
 });

@@ -75,7 +75,9 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-r
 type Delivery = {
   id: string | number;
   created_at: string;
-  to: string;
+  /** 'email', 'webhook', 'slack' or 'pagerduty'; only email rows have addresses. */
+  channel: string;
+  to: string[];
   subject: string;
   status: string;
   attempts: number;
@@ -89,10 +91,10 @@ async function loadDeliveries(): Promise<void> {
   if (!box) return;
   const r = await api<{ deliveries: Delivery[]; failing: boolean }>('GET', '/api/v1/alerts/deliveries');
   if (!r.ok || !r.data) return void box.replaceChildren(empty(`Deliveries could not be loaded: ${r.error}`));
-  if (r.data.deliveries.length === 0) return void box.replaceChildren(empty('No emails sent yet.'));
+  if (r.data.deliveries.length === 0) return void box.replaceChildren(empty('No messages sent yet.'));
   const rows = r.data.deliveries.map((d) => [
     timeEl(d.created_at),
-    d.to,
+    d.channel === 'email' ? d.to.join(', ') : d.channel,
     d.subject,
     badge(DELIVERY_TONE[d.status] ?? 'muted', d.status),
     String(d.attempts),
@@ -104,11 +106,11 @@ async function loadDeliveries(): Promise<void> {
           el(
             'p',
             { class: 'error', role: 'alert' },
-            'Email delivery is failing: check SMTP_URL and the errors below.',
+            'Delivery is failing: check SMTP_URL or the channel settings, and the errors below.',
           ),
         ]
       : []),
-    table(['Queued', 'To', 'Subject', 'Status', 'Attempts', 'Last error'], rows, [4]),
+    table(['Queued', 'To / channel', 'Subject', 'Status', 'Attempts', 'Last error'], rows, [4]),
   );
 }
 
