@@ -7,7 +7,7 @@ import { renderIncidentEmail } from '../../../server/alerts/render-incident.ts';
 import { INCIDENT_KINDS, SEVERITIES, type Severity } from '../../../server/incidents/kinds.ts';
 import type { IncidentView } from '../../../server/incidents/view.ts';
 import type { PageContext } from '../../../web/components/layout.tsx';
-import { IncidentDetailPage } from '../../../web/pages/incidents.tsx';
+import { IncidentDetailPage } from '../../../web/pages/incident-detail.tsx';
 
 const ctx = {
   assets: { script: () => ({ src: '/p.js', preload: [] }), css: '/s.css', files: new Map() },
