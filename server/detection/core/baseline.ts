@@ -42,7 +42,7 @@ function ewma(mean: number, n: number, x: number, maxN: number): [number, number
  * Follows the key's level hour by hour: an EWMA of the log ratio of what an ordinary hour brought
  * to what was expected, over about `levelHours`. Slow against a leak (the CUSUM needs hours, the
  * level days) and fast against growth of a few percent a day, which it follows with a lag of about
- * levelHours times the hourly growth (3.5 %/day at 72 h: ~10 %, well under the 40 % the CUSUM
+ * levelHours times the hourly growth (3.5 %/day at 48 h: ~7 %, well under the 40 % the CUSUM
  * looks for). 0 turns it off.
  */
 export function updateLevel(state: KeyState, hour: { req: number; exp: number }, levelHours: number): void {
@@ -53,7 +53,7 @@ export function updateLevel(state: KeyState, hour: { req: number; exp: number },
   );
   state.level = Math.max(0.05, Math.min(20, (state.level ?? 1) * Math.exp(step / levelHours)));
 }
-/** One hour moves the level by at most a factor e^(0.7/levelHours) (1 % at 72 h): a burst hour cannot carry it. */
+/** One hour moves the level by at most a factor e^(0.7/levelHours) (1.5 % at 48 h): a burst hour cannot carry it. */
 const MAX_LEVEL_STEP = 0.7;
 
 /** Learns from the bucket at `ts` with `requests` observed (already winsorised by the caller). */

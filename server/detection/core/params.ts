@@ -19,7 +19,7 @@ export const DEFAULT_PARAMS = {
     warning_credits: 500,
     critical_credits: 5000,
     page_floor_credits: 250,
-    level_hours: 72,
+    level_hours: 48,
   },
   credit_spike: { alpha: 1e-6, floor_credits: 250 },
   sustained_elevation: { ratio: 1.4, threshold: 10, floor_credits: 500 },

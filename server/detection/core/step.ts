@@ -171,11 +171,10 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
     state.shift = { from: ts + state.bucketMs - HOUR, obs: 0, exp: 0, hours: 0, high: 0 };
   }
   const mid = 1 + (params.sustained_elevation.ratio - 1) / 2;
-  // Ordinary hours move the level (steady growth or decline is followed even while a shift is
-  // judged); an hour far off either way, or with a burst, does not: a leak is never absorbed, only
-  // adopted below, and work that moved or stopped is for its own detectors to judge.
-  const ordinary = last.req <= mid * last.exp && last.req * mid >= last.exp;
-  if (!recent('credit_spike') && ordinary) updateLevel(state, last, params.baseline.level_hours);
+  // Every hour but a burst's moves the level, at most ~1 % an hour: growth is followed however far
+  // the seasonal profile lags, while a leak's CUSUM fires within hours, long before the level
+  // could absorb it (and a level shift that holds becomes the new normal after adapt_hours anyway).
+  if (!recent('credit_spike')) updateLevel(state, last, params.baseline.level_hours);
   const s = state.shift;
   if (!s) return;
   s.obs += last.req;
