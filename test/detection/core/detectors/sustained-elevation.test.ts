@@ -62,3 +62,16 @@ describe('work that moved is not a leak', () => {
     expect(after.filter((f) => f.kind === 'sustained_elevation')).toEqual([]);
   });
 });
+
+describe('growth is not a leak', () => {
+  it('a key growing 3.5 % a day for five weeks raises no sustained elevation, and a +60 % leak still does', () => {
+    const growing = (t: number) => 0.5 * 1.035 ** ((t - Date.UTC(2026, 9, 5)) / DAY);
+    const { state, now } = warmKey(28, [{ rate: growing }]);
+    const grown = feed(state, now, now + 7 * DAY, [{ rate: growing }]);
+    expect(grown.filter((f) => f.kind === 'sustained_elevation')).toEqual([]);
+    expect(state.level ?? 1).toBeGreaterThan(2);
+    // The same key, then a copy of it elsewhere adds 60 % on top for two days.
+    const leak = feed(state, now + 7 * DAY, now + 9 * DAY, [{ rate: (t) => 1.6 * growing(t) }]);
+    expect(leak.some((f) => f.kind === 'sustained_elevation')).toBe(true);
+  });
+});
