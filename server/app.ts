@@ -18,6 +18,7 @@ import { storageReadiness } from './db/client.ts';
 import type { Deps } from './deps.ts';
 import { detectionRoutes } from './detection/routes.ts';
 import { forecastRoutes } from './forecast/routes.ts';
+import { accessLog } from './http/access-log.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { incidentRoutes } from './incidents/routes.ts';
@@ -30,16 +31,26 @@ import { createSourceServices, type SourceServices } from './ingest/services.ts'
 import { webhookRoutes } from './ingest/webhooks/routes.ts';
 import { invoiceRoutes } from './invoice/routes.ts';
 import { keysRoutes } from './keys/routes.ts';
+import type { EventLoopDelay } from './ops/metrics.ts';
+import { metricsRoutes } from './ops/routes.ts';
 import { usageRoutes } from './usage/routes.ts';
 
-/** `sources` is created here unless the caller (main.ts) owns it to flush it on shutdown. */
-export function createApp(deps: Deps, sources: SourceServices = createSourceServices(deps)) {
+/**
+ * `sources` is created here unless the caller (serve.ts) owns it to flush it on shutdown;
+ * `instruments` holds what serve.ts measures about the process (the event loop's delay).
+ */
+export function createApp(
+  deps: Deps,
+  sources: SourceServices = createSourceServices(deps),
+  instruments: { eventLoop?: EventLoopDelay } = {},
+) {
   const app = new Hono<AppEnv>();
   // Page scripts and CSS are bundled on first use, in memory, once per app.
   const getAssets = lazyAssets();
   // Alerting hears every incident change made through the API (actions, detect/run).
   const alerts = createAlertListener(deps);
   app.onError(createErrorHandler(deps.log));
+  app.use(accessLog(deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404));
   // Before securityHeaders: the gateway passes the provider's answer through unchanged.
   app.route(sources.gateway.prefix, gatewayRoutes(sources.gateway));
@@ -61,6 +72,10 @@ export function createApp(deps: Deps, sources: SourceServices = createSourceServ
     const r = storageReadiness(deps.sqlite);
     return c.json({ ready: r.ready, detail: r.detail }, r.ready ? 200 : 503);
   });
+  app.route(
+    '/metrics',
+    metricsRoutes(deps, { gatewayLatency: sources.gatewayLatency, eventLoop: instruments.eventLoop }),
+  );
   app.route('/api/v1/usage', pushRoutes(deps));
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));

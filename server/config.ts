@@ -35,6 +35,7 @@ export const EnvSchema = z.object({
   KEYWATCH_TZ: z.string().min(1).default('UTC'),
   KEYWATCH_CREDIT_PRICE: z.coerce.number().positive().optional(),
   KEYWATCH_TRUSTED_PROXIES: z.string().default(''),
+  KEYWATCH_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   KEYWATCH_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   KEYWATCH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   KEYWATCH_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
@@ -88,6 +89,8 @@ export type Config = {
   timeZone: string;
   creditPrice: number | undefined;
   trustedProxies: string[];
+  /** Bearer token GET /metrics requires when set; /metrics is open without it. Never logged. */
+  metricsToken: string | undefined;
   /** Both HTTP ports, in ms: request headers, and the whole request, must arrive within these. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number };
   gateway: {
@@ -122,6 +125,7 @@ export type Config = {
 /** Never echoed in an error message: they are credentials (a Slack webhook URL is one too). */
 const SECRET_VARS = new Set([
   'KEYWATCH_SECRET',
+  'KEYWATCH_METRICS_TOKEN',
   'SMTP_URL',
   'ALERT_WEBHOOK_SECRET',
   'ALERT_SLACK_WEBHOOK_URL',
@@ -164,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.KEYWATCH_TRUSTED_PROXIES.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    metricsToken: e.KEYWATCH_METRICS_TOKEN,
     http: {
       headersTimeoutMs: e.KEYWATCH_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.KEYWATCH_REQUEST_TIMEOUT_MS,

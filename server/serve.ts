@@ -2,6 +2,7 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -41,7 +42,10 @@ export async function startServer(
   const admin = await ensureFirstAdmin(deps);
 
   const sources = createSourceServices(deps);
-  const app = createApp(deps, sources);
+  // For GET /metrics: sampled every 20 ms, read and reset on each scrape.
+  const eventLoop = monitorEventLoopDelay({ resolution: 20 });
+  eventLoop.enable();
+  const app = createApp(deps, sources, { eventLoop });
   const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
   const port = await listen(server, config.port, config.host);
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.
@@ -57,6 +61,7 @@ export async function startServer(
       const gatewayPort = await listen(gatewayServer, config.gateway.port!, config.host);
       gatewayUrl = `http://${urlHost(config.host)}:${gatewayPort}`;
     } catch (err) {
+      eventLoop.disable();
       await close(server);
       await sources.stop();
       store.close();
@@ -83,6 +88,7 @@ export async function startServer(
         await Promise.all([close(server), gatewayServer && close(gatewayServer)]);
         // After the server closed: every proxied request has queued its event; write them all.
         await sources.stop();
+        eventLoop.disable();
         store.close();
       })();
       return stopping;

@@ -85,6 +85,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(pattern);
   });
 
+  it('reads KEYWATCH_METRICS_TOKEN (16+ characters) without echoing it', () => {
+    expect(loadConfig({ KEYWATCH_DB: db }).metricsToken).toBeUndefined();
+    expect(loadConfig({ KEYWATCH_DB: db, KEYWATCH_METRICS_TOKEN: 'x'.repeat(16) }).metricsToken).toBe(
+      'x'.repeat(16),
+    );
+    expect(() => loadConfig({ KEYWATCH_DB: db, KEYWATCH_METRICS_TOKEN: 'short-secret' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig({ KEYWATCH_DB: db, KEYWATCH_METRICS_TOKEN: 'short-secret' })).not.toThrow(
+      /short-secret/,
+    );
+  });
+
   it('splits recipient lists', () => {
     const c = loadConfig({ KEYWATCH_DB: db, ALERT_BILLING_TO: 'a@example.com, b@example.com' });
     expect(c.alertBillingTo).toEqual(['a@example.com', 'b@example.com']);

@@ -12,6 +12,7 @@ const ROOT = join(import.meta.dirname, '..');
 const LAYERS: { name: string; paths: string[] }[] = [
   { name: 'entry', paths: ['server/serve.ts', 'server/cli/', 'server/keywatch.mjs'] },
   { name: 'app', paths: ['server/app.ts'] },
+  { name: 'ops', paths: ['server/ops/'] },
   { name: 'web', paths: ['web/'] },
   { name: 'jobs', paths: ['server/jobs/'] },
   { name: 'simulate', paths: ['server/simulate/'] },

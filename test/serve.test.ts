@@ -21,6 +21,10 @@ describe('first start', () => {
     try {
       const health = await fetch(`${first.url}/healthz`);
       expect(health.status).toBe(200);
+      // The event loop's delay is measured by serve.ts and handed to /metrics.
+      const metrics = await (await fetch(`${first.url}/metrics`)).text();
+      expect(metrics).toMatch(/^keywatch_event_loop_lag_seconds \d/m);
+      expect(metrics).toMatch(/^keywatch_key_credits_total\{key="[^"]+",environment="[^"]*"\} \d/m);
       const password = lines.find((l) => l.startsWith('Sign in as'))?.split('password: ')[1];
       expect(password).toBeTruthy();
       expect(await verifyLogin(first.deps, 'admin@keywatch.local', password!)).toBeTruthy();

@@ -4,26 +4,31 @@
  */
 import { HOUR } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import { createHistogram, type Histogram } from '../http/metrics.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.ts';
 import { magicHour } from './providers/magichour.ts';
 
 export type SourceServices = {
   gateway: Gateway;
+  /** Gateway request durations (seconds), for GET /metrics. */
+  gatewayLatency: Histogram;
   webhookRejects: { add(): void; lastHour(): number };
   /** Flushes the gateway queue and closes upstream connections; call after the server stopped. */
   stop(): Promise<void>;
 };
 
 export function createSourceServices(deps: Deps, options: { gateway?: GatewayOptions } = {}): SourceServices {
+  const gatewayLatency = options.gateway?.latency ?? createHistogram();
   const gateway = createGateway(
     deps,
     { id: magicHour.id, gateway: magicHour.gateway! },
     deps.config.magichour.baseUrl,
-    options.gateway,
+    { ...options.gateway, latency: gatewayLatency },
   );
   let rejects: number[] = [];
   return {
     gateway,
+    gatewayLatency,
     webhookRejects: {
       add() {
         const now = deps.clock.now();

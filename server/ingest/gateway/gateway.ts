@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { lastFour, randomId } from '../../auth/secrets.ts';
 import type { Deps } from '../../deps.ts';
 import { createClientIpResolver } from '../../http/client-ip.ts';
+import type { Histogram } from '../../http/metrics.ts';
 import { finalCreditsFor } from '../../usage/projects.ts';
 import type { GatewayAdapter } from '../providers/types.ts';
 import { CLOSE, sendError } from './answer.ts';
@@ -24,7 +25,12 @@ import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue 
 const COPY_LIMIT = 256 * 1024;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export type GatewayOptions = { timeoutMs?: number; queue?: QueueOptions };
+export type GatewayOptions = {
+  timeoutMs?: number;
+  queue?: QueueOptions;
+  /** Records each forwarded request's duration in seconds, once the upstream's answer was passed on. */
+  latency?: Histogram;
+};
 
 export type Gateway = {
   prefix: string;
@@ -91,6 +97,7 @@ export function createGateway(
       } finally {
         slots.give(client);
       }
+      if (!isClientFailure(result)) options.latency?.observe((performance.now() - started) / 1000);
       // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
       if (isClientFailure(result)) return;
 

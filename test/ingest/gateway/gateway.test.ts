@@ -455,3 +455,18 @@ describe('gateway mounted in Hono (for servers built with serve(app.fetch))', ()
     expect(inProcess.status).toBe(503);
   });
 });
+
+describe('gateway latency for GET /metrics', () => {
+  it('records each forwarded request in the histogram the sources own, and /metrics shows it', async () => {
+    expect(app.sources.gatewayLatency.snapshot().count).toBe(0);
+    await (await gw('/v1/face-swap', { method: 'POST', body: '{}' })).text();
+    await (await gw('/v1/face-swap', { method: 'POST', body: '{}' }, 'mhk_live_wrong_zz99')).text();
+    const h = app.sources.gatewayLatency.snapshot();
+    expect(h.count).toBe(2);
+    expect(h.sum).toBeGreaterThan(0);
+    expect(h.counts.at(-1)).toBe(2);
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(text).toContain('keywatch_gateway_request_duration_seconds_count 2');
+    expect(text).toContain('keywatch_gateway_request_duration_seconds_bucket{le="+Inf"} 2');
+  });
+});
