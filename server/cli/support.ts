@@ -84,7 +84,10 @@ const STORAGE_FAULTS: [RegExp, (path: string) => string][] = [
  */
 export function storageFault(e: unknown, dbPath: string, opening = false): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !(opening || code.startsWith('SQLITE_'))) return undefined;
+  // A file-system error about the database path or a folder above it (`serve` opening the store).
+  const fsPath = (e as { path?: unknown }).path;
+  const aboutDb = typeof fsPath === 'string' && (dbPath === fsPath || dbPath.startsWith(`${fsPath}/`));
+  if (typeof code !== 'string' || !(opening || aboutDb || code.startsWith('SQLITE_'))) return undefined;
   return STORAGE_FAULTS.find(([re]) => re.test(code))?.[1](dbPath);
 }
 

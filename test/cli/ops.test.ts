@@ -135,6 +135,10 @@ describe('storage faults', { timeout: 120_000 }, () => {
         `keywatch: cannot open the database KEYWATCH_DB=${path}: check that its directory exists, is a directory and is writable by this user, or point KEYWATCH_DB at another path.\n`,
       );
     }
+    const serve = runCli(['serve'], { KEYWATCH_DB: path, KEYWATCH_SECRET: TEST_SECRET, PORT: '0' });
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toMatch(/^keywatch: cannot open the database KEYWATCH_DB=\S+: check/);
+    expect(serve.stderr).not.toMatch(/\bat \S+ \(/);
   });
 
   it('says a file that is not a database is not one (NOTADB), without a stack trace', () => {
