@@ -81,6 +81,8 @@ export type Config = {
   host: string;
   /** Server secret: keys the HMAC fingerprints of API keys. Never logged. */
   secret: string;
+  /** The file the secret was read from or written to; undefined when KEYWATCH_SECRET set it. */
+  secretFile?: string | undefined;
   publicUrl: string;
   demo: boolean;
   /** Email of the first admin, created on the first start. */
@@ -159,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     secret: e.KEYWATCH_SECRET ?? loadOrCreateSecret(dataDir),
+    secretFile: e.KEYWATCH_SECRET ? undefined : secretFileIn(dataDir),
     publicUrl: (e.KEYWATCH_PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`).replace(/\/$/, ''),
     demo: e.KEYWATCH_DEMO,
     adminEmail: e.KEYWATCH_ADMIN_EMAIL,
@@ -208,6 +211,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** The database path KEYWATCH_DB names (absolute), for messages about it even when the rest is invalid. */
+export function configuredDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  const value = env.KEYWATCH_DB || './data/keywatch.db';
+  return value === ':memory:' ? value : resolve(value);
+}
+
 /** Limits that only make sense together. */
 function checkLimits(e: z.infer<typeof EnvSchema>): void {
   // Unsigned webhooks could be forged by anyone who learns the URL: the secret is not optional.
@@ -241,8 +250,10 @@ function displayHost(host: string): string {
 }
 
 /** The secret is generated once and kept beside the database, readable by the owner only. */
+const secretFileIn = (dataDir: string) => join(dataDir, 'keywatch.secret');
+
 function loadOrCreateSecret(dataDir: string): string {
-  const file = join(dataDir, 'keywatch.secret');
+  const file = secretFileIn(dataDir);
   if (existsSync(file)) {
     const secret = readFileSync(file, 'utf8').trim();
     if (secret.length < 32)

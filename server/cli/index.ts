@@ -1,12 +1,9 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
-import { existsSync, readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { createApiToken } from '../auth/tokens.ts';
-import { addUser } from '../auth/users.ts';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.ts';
-import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { openStore } from '../db/client.ts';
-import { ROLES, SCOPES, type Scope } from '../db/schema/index.ts';
+import { type Config, ConfigError, configuredDbPath, loadConfig } from '../config.ts';
+import { openStore, restrictToOwner, type Store } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
@@ -14,19 +11,36 @@ import { startServer } from '../serve.ts';
 import { addAlertCommands } from './alerts.ts';
 import { addDetectCommands } from './detect.ts';
 import { addImportCommands } from './import.ts';
+import { addIncidentCommands } from './incidents.ts';
+import { addKeyCommands } from './keys.ts';
 import { addSimulateCommand } from './simulate.ts';
-import { err } from './support.ts';
+import { err, StorageFault, storageFault } from './support.ts';
+import { addTokenCommands } from './tokens.ts';
+import { addUserCommands } from './users.ts';
 
 const CLI_ACTOR = 'cli';
 
+/** The configuration; the data directory (made for the generated secret) failing is a storage fault. */
 function config(): Config {
-  return loadConfig();
+  try {
+    return loadConfig();
+  } catch (e) {
+    const fault = storageFault(e, configuredDbPath(), true);
+    throw fault ? new StorageFault(fault) : e;
+  }
 }
 
 /** Runs `fn` with an open, migrated database and closes it after. */
 async function withDeps<T>(fn: (deps: Deps) => Promise<T> | T): Promise<T> {
   const cfg = config();
-  const store = openStore(cfg.dbPath);
+  let store: Store;
+  try {
+    store = openStore(cfg.dbPath);
+  } catch (e) {
+    // The database (or the directory it and the secret live in) cannot be opened: say so plainly.
+    const fault = storageFault(e, configuredDbPath(), true);
+    throw fault ? new StorageFault(fault) : e;
+  }
   try {
     return await fn({
       db: store.db,
@@ -80,41 +94,10 @@ export function buildProgram(): Command {
       await withDeps((deps) => err(`Database is up to date: ${deps.config.dbPath}`));
     });
 
-  const user = program.command('user').description('Manage dashboard users.');
-  user
-    .command('add')
-    .description('Add a dashboard user; without --password one is generated and printed alone on stdout.')
-    .requiredOption('--email <email>', "the user's email address")
-    .addOption(new Option('--role <role>', 'what the user may do').choices(ROLES).default('viewer'))
-    .option('--password <password>', 'at least 10 characters (prefer the generated one)')
-    .action(async (opts: { email: string; role: (typeof ROLES)[number]; password?: string }) => {
-      await withDeps(async (deps) => {
-        const { user: created, password, generated } = await addUser(deps, opts, CLI_ACTOR);
-        err(`Added ${created.role} ${created.email}.`);
-        if (generated) process.stdout.write(`${password}\n`);
-      });
-    });
-
-  const token = program.command('token').description('Manage API tokens.');
-  token
-    .command('create')
-    .description('Create an API token and print it alone on stdout (it is shown only once).')
-    .requiredOption('--name <name>', 'what the token is for, e.g. "log-shipper"')
-    .requiredOption(
-      '--scope <scope...>',
-      `one or more of ${SCOPES.join(', ')} (repeat or separate with commas)`,
-    )
-    .action(async (opts: { name: string; scope: string[] }) => {
-      const scopes = opts.scope.flatMap((s) => s.split(',')).map((s) => s.trim()) as Scope[];
-      await withDeps((deps) => {
-        const { token: secret, view } = createApiToken(deps, { name: opts.name, scopes, actor: CLI_ACTOR });
-        err(
-          `Created token ${view.name} (…${view.last4}) with scopes ${view.scopes.join(', ')}. Store it now: it is not shown again.`,
-        );
-        process.stdout.write(`${secret}\n`);
-      });
-    });
-
+  addUserCommands(program, withDeps, CLI_ACTOR);
+  addTokenCommands(program, withDeps, CLI_ACTOR);
+  addKeyCommands(program, withDeps);
+  addIncidentCommands(program, withDeps);
   addSimulateCommand(program, withDeps, CLI_ACTOR);
   addImportCommands(program, withDeps);
   addDetectCommands(program, withDeps);
@@ -127,9 +110,29 @@ export function buildProgram(): Command {
     .action(async (file: string, opts: { force: boolean }) => {
       if (existsSync(file) && !opts.force)
         throw new InvalidArgumentError(`${file} already exists (use --force to overwrite).`);
+      const secretCopy = `${file}.secret`;
+      if (existsSync(secretCopy) && !opts.force)
+        throw new InvalidArgumentError(`${secretCopy} already exists (use --force to overwrite).`);
       await withDeps(async (deps) => {
+        // Password, session and token hashes: the copy is owner-only from its first byte.
+        closeSync(openSync(file, 'w', 0o600));
+        chmodSync(file, 0o600);
         await deps.sqlite.backup(file);
+        restrictToOwner(file);
         err(`Backed up ${deps.config.dbPath} to ${file}.`);
+        // Without the server secret, the key fingerprints in the backup cannot be matched again.
+        const secretFile = deps.config.secretFile;
+        if (secretFile) {
+          copyFileSync(secretFile, secretCopy);
+          chmodSync(secretCopy, 0o600);
+          err(
+            `Copied the server secret to ${secretCopy}: keep it with the backup, as private as the backup.`,
+          );
+        } else {
+          err(
+            'The server secret is not in the backup: it comes from KEYWATCH_SECRET in the environment; keep that value with the backup (a restore needs the same one).',
+          );
+        }
       });
     });
 
@@ -151,7 +154,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A usage error found while parsing: commander printed it (or the help / version) already.
     if (e instanceof CommanderError) return DONE.has(e.code) ? 0 : 2;
-    if (e instanceof ConfigError) err(`keywatch: ${e.message}`);
+    const fault = e instanceof StorageFault ? e.message : storageFault(e, configuredDbPath());
+    if (fault) err(`keywatch: ${fault}`);
+    else if (e instanceof ConfigError) err(`keywatch: ${e.message}`);
     else if (e instanceof AppError) {
       err(`keywatch: ${e.message}`);
       for (const i of e.issues ?? []) err(`  ${i.path}: ${i.message}`);

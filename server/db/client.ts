@@ -7,7 +7,7 @@
  * query module (never in a route handler), through `statement()` (statements.ts) or a module's
  * own per-connection statement cache, so each is prepared once per connection.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -25,8 +25,27 @@ export type Store = { db: Db; sqlite: Sqlite; close(): void };
 
 export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
+/**
+ * The database holds password, session and token hashes: owner-only, whatever the umask. SQLite
+ * gives its -wal and -shm files the database file's mode, and they are chmodded too.
+ */
+export function restrictToOwner(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    } catch {
+      // Not our file (another user's database we may only use): leave its mode as its owner set it.
+    }
+  }
+}
+
 export function openStore(path: string, options: { migrate?: boolean } = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // Created owner-only before SQLite sees it (an empty file is an empty database).
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    restrictToOwner(path);
+  }
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
@@ -36,6 +55,7 @@ export function openStore(path: string, options: { migrate?: boolean } = {}): St
   sqlite.pragma('cache_size = -65536');
   const db = drizzle(sqlite, { schema });
   if (options.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  if (path !== ':memory:') restrictToOwner(path);
   return {
     db,
     sqlite,
