@@ -7,7 +7,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openStore } from '../../server/db/client.ts';
-import { findIncident, viewIncident } from '../../server/incidents/view.ts';
+import { viewIncident } from '../../server/incidents/view.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

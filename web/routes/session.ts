@@ -4,7 +4,7 @@ import { getCookie } from 'hono/cookie';
 import { constantTimeEqual } from '../../server/auth/secrets.ts';
 import { authenticateSession, SESSION_COOKIE, type SessionPrincipal } from '../../server/auth/sessions.ts';
 import type { Deps } from '../../server/deps.ts';
-import { AppError, forbidden } from '../../server/errors.ts';
+import { AppError } from '../../server/errors.ts';
 
 export type PageEnv = { Variables: { session: SessionPrincipal } };
 

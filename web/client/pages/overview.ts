@@ -90,7 +90,7 @@ async function fillRunway(known: boolean): Promise<void> {
     'GET',
     '/api/v1/balance',
   );
-  if (!r.data || !r.data.available) {
+  if (!r.data?.available) {
     set('runway-value', 'Unknown');
     set('runway-hint', 'The account balance is not available: set MAGICHOUR_ACCOUNT_KEY to poll it.');
     return;
