@@ -10,10 +10,10 @@ import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso } from '../timestamps.ts';
 import { loadAdjustments } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
-import { createEpisodeBook, type Episode, summarizeEpisode } from './core/episodes.ts';
+import { summarizeEpisode } from './core/episodes.ts';
 import { DETECTOR_KINDS, mergeRuleSet } from './core/params.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
-import { type ReplayState, replayChunk, type Sink } from './replay.ts';
+import { createCollectingSink, type ReplayState, replayChunk } from './replay.ts';
 import { loadRuleSets } from './rules.ts';
 
 const BacktestSchema = z.strictObject({
@@ -45,21 +45,9 @@ export function backtest(deps: Deps, body: unknown) {
     for (const k of DETECTOR_KINDS) next.enabled[k] = k === input.kind;
     return next;
   });
-  const book = createEpisodeBook([]);
-  const episodes: Episode[] = [];
-  const ended = new Map<Episode, number>();
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const state: ReplayState = { keys: new Map(), account: createAccountState(), touched: new Set() };
-  const sink: Sink = {
-    finding(subject, f, params) {
-      const change = book.apply(subject, f, params);
-      if (change.type === 'opened') episodes.push(change.episode);
-      else episodes[episodes.indexOf(change.previous!)] = change.episode;
-    },
-    tick(t: number) {
-      for (const e of book.due(t, quiet)) ended.set(e, summarizeEpisode(e).lastSeenAt);
-    },
-  };
+  const { sink, found } = createCollectingSink(quiet);
   if (first !== null) {
     const from = Math.max(floorTo(first, MINUTE), windowFrom - LEAD);
     for (let start = from; start < until; start += CHUNK) {
@@ -76,16 +64,17 @@ export function backtest(deps: Deps, body: unknown) {
     }
   }
   const names = new Map(keys.map((k) => [k.id, k.name]));
-  const fired = episodes
-    .map((e) => ({ e, s: summarizeEpisode(e) }))
+  const fired = found()
+    .map(({ episode: e, resolvedAt }) => ({ e, s: summarizeEpisode(e), ended: resolvedAt !== null }))
     .filter(({ s }) => s.startedAt >= windowFrom);
   return {
     fired: fired.length,
-    incidents: fired.map(({ e, s }) => ({
+    incidents: fired.map(({ e, s, ended }) => ({
       key: e.keyId ? (names.get(e.keyId) ?? e.keyId) : null,
       kind: s.kind,
       started_at: iso(s.startedAt),
-      ended_at: ended.has(e) ? iso(ended.get(e)!) : null,
+      // An episode the replay saw end ended when it was last seen.
+      ended_at: ended ? iso(s.lastSeenAt) : null,
       observed: s.observed,
       expected: s.expected,
       severity: s.severity,

@@ -11,10 +11,10 @@ import type { Tx } from '../db/client.ts';
 import { detectorCheckpoints, incidents, lateUsage } from '../db/schema/index.ts';
 import type { Adjustment } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
-import { createEpisodeBook, type Episode, summarizeEpisode } from './core/episodes.ts';
+import { type Episode, summarizeEpisode } from './core/episodes.ts';
 import type { KeyState } from './core/state.ts';
 import { loadChunk } from './load-chunk.ts';
-import { type ReplayState, replayChunk, type Sink } from './replay.ts';
+import { createCollectingSink, type ReplayState, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
 
 /** How far back late usage is judged again; older usage is stored and shown, not judged. */
@@ -81,19 +81,7 @@ function replayKey(
   from: number,
   start: KeyState | null,
 ): Omit<LateEpisode, 'arrivedAt'>[] {
-  const book = createEpisodeBook([]);
-  const episodes: Episode[] = [];
-  const ended = new Map<Episode, number>();
-  const sink: Sink = {
-    finding(subject, f, params) {
-      const change = book.apply(subject, f, params);
-      if (change.type === 'opened') episodes.push(change.episode);
-      else episodes[episodes.indexOf(change.previous!)] = change.episode;
-    },
-    tick(t) {
-      for (const e of book.due(t, ctx.quietMs)) ended.set(e, t);
-    },
-  };
+  const { sink, found } = createCollectingSink(ctx.quietMs);
   const state: ReplayState = {
     keys: new Map(start ? [[keyId, start]] : []),
     account: createAccountState(),
@@ -115,7 +103,7 @@ function replayKey(
     ctx.state.keys.set(keyId, replayed);
     ctx.state.touched.add(keyId);
   }
-  return episodes.map((episode) => ({ episode, endedAt: ended.get(episode) ?? null }));
+  return found().map(({ episode, resolvedAt }) => ({ episode, endedAt: resolvedAt }));
 }
 
 /** An incident of the same subject already overlaps this episode: nothing new to raise. */

@@ -7,7 +7,14 @@ import { MINUTE } from '../clock.ts';
 import { subjectNetwork } from '../usage/network.ts';
 import { type Adjustment, adjustmentsAt } from './adjustments.ts';
 import { type AccountState, stepAccount } from './core/account.ts';
-import { ACCOUNT_SUBJECT, type EpisodeSubject, keySubject, networkSubject } from './core/episodes.ts';
+import {
+  ACCOUNT_SUBJECT,
+  createEpisodeBook,
+  type Episode,
+  type EpisodeSubject,
+  keySubject,
+  networkSubject,
+} from './core/episodes.ts';
 import type { Params, RuleSet } from './core/params.ts';
 import { createKeyState, type KeyState } from './core/state.ts';
 import { stepKey } from './core/step.ts';
@@ -91,4 +98,28 @@ function subjectOf(key: { id: string; status: string }, bucket: Bucket | undefin
     if (top) return { subject: networkSubject(subjectNetwork(top)), keyId: null, member: key.id };
   }
   return { subject: keySubject(key.id), keyId: key.id };
+}
+
+/**
+ * A sink that writes nothing and collects what a replay finds: every episode, with the time the
+ * book resolved it (null while still going). Backtests and late-usage replays read it.
+ */
+export function createCollectingSink(quietMs: (keyId: string | null) => number) {
+  const book = createEpisodeBook([]);
+  const episodes: Episode[] = [];
+  const resolvedAt = new Map<Episode, number>();
+  const sink: Sink = {
+    finding(subject, f, params) {
+      const change = book.apply(subject, f, params);
+      if (change.type === 'opened') episodes.push(change.episode);
+      else episodes[episodes.indexOf(change.previous!)] = change.episode;
+    },
+    tick(t) {
+      for (const e of book.due(t, quietMs)) resolvedAt.set(e, t);
+    },
+  };
+  return {
+    sink,
+    found: () => episodes.map((episode) => ({ episode, resolvedAt: resolvedAt.get(episode) ?? null })),
+  };
 }

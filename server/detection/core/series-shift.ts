@@ -79,7 +79,8 @@ function median(sorted: readonly number[]): number {
   return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
-function insertSorted(a: number[], x: number): void {
+/** The first index of a sorted array whose value is not below `x`. */
+function lowerBound(a: readonly number[], x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -87,18 +88,16 @@ function insertSorted(a: number[], x: number): void {
     if (a[mid]! < x) lo = mid + 1;
     else hi = mid;
   }
-  a.splice(lo, 0, x);
+  return lo;
+}
+
+function insertSorted(a: number[], x: number): void {
+  a.splice(lowerBound(a, x), 0, x);
 }
 
 function removeSorted(a: number[], x: number): void {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  if (a[lo] === x) a.splice(lo, 1);
+  const i = lowerBound(a, x);
+  if (a[i] === x) a.splice(i, 1);
 }
 
 function seasonalResidual(s: ShiftState, t: number): number {
