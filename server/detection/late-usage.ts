@@ -127,22 +127,19 @@ function covered(ctx: LateContext, e: Episode): boolean {
 
 /** Snapshots the state of `keys` at `at` when their last snapshot is a day old; drops week-old ones. */
 export function checkpointStates(tx: Tx, state: ReplayState, keys: Iterable<string>, at: number): void {
+  let wrote = false;
   for (const keyId of keys) {
-    const last = tx
-      .select({ at: detectorCheckpoints.at })
-      .from(detectorCheckpoints)
-      .where(eq(detectorCheckpoints.keyId, keyId))
-      .orderBy(desc(detectorCheckpoints.at))
-      .limit(1)
-      .get();
-    if (last && at - last.at < CHECKPOINT_EVERY) continue;
     const ks = state.keys.get(keyId);
-    if (!ks) continue;
+    // The state remembers its last snapshot: the live minute asks no query of keys not due.
+    if (!ks || (ks.checkpointedAt !== undefined && at - ks.checkpointedAt < CHECKPOINT_EVERY)) continue;
+    ks.checkpointedAt = at;
     tx.insert(detectorCheckpoints)
       .values({ keyId, at, state: JSON.stringify(ks) })
       .onConflictDoNothing()
       .run();
+    wrote = true;
   }
+  if (!wrote) return;
   tx.delete(detectorCheckpoints)
     .where(lt(detectorCheckpoints.at, at - (LATE_REWIND_DAYS + 1) * DAY))
     .run();

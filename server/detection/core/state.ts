@@ -81,6 +81,8 @@ export type KeyState = {
   level?: number;
   /** The last 24 closed hours' requests and expectations, oldest overwritten first. */
   day?: { req: number[]; exp: number[]; i: number };
+  /** When detection last snapshotted this state for late-usage rewinds (detection/late-usage.ts). */
+  checkpointedAt?: number;
   /** The zone its cells are keyed in; states stored before zones existed read as UTC. */
   zone?: string;
   /** The usage-drop CUSUM (detectors/usage-drop.ts); absent in states stored before it. */
