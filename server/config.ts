@@ -153,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid KEYWATCH_TZ: unknown time zone ${JSON.stringify(e.KEYWATCH_TZ)}.`);
   }
   checkLimits(e);
+  refuseDatabaseUrl(e.KEYWATCH_DB);
   const dbPath = e.KEYWATCH_DB === ':memory:' ? ':memory:' : resolve(e.KEYWATCH_DB);
   const dataDir = dbPath === ':memory:' ? resolve('./data') : dirname(dbPath);
   return {
@@ -215,6 +216,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function configuredDbPath(env: NodeJS.ProcessEnv = process.env): string {
   const value = env.KEYWATCH_DB || './data/keywatch.db';
   return value === ':memory:' ? value : resolve(value);
+}
+
+/**
+ * A `postgres://` (or any `scheme://`) value would otherwise be opened as a SQLite file of that
+ * odd name in the working directory, and the operator would believe the data went to the server.
+ * This build stores data in SQLite only; the URL is never echoed, since it may hold a password.
+ */
+function refuseDatabaseUrl(value: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+  if (!scheme) return;
+  throw new ConfigError(
+    `Invalid KEYWATCH_DB: this version of Keywatch stores its data in a SQLite file only, and a ${scheme}:// URL is not supported yet; set KEYWATCH_DB to a file path such as ./data/keywatch.db.`,
+  );
 }
 
 /** Limits that only make sense together. */

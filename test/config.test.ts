@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../server/config.ts';
 
@@ -83,6 +83,15 @@ describe('loadConfig', () => {
   ])('rejects %j with one sentence naming the variable', (env, pattern) => {
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(pattern);
+  });
+
+  it('refuses a database URL instead of opening a SQLite file named after it, never echoing it', () => {
+    const url = 'postgres://keywatch:hunter2-secret@127.0.0.1:5432/keywatch';
+    expect(() => loadConfig({ KEYWATCH_DB: url })).toThrow(
+      /^Invalid KEYWATCH_DB: .*postgres:\/\/ URL is not supported/,
+    );
+    expect(() => loadConfig({ KEYWATCH_DB: url })).not.toThrow(/hunter2/);
+    expect(existsSync(resolve('postgres:'))).toBe(false);
   });
 
   it('reads KEYWATCH_METRICS_TOKEN (16+ characters) without echoing it', () => {
