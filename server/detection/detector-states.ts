@@ -81,7 +81,7 @@ export function writeStates(
      ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
        updated_at = excluded.updated_at`,
   );
-  const slot = Math.floor(evaluatedUntil / MINUTE) % (WRITE_EVERY / MINUTE);
+  const slot = slotAt(evaluatedUntil);
   for (const keyId of loaded.state.touched) {
     const last = loaded.written.get(keyId);
     const due =
@@ -105,8 +105,11 @@ export function writeAllStates(sqlite: Sqlite, loaded: LoadedStates, evaluatedUn
   return writeStates(sqlite, loaded, evaluatedUntil, now, new Set(loaded.state.keys.keys()));
 }
 
+/** The stagger's slot of the minute ending at `at`. */
+export const slotAt = (at: number) => Math.floor(at / MINUTE) % (WRITE_EVERY / MINUTE);
+
 /** A key's minute in the stagger: a cheap string hash, stable across processes. */
-function slotOf(keyId: string): number {
+export function slotOf(keyId: string): number {
   let h = 0;
   for (let i = 0; i < keyId.length; i++) h = (h * 31 + keyId.charCodeAt(i)) | 0;
   return Math.abs(h) % (WRITE_EVERY / MINUTE);

@@ -13,6 +13,7 @@ import type { Adjustment } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
 import { type Episode, summarizeEpisode } from './core/episodes.ts';
 import type { KeyState } from './core/state.ts';
+import { slotAt, slotOf, WRITE_EVERY } from './detector-states.ts';
 import { loadChunk } from './load-chunk.ts';
 import { createCollectingSink, type ReplayState, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
@@ -130,8 +131,12 @@ export function checkpointStates(tx: Tx, state: ReplayState, keys: Iterable<stri
   let wrote = false;
   for (const keyId of keys) {
     const ks = state.keys.get(keyId);
-    // The state remembers its last snapshot: the live minute asks no query of keys not due.
-    if (!ks || (ks.checkpointedAt !== undefined && at - ks.checkpointedAt < CHECKPOINT_EVERY)) continue;
+    // The state remembers its last snapshot: the live minute asks no query of keys not due. Keys
+    // snapshotted together (by a replay) are spread over the stagger's slots, not all in one minute.
+    if (!ks) continue;
+    const age = ks.checkpointedAt === undefined ? Infinity : at - ks.checkpointedAt;
+    if (age < CHECKPOINT_EVERY || (age < CHECKPOINT_EVERY + WRITE_EVERY && slotOf(keyId) !== slotAt(at)))
+      continue;
     ks.checkpointedAt = at;
     tx.insert(detectorCheckpoints)
       .values({ keyId, at, state: JSON.stringify(ks) })
