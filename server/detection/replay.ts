@@ -111,6 +111,32 @@ function subjectOf(key: { id: string; status: string }, bucket: Bucket | undefin
 export const ignoreFindings: Sink = { finding() {}, tick() {} };
 
 /**
+ * A sink that keeps findings and minute ends in order, to hand them to another sink later: a chunk
+ * is judged before its write transaction opens, so the write lock is held for the writes alone.
+ */
+export function createRecordingSink() {
+  const events: ({ subject: Subject; f: Finding; params: Params } | number)[] = [];
+  const sink: Sink = {
+    finding(subject, f, params) {
+      events.push({ subject, f, params });
+    },
+    tick(t) {
+      events.push(t);
+    },
+  };
+  return {
+    sink,
+    replayInto(target: Sink) {
+      for (const e of events) {
+        if (typeof e === 'number') target.tick(e);
+        else target.finding(e.subject, e.f, e.params);
+      }
+      events.length = 0;
+    },
+  };
+}
+
+/**
  * A sink that writes nothing and collects what a replay finds: every episode, with the time the
  * book resolved it (null while still going). Backtests and late-usage replays read it.
  */

@@ -23,7 +23,7 @@ import {
 import { createIncidentSink } from './incident-sink.ts';
 import { checkpointStates, rejudgeLateUsage } from './late-usage.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
-import { ignoreFindings, replayChunk } from './replay.ts';
+import { createRecordingSink, ignoreFindings, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
 import { loadRuleSets } from './rules.ts';
 
@@ -140,20 +140,24 @@ export function runDetection(
     for (let start = from, n = 0; start < until && n < (options.maxChunks ?? Infinity); start += CHUNK, n++) {
       const end = Math.min(until, start + CHUNK);
       done = end;
+      // Judged before the transaction: a writer beside it (push ingest on the serving thread)
+      // waits for the incident and state writes only, not for the detectors.
+      const chunk = loadChunk(deps.sqlite, start, end);
+      for (const k of chunk.keys) names.set(k.id, k.name);
+      const recorded = createRecordingSink();
+      replayChunk(chunk, start, end, {
+        rules,
+        adjustments: loadAdjustments(deps.db, start, end),
+        sink: recorded.sink,
+        state,
+        timeZone,
+      });
       deps.db.transaction((tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
         if (readCursor({ db: tx }) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
-        const chunk = loadChunk(deps.sqlite, start, end);
-        for (const k of chunk.keys) names.set(k.id, k.name);
-        replayChunk(chunk, start, end, {
-          rules,
-          adjustments: loadAdjustments(tx, start, end),
-          sink: writer.sink,
-          state,
-          timeZone,
-        });
+        recorded.replayInto(writer.sink);
         persist(tx, end);
         writer.setTx(null);
       });

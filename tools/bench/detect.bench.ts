@@ -28,6 +28,8 @@ import { loadRuleSets } from '../../server/detection/rules.ts';
 import { runDetection } from '../../server/detection/run-detection.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ingestSimulation } from '../../server/simulate/ingest-simulation.ts';
+import { profilesFor } from '../../server/simulate/profiles.ts';
+import { recordEvents } from '../../server/usage/record-events.ts';
 
 const KEYS = 1000;
 const DAYS = Number(process.env.KW_BENCH_DAYS ?? 2);
@@ -120,6 +122,27 @@ async function main() {
     await new Promise((r) => setTimeout(r, 5000));
     console.log(`detect: serving thread idle for 5 s (noise floor): ${stall()}`);
 
+    // Push ingest on the serving thread meanwhile: one event every 50 ms (stamped after the data,
+    // so detection never judges it); its longest write includes any wait for the write lock.
+    let pushed = 0;
+    let slowestPush = 0;
+    const push = setInterval(() => {
+      const began = performance.now();
+      recordEvents(deps, [
+        {
+          source: 'bench-push',
+          eventId: `p${pushed++}`,
+          key: { by: 'ref', value: profilesFor(1)[0]!.name },
+          ts: END + HOUR,
+          credits: 5,
+          requests: 1,
+          status: 200,
+          operation: 'ai-image-generator',
+        },
+      ]);
+      slowestPush = Math.max(slowestPush, performance.now() - began);
+    }, 50);
+
     // First replay on the worker.
     const worker = createDetectionWorker(deps);
     resetStall();
@@ -127,6 +150,7 @@ async function main() {
     t = performance.now();
     const first = await worker.run({ until: replayTo });
     const replayMs = performance.now() - t;
+    clearInterval(push);
     const replayCpu = cpuMs() - cpu;
     const replayStall = stall();
     const replayUs = (replayCpu * 1000) / keyMinutes(start, replayTo);
@@ -139,6 +163,9 @@ async function main() {
         `(EXTRAPOLATED from the ${DAYS}-day slice, not measured)`,
     );
     console.log(`detect: serving thread during the replay: ${replayStall}`);
+    console.log(
+      `detect: push ingest on the serving thread during the replay: ${pushed} writes, slowest ${f(slowestPush)} ms`,
+    );
 
     // Live minutes on the worker.
     const tick: number[] = [];
