@@ -93,6 +93,7 @@ export function createDetectionWorker(deps: {
   };
 
   return {
+    offThread: true,
     run(options) {
       if (closed) return Promise.reject(new AppError(503, 'unavailable', 'Detection is stopping.'));
       worker ??= start();

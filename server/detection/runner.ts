@@ -9,6 +9,8 @@ import { type RunResult, runDetection } from './run-detection.ts';
 export type RunOptions = { until?: number; maxChunks?: number };
 
 export type DetectionRunner = {
+  /** True when runs do not hold the caller's thread (the detection worker). */
+  offThread: boolean;
   run(options: RunOptions): Promise<RunResult>;
   /** Lets a run in progress finish and stores what the runner holds. */
   close(): Promise<void>;
@@ -16,6 +18,7 @@ export type DetectionRunner = {
 
 export function inThreadRunner(deps: Deps, listener?: IncidentListener): DetectionRunner {
   return {
+    offThread: false,
     async run(options) {
       return runDetection(deps, { ...options, ...(listener && { listener }) });
     },
