@@ -28,6 +28,13 @@ import type { RuleSets } from './rules.ts';
 import { loadRuleSets } from './rules.ts';
 
 const CHUNK = 6 * HOUR;
+/**
+ * Detection's transactions take the write lock when they begin, waiting (busy_timeout) for the
+ * gateway's writer and push ingest. A deferred one that read first would fail at its first write
+ * with SQLITE_BUSY whenever another connection committed since its read, which the gateway's
+ * writer thread does all the time.
+ */
+const WRITE_NOW = { behavior: 'immediate' } as const;
 /** A first run never replays more than this much history. */
 export const MAX_REPLAY = 90 * DAY;
 
@@ -133,7 +140,7 @@ export function runDetection(
         // A rewound key's state changed out of turn: written now, not at its next slot.
         persist(tx, cursor, new Set(state.touched));
         writer.setTx(null);
-      });
+      }, WRITE_NOW);
     }
 
     let done = Math.max(from, cursor ?? from);
@@ -160,7 +167,7 @@ export function runDetection(
         recorded.replayInto(writer.sink);
         persist(tx, end);
         writer.setTx(null);
-      });
+      }, WRITE_NOW);
     }
     return { evaluated_until: done, incidents_opened: writer.opened() };
   } catch (err) {

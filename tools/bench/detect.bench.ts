@@ -29,7 +29,7 @@ import { runDetection } from '../../server/detection/run-detection.ts';
 import { silentLogger } from '../../server/log.ts';
 import { ingestSimulation } from '../../server/simulate/ingest-simulation.ts';
 import { profilesFor } from '../../server/simulate/profiles.ts';
-import { recordEvents } from '../../server/usage/record-events.ts';
+import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 
 const KEYS = 1000;
 const DAYS = Number(process.env.KW_BENCH_DAYS ?? 2);
@@ -125,10 +125,11 @@ async function main() {
     // Push ingest on the serving thread meanwhile: one event every 50 ms (stamped after the data,
     // so detection never judges it); its longest write includes any wait for the write lock.
     let pushed = 0;
+    let refused = 0;
     let slowestPush = 0;
     const push = setInterval(() => {
       const began = performance.now();
-      recordEvents(deps, [
+      const event = (): UsageEvent[] => [
         {
           source: 'bench-push',
           eventId: `p${pushed++}`,
@@ -139,7 +140,13 @@ async function main() {
           status: 200,
           operation: 'ai-image-generator',
         },
-      ]);
+      ];
+      try {
+        recordEvents(deps, event());
+      } catch {
+        // SQLITE_BUSY: the write lock was not free within busy_timeout, or its snapshot went stale.
+        refused++;
+      }
       slowestPush = Math.max(slowestPush, performance.now() - began);
     }, 50);
 
@@ -164,7 +171,8 @@ async function main() {
     );
     console.log(`detect: serving thread during the replay: ${replayStall}`);
     console.log(
-      `detect: push ingest on the serving thread during the replay: ${pushed} writes, slowest ${f(slowestPush)} ms`,
+      `detect: push ingest on the serving thread during the replay: ${pushed} writes, ${refused} refused (busy), ` +
+        `slowest ${f(slowestPush)} ms`,
     );
 
     // Live minutes on the worker.
