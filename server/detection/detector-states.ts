@@ -63,25 +63,21 @@ export function loadStates(sqlite: Sqlite): LoadedStates {
   return { state: { keys, account, touched: new Set() }, written };
 }
 
+/** States serialized before the write transaction opens: the lock is held for the SQL alone. */
+export type PreparedStates = { evaluatedUntil: number; rows: [string, string][]; account: string };
+
 /**
- * Writes the states due at `evaluatedUntil` (never written, `force`d, WRITE_EVERY old, or at the
- * key's slot in the stagger) and always the account row. The write stamp grows strictly, so two
- * runs in the same millisecond still leave different stamps. Returns the new stamp.
+ * The states due at `evaluatedUntil` (never written, `force`d, WRITE_EVERY old, or at the key's
+ * slot in the stagger), serialized; `serialized` holds JSON already made of a state unchanged since.
  */
-export function writeStates(
-  sqlite: Sqlite,
+export function prepareStates(
   loaded: LoadedStates,
   evaluatedUntil: number,
-  now: number,
   force: ReadonlySet<string> = new Set(),
-): string {
-  const upsert = statement<[string, string, number, number]>(
-    sqlite,
-    `INSERT INTO detector_state (key_id, state, evaluated_until, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
-       updated_at = excluded.updated_at`,
-  );
+  serialized: ReadonlyMap<string, string> = new Map(),
+): PreparedStates {
   const slot = slotAt(evaluatedUntil);
+  const rows: [string, string][] = [];
   for (const keyId of loaded.state.touched) {
     const last = loaded.written.get(keyId);
     const due =
@@ -90,19 +86,43 @@ export function writeStates(
       evaluatedUntil - last >= WRITE_EVERY ||
       slotOf(keyId) === slot;
     if (!due || last === evaluatedUntil) continue;
-    upsert.run(keyId, JSON.stringify(loaded.state.keys.get(keyId)), evaluatedUntil, now);
-    loaded.written.set(keyId, evaluatedUntil);
+    rows.push([keyId, serialized.get(keyId) ?? JSON.stringify(loaded.state.keys.get(keyId))]);
   }
   loaded.state.touched.clear();
+  return { evaluatedUntil, rows, account: JSON.stringify(loaded.state.account) };
+}
+
+/**
+ * Writes prepared states and always the account row. The write stamp grows strictly, so two runs
+ * in the same millisecond still leave different stamps. Returns the new stamp.
+ */
+export function storeStates(
+  sqlite: Sqlite,
+  loaded: LoadedStates,
+  prepared: PreparedStates,
+  now: number,
+): string {
+  const upsert = statement<[string, string, number, number]>(
+    sqlite,
+    `INSERT INTO detector_state (key_id, state, evaluated_until, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
+       updated_at = excluded.updated_at`,
+  );
+  const { evaluatedUntil } = prepared;
+  for (const [keyId, json] of prepared.rows) {
+    upsert.run(keyId, json, evaluatedUntil, now);
+    loaded.written.set(keyId, evaluatedUntil);
+  }
   const at = Math.max(now, (readAccountRow(sqlite)?.updatedAt ?? 0) + 1);
-  upsert.run(ACCOUNT, JSON.stringify(loaded.state.account), evaluatedUntil, at);
+  upsert.run(ACCOUNT, prepared.account, evaluatedUntil, at);
   return stamp({ evaluatedUntil, updatedAt: at });
 }
 
 /** Writes every state not yet stored up to `evaluatedUntil` (a runner closing cleanly). */
 export function writeAllStates(sqlite: Sqlite, loaded: LoadedStates, evaluatedUntil: number, now: number) {
   for (const keyId of loaded.state.keys.keys()) loaded.state.touched.add(keyId);
-  return writeStates(sqlite, loaded, evaluatedUntil, now, new Set(loaded.state.keys.keys()));
+  const prepared = prepareStates(loaded, evaluatedUntil, new Set(loaded.state.keys.keys()));
+  return storeStates(sqlite, loaded, prepared, now);
 }
 
 /** The stagger's slot of the minute ending at `at`. */

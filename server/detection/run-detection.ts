@@ -5,7 +5,7 @@
  */
 import { count, eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
-import type { Queryable, Sqlite, Tx } from '../db/client.ts';
+import type { Queryable, Sqlite } from '../db/client.ts';
 import { detectorState, lateUsage } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
@@ -15,13 +15,14 @@ import {
   ACCOUNT,
   type LoadedStates,
   loadStates,
+  prepareStates,
   readAccountRow,
   stamp,
+  storeStates,
   writeAllStates,
-  writeStates,
 } from './detector-states.ts';
 import { createIncidentSink } from './incident-sink.ts';
-import { checkpointStates, rejudgeLateUsage } from './late-usage.ts';
+import { prepareCheckpoints, rejudgeLateUsage, writeCheckpoints } from './late-usage.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { createRecordingSink, ignoreFindings, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
@@ -114,10 +115,19 @@ export function runDetection(
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
-  const persist = (tx: Tx, evaluatedUntil: number, force?: ReadonlySet<string>) => {
-    checkpointStates(tx, state, state.touched, evaluatedUntil);
-    const next = writeStates(deps.sqlite, loaded, evaluatedUntil, deps.clock.now(), force);
-    held.set(deps.sqlite, { stamp: next, loaded });
+  /** Serializes what is due (snapshots first: a state snapshotted is stored with the same JSON). */
+  const prepare = (evaluatedUntil: number, force?: ReadonlySet<string>) => {
+    const checkpoints = prepareCheckpoints(state, state.touched, evaluatedUntil);
+    const json = new Map(checkpoints.map((c) => [c.keyId, c.state]));
+    return { checkpoints, states: prepareStates(loaded, evaluatedUntil, force, json) };
+  };
+  /** Inside the run's transaction (raw statements on the same connection are part of it). */
+  const persist = (prepared: ReturnType<typeof prepare>) => {
+    writeCheckpoints(deps.sqlite, prepared.checkpoints, prepared.states.evaluatedUntil);
+    held.set(deps.sqlite, {
+      stamp: storeStates(deps.sqlite, loaded, prepared.states, deps.clock.now()),
+      loaded,
+    });
   };
 
   try {
@@ -138,7 +148,7 @@ export function runDetection(
           raise: writer.raiseLate,
         });
         // A rewound key's state changed out of turn: written now, not at its next slot.
-        persist(tx, cursor, new Set(state.touched));
+        persist(prepare(cursor, new Set(state.touched)));
         writer.setTx(null);
       }, WRITE_NOW);
     }
@@ -159,13 +169,14 @@ export function runDetection(
         state,
         timeZone,
       });
+      const prepared = prepare(end);
       deps.db.transaction((tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
         if (readCursor({ db: tx }) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
         recorded.replayInto(writer.sink);
-        persist(tx, end);
+        persist(prepared);
         writer.setTx(null);
       }, WRITE_NOW);
     }
