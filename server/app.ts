@@ -17,6 +17,7 @@ import { budgetRoutes } from './budgets/routes.ts';
 import { storageReadiness } from './db/client.ts';
 import type { Deps } from './deps.ts';
 import { detectionRoutes } from './detection/routes.ts';
+import type { DetectionRunner } from './detection/runner.ts';
 import { forecastRoutes } from './forecast/routes.ts';
 import { accessLog } from './http/access-log.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
@@ -37,12 +38,13 @@ import { usageRoutes } from './usage/routes.ts';
 
 /**
  * `sources` is created here unless the caller (serve.ts) owns it to flush it on shutdown;
- * `instruments` holds what serve.ts measures about the process (the event loop's delay).
+ * `instruments` holds what serve.ts measures about the process (the event loop's delay) and the
+ * detection worker detect/run hands its run to (without one, detection runs in this thread).
  */
 export function createApp(
   deps: Deps,
   sources: SourceServices = createSourceServices(deps),
-  instruments: { eventLoop?: EventLoopDelay } = {},
+  instruments: { eventLoop?: EventLoopDelay; detection?: DetectionRunner } = {},
 ) {
   const app = new Hono<AppEnv>();
   // Page scripts and CSS are bundled on first use, in memory, once per app.
@@ -88,7 +90,7 @@ export function createApp(
     }),
   );
   app.route('/api/v1/incidents', incidentRoutes(deps, alerts));
-  app.route('/api/v1', detectionRoutes(deps, alerts));
+  app.route('/api/v1', detectionRoutes(deps, alerts, instruments.detection));
   app.route('/api/v1/alerts', alertRoutes(deps));
   app.route('/api/v1/budgets', budgetRoutes(deps));
   app.route('/api/v1/invoice', invoiceRoutes(deps));

@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStore } from './db/client.ts';
 import type { Deps } from './deps.ts';
+import { createDetectionWorker } from './detection/detect-worker.ts';
 import { createNodeServer } from './http/node-server.ts';
 import { createGatewayListener, createNodeListener } from './ingest/gateway/listener.ts';
 import { createSourceServices } from './ingest/services.ts';
@@ -45,7 +46,9 @@ export async function startServer(
   // For GET /metrics: sampled every 20 ms, read and reset on each scrape.
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
-  const app = createApp(deps, sources, { eventLoop });
+  // Detection (live minutes, catch-up and first replays, late usage) runs on its own thread.
+  const detection = createDetectionWorker(deps);
+  const app = createApp(deps, sources, { eventLoop, detection });
   const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
   const port = await listen(server, config.port, config.host);
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.
@@ -68,7 +71,7 @@ export async function startServer(
       throw err;
     }
   }
-  const scheduler = startScheduler(createJobs(deps), log);
+  const scheduler = startScheduler(createJobs(deps, { detection }), log);
 
   announce(`Keywatch is running at ${url}`);
   if (gatewayUrl) announce(`Gateway-only port: ${gatewayUrl}${sources.gateway.prefix}/`);
@@ -86,6 +89,8 @@ export async function startServer(
       stopping ??= (async () => {
         await scheduler.stop();
         await Promise.all([close(server), gatewayServer && close(gatewayServer)]);
+        // No request can ask for a run any more: let the one in progress finish and store the states.
+        await detection.close();
         // After the server closed: every proxied request has queued its event; write them all.
         await sources.stop();
         eventLoop.disable();

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createAlertListener } from '../alerts/notify.ts';
-import { runDetection } from '../detection/run-detection.ts';
+import { runDetection, writeHeldStates } from '../detection/run-detection.ts';
 import { scoreSeriesCsv } from '../detection/series-csv.ts';
 import { iso } from '../timestamps.ts';
 import { timestamp, type WithDeps } from './support.ts';
@@ -27,6 +27,9 @@ export function addDetectCommands(program: Command, withDeps: WithDeps): void {
           listener: createAlertListener(deps),
           ...(opts.until !== undefined && { until: opts.until }),
         });
+        // The process ends here: store every state at the cursor, so the server's worker need not
+        // replay any to catch up.
+        writeHeldStates(deps);
         process.stdout.write(
           `${JSON.stringify({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened })}\n`,
         );

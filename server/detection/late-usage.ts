@@ -7,12 +7,14 @@
  */
 import { and, asc, desc, eq, gte, lt, lte, or } from 'drizzle-orm';
 import { DAY, MINUTE } from '../clock.ts';
-import type { Tx } from '../db/client.ts';
+import type { Sqlite, Tx } from '../db/client.ts';
 import { detectorCheckpoints, incidents, lateUsage } from '../db/schema/index.ts';
+import { statement } from '../db/statements.ts';
 import type { Adjustment } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
 import { type Episode, summarizeEpisode } from './core/episodes.ts';
 import type { KeyState } from './core/state.ts';
+import { slotAt, slotOf, WRITE_EVERY } from './detector-states.ts';
 import { loadChunk } from './load-chunk.ts';
 import { createCollectingSink, type ReplayState, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
@@ -125,22 +127,37 @@ function covered(ctx: LateContext, e: Episode): boolean {
   );
 }
 
-/** Snapshots the state of `keys` at `at` when their last snapshot is a day old; drops week-old ones. */
-export function checkpointStates(tx: Tx, state: ReplayState, keys: Iterable<string>, at: number): void {
-  let wrote = false;
+export type CheckpointRow = { keyId: string; state: string };
+
+/**
+ * The snapshots due at `at` for `keys` (their last is a day old), serialized before the write
+ * transaction opens; each state is marked as snapshotted.
+ */
+export function prepareCheckpoints(state: ReplayState, keys: Iterable<string>, at: number): CheckpointRow[] {
+  const rows: CheckpointRow[] = [];
   for (const keyId of keys) {
     const ks = state.keys.get(keyId);
-    // The state remembers its last snapshot: the live minute asks no query of keys not due.
-    if (!ks || (ks.checkpointedAt !== undefined && at - ks.checkpointedAt < CHECKPOINT_EVERY)) continue;
+    // The state remembers its last snapshot: the live minute asks no query of keys not due. Keys
+    // snapshotted together (by a replay) are spread over the stagger's slots, not all in one minute.
+    if (!ks) continue;
+    const age = ks.checkpointedAt === undefined ? Infinity : at - ks.checkpointedAt;
+    if (age < CHECKPOINT_EVERY || (age < CHECKPOINT_EVERY + WRITE_EVERY && slotOf(keyId) !== slotAt(at)))
+      continue;
     ks.checkpointedAt = at;
-    tx.insert(detectorCheckpoints)
-      .values({ keyId, at, state: JSON.stringify(ks) })
-      .onConflictDoNothing()
-      .run();
-    wrote = true;
+    rows.push({ keyId, state: JSON.stringify(ks) });
   }
-  if (!wrote) return;
-  tx.delete(detectorCheckpoints)
-    .where(lt(detectorCheckpoints.at, at - (LATE_REWIND_DAYS + 1) * DAY))
-    .run();
+  return rows;
+}
+
+/** Stores prepared snapshots taken at `at` (one prepared statement); drops week-old ones. */
+export function writeCheckpoints(sqlite: Sqlite, rows: readonly CheckpointRow[], at: number): void {
+  if (rows.length === 0) return;
+  const insert = statement<[string, number, string]>(
+    sqlite,
+    'INSERT INTO detector_checkpoints (key_id, at, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  for (const r of rows) insert.run(r.keyId, at, r.state);
+  statement<[number]>(sqlite, 'DELETE FROM detector_checkpoints WHERE at < ?').run(
+    at - (LATE_REWIND_DAYS + 1) * DAY,
+  );
 }

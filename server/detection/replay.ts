@@ -45,13 +45,20 @@ export function replayChunk(
     /** The team's zone (KEYWATCH_TZ); a key may have its own. */
     timeZone: string;
     onlyKey?: string;
+    /** Only these keys, each from its own time (states read back behind the cursor); no account. */
+    startAt?: ReadonlyMap<string, number>;
   },
 ): void {
-  const { rules, adjustments, sink, state } = ctx;
-  const keys = ctx.onlyKey ? chunk.keys.filter((k) => k.id === ctx.onlyKey) : chunk.keys;
+  const { rules, adjustments, sink, state, startAt } = ctx;
+  const keys = ctx.onlyKey
+    ? chunk.keys.filter((k) => k.id === ctx.onlyKey)
+    : startAt
+      ? chunk.keys.filter((k) => startAt.has(k.id))
+      : chunk.keys;
   for (let t = from; t < to; t += MINUTE) {
     const byKey = chunk.buckets.get(t);
     for (const key of keys) {
+      if (startAt && t < startAt.get(key.id)!) continue;
       const bucket = byKey?.get(key.id);
       let ks = state.keys.get(key.id);
       if (!ks && !bucket) continue;
@@ -79,7 +86,7 @@ export function replayChunk(
       const subject = subjectOf(key, bucket);
       for (const f of findings) if (!adj.suppressed(f.kind)) sink.finding(subject, f, set.params);
     }
-    if (!ctx.onlyKey) {
+    if (!ctx.onlyKey && !startAt) {
       const f = stepAccount(state.account, t, chunk.unattributed.get(t) ?? 0, rules.global);
       if (f && !adjustmentsAt(adjustments, null, t).suppressed(f.kind))
         sink.finding({ subject: ACCOUNT_SUBJECT, keyId: null }, f, rules.global.params);
@@ -98,6 +105,35 @@ function subjectOf(key: { id: string; status: string }, bucket: Bucket | undefin
     if (top) return { subject: networkSubject(subjectNetwork(top)), keyId: null, member: key.id };
   }
   return { subject: keySubject(key.id), keyId: key.id };
+}
+
+/** A sink for replays of minutes already judged: what they find was acted on when first judged. */
+export const ignoreFindings: Sink = { finding() {}, tick() {} };
+
+/**
+ * A sink that keeps findings and minute ends in order, to hand them to another sink later: a chunk
+ * is judged before its write transaction opens, so the write lock is held for the writes alone.
+ */
+export function createRecordingSink() {
+  const events: ({ subject: Subject; f: Finding; params: Params } | number)[] = [];
+  const sink: Sink = {
+    finding(subject, f, params) {
+      events.push({ subject, f, params });
+    },
+    tick(t) {
+      events.push(t);
+    },
+  };
+  return {
+    sink,
+    replayInto(target: Sink) {
+      for (const e of events) {
+        if (typeof e === 'number') target.tick(e);
+        else target.finding(e.subject, e.f, e.params);
+      }
+      events.length = 0;
+    },
+  };
 }
 
 /**

@@ -5,22 +5,37 @@
  */
 import { count, eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
-import type { Queryable, Tx } from '../db/client.ts';
+import type { Queryable, Sqlite } from '../db/client.ts';
 import { detectorState, lateUsage } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
 import { loadAdjustments } from './adjustments.ts';
-import { type AccountState, createAccountState } from './core/account.ts';
-import type { KeyState } from './core/state.ts';
+import {
+  ACCOUNT,
+  type LoadedStates,
+  loadStates,
+  prepareStates,
+  readAccountRow,
+  stamp,
+  storeStates,
+  writeAllStates,
+} from './detector-states.ts';
 import { createIncidentSink } from './incident-sink.ts';
-import { checkpointStates, rejudgeLateUsage } from './late-usage.ts';
+import { prepareCheckpoints, rejudgeLateUsage, writeCheckpoints } from './late-usage.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
-import { type ReplayState, replayChunk } from './replay.ts';
+import { createRecordingSink, ignoreFindings, replayChunk } from './replay.ts';
+import type { RuleSets } from './rules.ts';
 import { loadRuleSets } from './rules.ts';
 
-const ACCOUNT = '';
 const CHUNK = 6 * HOUR;
+/**
+ * Detection's transactions take the write lock when they begin, waiting (busy_timeout) for the
+ * gateway's writer and push ingest. A deferred one that read first would fail at its first write
+ * with SQLITE_BUSY whenever another connection committed since its read, which the gateway's
+ * writer thread does all the time.
+ */
+const WRITE_NOW = { behavior: 'immediate' } as const;
 /** A first run never replays more than this much history. */
 export const MAX_REPLAY = 90 * DAY;
 
@@ -30,6 +45,46 @@ export function readCursor(deps: { db: Queryable }): number | null {
   return (
     deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null
   );
+}
+
+/**
+ * The states a runner keeps between runs, per connection (as statements.ts keeps statements), with
+ * the stamp of the account row it wrote last: if another runner (the CLI beside the server) wrote
+ * since, or a run failed and rolled back, the states are read again.
+ */
+const held = new WeakMap<Sqlite, { stamp: string; loaded: LoadedStates }>();
+
+function holdStates(deps: Deps, rules: RuleSets, timeZone: string): LoadedStates {
+  const current = stamp(readAccountRow(deps.sqlite));
+  const kept = held.get(deps.sqlite);
+  if (kept && kept.stamp === current) return kept.loaded;
+  const loaded = loadStates(deps.sqlite);
+  const cursor = readAccountRow(deps.sqlite)?.evaluatedUntil;
+  if (cursor !== undefined) catchUpStates(deps, loaded, cursor, rules, timeZone);
+  held.set(deps.sqlite, { stamp: current, loaded });
+  return loaded;
+}
+
+/**
+ * States stored behind the cursor (written every WRITE_EVERY, and the process stopped between) are
+ * replayed over their own minutes up to it. Those minutes were judged when they were live, so
+ * nothing found here is raised again.
+ */
+function catchUpStates(deps: Deps, loaded: LoadedStates, cursor: number, rules: RuleSets, timeZone: string) {
+  const behind = new Map([...loaded.written].filter(([, at]) => at < cursor));
+  if (behind.size === 0) return;
+  for (let start = Math.min(...behind.values()); start < cursor; start += CHUNK) {
+    const end = Math.min(cursor, start + CHUNK);
+    replayChunk(loadChunk(deps.sqlite, start, end), start, end, {
+      rules,
+      adjustments: loadAdjustments(deps.db, start, end),
+      sink: ignoreFindings,
+      state: loaded.state,
+      timeZone,
+      startAt: behind,
+    });
+  }
+  loaded.state.touched.clear();
 }
 
 export function runDetection(
@@ -47,79 +102,98 @@ export function runDetection(
     return { evaluated_until: Math.max(cursor ?? until, until), incidents_opened: 0 };
 
   const rules = loadRuleSets(deps.db);
-  const rows = deps.db.select().from(detectorState).all();
-  const accountRow = rows.find((r) => r.keyId === ACCOUNT);
-  const state: ReplayState = {
-    keys: new Map(
-      rows.filter((r) => r.keyId !== ACCOUNT).map((r) => [r.keyId, JSON.parse(r.state) as KeyState]),
-    ),
-    account: accountRow ? (JSON.parse(accountRow.state) as AccountState) : createAccountState(),
-    touched: new Set(),
-  };
+  const timeZone = deps.config.timeZone;
+  let loaded: LoadedStates;
+  try {
+    loaded = holdStates(deps, rules, timeZone);
+  } catch (err) {
+    held.delete(deps.sqlite);
+    throw err;
+  }
+  const { state } = loaded;
   const names = new Map(loadKeys(deps.sqlite).map((k) => [k.id, k.name]));
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
-  const persist = (tx: Tx, evaluatedUntil: number) => {
-    const at = deps.clock.now();
-    checkpointStates(tx, state, state.touched, evaluatedUntil);
-    for (const keyId of state.touched) {
-      const row = { keyId, state: JSON.stringify(state.keys.get(keyId)), evaluatedUntil, updatedAt: at };
-      tx.insert(detectorState)
-        .values(row)
-        .onConflictDoUpdate({ target: detectorState.keyId, set: row })
-        .run();
-    }
-    state.touched.clear();
-    const account = { keyId: ACCOUNT, state: JSON.stringify(state.account), evaluatedUntil, updatedAt: at };
-    tx.insert(detectorState)
-      .values(account)
-      .onConflictDoUpdate({ target: detectorState.keyId, set: account })
-      .run();
+  /** Serializes what is due (snapshots first: a state snapshotted is stored with the same JSON). */
+  const prepare = (evaluatedUntil: number, force?: ReadonlySet<string>) => {
+    const checkpoints = prepareCheckpoints(state, state.touched, evaluatedUntil);
+    const json = new Map(checkpoints.map((c) => [c.keyId, c.state]));
+    return { checkpoints, states: prepareStates(loaded, evaluatedUntil, force, json) };
+  };
+  /** Inside the run's transaction (raw statements on the same connection are part of it). */
+  const persist = (prepared: ReturnType<typeof prepare>) => {
+    writeCheckpoints(deps.sqlite, prepared.checkpoints, prepared.states.evaluatedUntil);
+    held.set(deps.sqlite, {
+      stamp: storeStates(deps.sqlite, loaded, prepared.states, deps.clock.now()),
+      loaded,
+    });
   };
 
-  // Usage that landed in minutes already judged is judged again first, up to the cursor.
-  if (late && cursor !== null) {
-    deps.db.transaction((tx) => {
-      if (readCursor({ db: tx }) !== cursor) throw conflict('Detection ran concurrently; try again.');
-      writer.setTx(tx);
-      rejudgeLateUsage({
-        tx,
-        sqlite: deps.sqlite,
-        rules,
-        adjustments: (a, b) => loadAdjustments(tx, a, b),
-        state,
-        cursor,
-        quietMs: quiet,
-        timeZone: deps.config.timeZone,
-        raise: writer.raiseLate,
-      });
-      persist(tx, cursor);
-      writer.setTx(null);
-    });
-  }
+  try {
+    // Usage that landed in minutes already judged is judged again first, up to the cursor.
+    if (late && cursor !== null) {
+      deps.db.transaction((tx) => {
+        if (readCursor({ db: tx }) !== cursor) throw conflict('Detection ran concurrently; try again.');
+        writer.setTx(tx);
+        rejudgeLateUsage({
+          tx,
+          sqlite: deps.sqlite,
+          rules,
+          adjustments: (a, b) => loadAdjustments(tx, a, b),
+          state,
+          cursor,
+          quietMs: quiet,
+          timeZone,
+          raise: writer.raiseLate,
+        });
+        // A rewound key's state changed out of turn: written now, not at its next slot.
+        persist(prepare(cursor, new Set(state.touched)));
+        writer.setTx(null);
+      }, WRITE_NOW);
+    }
 
-  let done = Math.max(from, cursor ?? from);
-  for (let start = from, n = 0; start < until && n < (options.maxChunks ?? Infinity); start += CHUNK, n++) {
-    const end = Math.min(until, start + CHUNK);
-    done = end;
-    deps.db.transaction((tx) => {
-      // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
-      if (readCursor({ db: tx }) !== (start === from ? cursor : start))
-        throw conflict('Detection ran concurrently; try again.');
-      writer.setTx(tx);
+    let done = Math.max(from, cursor ?? from);
+    for (let start = from, n = 0; start < until && n < (options.maxChunks ?? Infinity); start += CHUNK, n++) {
+      const end = Math.min(until, start + CHUNK);
+      done = end;
+      // Judged before the transaction: a writer beside it (push ingest on the serving thread)
+      // waits for the incident and state writes only, not for the detectors.
       const chunk = loadChunk(deps.sqlite, start, end);
       for (const k of chunk.keys) names.set(k.id, k.name);
+      const recorded = createRecordingSink();
       replayChunk(chunk, start, end, {
         rules,
-        adjustments: loadAdjustments(tx, start, end),
-        sink: writer.sink,
+        adjustments: loadAdjustments(deps.db, start, end),
+        sink: recorded.sink,
         state,
-        timeZone: deps.config.timeZone,
+        timeZone,
       });
-      persist(tx, end);
-      writer.setTx(null);
-    });
+      const prepared = prepare(end);
+      deps.db.transaction((tx) => {
+        // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
+        if (readCursor({ db: tx }) !== (start === from ? cursor : start))
+          throw conflict('Detection ran concurrently; try again.');
+        writer.setTx(tx);
+        recorded.replayInto(writer.sink);
+        persist(prepared);
+        writer.setTx(null);
+      }, WRITE_NOW);
+    }
+    return { evaluated_until: done, incidents_opened: writer.opened() };
+  } catch (err) {
+    // A rolled-back chunk leaves the states in memory ahead of the stored ones: read them again.
+    held.delete(deps.sqlite);
+    throw err;
   }
-  return { evaluated_until: done, incidents_opened: writer.opened() };
+}
+
+/** Writes every held state up to the cursor, so the next runner reads them without catching up. */
+export function writeHeldStates(deps: Pick<Deps, 'sqlite' | 'clock'>): void {
+  const kept = held.get(deps.sqlite);
+  const row = readAccountRow(deps.sqlite);
+  if (!kept || !row || kept.stamp !== stamp(row)) return;
+  deps.sqlite.transaction(() => {
+    kept.stamp = writeAllStates(deps.sqlite, kept.loaded, row.evaluatedUntil, deps.clock.now());
+  })();
 }

@@ -3,6 +3,7 @@ import type { Fetch } from '../alerts/channels/http.ts';
 import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
 import { createAlertListener } from '../alerts/notify.ts';
 import type { Deps } from '../deps.ts';
+import { type DetectionRunner, inThreadRunner } from '../detection/runner.ts';
 import { createBalancePollJob } from './balance-poll.ts';
 import { budgetsJob } from './budgets.ts';
 import { createDetectJob } from './detect.ts';
@@ -12,15 +13,18 @@ import { retentionJob } from './retention.ts';
 import type { Job } from './scheduler.ts';
 import { snoozesJob } from './snoozes.ts';
 
-/** `fetch` posts to the webhook, Slack and PagerDuty channels (the global one by default). */
-export type JobOptions = { mailers?: MailerFactory; fetch?: Fetch };
+/**
+ * `fetch` posts to the webhook, Slack and PagerDuty channels (the global one by default);
+ * `detection` runs detection (serve.ts gives the detection worker; by default, this thread).
+ */
+export type JobOptions = { mailers?: MailerFactory; fetch?: Fetch; detection?: DetectionRunner };
 
 export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
   // Every job that changes incidents tells alerting through the same listener.
   const listener = createAlertListener(deps);
   return [
-    createDetectJob(deps, listener),
+    createDetectJob(deps, options.detection ?? inThreadRunner(deps, listener)),
     retentionJob(deps),
     outboxJob(deps, mailers, options.fetch ?? globalThis.fetch),
     snoozesJob(deps, listener),

@@ -1,0 +1,65 @@
+/**
+ * The detection worker: its own SQLite connection (WAL, busy_timeout: it writes beside the serving
+ * thread) and the whole pipeline of a run, from the minutes through the incident lifecycle to the
+ * alert listener's outbox rows, in the same transactions as in-thread runs. Nothing here needs the
+ * serving thread: the outbox job there sends what this queues. One run at a time, in order; each
+ * request gets exactly one answer. Its states stay held between runs (run-detection.ts).
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { createAlertListener } from '../alerts/notify.ts';
+import type { Config } from '../config.ts';
+import { openStore } from '../db/client.ts';
+import type { Deps } from '../deps.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { WorkerReply, WorkerRequest } from './detect-worker.ts';
+import { runDetection, writeHeldStates } from './run-detection.ts';
+
+const port = parentPort!;
+const { dbPath, config } = workerData as { dbPath: string; config: Config };
+// The serving thread has migrated the database already.
+const store = openStore(dbPath, { migrate: false });
+/** Each run is judged at the serving thread's now (a fake clock in tests). */
+let now = 0;
+const level = (at: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
+  port.postMessage({ type: 'log', level: at, msg, ...(fields && { fields }) } satisfies WorkerReply);
+const log: Logger = {
+  debug: level('debug'),
+  info: level('info'),
+  warn: level('warn'),
+  error: level('error'),
+};
+const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: { now: () => now }, config, log };
+const listener = createAlertListener(deps);
+
+port.on('message', (m: WorkerRequest) => {
+  if (m.type === 'close') {
+    now = m.now;
+    try {
+      writeHeldStates(deps);
+    } finally {
+      store.close();
+      port.close();
+    }
+    return;
+  }
+  now = m.now;
+  let reply: WorkerReply;
+  try {
+    const result = runDetection(deps, { ...m.options, listener });
+    reply = { type: 'result', id: m.id, ok: true, result, threadId };
+  } catch (err) {
+    const e = err as Error;
+    reply = {
+      type: 'result',
+      id: m.id,
+      ok: false,
+      error: {
+        message: e.message,
+        ...(e instanceof AppError && { status: e.status, code: e.code }),
+        stack: e.stack ?? '',
+      },
+    };
+  }
+  port.postMessage(reply);
+});

@@ -1,0 +1,72 @@
+/**
+ * Held states: a runner writes each key's state at most every WRITE_EVERY, so a process that stops
+ * between writes leaves states behind the cursor; the next runner replays them up to it and ends
+ * with exactly the states an uninterrupted runner holds.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MINUTE } from '../../server/clock.ts';
+import { openStore } from '../../server/db/client.ts';
+import { WRITE_EVERY } from '../../server/detection/detector-states.ts';
+import { readCursor, runDetection, writeHeldStates } from '../../server/detection/run-detection.ts';
+import { END, seedHistory } from '../helpers/history.ts';
+import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+
+type StateRow = { name: string; state: string; evaluated_until: number };
+
+/** By key name: ids are random per database. */
+const rows = (deps: TestDeps) =>
+  deps.sqlite
+    .prepare(
+      `SELECT k.name, s.state, s.evaluated_until FROM detector_state s JOIN keys k ON k.id = s.key_id
+       ORDER BY k.name`,
+    )
+    .all() as StateRow[];
+
+/** The state without its checkpoint mark (a runner that stopped may snapshot a day's state again). */
+const comparable = (r: StateRow) => {
+  const { checkpointedAt: _, ...rest } = JSON.parse(r.state) as Record<string, unknown>;
+  return { key: r.name, state: rest };
+};
+
+/** Replays to 20 minutes before END, then judges minute by minute up to `to`. */
+function judge(deps: TestDeps, to: number) {
+  deps.clock.set(END + MINUTE);
+  runDetection(deps, { until: END - 20 * MINUTE });
+  for (let t = END - 19 * MINUTE; t <= to; t += MINUTE) runDetection(deps, { until: t });
+}
+
+describe('held detector states', () => {
+  const all: TestDeps[] = [];
+  afterEach(() => {
+    for (const d of all.splice(0)) d.cleanup();
+  });
+
+  it('writes states behind the cursor between their turns, and a new runner catches them up exactly', () => {
+    const steady = createTestDeps();
+    const stopped = createTestDeps();
+    all.push(steady, stopped);
+    seedHistory(steady);
+    seedHistory(stopped);
+
+    judge(steady, END - 5 * MINUTE);
+    judge(stopped, END - 6 * MINUTE);
+    // Live minutes write a key only at its turn: some stored states are behind the cursor.
+    const cursor = readCursor(stopped)!;
+    const behind = rows(stopped).filter((r) => r.evaluated_until < cursor);
+    expect(behind.length).toBeGreaterThan(0);
+    for (const r of rows(stopped)) expect(cursor - r.evaluated_until).toBeLessThan(WRITE_EVERY);
+
+    // A new process (its own connection, nothing held) judges the next minute.
+    const store = openStore(stopped.dbPath, { migrate: false });
+    const again = { ...stopped, db: store.db, sqlite: store.sqlite };
+    try {
+      runDetection(again, { until: END - 5 * MINUTE });
+      writeHeldStates(again);
+    } finally {
+      store.close();
+    }
+    writeHeldStates(steady);
+    expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
+    expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
+  });
+});
