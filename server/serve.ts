@@ -45,6 +45,9 @@ export async function startServer(
   // For GET /metrics: sampled every 20 ms, read and reset on each scrape.
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
+  // The writer has its connection before the first request is taken (the journal keeps events
+  // either way, but a slow start would let them pile up in memory).
+  await sources.gateway.queue.ready();
   const app = createApp(deps, sources, { eventLoop });
   const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
   const port = await listen(server, config.port, config.host);
