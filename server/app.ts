@@ -85,7 +85,7 @@ export function createApp(
     '/metrics',
     metricsRoutes(deps, { gatewayLatency: sources.gatewayLatency, eventLoop: instruments.eventLoop }),
   );
-  app.route('/api/v1/usage', pushRoutes(deps));
+  app.route('/api/v1/usage', pushRoutes(deps, sources.push));
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));
   app.route(
