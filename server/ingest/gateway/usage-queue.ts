@@ -73,13 +73,6 @@ export function createUsageQueue(
   // Small enough that a batch holds the write lock only a few ms: the serving thread's own writes
   // (push API, webhooks, jobs) wait for it.
   const batchSize = options.batchSize ?? 250;
-  const delayMs = options.delayMs ?? 50;
-  const maxRetryMs = options.maxRetryMs ?? 30_000;
-  const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
-  let writer: BatchWriter | null = useThread ? createThreadWriter(deps.sqlite.name) : null;
-  let items: Entry[] = [];
-  /** The batch the writer thread is storing now; counted in size and capacity. */
-  let inflight: Entry[] | null = null;
   const journalDir =
     options.journalDir === undefined
       ? deps.sqlite.memory
@@ -89,6 +82,16 @@ export function createUsageQueue(
   const journal: UsageJournal | null = journalDir
     ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log)
     : null;
+  // Each batch is one commit (about a millisecond of WAL writes however small it is), so at a few
+  // hundred requests a second a longer wait means far fewer commits. The journal keeps the events
+  // safe meanwhile; without one they wait only briefly.
+  const delayMs = options.delayMs ?? (journal ? 250 : 50);
+  const maxRetryMs = options.maxRetryMs ?? 30_000;
+  const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
+  let writer: BatchWriter | null = useThread ? createThreadWriter(deps.sqlite.name) : null;
+  let items: Entry[] = [];
+  /** The batch the writer thread is storing now; counted in size and capacity. */
+  let inflight: Entry[] | null = null;
   const confirm = (batch: readonly Entry[]) => {
     if (!journal) return;
     const segments: number[] = [];
