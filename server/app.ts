@@ -72,13 +72,22 @@ export function createApp(
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
   app.get('/readyz', (c) => {
     const r = storageReadiness(deps.sqlite);
-    return c.json({ ready: r.ready, detail: r.detail }, r.ready ? 200 : 503);
+    // The gateway keeps serving while storage is down; its backlog says how far it is behind.
+    const q = sources.gateway.queue.stats();
+    const gateway_queue = {
+      size: q.size,
+      capacity: q.capacity,
+      dropped: q.dropped,
+      journaled: q.journal?.pending ?? null,
+      last_error: q.last_error ?? q.journal?.error ?? null,
+    };
+    return c.json({ ready: r.ready, detail: r.detail, gateway_queue }, r.ready ? 200 : 503);
   });
   app.route(
     '/metrics',
     metricsRoutes(deps, { gatewayLatency: sources.gatewayLatency, eventLoop: instruments.eventLoop }),
   );
-  app.route('/api/v1/usage', pushRoutes(deps));
+  app.route('/api/v1/usage', pushRoutes(deps, sources.push));
   app.route('/api/v1/usage', usageRoutes(deps));
   app.route('/api/v1/keys', keysRoutes(deps));
   app.route(

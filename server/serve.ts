@@ -34,6 +34,12 @@ export async function startServer(
   const store = openStore(config.dbPath);
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: options.clock ?? systemClock, config, log };
 
+  const sources = createSourceServices(deps);
+  // The writer thread boots (a second or so) while the demo data is seeded; the ports open only
+  // once it has its connection (the journal keeps events either way, but a slow start would let
+  // them pile up in memory).
+  const writerReady = sources.gateway.queue.ready();
+
   if (config.demo && isEmpty(deps)) {
     announce(
       'Empty database: seeding 30 days of demo traffic for 8 keys (KEYWATCH_DEMO=0 to start empty)...',
@@ -42,12 +48,12 @@ export async function startServer(
   }
   const admin = await ensureFirstAdmin(deps);
 
-  const sources = createSourceServices(deps);
   // For GET /metrics: sampled every 20 ms, read and reset on each scrape.
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
   // Detection (live minutes, catch-up and first replays, late usage) runs on its own thread.
   const detection = createDetectionWorker(deps);
+  await writerReady;
   const app = createApp(deps, sources, { eventLoop, detection });
   const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
   const port = await listen(server, config.port, config.host);

@@ -7,6 +7,8 @@ export type Principal = {
   kind: 'user' | 'token';
   scopes: ReadonlySet<Scope>;
   userId?: number;
+  /** Set for an API token (names need not be unique; ids are). */
+  tokenId?: number;
   role?: Role;
 };
 

@@ -74,7 +74,12 @@ export function authenticateToken({ db, clock }: Deps, token: string): Principal
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
     db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
   }
-  return { actor: `token:${row.name}`, kind: 'token', scopes: new Set(row.scopes.split(',') as Scope[]) };
+  return {
+    actor: `token:${row.name}`,
+    kind: 'token',
+    tokenId: row.id,
+    scopes: new Set(row.scopes.split(',') as Scope[]),
+  };
 }
 
 export function listApiTokens({ db }: Pick<Deps, 'db'>): TokenView[] {

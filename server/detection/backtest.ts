@@ -1,7 +1,7 @@
 /**
  * backtest(): "would this rule have fired, and how often, over the last N days?" Replays stored
  * history through the same code as live detection with the given parameters, in memory: nothing
- * is written.
+ * is written. Served on a worker thread (backtest-worker.ts), one at a time per caller.
  */
 import { z } from 'zod';
 import { DAY, floorTo, MINUTE } from '../clock.ts';
@@ -81,3 +81,8 @@ export function backtest(deps: Deps, body: unknown) {
     })),
   };
 }
+
+/** The worker's tasks (http/task-worker.ts): the replay runs there, on its own connection. */
+export const backtestTasks = {
+  backtest: (deps: Deps, input: { body: unknown }) => backtest(deps, input.body),
+};

@@ -1,4 +1,7 @@
-/** Detection's HTTP surface: detect/run, rules and backtest. */
+/**
+ * Detection's HTTP surface: detect/run, rules and backtest. Backtests run on their worker thread,
+ * one at a time per user or token: a second one while the first runs gets 429 with Retry-After.
+ */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
@@ -6,18 +9,26 @@ import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { limitBody, readJson } from '../http/body.ts';
+import { errorBody } from '../http/errors.ts';
+import { createTaskWorker } from '../http/task-worker.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
-import { backtest } from './backtest.ts';
+import { backtestTasks } from './backtest.ts';
 import { listRules, putRule } from './rules.ts';
 import { type DetectionRunner, inThreadRunner } from './runner.ts';
 
 const BODY_LIMIT = 64 * 1024;
 const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
+/** Seconds a refused caller is told to wait: a 30-day backtest takes about this long. */
+const BACKTEST_RETRY_AFTER_S = 5;
 
 /** `runner`: the server's detection worker; by default detection runs in this thread. */
 export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?: DetectionRunner) {
   const detection = runner ?? inThreadRunner(deps, listener);
+  // Started on the first backtest; idle, it does not keep the process alive.
+  const backtests = createTaskWorker(deps, new URL('./backtest-worker.ts', import.meta.url), backtestTasks);
+  /** Callers with a backtest running: a user or a token, by id. */
+  const running = new Set<string>();
   return new Hono<AppEnv>()
     .post('/detect/run', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
       const parsed = RunSchema.safeParse((await readJson(c, { optional: true })) ?? {});
@@ -30,7 +41,25 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
       const rule = putRule(deps, c.req.param('kind'), await readJson(c), c.get('principal').actor);
       return c.json({ rule });
     })
-    .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) =>
-      c.json(backtest(deps, await readJson(c))),
-    );
+    .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) => {
+      const body = await readJson(c);
+      const p = c.get('principal');
+      const caller = p.userId !== undefined ? `user:${p.userId}` : `token:${p.tokenId ?? p.actor}`;
+      if (running.has(caller)) {
+        return c.json(
+          errorBody(
+            'rate_limited',
+            'A backtest of yours is still running; one runs at a time per user or token. Retry when it has finished.',
+          ),
+          429,
+          { 'retry-after': String(BACKTEST_RETRY_AFTER_S) },
+        );
+      }
+      running.add(caller);
+      try {
+        return c.json(await backtests.run('backtest', { body }));
+      } finally {
+        running.delete(caller);
+      }
+    });
 }

@@ -14,6 +14,15 @@ export const limitBody = (maxSize = MAX_BODY_BYTES) =>
   });
 
 export async function readJson(c: Context, options: { optional?: boolean } = {}): Promise<unknown> {
+  const raw = await readJsonText(c, options);
+  return raw === undefined ? undefined : parseJsonText(raw);
+}
+
+/** The body's text once it is known to be JSON (415 otherwise), for parsing elsewhere (a worker). */
+export async function readJsonText(
+  c: Context,
+  options: { optional?: boolean } = {},
+): Promise<string | undefined> {
   const type = c.req.header('content-type') ?? '';
   const raw = await c.req.text();
   if (raw.trim() === '' && options.optional) return undefined;
@@ -24,6 +33,10 @@ export async function readJson(c: Context, options: { optional?: boolean } = {})
       'Send the body as JSON with Content-Type: application/json.',
     );
   }
+  return raw;
+}
+
+export function parseJsonText(raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch (err) {

@@ -60,8 +60,13 @@ export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: H
 
   const q = inputs.queue;
   const gw = usage('gateway');
-  const gwStatus = q.last_error ? 'error' : freshness(gw, true);
-  const gwDetail = `Queue ${q.size}/${q.capacity}, ${q.dropped} dropped${
+  const gwStatus = q.last_error || q.journal?.error ? 'error' : freshness(gw, true);
+  const journal = !q.journal
+    ? ''
+    : q.journal.error
+      ? `; journal failing, so a crash would lose the queue: ${q.journal.error}`
+      : `; ${q.journal.pending} journaled on disk until stored`;
+  const gwDetail = `Queue ${q.size}/${q.capacity}, ${q.dropped} dropped${journal}${
     q.last_error ? `; storage failing, retrying: ${q.last_error}` : ''
   }.`;
   const push = usage('push');

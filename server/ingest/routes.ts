@@ -18,7 +18,16 @@ export function sourcesRoutes(deps: Deps, services: SourceServices) {
       accountKeySet: Boolean(deps.config.magichour.accountKey),
       webhookRejectsLastHour: services.webhookRejects.lastHour(),
     });
-    return c.json({ sources, gateway_queue: { size: q.size, capacity: q.capacity, dropped: q.dropped } });
+    return c.json({
+      sources,
+      gateway_queue: {
+        size: q.size,
+        capacity: q.capacity,
+        dropped: q.dropped,
+        journaled: q.journal?.pending ?? null,
+        journal_error: q.journal?.error ?? null,
+      },
+    });
   });
 }
 

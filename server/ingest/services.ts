@@ -7,9 +7,12 @@ import type { Deps } from '../deps.ts';
 import { createHistogram, type Histogram } from '../http/metrics.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.ts';
 import { magicHour } from './providers/magichour.ts';
+import { createPushWorker, type PushWorker } from './push/routes.ts';
 
 export type SourceServices = {
   gateway: Gateway;
+  /** The push API's worker thread (validation and the batch's transaction). */
+  push: PushWorker;
   /** Gateway request durations (seconds), for GET /metrics. */
   gatewayLatency: Histogram;
   webhookRejects: { add(): void; lastHour(): number };
@@ -26,8 +29,10 @@ export function createSourceServices(deps: Deps, options: { gateway?: GatewayOpt
     { ...options.gateway, latency: gatewayLatency },
   );
   let rejects: number[] = [];
+  const push = createPushWorker(deps);
   return {
     gateway,
+    push,
     gatewayLatency,
     webhookRejects: {
       add() {
@@ -41,7 +46,7 @@ export function createSourceServices(deps: Deps, options: { gateway?: GatewayOpt
       },
     },
     async stop() {
-      await gateway.stop();
+      await Promise.all([gateway.stop(), push.close()]);
     },
   };
 }

@@ -16,6 +16,17 @@ describe('/readyz', () => {
     expect(await res.json()).toMatchObject({ ready: true });
   });
 
+  it("shows the gateway's backlog: queued, journaled on disk, dropped", async () => {
+    const res = await createTestApi(deps).app.request('/readyz');
+    expect((await res.json()).gateway_queue).toEqual({
+      size: 0,
+      capacity: 50_000,
+      dropped: 0,
+      journaled: 0,
+      last_error: null,
+    });
+  });
+
   it('is not ready when a migration is missing, and says so', async () => {
     deps.sqlite.exec(
       'DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)',

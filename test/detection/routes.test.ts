@@ -138,6 +138,35 @@ describe('POST /api/v1/backtest', () => {
     expect(strict.json.fired).toBe(0);
     expect((await api.call('POST', '/api/v1/backtest', reader, { kind: 'nope' })).status).toBe(400);
   });
+
+  it('replays on its worker thread, not on the serving connection', async () => {
+    // A TEMP table shadows the real one on this connection only: here, there is no history.
+    deps.sqlite.exec('CREATE TEMP TABLE usage_minute AS SELECT * FROM main.usage_minute WHERE 0');
+    const r = await api.call('POST', '/api/v1/backtest', reader, { kind: 'credit_spike', days: 30 });
+    expect(r.json.fired).toBeGreaterThanOrEqual(1);
+    deps.sqlite.exec('DROP TABLE temp.usage_minute');
+  });
+
+  it('runs one backtest at a time per caller: a second one gets 429 with Retry-After', async () => {
+    const other = api.tokenFor('read');
+    const body = JSON.stringify({ kind: 'credit_spike', days: 30 });
+    const post = (token: string) =>
+      api.app.request('/api/v1/backtest', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+    const [first, second, theirs] = await Promise.all([post(reader), post(reader), post(other)]);
+    expect([first.status, second.status].sort()).toEqual([200, 429]);
+    const refused = first.status === 429 ? first : second;
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'rate_limited', message: expect.any(String) },
+    });
+    // Another token is not refused; and once the first is done, the same caller may run again.
+    expect(theirs.status).toBe(200);
+    expect((await post(reader)).status).toBe(200);
+  });
 });
 
 describe('adjustments and the listener', () => {

@@ -65,7 +65,13 @@ describe('GET /api/v1/sources', () => {
     deps.clock.advance(25 * HOUR);
     const later = await api.call('GET', '/api/v1/sources', api.tokenFor('read'));
     expect(later.json.sources.find((s: { name: string }) => s.name === 'push').status).toBe('stale');
-    expect(res.json.gateway_queue).toEqual({ size: 0, capacity: 50_000, dropped: 0 });
+    expect(res.json.gateway_queue).toEqual({
+      size: 0,
+      capacity: 50_000,
+      dropped: 0,
+      journaled: 0,
+      journal_error: null,
+    });
   });
 
   it('needs credentials', async () => {

@@ -1,32 +1,50 @@
 /**
- * Gateway overhead: per-request latency through Keywatch's gateway minus direct to the same local
- * upstream, with 50 concurrent keep-alive clients, baseline and gateway measured in the same run
- * (interleaved rounds). The upstream and the gateway run in their own processes (as they would in
- * production) so the client loop does not share their CPU. Every proxied request is recorded.
+ * Gateway cost against a bare node:http keep-alive pass-through proxy to the same local upstream,
+ * measured in the same run (issue 13). Four processes: the upstream, the bare proxy, a real
+ * `keywatch serve` (startServer, with KEYWATCH_GATEWAY_PORT and its scheduler) and
+ * this load generator. Rounds interleave direct / bare / Keywatch in a rotating order; each number
+ * is the median over the rounds.
  *
- * Load models, each reported as gateway-minus-direct p50/p99 and as ratios:
- * - saturated: 50 clients back to back. Latency here is queueing behind CPU (about clients x CPU
- *   per request), so it measures throughput cost, not what a caller sees at normal load.
- * - fixed rate: 50 clients at a fixed total rate (500 and 1,000 req/s), each client sending on its own
- *   schedule (one request in flight per client; a late client catches up); the realistic case.
- * - 1 client: the bare per-request cost.
- * Run: npm run bench gateway (or: npx tsx test/bench/gateway.bench.ts [requestsPerPhase]).
+ * - added latency at 500 req/s from 50 clients (each client on its own schedule, one request in
+ *   flight): p50 and p99 of (through the proxy) minus (direct to the upstream); goal ≤ 1.3× bare's.
+ * - max throughput: 50 clients back to back, requests per second; goal ≥ 0.8× bare's.
+ * - CPU per request of each proxy process (all threads) during the throughput phases.
+ * - under attack: 300 stalled uploads (Content-Length 100000, one byte sent) held open from
+ *   127.0.0.2, and under load: two clients pushing 10,000-event batches back to back plus
+ *   backtests one after another; gateway p50 at 500 req/s within 5 ms of idle, no failures.
+ *
+ * Run: npm run bench gateway [rounds] (default 5). BENCH_PROF=keywatch writes a CPU profile of the
+ * Keywatch process into /tmp/kwprof.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-const CONCURRENCY = 50;
-const REQUESTS = Number(process.argv[2] ?? 20_000);
-const WARMUP = 2_000;
-const MAX_PHASE_MS = 30_000;
+const CLIENTS = 50;
+const RATE = 500;
+// Five rounds or more for numbers to report; fewer while developing.
+const ROUNDS = Math.max(1, Number(process.argv[2] ?? 5));
+const FIXED_MS = 3_000;
+const SATURATED = 6_000;
 const BODY = JSON.stringify({ image_count: 1, orientation: 'square', style: { prompt: 'bench' } });
 const TOKENS = Array.from({ length: 20 }, (_, i) => `mhk_live_bench_token_${String(i).padStart(4, '0')}`);
+
+type Cpu = { cpuUs: number; served: number };
+
+/** Answers `{cmd: 'cpu'}` with this process's CPU time so far and the requests it served. */
+function reportCpu(served: () => number) {
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd !== 'cpu') return;
+    const u = process.cpuUsage();
+    process.send!({ cpu: { cpuUs: u.user + u.system, served: served() } });
+  });
+}
 
 async function runUpstream() {
   let n = 0;
@@ -39,100 +57,85 @@ async function runUpstream() {
     });
   });
   server.keepAliveTimeout = 60_000;
-  let cpuAtStart = process.cpuUsage();
-  server.listen(0, '127.0.0.1', () => {
-    cpuAtStart = process.cpuUsage();
-    process.send!({ port: (server.address() as AddressInfo).port });
-  });
-  process.on('message', (m: { cmd: string }) => {
-    if (m.cmd !== 'stop') return;
-    const cpu = process.cpuUsage(cpuAtStart);
-    process.send!({ cpuPerRequestUs: (cpu.user + cpu.system) / n }, () => process.exit(0));
-  });
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  reportCpu(() => n);
 }
 
-async function runGateway() {
-  const { createApp } = await import('../../server/app.ts');
-  const { systemClock } = await import('../../server/clock.ts');
+/** The baseline: what any keep-alive pass-through proxy costs, with nothing recorded. */
+async function runBareProxy() {
+  const upstream = new URL(process.env.BENCH_UPSTREAM!);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    n++;
+    const out = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url!.replace(/^\/gw\/magichour/, ''),
+        headers: req.headers,
+        agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
+  reportCpu(() => n);
+}
+
+async function runKeywatch() {
+  const { startServer } = await import('../../server/serve.ts');
   const { loadConfig } = await import('../../server/config.ts');
-  const { openStore } = await import('../../server/db/client.ts');
   const { silentLogger } = await import('../../server/log.ts');
-  const { createSourceServices } = await import('../../server/ingest/services.ts');
+  const { createApiToken } = await import('../../server/auth/tokens.ts');
   const dir = process.env.BENCH_DIR!;
   const config = loadConfig({
     KEYWATCH_DB: join(dir, 'bench.db'),
     KEYWATCH_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
     MAGICHOUR_BASE_URL: process.env.BENCH_UPSTREAM!,
+    PORT: '0',
+    KEYWATCH_GATEWAY_PORT: '0',
+    KEYWATCH_LOG_LEVEL: 'silent',
+    // No demo month: its seeding and first detection passes would run during the measurement. The
+    // backtests replay what the push clients send.
+    KEYWATCH_DEMO: '0',
   });
-  const store = openStore(config.dbPath);
-  const deps = { db: store.db, sqlite: store.sqlite, clock: systemClock, config, log: silentLogger };
-  const sources = createSourceServices(deps);
-  // Diagnostic: BENCH_NO_RECORD=1 measures the proxy alone, without storing events.
-  let proxied = 0;
-  const push = sources.gateway.queue.push;
-  sources.gateway.queue.push = (item) => {
-    proxied++;
-    return process.env.BENCH_NO_RECORD === '1' ? true : push(item);
-  };
-  const { createNodeListener } = await import('../../server/ingest/gateway/listener.ts');
-  const server = http.createServer(
-    createNodeListener(createApp(deps, sources).fetch, sources.gateway, silentLogger),
-  );
-  let cpuAtStart = process.cpuUsage();
-  let servingAtStart = servingThreadCpuUs();
-  server.listen(0, '127.0.0.1', () => {
-    // CPU from here on is the gateway's work per request, whatever else the machine is doing.
-    cpuAtStart = process.cpuUsage();
-    servingAtStart = servingThreadCpuUs();
-    process.send!({ port: (server.address() as AddressInfo).port });
-  });
-  server.keepAliveTimeout = 60_000;
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  loop.enable();
+  const running = await startServer(config, silentLogger, { announce: () => {} });
+  const deps = running.deps;
+  const token = (scope: 'ingest' | 'read') =>
+    createApiToken(deps, { name: `bench-${scope}`, scopes: [scope], actor: 'bench' }).token;
+  const events = () =>
+    (
+      deps.sqlite.prepare("SELECT count(*) AS n FROM usage_events WHERE source = 'gateway'").get() as {
+        n: number;
+      }
+    ).n;
+  // Requests are counted by the load generator; this process reports its CPU time only.
+  reportCpu(() => 0);
   process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd === 'recorded') process.send!({ recorded: events() });
     if (m.cmd !== 'stop') return;
-    sources.gateway.queue.flush();
-    const recorded = (store.sqlite.prepare('SELECT count(*) AS n FROM usage_events').get() as { n: number })
-      .n;
-    const stats = sources.gateway.queue.stats();
-    const cpu = process.cpuUsage(cpuAtStart);
-    const cpuPerRequestUs = (cpu.user + cpu.system) / proxied;
-    // The serving thread alone (the writer thread's SQLite work is off it).
-    const servingPerRequestUs = (servingThreadCpuUs() - servingAtStart) / proxied;
-    await sources.stop();
-    store.close();
-    const delay = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
-    process.send!(
-      {
-        recorded,
-        dropped: stats.dropped,
-        delay,
-        slowestFlushMs: stats.slowest_flush_ms,
-        cpuPerRequestUs,
-        servingPerRequestUs,
-      },
-      () => process.exit(0),
-    );
+    await running.stop();
+    process.send!({ stopped: true }, () => process.exit(0));
+  });
+  process.send!({
+    port: new URL(running.gatewayUrl!).port,
+    main: running.url,
+    ingest: token('ingest'),
+    read: token('read'),
   });
 }
 
-/** CPU time of this process's main thread (Linux /proc; NaN elsewhere), in µs. */
-function servingThreadCpuUs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime (fields 14 and 15) in clock ticks, 100 per second on Linux.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return Number.NaN;
-  }
-}
+type Started = { child: ChildProcess; port: number; info: Record<string, string> };
 
-function spawn(
-  roleName: string,
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
+function spawn(roleName: string, env: Record<string, string>): Promise<Started> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, ...env, BENCH_ROLE: roleName },
     execArgv: [
@@ -143,26 +146,43 @@ function spawn(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once('message', (m: { port: number | string } & Record<string, string>) =>
+      resolve({ child, port: Number(m.port), info: m }),
+    );
     child.once('exit', (code) => reject(new Error(`${roleName} exited with ${code}`)));
   });
 }
 
-type Load = {
-  clients: number;
-  total: number /** Pause between one client's requests; 0 = back to back. */;
-  everyMs: number;
-};
+function ask<T>(child: ChildProcess, cmd: string, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (!(key in m)) return;
+      child.off('message', on);
+      resolve(m[key] as T);
+    };
+    child.on('message', on);
+    child.send({ cmd });
+  });
+}
 
-async function measure(url: string, load: Load): Promise<number[]> {
+type Load = { clients: number; total: number; everyMs: number; durationMs?: number };
+type Phase = { latencies: number[]; failures: number; ms: number };
+
+/** Requests answered 200 per base URL over the whole run. */
+const answered = new Map<string, number>();
+
+async function measure(base: string, load: Load): Promise<Phase> {
   const { clients, total, everyMs } = load;
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const target = new URL(url);
+  const target = new URL(base);
   const latencies: number[] = [];
+  let failures = 0;
   let issued = 0;
-  const deadline = performance.now() + MAX_PHASE_MS;
-  const one = (i: number) =>
-    new Promise<void>((resolve, reject) => {
+  const started = performance.now();
+  const deadline = started + (load.durationMs ?? 30_000);
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const i = issued++;
       const t = performance.now();
       const req = http.request(
         {
@@ -180,111 +200,264 @@ async function measure(url: string, load: Load): Promise<number[]> {
         (res) => {
           res.resume();
           res.on('end', () => {
-            if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
-            latencies.push(performance.now() - t);
+            if (res.statusCode === 200) {
+              latencies.push(performance.now() - t);
+              answered.set(base, (answered.get(base) ?? 0) + 1);
+            } else failures++;
+            resolve();
+          });
+          res.on('error', () => {
+            failures++;
             resolve();
           });
         },
       );
-      req.on('error', reject);
+      req.on('error', () => {
+        failures++;
+        resolve();
+      });
       req.end(BODY);
     });
   const client = async (c: number) => {
     // Paced clients start spread over one interval, like independent callers.
     let next = performance.now() + (everyMs * c) / clients;
     while (issued < total && performance.now() < deadline) {
-      const i = issued++;
       const wait = next - performance.now();
       if (everyMs > 0 && wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await one(i);
+      await one();
       next += everyMs;
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   agent.destroy();
-  return latencies;
-}
-
-function report(name: string, direct: number[], via: number[]) {
-  direct.sort((a, b) => a - b);
-  via.sort((a, b) => a - b);
-  const row = (label: string, v: number[]) =>
-    `  ${label.padEnd(8)} n=${String(v.length).padStart(6)}  p50=${pct(v, 50).toFixed(3)} ms  p99=${pct(v, 99).toFixed(3)} ms`;
-  console.log(`\n${name}`);
-  console.log(row('direct', direct));
-  console.log(row('gateway', via));
-  console.log(
-    `  added    p50=${(pct(via, 50) - pct(direct, 50)).toFixed(3)} ms  p99=${(pct(via, 99) - pct(direct, 99)).toFixed(3)} ms` +
-      `  ratio p50=${(pct(via, 50) / pct(direct, 50)).toFixed(2)}x p99=${(pct(via, 99) / pct(direct, 99)).toFixed(2)}x`,
-  );
+  return { latencies: latencies.sort((a, b) => a - b), failures, ms: performance.now() - started };
 }
 
 const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fixed: Load = { clients: CLIENTS, total: (RATE * FIXED_MS) / 1000, everyMs: (1000 * CLIENTS) / RATE };
+const saturated: Load = { clients: CLIENTS, total: SATURATED, everyMs: 0 };
+
+/** 300 uploads that announce 100 kB and send one byte, from another address, held open. */
+async function stallUploads(port: number, count: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+    s.on('error', () => {});
+    s.on('data', () => {});
+    s.write(
+      `POST /gw/magichour/v1/face-swap HTTP/1.1\r\nhost: x\r\nauthorization: Bearer mhk_live_attacker${i}\r\n` +
+        'content-type: application/json\r\ncontent-length: 100000\r\n\r\n{',
+    );
+    sockets.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return sockets;
+}
+
+/** Pushes 10,000-event batches back to back until stopped; resolves with the events accepted. */
+function pushLoop(main: string, token: string, stop: { done: boolean }, id: number): Promise<number> {
+  let accepted = 0;
+  let batch = 0;
+  const run = async () => {
+    while (!stop.done) {
+      const now = Date.now();
+      const events = Array.from({ length: 10_000 }, (_, i) => ({
+        id: `bench-${id}-${batch}-${i}`,
+        key: `bench-push-${i % 20}`,
+        ts: now - (i % 600) * 1000,
+        credits: 5,
+        operation: 'ai-image-generator',
+      }));
+      batch++;
+      try {
+        const res = await fetch(`${main}/api/v1/usage`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events }),
+        });
+        const text = await res.text();
+        if (res.status === 200) accepted += (JSON.parse(text) as { accepted: number }).accepted;
+        else console.error(`push answered ${res.status}: ${text.slice(0, 200)}`);
+      } catch (err) {
+        console.error(
+          `push failed: ${(err as Error).message} ${(err as { cause?: Error }).cause?.message ?? ''}`,
+        );
+      }
+    }
+    return accepted;
+  };
+  return run();
+}
+
+/** The push clients and the backtests, until told to stop; then reports what they did. */
+async function runPusher() {
+  const stop = { done: false };
+  const main = process.env.BENCH_MAIN!;
+  const started = performance.now();
+  const pushes = [0, 1].map((id) => pushLoop(main, process.env.BENCH_INGEST!, stop, id));
+  const backtests = backtestLoop(main, process.env.BENCH_READ!, stop);
+  process.on('message', async (m: { cmd: string }) => {
+    if (m.cmd !== 'stop') return;
+    stop.done = true;
+    const pushed = (await Promise.all(pushes)).reduce((a, b) => a + b, 0);
+    const seconds = (performance.now() - started) / 1000;
+    const done = `${(pushed / seconds).toFixed(0)} events/s pushed; backtests ${await backtests}`;
+    process.send!({ done }, () => process.exit(0));
+  });
+  process.send!({ port: 0 });
+}
+
+/** Backtests one after another until stopped; resolves with how many completed. */
+async function backtestLoop(main: string, token: string, stop: { done: boolean }): Promise<string> {
+  let ok = 0;
+  let other = 0;
+  while (!stop.done) {
+    try {
+      const res = await fetch(`${main}/api/v1/backtest`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'credit_spike', days: 30 }),
+      });
+      await res.arrayBuffer();
+      if (res.status === 200) ok++;
+      else other++;
+    } catch {
+      other++;
+    }
+  }
+  return `${ok} done${other ? `, ${other} refused or failed` : ''}`;
+}
+
+const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-bench-'));
   const upstream = await spawn('upstream', {});
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-  const gateway = await spawn('gateway', { BENCH_DIR: dir, BENCH_UPSTREAM: upstreamUrl });
-  const gatewayUrl = `http://127.0.0.1:${gateway.port}/gw/magichour`;
+  const bare = await spawn('bare', { BENCH_UPSTREAM: upstreamUrl });
+  const keywatch = await spawn('keywatch', { BENCH_DIR: dir, BENCH_UPSTREAM: upstreamUrl });
+  const targets = {
+    direct: upstreamUrl,
+    bare: `http://127.0.0.1:${bare.port}/gw/magichour`,
+    keywatch: `http://127.0.0.1:${keywatch.port}/gw/magichour`,
+  };
+  // However this process ends, its children end too (a crash must not leave load running).
+  process.on('exit', () => {
+    for (const p of [keywatch, bare, upstream]) p.child.kill();
+  });
+  type Side = keyof typeof targets;
+  const sides: Side[] = ['direct', 'bare', 'keywatch'];
   try {
-    await measure(upstreamUrl, { clients: CONCURRENCY, total: WARMUP, everyMs: 0 });
-    await measure(gatewayUrl, { clients: CONCURRENCY, total: WARMUP, everyMs: 0 });
-    const loads: [string, Load][] = [
-      [
-        `${CONCURRENCY} clients back to back (saturated)`,
-        { clients: CONCURRENCY, total: REQUESTS, everyMs: 0 },
-      ],
-      ...[500, 1_000].map((rate): [string, Load] => [
-        `${CONCURRENCY} clients at ${rate.toLocaleString('en')} req/s total (fixed rate)`,
-        { clients: CONCURRENCY, total: rate * 6, everyMs: (1000 * CONCURRENCY) / rate },
-      ]),
-      ['1 client back to back (per-request cost)', { clients: 1, total: 3_000, everyMs: 0 }],
-    ];
-    console.log(
-      'Gateway overhead, POST /v1/ai-image-generator, gateway vs direct to the same local upstream',
-    );
-    for (const [name, load] of loads) {
-      // Interleave two rounds so drift in machine load hits both sides alike.
-      const direct: number[] = [];
-      const via: number[] = [];
-      for (let round = 0; round < 2; round++) {
-        direct.push(...(await measure(upstreamUrl, { ...load, total: load.total / 2 })));
-        via.push(...(await measure(gatewayUrl, { ...load, total: load.total / 2 })));
+    for (const side of sides) await measure(targets[side], { ...saturated, total: 3_000 });
+    const p50: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
+    const p99: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
+    const rps: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
+    const cpu: Record<'bare' | 'keywatch', { cpuUs: number; served: number }> = {
+      bare: { cpuUs: 0, served: 0 },
+      keywatch: { cpuUs: 0, served: 0 },
+    };
+    let failures = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order so drift in machine load hits every side alike.
+      const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
+      for (const side of order) {
+        const r = await measure(targets[side], fixed);
+        failures += r.failures;
+        p50[side].push(pct(r.latencies, 50));
+        p99[side].push(pct(r.latencies, 99));
       }
-      report(name, direct, via);
+      for (const side of order) {
+        const proc = side === 'bare' ? bare : side === 'keywatch' ? keywatch : null;
+        const before = proc ? await ask<Cpu>(proc.child, 'cpu', 'cpu') : null;
+        const r = await measure(targets[side], saturated);
+        failures += r.failures;
+        rps[side].push((r.latencies.length / r.ms) * 1000);
+        if (proc && before) {
+          const after = await ask<Cpu>(proc.child, 'cpu', 'cpu');
+          const c = cpu[side as 'bare' | 'keywatch'];
+          c.cpuUs += after.cpuUs - before.cpuUs;
+          c.served += r.latencies.length + r.failures;
+        }
+      }
     }
-    const done = await new Promise<{
-      recorded: number;
-      dropped: number;
-      delay: { p50: number; p99: number; max: number };
-      slowestFlushMs: number;
-      cpuPerRequestUs: number;
-      servingPerRequestUs: number;
-    }>((resolve) => {
-      gateway.child.once('message', resolve);
-      gateway.child.send({ cmd: 'stop' });
-    });
-    console.log(`\ngateway process: recorded ${done.recorded} usage events, ${done.dropped} dropped`);
-    const bare = await new Promise<{ cpuPerRequestUs: number }>((resolve) => {
-      upstream.child.once('message', resolve);
-      upstream.child.send({ cmd: 'stop' });
-    });
-    // Contention-independent cost: CPU per request, next to a bare node:http server's (the upstream).
+    const added = (side: 'bare' | 'keywatch', xs: Record<Side, number[]>) =>
+      median(xs[side].map((v, i) => v - xs.direct[i]!));
+    const a50 = { bare: added('bare', p50), keywatch: added('keywatch', p50) };
+    const a99 = { bare: added('bare', p99), keywatch: added('keywatch', p99) };
+    const tput = { bare: median(rps.bare), keywatch: median(rps.keywatch), direct: median(rps.direct) };
+    const cpuPer = {
+      bare: cpu.bare.cpuUs / cpu.bare.served,
+      keywatch: cpu.keywatch.cpuUs / cpu.keywatch.served,
+    };
+    const idleP50 = median(p50.keywatch);
+    console.log(`Gateway vs a bare node:http keep-alive proxy, same upstream, medians of ${ROUNDS} rounds`);
+    console.log('| measure | direct | bare proxy | Keywatch | ratio | goal |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
     console.log(
-      `CPU per request: gateway ${done.cpuPerRequestUs.toFixed(0)} µs (proxy + recording, all threads), ` +
-        `bare upstream server ${bare.cpuPerRequestUs.toFixed(0)} µs; ` +
-        `gateway serving thread alone ${done.servingPerRequestUs.toFixed(0)} µs`,
+      `| p50 at ${RATE} req/s, ${CLIENTS} clients | ${ms(median(p50.direct))} | +${ms(a50.bare)} | +${ms(a50.keywatch)} | ${(a50.keywatch / a50.bare).toFixed(2)}× | ≤ 1.3× |`,
     );
-    const d = done.delay;
     console.log(
-      `gateway event-loop delay: p50=${d.p50.toFixed(2)} ms p99=${d.p99.toFixed(2)} ms max=${d.max.toFixed(2)} ms; slowest batch write (writer thread) ${done.slowestFlushMs.toFixed(2)} ms`,
+      `| p99 at ${RATE} req/s, ${CLIENTS} clients | ${ms(median(p99.direct))} | +${ms(a99.bare)} | +${ms(a99.keywatch)} | ${(a99.keywatch / a99.bare).toFixed(2)}× | ≤ 1.3× |`,
     );
-    await new Promise((r) => setTimeout(r, 2_000).unref() && gateway.child.once('exit', r));
+    console.log(
+      `| max throughput, ${CLIENTS} clients | ${tput.direct.toFixed(0)}/s | ${tput.bare.toFixed(0)}/s | ${tput.keywatch.toFixed(0)}/s | ${(tput.keywatch / tput.bare).toFixed(2)}× | ≥ 0.8× |`,
+    );
+    console.log(
+      `| CPU per request (all threads) | | ${cpuPer.bare.toFixed(0)} µs | ${cpuPer.keywatch.toFixed(0)} µs | ${(cpuPer.keywatch / cpuPer.bare).toFixed(2)}× | |`,
+    );
+    console.log(`failed requests in these rounds: ${failures}`);
+
+    const scenario = async (name: string, during: () => Promise<() => Promise<string>>) => {
+      const end = await during();
+      const r = await measure(targets.keywatch, fixed);
+      const note = await end();
+      const p = pct(r.latencies, 50);
+      console.log(
+        `| ${name} | ${ms(p)} | ${p - idleP50 >= 0 ? '+' : ''}${ms(p - idleP50)} | ${ms(pct(r.latencies, 99))} | ${r.failures} | ${note} |`,
+      );
+    };
+    console.log(
+      `\nKeywatch gateway at ${RATE} req/s, ${CLIENTS} clients (goal: p50 within 5 ms of idle, 0 failures)`,
+    );
+    console.log('| while | p50 | vs idle | p99 | failures | other work |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log(`| idle (median above) | ${ms(idleP50)} | | ${ms(median(p99.keywatch))} | 0 | |`);
+    await scenario('300 stalled uploads from 127.0.0.2', async () => {
+      const sockets = await stallUploads(keywatch.port, 300);
+      return async () => {
+        const open = sockets.filter((s) => !s.destroyed).length;
+        for (const s of sockets) s.destroy();
+        return `${open} of 300 still open at the end`;
+      };
+    });
+    await scenario('2 × push of 10,000 events + backtests', async () => {
+      // In a process of its own: building 10,000-event bodies here would delay the measuring loop.
+      const pusher = await spawn('pusher', {
+        BENCH_MAIN: keywatch.info.main!,
+        BENCH_INGEST: keywatch.info.ingest!,
+        BENCH_READ: keywatch.info.read!,
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      return () => ask<string>(pusher.child, 'stop', 'done');
+    });
+    // The writer stores in batches every 250 ms; give it a moment before counting.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rec = await ask<number>(keywatch.child, 'recorded', 'recorded');
+    console.log(
+      `\nKeywatch recorded ${rec} gateway events for ${answered.get(targets.keywatch)} answered requests.`,
+    );
+    await ask(keywatch.child, 'stop', 'stopped');
+    // Let it exit by itself (a CPU profile is written at exit).
+    await new Promise((r) => keywatch.child.once('exit', r));
   } finally {
-    gateway.child.kill();
-    upstream.child.kill();
+    for (const p of [keywatch, bare, upstream]) p.child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -292,5 +465,7 @@ async function main() {
 // Dispatch last: the helpers above must be initialised before top-level await runs them.
 const role = process.env.BENCH_ROLE;
 if (role === 'upstream') await runUpstream();
-else if (role === 'gateway') await runGateway();
+else if (role === 'bare') await runBareProxy();
+else if (role === 'keywatch') await runKeywatch();
+else if (role === 'pusher') await runPusher();
 else await main();

@@ -7,6 +7,10 @@
  * gets a 408, and a client that leaves before its whole request reached the upstream has the
  * upstream request cancelled. A client that leaves after that does not cancel it: the provider
  * charges for the request either way, so its answer is read to the end for the credits.
+ *
+ * `record` sees the result before the client sees the end of its answer: the answer's last chunk
+ * is held back until the upstream's answer has ended and `record` has run, so no client ever holds
+ * a complete answer whose usage is not yet recorded (the gateway journals it there).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -30,6 +34,8 @@ export type ForwardOptions = {
   origin: Origin;
   /** The longest pause allowed between two pieces of the request body, in ms. */
   bodyIdleMs: number;
+  /** Called once, synchronously, with the result, before the client's answer ends. */
+  record?: (result: ForwardResult) => void;
 };
 
 export type ForwardError = {
@@ -71,11 +77,14 @@ export function forwardRequest(
     /** The whole request has been handed to the upstream: from here on it may charge for it. */
     let delivered = false;
     let response: IncomingMessage | undefined;
+    /** The upstream's answer is being passed on to the client (not after the client left). */
+    let relaying = false;
     const bodyTimer = setTimeout(bodyStalled, options.bodyIdleMs);
     const done = (r: ForwardResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(bodyTimer);
+      options.record?.(r);
       // Over before the whole request went out (the upstream answered early, or gave up): the rest
       // of the body will never be sent, so the upstream connection is closed, not left waiting for it.
       if (!delivered) req.destroy();
@@ -116,8 +125,8 @@ export function forwardRequest(
       }
       const message = `The request body paused for more than ${options.bodyIdleMs} ms.`;
       req.destroy();
-      sendError(outgoing, 408, 'body_timeout', message, CLOSE);
       done({ status: 408, body: null, error: { code: 'body_timeout', message } });
+      sendError(outgoing, 408, 'body_timeout', message, CLOSE);
     }
 
     req.on('response', (res) => {
@@ -125,37 +134,50 @@ export function forwardRequest(
       const status = res.statusCode ?? 502;
       let chunks: Buffer[] | null = options.copyLimit > 0 ? [] : null;
       let size = 0;
-      if (chunks) {
-        res.on('data', (chunk: Buffer) => {
-          if (!chunks) return;
+      // The chunk that completes a Content-Length answer waits for the record (see header); a chunked
+      // answer completes only with its terminator, which end() sends after the record.
+      const length = Number(res.headers['content-length'] ?? Number.NaN);
+      let relayed = 0;
+      let held: Buffer | null = null;
+      res.on('data', (chunk: Buffer) => {
+        if (chunks) {
           size += chunk.length;
           if (size > options.copyLimit) chunks = null;
           else chunks.push(chunk);
-        });
-      }
+        }
+        if (!relaying) return;
+        relayed += chunk.length;
+        if (relayed >= length) held = held ? Buffer.concat([held, chunk]) : chunk;
+        else if (!outgoing.write(chunk)) res.pause();
+      });
+      outgoing.on('drain', () => res.resume());
       res.on('end', () => {
         done({
           status,
           body: chunks ? decodeCopy(Buffer.concat(chunks), res.headers, options.copyLimit) : null,
           error: null,
         });
+        if (!relaying) return;
+        relaying = false;
+        if (held) outgoing.end(held);
+        else outgoing.end();
       });
       // An upstream that drops the connection mid-answer: cut the client off too, so it sees the failure.
       res.on('error', () => {});
       res.on('close', () => {
         if (res.complete) return;
-        outgoing.destroy();
         done({
           status,
           body: null,
           error: { code: 'upstream_dropped', message: 'The upstream cut off its answer.' },
         });
+        relaying = false;
+        outgoing.destroy();
       });
       // A client that left after sending its whole request still gets metered: read the answer for the credits.
-      if (outgoing.destroyed) res.resume();
-      else {
+      if (!outgoing.destroyed) {
         outgoing.writeHead(status, res.statusMessage, responseHeaders(res.rawHeaders, options.origin));
-        res.pipe(outgoing);
+        relaying = true;
       }
     });
 
@@ -167,15 +189,15 @@ export function forwardRequest(
         code === 'upstream_timeout'
           ? err.message
           : `The upstream could not be reached (${err.code ?? err.message}).`;
-      sendError(outgoing, 502, code, message);
       done({ status: 502, body: null, error: { code, message } });
+      sendError(outgoing, 502, code, message);
     });
 
     outgoing.on('close', () => {
       if (settled || outgoing.writableFinished) return;
       if (response) {
         // Answered: the provider charged for it; read the rest of the answer for the credits.
-        response.unpipe(outgoing);
+        relaying = false;
         response.resume();
         return;
       }

@@ -12,7 +12,7 @@ import type { Deps } from '../../deps.ts';
 import { createClientIpResolver } from '../../http/client-ip.ts';
 import type { Histogram } from '../../http/metrics.ts';
 import { finalCreditsFor } from '../../usage/projects.ts';
-import type { GatewayAdapter } from '../providers/types.ts';
+import type { GatewayAdapter, ResponseKind } from '../providers/types.ts';
 import { CLOSE, sendError } from './answer.ts';
 import { clientOf, createClientSlots } from './client-slots.ts';
 import { createFingerprintCache } from './fingerprint-cache.ts';
@@ -62,6 +62,54 @@ export function createGateway(
   const instance = randomId('gw_');
   let sequence = 0;
 
+  /** The usage event of one answered request; null without a bearer token (nothing to attribute). */
+  function usageOf(
+    incoming: IncomingMessage,
+    result: ForwardResult,
+    at: { ts: number; started: number; sourceIp: string | null; path: string; kind: ResponseKind },
+  ): QueuedUsage | null {
+    const token = BEARER.exec(incoming.headers.authorization ?? '')?.[1];
+    // Without a key there is nothing to attribute; the provider answers 401 and that is all.
+    if (!token) return null;
+    const { kind, path } = at;
+    const facts = kind && result.body && result.status < 300 ? readJson(result.body, kind, adapter) : null;
+    const item: QueuedUsage = {
+      event: {
+        source: 'gateway',
+        eventId: `${instance}.${(sequence++).toString(36)}`,
+        key: {
+          by: 'fingerprint',
+          fingerprint: fingerprint(token),
+          last4: lastFour(token),
+        },
+        ts: at.ts,
+        credits: kind === 'create' ? (facts?.credits ?? 0) : 0,
+        requests: 1,
+        status: result.status,
+        operation: adapter.operationFromPath(path),
+        sourceIp: at.sourceIp,
+        userAgent: header(incoming, 'user-agent')?.slice(0, 500) ?? null,
+        projectId: kind === 'create' ? (facts?.projectId ?? null) : null,
+        latencyMs: Math.round((performance.now() - at.started) * 1000) / 1000,
+      },
+    };
+    if (kind === 'project' && facts?.projectId) {
+      const finalCredits = finalCreditsFor(facts.status, facts.credits);
+      if (finalCredits !== null)
+        item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
+    }
+    const key = item.event.key.by === 'fingerprint' ? item.event.key : null;
+    deps.log.debug('gateway request', {
+      method: incoming.method,
+      operation: item.event.operation,
+      status: result.status,
+      // A short key has no last 4 to show; a prefix of its fingerprint still tells keys apart.
+      key: key?.last4 ? `…${key.last4}` : key?.fingerprint.slice(0, 15),
+      ...(result.error && { error: result.error.code }),
+    });
+    return item;
+  }
+
   return {
     prefix,
     queue,
@@ -87,60 +135,27 @@ export function createGateway(
       const path = pathAndQuery.split('?', 1)[0]!;
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
-      let result: ForwardResult;
+      let result: ForwardResult | undefined;
+      // Runs before the client's answer ends: the event is journaled by then (see forward.ts).
+      const record = (r: ForwardResult) => {
+        result = r;
+        // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
+        if (isClientFailure(r)) return;
+        const item = usageOf(incoming, r, { ts, started, sourceIp, path, kind });
+        if (item && !queue.push(item))
+          deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
+      };
       try {
-        result = await forwardRequest(incoming, outgoing, upstream, pathAndQuery, {
+        await forwardRequest(incoming, outgoing, upstream, pathAndQuery, {
           copyLimit: kind ? COPY_LIMIT : 0,
           origin,
           bodyIdleMs: limits.bodyIdleMs,
+          record,
         });
       } finally {
         slots.give(client);
       }
-      if (!isClientFailure(result)) options.latency?.observe((performance.now() - started) / 1000);
-      // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
-      if (isClientFailure(result)) return;
-
-      const token = BEARER.exec(incoming.headers.authorization ?? '')?.[1];
-      // Without a key there is nothing to attribute; the provider answers 401 and that is all.
-      if (!token) return;
-      const facts = kind && result.body && result.status < 300 ? readJson(result.body, kind, adapter) : null;
-      const item: QueuedUsage = {
-        event: {
-          source: 'gateway',
-          eventId: `${instance}.${(sequence++).toString(36)}`,
-          key: {
-            by: 'fingerprint',
-            fingerprint: fingerprint(token),
-            last4: lastFour(token),
-          },
-          ts,
-          credits: kind === 'create' ? (facts?.credits ?? 0) : 0,
-          requests: 1,
-          status: result.status,
-          operation: adapter.operationFromPath(path),
-          sourceIp,
-          userAgent: header(incoming, 'user-agent')?.slice(0, 500) ?? null,
-          projectId: kind === 'create' ? (facts?.projectId ?? null) : null,
-          latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-        },
-      };
-      if (kind === 'project' && facts?.projectId) {
-        const finalCredits = finalCreditsFor(facts.status, facts.credits);
-        if (finalCredits !== null)
-          item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
-      }
-      const key = item.event.key.by === 'fingerprint' ? item.event.key : null;
-      deps.log.debug('gateway request', {
-        method,
-        operation: item.event.operation,
-        status: result.status,
-        // A short key has no last 4 to show; a prefix of its fingerprint still tells keys apart.
-        key: key?.last4 ? `…${key.last4}` : key?.fingerprint.slice(0, 15),
-        ...(result.error && { error: result.error.code }),
-      });
-      if (!queue.push(item))
-        deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
+      if (result && !isClientFailure(result)) options.latency?.observe((performance.now() - started) / 1000);
     },
     async stop() {
       upstream.agent.destroy();

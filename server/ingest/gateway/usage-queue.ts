@@ -8,11 +8,17 @@
  * flush() writes synchronously on the serving thread's connection, for tests and shutdown: it
  * takes over a batch the thread is still writing (events are idempotent per source and event id,
  * so whichever write lands second books nothing).
+ *
+ * With a file database every event is also appended to a journal (usage-journal.ts) when it is
+ * pushed, and the journal forgets it once a write confirmed it: a `kill -9` loses no event that was
+ * pushed, and the next start adopts what the journal holds. The capacity bounds the journal too.
  */
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../clock.ts';
 import type { Sqlite } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
+import { type JournalStats, openUsageJournal, type UsageJournal } from './usage-journal.ts';
 import { type BatchWriter, createThreadWriter } from './usage-writer.ts';
 import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
 
@@ -27,13 +33,20 @@ export type QueueStats = {
   last_flush_at: number | null;
   /** The longest a batch write took, in ms (storage slowness shows here first). */
   slowest_flush_ms: number;
+  /** Events journaled on disk and not stored yet (null: no journal, an in-memory database). */
+  journal: JournalStats | null;
 };
+
+/** A queued event and the journal segment that holds it (-1: none). */
+type Entry = QueuedUsage & { segment?: number };
 
 export type UsageQueue = {
   push(item: QueuedUsage): boolean;
   /** Writes everything queued now; returns false when storage failed (items stay queued). */
   flush(): boolean;
   stats(): QueueStats;
+  /** Resolves once the writer thread has its connection open (or fell back to this thread). */
+  ready(): Promise<void>;
   /** Final flush on shutdown; resolves with how many events could not be written. */
   stop(): Promise<number>;
 };
@@ -45,6 +58,8 @@ export type QueueOptions = {
   maxRetryMs?: number;
   /** 'thread' (default for file databases) or 'inline' (in-memory databases: no second connection). */
   writer?: 'thread' | 'inline';
+  /** Journal folder; default `<database>.journal` for a file database, none in memory. */
+  journalDir?: string | null;
 };
 
 /** Inline writes run in slices this small, one per macrotask, so proxied traffic interleaves. */
@@ -58,13 +73,31 @@ export function createUsageQueue(
   // Small enough that a batch holds the write lock only a few ms: the serving thread's own writes
   // (push API, webhooks, jobs) wait for it.
   const batchSize = options.batchSize ?? 250;
-  const delayMs = options.delayMs ?? 50;
+  const journalDir =
+    options.journalDir === undefined
+      ? deps.sqlite.memory
+        ? null
+        : `${deps.sqlite.name}.journal`
+      : options.journalDir;
+  const journal: UsageJournal | null = journalDir
+    ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log)
+    : null;
+  // Each batch is one commit (about a millisecond of WAL writes however small it is), so at a few
+  // hundred requests a second a longer wait means far fewer commits. The journal keeps the events
+  // safe meanwhile; without one they wait only briefly.
+  const delayMs = options.delayMs ?? (journal ? 250 : 50);
   const maxRetryMs = options.maxRetryMs ?? 30_000;
   const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
   let writer: BatchWriter | null = useThread ? createThreadWriter(deps.sqlite.name) : null;
-  let items: QueuedUsage[] = [];
+  let items: Entry[] = [];
   /** The batch the writer thread is storing now; counted in size and capacity. */
-  let inflight: QueuedUsage[] | null = null;
+  let inflight: Entry[] | null = null;
+  const confirm = (batch: readonly Entry[]) => {
+    if (!journal) return;
+    const segments: number[] = [];
+    for (const e of batch) if (e.segment !== undefined && e.segment >= 0) segments.push(e.segment);
+    if (segments.length > 0) journal.stored(segments);
+  };
   let dropped = 0;
   let failures = 0;
   let lastError: string | null = null;
@@ -120,6 +153,7 @@ export function createUsageQueue(
     try {
       const { discovered } = writeUsageBatch(deps.sqlite, batch, deps.clock.now());
       items = items.length === batch.length ? [] : items.slice(batch.length);
+      confirm(batch);
       succeeded(discovered, performance.now() - started);
       return true;
     } catch (err) {
@@ -143,6 +177,7 @@ export function createUsageQueue(
       if (inflight !== batch) return;
       inflight = null;
       if (reply.ok) {
+        confirm(batch);
         succeeded(reply.discovered, reply.ms);
         if (items.length > 0) schedule(items.length >= batchSize ? 0 : delayMs);
       } else {
@@ -168,12 +203,28 @@ export function createUsageQueue(
     return true;
   }
 
+  // Events an earlier process journaled and may not have stored: stored again (idempotent), first.
+  if (journal) {
+    let adopted = 0;
+    for (const a of journal.adopt()) {
+      for (const item of a.items) (item as Entry).segment = a.segment;
+      items = items.concat(a.items);
+      adopted += a.items.length;
+    }
+    if (adopted > 0) {
+      deps.log.info('gateway journal: storing events an earlier process left', { events: adopted });
+      schedule(0);
+    }
+  }
+
   return {
     push(item) {
       if (size() >= capacity) {
         dropped++;
         return false;
       }
+      // Before the client's answer ends (the gateway calls push then): on disk, it survives kill -9.
+      if (journal) (item as Entry).segment = journal.append(item);
       items.push(item);
       // While storage is failing the retry timer is already set; otherwise write soon, in a batch.
       if (!inflight) schedule(items.length >= batchSize ? 0 : delayMs);
@@ -188,7 +239,11 @@ export function createUsageQueue(
       last_error_at: lastErrorAt,
       last_flush_at: lastFlushAt,
       slowest_flush_ms: slowestFlushMs,
+      journal: journal?.stats() ?? null,
     }),
+    async ready() {
+      await writer?.ready();
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
@@ -197,7 +252,11 @@ export function createUsageQueue(
       const closing = writer?.close();
       writer = null;
       await closing;
-      if (items.length > 0) deps.log.error('gateway events lost at shutdown', { count: items.length });
+      journal?.close();
+      if (items.length > 0) {
+        const kept = journal ? ' (kept in the journal for the next start)' : '';
+        deps.log.error(`gateway events not stored at shutdown${kept}`, { count: items.length });
+      }
       return items.length;
     },
   };

@@ -6,12 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../db/client.ts';
-import type { WriterReply, WriterRequest } from './usage-writer.ts';
+import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
 import { writeUsageBatch } from './write-batch.ts';
 
 const port = parentPort!;
 // The serving thread has migrated the database already.
 const store = openStore((workerData as { dbPath: string }).dbPath, { migrate: false });
+port.postMessage({ id: -1, ok: true, ready: true } satisfies ReadyReply);
 
 port.on('message', (m: WriterRequest) => {
   if (m.type === 'close') {
@@ -20,7 +21,7 @@ port.on('message', (m: WriterRequest) => {
     return;
   }
   const started = performance.now();
-  let reply: WriterReply;
+  let reply: WriteReply;
   try {
     const { discovered } = writeUsageBatch(store.sqlite, m.batch, m.now);
     reply = { id: m.id, ok: true, discovered, ms: performance.now() - started };

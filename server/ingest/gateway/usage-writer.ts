@@ -1,7 +1,7 @@
 /**
  * The serving thread's handle on the writer thread (usage-writer-thread.ts): posts a batch and
- * resolves with the thread's answer. The thread starts on first use and is unref'd, so an app that
- * never proxies anything never starts one. If the thread fails, pending writes answer with
+ * resolves with the thread's answer. The thread starts on first use, or at start-up through
+ * ready(), and is unref'd. If the thread fails, pending writes answer with
  * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
  */
 import { Worker } from 'node:worker_threads';
@@ -10,13 +10,18 @@ import type { QueuedUsage } from './write-batch.ts';
 export type WriterRequest =
   | { type: 'write'; id: number; batch: QueuedUsage[]; now: number }
   | { type: 'close' };
-export type WriterReply =
+/** The thread's connection is open: it can take batches. */
+export type ReadyReply = { id: -1; ok: true; ready: true };
+export type WriterReply = ReadyReply | WriteReply;
+export type WriteReply =
   | { id: number; ok: true; discovered: { id: string; name: string }[]; ms: number }
   /** `thread`: the writer thread failed, not storage. */
   | { id: number; ok: false; error: string; thread?: boolean };
 
 export type BatchWriter = {
-  write(batch: QueuedUsage[], now: number): Promise<WriterReply>;
+  write(batch: QueuedUsage[], now: number): Promise<WriteReply>;
+  /** Starts the thread; resolves once it has opened its connection, or failed (writes then fail over). */
+  ready(): Promise<void>;
   /** Lets the thread finish its batch, close its connection and exit. */
   close(): Promise<void>;
 };
@@ -27,7 +32,9 @@ const ENTRY = new URL('./usage-writer-thread.ts', import.meta.url).href;
 export function createThreadWriter(dbPath: string): BatchWriter {
   let worker: Worker | null = null;
   let nextId = 0;
-  const pending = new Map<number, (reply: WriterReply) => void>();
+  const pending = new Map<number, (reply: WriteReply) => void>();
+  let started: Promise<void> | null = null;
+  let markReady = () => {};
 
   const failAll = (error: string) => {
     for (const [id, resolve] of pending) resolve({ id, ok: false, error, thread: true });
@@ -37,13 +44,24 @@ export function createThreadWriter(dbPath: string): BatchWriter {
   const start = () => {
     const w = new Worker(BOOT, { workerData: { entry: ENTRY, dbPath } });
     w.unref();
+    started = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
     w.on('message', (reply: WriterReply) => {
+      if ('ready' in reply) {
+        markReady();
+        return;
+      }
       const resolve = pending.get(reply.id);
       pending.delete(reply.id);
       resolve?.(reply);
     });
-    w.on('error', (err) => failAll(`usage writer thread failed: ${err.message}`));
+    w.on('error', (err) => {
+      markReady();
+      failAll(`usage writer thread failed: ${err.message}`);
+    });
     w.on('exit', () => {
+      markReady();
       if (worker === w) worker = null;
       failAll('usage writer thread exited');
     });
@@ -51,6 +69,10 @@ export function createThreadWriter(dbPath: string): BatchWriter {
   };
 
   return {
+    ready() {
+      worker ??= start();
+      return started ?? Promise.resolve();
+    },
     write(batch, now) {
       worker ??= start();
       const id = nextId++;

@@ -1,20 +1,25 @@
-/** POST /api/v1/usage (scope ingest): atomic, idempotent batches of usage events. */
+/**
+ * POST /api/v1/usage (scope ingest): atomic, idempotent batches of usage events. Validation and
+ * the transaction run on the push worker (push-tasks.ts); this thread only reads the body.
+ */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../auth/app-env.ts';
 import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
-import { limitBody, readJson } from '../../http/body.ts';
-import { recordEvents } from '../../usage/record-events.ts';
-import { parsePushBatch } from './push.ts';
+import { limitBody, readJsonText } from '../../http/body.ts';
+import { createTaskWorker, type TaskWorker } from '../../http/task-worker.ts';
+import { pushTasks } from './push-tasks.ts';
 
-export function pushRoutes(deps: Deps) {
+export type PushWorker = TaskWorker<typeof pushTasks>;
+
+export const createPushWorker = (deps: Deps): PushWorker =>
+  createTaskWorker(deps, new URL('./push-worker.ts', import.meta.url), pushTasks);
+
+export function pushRoutes(deps: Deps, worker: PushWorker) {
   return new Hono<AppEnv>().post('/', requireAuth(deps, 'ingest'), limitBody(), async (c) => {
-    const events = parsePushBatch(await readJson(c), deps.clock, {
-      maxAgeDays: deps.config.retentionDays.events,
-    });
-    const result = recordEvents(deps, events);
+    const result = await worker.run('push', { body: (await readJsonText(c))! });
     if (result.discovered.length > 0) {
-      deps.log.info('discovered keys in pushed usage', { keys: result.discovered.map((k) => k.name) });
+      deps.log.info('discovered keys in pushed usage', { keys: result.discovered });
     }
     return c.json({ accepted: result.accepted, duplicates: result.duplicates });
   });

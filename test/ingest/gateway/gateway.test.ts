@@ -287,7 +287,13 @@ describe('gateway /gw/magichour/*', () => {
       sources: { name: string; status: string }[];
       gateway_queue: unknown;
     };
-    expect(body.gateway_queue).toEqual({ size: 1, capacity: 50_000, dropped: 0 });
+    expect(body.gateway_queue).toEqual({
+      size: 1,
+      capacity: 50_000,
+      dropped: 0,
+      journaled: 1,
+      journal_error: null,
+    });
     expect(body.sources.find((s) => s.name === 'gateway')?.status).toBe('error');
 
     recoverWrites();

@@ -1,4 +1,6 @@
 /** The gateway's recording queue on its own: background writes on the writer thread, retry, shutdown. */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../server/clock.ts';
 import { openStore } from '../../../server/db/client.ts';
@@ -7,6 +9,7 @@ import {
   type QueuedUsage,
   type UsageQueue,
 } from '../../../server/ingest/gateway/usage-queue.ts';
+import { writeUsageBatch } from '../../../server/ingest/gateway/write-batch.ts';
 import { silentLogger } from '../../../server/log.ts';
 import { rows } from '../../helpers/sources.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
@@ -98,6 +101,55 @@ describe('usage queue', () => {
     for (const item of usage(50)) queue.push(item);
     expect(await queue.stop()).toBe(0);
     expect(stored()).toEqual({ events: 50, credits: 250, requests: 50 });
+  });
+
+  it('journals every pushed event until it is stored, and a queue started later stores what a dead one left, once', async () => {
+    const journalDir = `${deps.dbPath}.journal`;
+    deps.sqlite.exec(
+      `CREATE TRIGGER fail_writes BEFORE INSERT ON usage_events BEGIN SELECT RAISE(ABORT, 'storage unavailable'); END`,
+    );
+    const first = createUsageQueue(deps, { delayMs: 0 });
+    for (const item of usage(30)) first.push(item);
+    await until(() => first.stats().last_error !== null);
+    expect(first.stats().journal).toEqual({ pending: 30, files: 1, error: null });
+    const [file] = readdirSync(journalDir);
+    expect(readFileSync(join(journalDir, file!), 'utf8').trim().split('\n')).toHaveLength(30);
+    const left = readFileSync(join(journalDir, file!), 'utf8');
+    expect(await first.stop()).toBe(30);
+    rmSync(journalDir, { recursive: true });
+    deps.sqlite.exec('DROP TRIGGER fail_writes');
+    // Stored already before the kill: the first 10 (the next start must not double them).
+    writeUsageBatch(deps.sqlite, usage(10), T0);
+    // As a dead process's file (an unused pid), with a line cut short by the kill.
+    mkdirSync(journalDir);
+    writeFileSync(join(journalDir, `999999999-deadbeef-0.jsonl`), `${left}{"event":{"sou`);
+
+    queue = createUsageQueue(deps, { delayMs: 0 });
+    await until(() => queue!.stats().size === 0 && queue!.stats().journal?.files === 0);
+    expect(stored()).toEqual({ events: 30, credits: 150, requests: 30 });
+    expect(readdirSync(journalDir)).toEqual([]);
+  });
+
+  it('deletes a segment once its events are stored, and leaves what is not stored at stop for the next start', async () => {
+    queue = createUsageQueue(deps, { delayMs: 0 });
+    for (const item of usage(5)) queue.push(item);
+    expect(readdirSync(`${deps.dbPath}.journal`)).toHaveLength(1);
+    await until(() => queue!.stats().size === 0);
+    expect(readdirSync(`${deps.dbPath}.journal`)).toEqual([]);
+    await queue.stop();
+
+    deps.sqlite.exec(
+      `CREATE TRIGGER fail_writes BEFORE INSERT ON usage_events BEGIN SELECT RAISE(ABORT, 'storage unavailable'); END`,
+    );
+    queue = createUsageQueue(deps, { delayMs: 0 });
+    for (const item of usage(4, 100)) queue.push(item);
+    expect(await queue.stop()).toBe(4);
+    expect(readdirSync(`${deps.dbPath}.journal`)).toHaveLength(1);
+    deps.sqlite.exec('DROP TRIGGER fail_writes');
+    // Same pid, another instance: a restart in a container reuses pid 1.
+    queue = createUsageQueue(deps, { delayMs: 0 });
+    await until(() => queue!.stats().size === 0 && queue!.stats().journal?.files === 0);
+    expect(stored()).toEqual({ events: 9, credits: 45, requests: 9 });
   });
 
   it('writes inline, in slices, when the database is in memory', async () => {

@@ -28,6 +28,23 @@ const creditsInMinutes = () =>
   (deps.sqlite.prepare('SELECT coalesce(sum(credits), 0) AS c FROM usage_minute').get() as { c: number }).c;
 
 describe('POST /api/v1/usage', () => {
+  it('validates and stores on its worker thread, not on the serving thread', async () => {
+    // A TEMP trigger lives on this connection only: a write from the serving thread would fail.
+    deps.sqlite.exec(
+      `CREATE TEMP TRIGGER not_here BEFORE INSERT ON usage_events BEGIN SELECT RAISE(ABORT, 'written on the serving thread'); END`,
+    );
+    const res = await api.call('POST', '/api/v1/usage', ingest, { events: [event('w1'), event('w2')] });
+    expect(res.json).toEqual({ accepted: 2, duplicates: 0 });
+    expect(count('usage_events')).toBe(2);
+    // The worker's clock is the caller's: the fake clock's `now` defaults a missing ts.
+    await api.call('POST', '/api/v1/usage', ingest, { events: [{ id: 'w3', key: 'prod-web' }] });
+    const ts = deps.sqlite.prepare("SELECT ts FROM usage_events WHERE event_id = 'w3'").get() as {
+      ts: number;
+    };
+    expect(ts.ts).toBe(T0);
+    deps.sqlite.exec('DROP TRIGGER temp.not_here');
+  });
+
   it('stores a batch once even when it is sent twice', async () => {
     const batch = {
       events: [event('e1'), event('e2', { credits: 5 }), event('e3', { status: 401, credits: 0 })],

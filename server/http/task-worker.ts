@@ -1,0 +1,139 @@
+/**
+ * Heavy request work off the serving thread: a worker thread with its own SQLite connection (WAL
+ * lets it read and write beside the serving thread's) runs the named tasks of one entry module,
+ * one at a time, and answers each with its value or its AppError, which the caller rethrows as if
+ * the work had run in place. A database in memory has no second connection: the tasks run inline.
+ *
+ * The caller passes `now` with each task, so a fake clock in tests reaches the worker too.
+ */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { openStore } from '../db/client.ts';
+import type { Deps } from '../deps.ts';
+import { AppError, type Issue } from '../errors.ts';
+import { createLogger, type Logger } from '../log.ts';
+
+export type Task<I, O> = (deps: Deps, input: I) => O;
+export type Tasks = Record<string, Task<never, unknown>>;
+
+type Request = { id: number; task: string; input: unknown; now: number };
+type Failure = { status: AppError['status']; code: string; message: string; issues?: Issue[] };
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Failure | string };
+
+export type TaskWorker<T extends Tasks> = {
+  run<K extends keyof T & string>(task: K, input: Parameters<T[K]>[1]): Promise<ReturnType<T[K]>>;
+  /** Ends the thread once its current task is done. */
+  close(): Promise<void>;
+};
+
+const BOOT = new URL('./task-worker-boot.mjs', import.meta.url);
+
+/**
+ * `entry` is the module that calls serveTasks(tasks) (its URL); `tasks` the same tasks, run inline
+ * when the database is in memory.
+ */
+export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks: T): TaskWorker<T> {
+  const inline = deps.sqlite.memory;
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+  const failAll = (message: string) => {
+    for (const p of pending.values()) p.reject(new Error(message));
+    pending.clear();
+  };
+  const start = () => {
+    const w = new Worker(BOOT, {
+      workerData: { entry: entry.href, dbPath: deps.sqlite.name, config: deps.config },
+    });
+    // Idle, it holds nothing up: a process may exit with it still there.
+    w.unref();
+    w.on('message', (reply: Reply) => {
+      const p = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (!p) return;
+      if (reply.ok) p.resolve(reply.value);
+      else p.reject(toError(reply.error));
+    });
+    w.on('error', (err) => failAll(`task worker failed: ${err.message}`));
+    w.on('exit', () => {
+      if (worker === w) worker = null;
+      failAll('task worker exited');
+    });
+    return w;
+  };
+
+  return {
+    run(task, input) {
+      if (inline) {
+        return new Promise((resolve) =>
+          resolve(tasks[task]!(deps, input as never) as ReturnType<T[typeof task]>),
+        );
+      }
+      worker ??= start();
+      const id = nextId++;
+      const w = worker;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        // A task in flight keeps the process (and the request waiting on it) alive.
+        w.ref();
+        w.postMessage({ id, task, input, now: deps.clock.now() } satisfies Request);
+      }).finally(() => {
+        if (pending.size === 0) w.unref();
+      }) as Promise<ReturnType<T[typeof task]>>;
+    },
+    async close() {
+      const w = worker;
+      worker = null;
+      if (!w) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.postMessage({ id: -1, task: '', input: null, now: 0 } satisfies Request);
+      await exited;
+    },
+  };
+}
+
+/** The worker side: opens its connection and answers tasks until told to close (id -1). */
+export function serveTasks(tasks: Tasks): void {
+  if (isMainThread || !parentPort) return;
+  const port = parentPort;
+  const data = workerData as { dbPath: string; config: Config };
+  // The serving thread has migrated the database already.
+  const store = openStore(data.dbPath, { migrate: false });
+  let now = 0;
+  const clock: Clock = { now: () => now };
+  const log: Logger = createLogger(data.config.logLevel);
+  const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config: data.config, log };
+  port.on('message', (m: Request) => {
+    if (m.id === -1) {
+      store.close();
+      port.close();
+      return;
+    }
+    now = m.now;
+    let reply: Reply;
+    try {
+      reply = { id: m.id, ok: true, value: tasks[m.task]!(deps, m.input as never) };
+    } catch (err) {
+      reply = { id: m.id, ok: false, error: toFailure(err) };
+    }
+    port.postMessage(reply);
+  });
+}
+
+function toFailure(err: unknown): Failure | string {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      ...(err.issues && { issues: err.issues }),
+    };
+  }
+  return String((err as Error)?.stack ?? err);
+}
+
+function toError(f: Failure | string): Error {
+  return typeof f === 'string' ? new Error(f) : new AppError(f.status, f.code, f.message, f.issues);
+}

@@ -1,0 +1,180 @@
+/**
+ * The gateway's journal: every usage event is appended, as one JSON line, to a file beside the
+ * database before the client sees the end of its answer, and the file is deleted once the writer
+ * has stored all of its events. A `kill -9` loses nothing the kernel already has (a write() that
+ * returned is in the page cache; only a power cut needs fsync, which would cost every request a
+ * disk flush). A process that starts adopts the files of processes that are gone and stores their
+ * events again: event ids are unique per (source, id), so what was stored already counts once.
+ *
+ * Files are segments named `<pid>-<instance>-<n>.jsonl`: the current one takes appends until it
+ * holds SEGMENT_LINES lines, or until all its events are stored (then it is deleted at once, so an
+ * idle gateway keeps no file).
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../log.ts';
+import type { QueuedUsage } from './write-batch.ts';
+
+/** Lines per segment before a new file starts (a few MB), so stored segments can be deleted. */
+const SEGMENT_LINES = 10_000;
+const NAME = /^(\d+)-([A-Za-z0-9_]+)-(\d+)\.jsonl$/;
+
+export type JournalStats = {
+  /** Events on disk whose storage is not confirmed yet. */
+  pending: number;
+  files: number;
+  /** The last append or delete that failed (a full disk, permissions), or null. */
+  error: string | null;
+};
+
+export type Adopted = { items: QueuedUsage[]; segment: number };
+
+export type UsageJournal = {
+  /** Appends one event; returns its segment, or -1 when the disk refused it (kept in memory only). */
+  append(item: QueuedUsage): number;
+  /** Confirms that events of these segments (one entry per event) are in storage. */
+  stored(segments: readonly number[]): void;
+  /** Events left by earlier processes, each file as one segment of this journal. */
+  adopt(): Adopted[];
+  stats(): JournalStats;
+  /** Closes the current file; files with events not yet stored stay for the next start. */
+  close(): void;
+};
+
+type Segment = { path: string; lines: number; pending: number; fd: number | null };
+
+export function openUsageJournal(dir: string, instance: string, log: Logger): UsageJournal {
+  const segments = new Map<number, Segment>();
+  let current: Segment | null = null;
+  let currentId = -1;
+  let next = 0;
+  let error: string | null = null;
+
+  const fail = (what: string, err: unknown) => {
+    const message = `${what}: ${(err as Error).message}`;
+    if (error === null)
+      log.error('gateway journal failed; events are kept in memory only', { error: message });
+    error = message;
+  };
+
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    fail('journal folder', err);
+  }
+
+  const closeFile = (s: Segment) => {
+    if (s.fd === null) return;
+    try {
+      closeSync(s.fd);
+    } catch {}
+    s.fd = null;
+  };
+
+  const remove = (id: number, s: Segment) => {
+    closeFile(s);
+    segments.delete(id);
+    if (current === s) current = null;
+    try {
+      unlinkSync(s.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail('journal delete', err);
+    }
+  };
+
+  return {
+    append(item) {
+      if (!current) {
+        const id = next++;
+        const path = join(dir, `${process.pid}-${instance}-${id}.jsonl`);
+        try {
+          current = { path, lines: 0, pending: 0, fd: openSync(path, 'a', 0o600) };
+        } catch (err) {
+          fail('journal open', err);
+          return -1;
+        }
+        currentId = id;
+        segments.set(id, current);
+      }
+      try {
+        // One write() per event: a line is in the kernel whole, or not at all.
+        writeSync(current.fd!, `${JSON.stringify(item)}\n`);
+      } catch (err) {
+        fail('journal append', err);
+        return -1;
+      }
+      error = null;
+      current.lines++;
+      current.pending++;
+      const id = currentId;
+      if (current.lines >= SEGMENT_LINES) {
+        closeFile(current);
+        current = null;
+      }
+      return id;
+    },
+    stored(ids) {
+      for (const id of ids) {
+        const s = segments.get(id);
+        if (s) s.pending--;
+      }
+      for (const id of new Set(ids)) {
+        const s = segments.get(id);
+        if (s && s.pending <= 0) remove(id, s);
+      }
+    },
+    adopt() {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return [];
+      }
+      const adopted: Adopted[] = [];
+      for (const name of names.sort()) {
+        const m = NAME.exec(name);
+        if (!m || m[2] === instance || isAlive(Number(m[1]))) continue;
+        const path = join(dir, name);
+        const items: QueuedUsage[] = [];
+        let bad = 0;
+        for (const line of readFileSync(path, 'utf8').split('\n')) {
+          if (line === '') continue;
+          try {
+            items.push(JSON.parse(line) as QueuedUsage);
+          } catch {
+            bad++;
+          }
+        }
+        if (bad > 0) log.warn('gateway journal: unreadable lines skipped', { file: name, lines: bad });
+        const id = next++;
+        segments.set(id, { path, lines: items.length, pending: items.length, fd: null });
+        if (items.length === 0) remove(id, segments.get(id)!);
+        else adopted.push({ items, segment: id });
+      }
+      return adopted;
+    },
+    stats() {
+      let pending = 0;
+      for (const s of segments.values()) pending += s.pending;
+      return { pending, files: segments.size, error };
+    },
+    close() {
+      for (const [id, s] of segments) {
+        if (s.pending <= 0) remove(id, s);
+        else closeFile(s);
+      }
+      current = null;
+    },
+  };
+}
+
+/** Another live process owns its files (several may share a database); ours from before a restart may reuse our pid. */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,5 @@
+/** Entry of the push API's worker thread (see push-tasks.ts and db/task-worker.ts). */
+import { serveTasks } from '../../http/task-worker.ts';
+import { pushTasks } from './push-tasks.ts';
+
+serveTasks(pushTasks);
