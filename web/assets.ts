@@ -22,6 +22,7 @@ export const PAGE_SCRIPTS = [
   'capacity',
   'settings',
   'login',
+  'api-reference',
 ] as const;
 export type PageScript = (typeof PAGE_SCRIPTS)[number];
 

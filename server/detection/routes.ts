@@ -5,15 +5,46 @@ import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
-import { backtest } from './backtest.ts';
-import { listRules, putRule } from './rules.ts';
+import { BacktestSchema, backtest } from './backtest.ts';
+import { RULE_KINDS } from './core/params.ts';
+import { listRules, PutRuleSchema, putRule } from './rules.ts';
 import { runDetection } from './run-detection.ts';
 
 const BODY_LIMIT = 64 * 1024;
 const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
+const RunResultSchema = z.object({ evaluated_until: z.iso.datetime(), incidents_opened: z.number().int() });
+
+export const detectionApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/detect/run',
+    summary: 'Judge every closed bucket up to `until` (default now) not yet judged',
+    scope: 'admin',
+    body: RunSchema,
+    bodyOptional: true,
+    response: RunResultSchema,
+  },
+  { method: 'get', path: '/rules', summary: 'Detection tunables, global and per key', scope: 'read' },
+  {
+    method: 'put',
+    path: '/rules/:kind',
+    summary: 'Set a rule globally or for one key',
+    scope: 'admin',
+    params: z.object({ kind: z.enum(RULE_KINDS) }),
+    body: PutRuleSchema,
+  },
+  {
+    method: 'post',
+    path: '/backtest',
+    summary: 'How often a rule would have fired (nothing written)',
+    scope: 'read',
+    body: BacktestSchema,
+  },
+];
 
 export function detectionRoutes(deps: Deps, listener?: IncidentListener) {
   return new Hono<AppEnv>()

@@ -3,9 +3,24 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../auth/app-env.ts';
 import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
+import type { ApiOperation } from '../../http/api-operation.ts';
 import { limitBody, readJson } from '../../http/body.ts';
 import { recordEvents } from '../../usage/record-events.ts';
-import { parsePushBatch } from './push.ts';
+import { PushBatchSchema, PushResultSchema, parsePushBatch } from './push.ts';
+
+export const pushApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/',
+    summary: 'Push usage events',
+    description:
+      'Up to 10,000 events; the batch is atomic (one bad event rejects it all) and idempotent on `id`.',
+    scope: 'ingest',
+    body: PushBatchSchema,
+    response: PushResultSchema,
+    errors: [503],
+  },
+];
 
 export function pushRoutes(deps: Deps) {
   return new Hono<AppEnv>().post('/', requireAuth(deps, 'ingest'), limitBody(), async (c) => {
