@@ -1,5 +1,6 @@
 /** /api/v1/keys: list, register, edit, revoke, and each key's usage series. */
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
@@ -7,12 +8,13 @@ import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery, RangeQuerySchema } from '../usage/range.ts';
-import { pointsView } from '../usage/routes.ts';
+import { pointsView, SeriesSchema } from '../usage/routes.ts';
 import { keySeries } from '../usage/series.ts';
 import {
   createKey,
   getKey,
   KeyPatchSchema,
+  KeyViewSchema,
   listKeys,
   NewKeySchema,
   RevokeSchema,
@@ -23,8 +25,17 @@ import {
 
 const BODY_LIMIT = 64 * 1024;
 
+/** One key: under `key`, and (as the first release answered) its fields at the top level too. */
+const OneKeySchema = KeyViewSchema.extend({ key: KeyViewSchema });
+
 export const keysApi: ApiOperation[] = [
-  { method: 'get', path: '/', summary: 'List watched keys', scope: 'read' },
+  {
+    method: 'get',
+    path: '/',
+    summary: 'List watched keys',
+    scope: 'read',
+    response: z.object({ keys: z.array(KeyViewSchema) }),
+  },
   {
     method: 'post',
     path: '/',
@@ -33,15 +44,17 @@ export const keysApi: ApiOperation[] = [
     scope: 'admin',
     body: NewKeySchema,
     status: 201,
+    response: OneKeySchema,
     errors: [409],
   },
-  { method: 'get', path: '/:id', summary: 'One key (by id or name)', scope: 'read' },
+  { method: 'get', path: '/:id', summary: 'One key (by id or name)', scope: 'read', response: OneKeySchema },
   {
     method: 'patch',
     path: '/:id',
     summary: 'Edit a key',
     scope: 'admin',
     body: KeyPatchSchema,
+    response: OneKeySchema,
     errors: [409],
   },
   {
@@ -51,6 +64,7 @@ export const keysApi: ApiOperation[] = [
     scope: 'admin',
     body: RevokeSchema,
     bodyOptional: true,
+    response: OneKeySchema,
   },
   {
     method: 'get',
@@ -58,6 +72,7 @@ export const keysApi: ApiOperation[] = [
     summary: "One key's usage series",
     scope: 'read',
     query: RangeQuerySchema.omit({ group: true }),
+    response: SeriesSchema.extend({ key: KeyViewSchema }),
   },
 ];
 

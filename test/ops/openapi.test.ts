@@ -5,9 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../server/auth/sessions.ts';
 import { addUser } from '../../server/auth/users.ts';
+import { detectionApi } from '../../server/detection/routes.ts';
+import type { ApiOperation } from '../../server/http/api-operation.ts';
 import type { OpenApiDocument } from '../../server/http/openapi.ts';
+import { pushApi } from '../../server/ingest/push/routes.ts';
+import { keysApi } from '../../server/keys/routes.ts';
+import { usageApi } from '../../server/usage/routes.ts';
 import { createTestApi } from '../helpers/api.ts';
-import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
@@ -150,6 +155,35 @@ describe('OpenAPI document', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(6);
+  });
+
+  it('declares answers the routes really give', async () => {
+    const token = api.tokenFor('admin', 'ingest');
+    const declared = (ops: ApiOperation[], method: string, path: string) => {
+      const schema = ops.find((o) => o.method === method && o.path === path)?.response;
+      if (!schema) throw new Error(`no answer schema declared for ${method} ${path}`);
+      return schema;
+    };
+    const check = async (ops: ApiOperation[], method: string, path: string, url: string, body?: unknown) => {
+      const res = await api.call(method.toUpperCase(), url, token, body);
+      expect(res.status, `${method} ${url}`).toBeLessThan(300);
+      const parsed = declared(ops, method, path).safeParse(res.json);
+      expect(parsed.error?.issues ?? [], `${method} ${url}`).toEqual([]);
+      return res.json;
+    };
+    const created = await check(keysApi, 'post', '/', '/api/v1/keys', {
+      name: 'documented',
+      secret: 'mhk_live_doc_1234',
+    });
+    await check(keysApi, 'get', '/', '/api/v1/keys');
+    await check(keysApi, 'get', '/:id', `/api/v1/keys/${created.id}`);
+    await check(keysApi, 'patch', '/:id', `/api/v1/keys/${created.id}`, { owner: 'docs' });
+    const events = [{ id: 'evt_doc_1', key: 'documented', ts: T0 - 60_000, credits: 5 }];
+    await check(pushApi, 'post', '/', '/api/v1/usage', { events });
+    await check(keysApi, 'get', '/:id/usage', `/api/v1/keys/${created.id}/usage?step=minute`);
+    await check(usageApi, 'get', '/', '/api/v1/usage?step=hour&group=key');
+    await check(detectionApi, 'post', '/detect/run', '/api/v1/detect/run', {});
+    await check(keysApi, 'post', '/:id/revoke', `/api/v1/keys/${created.id}/revoke`, {});
   });
 
   it('is public: no credentials needed to read it', async () => {
