@@ -42,6 +42,26 @@ export function freshBuild(dir = BUILD_DIR) {
   }
 }
 
+/**
+ * zod's namespace re-exports every message locale (about 40, a third of the bundled code), and
+ * nothing here switches locale: the bundle gets English alone, zod's default. `z.locales.en` stays;
+ * the others would be undefined (the sources, run through tsx, keep them all).
+ */
+const englishZodOnly = {
+  name: 'keywatch-zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 /** Builds into a fresh folder, then swaps it in, so a process starting meanwhile sees old or new, whole. */
 export async function buildServer(dir = BUILD_DIR) {
   const { build } = await import('esbuild');
@@ -69,6 +89,7 @@ export async function buildServer(dir = BUILD_DIR) {
     minify: true,
     logLevel: 'warning',
     legalComments: 'none',
+    plugins: [englishZodOnly],
     keepNames: true,
     // Bundled CommonJS dependencies (commander, nodemailer) call require() for Node's modules.
     banner: {
@@ -79,10 +100,13 @@ export async function buildServer(dir = BUILD_DIR) {
   // one stat per package instead of hundreds at every start.
   const inputs = [
     ...new Set(
-      Object.keys(result.metafile.inputs).map((f) => {
-        const pkg = /^(?:.*\/)?node_modules\/(@[^/]+\/[^/]+|[^/]+)\//.exec(f);
-        return pkg ? `${pkg[0]}package.json` : f;
-      }),
+      Object.keys(result.metafile.inputs)
+        // A plugin's virtual module (`zod-locales:...`) is no file; its real import is listed.
+        .filter((f) => !/^[a-z-]+:/.test(f))
+        .map((f) => {
+          const pkg = /^(?:.*\/)?node_modules\/(@[^/]+\/[^/]+|[^/]+)\//.exec(f);
+          return pkg ? `${pkg[0]}package.json` : f;
+        }),
     ),
   ];
   mkdirSync(staging, { recursive: true });

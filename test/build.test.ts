@@ -76,6 +76,12 @@ describe('the compiled CLI', () => {
     expect(token.stdout.trim()).toMatch(/^\S{20,}$/);
   });
 
+  it("words validation errors with zod's English messages (the only locale bundled)", () => {
+    const bad = runCompiled(['user', 'add', '--email', 'not-an-email', '--role', 'admin']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('email: Invalid email address');
+  });
+
   describe('serve', () => {
     let child: ChildProcess;
     let url: string;
