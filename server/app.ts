@@ -6,35 +6,40 @@ import { authRoutes } from '../web/routes/auth.tsx';
 import { exportRoutes } from '../web/routes/exports.ts';
 import { pageRoutes } from '../web/routes/pages.tsx';
 import { currentBudgetPeriod } from './account/period.ts';
-import { accountRoutes } from './account/routes.ts';
+import { accountApi, accountRoutes } from './account/routes.ts';
 import { createAlertListener } from './alerts/notify.ts';
-import { alertRoutes } from './alerts/routes.ts';
+import { alertRoutes, alertsApi } from './alerts/routes.ts';
 import type { AppEnv } from './auth/app-env.ts';
 import { createLoginLimiter } from './auth/login-limiter.ts';
-import { auditRoutes, tokensRoutes, usersRoutes } from './auth/routes.ts';
+import { CSRF_HEADER } from './auth/middleware.ts';
+import { auditApi, auditRoutes, tokensApi, tokensRoutes, usersApi, usersRoutes } from './auth/routes.ts';
+import { SESSION_COOKIE } from './auth/sessions.ts';
 import { budgetFor } from './budgets/budgets.ts';
-import { budgetRoutes } from './budgets/routes.ts';
+import { budgetRoutes, budgetsApi } from './budgets/routes.ts';
 import { storageReadiness } from './db/client.ts';
 import type { Deps } from './deps.ts';
-import { detectionRoutes } from './detection/routes.ts';
+import { detectionApi, detectionRoutes } from './detection/routes.ts';
 import type { DetectionRunner } from './detection/runner.ts';
-import { forecastRoutes } from './forecast/routes.ts';
+import { forecastApi, forecastRoutes } from './forecast/routes.ts';
 import { accessLog } from './http/access-log.ts';
+import { type ApiOperation, mountedAt } from './http/api-operation.ts';
 import { createErrorHandler, errorBody } from './http/errors.ts';
+import { lazyApiDocument } from './http/openapi.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { incidentRoutes } from './incidents/routes.ts';
+import { incidentRoutes, incidentsApi } from './incidents/routes.ts';
 import { gatewayRoutes } from './ingest/gateway/routes.ts';
 import { latestBalance } from './ingest/poll/balance.ts';
 import { magicHour } from './ingest/providers/magichour.ts';
-import { pushRoutes } from './ingest/push/routes.ts';
-import { balanceRoutes, sourcesRoutes } from './ingest/routes.ts';
+import { pushApi, pushRoutes } from './ingest/push/routes.ts';
+import { balanceApi, balanceRoutes, sourcesApi, sourcesRoutes } from './ingest/routes.ts';
 import { createSourceServices, type SourceServices } from './ingest/services.ts';
 import { webhookRoutes } from './ingest/webhooks/routes.ts';
-import { invoiceRoutes } from './invoice/routes.ts';
-import { keysRoutes } from './keys/routes.ts';
+import { invoiceApi, invoiceRoutes } from './invoice/routes.ts';
+import { keysApi, keysRoutes } from './keys/routes.ts';
 import type { EventLoopDelay } from './ops/metrics.ts';
+import { openApiRoutes, openApiSelf } from './ops/openapi-routes.ts';
 import { metricsRoutes } from './ops/routes.ts';
-import { usageRoutes } from './usage/routes.ts';
+import { usageApi, usageRoutes } from './usage/routes.ts';
 
 /**
  * `sources` is created here unless the caller (serve.ts) owns it to flush it on shutdown;
@@ -66,9 +71,16 @@ export function createApp(
       () => sources.webhookRejects.add(),
     ),
   );
-  app.route('/api/v1/sources', sourcesRoutes(deps, sources));
-  app.route('/api/v1/balance', balanceRoutes(deps));
-  app.route('/api/v1/account', accountRoutes(deps));
+  // Every /api/v1 module is mounted with its operation declarations: the OpenAPI document and the
+  // API reference page are built from them (test/ops/openapi.test.ts checks none is missing).
+  const operations: ApiOperation[] = [];
+  const api = (prefix: string, routes: Hono<AppEnv>, declared: readonly ApiOperation[]) => {
+    app.route(prefix, routes);
+    operations.push(...mountedAt(prefix, declared));
+  };
+  api('/api/v1/sources', sourcesRoutes(deps, sources), sourcesApi);
+  api('/api/v1/balance', balanceRoutes(deps), balanceApi);
+  api('/api/v1/account', accountRoutes(deps), accountApi);
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
   app.get('/readyz', (c) => {
     const r = storageReadiness(deps.sqlite);
@@ -87,29 +99,37 @@ export function createApp(
     '/metrics',
     metricsRoutes(deps, { gatewayLatency: sources.gatewayLatency, eventLoop: instruments.eventLoop }),
   );
-  app.route('/api/v1/usage', pushRoutes(deps, sources.push));
-  app.route('/api/v1/usage', usageRoutes(deps));
-  app.route('/api/v1/keys', keysRoutes(deps));
-  app.route(
+  api('/api/v1/usage', pushRoutes(deps, sources.push), pushApi);
+  api('/api/v1/usage', usageRoutes(deps), usageApi);
+  api('/api/v1/keys', keysRoutes(deps), keysApi);
+  api(
     '/api/v1/forecast',
     forecastRoutes(deps, {
       budgetFor: ({ scope, target }) => budgetFor(deps.db, scope, target),
       balance: () => latestBalance(deps.sqlite)?.balance ?? null,
       period: (now) => currentBudgetPeriod(deps, now),
     }),
+    forecastApi,
   );
-  app.route('/api/v1/incidents', incidentRoutes(deps, alerts));
-  app.route('/api/v1', detectionRoutes(deps, alerts, instruments.detection));
-  app.route('/api/v1/alerts', alertRoutes(deps));
-  app.route('/api/v1/budgets', budgetRoutes(deps));
-  app.route('/api/v1/invoice', invoiceRoutes(deps));
-  app.route('/api/v1/users', usersRoutes(deps));
-  app.route('/api/v1/tokens', tokensRoutes(deps));
-  app.route('/api/v1/audit', auditRoutes(deps));
+  api('/api/v1/incidents', incidentRoutes(deps, alerts), incidentsApi);
+  api('/api/v1', detectionRoutes(deps, alerts, instruments.detection), detectionApi);
+  api('/api/v1/alerts', alertRoutes(deps), alertsApi);
+  api('/api/v1/budgets', budgetRoutes(deps), budgetsApi);
+  api('/api/v1/invoice', invoiceRoutes(deps), invoiceApi);
+  api('/api/v1/users', usersRoutes(deps), usersApi);
+  api('/api/v1/tokens', tokensRoutes(deps), tokensApi);
+  api('/api/v1/audit', auditRoutes(deps), auditApi);
+  // Built on first request, not at start: converting every schema costs start-up time.
+  const apiDocument = lazyApiDocument(operations, {
+    sessionCookie: SESSION_COOKIE,
+    csrfHeader: CSRF_HEADER,
+    serverUrl: deps.config.publicUrl,
+  });
+  api('/api/v1/openapi.json', openApiRoutes(apiDocument), openApiSelf);
   app.route('/assets', assetRoutes(getAssets));
   app.route('/export', exportRoutes(deps));
   app.route('/', authRoutes(deps, getAssets, createLoginLimiter(deps.clock)));
-  app.route('/', pageRoutes(deps, getAssets));
+  app.route('/', pageRoutes(deps, getAssets, apiDocument));
   return app;
 }
 

@@ -1,6 +1,16 @@
 #!/usr/bin/env node
-// The `keywatch` command: runs the TypeScript CLI through tsx, so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
+// The `keywatch` command. Runs the compiled build (server/.build/, made by `npm install` through
+// server/build.mjs) while it is at least as new as every source it was built from: plain Node,
+// no loader, a fraction of the start-up time. Otherwise (no build yet, or a source edited since)
+// it runs the TypeScript sources through tsx, so a checkout works without any build step.
+import { pathToFileURL } from 'node:url';
+import { freshBuild } from './build.mjs';
 
-register();
-await import('./cli/index.ts');
+const compiled = freshBuild();
+if (compiled) {
+  await import(pathToFileURL(compiled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./cli/index.ts');
+}

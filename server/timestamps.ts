@@ -4,25 +4,28 @@ import { z } from 'zod';
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Parses a request timestamp to epoch ms; zod messages name what was wrong. */
-export const TimestampSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 0 || value > 8.64e15) {
-      ctx.addIssue({ code: 'custom', message: 'must be integer epoch milliseconds' });
+export const TimestampSchema = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < 0 || value > 8.64e15) {
+        ctx.addIssue({ code: 'custom', message: 'must be integer epoch milliseconds' });
+        return z.NEVER;
+      }
+      return value;
+    }
+    if (/^\d{1,16}$/.test(value)) return Number(value);
+    const ms = ISO_WITH_OFFSET.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be ISO-8601 with a time zone offset (e.g. 2026-11-26T10:00:00Z) or epoch milliseconds',
+      });
       return z.NEVER;
     }
-    return value;
-  }
-  if (/^\d{1,16}$/.test(value)) return Number(value);
-  const ms = ISO_WITH_OFFSET.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be ISO-8601 with a time zone offset (e.g. 2026-11-26T10:00:00Z) or epoch milliseconds',
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+    return ms;
+  })
+  .meta({ description: 'ISO-8601 with a time zone offset, or integer epoch milliseconds.' });
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();

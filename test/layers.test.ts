@@ -10,7 +10,7 @@ const ROOT = join(import.meta.dirname, '..');
 
 /** Top to bottom; the longest path or folder that matches a file names its layer. */
 const LAYERS: { name: string; paths: string[] }[] = [
-  { name: 'entry', paths: ['server/serve.ts', 'server/cli/', 'server/keywatch.mjs'] },
+  { name: 'entry', paths: ['server/serve.ts', 'server/cli/', 'server/keywatch.mjs', 'server/build.mjs'] },
   { name: 'app', paths: ['server/app.ts'] },
   { name: 'ops', paths: ['server/ops/'] },
   { name: 'web', paths: ['web/'] },
@@ -42,6 +42,7 @@ const LAYERS: { name: string; paths: string[] }[] = [
       'server/timestamps.ts',
       'server/time-zone.ts',
       'server/format.ts',
+      'server/paths.ts',
     ],
   },
 ];

@@ -4,12 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, transform } from 'esbuild';
+import { rootPath } from '../server/paths.ts';
 
-const WEB_DIR = dirname(fileURLToPath(import.meta.url));
+// From the root, not this module: the compiled server (server/.build/) bundles this file elsewhere.
+const WEB_DIR = rootPath('web');
 
 /** One entry script per page; each imports what it needs from web/client/. */
 export const PAGE_SCRIPTS = [
@@ -22,6 +23,7 @@ export const PAGE_SCRIPTS = [
   'capacity',
   'settings',
   'login',
+  'api-reference',
 ] as const;
 export type PageScript = (typeof PAGE_SCRIPTS)[number];
 

@@ -1,5 +1,9 @@
-/** Sending one email: an interface, and its SMTP implementation with nodemailer. */
-import nodemailer from 'nodemailer';
+/**
+ * Sending one email: an interface, and its SMTP implementation with nodemailer. nodemailer is
+ * loaded on the first send, not at start: it is a large module that most processes (every CLI
+ * call, a server without SMTP) never use.
+ */
+import type { Transporter } from 'nodemailer';
 
 export type MailMessage = {
   from: string;
@@ -21,15 +25,19 @@ export function smtpMailerFactory(smtpUrl: string | undefined): MailerFactory {
   return () => {
     if (!smtpUrl) return null;
     if (!mailer) {
-      const transport = nodemailer.createTransport({
-        url: smtpUrl,
-        connectionTimeout: 15_000,
-        greetingTimeout: 15_000,
-        socketTimeout: 30_000,
-      });
+      let transport: Promise<Transporter> | undefined;
+      const transportOf = () =>
+        (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+          nodemailer.createTransport({
+            url: smtpUrl,
+            connectionTimeout: 15_000,
+            greetingTimeout: 15_000,
+            socketTimeout: 30_000,
+          }),
+        ));
       mailer = {
         async send(m) {
-          await transport.sendMail({
+          await (await transportOf()).sendMail({
             from: m.from,
             to: m.to,
             subject: m.subject,
@@ -39,7 +47,9 @@ export function smtpMailerFactory(smtpUrl: string | undefined): MailerFactory {
             headers: m.headers,
           });
         },
-        close: () => transport.close(),
+        close: () => {
+          void transport?.then((t) => t.close());
+        },
       };
     }
     return mailer;

@@ -8,10 +8,10 @@ import { enqueueEmail } from './outbox.ts';
 import { renderTestEmail } from './render-test-email.ts';
 import { loadRouting } from './routing.ts';
 
-const TestSchema = z.strictObject({ to: z.array(z.email().max(254)).min(1).max(10).optional() });
+export const TestEmailSchema = z.strictObject({ to: z.array(z.email().max(254)).min(1).max(10).optional() });
 
 export function queueTestEmail(deps: Deps, input: unknown, actor: string) {
-  const parsed = TestSchema.safeParse(input ?? {});
+  const parsed = TestEmailSchema.safeParse(input ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const routing = loadRouting(deps.db, deps.config);
   const to = parsed.data.to ?? [...new Set([...routing.security_to, ...routing.billing_to])];

@@ -5,6 +5,7 @@ import { listAudit } from '../audit/list.ts';
 import { SCOPES } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import type { AppEnv } from './app-env.ts';
 import { requireAuth } from './middleware.ts';
@@ -22,6 +23,42 @@ const AuditQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional(),
 });
 const IdSchema = z.coerce.number().int().positive();
+
+export const usersApi: ApiOperation[] = [
+  { method: 'get', path: '/', summary: 'Dashboard users', scope: 'admin' },
+  {
+    method: 'post',
+    path: '/',
+    summary: 'Add a user; a generated password is returned once',
+    scope: 'admin',
+    body: NewUserSchema,
+    status: 201,
+    errors: [409],
+  },
+];
+
+export const tokensApi: ApiOperation[] = [
+  { method: 'get', path: '/', summary: 'API tokens (stored hashed)', scope: 'admin' },
+  {
+    method: 'post',
+    path: '/',
+    summary: 'Create an API token; the token is returned once',
+    scope: 'admin',
+    body: NewTokenSchema,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: '/:id/revoke',
+    summary: 'Revoke a token at once',
+    scope: 'admin',
+    params: z.object({ id: IdSchema }),
+  },
+];
+
+export const auditApi: ApiOperation[] = [
+  { method: 'get', path: '/', summary: 'Audit log, newest first', scope: 'admin', query: AuditQuerySchema },
+];
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   const parsed = schema.safeParse(input);

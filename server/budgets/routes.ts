@@ -3,10 +3,36 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import { createBudget, deleteBudget, getBudget, listBudgets, toBudgetView, updateBudget } from './budgets.ts';
+import {
+  BudgetPatchSchema,
+  createBudget,
+  deleteBudget,
+  getBudget,
+  listBudgets,
+  NewBudgetSchema,
+  toBudgetView,
+  updateBudget,
+} from './budgets.ts';
 
 const BODY_LIMIT = 16 * 1024;
+
+export const budgetsApi: ApiOperation[] = [
+  { method: 'get', path: '/', summary: "Budgets with this period's spend and projection", scope: 'read' },
+  { method: 'get', path: '/:id', summary: 'One budget', scope: 'read' },
+  {
+    method: 'post',
+    path: '/',
+    summary: 'Create a budget',
+    scope: 'admin',
+    body: NewBudgetSchema,
+    status: 201,
+    errors: [409],
+  },
+  { method: 'patch', path: '/:id', summary: 'Edit a budget', scope: 'admin', body: BudgetPatchSchema },
+  { method: 'delete', path: '/:id', summary: 'Delete a budget', scope: 'admin', status: 204 },
+];
 
 export function budgetRoutes(deps: Deps) {
   return new Hono<AppEnv>()

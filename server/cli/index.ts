@@ -1,5 +1,5 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
-import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.ts';
 import { type Config, ConfigError, configuredDbPath, loadConfig } from '../config.ts';
@@ -7,7 +7,7 @@ import { openStore, restrictToOwner, type Store } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { startServer } from '../serve.ts';
+import { VERSION } from '../paths.ts';
 import { addAlertCommands } from './alerts.ts';
 import { addDetectCommands } from './detect.ts';
 import { addImportCommands } from './import.ts';
@@ -54,9 +54,6 @@ async function withDeps<T>(fn: (deps: Deps) => Promise<T> | T): Promise<T> {
   }
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 /** Commander's ways of ending well: help or version asked for. */
 const DONE = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
 
@@ -75,6 +72,9 @@ export function buildProgram(): Command {
     .description('Start the dashboard, API, gateway and jobs (seeds demo data into an empty database).')
     .action(async () => {
       const cfg = config();
+      // Loaded here, not at the top: the server (app, pages, jobs) is most of the code, and every
+      // other command would parse it for nothing (the compiled build keeps it in its own chunk).
+      const { startServer } = await import('../serve.ts');
       const running = await startServer(cfg, createLogger(cfg.logLevel));
       const stop = () => {
         err('Stopping...');

@@ -9,10 +9,10 @@
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { rootPath } from '../paths.ts';
 import * as schema from './schema/index.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -23,7 +23,8 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Queryable = Db | Tx;
 export type Store = { db: Db; sqlite: Sqlite; close(): void };
 
-export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+// From the root, not this module: the compiled build runs from another folder than the sources.
+export const MIGRATIONS_DIR = rootPath('migrations');
 
 /**
  * The database holds password, session and token hashes: owner-only, whatever the umask. SQLite

@@ -16,7 +16,7 @@ import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { createCollectingSink, type ReplayState, replayChunk } from './replay.ts';
 import { loadRuleSets } from './rules.ts';
 
-const BacktestSchema = z.strictObject({
+export const BacktestSchema = z.strictObject({
   kind: z.enum(DETECTOR_KINDS),
   params: z.record(z.string(), z.number().finite().nonnegative()).optional(),
   days: z.number().int().min(1).max(90).default(30),

@@ -8,19 +8,50 @@ import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import { errorBody } from '../http/errors.ts';
 import { createTaskWorker } from '../http/task-worker.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
-import { backtestTasks } from './backtest.ts';
-import { listRules, putRule } from './rules.ts';
+import { BacktestSchema, backtestTasks } from './backtest.ts';
+import { RULE_KINDS } from './core/params.ts';
+import { listRules, PutRuleSchema, putRule } from './rules.ts';
 import { type DetectionRunner, inThreadRunner } from './runner.ts';
 
 const BODY_LIMIT = 64 * 1024;
 const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
+const RunResultSchema = z.object({ evaluated_until: z.iso.datetime(), incidents_opened: z.number().int() });
 /** Seconds a refused caller is told to wait: a 30-day backtest takes about this long. */
 const BACKTEST_RETRY_AFTER_S = 5;
+
+export const detectionApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/detect/run',
+    summary: 'Judge every closed bucket up to `until` (default now) not yet judged',
+    scope: 'admin',
+    body: RunSchema,
+    bodyOptional: true,
+    response: RunResultSchema,
+  },
+  { method: 'get', path: '/rules', summary: 'Detection tunables, global and per key', scope: 'read' },
+  {
+    method: 'put',
+    path: '/rules/:kind',
+    summary: 'Set a rule globally or for one key',
+    scope: 'admin',
+    params: z.object({ kind: z.enum(RULE_KINDS) }),
+    body: PutRuleSchema,
+  },
+  {
+    method: 'post',
+    path: '/backtest',
+    summary: 'How often a rule would have fired (nothing written)',
+    scope: 'read',
+    body: BacktestSchema,
+  },
+];
 
 /** `runner`: the server's detection worker; by default detection runs in this thread. */
 export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?: DetectionRunner) {

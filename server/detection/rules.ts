@@ -93,7 +93,7 @@ export function listRules(db: Db) {
   }));
 }
 
-const PutRuleSchema = z.strictObject({
+export const PutRuleSchema = z.strictObject({
   enabled: z.boolean().optional(),
   params: z.record(z.string(), z.number().finite().nonnegative()).optional(),
   key: z.string().min(1).max(200).optional(),

@@ -9,16 +9,27 @@ import { requireAuth } from '../auth/middleware.ts';
 import { DAY } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { getKey } from '../keys/keys.ts';
 import type { Period } from '../time-zone.ts';
 import { iso } from '../timestamps.ts';
 import { forecastMonth, runwayDays } from './month-end.ts';
 import { loadForecastInput } from './query.ts';
 
-const QuerySchema = z.object({
+const ForecastQuerySchema = z.object({
   key: z.string().min(1).max(200).optional(),
   environment: z.string().min(1).max(50).optional(),
 });
+
+export const forecastApi: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/',
+    summary: 'Spend so far this period, period-end projection with an 80% band, runway',
+    scope: 'read',
+    query: ForecastQuerySchema,
+  },
+];
 
 export type ForecastScope = { scope: 'key' | 'environment' | 'total'; target: string | null };
 
@@ -34,7 +45,7 @@ export type ForecastReaders = {
 
 export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
   return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) => {
-    const parsed = QuerySchema.safeParse(c.req.query());
+    const parsed = ForecastQuerySchema.safeParse(c.req.query());
     if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
     const key = parsed.data.key ? getKey(deps, parsed.data.key) : undefined;
     const filter = {

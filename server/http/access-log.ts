@@ -4,6 +4,7 @@
  * The request id comes from a valid incoming `x-request-id` or is generated; it is echoed back.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
@@ -42,6 +43,36 @@ export function accessLog(log: Logger): MiddlewareHandler {
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
   };
+}
+
+/**
+ * The same line for a request a Node listener serves without Hono (the gateway's hot path, on
+ * either port), written when the response is done or the connection is gone. `route` is what the
+ * caller names it (`/gw/magichour/*`), never the raw URL: a query string may carry a token.
+ * Nothing is added to the answer (the gateway passes the provider's through unchanged); a caller
+ * that sends its own valid `x-request-id` finds it in the line.
+ */
+export function logNodeRequest(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fields: { route: string; listener: 'main' | 'gateway' },
+): void {
+  const started = performance.now();
+  const header = req.headers[REQUEST_ID_HEADER];
+  const id = requestIdFrom(Array.isArray(header) ? undefined : header);
+  res.once('close', () => {
+    log.info('http request', {
+      request_id: id,
+      method: req.method,
+      route: fields.route,
+      listener: fields.listener,
+      // No status was sent when the client went away first.
+      status: res.headersSent ? res.statusCode : null,
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(!res.writableFinished && { aborted: true }),
+    });
+  });
 }
 
 /** The matched route's pattern (`/api/v1/keys/:id`); the bare path when only middleware matched. */

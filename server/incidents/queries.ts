@@ -7,7 +7,7 @@ import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { TimestampSchema } from '../timestamps.ts';
 import { type IncidentView, toIncidentView } from './view.ts';
 
-const ListQuery = z.strictObject({
+export const IncidentListQuerySchema = z.strictObject({
   from: TimestampSchema.optional(),
   to: TimestampSchema.optional(),
   key: z.string().min(1).max(200).optional(),
@@ -56,7 +56,7 @@ export function queryIncidents(db: Db, filter: IncidentFilter = {}): IncidentVie
 
 /** GET /api/v1/incidents: validates the query string, then queries. */
 export function listIncidents(db: Db, query: Record<string, string>): IncidentView[] {
-  const parsed = ListQuery.safeParse(query);
+  const parsed = IncidentListQuerySchema.safeParse(query);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const q = parsed.data;
   const states = csv(q.state);

@@ -4,10 +4,18 @@ import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import { DAY, floorTo, HOUR } from '../clock.ts';
 import type { Deps } from '../deps.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
 import { balanceState, listSourceHealth } from './health.ts';
 import { balanceSamplesSince, unattributedCreditsSince } from './poll/balance.ts';
 import type { SourceServices } from './services.ts';
+
+export const sourcesApi: ApiOperation[] = [
+  { method: 'get', path: '/', summary: 'Freshness and health per source, gateway queue', scope: 'read' },
+];
+export const balanceApi: ApiOperation[] = [
+  { method: 'get', path: '/', summary: 'Account balance over 30 days and unattributed spend', scope: 'read' },
+];
 
 export function sourcesRoutes(deps: Deps, services: SourceServices) {
   return new Hono<AppEnv>().get('/', requireAuth(deps), (c) => {

@@ -5,7 +5,7 @@ import { writeAudit } from '../audit/write.ts';
 import { fingerprintKey, lastFour, randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Queryable } from '../db/client.ts';
-import { type KeyRow, keys } from '../db/schema/index.ts';
+import { KEY_STATUSES, type KeyRow, keys } from '../db/schema/index.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { isValidTimeZone } from '../time-zone.ts';
 import { iso, isoOrNull, TimestampSchema } from '../timestamps.ts';
@@ -39,23 +39,28 @@ export const KeyPatchSchema = z.strictObject({
   time_zone: TimeZoneSchema.nullable().optional(),
 });
 
-export type KeyView = {
-  id: string;
-  name: string;
-  provider: string;
-  last4: string | null;
-  fingerprint: string | null;
-  environment: string | null;
-  owner: string | null;
-  status: KeyRow['status'];
-  budget_credits: number | null;
-  notes: string | null;
-  time_zone: string | null;
-  created_at: string;
-  revoked_at: string | null;
-  first_seen_at: string | null;
-  last_used_at: string | null;
-};
+/** A key as the API shows it (also the OpenAPI document's answer schema). */
+export const KeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  provider: z.string(),
+  last4: z.string().nullable(),
+  fingerprint: z
+    .string()
+    .nullable()
+    .meta({ description: 'sha256:<64 hex>, an HMAC under the server secret' }),
+  environment: z.string().nullable(),
+  owner: z.string().nullable(),
+  status: z.enum(KEY_STATUSES),
+  budget_credits: z.number().nullable(),
+  notes: z.string().nullable(),
+  time_zone: z.string().nullable(),
+  created_at: z.iso.datetime(),
+  revoked_at: z.iso.datetime().nullable(),
+  first_seen_at: z.iso.datetime().nullable(),
+  last_used_at: z.iso.datetime().nullable(),
+});
+export type KeyView = z.output<typeof KeyViewSchema>;
 
 type Deps = { db: Db; clock: Clock; secret: string };
 

@@ -1,16 +1,80 @@
 /** /api/v1/keys: list, register, edit, revoke, and each key's usage series. */
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
 import { iso } from '../timestamps.ts';
-import { parseRangeQuery } from '../usage/range.ts';
-import { pointsView } from '../usage/routes.ts';
+import { parseRangeQuery, RangeQuerySchema } from '../usage/range.ts';
+import { pointsView, SeriesSchema } from '../usage/routes.ts';
 import { keySeries } from '../usage/series.ts';
-import { createKey, getKey, listKeys, revokeKey, toKeyView, updateKey } from './keys.ts';
+import {
+  createKey,
+  getKey,
+  KeyPatchSchema,
+  KeyViewSchema,
+  listKeys,
+  NewKeySchema,
+  RevokeSchema,
+  revokeKey,
+  toKeyView,
+  updateKey,
+} from './keys.ts';
 
 const BODY_LIMIT = 64 * 1024;
+
+/** One key: under `key`, and (as the first release answered) its fields at the top level too. */
+const OneKeySchema = KeyViewSchema.extend({ key: KeyViewSchema });
+
+export const keysApi: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/',
+    summary: 'List watched keys',
+    scope: 'read',
+    response: z.object({ keys: z.array(KeyViewSchema) }),
+  },
+  {
+    method: 'post',
+    path: '/',
+    summary: 'Register a key',
+    description: '`secret`, when given, is reduced at once to its fingerprint and last 4 characters.',
+    scope: 'admin',
+    body: NewKeySchema,
+    status: 201,
+    response: OneKeySchema,
+    errors: [409],
+  },
+  { method: 'get', path: '/:id', summary: 'One key (by id or name)', scope: 'read', response: OneKeySchema },
+  {
+    method: 'patch',
+    path: '/:id',
+    summary: 'Edit a key',
+    scope: 'admin',
+    body: KeyPatchSchema,
+    response: OneKeySchema,
+    errors: [409],
+  },
+  {
+    method: 'post',
+    path: '/:id/revoke',
+    summary: 'Revoke a key from `at` (default now); later use is an incident',
+    scope: 'admin',
+    body: RevokeSchema,
+    bodyOptional: true,
+    response: OneKeySchema,
+  },
+  {
+    method: 'get',
+    path: '/:id/usage',
+    summary: "One key's usage series",
+    scope: 'read',
+    query: RangeQuerySchema.omit({ group: true }),
+    response: SeriesSchema.extend({ key: KeyViewSchema }),
+  },
+];
 
 export function keysRoutes(deps: Deps) {
   const keyDeps = { db: deps.db, clock: deps.clock, secret: deps.config.secret };

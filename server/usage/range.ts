@@ -8,7 +8,7 @@ import { GROUPS, type Group, type Range, refuseTooManyPoints } from './series.ts
 
 const DEFAULT_SPAN: Record<Step, number> = { minute: 6 * HOUR, hour: 7 * DAY, day: 30 * DAY };
 
-const QuerySchema = z.object({
+export const RangeQuerySchema = z.object({
   from: TimestampSchema.optional(),
   to: TimestampSchema.optional(),
   step: z.enum(Object.keys(STEPS) as [Step, ...Step[]]).default('hour'),
@@ -16,7 +16,7 @@ const QuerySchema = z.object({
 });
 
 export function parseRangeQuery(query: Record<string, string>, now: number): Range & { group?: Group } {
-  const parsed = QuerySchema.safeParse(query);
+  const parsed = RangeQuerySchema.safeParse(query);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const { step, group } = parsed.data;
   const to = parsed.data.to ?? now;

@@ -1,13 +1,43 @@
 /** GET /api/v1/usage: totals over a range, optionally grouped by key, environment or operation. */
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
+import type { ApiOperation } from '../http/api-operation.ts';
 import { iso } from '../timestamps.ts';
-import { parseRangeQuery } from './range.ts';
+import { parseRangeQuery, RangeQuerySchema } from './range.ts';
 import { groupedSeries, type Point, totalSeries } from './series.ts';
 
 export const pointsView = (points: Point[]) => points.map((p) => ({ ...p, ts: iso(p.ts) }));
+
+const PointSchema = z.object({
+  ts: z.iso.datetime().meta({ description: 'Start of the bucket.' }),
+  credits: z.number(),
+  requests: z.number().int(),
+  errors: z.number().int().meta({ description: 'Requests answered with a status of 400 or more.' }),
+  auth_failures: z.number().int(),
+});
+export const SeriesSchema = z.object({
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
+  step: RangeQuerySchema.shape.step.unwrap(),
+  points: z.array(PointSchema),
+});
+
+export const usageApi: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/',
+    summary: 'Usage totals over a range, optionally grouped by key, environment or operation',
+    scope: 'read',
+    query: RangeQuerySchema,
+    response: SeriesSchema.extend({
+      group: RangeQuerySchema.shape.group.unwrap().optional(),
+      groups: z.array(z.object({ points: z.array(PointSchema) }).loose()).optional(),
+    }),
+  },
+];
 
 export function usageRoutes(deps: Deps) {
   return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) => {

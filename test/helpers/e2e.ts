@@ -57,7 +57,12 @@ export async function startDemoServer(env: Record<string, string> = {}) {
 }
 
 /** A fresh profile each time: nothing carries over between runs. */
-export async function launchBrowser(viewport = { width: 1280, height: 800 }, timezoneId = 'UTC') {
+export async function launchBrowser(
+  viewport = { width: 1280, height: 800 },
+  timezoneId = 'UTC',
+  /** `ignoreHTTPSErrors`: trust a test's self-signed certificate. */
+  options: { ignoreHTTPSErrors?: boolean } = {},
+) {
   const profile = mkdtempSync(join(tmpdir(), 'keywatch-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -66,6 +71,7 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }, tim
     viewport,
     timezoneId,
     acceptDownloads: true,
+    ...options,
   });
   return {
     context,

@@ -165,7 +165,8 @@ export function SettingsPage({ ctx, data }: { ctx: PageContext; data: SettingsDa
     <Layout ctx={ctx} title="Settings" active="/settings" script="settings">
       <nav aria-label="Settings sections" class="subnav">
         <a href="#users-h">Users</a> <a href="#tokens-h">API tokens</a> <a href="#email-h">Email</a>{' '}
-        <a href="#account-h">Account</a> <a href="#sources-h">Sources</a> <a href="#audit-h">Audit log</a>
+        <a href="#account-h">Account</a> <a href="#sources-h">Sources</a> <a href="#audit-h">Audit log</a>{' '}
+        <a href="/api-reference">API reference</a>
       </nav>
       {admin ? (
         <>

@@ -8,12 +8,14 @@ import { listUsers } from '../../server/auth/users.ts';
 import { DAY } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
+import type { OpenApiDocument } from '../../server/http/openapi.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
 import { dayPeriod } from '../../server/time-zone.ts';
 import type { Assets } from '../assets.ts';
 import type { PageContext } from '../components/layout.tsx';
 import { sendPage } from '../components/render.ts';
+import { ApiReferencePage } from '../pages/api-reference.tsx';
 import { BudgetsPage } from '../pages/budgets.tsx';
 import { CapacityPage } from '../pages/capacity.tsx';
 import { IncidentDetailPage } from '../pages/incident-detail.tsx';
@@ -44,7 +46,7 @@ function smtpHost(url: string | undefined): string | null {
   }
 }
 
-export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
+export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocument: () => OpenApiDocument) {
   const { config, clock } = deps;
   const app = new Hono<PageEnv>();
   // Per route, not app.use(): mounted at '/', a wildcard would also catch unknown API paths.
@@ -158,6 +160,10 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
     };
     return sendPage(c, <SettingsPage ctx={await ctxOf(c)} data={data} />);
   });
+
+  app.get('/api-reference', auth, async (c) =>
+    sendPage(c, <ApiReferencePage ctx={await ctxOf(c)} doc={apiDocument()} />),
+  );
 
   return app;
 }

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { logNodeRequest } from '../../http/access-log.ts';
 import type { Logger } from '../../log.ts';
 import { sendError } from './answer.ts';
 import type { Gateway } from './gateway.ts';
@@ -23,6 +24,7 @@ export function createNodeListener(fetch: FetchCallback, gateway: Gateway, log: 
       void hono(req, res);
       return;
     }
+    logNodeRequest(log, req, res, { route: `${gateway.prefix}/*`, listener: 'main' });
     proxy(gateway, req, res, 'dashboard', log);
   };
 }
@@ -31,9 +33,12 @@ export function createNodeListener(fetch: FetchCallback, gateway: Gateway, log: 
 export function createGatewayListener(gateway: Gateway, log: Logger): RequestListener {
   return (req, res) => {
     if (gatewayPath(req.url ?? '', gateway.prefix) === null) {
+      // The path without its query (which may carry a token), like the main port's unmatched routes.
+      logNodeRequest(log, req, res, { route: (req.url ?? '/').split('?', 1)[0]!, listener: 'gateway' });
       sendError(res, 404, 'not_found', `This port serves only the gateway, at ${gateway.prefix}/.`);
       return;
     }
+    logNodeRequest(log, req, res, { route: `${gateway.prefix}/*`, listener: 'gateway' });
     proxy(gateway, req, res, 'gateway', log);
   };
 }

@@ -26,8 +26,18 @@ export type BatchWriter = {
   close(): Promise<void>;
 };
 
-const BOOT = new URL('./usage-writer-boot.mjs', import.meta.url);
-const ENTRY = new URL('./usage-writer-thread.ts', import.meta.url).href;
+/**
+ * How the thread starts. From the compiled build (server/.build/, where this module is part of a
+ * .js bundle) the thread's own bundle sits beside it and plain Node runs it. From the sources,
+ * a worker does not inherit the main thread's tsx loader: the boot file registers it first.
+ */
+const COMPILED = import.meta.url.endsWith('.js');
+const THREAD = COMPILED
+  ? { url: new URL('./usage-writer-thread.js', import.meta.url), entry: undefined }
+  : {
+      url: new URL('./usage-writer-boot.mjs', import.meta.url),
+      entry: new URL('./usage-writer-thread.ts', import.meta.url).href,
+    };
 
 export function createThreadWriter(dbPath: string): BatchWriter {
   let worker: Worker | null = null;
@@ -42,7 +52,7 @@ export function createThreadWriter(dbPath: string): BatchWriter {
   };
 
   const start = () => {
-    const w = new Worker(BOOT, { workerData: { entry: ENTRY, dbPath } });
+    const w = new Worker(THREAD.url, { workerData: { entry: THREAD.entry, dbPath } });
     w.unref();
     started = new Promise<void>((resolve) => {
       markReady = resolve;

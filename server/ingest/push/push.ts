@@ -33,6 +33,10 @@ export const PushEventSchema = z.strictObject({
 
 export type PushEvent = z.output<typeof PushEventSchema>;
 
+/** The request body; parsePushBatch checks it event by event to name every bad field. */
+export const PushBatchSchema = z.strictObject({ events: z.array(PushEventSchema).max(MAX_EVENTS_PER_BATCH) });
+export const PushResultSchema = z.object({ accepted: z.number().int(), duplicates: z.number().int() });
+
 /** Validates a whole batch, naming every bad field; nothing is stored unless all of it is valid. */
 export function parsePushBatch(
   body: unknown,

@@ -6,9 +6,25 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../auth/app-env.ts';
 import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
+import type { ApiOperation } from '../../http/api-operation.ts';
 import { limitBody, readJsonText } from '../../http/body.ts';
 import { createTaskWorker, type TaskWorker } from '../../http/task-worker.ts';
+import { PushBatchSchema, PushResultSchema } from './push.ts';
 import { pushTasks } from './push-tasks.ts';
+
+export const pushApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/',
+    summary: 'Push usage events',
+    description:
+      'Up to 10,000 events; the batch is atomic (one bad event rejects it all) and idempotent on `id`.',
+    scope: 'ingest',
+    body: PushBatchSchema,
+    response: PushResultSchema,
+    errors: [503],
+  },
+];
 
 export type PushWorker = TaskWorker<typeof pushTasks>;
 

@@ -5,6 +5,7 @@ import { createApp } from '../../../server/app.ts';
 import { createNodeServer } from '../../../server/http/node-server.ts';
 import { createGatewayListener, createNodeListener } from '../../../server/ingest/gateway/listener.ts';
 import { createSourceServices, type SourceServices } from '../../../server/ingest/services.ts';
+import { createLogger } from '../../../server/log.ts';
 import { type FakeMagicHour, startFakeMagicHour } from '../../helpers/fake-magichour.ts';
 import { send } from '../../helpers/slow-client.ts';
 import { createTestDeps, type TestDeps } from '../../helpers/store.ts';
@@ -17,6 +18,8 @@ let servers: Server[];
 /** The main port (dashboard, API and gateway) and the gateway's own port. */
 let main: string;
 let gatewayOnly: string;
+/** Every log line, at info level. */
+let lines: string[];
 
 async function listen(server: Server) {
   servers.push(server);
@@ -34,6 +37,8 @@ beforeEach(async () => {
     'content-security-policy': "default-src *; script-src 'unsafe-inline'",
   };
   deps = createTestDeps({ MAGICHOUR_BASE_URL: fake.url });
+  lines = [];
+  deps.log = createLogger('info', (l) => lines.push(l));
   sources = createSourceServices(deps);
   servers = [];
   main = await listen(
@@ -120,5 +125,47 @@ describe('gateway port (KEYWATCH_GATEWAY_PORT)', () => {
       error: { code: 'not_found', message: 'This port serves only the gateway, at /gw/magichour/.' },
     });
     expect(fake.received).toEqual([]);
+  });
+});
+
+describe('access log of gateway traffic', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: log lines are arbitrary JSON
+  const accessLines = (): any[] => lines.map((l) => JSON.parse(l)).filter((e) => e.msg === 'http request');
+  /** The line is written when the connection's response closes, just after the client has it. */
+  async function waitForLines(n: number) {
+    for (let i = 0; i < 100 && accessLines().length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    return accessLines();
+  }
+
+  it('logs one line per request on both listeners, with the request id and never the token', async () => {
+    const headers = {
+      authorization: `Bearer ${KEY}`,
+      'content-type': 'application/json',
+      'x-request-id': 'client-req.42',
+    };
+    const url = (base: string) => `${base}/gw/magichour/v1/ai-image-generator?api_key=secret-in-query`;
+    expect((await send(url(main), { headers, body: '{}' })).status).toBe(200);
+    expect((await send(url(gatewayOnly), { headers, body: '{}' })).status).toBe(200);
+    expect((await send(`${gatewayOnly}/login?token=secret-in-query`, { method: 'GET' })).status).toBe(404);
+    const [onMain, onGateway, notFound] = await waitForLines(3);
+    for (const [entry, listener] of [
+      [onMain, 'main'],
+      [onGateway, 'gateway'],
+    ] as const) {
+      expect(entry).toMatchObject({
+        level: 'info',
+        request_id: 'client-req.42',
+        method: 'POST',
+        route: '/gw/magichour/*',
+        listener,
+        status: 200,
+      });
+      expect(typeof entry.duration_ms).toBe('number');
+      expect(entry.aborted).toBeUndefined();
+    }
+    expect(notFound).toMatchObject({ method: 'GET', route: '/login', listener: 'gateway', status: 404 });
+    expect(notFound.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    const text = lines.join('\n');
+    for (const secret of [KEY, KEY.slice(0, -4), 'secret-in-query', '?']) expect(text).not.toContain(secret);
   });
 });

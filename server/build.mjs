@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Compiles the server to JavaScript so `keywatch` starts without tsx's loader (issue 14: most of
+// a second per CLI call went to transforming TypeScript at every start). `npm install` / `npm ci`
+// run it through the `prepare` script; `node server/build.mjs` runs it by hand.
+//
+// Output: server/.build/ (gitignored), two bundles: keywatch.js (the CLI, which holds the server)
+// and usage-writer-thread.js (the gateway's writer thread). Inside the checkout rather than node_modules/.cache because node_modules may be shared
+// (a symlink between worktrees, a volume between images): one checkout's build must never be taken
+// for another's. The bundles find package.json, migrations/ and web/ from the checkout's root
+// (server/paths.ts), so any folder inside the checkout works.
+//
+// inputs.json lists every source file the bundles were built from and when the build began; the
+// launcher (keywatch.mjs) uses the build only while none of them has changed since.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SERVER_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(SERVER_DIR);
+export const BUILD_DIR = join(SERVER_DIR, '.build');
+const MANIFEST = 'inputs.json';
+const ENTRIES = [
+  { in: 'server/cli/index.ts', out: 'keywatch' },
+  { in: 'server/ingest/gateway/usage-writer-thread.ts', out: 'usage-writer-thread' },
+];
+
+/**
+ * The compiled CLI's path when the build exists and no source it was built from changed after
+ * the build began; otherwise null (then the sources run through tsx). About 250 stat calls.
+ */
+export function freshBuild(dir = BUILD_DIR) {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
+    for (const input of manifest.inputs) {
+      if (statSync(join(ROOT, input)).mtimeMs > manifest.started_at) return null;
+    }
+    const entry = join(dir, 'keywatch.js');
+    return existsSync(entry) ? entry : null;
+  } catch {
+    // No build, an unreadable manifest, or a source gone: run the sources.
+    return null;
+  }
+}
+
+/**
+ * zod's namespace re-exports every message locale (about 40, a third of the bundled code), and
+ * nothing here switches locale: the bundle gets English alone, zod's default. `z.locales.en` stays;
+ * the others would be undefined (the sources, run through tsx, keep them all).
+ */
+const englishZodOnly = {
+  name: 'keywatch-zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/** Builds into a fresh folder, then swaps it in, so a process starting meanwhile sees old or new, whole. */
+export async function buildServer(dir = BUILD_DIR) {
+  const { build } = await import('esbuild');
+  const startedAt = Date.now();
+  const staging = `${dir}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ENTRIES,
+    outdir: staging,
+    outExtension: { '.js': '.js' },
+    bundle: true,
+    // Dependencies are bundled too (resolving hundreds of files at every start is most of what
+    // remains), except the ones that find files of their own at run time: better-sqlite3 its
+    // native addon, esbuild its platform binary.
+    external: ['better-sqlite3', 'esbuild', 'nodemailer'],
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    metafile: true,
+    // `keywatch serve` imports the server lazily: its own chunk, which other commands never parse.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    // Less to parse at every start; names are kept for stack traces and `err.name` checks.
+    minify: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+    plugins: [englishZodOnly],
+    keepNames: true,
+    // Bundled CommonJS dependencies (commander, nodemailer) call require() for Node's modules.
+    banner: {
+      js: "import { createRequire as __keywatchRequire } from 'node:module'; const require = __keywatchRequire(import.meta.url);",
+    },
+  });
+  // For a bundled dependency, its package.json stands for its files (a reinstall rewrites it):
+  // one stat per package instead of hundreds at every start.
+  const inputs = [
+    ...new Set(
+      Object.keys(result.metafile.inputs)
+        // A plugin's virtual module (`zod-locales:...`) is no file; its real import is listed.
+        .filter((f) => !/^[a-z-]+:/.test(f))
+        .map((f) => {
+          const pkg = /^(?:.*\/)?node_modules\/(@[^/]+\/[^/]+|[^/]+)\//.exec(f);
+          return pkg ? `${pkg[0]}package.json` : f;
+        }),
+    ),
+  ];
+  mkdirSync(staging, { recursive: true });
+  writeFileSync(join(staging, MANIFEST), `${JSON.stringify({ started_at: startedAt, inputs }, null, 1)}\n`);
+  const old = `${dir}.old-${process.pid}`;
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(staging, dir);
+  rmSync(old, { recursive: true, force: true });
+  return { dir, inputs: inputs.length, ms: Date.now() - startedAt };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // `prepare` also runs where only package.json is present (a Docker layer that installs
+  // dependencies first): nothing to build there, and that is not an error.
+  if (!existsSync(join(ROOT, ENTRIES[0].in))) {
+    console.error('keywatch build: no sources here; skipped.');
+  } else {
+    const r = await buildServer();
+    console.error(`keywatch build: ${r.inputs} sources compiled into ${r.dir} in ${r.ms} ms`);
+  }
+}
