@@ -3,8 +3,8 @@
 // a second per CLI call went to transforming TypeScript at every start). `npm install` / `npm ci`
 // run it through the `prepare` script; `node server/build.mjs` runs it by hand.
 //
-// Output: server/.build/ (gitignored), two bundles: keywatch.js (the CLI, which holds the server)
-// and usage-writer-thread.js (the gateway's writer thread). Inside the checkout rather than node_modules/.cache because node_modules may be shared
+// Output: server/.build/ (gitignored): keywatch.js (the CLI, which holds the server) and one bundle
+// per worker thread module (gateway writer, detection, push, backtests). Inside the checkout rather than node_modules/.cache because node_modules may be shared
 // (a symlink between worktrees, a volume between images): one checkout's build must never be taken
 // for another's. The bundles find package.json, migrations/ and web/ from the checkout's root
 // (server/paths.ts), so any folder inside the checkout works.
@@ -21,7 +21,11 @@ export const BUILD_DIR = join(SERVER_DIR, '.build');
 const MANIFEST = 'inputs.json';
 const ENTRIES = [
   { in: 'server/cli/index.ts', out: 'keywatch' },
+  // Thread modules, each a bundle named after its module (server/http/worker-thread.ts finds them).
   { in: 'server/ingest/gateway/usage-writer-thread.ts', out: 'usage-writer-thread' },
+  { in: 'server/detection/detect-worker-thread.ts', out: 'detect-worker-thread' },
+  { in: 'server/ingest/push/push-worker.ts', out: 'push-worker' },
+  { in: 'server/detection/backtest-worker.ts', out: 'backtest-worker' },
 ];
 
 /**

@@ -4,9 +4,10 @@
  * The worker starts on first use. If it fails, the error is logged, runs waiting on it fail, and
  * the next run starts a new one (its states are read back and caught up from the database).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { startWorker } from '../http/worker-thread.ts';
 import type { Logger } from '../log.ts';
 import type { RunResult } from './run-detection.ts';
 import type { DetectionRunner, RunOptions } from './runner.ts';
@@ -29,8 +30,7 @@ export type WorkerReply =
       fields?: Record<string, unknown>;
     };
 
-const BOOT = new URL('./detect-worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./detect-worker-thread.ts', import.meta.url).href;
+const THREAD = new URL('./detect-worker-thread.ts', import.meta.url);
 
 export type DetectionWorker = DetectionRunner & {
   /** The thread id of the run that answered last (tests: proof the run was not on this thread). */
@@ -54,9 +54,7 @@ export function createDetectionWorker(deps: {
   };
 
   const start = () => {
-    const w = new Worker(BOOT, {
-      workerData: { entry: ENTRY, dbPath: deps.config.dbPath, config: deps.config },
-    });
+    const w = startWorker(THREAD, { dbPath: deps.config.dbPath, config: deps.config });
     // Idle, it does not keep the process alive; with a run pending it does (see run()).
     w.unref();
     w.on('message', (reply: WorkerReply) => {

@@ -6,13 +6,14 @@
  *
  * The caller passes `now` with each task, so a fake clock in tests reaches the worker too.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { openStore } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { startWorker } from './worker-thread.ts';
 
 export type Task<I, O> = (deps: Deps, input: I) => O;
 export type Tasks = Record<string, Task<never, unknown>>;
@@ -26,8 +27,6 @@ export type TaskWorker<T extends Tasks> = {
   /** Ends the thread once its current task is done. */
   close(): Promise<void>;
 };
-
-const BOOT = new URL('./task-worker-boot.mjs', import.meta.url);
 
 /**
  * `entry` is the module that calls serveTasks(tasks) (its URL); `tasks` the same tasks, run inline
@@ -44,9 +43,7 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
     pending.clear();
   };
   const start = () => {
-    const w = new Worker(BOOT, {
-      workerData: { entry: entry.href, dbPath: deps.sqlite.name, config: deps.config },
-    });
+    const w = startWorker(entry, { dbPath: deps.sqlite.name, config: deps.config });
     // Idle, it holds nothing up: a process may exit with it still there.
     w.unref();
     w.on('message', (reply: Reply) => {

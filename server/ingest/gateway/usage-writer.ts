@@ -4,7 +4,8 @@
  * ready(), and is unref'd. If the thread fails, pending writes answer with
  * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../http/worker-thread.ts';
 import type { QueuedUsage } from './write-batch.ts';
 
 export type WriterRequest =
@@ -26,18 +27,7 @@ export type BatchWriter = {
   close(): Promise<void>;
 };
 
-/**
- * How the thread starts. From the compiled build (server/.build/, where this module is part of a
- * .js bundle) the thread's own bundle sits beside it and plain Node runs it. From the sources,
- * a worker does not inherit the main thread's tsx loader: the boot file registers it first.
- */
-const COMPILED = import.meta.url.endsWith('.js');
-const THREAD = COMPILED
-  ? { url: new URL('./usage-writer-thread.js', import.meta.url), entry: undefined }
-  : {
-      url: new URL('./usage-writer-boot.mjs', import.meta.url),
-      entry: new URL('./usage-writer-thread.ts', import.meta.url).href,
-    };
+const THREAD = new URL('./usage-writer-thread.ts', import.meta.url);
 
 export function createThreadWriter(dbPath: string): BatchWriter {
   let worker: Worker | null = null;
@@ -52,7 +42,7 @@ export function createThreadWriter(dbPath: string): BatchWriter {
   };
 
   const start = () => {
-    const w = new Worker(THREAD.url, { workerData: { entry: THREAD.entry, dbPath } });
+    const w = startWorker(THREAD, { dbPath });
     w.unref();
     started = new Promise<void>((resolve) => {
       markReady = resolve;

@@ -1,7 +1,0 @@
-// Entry of a task worker thread (task-worker.ts). Worker threads do not inherit the main thread's
-// tsx loader, so it is registered here before the TypeScript module loads (no build step needed).
-import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
-
-register();
-await import(workerData.entry);
