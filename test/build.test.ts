@@ -87,12 +87,14 @@ describe('the compiled CLI', () => {
     let url: string;
     let fake: FakeMagicHour;
     let token: string;
+    let admin: string;
 
     beforeAll(async () => {
       fake = await startFakeMagicHour();
       fake.keys.add('mhk_live_compiled_7q7q');
       const env = { KEYWATCH_DB: join(data, 'serve.db') };
       token = runCompiled(['token', 'create', '--name', 'reader', '--scope', 'read'], env).stdout.trim();
+      admin = runCompiled(['token', 'create', '--name', 'admin', '--scope', 'admin'], env).stdout.trim();
       child = spawn(process.execPath, [entry, 'serve'], {
         env: {
           ...process.env,
@@ -146,6 +148,28 @@ describe('the compiled CLI', () => {
         if (keys.length === 0) await new Promise((r) => setTimeout(r, 100));
       }
       expect(keys.map((k) => k.last4)).toEqual(['7q7q']);
+    });
+
+    it('runs push, detection and backtests on their own compiled thread bundles', async () => {
+      const call = async (path: string, body: unknown) => {
+        const res = await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const event = { id: 'compiled-1', key: 'compiled-push', credits: 5, ts: Date.now() - 120_000 };
+      expect(await call('/api/v1/usage', { events: [event] })).toEqual({
+        status: 200,
+        json: { accepted: 1, duplicates: 0 },
+      });
+      const run = await call('/api/v1/detect/run', {});
+      expect(run.status).toBe(200);
+      expect(run.json.evaluated_until).toEqual(expect.any(String));
+      const backtest = await call('/api/v1/backtest', { kind: 'credit_spike', days: 1 });
+      expect(backtest.status).toBe(200);
+      expect(backtest.json.fired).toEqual(expect.any(Number));
     });
   });
 });
