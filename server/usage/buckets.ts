@@ -47,14 +47,19 @@ function upserts(sqlite: Sqlite) {
 }
 
 /**
- * Adds deltas to all three resolutions. Deltas that share a minute bucket are merged first, so a
- * burst of events costs one upsert per bucket. Call inside a transaction.
+ * Adds deltas to the given resolutions (all three by default; history older than minute
+ * retention has no business in the minute table). Deltas that share a bucket are merged first,
+ * so a burst of events costs one upsert per bucket. Call inside a transaction.
  */
-export function addToBuckets(sqlite: Sqlite, deltas: Iterable<BucketDelta>): void {
-  const steps = [MINUTE, HOUR, DAY];
+export function addToBuckets(
+  sqlite: Sqlite,
+  deltas: Iterable<BucketDelta>,
+  resolutions: readonly Step[] = ['minute', 'hour', 'day'],
+): void {
   const [minute, hour, day] = upserts(sqlite);
-  const writers = [minute!, hour!, day!];
-  steps.forEach((step, i) => {
+  const writers: Record<Step, (...args: unknown[]) => void> = { minute: minute!, hour: hour!, day: day! };
+  for (const resolution of resolutions) {
+    const step = STEPS[resolution];
     const merged = new Map<string, BucketDelta & { bucket: number }>();
     for (const d of deltas) {
       const bucket = floorTo(d.ts, step);
@@ -68,7 +73,7 @@ export function addToBuckets(sqlite: Sqlite, deltas: Iterable<BucketDelta>): voi
       } else merged.set(id, { ...d, bucket });
     }
     for (const m of merged.values()) {
-      writers[i]!(m.keyId, m.bucket, m.operation, m.credits, m.requests, m.errors, m.authFailures);
+      writers[resolution](m.keyId, m.bucket, m.operation, m.credits, m.requests, m.errors, m.authFailures);
     }
-  });
+  }
 }
