@@ -4,7 +4,7 @@ import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import { AppError } from '../errors.ts';
-import { BUCKET_TABLES, STEPS, type Step } from './buckets.ts';
+import { BUCKET_TABLES, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
 export const GROUPS = ['key', 'environment', 'operation'] as const;
@@ -66,59 +66,188 @@ export function keySeries(sqlite: Sqlite, keyId: string, range: Range): Point[] 
   return fill(range, rows);
 }
 
+/** Every key's sums, from the per-bucket totals (one row per bucket, whatever the number of keys). */
 export function totalSeries(sqlite: Sqlite, range: Range): Point[] {
   const rows = statement<[number, number], Row>(
     sqlite,
-    `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
-       WHERE bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`,
+    `SELECT bucket, credits, requests, errors, auth_failures FROM ${TOTAL_TABLES[range.step]}
+       WHERE bucket >= ? AND bucket < ? ORDER BY bucket`,
   ).all(floorTo(range.from, STEPS[range.step]), range.to);
   return fill(range, rows);
 }
 
-export type GroupSeries = {
+export type GroupTotals = {
   group: string;
   key_id?: string;
   credits: number;
   requests: number;
   errors: number;
-  points: Point[];
+  auth_failures: number;
 };
+export type GroupSeries = Omit<GroupTotals, 'auth_failures'> & { points: Point[] };
+/** A page of groups: `limit` after `cursor` (an offset into the ranking), or the `top` N and the rest as one. */
+export type GroupPage = { limit?: number; cursor?: number; top?: number };
+/** The rest of the groups past the top N, summed into one series. */
+export const OTHER_GROUP = '(other)';
 
-const GROUP_COLUMN: Record<Group, string> = {
-  key: 'k.name',
-  environment: "coalesce(k.environment, '(none)')",
-  operation: "CASE WHEN b.operation = '' THEN '(unknown)' ELSE b.operation END",
-};
+type Totals = Omit<GroupTotals, 'group' | 'key_id'>;
+type KeyInfo = { name: string; environment: string | null };
 
-/** Series per group, largest spender first. */
-export function groupedSeries(sqlite: Sqlite, range: Range, group: Group): GroupSeries[] {
-  const rows = statement<[number, number], Row & { grp: string; key_id: string }>(
+/** Names and environments of every key: joined in memory after the sums, never inside the hot scan. */
+function keyDirectory(sqlite: Sqlite): Map<string, KeyInfo> {
+  const rows = statement<[], { id: string } & KeyInfo>(
     sqlite,
-    `SELECT ${GROUP_COLUMN[group]} AS grp, min(k.id) AS key_id, b.bucket AS bucket,
-         sum(b.credits) AS credits, sum(b.requests) AS requests, sum(b.errors) AS errors,
-         sum(b.auth_failures) AS auth_failures
-       FROM ${BUCKET_TABLES[range.step]} b JOIN keys k ON k.id = b.key_id
-       WHERE b.bucket >= ? AND b.bucket < ? GROUP BY grp, b.bucket`,
-  ).all(floorTo(range.from, STEPS[range.step]), range.to);
-  const byGroup = new Map<string, { keyId: string; rows: Row[] }>();
-  for (const r of rows) {
-    const g = byGroup.get(r.grp) ?? { keyId: r.key_id, rows: [] };
-    g.rows.push(r);
-    byGroup.set(r.grp, g);
+    'SELECT id, name, environment FROM keys',
+  ).all();
+  return new Map(rows.map((r) => [r.id, { name: r.name, environment: r.environment }]));
+}
+
+const environmentOf = (k: KeyInfo | undefined) => k?.environment ?? '(none)';
+const operationName = (op: string) => (op === '' ? '(unknown)' : op);
+
+const add = (into: Totals, r: Totals) => {
+  into.credits += r.credits;
+  into.requests += r.requests;
+  into.errors += r.errors;
+  into.auth_failures += r.auth_failures;
+};
+const zero = (): Totals => ({ credits: 0, requests: 0, errors: 0, auth_failures: 0 });
+
+const byRank = (a: GroupTotals, b: GroupTotals) => b.credits - a.credits || a.group.localeCompare(b.group);
+
+/** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
+export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTotals[] {
+  const table = BUCKET_TABLES[range.step];
+  const from = floorTo(range.from, STEPS[range.step]);
+  if (group === 'operation') {
+    return statement<[number, number], Totals & { operation: string }>(
+      sqlite,
+      `SELECT operation, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY operation`,
+    )
+      .all(from, range.to)
+      .map(({ operation, ...t }) => ({ group: operationName(operation), ...t }))
+      .sort(byRank);
   }
-  // Zero-filled, every group has every bucket: the cap counts across groups, before filling.
-  refuseTooManyPoints(range, byGroup.size);
-  return [...byGroup.entries()]
-    .map(([name, g]) => {
-      const points = fill(range, g.rows);
-      return {
-        group: name,
-        ...(group === 'key' && { key_id: g.keyId }),
-        credits: points.reduce((s, p) => s + p.credits, 0),
-        requests: points.reduce((s, p) => s + p.requests, 0),
-        errors: points.reduce((s, p) => s + p.errors, 0),
-        points,
-      };
-    })
-    .sort((a, b) => b.credits - a.credits || a.group.localeCompare(b.group));
+  const rows = statement<[number, number], Totals & { key_id: string }>(
+    sqlite,
+    `SELECT key_id, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY key_id`,
+  ).all(from, range.to);
+  const keys = keyDirectory(sqlite);
+  if (group === 'key') {
+    return rows
+      .map(({ key_id, ...t }) => ({ group: keys.get(key_id)?.name ?? key_id, key_id, ...t }))
+      .sort(byRank);
+  }
+  const envs = new Map<string, GroupTotals>();
+  for (const { key_id, ...t } of rows) {
+    const name = environmentOf(keys.get(key_id));
+    const g = envs.get(name) ?? { group: name, ...zero() };
+    add(g, t);
+    envs.set(name, g);
+  }
+  return [...envs.values()].sort(byRank);
+}
+
+/** Bucket rows of the chosen groups only (a page, or the top N), by group name. */
+function rowsOf(sqlite: Sqlite, range: Range, group: Group, chosen: GroupTotals[]): Map<string, Row[]> {
+  const table = BUCKET_TABLES[range.step];
+  const from = floorTo(range.from, STEPS[range.step]);
+  const out = new Map<string, Map<number, Row>>(chosen.map((g) => [g.group, new Map()]));
+  const put = (name: string, r: Row) => {
+    const rows = out.get(name);
+    if (!rows) return;
+    const had = rows.get(r.bucket);
+    if (had) add(had, r);
+    else rows.set(r.bucket, { ...r });
+  };
+  if (group === 'operation') {
+    const ops = chosen.map((g) => (g.group === '(unknown)' ? '' : g.group));
+    const rows = statement<[string, number, number], Row & { operation: string }>(
+      sqlite,
+      `SELECT operation, bucket, ${SUMS} FROM ${table}
+         WHERE operation IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
+         GROUP BY operation, bucket`,
+    ).all(JSON.stringify(ops), from, range.to);
+    for (const { operation, ...r } of rows) put(operationName(operation), r);
+  } else {
+    const keys = keyDirectory(sqlite);
+    const wanted = new Set(chosen.map((g) => g.group));
+    const ids =
+      group === 'key'
+        ? chosen.map((g) => g.key_id!)
+        : [...keys].filter(([, k]) => wanted.has(environmentOf(k))).map(([id]) => id);
+    const rows = statement<[string, number, number], Row & { key_id: string }>(
+      sqlite,
+      `SELECT key_id, bucket, ${SUMS} FROM ${table}
+         WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
+         GROUP BY key_id, bucket`,
+    ).all(JSON.stringify(ids), from, range.to);
+    for (const { key_id, ...r } of rows) {
+      const k = keys.get(key_id);
+      put(group === 'key' ? (k?.name ?? key_id) : environmentOf(k), r);
+    }
+  }
+  return new Map([...out].map(([name, rows]) => [name, [...rows.values()]]));
+}
+
+function seriesOf(range: Range, g: GroupTotals, rows: Row[]): GroupSeries {
+  return {
+    group: g.group,
+    ...(g.key_id !== undefined && { key_id: g.key_id }),
+    credits: g.credits,
+    requests: g.requests,
+    errors: g.errors,
+    points: fill(range, rows),
+  };
+}
+
+/**
+ * Series per group, largest spender first: every group, a page of them (`limit` after `cursor`),
+ * or the `top` N with the rest summed as one "(other)" series (what a stacked chart draws). The
+ * sums scan the bucket table alone; key names are joined afterwards, so no key row is walked per bucket.
+ */
+export function groupedSeries(
+  sqlite: Sqlite,
+  range: Range,
+  group: Group,
+  page: GroupPage = {},
+): { groups: GroupSeries[]; total_groups: number; next_cursor: number | null } {
+  const ranked = rankGroups(sqlite, range, group);
+  const offset = page.cursor ?? 0;
+  const count = page.top ?? page.limit ?? ranked.length;
+  const chosen = ranked.slice(offset, offset + count);
+  // Zero-filled, every group has every bucket: the cap counts across the groups returned.
+  refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
+  const rows = rowsOf(sqlite, range, group, chosen);
+  const groups = chosen.map((g) => seriesOf(range, g, rows.get(g.group) ?? []));
+  if (page.top !== undefined) {
+    const rest = ranked.slice(count);
+    if (rest.length > 0) groups.push(otherSeries(sqlite, range, rest, groups));
+    return { groups, total_groups: ranked.length, next_cursor: null };
+  }
+  const next = offset + chosen.length;
+  return { groups, total_groups: ranked.length, next_cursor: next < ranked.length ? next : null };
+}
+
+/** The groups past the top N as one series: the total less the top N, bucket by bucket. */
+function otherSeries(sqlite: Sqlite, range: Range, rest: GroupTotals[], top: GroupSeries[]): GroupSeries {
+  const points = totalSeries(sqlite, range);
+  for (const g of top) {
+    g.points.forEach((p, i) => {
+      const o = points[i]!;
+      o.credits -= p.credits;
+      o.requests -= p.requests;
+      o.errors -= p.errors;
+      o.auth_failures -= p.auth_failures;
+    });
+  }
+  const totals = zero();
+  for (const g of rest) add(totals, g);
+  return {
+    group: OTHER_GROUP,
+    credits: totals.credits,
+    requests: totals.requests,
+    errors: totals.errors,
+    points,
+  };
 }

@@ -114,4 +114,64 @@ describe('usage series', () => {
     expect(grouped.json.error.code).toBe('range_too_large');
     expect(grouped.json.error.issues[0]).toMatchObject({ path: 'step' });
   });
+
+  it('pages groups with limit and cursor: every group once, largest spender first', async () => {
+    const all = await api.call('GET', `/api/v1/usage?step=hour&group=key&from=${FROM}&to=${T0}`, read);
+    expect(all.json.total_groups).toBe(3);
+    expect(all.json.next_cursor).toBeNull();
+    const seen: { group: string; credits: number; points: { credits: number }[] }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof api.call>> = await api.call(
+        'GET',
+        `/api/v1/usage?step=hour&group=key&from=${FROM}&to=${T0}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        read,
+      );
+      expect(page.status).toBe(200);
+      expect(page.json.groups.length).toBeLessThanOrEqual(2);
+      seen.push(...page.json.groups);
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    expect(seen.map((g) => g.group)).toEqual(all.json.groups.map((g: { group: string }) => g.group));
+    const credits = seen.map((g) => g.credits);
+    expect(credits).toEqual([...credits].sort((a, b) => b - a));
+    for (const g of seen) expect(sum(g.points)).toBeCloseTo(g.credits, 6);
+  });
+
+  it('top N draws the largest groups and the rest as one "(other)" series that adds up', async () => {
+    const q = `step=day&from=${FROM}&to=${T0}`;
+    const total = await api.call('GET', `/api/v1/usage?${q}`, read);
+    for (const group of ['key', 'operation']) {
+      const all = await api.call('GET', `/api/v1/usage?${q}&group=${group}`, read);
+      const top = await api.call('GET', `/api/v1/usage?${q}&group=${group}&top=1`, read);
+      expect(top.status).toBe(200);
+      expect(top.json.groups.map((g: { group: string }) => g.group)).toEqual([
+        all.json.groups[0].group,
+        '(other)',
+      ]);
+      expect(top.json.total_groups).toBe(all.json.groups.length);
+      // Bucket by bucket, the top group and "(other)" add up to the total.
+      top.json.points.forEach((_: unknown, i: number) => {
+        const drawn = top.json.groups.reduce(
+          (s: number, g: { points: { credits: number }[] }) => s + g.points[i]!.credits,
+          0,
+        );
+        expect(drawn).toBeCloseTo(total.json.points[i].credits, 6);
+      });
+    }
+  });
+
+  it('refuses paging it cannot honour, naming the field', async () => {
+    const cases = [
+      ['group=key&cursor=abc', 'cursor'],
+      ['group=key&limit=0', 'limit'],
+      ['group=key&top=2&limit=2', 'top'],
+      ['limit=2', 'group'],
+    ] as const;
+    for (const [query, path] of cases) {
+      const res = await api.call('GET', `/api/v1/usage?${query}`, read);
+      expect(res.status).toBe(400);
+      expect(res.json.error.issues[0].path).toBe(path);
+    }
+  });
 });

@@ -8,25 +8,24 @@ import { DAY } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import { issuesFromZod, validationError } from '../../server/errors.ts';
+import { streamResponse } from '../../server/http/stream.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
 import { groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
-import { type Cell, toCsv } from '../csv.ts';
+import { type Cell, csvLines } from '../csv.ts';
 import { listIncidents } from '../queries/incidents.ts';
 import { listKeyRows } from '../queries/key-table.ts';
 
 const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
-function csv(
-  c: { header(n: string, v: string): void; body(b: string): Response },
-  name: string,
-  text: string,
-) {
-  c.header('content-type', 'text/csv; charset=utf-8');
-  c.header('content-disposition', `attachment; filename="${name}"`);
-  c.header('cache-control', 'no-store');
-  return c.body(text);
+/** A CSV download, formatted row by row as the client reads it (never one string in memory). */
+function csv(name: string, header: string[], rows: Iterable<Cell[]>): Response {
+  return streamResponse(csvLines(header, rows), {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}"`,
+    'cache-control': 'no-store',
+  });
 }
 
 /** Month totals from day points: the first day of each UTC month. */
@@ -62,7 +61,6 @@ export function exportRoutes(deps: Deps) {
         monthly ? { ...query, step: 'day', from: query.from ?? String(now - 365 * DAY) } : query,
         now,
       );
-      const rows: Cell[][] = [];
       const point = (p: {
         ts: number;
         credits: number;
@@ -71,19 +69,22 @@ export function exportRoutes(deps: Deps) {
         auth_failures: number;
       }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
       if (range.group) {
-        for (const g of groupedSeries(deps.sqlite, range, range.group)) {
-          const pts = monthly ? byMonth(g.points) : g.points.map(point);
-          for (const r of pts) rows.push([g.group, ...r]);
-        }
+        const { groups } = groupedSeries(deps.sqlite, range, range.group);
+        const rows = (function* () {
+          for (const g of groups) {
+            const pts = monthly ? byMonth(g.points) : g.points.map(point);
+            for (const r of pts) yield [g.group, ...r];
+          }
+        })();
         const header = [range.group, monthly ? 'month' : 'ts', ...POINT_HEADER.slice(1)];
-        return csv(c, `usage-${monthly ? 'month' : range.step}-by-${range.group}.csv`, toCsv(header, rows));
+        return csv(`usage-${monthly ? 'month' : range.step}-by-${range.group}.csv`, header, rows);
       }
       const points = totalSeries(deps.sqlite, range);
       const body = monthly ? byMonth(points) : points.map(point);
       return csv(
-        c,
         `usage-${monthly ? 'month' : range.step}.csv`,
-        toCsv(monthly ? ['month', ...POINT_HEADER.slice(1)] : POINT_HEADER, body),
+        monthly ? ['month', ...POINT_HEADER.slice(1)] : POINT_HEADER,
+        body,
       );
     })
     .get('/key-usage.csv', (c) => {
@@ -96,9 +97,9 @@ export function exportRoutes(deps: Deps) {
         p.errors,
         p.auth_failures,
       ]);
-      return csv(c, `key-${key.name}-${range.step}.csv`.replace(/[^\w.-]/g, '_'), toCsv(POINT_HEADER, rows));
+      return csv(`key-${key.name}-${range.step}.csv`.replace(/[^\w.-]/g, '_'), POINT_HEADER, rows);
     })
-    .get('/keys.csv', (c) => {
+    .get('/keys.csv', () => {
       const rows = listKeyRows(deps, deps.clock.now()).map((k) => [
         k.id,
         k.name,
@@ -125,7 +126,7 @@ export function exportRoutes(deps: Deps) {
         'credits_7d',
         'flags',
       ];
-      return csv(c, 'keys.csv', toCsv(header, rows));
+      return csv('keys.csv', header, rows);
     })
     .get('/incidents.csv', (c) => {
       const parsed = IncidentQuery.safeParse(c.req.query());
@@ -166,9 +167,9 @@ export function exportRoutes(deps: Deps) {
         i.impact_credits,
         i.summary,
       ]);
-      return csv(c, 'incidents.csv', toCsv(header, rows));
+      return csv('incidents.csv', header, rows);
     })
-    .get('/audit.csv', requireAuth(deps, 'admin'), (c) => {
+    .get('/audit.csv', requireAuth(deps, 'admin'), () => {
       const rows = listAudit(deps, { limit: 10_000 }).map((a) => [
         a.id,
         a.ts,
@@ -177,6 +178,6 @@ export function exportRoutes(deps: Deps) {
         a.target,
         a.details ? JSON.stringify(a.details) : '',
       ]);
-      return csv(c, 'audit.csv', toCsv(['id', 'ts', 'actor', 'action', 'target', 'details'], rows));
+      return csv('audit.csv', ['id', 'ts', 'actor', 'action', 'target', 'details'], rows);
     });
 }
