@@ -63,10 +63,45 @@ function upserts(sqlite: Sqlite) {
   return cached;
 }
 
+type Sums = { credits: number; requests: number; errors: number; authFailures: number };
+
+/** Sums deltas per (key, bucket, operation) of `step`, and per bucket across keys. */
+function merge(deltas: Iterable<BucketDelta>, step: number) {
+  const rows = new Map<string, BucketDelta>();
+  const totals = new Map<number, Sums>();
+  for (const d of deltas) {
+    const bucket = floorTo(d.ts, step);
+    const id = `${d.keyId}\u0000${bucket}\u0000${d.operation}`;
+    const m = rows.get(id);
+    if (m) {
+      m.credits += d.credits;
+      m.requests += d.requests;
+      m.errors += d.errors;
+      m.authFailures += d.authFailures;
+    } else rows.set(id, { ...d, ts: bucket });
+    const t = totals.get(bucket);
+    if (t) {
+      t.credits += d.credits;
+      t.requests += d.requests;
+      t.errors += d.errors;
+      t.authFailures += d.authFailures;
+    } else
+      totals.set(bucket, {
+        credits: d.credits,
+        requests: d.requests,
+        errors: d.errors,
+        authFailures: d.authFailures,
+      });
+  }
+  return { rows, totals };
+}
+
 /**
  * Adds deltas to the given resolutions (all three by default; history older than minute
- * retention has no business in the minute table). Deltas that share a bucket are merged first,
- * so a burst of events costs one upsert per bucket. Call inside a transaction.
+ * retention has no business in the minute table), and to each resolution's totals. Deltas are
+ * merged per bucket first, finest resolution first and each coarser one from the finer merge,
+ * so a burst of events costs one upsert per bucket and one pass over the events. Call inside a
+ * transaction.
  */
 export function addToBuckets(
   sqlite: Sqlite,
@@ -74,41 +109,16 @@ export function addToBuckets(
   resolutions: readonly Step[] = ['minute', 'hour', 'day'],
 ): void {
   const writers = upserts(sqlite);
-  for (const resolution of resolutions) {
-    const step = STEPS[resolution];
-    const merged = new Map<string, BucketDelta & { bucket: number }>();
-    const totals = new Map<
-      number,
-      { credits: number; requests: number; errors: number; authFailures: number }
-    >();
-    for (const d of deltas) {
-      const bucket = floorTo(d.ts, step);
-      const id = `${d.keyId}\u0000${bucket}\u0000${d.operation}`;
-      const m = merged.get(id);
-      if (m) {
-        m.credits += d.credits;
-        m.requests += d.requests;
-        m.errors += d.errors;
-        m.authFailures += d.authFailures;
-      } else merged.set(id, { ...d, bucket });
-      const t = totals.get(bucket);
-      if (t) {
-        t.credits += d.credits;
-        t.requests += d.requests;
-        t.errors += d.errors;
-        t.authFailures += d.authFailures;
-      } else
-        totals.set(bucket, {
-          credits: d.credits,
-          requests: d.requests,
-          errors: d.errors,
-          authFailures: d.authFailures,
-        });
-    }
+  // Coarser buckets contain finer ones: merging the merged rows again gives the same sums.
+  const ordered = [...resolutions].sort((a, b) => STEPS[a] - STEPS[b]);
+  let level: Iterable<BucketDelta> = deltas;
+  for (const resolution of ordered) {
+    const { rows, totals } = merge(level, STEPS[resolution]);
     const w = writers[resolution];
-    for (const m of merged.values()) {
-      w.bucket(m.keyId, m.bucket, m.operation, m.credits, m.requests, m.errors, m.authFailures);
+    for (const m of rows.values()) {
+      w.bucket(m.keyId, m.ts, m.operation, m.credits, m.requests, m.errors, m.authFailures);
     }
     for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
+    level = rows.values();
   }
 }
