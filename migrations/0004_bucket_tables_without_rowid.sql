@@ -3,6 +3,7 @@
 -- same columns again. The old tables are renamed here and copied into the new ones after this
 -- migration by server/db/migration-tasks.ts, in chunks with progress on stderr and a free-disk
 -- check first (SQL alone can do neither); each task is one transaction, resumed on the next start.
+-- usage_month (calendar months, UTC) is filled from the copied day rows by the usage_day task.
 CREATE TABLE `migration_tasks` (
 	`name` text PRIMARY KEY NOT NULL,
 	`source` text NOT NULL
@@ -88,6 +89,19 @@ CREATE TABLE `usage_day_total` (
 );
 --> statement-breakpoint
 INSERT INTO `migration_tasks` (`name`, `source`) VALUES ('usage_day', 'usage_day_rowid');
+--> statement-breakpoint
+CREATE TABLE `usage_month` (
+	`key_id` text NOT NULL,
+	`bucket` integer NOT NULL,
+	`operation` text NOT NULL,
+	`credits` real DEFAULT 0 NOT NULL,
+	`requests` integer DEFAULT 0 NOT NULL,
+	`errors` integer DEFAULT 0 NOT NULL,
+	`auth_failures` integer DEFAULT 0 NOT NULL,
+	PRIMARY KEY(`key_id`, `bucket`, `operation`)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE INDEX `usage_month_bucket_idx` ON `usage_month` (`bucket`);
 --> statement-breakpoint
 CREATE TABLE `key_networks` (
 	`key_id` text NOT NULL,

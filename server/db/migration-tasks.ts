@@ -3,7 +3,8 @@
  * neither check free disk first nor say how far a copy of a gigabyte has got. Each task is one
  * transaction that also deletes its row from `migration_tasks`, so a crash rolls the task back and
  * the next start runs it again. Today's tasks (migration 0004): copy each rowid bucket table into
- * its WITHOUT ROWID replacement and fill its totals, and fill `key_networks` from raw events.
+ * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup), and fill
+ * `key_networks` from raw events.
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -102,6 +103,14 @@ function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress
     `INSERT INTO ${table}_total (bucket, credits, requests, errors, auth_failures)
        SELECT bucket, ${SUMS} FROM ${table} GROUP BY bucket`,
   );
+  if (table === 'usage_day') {
+    // Months are whole UTC days: the month rollup is exactly the day rows summed by month.
+    sqlite.exec(
+      `INSERT INTO usage_month (${BUCKET_COLUMNS})
+         SELECT key_id, CAST(strftime('%s', bucket / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 AS month,
+           operation, ${SUMS} FROM usage_day GROUP BY key_id, month, operation`,
+    );
+  }
   sqlite.exec(`DROP TABLE ${source}`);
 }
 

@@ -36,28 +36,54 @@ const ADD_SUMS = `credits = credits + excluded.credits,
            errors = errors + excluded.errors,
            auth_failures = auth_failures + excluded.auth_failures`;
 
+/**
+ * A fourth resolution, not an API step: calendar months (UTC), so a year of month totals per key
+ * is a dozen rows per key. Months have no fixed length: their floor is the calendar's.
+ */
+export const MONTH_TABLE = 'usage_month';
+export type Resolution = Step | 'month';
+export const floorToMonth = (ms: number) => {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
+const FLOORS: Record<Resolution, (ms: number) => number> = {
+  minute: (ms) => floorTo(ms, MINUTE),
+  hour: (ms) => floorTo(ms, HOUR),
+  day: (ms) => floorTo(ms, DAY),
+  month: floorToMonth,
+};
+const ORDER: Resolution[] = ['minute', 'hour', 'day', 'month'];
+
 type Writer = (...args: unknown[]) => void;
-const statements = new WeakMap<Sqlite, Record<Step, { bucket: Writer; total: Writer }>>();
+const statements = new WeakMap<Sqlite, Record<Resolution, { bucket: Writer; total: Writer | null }>>();
 
 function upserts(sqlite: Sqlite) {
   let cached = statements.get(sqlite);
   if (!cached) {
-    const writers = (step: Step) => {
+    const writers = (table: string, totals: string | null) => {
       const bucket = sqlite.prepare(
-        `INSERT INTO ${BUCKET_TABLES[step]} (key_id, bucket, operation, credits, requests, errors, auth_failures)
+        `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key_id, bucket, operation) DO UPDATE SET ${ADD_SUMS}`,
       );
-      const total = sqlite.prepare(
-        `INSERT INTO ${TOTAL_TABLES[step]} (bucket, credits, requests, errors, auth_failures)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
-      );
+      const total = totals
+        ? sqlite.prepare(
+            `INSERT INTO ${totals} (bucket, credits, requests, errors, auth_failures)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
+          )
+        : null;
       return {
         bucket: (...args: unknown[]) => void bucket.run(...args),
-        total: (...args: unknown[]) => void total.run(...args),
+        total: total && ((...args: unknown[]) => void total.run(...args)),
       };
     };
-    cached = { minute: writers('minute'), hour: writers('hour'), day: writers('day') };
+    cached = {
+      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute),
+      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour),
+      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day),
+      // Whole-account months are a dozen day totals' sums: no table of their own.
+      month: writers(MONTH_TABLE, null),
+    };
     statements.set(sqlite, cached);
   }
   return cached;
@@ -66,11 +92,11 @@ function upserts(sqlite: Sqlite) {
 type Sums = { credits: number; requests: number; errors: number; authFailures: number };
 
 /** Sums deltas per (key, bucket, operation) of `step`, and per bucket across keys. */
-function merge(deltas: Iterable<BucketDelta>, step: number) {
+function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
   const rows = new Map<string, BucketDelta>();
   const totals = new Map<number, Sums>();
   for (const d of deltas) {
-    const bucket = floorTo(d.ts, step);
+    const bucket = floor(d.ts);
     const id = `${d.keyId}\u0000${bucket}\u0000${d.operation}`;
     const m = rows.get(id);
     if (m) {
@@ -97,7 +123,7 @@ function merge(deltas: Iterable<BucketDelta>, step: number) {
 }
 
 /**
- * Adds deltas to the given resolutions (all three by default; history older than minute
+ * Adds deltas to the given resolutions (all four by default; history older than minute
  * retention has no business in the minute table), and to each resolution's totals. Deltas are
  * merged per bucket first, finest resolution first and each coarser one from the finer merge,
  * so a burst of events costs one upsert per bucket and one pass over the events. Call inside a
@@ -106,19 +132,20 @@ function merge(deltas: Iterable<BucketDelta>, step: number) {
 export function addToBuckets(
   sqlite: Sqlite,
   deltas: Iterable<BucketDelta>,
-  resolutions: readonly Step[] = ['minute', 'hour', 'day'],
+  resolutions: readonly Resolution[] = ORDER,
 ): void {
   const writers = upserts(sqlite);
   // Coarser buckets contain finer ones: merging the merged rows again gives the same sums.
-  const ordered = [...resolutions].sort((a, b) => STEPS[a] - STEPS[b]);
+  const ordered = ORDER.filter((r) => resolutions.includes(r));
   let level: Iterable<BucketDelta> = deltas;
   for (const resolution of ordered) {
-    const { rows, totals } = merge(level, STEPS[resolution]);
+    const { rows, totals } = merge(level, FLOORS[resolution]);
     const w = writers[resolution];
     for (const m of rows.values()) {
       w.bucket(m.keyId, m.ts, m.operation, m.credits, m.requests, m.errors, m.authFailures);
     }
-    for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
+    if (w.total)
+      for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
     level = rows.values();
   }
 }

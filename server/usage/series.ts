@@ -4,7 +4,7 @@ import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import { AppError } from '../errors.ts';
-import { BUCKET_TABLES, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
+import { BUCKET_TABLES, floorToMonth, MONTH_TABLE, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
 export const GROUPS = ['key', 'environment', 'operation'] as const;
@@ -250,4 +250,58 @@ function otherSeries(sqlite: Sqlite, range: Range, rest: GroupTotals[], top: Gro
     errors: totals.errors,
     points,
   };
+}
+
+export type MonthTotals = Omit<GroupTotals, 'key_id'> & { month: string };
+
+/** 'YYYY-MM' of every UTC calendar month touching [from, to). */
+function monthsOf(from: number, to: number): number[] {
+  const months: number[] = [];
+  for (let m = floorToMonth(from); m < to; m = floorToMonth(m + 32 * 86_400_000)) months.push(m);
+  return months;
+}
+
+/**
+ * Month totals per group (largest spender first, every month of the range zero-filled), or in
+ * total when `group` is undefined (then `group` is ''), for the UTC calendar months touching
+ * [from, to), from the month rollup: a year of 1,000 keys is some 12,000 rows, not 365 days each.
+ */
+export function monthlyTotals(sqlite: Sqlite, from: number, to: number, group?: Group): MonthTotals[] {
+  const first = floorToMonth(from);
+  const by = group === 'operation' ? 'operation' : group ? 'key_id' : "''";
+  const rows = statement<[number, number], Totals & { grp: string; bucket: number }>(
+    sqlite,
+    `SELECT ${by} AS grp, bucket, ${SUMS} FROM ${MONTH_TABLE} WHERE bucket >= ? AND bucket < ? GROUP BY grp, bucket`,
+  ).all(first, to);
+  const keys = group === 'key' || group === 'environment' ? keyDirectory(sqlite) : null;
+  const nameOf = (grp: string) =>
+    group === 'operation'
+      ? operationName(grp)
+      : group === 'key'
+        ? (keys!.get(grp)?.name ?? grp)
+        : group === 'environment'
+          ? environmentOf(keys!.get(grp))
+          : '';
+  const cells = new Map<string, Map<number, Totals>>();
+  const totals = new Map<string, GroupTotals>();
+  for (const { grp, bucket, ...t } of rows) {
+    const name = nameOf(grp);
+    const byMonth = cells.get(name) ?? new Map<number, Totals>();
+    const cell = byMonth.get(bucket) ?? zero();
+    add(cell, t);
+    byMonth.set(bucket, cell);
+    cells.set(name, byMonth);
+    const total = totals.get(name) ?? { group: name, ...zero() };
+    add(total, t);
+    totals.set(name, total);
+  }
+  if (!group && totals.size === 0) totals.set('', { group: '', ...zero() });
+  const months = monthsOf(first, to);
+  return [...totals.values()].sort(byRank).flatMap((g) =>
+    months.map((m) => ({
+      group: g.group,
+      month: new Date(m).toISOString().slice(0, 7),
+      ...(cells.get(g.group)?.get(m) ?? zero()),
+    })),
+  );
 }

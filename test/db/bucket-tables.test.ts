@@ -106,6 +106,10 @@ describe('migration 0004: bucket tables without rowid', () => {
         expect(lines).toContain(`migrating ${table}: starting (1 MB to rewrite)`);
         expect(lines.some((l) => l.startsWith(`migrating ${table}: done in`))).toBe(true);
       }
+      // The month rollup is the day rows summed by UTC calendar month.
+      const month = sums(store.sqlite, 'usage_month');
+      expect(month.c).toBe(expected.usage_day!.c);
+      expect(month.e).toBe(expected.usage_day!.e);
       const networks = store.sqlite
         .prepare('SELECT key_id, network, requests FROM key_networks ORDER BY key_id, network')
         .all();

@@ -12,7 +12,7 @@
  * the first 8 keys at their full rate (the busy ones), every other key at a fifth of it (the many
  * quiet ones). The last 90 days are simulated events recorded by recordEvents() (raw events and
  * minute, hour and day buckets); the days before are the same profiles drawn hour by hour and
- * written by addToBuckets() into the hour and day rollups only, as minute retention would leave them.
+ * written by addToBuckets() into the hour, day and month rollups only, as minute retention would leave them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -103,7 +103,7 @@ async function build(path: string): Promise<void> {
   // History before the raw window: each key's hours drawn from its profile, rollups only.
   const rng = createRng(SEED + 1);
   const write = store.sqlite.transaction((deltas: BucketDelta[]) =>
-    addToBuckets(store.sqlite, deltas, ['hour', 'day']),
+    addToBuckets(store.sqlite, deltas, ['hour', 'day', 'month']),
   );
   let drawn = 0;
   for (let day = historyStart; day < plan.start; day += DAY) {

@@ -12,7 +12,13 @@ import { streamResponse } from '../../server/http/stream.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
-import { groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
+import {
+  groupedSeries,
+  keySeries,
+  type MonthTotals,
+  monthlyTotals,
+  totalSeries,
+} from '../../server/usage/series.ts';
 import { type Cell, csvLines } from '../csv.ts';
 import { listIncidents } from '../queries/incidents.ts';
 import { listKeyRows } from '../queries/key-table.ts';
@@ -26,21 +32,6 @@ function csv(name: string, header: string[], rows: Iterable<Cell[]>): Response {
     'content-disposition': `attachment; filename="${name}"`,
     'cache-control': 'no-store',
   });
-}
-
-/** Month totals from day points: the first day of each UTC month. */
-function byMonth(
-  points: { ts: number; credits: number; requests: number; errors: number; auth_failures: number }[],
-) {
-  const months = new Map<string, Cell[]>();
-  for (const p of points) {
-    const month = iso(p.ts).slice(0, 7);
-    const row = months.get(month) ?? [month, 0, 0, 0, 0];
-    for (let i = 1; i < 5; i++)
-      row[i] = (row[i] as number) + [p.credits, p.requests, p.errors, p.auth_failures][i - 1]!;
-    months.set(month, row);
-  }
-  return [...months.values()];
 }
 
 const IncidentQuery = z.object({
@@ -68,24 +59,23 @@ export function exportRoutes(deps: Deps) {
         errors: number;
         auth_failures: number;
       }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
+      if (monthly) {
+        // Whole UTC calendar months touching the range, from the month rollup.
+        const months = monthlyTotals(deps.sqlite, range.from, range.to, range.group);
+        const cells = (m: MonthTotals): Cell[] => [m.month, m.credits, m.requests, m.errors, m.auth_failures];
+        const rows = months.map((m) => (range.group ? [m.group, ...cells(m)] : cells(m)));
+        const header = [...(range.group ? [range.group] : []), 'month', ...POINT_HEADER.slice(1)];
+        return csv(`usage-month${range.group ? `-by-${range.group}` : ''}.csv`, header, rows);
+      }
       if (range.group) {
         const { groups } = groupedSeries(deps.sqlite, range, range.group);
         const rows = (function* () {
-          for (const g of groups) {
-            const pts = monthly ? byMonth(g.points) : g.points.map(point);
-            for (const r of pts) yield [g.group, ...r];
-          }
+          for (const g of groups) for (const p of g.points) yield [g.group, ...point(p)];
         })();
-        const header = [range.group, monthly ? 'month' : 'ts', ...POINT_HEADER.slice(1)];
-        return csv(`usage-${monthly ? 'month' : range.step}-by-${range.group}.csv`, header, rows);
+        const header = [range.group, 'ts', ...POINT_HEADER.slice(1)];
+        return csv(`usage-${range.step}-by-${range.group}.csv`, header, rows);
       }
-      const points = totalSeries(deps.sqlite, range);
-      const body = monthly ? byMonth(points) : points.map(point);
-      return csv(
-        `usage-${monthly ? 'month' : range.step}.csv`,
-        monthly ? ['month', ...POINT_HEADER.slice(1)] : POINT_HEADER,
-        body,
-      );
+      return csv(`usage-${range.step}.csv`, POINT_HEADER, totalSeries(deps.sqlite, range).map(point));
     })
     .get('/key-usage.csv', (c) => {
       const key = getKey(deps, c.req.query('key') ?? '');

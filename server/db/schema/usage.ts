@@ -60,6 +60,8 @@ function bucketTable(name: string) {
 export const usageMinute = bucketTable('usage_minute');
 export const usageHour = bucketTable('usage_hour');
 export const usageDay = bucketTable('usage_day');
+/** Calendar months (UTC), kept forever: a year of month totals per key is a dozen rows per key. */
+export const usageMonth = bucketTable('usage_month');
 
 export type BucketTable = typeof usageMinute;
 
