@@ -4,7 +4,15 @@ import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import { AppError } from '../errors.ts';
-import { BUCKET_TABLES, floorToMonth, MONTH_TABLE, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
+import {
+  BUCKET_TABLES,
+  floorToMonth,
+  MONTH_TABLE,
+  type Resolution,
+  STEPS,
+  type Step,
+  TOTAL_TABLES,
+} from './buckets.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
 export const GROUPS = ['key', 'environment', 'operation'] as const;
@@ -115,23 +123,75 @@ const zero = (): Totals => ({ credits: 0, requests: 0, errors: 0, auth_failures:
 
 const byRank = (a: GroupTotals, b: GroupTotals) => b.credits - a.credits || a.group.localeCompare(b.group);
 
+const COARSER_TABLE: Record<Resolution, Resolution | null> = {
+  minute: 'hour',
+  hour: 'day',
+  day: 'month',
+  month: null,
+};
+const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TABLE };
+const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
+const ceilOf = (r: Resolution, ms: number) => {
+  const f = floorOf(r, ms);
+  return f === ms ? ms : r === 'month' ? floorToMonth(f + 32 * 86_400_000) : f + STEPS[r];
+};
+
+/**
+ * [from, to) cut into the coarsest rollups that tile it: the whole months inside a year of days
+ * come from the month table, the edges from days (and whole days inside a week of hours from the
+ * day table), so a sum over a long range reads a few rows per key instead of every bucket.
+ */
+export function tiles(
+  from: number,
+  to: number,
+  resolution: Resolution,
+): { table: string; from: number; to: number }[] {
+  const coarser = COARSER_TABLE[resolution];
+  const whole = { table: TABLE_OF[resolution], from, to };
+  if (!coarser) return [whole];
+  const lo = ceilOf(coarser, from);
+  const hi = floorOf(coarser, to);
+  if (lo >= hi) return [whole];
+  return [
+    { table: TABLE_OF[resolution], from, to: lo },
+    ...tiles(lo, hi, coarser),
+    { table: TABLE_OF[resolution], from: hi, to },
+  ].filter((t) => t.from < t.to);
+}
+
+/** Sums over [from, to) per value of `column` (key_id or operation), read from the tiling rollups. */
+function sumsByColumn(
+  sqlite: Sqlite,
+  column: 'key_id' | 'operation',
+  from: number,
+  to: number,
+  step: Step,
+): (Totals & { grp: string })[] {
+  const parts = tiles(from, to, step);
+  const union = parts
+    .map(
+      (t) =>
+        `SELECT ${column} AS grp, credits, requests, errors, auth_failures FROM ${t.table} WHERE bucket >= ? AND bucket < ?`,
+    )
+    .join(' UNION ALL ');
+  return statement<number[], Totals & { grp: string }>(
+    sqlite,
+    `SELECT grp, ${SUMS} FROM (${union}) GROUP BY grp`,
+  ).all(...parts.flatMap((t) => [t.from, t.to]));
+}
+
 /** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
 export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTotals[] {
-  const table = BUCKET_TABLES[range.step];
   const from = floorTo(range.from, STEPS[range.step]);
   if (group === 'operation') {
-    return statement<[number, number], Totals & { operation: string }>(
-      sqlite,
-      `SELECT operation, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY operation`,
-    )
-      .all(from, range.to)
-      .map(({ operation, ...t }) => ({ group: operationName(operation), ...t }))
+    return sumsByColumn(sqlite, 'operation', from, range.to, range.step)
+      .map(({ grp, ...t }) => ({ group: operationName(grp), ...t }))
       .sort(byRank);
   }
-  const rows = statement<[number, number], Totals & { key_id: string }>(
-    sqlite,
-    `SELECT key_id, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY key_id`,
-  ).all(from, range.to);
+  const rows = sumsByColumn(sqlite, 'key_id', from, range.to, range.step).map(({ grp, ...t }) => ({
+    key_id: grp,
+    ...t,
+  }));
   const keys = keyDirectory(sqlite);
   if (group === 'key') {
     return rows

@@ -186,6 +186,11 @@ function targets(busyKeyId: string, quietKeyId: string): Target[] {
   const api = (name: string, path: string): Target => ({ name, path, auth: 'token' });
   return [
     api('capacity data: usage day by key, 1 year', `/api/v1/usage?step=day&group=key&${year}`),
+    api(
+      "capacity page's call: day by key, 1 year, top 7 + (other)",
+      `/api/v1/usage?step=day&group=key&${year}&top=7`,
+    ),
+    api('usage day by key, 1 year, a page of 100 keys', `/api/v1/usage?step=day&group=key&${year}&limit=100`),
     api('CSV usage by month by key, 1 year', '/export/usage.csv?step=month&group=key'),
     api('forecast, all keys', '/api/v1/forecast'),
     api('forecast, environment production', '/api/v1/forecast?environment=production'),
