@@ -180,6 +180,17 @@ function sumsByColumn(
   ).all(...parts.flatMap((t) => [t.from, t.to]));
 }
 
+/**
+ * Each key's sums over the buckets starting in [from, to), by key id, from the rollups that tile
+ * the range (no join).
+ */
+export function sumsByKey(sqlite: Sqlite, from: number, to: number, step: Step = 'hour') {
+  return sumsByColumn(sqlite, 'key_id', from, to, step).map(({ grp, ...t }) => ({
+    key_id: grp,
+    ...t,
+  }));
+}
+
 /** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
 export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTotals[] {
   const from = floorTo(range.from, STEPS[range.step]);
