@@ -1,6 +1,7 @@
 /** Spend totals for the overview: credits in a range, top keys, unattributed spend. */
 import type { Sqlite } from '../../server/db/client.ts';
 import { statement } from '../../server/db/statements.ts';
+import { sumsByKey } from '../../server/usage/series.ts';
 
 export type KeySpend = {
   id: string;
@@ -22,11 +23,10 @@ export function sumCredits(sqlite: Sqlite, from: number, to: number): { credits:
 
 /** The largest spenders: sums over the buckets alone, then the few names looked up. */
 export function topKeys(sqlite: Sqlite, from: number, to: number, limit = 5): KeySpend[] {
-  const top = statement<[number, number, number], { key_id: string; credits: number; requests: number }>(
-    sqlite,
-    `SELECT key_id, sum(credits) AS credits, sum(requests) AS requests FROM usage_hour
-       WHERE bucket >= ? AND bucket < ? GROUP BY key_id ORDER BY credits DESC LIMIT ?`,
-  ).all(Math.floor(from / 3_600_000) * 3_600_000, to, limit);
+  // Whole days from the day rollup, the edges from hours: a week is a few rows per key.
+  const top = sumsByKey(sqlite, Math.floor(from / 3_600_000) * 3_600_000, to, 'hour')
+    .sort((a, b) => b.credits - a.credits)
+    .slice(0, limit);
   const key = statement<[string], Omit<KeySpend, 'credits' | 'requests'>>(
     sqlite,
     'SELECT id, name, environment, status FROM keys WHERE id = ?',
