@@ -42,6 +42,7 @@ const LAYERS: { name: string; paths: string[] }[] = [
       'server/timestamps.ts',
       'server/time-zone.ts',
       'server/format.ts',
+      'server/network.ts',
       'server/paths.ts',
     ],
   },

@@ -12,3 +12,9 @@ export function csvCell(value: Cell): string {
 export function toCsv(header: string[], rows: Cell[][]): string {
   return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
+
+/** The same text line by line, for streaming a large table. */
+export function* csvLines(header: string[], rows: Iterable<Cell[]>): Generator<string> {
+  yield `${header.map(csvCell).join(',')}\r\n`;
+  for (const row of rows) yield `${row.map(csvCell).join(',')}\r\n`;
+}

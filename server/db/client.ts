@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { rootPath } from '../paths.ts';
+import { runMigrationTasks } from './migration-tasks.ts';
 import * as schema from './schema/index.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -40,7 +41,10 @@ export function restrictToOwner(path: string): void {
   }
 }
 
-export function openStore(path: string, options: { migrate?: boolean } = {}): Store {
+export function openStore(
+  path: string,
+  options: { migrate?: boolean; progress?: (line: string) => void } = {},
+): Store {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
     // Created owner-only before SQLite sees it (an empty file is an empty database).
@@ -55,7 +59,10 @@ export function openStore(path: string, options: { migrate?: boolean } = {}): St
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  if (options.migrate !== false) {
+    migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    runMigrationTasks(sqlite, path, options.progress ?? ((line) => process.stderr.write(`${line}\n`)));
+  }
   if (path !== ':memory:') restrictToOwner(path);
   return {
     db,

@@ -9,22 +9,28 @@ import type { ForecastInput } from './month-end.ts';
 export type SpendFilter = { keyId?: string; environment?: string };
 const HISTORY_DAYS = 28;
 
-/** Sums hourly buckets by local date: hour granularity is exact for every whole-hour zone. */
+/**
+ * Sums hourly buckets by local date: hour granularity is exact for every whole-hour zone. An
+ * environment is its keys' ids, looked up first: the sum scans buckets, never a join with keys.
+ */
 function dailyTotals(sqlite: Sqlite, from: number, to: number, filter: SpendFilter, timeZone: string) {
-  const where = ['b.bucket >= ?', 'b.bucket < ?'];
+  const where = ['bucket >= ?', 'bucket < ?'];
   const params: (string | number)[] = [from, to];
   if (filter.keyId) {
-    where.push('b.key_id = ?');
+    where.push('key_id = ?');
     params.push(filter.keyId);
   }
   if (filter.environment) {
-    where.push('k.environment = ?');
-    params.push(filter.environment);
+    const ids = statement<[string], string>(sqlite, 'SELECT id FROM keys WHERE environment = ?')
+      .pluck()
+      .all(filter.environment);
+    where.push('key_id IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(ids));
   }
   const rows = statement<(string | number)[], { bucket: number; credits: number }>(
     sqlite,
-    `SELECT b.bucket AS bucket, sum(b.credits) AS credits FROM usage_hour b JOIN keys k ON k.id = b.key_id
-       WHERE ${where.join(' AND ')} GROUP BY b.bucket`,
+    `SELECT bucket, sum(credits) AS credits FROM ${filter.keyId || filter.environment ? 'usage_hour' : 'usage_hour_total'}
+       WHERE ${where.join(' AND ')} GROUP BY bucket`,
   ).all(...params);
   const totals = new Map<string, number>();
   for (const r of rows) {

@@ -1,15 +1,25 @@
 /** Credits of a period per key (with its environment), from the hourly rollup. */
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
+import { sumsByKey } from '../usage/series.ts';
 
 export type KeyCredits = { key_id: string; key: string; environment: string | null; credits: number };
 
+/** Sums from the rollups that tile the period (whole months and days, hours at the edges), then names. */
 export function creditsByKey(sqlite: Sqlite, from: number, to: number): KeyCredits[] {
-  return statement<[number, number], KeyCredits>(
-    sqlite,
-    `SELECT k.id AS key_id, k.name AS key, k.environment AS environment, sum(u.credits) AS credits
-       FROM usage_hour u JOIN keys k ON k.id = u.key_id
-       WHERE u.bucket >= ? AND u.bucket < ?
-       GROUP BY k.id HAVING sum(u.credits) > 0 ORDER BY credits DESC, k.name`,
-  ).all(from, to);
+  const names = new Map(
+    statement<[], { id: string; name: string; environment: string | null }>(
+      sqlite,
+      'SELECT id, name, environment FROM keys',
+    )
+      .all()
+      .map((k) => [k.id, k]),
+  );
+  return sumsByKey(sqlite, from, to, 'hour')
+    .filter((t) => t.credits > 0 && names.has(t.key_id))
+    .map((t) => {
+      const k = names.get(t.key_id)!;
+      return { key_id: t.key_id, key: k.name, environment: k.environment, credits: t.credits };
+    })
+    .sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key));
 }

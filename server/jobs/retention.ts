@@ -1,6 +1,7 @@
 /**
  * Retention: drops minute buckets and raw events past their age, hourly buckets later, daily
- * never. Deletes in small chunks so the gateway and ingest never wait long on the write lock.
+ * never; the per-bucket totals and the key networks seen go with them, so the file stays bounded.
+ * Deletes in small chunks so the gateway and ingest never wait long on the write lock.
  */
 import { DAY } from '../clock.ts';
 import { statement } from '../db/statements.ts';
@@ -8,11 +9,42 @@ import type { Deps } from '../deps.ts';
 
 const CHUNK = 5_000;
 
+/** `row` names the rows to delete in a chunk: bucket tables have no rowid (WITHOUT ROWID). */
 const TARGETS = [
-  { table: 'usage_minute', column: 'bucket', days: (d: Deps) => d.config.retentionDays.minute },
-  { table: 'usage_events', column: 'ts', days: (d: Deps) => d.config.retentionDays.events },
-  { table: 'usage_hour', column: 'bucket', days: (d: Deps) => d.config.retentionDays.hour },
+  {
+    table: 'usage_minute',
+    row: '(key_id, bucket, operation)',
+    column: 'bucket',
+    days: (d: Deps) => d.config.retentionDays.minute,
+  },
+  {
+    table: 'usage_minute_total',
+    row: 'bucket',
+    column: 'bucket',
+    days: (d: Deps) => d.config.retentionDays.minute,
+  },
+  { table: 'usage_events', row: 'rowid', column: 'ts', days: (d: Deps) => d.config.retentionDays.events },
+  {
+    table: 'key_networks',
+    row: '(key_id, network)',
+    column: 'last_seen_at',
+    days: (d: Deps) => d.config.retentionDays.events,
+  },
+  {
+    table: 'usage_hour',
+    row: '(key_id, bucket, operation)',
+    column: 'bucket',
+    days: (d: Deps) => d.config.retentionDays.hour,
+  },
+  {
+    table: 'usage_hour_total',
+    row: 'bucket',
+    column: 'bucket',
+    days: (d: Deps) => d.config.retentionDays.hour,
+  },
 ] as const;
+
+const columnsOf = (row: string) => row.replace(/[()]/g, '');
 
 export function applyRetention(deps: Deps): Record<string, number> {
   const deleted: Record<string, number> = {};
@@ -20,7 +52,7 @@ export function applyRetention(deps: Deps): Record<string, number> {
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
     const stmt = statement(
       deps.sqlite,
-      `DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.column} < ? LIMIT ${CHUNK})`,
+      `DELETE FROM ${t.table} WHERE ${t.row} IN (SELECT ${columnsOf(t.row)} FROM ${t.table} WHERE ${t.column} < ? LIMIT ${CHUNK})`,
     );
     let total = 0;
     for (let changes = CHUNK; changes === CHUNK; ) {

@@ -19,9 +19,10 @@ export type Instruments = {
   residentMemory?: () => number;
 };
 
-const KEY_TOTALS = `SELECT k.name AS key, coalesce(k.environment, '') AS environment,
-  sum(d.credits) AS credits, sum(d.requests) AS requests
-  FROM usage_day d JOIN keys k ON k.id = d.key_id GROUP BY d.key_id ORDER BY k.name`;
+// All-time totals from the month rollup (a dozen rows per key a year), names joined after the sums.
+const KEY_TOTALS = `SELECT k.name AS key, coalesce(k.environment, '') AS environment, t.credits, t.requests
+  FROM (SELECT key_id, sum(credits) AS credits, sum(requests) AS requests FROM usage_month GROUP BY key_id) t
+  JOIN keys k ON k.id = t.key_id ORDER BY k.name`;
 const INCIDENTS_BY_SEVERITY = `SELECT severity, count(*) AS n FROM incidents
   WHERE state != 'resolved' GROUP BY severity`;
 const OUTBOX_BACKLOG = `SELECT channel, count(*) AS n FROM alert_outbox

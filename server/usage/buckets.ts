@@ -24,51 +24,128 @@ export type BucketDelta = {
   authFailures: number;
 };
 
-const statements = new WeakMap<Sqlite, ((...args: unknown[]) => void)[]>();
+/** Every key's sums per bucket, one row per bucket: what whole-account series read. */
+export const TOTAL_TABLES: Record<Step, string> = {
+  minute: 'usage_minute_total',
+  hour: 'usage_hour_total',
+  day: 'usage_day_total',
+};
+
+const ADD_SUMS = `credits = credits + excluded.credits,
+           requests = requests + excluded.requests,
+           errors = errors + excluded.errors,
+           auth_failures = auth_failures + excluded.auth_failures`;
+
+/**
+ * A fourth resolution, not an API step: calendar months (UTC), so a year of month totals per key
+ * is a dozen rows per key. Months have no fixed length: their floor is the calendar's.
+ */
+export const MONTH_TABLE = 'usage_month';
+export type Resolution = Step | 'month';
+export const floorToMonth = (ms: number) => {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
+const FLOORS: Record<Resolution, (ms: number) => number> = {
+  minute: (ms) => floorTo(ms, MINUTE),
+  hour: (ms) => floorTo(ms, HOUR),
+  day: (ms) => floorTo(ms, DAY),
+  month: floorToMonth,
+};
+const ORDER: Resolution[] = ['minute', 'hour', 'day', 'month'];
+
+type Writer = (...args: unknown[]) => void;
+const statements = new WeakMap<Sqlite, Record<Resolution, { bucket: Writer; total: Writer | null }>>();
 
 function upserts(sqlite: Sqlite) {
   let cached = statements.get(sqlite);
   if (!cached) {
-    cached = Object.values(BUCKET_TABLES).map((table) => {
-      const stmt = sqlite.prepare(
+    const writers = (table: string, totals: string | null) => {
+      const bucket = sqlite.prepare(
         `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
          VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key_id, bucket, operation) DO UPDATE SET
-           credits = credits + excluded.credits,
-           requests = requests + excluded.requests,
-           errors = errors + excluded.errors,
-           auth_failures = auth_failures + excluded.auth_failures`,
+         ON CONFLICT (key_id, bucket, operation) DO UPDATE SET ${ADD_SUMS}`,
       );
-      return (...args: unknown[]) => void stmt.run(...args);
-    });
+      const total = totals
+        ? sqlite.prepare(
+            `INSERT INTO ${totals} (bucket, credits, requests, errors, auth_failures)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
+          )
+        : null;
+      return {
+        bucket: (...args: unknown[]) => void bucket.run(...args),
+        total: total && ((...args: unknown[]) => void total.run(...args)),
+      };
+    };
+    cached = {
+      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute),
+      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour),
+      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day),
+      // Whole-account months are a dozen day totals' sums: no table of their own.
+      month: writers(MONTH_TABLE, null),
+    };
     statements.set(sqlite, cached);
   }
   return cached;
 }
 
+type Sums = { credits: number; requests: number; errors: number; authFailures: number };
+
+/** Sums deltas per (key, bucket, operation) of `step`, and per bucket across keys. */
+function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
+  const rows = new Map<string, BucketDelta>();
+  const totals = new Map<number, Sums>();
+  for (const d of deltas) {
+    const bucket = floor(d.ts);
+    const id = `${d.keyId}\u0000${bucket}\u0000${d.operation}`;
+    const m = rows.get(id);
+    if (m) {
+      m.credits += d.credits;
+      m.requests += d.requests;
+      m.errors += d.errors;
+      m.authFailures += d.authFailures;
+    } else rows.set(id, { ...d, ts: bucket });
+    const t = totals.get(bucket);
+    if (t) {
+      t.credits += d.credits;
+      t.requests += d.requests;
+      t.errors += d.errors;
+      t.authFailures += d.authFailures;
+    } else
+      totals.set(bucket, {
+        credits: d.credits,
+        requests: d.requests,
+        errors: d.errors,
+        authFailures: d.authFailures,
+      });
+  }
+  return { rows, totals };
+}
+
 /**
- * Adds deltas to all three resolutions. Deltas that share a minute bucket are merged first, so a
- * burst of events costs one upsert per bucket. Call inside a transaction.
+ * Adds deltas to the given resolutions (all four by default; history older than minute
+ * retention has no business in the minute table), and to each resolution's totals. Deltas are
+ * merged per bucket first, finest resolution first and each coarser one from the finer merge,
+ * so a burst of events costs one upsert per bucket and one pass over the events. Call inside a
+ * transaction.
  */
-export function addToBuckets(sqlite: Sqlite, deltas: Iterable<BucketDelta>): void {
-  const steps = [MINUTE, HOUR, DAY];
-  const [minute, hour, day] = upserts(sqlite);
-  const writers = [minute!, hour!, day!];
-  steps.forEach((step, i) => {
-    const merged = new Map<string, BucketDelta & { bucket: number }>();
-    for (const d of deltas) {
-      const bucket = floorTo(d.ts, step);
-      const id = `${d.keyId}\u0000${bucket}\u0000${d.operation}`;
-      const m = merged.get(id);
-      if (m) {
-        m.credits += d.credits;
-        m.requests += d.requests;
-        m.errors += d.errors;
-        m.authFailures += d.authFailures;
-      } else merged.set(id, { ...d, bucket });
+export function addToBuckets(
+  sqlite: Sqlite,
+  deltas: Iterable<BucketDelta>,
+  resolutions: readonly Resolution[] = ORDER,
+): void {
+  const writers = upserts(sqlite);
+  // Coarser buckets contain finer ones: merging the merged rows again gives the same sums.
+  const ordered = ORDER.filter((r) => resolutions.includes(r));
+  let level: Iterable<BucketDelta> = deltas;
+  for (const resolution of ordered) {
+    const { rows, totals } = merge(level, FLOORS[resolution]);
+    const w = writers[resolution];
+    for (const m of rows.values()) {
+      w.bucket(m.keyId, m.ts, m.operation, m.credits, m.requests, m.errors, m.authFailures);
     }
-    for (const m of merged.values()) {
-      writers[i]!(m.keyId, m.bucket, m.operation, m.credits, m.requests, m.errors, m.authFailures);
-    }
-  });
+    if (w.total)
+      for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
+    level = rows.values();
+  }
 }

@@ -77,6 +77,12 @@ function prepare(sqlite: Sqlite) {
       `INSERT INTO projects (id, key_id, operation, created_at, estimated_credits, updated_at)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
+    // The networks each key is seen from: the keys page's flag and the exposure signal count these.
+    noteNetwork: sqlite.prepare(
+      `INSERT INTO key_networks (key_id, network, first_seen_at, last_seen_at, requests) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key_id, network) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at),
+         last_seen_at = max(last_seen_at, excluded.last_seen_at), requests = requests + excluded.requests`,
+    ),
     touchKey: sqlite.prepare(
       `UPDATE keys SET
          last_used_at = max(coalesce(last_used_at, @last), @last),
@@ -109,6 +115,11 @@ export function recordEvents(
     // Usage for minutes detection already judged, per key: judged again on the next run.
     const judgedUntil = st.judgedUntil.get() ?? null;
     const late = new Map<string, { ts: number; alert: boolean }>();
+    const networkOf = new Map<string, string>();
+    const seen = new Map<
+      string,
+      { keyId: string; network: string; first: number; last: number; requests: number }
+    >();
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
@@ -200,6 +211,20 @@ export function recordEvents(
         const alert = e.source !== 'csv';
         late.set(keyId, { ts: Math.min(l?.ts ?? e.ts, e.ts), alert: alert || (l?.alert ?? false) });
       }
+      if (e.sourceIp) {
+        let network = networkOf.get(e.sourceIp);
+        if (network === undefined) {
+          network = subjectNetwork(e.sourceIp);
+          networkOf.set(e.sourceIp, network);
+        }
+        const id = `${keyId}\u0000${network}`;
+        const n = seen.get(id);
+        if (n) {
+          n.first = Math.min(n.first, e.ts);
+          n.last = Math.max(n.last, e.ts);
+          n.requests += e.requests;
+        } else seen.set(id, { keyId, network, first: e.ts, last: e.ts, requests: e.requests });
+      }
       const u = used.get(keyId);
       if (u) {
         u.first = Math.min(u.first, e.ts);
@@ -207,6 +232,7 @@ export function recordEvents(
       } else used.set(keyId, { first: e.ts, last: e.ts });
     }
     addToBuckets(deps.sqlite, deltas);
+    for (const n of seen.values()) st.noteNetwork.run(n.keyId, n.network, n.first, n.last, n.requests);
     for (const [keyId, u] of used) st.touchKey.run({ last: u.last, first: u.first, id: keyId });
     for (const [keyId, l] of late) st.noteLate.run({ keyId, ts: l.ts, now, alert: l.alert ? 1 : 0 });
     return { accepted, duplicates: events.length - accepted, discovered };

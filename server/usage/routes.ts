@@ -5,6 +5,7 @@ import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
+import { JSON_HEADERS, jsonWithArray, streamResponse } from '../http/stream.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery, RangeQuerySchema } from './range.ts';
 import { groupedSeries, type Point, totalSeries } from './series.ts';
@@ -49,10 +50,17 @@ export function usageRoutes(deps: Deps) {
       points: pointsView(totalSeries(deps.sqlite, range)),
     };
     if (!range.group) return c.json(body);
-    const groups = groupedSeries(deps.sqlite, range, range.group).map((g) => ({
-      ...g,
-      points: pointsView(g.points),
-    }));
-    return c.json({ ...body, group: range.group, groups });
+    const { groups, total_groups, next_cursor } = groupedSeries(deps.sqlite, range, range.group, range.page);
+    // A year of days for every key is tens of MB as one string: each group is formatted as it is sent.
+    const head = {
+      ...body,
+      group: range.group,
+      total_groups,
+      next_cursor: next_cursor === null ? null : String(next_cursor),
+    };
+    const items = (function* () {
+      for (const g of groups) yield { ...g, points: pointsView(g.points) };
+    })();
+    return streamResponse(jsonWithArray(head, 'groups', items), JSON_HEADERS);
   });
 }

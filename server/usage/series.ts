@@ -4,7 +4,15 @@ import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import { AppError } from '../errors.ts';
-import { BUCKET_TABLES, STEPS, type Step } from './buckets.ts';
+import {
+  BUCKET_TABLES,
+  floorToMonth,
+  MONTH_TABLE,
+  type Resolution,
+  STEPS,
+  type Step,
+  TOTAL_TABLES,
+} from './buckets.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
 export const GROUPS = ['key', 'environment', 'operation'] as const;
@@ -66,59 +74,305 @@ export function keySeries(sqlite: Sqlite, keyId: string, range: Range): Point[] 
   return fill(range, rows);
 }
 
+/** Every key's sums, from the per-bucket totals (one row per bucket, whatever the number of keys). */
 export function totalSeries(sqlite: Sqlite, range: Range): Point[] {
   const rows = statement<[number, number], Row>(
     sqlite,
-    `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
-       WHERE bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`,
+    `SELECT bucket, credits, requests, errors, auth_failures FROM ${TOTAL_TABLES[range.step]}
+       WHERE bucket >= ? AND bucket < ? ORDER BY bucket`,
   ).all(floorTo(range.from, STEPS[range.step]), range.to);
   return fill(range, rows);
 }
 
-export type GroupSeries = {
+export type GroupTotals = {
   group: string;
   key_id?: string;
   credits: number;
   requests: number;
   errors: number;
-  points: Point[];
+  auth_failures: number;
 };
+export type GroupSeries = Omit<GroupTotals, 'auth_failures'> & { points: Point[] };
+/** A page of groups: `limit` after `cursor` (an offset into the ranking), or the `top` N and the rest as one. */
+export type GroupPage = { limit?: number; cursor?: number; top?: number };
+/** The rest of the groups past the top N, summed into one series. */
+export const OTHER_GROUP = '(other)';
 
-const GROUP_COLUMN: Record<Group, string> = {
-  key: 'k.name',
-  environment: "coalesce(k.environment, '(none)')",
-  operation: "CASE WHEN b.operation = '' THEN '(unknown)' ELSE b.operation END",
-};
+type Totals = Omit<GroupTotals, 'group' | 'key_id'>;
+type KeyInfo = { name: string; environment: string | null };
 
-/** Series per group, largest spender first. */
-export function groupedSeries(sqlite: Sqlite, range: Range, group: Group): GroupSeries[] {
-  const rows = statement<[number, number], Row & { grp: string; key_id: string }>(
+/** Names and environments of every key: joined in memory after the sums, never inside the hot scan. */
+function keyDirectory(sqlite: Sqlite): Map<string, KeyInfo> {
+  const rows = statement<[], { id: string } & KeyInfo>(
     sqlite,
-    `SELECT ${GROUP_COLUMN[group]} AS grp, min(k.id) AS key_id, b.bucket AS bucket,
-         sum(b.credits) AS credits, sum(b.requests) AS requests, sum(b.errors) AS errors,
-         sum(b.auth_failures) AS auth_failures
-       FROM ${BUCKET_TABLES[range.step]} b JOIN keys k ON k.id = b.key_id
-       WHERE b.bucket >= ? AND b.bucket < ? GROUP BY grp, b.bucket`,
-  ).all(floorTo(range.from, STEPS[range.step]), range.to);
-  const byGroup = new Map<string, { keyId: string; rows: Row[] }>();
-  for (const r of rows) {
-    const g = byGroup.get(r.grp) ?? { keyId: r.key_id, rows: [] };
-    g.rows.push(r);
-    byGroup.set(r.grp, g);
+    'SELECT id, name, environment FROM keys',
+  ).all();
+  return new Map(rows.map((r) => [r.id, { name: r.name, environment: r.environment }]));
+}
+
+const environmentOf = (k: KeyInfo | undefined) => k?.environment ?? '(none)';
+const operationName = (op: string) => (op === '' ? '(unknown)' : op);
+
+const add = (into: Totals, r: Totals) => {
+  into.credits += r.credits;
+  into.requests += r.requests;
+  into.errors += r.errors;
+  into.auth_failures += r.auth_failures;
+};
+const zero = (): Totals => ({ credits: 0, requests: 0, errors: 0, auth_failures: 0 });
+
+const byRank = (a: GroupTotals, b: GroupTotals) => b.credits - a.credits || a.group.localeCompare(b.group);
+
+const COARSER_TABLE: Record<Resolution, Resolution | null> = {
+  minute: 'hour',
+  hour: 'day',
+  day: 'month',
+  month: null,
+};
+const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TABLE };
+const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
+const ceilOf = (r: Resolution, ms: number) => {
+  const f = floorOf(r, ms);
+  return f === ms ? ms : r === 'month' ? floorToMonth(f + 32 * 86_400_000) : f + STEPS[r];
+};
+
+/**
+ * [from, to) cut into the coarsest rollups that tile it: the whole months inside a year of days
+ * come from the month table, the edges from days (and whole days inside a week of hours from the
+ * day table), so a sum over a long range reads a few rows per key instead of every bucket.
+ */
+export function tiles(
+  from: number,
+  to: number,
+  resolution: Resolution,
+): { table: string; from: number; to: number }[] {
+  const coarser = COARSER_TABLE[resolution];
+  const whole = { table: TABLE_OF[resolution], from, to };
+  if (!coarser) return [whole];
+  const lo = ceilOf(coarser, from);
+  const hi = floorOf(coarser, to);
+  if (lo >= hi) return [whole];
+  return [
+    { table: TABLE_OF[resolution], from, to: lo },
+    ...tiles(lo, hi, coarser),
+    { table: TABLE_OF[resolution], from: hi, to },
+  ].filter((t) => t.from < t.to);
+}
+
+/** Sums over [from, to) per value of `column` (key_id or operation), read from the tiling rollups. */
+function sumsByColumn(
+  sqlite: Sqlite,
+  column: 'key_id' | 'operation',
+  from: number,
+  to: number,
+  step: Step,
+): (Totals & { grp: string })[] {
+  const parts = tiles(from, to, step);
+  const union = parts
+    .map(
+      (t) =>
+        `SELECT ${column} AS grp, credits, requests, errors, auth_failures FROM ${t.table} WHERE bucket >= ? AND bucket < ?`,
+    )
+    .join(' UNION ALL ');
+  return statement<number[], Totals & { grp: string }>(
+    sqlite,
+    `SELECT grp, ${SUMS} FROM (${union}) GROUP BY grp`,
+  ).all(...parts.flatMap((t) => [t.from, t.to]));
+}
+
+/**
+ * Each key's sums over the buckets starting in [from, to), by key id, from the rollups that tile
+ * the range (no join).
+ */
+export function sumsByKey(sqlite: Sqlite, from: number, to: number, step: Step = 'hour') {
+  return sumsByColumn(sqlite, 'key_id', from, to, step).map(({ grp, ...t }) => ({
+    key_id: grp,
+    ...t,
+  }));
+}
+
+/** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
+export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTotals[] {
+  const from = floorTo(range.from, STEPS[range.step]);
+  if (group === 'operation') {
+    return sumsByColumn(sqlite, 'operation', from, range.to, range.step)
+      .map(({ grp, ...t }) => ({ group: operationName(grp), ...t }))
+      .sort(byRank);
   }
-  // Zero-filled, every group has every bucket: the cap counts across groups, before filling.
-  refuseTooManyPoints(range, byGroup.size);
-  return [...byGroup.entries()]
-    .map(([name, g]) => {
-      const points = fill(range, g.rows);
-      return {
-        group: name,
-        ...(group === 'key' && { key_id: g.keyId }),
-        credits: points.reduce((s, p) => s + p.credits, 0),
-        requests: points.reduce((s, p) => s + p.requests, 0),
-        errors: points.reduce((s, p) => s + p.errors, 0),
-        points,
-      };
-    })
-    .sort((a, b) => b.credits - a.credits || a.group.localeCompare(b.group));
+  const rows = sumsByColumn(sqlite, 'key_id', from, range.to, range.step).map(({ grp, ...t }) => ({
+    key_id: grp,
+    ...t,
+  }));
+  const keys = keyDirectory(sqlite);
+  if (group === 'key') {
+    return rows
+      .map(({ key_id, ...t }) => ({ group: keys.get(key_id)?.name ?? key_id, key_id, ...t }))
+      .sort(byRank);
+  }
+  const envs = new Map<string, GroupTotals>();
+  for (const { key_id, ...t } of rows) {
+    const name = environmentOf(keys.get(key_id));
+    const g = envs.get(name) ?? { group: name, ...zero() };
+    add(g, t);
+    envs.set(name, g);
+  }
+  return [...envs.values()].sort(byRank);
+}
+
+/** Bucket rows of the chosen groups only (a page, or the top N), by group name. */
+function rowsOf(sqlite: Sqlite, range: Range, group: Group, chosen: GroupTotals[]): Map<string, Row[]> {
+  const table = BUCKET_TABLES[range.step];
+  const from = floorTo(range.from, STEPS[range.step]);
+  const out = new Map<string, Map<number, Row>>(chosen.map((g) => [g.group, new Map()]));
+  const put = (name: string, r: Row) => {
+    const rows = out.get(name);
+    if (!rows) return;
+    const had = rows.get(r.bucket);
+    if (had) add(had, r);
+    else rows.set(r.bucket, { ...r });
+  };
+  if (group === 'operation') {
+    const ops = chosen.map((g) => (g.group === '(unknown)' ? '' : g.group));
+    const rows = statement<[string, number, number], Row & { operation: string }>(
+      sqlite,
+      `SELECT operation, bucket, ${SUMS} FROM ${table}
+         WHERE operation IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
+         GROUP BY operation, bucket`,
+    ).all(JSON.stringify(ops), from, range.to);
+    for (const { operation, ...r } of rows) put(operationName(operation), r);
+  } else {
+    const keys = keyDirectory(sqlite);
+    const wanted = new Set(chosen.map((g) => g.group));
+    const ids =
+      group === 'key'
+        ? chosen.map((g) => g.key_id!)
+        : [...keys].filter(([, k]) => wanted.has(environmentOf(k))).map(([id]) => id);
+    const rows = statement<[string, number, number], Row & { key_id: string }>(
+      sqlite,
+      `SELECT key_id, bucket, ${SUMS} FROM ${table}
+         WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
+         GROUP BY key_id, bucket`,
+    ).all(JSON.stringify(ids), from, range.to);
+    for (const { key_id, ...r } of rows) {
+      const k = keys.get(key_id);
+      put(group === 'key' ? (k?.name ?? key_id) : environmentOf(k), r);
+    }
+  }
+  return new Map([...out].map(([name, rows]) => [name, [...rows.values()]]));
+}
+
+function seriesOf(range: Range, g: GroupTotals, rows: Row[]): GroupSeries {
+  return {
+    group: g.group,
+    ...(g.key_id !== undefined && { key_id: g.key_id }),
+    credits: g.credits,
+    requests: g.requests,
+    errors: g.errors,
+    points: fill(range, rows),
+  };
+}
+
+/**
+ * Series per group, largest spender first: every group, a page of them (`limit` after `cursor`),
+ * or the `top` N with the rest summed as one "(other)" series (what a stacked chart draws). The
+ * sums scan the bucket table alone; key names are joined afterwards, so no key row is walked per bucket.
+ */
+export function groupedSeries(
+  sqlite: Sqlite,
+  range: Range,
+  group: Group,
+  page: GroupPage = {},
+): { groups: GroupSeries[]; total_groups: number; next_cursor: number | null } {
+  const ranked = rankGroups(sqlite, range, group);
+  const offset = page.cursor ?? 0;
+  const count = page.top ?? page.limit ?? ranked.length;
+  const chosen = ranked.slice(offset, offset + count);
+  // Zero-filled, every group has every bucket: the cap counts across the groups returned.
+  refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
+  const rows = rowsOf(sqlite, range, group, chosen);
+  const groups = chosen.map((g) => seriesOf(range, g, rows.get(g.group) ?? []));
+  if (page.top !== undefined) {
+    const rest = ranked.slice(count);
+    if (rest.length > 0) groups.push(otherSeries(sqlite, range, rest, groups));
+    return { groups, total_groups: ranked.length, next_cursor: null };
+  }
+  const next = offset + chosen.length;
+  return { groups, total_groups: ranked.length, next_cursor: next < ranked.length ? next : null };
+}
+
+/** The groups past the top N as one series: the total less the top N, bucket by bucket. */
+function otherSeries(sqlite: Sqlite, range: Range, rest: GroupTotals[], top: GroupSeries[]): GroupSeries {
+  const points = totalSeries(sqlite, range);
+  for (const g of top) {
+    g.points.forEach((p, i) => {
+      const o = points[i]!;
+      o.credits -= p.credits;
+      o.requests -= p.requests;
+      o.errors -= p.errors;
+      o.auth_failures -= p.auth_failures;
+    });
+  }
+  const totals = zero();
+  for (const g of rest) add(totals, g);
+  return {
+    group: OTHER_GROUP,
+    credits: totals.credits,
+    requests: totals.requests,
+    errors: totals.errors,
+    points,
+  };
+}
+
+export type MonthTotals = Omit<GroupTotals, 'key_id'> & { month: string };
+
+/** 'YYYY-MM' of every UTC calendar month touching [from, to). */
+function monthsOf(from: number, to: number): number[] {
+  const months: number[] = [];
+  for (let m = floorToMonth(from); m < to; m = floorToMonth(m + 32 * 86_400_000)) months.push(m);
+  return months;
+}
+
+/**
+ * Month totals per group (largest spender first, every month of the range zero-filled), or in
+ * total when `group` is undefined (then `group` is ''), for the UTC calendar months touching
+ * [from, to), from the month rollup: a year of 1,000 keys is some 12,000 rows, not 365 days each.
+ */
+export function monthlyTotals(sqlite: Sqlite, from: number, to: number, group?: Group): MonthTotals[] {
+  const first = floorToMonth(from);
+  const by = group === 'operation' ? 'operation' : group ? 'key_id' : "''";
+  const rows = statement<[number, number], Totals & { grp: string; bucket: number }>(
+    sqlite,
+    `SELECT ${by} AS grp, bucket, ${SUMS} FROM ${MONTH_TABLE} WHERE bucket >= ? AND bucket < ? GROUP BY grp, bucket`,
+  ).all(first, to);
+  const keys = group === 'key' || group === 'environment' ? keyDirectory(sqlite) : null;
+  const nameOf = (grp: string) =>
+    group === 'operation'
+      ? operationName(grp)
+      : group === 'key'
+        ? (keys!.get(grp)?.name ?? grp)
+        : group === 'environment'
+          ? environmentOf(keys!.get(grp))
+          : '';
+  const cells = new Map<string, Map<number, Totals>>();
+  const totals = new Map<string, GroupTotals>();
+  for (const { grp, bucket, ...t } of rows) {
+    const name = nameOf(grp);
+    const byMonth = cells.get(name) ?? new Map<number, Totals>();
+    const cell = byMonth.get(bucket) ?? zero();
+    add(cell, t);
+    byMonth.set(bucket, cell);
+    cells.set(name, byMonth);
+    const total = totals.get(name) ?? { group: name, ...zero() };
+    add(total, t);
+    totals.set(name, total);
+  }
+  if (!group && totals.size === 0) totals.set('', { group: '', ...zero() });
+  const months = monthsOf(first, to);
+  return [...totals.values()].sort(byRank).flatMap((g) =>
+    months.map((m) => ({
+      group: g.group,
+      month: new Date(m).toISOString().slice(0, 7),
+      ...(cells.get(g.group)?.get(m) ?? zero()),
+    })),
+  );
 }

@@ -33,11 +33,18 @@ describe('retention', () => {
         operation: 'face-swap',
       })),
     );
-    expect(applyRetention(deps)).toEqual({ usage_minute: 3, usage_events: 3, usage_hour: 2 });
+    expect(applyRetention(deps)).toEqual({
+      usage_minute: 3,
+      usage_minute_total: 3,
+      usage_events: 3,
+      key_networks: 0,
+      usage_hour: 2,
+      usage_hour_total: 2,
+    });
     expect(count('usage_minute')).toBe(2);
     expect(count('usage_events')).toBe(2);
     expect(count('usage_hour')).toBe(3);
     expect(count('usage_day')).toBe(5);
-    expect(applyRetention(deps)).toEqual({ usage_minute: 0, usage_events: 0, usage_hour: 0 });
+    expect(Object.values(applyRetention(deps)).every((n) => n === 0)).toBe(true);
   });
 });

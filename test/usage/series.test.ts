@@ -114,4 +114,86 @@ describe('usage series', () => {
     expect(grouped.json.error.code).toBe('range_too_large');
     expect(grouped.json.error.issues[0]).toMatchObject({ path: 'step' });
   });
+
+  it('pages groups with limit and cursor: every group once, largest spender first', async () => {
+    const all = await api.call('GET', `/api/v1/usage?step=hour&group=key&from=${FROM}&to=${T0}`, read);
+    expect(all.json.total_groups).toBe(3);
+    expect(all.json.next_cursor).toBeNull();
+    const seen: { group: string; credits: number; points: { credits: number }[] }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof api.call>> = await api.call(
+        'GET',
+        `/api/v1/usage?step=hour&group=key&from=${FROM}&to=${T0}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        read,
+      );
+      expect(page.status).toBe(200);
+      expect(page.json.groups.length).toBeLessThanOrEqual(2);
+      seen.push(...page.json.groups);
+      cursor = page.json.next_cursor;
+    } while (cursor);
+    expect(seen.map((g) => g.group)).toEqual(all.json.groups.map((g: { group: string }) => g.group));
+    const credits = seen.map((g) => g.credits);
+    expect(credits).toEqual([...credits].sort((a, b) => b - a));
+    for (const g of seen) expect(sum(g.points)).toBeCloseTo(g.credits, 6);
+  });
+
+  it('top N draws the largest groups and the rest as one "(other)" series that adds up', async () => {
+    const q = `step=day&from=${FROM}&to=${T0}`;
+    const total = await api.call('GET', `/api/v1/usage?${q}`, read);
+    for (const group of ['key', 'operation']) {
+      const all = await api.call('GET', `/api/v1/usage?${q}&group=${group}`, read);
+      const top = await api.call('GET', `/api/v1/usage?${q}&group=${group}&top=1`, read);
+      expect(top.status).toBe(200);
+      expect(top.json.groups.map((g: { group: string }) => g.group)).toEqual([
+        all.json.groups[0].group,
+        '(other)',
+      ]);
+      expect(top.json.total_groups).toBe(all.json.groups.length);
+      // Bucket by bucket, the top group and "(other)" add up to the total.
+      top.json.points.forEach((_: unknown, i: number) => {
+        const drawn = top.json.groups.reduce(
+          (s: number, g: { points: { credits: number }[] }) => s + g.points[i]!.credits,
+          0,
+        );
+        expect(drawn).toBeCloseTo(total.json.points[i].credits, 6);
+      });
+    }
+  });
+
+  it('refuses paging it cannot honour, naming the field', async () => {
+    const cases = [
+      ['group=key&cursor=abc', 'cursor'],
+      ['group=key&limit=0', 'limit'],
+      ['group=key&top=2&limit=2', 'top'],
+      ['limit=2', 'group'],
+    ] as const;
+    for (const [query, path] of cases) {
+      const res = await api.call('GET', `/api/v1/usage?${query}`, read);
+      expect(res.status).toBe(400);
+      expect(res.json.error.issues[0].path).toBe(path);
+    }
+  });
+
+  it('month CSV comes from the month rollup and adds up to the day series, per key and in total', async () => {
+    const q = `from=${FROM}&to=${T0}`;
+    const days = await api.call('GET', `/api/v1/usage?step=day&group=key&${q}`, read);
+    const byKey = await api.call('GET', `/export/usage.csv?step=month&group=key&${q}`, read);
+    expect(byKey.status).toBe(200);
+    const lines = (byKey.json as string).trim().split('\r\n');
+    expect(lines[0]).toBe('key,month,credits,requests,errors,auth_failures');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    // Largest spender first, every month of the range for each key.
+    expect([...new Set(rows.map((r) => r[0]))]).toEqual(
+      days.json.groups.map((g: { group: string }) => g.group),
+    );
+    for (const g of days.json.groups as { group: string; credits: number; requests: number }[]) {
+      const mine = rows.filter((r) => r[0] === g.group);
+      expect(mine.reduce((s, r) => s + Number(r[2]), 0)).toBeCloseTo(g.credits, 6);
+      expect(mine.reduce((s, r) => s + Number(r[3]), 0)).toBe(g.requests);
+    }
+    const total = await api.call('GET', `/export/usage.csv?step=month&${q}`, read);
+    const totalRows = (total.json as string).trim().split('\r\n').slice(1);
+    expect(totalRows.reduce((s, l) => s + Number(l.split(',')[1]), 0)).toBeCloseTo(sum(events), 6);
+  });
 });

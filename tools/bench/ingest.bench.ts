@@ -1,81 +1,181 @@
 /**
- * Ingest throughput: recordEvents() (idempotency + three write-through bucket tables + key
- * resolution) against a baseline of raw prepared inserts into one table, in the same run.
+ * Push ingest over real HTTP on 127.0.0.1, against the bare ceiling measured in the same run: a
+ * Hono + better-sqlite3 server that inserts each event into one table with a unique id and upserts
+ * one minute bucket, one transaction per batch (no validation, no keys, no rollups). Keywatch's
+ * POST /api/v1/usage keeps everything: auth, zod validation, atomic batches, idempotency, key
+ * resolution, raw events and three resolutions of buckets with their totals, key networks.
+ *
+ *   npm run bench ingest                     # batches of 100 and of 5,000
+ *   npm run bench ingest -- --events 50000   # a quicker run
+ *
+ * Each server runs in its own child process; one client posts batches back to back.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fakeClock } from '../../server/clock.ts';
-import { openStore } from '../../server/db/client.ts';
-import { createRng } from '../../server/simulate/random.ts';
-import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
-const EVENTS = 200_000;
-const BATCH = 5_000;
+const { values: args } = parseArgs({
+  options: { events: { type: 'string', default: '200000' } },
+  strict: false,
+});
+const EVENTS = Number(args.events);
+const BATCHES = [100, 5_000];
+const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
+const START = Date.UTC(2026, 10, 1);
+const KEYS = 200;
+const OPERATIONS = ['face-swap', 'ai-image-generator', 'text-to-video'];
 
-function makeEvents(n: number): UsageEvent[] {
-  const rng = createRng(1);
-  const start = Date.UTC(2026, 10, 1);
-  return Array.from({ length: n }, (_, i) => ({
-    source: 'bench',
-    eventId: `e${i}`,
-    key: { by: 'ref', value: `key-${i % 100}` },
-    ts: start + Math.floor((i / n) * 7 * 86_400_000),
-    credits: rng.pick([5, 24, 120]),
-    requests: 1,
-    status: 200,
-    operation: rng.pick(['face-swap', 'ai-image-generator', 'text-to-video']),
-    sourceIp: '203.0.113.7',
-    userAgent: 'magic-hour-node/0.43.1',
-    projectId: null,
-  }));
+/** Push-format events: 200 keys, a week of traffic, a handful of client networks. */
+function makeBatch(from: number, n: number, spanMs: number) {
+  return Array.from({ length: n }, (_, j) => {
+    const i = from + j;
+    return {
+      id: `e${i}`,
+      key: `key-${i % KEYS}`,
+      ts: new Date(START + Math.floor((i / EVENTS) * spanMs)).toISOString(),
+      credits: [5, 24, 120][i % 3],
+      requests: 1,
+      status: i % 50 === 0 ? 429 : 200,
+      operation: OPERATIONS[i % OPERATIONS.length],
+      source_ip: `203.0.${113 + (i % 4)}.${i % 200}`,
+      user_agent: 'magic-hour-node/0.43.1',
+    };
+  });
 }
 
-function timeIt(fn: () => void): number {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-function run(): Record<string, number> {
-  const dir = mkdtempSync(join(tmpdir(), 'keywatch-bench-'));
-  try {
-    const events = makeEvents(EVENTS);
-    const base = openStore(join(dir, 'baseline.db'));
-    base.sqlite.exec(
-      'CREATE TABLE raw (source TEXT, event_id TEXT, key TEXT, ts INTEGER, credits REAL, PRIMARY KEY (source, event_id))',
-    );
-    const insert = base.sqlite.prepare('INSERT INTO raw VALUES (?, ?, ?, ?, ?)');
-    const baseline = timeIt(() => {
-      for (let i = 0; i < events.length; i += BATCH) {
-        base.sqlite.transaction(() => {
-          for (const e of events.slice(i, i + BATCH))
-            insert.run(e.source, e.eventId, (e.key as { value: string }).value, e.ts, e.credits);
-        })();
-      }
-    });
-    base.close();
-
-    const store = openStore(join(dir, 'keywatch.db'));
-    const deps = { sqlite: store.sqlite, clock: fakeClock(Date.UTC(2026, 10, 8)) };
-    const ingest = timeIt(() => {
-      for (let i = 0; i < events.length; i += BATCH) recordEvents(deps, events.slice(i, i + BATCH));
-    });
-    const replay = timeIt(() => {
-      for (let i = 0; i < events.length; i += BATCH) recordEvents(deps, events.slice(i, i + BATCH));
-    });
+async function runBare() {
+  const { Hono } = await import('hono');
+  const { serve } = await import('@hono/node-server');
+  const { openStore } = await import('../../server/db/client.ts');
+  const dir = process.env.BENCH_DIR!;
+  const store = openStore(join(dir, 'bare.db'), { migrate: false });
+  store.sqlite.exec(`CREATE TABLE events (id TEXT PRIMARY KEY, key TEXT, ts INTEGER, credits REAL);
+    CREATE TABLE minute (key TEXT, bucket INTEGER, credits REAL, requests INTEGER, PRIMARY KEY (key, bucket)) WITHOUT ROWID;`);
+  const insert = store.sqlite.prepare('INSERT INTO events VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+  const upsert = store.sqlite.prepare(
+    `INSERT INTO minute VALUES (?, ?, ?, 1) ON CONFLICT (key, bucket) DO UPDATE SET
+       credits = credits + excluded.credits, requests = requests + 1`,
+  );
+  type E = { id: string; key: string; ts: string; credits: number };
+  const write = store.sqlite.transaction((events: E[]) => {
+    let accepted = 0;
+    for (const e of events) {
+      const ts = Date.parse(e.ts);
+      if (insert.run(e.id, e.key, ts, e.credits).changes === 0) continue;
+      accepted++;
+      upsert.run(e.key, Math.floor(ts / 60_000) * 60_000, e.credits);
+    }
+    return accepted;
+  });
+  const app = new Hono().post('/api/v1/usage', async (c) => {
+    const body = (await c.req.json()) as { events: E[] };
+    const accepted = write(body.events);
+    return c.json({ accepted, duplicates: body.events.length - accepted });
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+    process.send!({ port: info.port }),
+  );
+  process.on('message', () => {
+    server.close();
     store.close();
-    const perSec = (s: number) => Math.round(EVENTS / s);
-    console.log(`ingest: baseline raw insert ${perSec(baseline)} events/s`);
-    console.log(
-      `ingest: recordEvents        ${perSec(ingest)} events/s  (${(baseline / ingest).toFixed(2)}x baseline)`,
-    );
-    console.log(
-      `ingest: duplicate replay    ${perSec(replay)} events/s  (${(baseline / replay).toFixed(2)}x baseline)`,
-    );
-    return { baselinePerSec: perSec(baseline), ingestPerSec: perSec(ingest), ratio: baseline / ingest };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+async function runKeywatch() {
+  const { serve } = await import('@hono/node-server');
+  const { createApp } = await import('../../server/app.ts');
+  const { createApiToken } = await import('../../server/auth/tokens.ts');
+  const { fakeClock } = await import('../../server/clock.ts');
+  const { loadConfig } = await import('../../server/config.ts');
+  const { openStore } = await import('../../server/db/client.ts');
+  const { silentLogger } = await import('../../server/log.ts');
+  const dir = process.env.BENCH_DIR!;
+  const config = loadConfig({
+    KEYWATCH_DB: join(dir, 'keywatch.db'),
+    KEYWATCH_SECRET: SECRET,
+    KEYWATCH_LOG_LEVEL: 'silent',
+  });
+  const store = openStore(config.dbPath);
+  const deps = {
+    db: store.db,
+    sqlite: store.sqlite,
+    clock: fakeClock(START + 8 * 86_400_000),
+    config,
+    log: silentLogger,
+  };
+  const { token } = createApiToken(deps, { name: 'bench', scopes: ['ingest'], actor: 'bench' });
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+    process.send!({ port: info.port, token }),
+  );
+  process.on('message', () => {
+    server.close();
+    store.close();
+    process.exit(0);
+  });
+}
+
+function spawn(role: string, dir: string): Promise<{ child: ChildProcess; port: number; token?: string }> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, BENCH_ROLE: role, BENCH_DIR: dir },
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number; token?: string }) => resolve({ child, ...m }));
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+/** Events per second posting every event once in batches of `size`, then a duplicate replay's rate. */
+async function post(port: number, token: string | undefined, size: number): Promise<number> {
+  const bodies: string[] = [];
+  for (let i = 0; i < EVENTS; i += size)
+    bodies.push(JSON.stringify({ events: makeBatch(i, size, 7 * 86_400_000) }));
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const started = performance.now();
+  let accepted = 0;
+  for (const body of bodies) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/usage`, { method: 'POST', headers, body });
+    if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+    accepted += ((await res.json()) as { accepted: number }).accepted;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (accepted !== bodies.length * size) throw new Error(`accepted ${accepted} of ${bodies.length * size}`);
+  return (bodies.length * size) / seconds;
+}
+
+async function main() {
+  console.log(`push ingest, ${EVENTS.toLocaleString('en')} events per run, one client, real HTTP`);
+  console.log('| batch | bare ceiling events/s | keywatch events/s | ratio |\n|---|---|---|---|');
+  for (const size of BATCHES) {
+    const dir = mkdtempSync(join(tmpdir(), 'keywatch-bench-'));
+    try {
+      // Fresh servers per batch size, each on its own empty database.
+      const bare = await spawn('bare', dir);
+      const bareRate = await post(bare.port, undefined, size);
+      bare.child.send('stop');
+      await new Promise((r) => bare.child.once('exit', r));
+      const kw = await spawn('keywatch', dir);
+      const kwRate = await post(kw.port, kw.token, size);
+      kw.child.send('stop');
+      await new Promise((r) => kw.child.once('exit', r));
+      console.log(
+        `| ${size.toLocaleString('en')} | ${Math.round(bareRate).toLocaleString('en')} | ${Math.round(kwRate).toLocaleString('en')} | ${(kwRate / bareRate).toFixed(2)}x |`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
-run();
+
+const role = process.env.BENCH_ROLE;
+if (role === 'bare') await runBare();
+else if (role === 'keywatch') await runKeywatch();
+else await main();

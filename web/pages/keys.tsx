@@ -2,7 +2,7 @@
 import { formatAge, formatNumber } from '../../server/format.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Badge, CsvLink, Sparkline } from '../components/parts.tsx';
-import type { KeyRowView } from '../queries/key-table.ts';
+import type { KeyPage } from '../queries/key-table.ts';
 
 const STATUS_TONE = { active: 'ok', revoked: 'muted', discovered: 'bad' } as const;
 const FLAG_TONE = {
@@ -13,13 +13,27 @@ const FLAG_TONE = {
   many_sources: 'warn',
 } as const;
 
-export function KeysPage({ ctx, keys, now }: { ctx: PageContext; keys: KeyRowView[]; now: number }) {
-  const flagged = keys.filter((k) => k.flags.length > 0).length;
+/** Previous and next links when the keys take more than one page. */
+function Pager({ page, pages }: { page: number; pages: number }) {
+  if (pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label="Pages of keys">
+      {page > 1 ? <a href={`/keys?page=${page - 1}`}>← Previous</a> : null}
+      <span class="muted">
+        Page {page} of {pages}
+      </span>
+      {page < pages ? <a href={`/keys?page=${page + 1}`}>Next →</a> : null}
+    </nav>
+  );
+}
+
+export function KeysPage({ ctx, keys: page, now }: { ctx: PageContext; keys: KeyPage; now: number }) {
+  const keys = page.rows;
   return (
     <Layout ctx={ctx} title="Keys" active="/keys" script="keys">
       <div class="toolbar">
         <p class="muted">
-          {formatNumber(keys.length)} keys, {formatNumber(flagged)} with hygiene flags.
+          {formatNumber(page.total)} keys, {formatNumber(page.flagged)} with hygiene flags.
         </p>
         <label class="filter">
           Filter <input type="search" id="key-filter" placeholder="name, owner, environment" />
@@ -86,6 +100,7 @@ export function KeysPage({ ctx, keys, now }: { ctx: PageContext; keys: KeyRowVie
           </table>
         </div>
       )}
+      <Pager page={page.page} pages={page.pages} />
     </Layout>
   );
 }

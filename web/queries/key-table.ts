@@ -17,10 +17,13 @@ export type KeyRowView = KeyView & {
 
 export const HYGIENE = { rotateAfterDays: 90, unusedDays: 30, manySourceGroups: 3 };
 
-/** An IP's network group: /16 for IPv4, /32 for IPv6 — a rough "which environment" signal. */
-const IP_GROUP_SQL = `CASE WHEN instr(source_ip, '.') > 0
-  THEN substr(source_ip, 1, instr(source_ip, '.') + instr(substr(source_ip, instr(source_ip, '.') + 1), '.') - 1)
-  ELSE substr(source_ip, 1, 9) END`;
+/**
+ * A network's group: /16 for IPv4, /32 for IPv6 — a rough "which environment" signal, taken from
+ * the /24 and /64 networks `key_networks` keeps per key (maintained on write, so no raw event is read).
+ */
+const IP_GROUP_SQL = `CASE WHEN instr(network, '.') > 0
+  THEN substr(network, 1, instr(network, '.') + instr(substr(network, instr(network, '.') + 1), '.') - 1)
+  ELSE substr(network, 1, 9) END`;
 
 export function flagsFor(key: KeyView, ipGroups: number, now: number): HygieneFlag[] {
   const flags: HygieneFlag[] = [];
@@ -56,7 +59,7 @@ export function ipGroupCount(sqlite: Sqlite, keyId: string, since: number): numb
   return (
     statement<[string, number], number>(
       sqlite,
-      `SELECT count(DISTINCT ${IP_GROUP_SQL}) FROM usage_events WHERE key_id = ? AND ts >= ? AND source_ip IS NOT NULL`,
+      `SELECT count(DISTINCT ${IP_GROUP_SQL}) FROM key_networks WHERE key_id = ? AND last_seen_at >= ?`,
     )
       .pluck()
       .get(keyId, since) ?? 0
@@ -71,8 +74,8 @@ export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyR
   ).all(start);
   const groups = statement<[number], { key_id: string; n: number }>(
     deps.sqlite,
-    `SELECT key_id, count(DISTINCT ${IP_GROUP_SQL}) AS n FROM usage_events
-       WHERE ts >= ? AND source_ip IS NOT NULL GROUP BY key_id`,
+    `SELECT key_id, count(DISTINCT ${IP_GROUP_SQL}) AS n FROM key_networks
+       WHERE last_seen_at >= ? GROUP BY key_id`,
   ).all(now - 7 * DAY);
   const ipGroups = new Map(groups.map((g) => [g.key_id, g.n]));
   const byKey = new Map<string, number[]>();
@@ -93,4 +96,29 @@ export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyR
       flags: flagsFor(key, n, now),
     };
   });
+}
+
+/** Rows one keys page shows; the CSV export and the API list stay complete. */
+export const KEYS_PER_PAGE = 100;
+
+export type KeyPage = {
+  rows: KeyRowView[];
+  total: number;
+  flagged: number;
+  /** 1-based page shown, and how many there are. */
+  page: number;
+  pages: number;
+};
+
+/** One page of the keys table (by name), with the counts over every key. */
+export function pageOfKeyRows(all: KeyRowView[], page: number): KeyPage {
+  const pages = Math.max(1, Math.ceil(all.length / KEYS_PER_PAGE));
+  const shown = Math.min(Math.max(1, page), pages);
+  return {
+    rows: all.slice((shown - 1) * KEYS_PER_PAGE, shown * KEYS_PER_PAGE),
+    total: all.length,
+    flagged: all.filter((k) => k.flags.length > 0).length,
+    page: shown,
+    pages,
+  };
 }

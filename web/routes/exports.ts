@@ -8,40 +8,30 @@ import { DAY } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import { issuesFromZod, validationError } from '../../server/errors.ts';
+import { streamResponse } from '../../server/http/stream.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
-import { groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
-import { type Cell, toCsv } from '../csv.ts';
+import {
+  groupedSeries,
+  keySeries,
+  type MonthTotals,
+  monthlyTotals,
+  totalSeries,
+} from '../../server/usage/series.ts';
+import { type Cell, csvLines } from '../csv.ts';
 import { listIncidents } from '../queries/incidents.ts';
 import { listKeyRows } from '../queries/key-table.ts';
 
 const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
-function csv(
-  c: { header(n: string, v: string): void; body(b: string): Response },
-  name: string,
-  text: string,
-) {
-  c.header('content-type', 'text/csv; charset=utf-8');
-  c.header('content-disposition', `attachment; filename="${name}"`);
-  c.header('cache-control', 'no-store');
-  return c.body(text);
-}
-
-/** Month totals from day points: the first day of each UTC month. */
-function byMonth(
-  points: { ts: number; credits: number; requests: number; errors: number; auth_failures: number }[],
-) {
-  const months = new Map<string, Cell[]>();
-  for (const p of points) {
-    const month = iso(p.ts).slice(0, 7);
-    const row = months.get(month) ?? [month, 0, 0, 0, 0];
-    for (let i = 1; i < 5; i++)
-      row[i] = (row[i] as number) + [p.credits, p.requests, p.errors, p.auth_failures][i - 1]!;
-    months.set(month, row);
-  }
-  return [...months.values()];
+/** A CSV download, formatted row by row as the client reads it (never one string in memory). */
+function csv(name: string, header: string[], rows: Iterable<Cell[]>): Response {
+  return streamResponse(csvLines(header, rows), {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}"`,
+    'cache-control': 'no-store',
+  });
 }
 
 const IncidentQuery = z.object({
@@ -62,7 +52,6 @@ export function exportRoutes(deps: Deps) {
         monthly ? { ...query, step: 'day', from: query.from ?? String(now - 365 * DAY) } : query,
         now,
       );
-      const rows: Cell[][] = [];
       const point = (p: {
         ts: number;
         credits: number;
@@ -70,21 +59,23 @@ export function exportRoutes(deps: Deps) {
         errors: number;
         auth_failures: number;
       }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
-      if (range.group) {
-        for (const g of groupedSeries(deps.sqlite, range, range.group)) {
-          const pts = monthly ? byMonth(g.points) : g.points.map(point);
-          for (const r of pts) rows.push([g.group, ...r]);
-        }
-        const header = [range.group, monthly ? 'month' : 'ts', ...POINT_HEADER.slice(1)];
-        return csv(c, `usage-${monthly ? 'month' : range.step}-by-${range.group}.csv`, toCsv(header, rows));
+      if (monthly) {
+        // Whole UTC calendar months touching the range, from the month rollup.
+        const months = monthlyTotals(deps.sqlite, range.from, range.to, range.group);
+        const cells = (m: MonthTotals): Cell[] => [m.month, m.credits, m.requests, m.errors, m.auth_failures];
+        const rows = months.map((m) => (range.group ? [m.group, ...cells(m)] : cells(m)));
+        const header = [...(range.group ? [range.group] : []), 'month', ...POINT_HEADER.slice(1)];
+        return csv(`usage-month${range.group ? `-by-${range.group}` : ''}.csv`, header, rows);
       }
-      const points = totalSeries(deps.sqlite, range);
-      const body = monthly ? byMonth(points) : points.map(point);
-      return csv(
-        c,
-        `usage-${monthly ? 'month' : range.step}.csv`,
-        toCsv(monthly ? ['month', ...POINT_HEADER.slice(1)] : POINT_HEADER, body),
-      );
+      if (range.group) {
+        const { groups } = groupedSeries(deps.sqlite, range, range.group);
+        const rows = (function* () {
+          for (const g of groups) for (const p of g.points) yield [g.group, ...point(p)];
+        })();
+        const header = [range.group, 'ts', ...POINT_HEADER.slice(1)];
+        return csv(`usage-${range.step}-by-${range.group}.csv`, header, rows);
+      }
+      return csv(`usage-${range.step}.csv`, POINT_HEADER, totalSeries(deps.sqlite, range).map(point));
     })
     .get('/key-usage.csv', (c) => {
       const key = getKey(deps, c.req.query('key') ?? '');
@@ -96,9 +87,9 @@ export function exportRoutes(deps: Deps) {
         p.errors,
         p.auth_failures,
       ]);
-      return csv(c, `key-${key.name}-${range.step}.csv`.replace(/[^\w.-]/g, '_'), toCsv(POINT_HEADER, rows));
+      return csv(`key-${key.name}-${range.step}.csv`.replace(/[^\w.-]/g, '_'), POINT_HEADER, rows);
     })
-    .get('/keys.csv', (c) => {
+    .get('/keys.csv', () => {
       const rows = listKeyRows(deps, deps.clock.now()).map((k) => [
         k.id,
         k.name,
@@ -125,7 +116,7 @@ export function exportRoutes(deps: Deps) {
         'credits_7d',
         'flags',
       ];
-      return csv(c, 'keys.csv', toCsv(header, rows));
+      return csv('keys.csv', header, rows);
     })
     .get('/incidents.csv', (c) => {
       const parsed = IncidentQuery.safeParse(c.req.query());
@@ -166,9 +157,9 @@ export function exportRoutes(deps: Deps) {
         i.impact_credits,
         i.summary,
       ]);
-      return csv(c, 'incidents.csv', toCsv(header, rows));
+      return csv('incidents.csv', header, rows);
     })
-    .get('/audit.csv', requireAuth(deps, 'admin'), (c) => {
+    .get('/audit.csv', requireAuth(deps, 'admin'), () => {
       const rows = listAudit(deps, { limit: 10_000 }).map((a) => [
         a.id,
         a.ts,
@@ -177,6 +168,6 @@ export function exportRoutes(deps: Deps) {
         a.target,
         a.details ? JSON.stringify(a.details) : '',
       ]);
-      return csv(c, 'audit.csv', toCsv(['id', 'ts', 'actor', 'action', 'target', 'details'], rows));
+      return csv('audit.csv', ['id', 'ts', 'actor', 'action', 'target', 'details'], rows);
     });
 }

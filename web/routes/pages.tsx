@@ -26,7 +26,7 @@ import { OverviewPage } from '../pages/overview.tsx';
 import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
-import { flagsFor, ipGroupCount, listKeyRows } from '../queries/key-table.ts';
+import { flagsFor, ipGroupCount, listKeyRows, pageOfKeyRows } from '../queries/key-table.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
@@ -81,7 +81,9 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
 
   app.get('/keys', auth, async (c) => {
     const now = clock.now();
-    return sendPage(c, <KeysPage ctx={await ctxOf(c)} keys={listKeyRows(deps, now)} now={now} />);
+    const page = Number.parseInt(c.req.query('page') ?? '1', 10);
+    const keys = pageOfKeyRows(listKeyRows(deps, now), Number.isFinite(page) ? page : 1);
+    return sendPage(c, <KeysPage ctx={await ctxOf(c)} keys={keys} now={now} />);
   });
 
   app.get('/keys/:id', auth, async (c) => {

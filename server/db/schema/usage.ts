@@ -24,16 +24,17 @@ export const usageEvents = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.source, t.eventId] }),
     index('usage_events_key_ts_idx').on(t.keyId, t.ts),
+    // Retention, detection's chunks and source health (which walks it per source).
     index('usage_events_ts_idx').on(t.ts),
-    // Source health: last event and last hour's counts per source.
-    index('usage_events_source_ts_idx').on(t.source, t.ts),
   ],
 );
 
 /**
  * One table shape per resolution. `bucket` is the bucket's start in epoch ms (UTC);
  * `operation` is '' when the source did not say. Written through on ingest, so the
- * rollups are never stale.
+ * rollups are never stale. In the database these are WITHOUT ROWID tables clustered on their
+ * primary key (migration 0004; drizzle cannot say so): a key's range is one contiguous read and
+ * no second copy of the key is kept in a separate index.
  */
 function bucketTable(name: string) {
   return sqliteTable(
@@ -59,5 +60,45 @@ function bucketTable(name: string) {
 export const usageMinute = bucketTable('usage_minute');
 export const usageHour = bucketTable('usage_hour');
 export const usageDay = bucketTable('usage_day');
+/** Calendar months (UTC), kept forever: a year of month totals per key is a dozen rows per key. */
+export const usageMonth = bucketTable('usage_month');
 
 export type BucketTable = typeof usageMinute;
+
+/**
+ * The same sums over every key, one row per bucket: whole-account series and forecasts read a
+ * year of days or eight weeks of hours as a few hundred rows instead of every key's.
+ */
+function totalTable(name: string) {
+  return sqliteTable(name, {
+    bucket: integer('bucket').primaryKey(),
+    credits: real('credits').notNull().default(0),
+    requests: integer('requests').notNull().default(0),
+    errors: integer('errors').notNull().default(0),
+    authFailures: integer('auth_failures').notNull().default(0),
+  });
+}
+
+export const usageMinuteTotal = totalTable('usage_minute_total');
+export const usageHourTotal = totalTable('usage_hour_total');
+export const usageDayTotal = totalTable('usage_day_total');
+
+/**
+ * The client networks each key was seen from (IPv4 /24, IPv6 /64), maintained on every write:
+ * the keys page's "seen from several networks" flag (and the client-exposure signal) count rows
+ * here instead of scanning a week of raw events. WITHOUT ROWID in the database (migration 0004).
+ */
+export const keyNetworks = sqliteTable(
+  'key_networks',
+  {
+    keyId: text('key_id').notNull(),
+    network: text('network').notNull(),
+    firstSeenAt: integer('first_seen_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    requests: integer('requests').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.network] }),
+    index('key_networks_last_seen_idx').on(t.lastSeenAt),
+  ],
+);

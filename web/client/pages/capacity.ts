@@ -97,7 +97,11 @@ async function load(): Promise<void> {
   const group = groupSelect?.value ?? 'key';
   updateCsvLinks(group);
   const from = end - 365 * DAY;
-  const r = await api<UsageGroups>('GET', `/api/v1/usage?step=day&group=${group}&from=${from}&to=${end}`);
+  // The server sends the largest groups and the rest summed as "(other)": what the stack draws.
+  const r = await api<UsageGroups>(
+    'GET',
+    `/api/v1/usage?step=day&group=${group}&from=${from}&to=${end}&top=${MAX_SERIES - 1}`,
+  );
   if (!r.ok || !r.data) {
     for (const id of ['chart-monthly', 'chart-stacked']) {
       const c = canvasById(id);

@@ -1,0 +1,130 @@
+/**
+ * Data moves a migration starts and this finishes, right after the migrations run: SQL alone can
+ * neither check free disk first nor say how far a copy of a gigabyte has got. Each task is one
+ * transaction that also deletes its row from `migration_tasks`, so a crash rolls the task back and
+ * the next start runs it again. Today's tasks (migration 0004): copy each rowid bucket table into
+ * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup), and fill
+ * `key_networks` from raw events.
+ */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { subjectNetwork } from '../network.ts';
+import type { Sqlite } from './client.ts';
+
+export type Progress = (line: string) => void;
+
+const BUCKET_COLUMNS = 'key_id, bucket, operation, credits, requests, errors, auth_failures';
+const SUMS =
+  'sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors, sum(auth_failures) AS auth_failures';
+/** Keys copied per statement: small enough to report progress every few seconds on a big table. */
+const KEYS_PER_CHUNK = 50;
+
+export class MigrationSpaceError extends Error {}
+
+export function pendingMigrationTasks(sqlite: Sqlite): { name: string; source: string }[] {
+  const exists = sqlite
+    .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migration_tasks'`)
+    .get();
+  if (!exists) return [];
+  return sqlite.prepare('SELECT name, source FROM migration_tasks ORDER BY name').all() as {
+    name: string;
+    source: string;
+  }[];
+}
+
+/** Bytes a table and its indexes take (dbstat when compiled in, else the whole file as a bound). */
+function tableBytes(sqlite: Sqlite, table: string): number {
+  try {
+    const row = sqlite
+      .prepare(
+        'SELECT sum(pgsize) AS n FROM dbstat WHERE name = ? OR name IN (SELECT name FROM sqlite_master WHERE tbl_name = ?)',
+      )
+      .get(table, table) as { n: number | null };
+    return row.n ?? 0;
+  } catch {
+    return (
+      (sqlite.pragma('page_count', { simple: true }) as number) *
+      (sqlite.pragma('page_size', { simple: true }) as number)
+    );
+  }
+}
+
+const mb = (n: number) => `${Math.ceil(n / 1e6).toLocaleString('en-US')} MB`;
+
+export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progress): void {
+  const tasks = pendingMigrationTasks(sqlite);
+  if (tasks.length === 0) return;
+  // The copy is written beside the old table, and the write-ahead log holds it until checkpoint.
+  const need = 2 * tasks.reduce((s, t) => s + tableBytes(sqlite, t.source), 0);
+  if (path !== ':memory:' && need > 0) {
+    const fs = statfsSync(dirname(path));
+    const free = fs.bavail * fs.bsize;
+    if (free < need) {
+      throw new MigrationSpaceError(
+        `Upgrading the usage tables of ${path} needs about ${mb(need)} free on its disk and only ${mb(free)} is: free some space and start again (nothing was changed).`,
+      );
+    }
+  }
+  for (const task of tasks) {
+    const started = Date.now();
+    // A new, empty database has nothing to move and nothing to say.
+    const quiet = !sqlite.prepare(`SELECT 1 FROM ${task.source} LIMIT 1`).get();
+    const say = quiet ? () => {} : progress;
+    say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);
+    sqlite.transaction(() => {
+      if (task.name === 'key_networks') fillKeyNetworks(sqlite);
+      else copyBucketTable(sqlite, task.name, task.source, say);
+      sqlite.prepare('DELETE FROM migration_tasks WHERE name = ?').run(task.name);
+    })();
+    say(`migrating ${task.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress: Progress): void {
+  const keys = sqlite
+    .prepare(`SELECT DISTINCT key_id FROM ${source} ORDER BY key_id`)
+    .pluck()
+    .all() as string[];
+  const copy = sqlite.prepare(
+    `INSERT INTO ${table} (${BUCKET_COLUMNS}) SELECT ${BUCKET_COLUMNS} FROM ${source}
+       WHERE key_id >= ? AND key_id <= ? ORDER BY key_id, bucket, operation`,
+  );
+  let reported = Date.now();
+  for (let i = 0; i < keys.length; i += KEYS_PER_CHUNK) {
+    const chunk = keys.slice(i, i + KEYS_PER_CHUNK);
+    copy.run(chunk[0], chunk[chunk.length - 1]);
+    if (Date.now() - reported > 2_000) {
+      progress(`migrating ${table}: ${Math.round((100 * (i + chunk.length)) / keys.length)}% of keys copied`);
+      reported = Date.now();
+    }
+  }
+  sqlite.exec(
+    `INSERT INTO ${table}_total (bucket, credits, requests, errors, auth_failures)
+       SELECT bucket, ${SUMS} FROM ${table} GROUP BY bucket`,
+  );
+  if (table === 'usage_day') {
+    // Months are whole UTC days: the month rollup is exactly the day rows summed by month.
+    sqlite.exec(
+      `INSERT INTO usage_month (${BUCKET_COLUMNS})
+         SELECT key_id, CAST(strftime('%s', bucket / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 AS month,
+           operation, ${SUMS} FROM usage_day GROUP BY key_id, month, operation`,
+    );
+  }
+  sqlite.exec(`DROP TABLE ${source}`);
+}
+
+function fillKeyNetworks(sqlite: Sqlite): void {
+  const rows = sqlite
+    .prepare(
+      `SELECT key_id, source_ip, min(ts) AS first, max(ts) AS last, sum(requests) AS requests
+         FROM usage_events WHERE source_ip IS NOT NULL GROUP BY key_id, source_ip`,
+    )
+    .all() as { key_id: string; source_ip: string; first: number; last: number; requests: number }[];
+  const upsert = sqlite.prepare(
+    `INSERT INTO key_networks (key_id, network, first_seen_at, last_seen_at, requests) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (key_id, network) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at),
+       last_seen_at = max(last_seen_at, excluded.last_seen_at), requests = requests + excluded.requests`,
+  );
+  for (const r of rows) upsert.run(r.key_id, subjectNetwork(r.source_ip), r.first, r.last, r.requests);
+}
