@@ -1,5 +1,6 @@
 /** Key detail: usage with baseline band and incident markers, operations, sources, incidents, edit. */
 
+import { DAY } from '../../server/clock.ts';
 import { formatAge, formatNumber } from '../../server/format.ts';
 import type { KeyView } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
@@ -157,18 +158,22 @@ export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetail
           <legend class="sr-only">Range</legend>
           {(['24h', '7d', '30d', '90d'] as const).map((r) => (
             <label>
-              <input type="radio" name="range" value={r} checked={r === '7d'} /> {r}
+              <input type="radio" name="range" value={r} checked={r === '30d'} /> {r}
             </label>
           ))}
         </fieldset>
-        <a class="csv" href={`/export/key-usage.csv?key=${encodeURIComponent(k.id)}&step=hour`} download>
-          Download usage CSV (7 days, hourly)
+        <a
+          class="csv"
+          href={`/export/key-usage.csv?key=${encodeURIComponent(k.id)}&step=hour&from=${iso(data.now - 30 * DAY)}&to=${iso(data.now)}`}
+          download
+        >
+          Download usage CSV (30 days, hourly)
         </a>
       </div>
       <ChartBox
         id="chart-key"
-        title="Credits and requests"
-        label={`Credits and requests of key ${k.name}, with its usual range and incident markers`}
+        title="Credits, last 30 days unless another range is picked"
+        label={`Credits of key ${k.name}, with its usual range and incident markers`}
         tall
         data={{ key: k.id, now: iso(data.now), markers: JSON.stringify(markers) }}
       />

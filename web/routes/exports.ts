@@ -11,10 +11,11 @@ import { issuesFromZod, validationError } from '../../server/errors.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
-import { groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
+import { GROUPS, groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
 import { type Cell, toCsv } from '../csv.ts';
 import { listIncidents } from '../queries/incidents.ts';
 import { listKeyRows } from '../queries/key-table.ts';
+import { monthTotals } from '../queries/month-totals.ts';
 
 const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
@@ -29,20 +30,11 @@ function csv(
   return c.body(text);
 }
 
-/** Month totals from day points: the first day of each UTC month. */
-function byMonth(
-  points: { ts: number; credits: number; requests: number; errors: number; auth_failures: number }[],
-) {
-  const months = new Map<string, Cell[]>();
-  for (const p of points) {
-    const month = iso(p.ts).slice(0, 7);
-    const row = months.get(month) ?? [month, 0, 0, 0, 0];
-    for (let i = 1; i < 5; i++)
-      row[i] = (row[i] as number) + [p.credits, p.requests, p.errors, p.auth_failures][i - 1]!;
-    months.set(month, row);
-  }
-  return [...months.values()];
-}
+/** Months kept in the monthly CSV: the last twelve calendar months in KEYWATCH_TZ, the current one to date. */
+const CSV_MONTHS = 12;
+
+/** Integers stay as they are; measured amounts (observed, expected, impact) keep two decimals. */
+const round2 = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
 
 const IncidentQuery = z.object({
   state: z.enum(INCIDENT_STATES).optional().or(z.literal('')),
@@ -51,17 +43,47 @@ const IncidentQuery = z.object({
   days: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
+/**
+ * Monthly totals per calendar month of KEYWATCH_TZ (a month starts at local midnight), starting
+ * with the first month that has usage; the current month is flagged `partial` (to date).
+ */
+function monthlyCsv(
+  c: { header(n: string, v: string): void; body(b: string): Response },
+  deps: Deps,
+  groupQuery: string | undefined,
+) {
+  const group = GROUPS.find((g) => g === groupQuery);
+  if (groupQuery && !group)
+    throw validationError([{ path: 'group', message: `must be one of ${GROUPS.join(', ')}` }]);
+  const groups = monthTotals(deps.sqlite, {
+    now: deps.clock.now(),
+    timeZone: deps.config.timeZone,
+    count: CSV_MONTHS,
+    dropLeadingEmpty: true,
+    ...(group && { group }),
+  });
+  const rows = groups.flatMap((g) =>
+    g.months.map((m) => [
+      ...(group ? [g.group] : []),
+      m.month,
+      m.partial ? 'yes' : 'no',
+      m.credits,
+      m.requests,
+      m.errors,
+      m.auth_failures,
+    ]),
+  );
+  const header = [...(group ? [group] : []), 'month', 'partial', ...POINT_HEADER.slice(1)];
+  return csv(c, `usage-month${group ? `-by-${group}` : ''}.csv`, toCsv(header, rows));
+}
+
 export function exportRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps, 'read'))
     .get('/usage.csv', (c) => {
       const query = c.req.query();
-      const monthly = query.step === 'month';
-      const now = deps.clock.now();
-      const range = parseRangeQuery(
-        monthly ? { ...query, step: 'day', from: query.from ?? String(now - 365 * DAY) } : query,
-        now,
-      );
+      if (query.step === 'month') return monthlyCsv(c, deps, query.group);
+      const range = parseRangeQuery(query, deps.clock.now());
       const rows: Cell[][] = [];
       const point = (p: {
         ts: number;
@@ -72,19 +94,13 @@ export function exportRoutes(deps: Deps) {
       }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
       if (range.group) {
         for (const g of groupedSeries(deps.sqlite, range, range.group)) {
-          const pts = monthly ? byMonth(g.points) : g.points.map(point);
-          for (const r of pts) rows.push([g.group, ...r]);
+          for (const r of g.points.map(point)) rows.push([g.group, ...r]);
         }
-        const header = [range.group, monthly ? 'month' : 'ts', ...POINT_HEADER.slice(1)];
-        return csv(c, `usage-${monthly ? 'month' : range.step}-by-${range.group}.csv`, toCsv(header, rows));
+        const header = [range.group, 'ts', ...POINT_HEADER.slice(1)];
+        return csv(c, `usage-${range.step}-by-${range.group}.csv`, toCsv(header, rows));
       }
       const points = totalSeries(deps.sqlite, range);
-      const body = monthly ? byMonth(points) : points.map(point);
-      return csv(
-        c,
-        `usage-${monthly ? 'month' : range.step}.csv`,
-        toCsv(monthly ? ['month', ...POINT_HEADER.slice(1)] : POINT_HEADER, body),
-      );
+      return csv(c, `usage-${range.step}.csv`, toCsv(POINT_HEADER, points.map(point)));
     })
     .get('/key-usage.csv', (c) => {
       const key = getKey(deps, c.req.query('key') ?? '');
@@ -161,9 +177,9 @@ export function exportRoutes(deps: Deps) {
         i.started_at,
         i.last_seen_at,
         i.resolved_at,
-        i.observed,
-        i.expected,
-        i.impact_credits,
+        round2(i.observed),
+        round2(i.expected),
+        round2(i.impact_credits),
         i.summary,
       ]);
       return csv(c, 'incidents.csv', toCsv(header, rows));

@@ -63,13 +63,13 @@ function render(): void {
   });
   if (monthly) {
     const labels = monthKeys.map((m) => fmtTime(`${m}-15T00:00:00Z`, 'month'));
-    drawChart(monthly, 'bar', labels, bars(monthSeries), { stacked: true, yTitle: 'credits' });
+    drawChart(monthly, 'bar', labels, bars(monthSeries), { stacked: true, yTitle: 'credits', credits: true });
   }
   const first = year.points.length - days;
   const dailySeries = topSeries(year.groups, (g) => g.points.slice(first).map((p) => p.credits));
   if (daily) {
     const labels = year.points.slice(first).map((p) => fmtTime(p.ts, 'day'));
-    drawChart(daily, 'bar', labels, bars(dailySeries), { stacked: true, yTitle: 'credits' });
+    drawChart(daily, 'bar', labels, bars(dailySeries), { stacked: true, yTitle: 'credits', credits: true });
   }
   const rows = year.groups
     .map((g) => ({

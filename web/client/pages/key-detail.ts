@@ -60,7 +60,7 @@ function render(): void {
     markers.some((m) => Date.parse(m.at) >= t && Date.parse(m.at) < t + size) ? peak : null,
   );
   const datasets: AnyDataset[] = [
-    ...(band ? bandDatasets(band.low, band.high, 'Usual range (4 weeks)') : []),
+    ...(band ? bandDatasets(band.low, band.high, 'Usual range (same weekday or hour, 4 weeks before)') : []),
     {
       type: 'line',
       label: 'Credits',
@@ -69,16 +69,6 @@ function render(): void {
       backgroundColor: PALETTE[0],
       pointRadius: 0,
       borderWidth: 2,
-    },
-    {
-      type: 'line',
-      label: 'Requests',
-      data: usage.points.map((p) => p.requests),
-      borderColor: PALETTE[7],
-      pointRadius: 0,
-      borderWidth: 1,
-      borderDash: [3, 3],
-      yAxisID: 'y2',
     },
     {
       type: 'line',
@@ -91,14 +81,19 @@ function render(): void {
       borderColor: '#c4231b',
     },
   ];
-  drawChart(canvas, 'line', labels, datasets, { yTitle: 'credits', y2Title: 'requests', legend: true });
+  // Credits alone on the axis: requests on a second axis made credits look flat and hid the band.
+  drawChart(canvas, 'line', labels, datasets, {
+    yTitle: size >= 86_400_000 ? 'credits per day' : 'credits per hour',
+    legend: true,
+    credits: true,
+  });
 }
 
 for (const input of document.querySelectorAll<HTMLInputElement>('#range-picker input[name="range"]')) {
   input.addEventListener('change', () => input.checked && void load(input.value as RangeName));
 }
 document.addEventListener('kw:zone', render);
-void load('7d');
+void load('30d');
 
 // ---- edit and revoke (admins only; the form is not rendered for viewers) ----
 const form = document.getElementById('key-edit') as HTMLFormElement | null;
