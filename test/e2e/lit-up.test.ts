@@ -78,7 +78,7 @@ describe.skipIf(!available)('pages lit up by the real endpoints', { timeout: 60_
 
   it('lists budgets and rules, saves a rule and previews a backtest', async () => {
     await page.goto(`${server.url}/budgets`);
-    await expect.poll(() => page.locator('#budgets').textContent()).toContain('whole account');
+    await expect.poll(() => page.locator('#budgets').textContent()).toContain('Whole account');
     await expect.poll(() => page.locator('#rules').textContent()).toContain('credit spike');
     await page.locator('#rules button', { hasText: 'Save' }).first().click();
     await expect.poll(() => page.locator('#rules output').first().textContent()).toBe('Saved.');

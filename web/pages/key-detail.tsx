@@ -6,6 +6,7 @@ import type { KeyView } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Badge, ChartBox, Credits, IncidentTable } from '../components/parts.tsx';
+import { lastDays } from '../components/windows.ts';
 import type { IncidentView } from '../queries/incidents.ts';
 import type { OperationRow, SeenRow } from '../queries/key-activity.ts';
 import type { HygieneFlag } from '../queries/key-table.ts';
@@ -104,6 +105,7 @@ function EditForm({ k }: { k: KeyView }) {
 export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetailData }) {
   const { key: k } = data;
   const price = ctx.creditPrice;
+  const month = lastDays(data.now, 30);
   const markers = data.incidents.map((i) => ({ at: i.started_at, kind: i.kind, id: i.id }));
   return (
     <Layout ctx={ctx} title={`Key ${k.name}`} active="/keys" script="key-detail">
@@ -176,11 +178,13 @@ export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetail
         label={`Credits of key ${k.name}, with its usual range and incident markers`}
         tall
         data={{ key: k.id, now: iso(data.now), markers: JSON.stringify(markers) }}
+        note={`${month.note} The shaded band is the usual range: the lowest to highest value of the same weekday (or hour) in the 4 weeks before.`}
       />
 
       <div class="grid-2">
         <section aria-labelledby="ops-h">
           <h2 id="ops-h">Operations, last 30 days</h2>
+          <p class="window-note">{month.note}</p>
           {data.operations.length === 0 ? (
             <Empty>No usage in the last 30 days.</Empty>
           ) : (
@@ -229,10 +233,12 @@ export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetail
       <div class="grid-2">
         <section aria-labelledby="ips-h">
           <h2 id="ips-h">Source IPs, last 30 days</h2>
+          <p class="window-note">{month.note}</p>
           <SeenTable rows={data.ips} what="IP address" price={price} />
         </section>
         <section aria-labelledby="ua-h">
           <h2 id="ua-h">User agents, last 30 days</h2>
+          <p class="window-note">{month.note}</p>
           <SeenTable rows={data.agents} what="User agent" price={price} />
         </section>
       </div>
