@@ -19,7 +19,50 @@ export type KeyDetailData = {
   ips: SeenRow[];
   agents: SeenRow[];
   incidents: IncidentView[];
+  replacements: { id: string; name: string }[];
 };
+
+/** The rotation assistant: the client fills it from GET /api/v1/keys/:id/rotation. */
+function Rotation(props: { k: KeyView; replacements: { id: string; name: string }[]; admin: boolean }) {
+  const { k } = props;
+  return (
+    <section aria-labelledby="rotation-h" id="rotation" data-key-id={k.id}>
+      <h2 id="rotation-h">Rotation</h2>
+      <ol class="steps muted small">
+        <li>Create the new key at Magic Hour and add it on the Keys page.</li>
+        <li>Pair it with this key below: this key's fading usage then raises no usage drop.</li>
+        <li>Move every client listed here to the new key.</li>
+        <li>Revoke this key once no client has used it for the quiet time.</li>
+      </ol>
+      <div id="rotation-status" aria-live="polite">
+        <p class="muted">Loading rotation…</p>
+      </div>
+      {props.admin && k.status !== 'revoked' && (
+        <form id="rotation-form" class="form-grid panel" hidden>
+          <label>
+            New key
+            <select name="new_key_id" required>
+              <option value="">choose the replacement…</option>
+              {props.replacements.map((r) => (
+                <option value={r.id}>{r.name}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Quiet time before revoking (minutes)
+            <input name="quiet_minutes" type="number" min="1" max="43200" step="1" value="1440" />
+          </label>
+          <div class="actions span-2">
+            <button type="submit" class="primary">
+              Start rotation
+            </button>
+            <output id="rotation-form-status" aria-live="polite" />
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
 
 function SeenTable(props: { rows: SeenRow[]; what: string; price: number | undefined }) {
   if (props.rows.length === 0) return <Empty>No {props.what} reported in the last 30 days.</Empty>;
@@ -242,6 +285,7 @@ export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetail
           <SeenTable rows={data.agents} what="User agent" price={price} />
         </section>
       </div>
+      <Rotation k={k} replacements={data.replacements} admin={ctx.session.role === 'admin'} />
       {ctx.session.role === 'admin' && (
         <section aria-labelledby="edit-h">
           <h2 id="edit-h">Edit labels and budget</h2>

@@ -113,6 +113,10 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
       ips: ipsOf(deps.sqlite, key.id, from, now + 1),
       agents: userAgentsOf(deps.sqlite, key.id, from, now + 1),
       incidents: listIncidents(deps, { keyId: key.id, limit: 50 }),
+      // Keys this one can be rotated to: any other key that is not revoked.
+      replacements: listKeys(deps)
+        .filter((k) => k.id !== key.id && k.status !== 'revoked')
+        .map((k) => ({ id: k.id, name: k.name })),
     };
     return sendPage(c, <KeyDetailPage ctx={await ctxOf(c)} data={data} />);
   });

@@ -72,7 +72,7 @@ function budgetActions(b: Budget): HTMLElement {
     min: '1',
     step: 'any',
     value: String(b.monthly_credits),
-    'aria-label': `Credits per month, ${scopeText(b)}`,
+    'aria-label': `Monthly budget for ${scopeText(b)}`,
     class: 'narrow',
   }) as HTMLInputElement;
   const save = el('button', { type: 'button', class: 'small' }, 'Save');
