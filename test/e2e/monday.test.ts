@@ -204,6 +204,28 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
     expect(lines.at(-1)).toMatch(/,2026-11,yes,/);
   });
 
+  it('edits alert routing in Settings, with an environment override, and shows a bad address beside its field', async () => {
+    await page.goto(`${server.url}/settings`);
+    const form = page.locator('#routing-form');
+    await form.locator('[name="security_to"]').fill('oncall@example.com, sre@example.com');
+    await form.locator('[name="min_severity"]').selectOption('warning');
+    await page.getByRole('button', { name: 'Add environment override' }).click();
+    await form.locator('[name="environments.0.environment"]').fill('staging');
+    await form.locator('[name="environments.0.security_to"]').fill('none');
+    await page.getByRole('button', { name: 'Save routing' }).click();
+    await expect.poll(() => page.locator('#routing-status').textContent()).toBe('Routing saved.');
+    expect((await get('/api/v1/alerts/routing')).routing).toMatchObject({
+      security_to: ['oncall@example.com', 'sre@example.com'],
+      min_severity: 'warning',
+      environments: [{ environment: 'staging', security_to: [] }],
+    });
+    await form.locator('[name="billing_to"]').fill('not-an-address');
+    await page.getByRole('button', { name: 'Save routing' }).click();
+    await expect.poll(() => page.locator('#billing_to-error').textContent()).not.toBe('');
+    expect(await form.locator('[name="billing_to"]').getAttribute('aria-invalid')).toBe('true');
+    expect((await get('/api/v1/alerts/routing')).routing.billing_to).not.toContain('not-an-address');
+  });
+
   it('serves a favicon and follows the dark colour scheme', async () => {
     const icon = await fetch(`${server.url}/favicon.ico`);
     expect(icon.status).toBe(200);
