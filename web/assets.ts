@@ -21,6 +21,7 @@ export const PAGE_SCRIPTS = [
   'budgets',
   'capacity',
   'settings',
+  'invoice',
   'login',
 ] as const;
 export type PageScript = (typeof PAGE_SCRIPTS)[number];

@@ -18,7 +18,7 @@ import {
 } from '../helpers/e2e.ts';
 
 const available = chromiumAvailable();
-const PAGES = ['/', '/keys', '/incidents', '/budgets', '/capacity', '/settings'];
+const PAGES = ['/', '/keys', '/incidents', '/budgets', '/capacity', '/invoice', '/settings'];
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d.]/g, ''));
 
 describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_000 }, () => {
@@ -224,6 +224,48 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
     await expect.poll(() => page.locator('#billing_to-error').textContent()).not.toBe('');
     expect(await form.locator('[name="billing_to"]').getAttribute('aria-invalid')).toBe('true');
     expect((await get('/api/v1/alerts/routing')).routing.billing_to).not.toContain('not-an-address');
+  });
+
+  it('estimates the invoice in money by key and environment, says its price source, and saves a banded plan', async () => {
+    await page.goto(`${server.url}/invoice`);
+    // The demo server has KEYWATCH_CREDIT_PRICE=0.0015 and no plan yet.
+    await expect.poll(() => page.locator('#invoice-source').textContent()).toContain('KEYWATCH_CREDIT_PRICE');
+    const before = await get('/api/v1/invoice/estimate?period=current');
+    expect(before.price_source).toBe('credit_price');
+    const shown = await page.locator('#invoice-amount').textContent();
+    expect(shown).toBe(
+      new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(before.amount),
+    );
+    expect(await page.locator('#invoice-by-key tbody tr').count()).toBe(before.by_key.length);
+    expect(await page.locator('#invoice-by-env tbody tr').count()).toBe(before.by_environment.length);
+
+    // A plan with a gap between bands is refused beside the field; a contiguous one is saved.
+    const form = page.locator('#plan-form');
+    await form.locator('[name="currency"]').fill('eur');
+    await form.locator('input[name$=".to_credits"]').first().fill('1000000');
+    await page.getByRole('button', { name: 'Add band' }).click();
+    const from2 = form.locator('fieldset.band').nth(1).locator('input[name$=".from_credits"]');
+    await from2.fill('900000');
+    await form.locator('fieldset.band').nth(1).locator('input[name$=".price_per_credit"]').fill('0.001');
+    await page.getByRole('button', { name: 'Save plan' }).click();
+    await expect.poll(() => from2.getAttribute('aria-invalid')).toBe('true');
+    await from2.fill('1000000');
+    await page.getByRole('button', { name: 'Save plan' }).click();
+    await expect.poll(() => page.locator('#plan-status').textContent()).toBe('Plan saved.');
+    expect((await get('/api/v1/invoice/plan')).plan).toMatchObject({
+      currency: 'EUR',
+      bands: [
+        { from_credits: 0, to_credits: 1_000_000, price_per_credit: 0.0015 },
+        { from_credits: 1_000_000, to_credits: null, price_per_credit: 0.001 },
+      ],
+    });
+    await expect.poll(() => page.locator('#invoice-source').textContent()).toContain('plan set on this page');
+    const after = await get('/api/v1/invoice/estimate?period=current');
+    expect(await page.locator('#invoice-forecast').textContent()).toBe(
+      new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(after.forecast.amount),
+    );
+    await page.locator('#invoice-period').selectOption('previous');
+    await expect.poll(() => page.locator('#invoice-period-note').textContent()).toContain('Oct');
   });
 
   it('serves a favicon and follows the dark colour scheme', async () => {

@@ -16,6 +16,7 @@ const NAV = [
   ['/incidents', 'Incidents'],
   ['/budgets', 'Budgets & rules'],
   ['/capacity', 'Capacity'],
+  ['/invoice', 'Invoice'],
   ['/settings', 'Settings'],
 ] as const;
 

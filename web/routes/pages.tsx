@@ -20,6 +20,7 @@ import { BudgetsPage } from '../pages/budgets.tsx';
 import { CapacityPage } from '../pages/capacity.tsx';
 import { IncidentDetailPage } from '../pages/incident-detail.tsx';
 import { IncidentsPage } from '../pages/incidents.tsx';
+import { InvoicePage } from '../pages/invoice.tsx';
 import { KeyDetailPage } from '../pages/key-detail.tsx';
 import { KeysPage } from '../pages/keys.tsx';
 import { OverviewPage } from '../pages/overview.tsx';
@@ -173,6 +174,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
     );
     return sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={now} months={months} />);
   });
+
+  app.get('/invoice', auth, async (c) => sendPage(c, <InvoicePage ctx={await ctxOf(c)} />));
 
   app.get('/settings', auth, async (c) => {
     const admin = c.get('session').role === 'admin';
