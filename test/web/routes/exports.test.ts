@@ -1,7 +1,9 @@
 /** CSV text and the export endpoints. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { incidents } from '../../../server/db/schema/index.ts';
 import { csvCell, toCsv } from '../../../web/csv.ts';
 import { createTestApi } from '../../helpers/api.ts';
+import { addKey } from '../../helpers/incident-fixtures.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
 
 describe('toCsv', () => {
@@ -79,5 +81,32 @@ describe('/export', () => {
     } finally {
       zoned.cleanup();
     }
+  });
+
+  it('writes incidents.csv with measured amounts rounded to two decimals', async () => {
+    const keyId = addKey(deps, 'web');
+    deps.db
+      .insert(incidents)
+      .values({
+        id: 'inc_round',
+        keyId,
+        kind: 'credit_spike',
+        severity: 'warning',
+        state: 'open',
+        startedAt: T0 - 3_600_000,
+        lastSeenAt: T0 - 1_800_000,
+        observed: 127.70109894251082,
+        expected: 12.004999,
+        score: 0.9,
+        impactCredits: 115.69609894251082,
+        summary: 'web spent more than usual',
+        details: '{}',
+        createdAt: T0,
+        updatedAt: T0,
+      })
+      .run();
+    const res = await api.call('GET', '/export/incidents.csv', api.tokenFor('read'));
+    const row = (res.json as string).trim().split('\r\n')[1] ?? '';
+    expect(row).toContain(',127.7,12,115.7,');
   });
 });
