@@ -98,7 +98,7 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
         />
       </div>
 
-      <div class="grid-2">
+      <div>
         <section aria-labelledby="top-keys-h">
           <h2 id="top-keys-h">Top keys, last 7 days</h2>
           <p class="window-note">{days7.note}</p>
@@ -112,7 +112,9 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
                 <thead>
                   <tr>
                     <th scope="col">Key</th>
-                    <th scope="col">Environment</th>
+                    <th scope="col" class="wide-only">
+                      Environment
+                    </th>
                     <th scope="col" class="num">
                       Credits
                     </th>
@@ -127,7 +129,7 @@ export function OverviewPage({ ctx, data }: { ctx: PageContext; data: OverviewDa
                       <td>
                         <a href={`/keys/${encodeURIComponent(k.id)}`}>{k.name}</a>
                       </td>
-                      <td>{k.environment ?? <span class="muted">—</span>}</td>
+                      <td class="wide-only">{k.environment ?? <span class="muted">—</span>}</td>
                       <td class="num">
                         <Credits value={k.credits} price={price} />
                       </td>
@@ -187,8 +189,8 @@ function MonthByKey(props: { months: GroupMonths[]; price: number | undefined; t
             <thead>
               <tr>
                 <th scope="col">Key</th>
-                {columns.map((m) => (
-                  <th scope="col" class="num">
+                {columns.map((m, i) => (
+                  <th scope="col" class={i === 0 && columns.length > 2 ? 'num wide-only' : 'num'}>
                     {monthName(m.month)}
                     {m.partial ? ' (to date)' : ''}
                   </th>
@@ -201,8 +203,8 @@ function MonthByKey(props: { months: GroupMonths[]; price: number | undefined; t
                   <th scope="row">
                     {g.key_id ? <a href={`/keys/${encodeURIComponent(g.key_id)}`}>{g.group}</a> : g.group}
                   </th>
-                  {g.months.map((m) => (
-                    <td class="num">
+                  {g.months.map((m, i) => (
+                    <td class={i === 0 && g.months.length > 2 ? 'num wide-only' : 'num'}>
                       <Credits value={m.credits} price={props.price} />
                     </td>
                   ))}
@@ -212,8 +214,8 @@ function MonthByKey(props: { months: GroupMonths[]; price: number | undefined; t
             <tfoot>
               <tr>
                 <th scope="row">All keys</th>
-                {totals.map((t) => (
-                  <td class="num">
+                {totals.map((t, i) => (
+                  <td class={i === 0 && totals.length > 2 ? 'num wide-only' : 'num'}>
                     <Credits value={t} price={props.price} />
                   </td>
                 ))}

@@ -119,7 +119,8 @@ export function drawChart(
         y: {
           stacked: options.stacked ?? false,
           beginAtZero: true,
-          ticks: { callback: creditTick },
+          // Two-line ticks (credits and money) need fewer of them to stay legible.
+          ticks: { callback: creditTick, ...(price !== undefined && { maxTicksLimit: 6 }) },
           title: {
             display: !!options.yTitle,
             text:

@@ -59,7 +59,8 @@ function card(label: string, value: string, hint: string, id: string): HTMLEleme
 
 function render(e: Estimate): void {
   const c = e.currency;
-  const open = Date.parse(e.period.to) > Date.now() && e.forecast.credits !== e.credits;
+  // A closed period's forecast is what was spent, with no band (the server's clock decides, not the browser's).
+  const open = e.forecast.credits !== e.credits || e.forecast.low !== e.forecast.high;
   // Periods end exclusive: the last day shown is the one before `to`.
   const last = new Date(Date.parse(e.period.to) - 1).toISOString();
   const what = e.period.source === 'subscription' ? 'Billing period' : 'Calendar month';

@@ -250,8 +250,9 @@ function renderRouting(box: HTMLElement, routing: Routing): void {
     el(
       'div',
       { class: 'form-grid' },
-      field('Security alerts to', 'security_to', list(routing.security_to), 'oncall@example.com'),
-      field('Billing alerts to', 'billing_to', list(routing.billing_to), 'billing@example.com'),
+      // Top level: blank is simply nobody by email (other channels still get them), so no "none" here.
+      field('Security alerts to', 'security_to', routing.security_to.join(', '), 'oncall@example.com'),
+      field('Billing alerts to', 'billing_to', routing.billing_to.join(', '), 'billing@example.com'),
       severitySelect('min_severity', routing.min_severity, false),
     ),
     overrides,
