@@ -1,7 +1,8 @@
 /** Invoice: the period's credits in money (to date and forecast), per key and environment, and the price plan. */
+import { iso } from '../../server/timestamps.ts';
 import { Layout, type PageContext } from '../components/layout.tsx';
 
-export function InvoicePage({ ctx }: { ctx: PageContext }) {
+export function InvoicePage({ ctx, now }: { ctx: PageContext; now: number }) {
   const admin = ctx.session.role === 'admin';
   return (
     <Layout ctx={ctx} title="Invoice estimate" active="/invoice" script="invoice">
@@ -18,7 +19,7 @@ export function InvoicePage({ ctx }: { ctx: PageContext }) {
         </label>
       </div>
       <p class="window-note" id="invoice-period-note" aria-live="polite" />
-      <div class="cards" id="invoice-cards" aria-live="polite">
+      <div class="cards" id="invoice-cards" aria-live="polite" data-now={iso(now)}>
         <p class="muted">Loading the estimate…</p>
       </div>
       <p id="invoice-source" class="notice" />

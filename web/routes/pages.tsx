@@ -175,7 +175,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>) {
     return sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={now} months={months} />);
   });
 
-  app.get('/invoice', auth, async (c) => sendPage(c, <InvoicePage ctx={await ctxOf(c)} />));
+  app.get('/invoice', auth, async (c) => sendPage(c, <InvoicePage ctx={await ctxOf(c)} now={clock.now()} />));
 
   app.get('/settings', auth, async (c) => {
     const admin = c.get('session').role === 'admin';

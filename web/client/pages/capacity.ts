@@ -43,6 +43,7 @@ function render(): void {
     for (const c of [monthly, daily])
       if (c) showEmpty(c, 'No usage recorded yet — point your apps at /gw/magichour.');
     document.getElementById('capacity-totals')?.replaceChildren(empty('Nothing to total yet.'));
+    document.getElementById('capacity-growth')?.replaceChildren(empty('No months with usage yet.'));
     return;
   }
   if (monthly) drawMonthly(monthly);
@@ -81,6 +82,7 @@ function drawMonthly(canvas: HTMLCanvasElement): void {
   const months = groups[0]?.months ?? [];
   if (months.length === 0) {
     showEmpty(canvas, 'No usage in the last twelve months.');
+    document.getElementById('capacity-growth')?.replaceChildren(empty('No months with usage yet.'));
     return;
   }
   const series = topSeries(groups, (g) => g.months.map((m) => m.credits));

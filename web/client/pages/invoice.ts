@@ -59,8 +59,9 @@ function card(label: string, value: string, hint: string, id: string): HTMLEleme
 
 function render(e: Estimate): void {
   const c = e.currency;
-  // A closed period's forecast is what was spent, with no band (the server's clock decides, not the browser's).
-  const open = e.forecast.credits !== e.credits || e.forecast.low !== e.forecast.high;
+  // The server's clock decides whether the period is still running (the browser's may differ).
+  const now = Date.parse(document.getElementById('invoice-cards')?.dataset.now ?? '') || Date.now();
+  const open = Date.parse(e.period.from) <= now && now < Date.parse(e.period.to);
   // Periods end exclusive: the last day shown is the one before `to`.
   const last = new Date(Date.parse(e.period.to) - 1).toISOString();
   const what = e.period.source === 'subscription' ? 'Billing period' : 'Calendar month';
