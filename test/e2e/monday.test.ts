@@ -57,6 +57,10 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
     expect(await page.locator('#top-keys-h + .window-note').textContent()).toContain(
       'today so far and the 6 days before it',
     );
+    // Data freshness shows every column at 1280 px (it used to be clipped).
+    const sources = page.locator('#sources .table-wrap');
+    await expect.poll(() => sources.count()).toBe(1);
+    expect(await sources.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
     await page.goto(`${server.url}/keys`);
     const keys = await page
       .locator('#keys-table tbody tr', { hasText: 'prod-web' })
