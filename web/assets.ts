@@ -22,6 +22,7 @@ export const PAGE_SCRIPTS = [
   'budgets',
   'capacity',
   'settings',
+  'invoice',
   'login',
   'api-reference',
 ] as const;

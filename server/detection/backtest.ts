@@ -14,7 +14,7 @@ import { summarizeEpisode } from './core/episodes.ts';
 import { DETECTOR_KINDS, mergeRuleSet } from './core/params.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { createCollectingSink, type ReplayState, replayChunk } from './replay.ts';
-import { loadRuleSets } from './rules.ts';
+import { loadRuleSets, ruleParamIssues } from './rules.ts';
 
 export const BacktestSchema = z.strictObject({
   kind: z.enum(DETECTOR_KINDS),
@@ -31,6 +31,9 @@ export function backtest(deps: Deps, body: unknown) {
   const parsed = BacktestSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const input = parsed.data;
+  // A parameter PUT /rules would refuse is refused here too, so a preview never tests a rule that cannot be saved.
+  const paramIssues = ruleParamIssues(input.kind, input.params ?? {});
+  if (paramIssues.length) throw validationError(paramIssues);
   const keys = loadKeys(deps.sqlite);
   const key = input.key ? keys.find((k) => k.id === input.key || k.name === input.key) : undefined;
   if (input.key && !key) throw notFound(`Key "${input.key}"`);

@@ -14,6 +14,8 @@ export type KeyInfo = {
   revokedAt: number | null;
   /** The key's own zone, when it serves another region than the team's. */
   timeZone: string | null;
+  /** Being rotated away since then (its fading usage is expected), else null. */
+  rotatingSince: number | null;
 };
 
 export type Chunk = {
@@ -36,7 +38,9 @@ type SourceRow = { key_id: string; bucket: number; ip: string | null; ua: string
 export function loadKeys(sqlite: Sqlite): KeyInfo[] {
   return statement<[], KeyInfo>(
     sqlite,
-    'SELECT id, name, status, revoked_at AS revokedAt, time_zone AS timeZone FROM keys ORDER BY id',
+    `SELECT k.id, k.name, k.status, k.revoked_at AS revokedAt, k.time_zone AS timeZone,
+         r.started_at AS rotatingSince
+       FROM keys k LEFT JOIN key_rotations r ON r.old_key_id = k.id ORDER BY k.id`,
   ).all();
 }
 

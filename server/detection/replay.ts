@@ -77,6 +77,8 @@ export function replayChunk(
         {
           status: key.status,
           revokedAt: key.revokedAt,
+          // Judged by the bucket's own time, so a replay before the rotation still sees a drop.
+          rotating: key.rotatingSince !== null && t >= key.rotatingSince,
           rules: set,
           factor: adj.factor,
           timeZone: key.timeZone ?? ctx.timeZone,

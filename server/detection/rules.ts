@@ -99,23 +99,29 @@ export const PutRuleSchema = z.strictObject({
   key: z.string().min(1).max(200).optional(),
 });
 
+/** Unknown or out-of-range parameters of one rule: PUT /rules and the backtest check the same way. */
+export function ruleParamIssues(kind: RuleKind, params: Record<string, number>) {
+  const known = DEFAULT_PARAMS[kind] as Record<string, number>;
+  const issues = Object.keys(params)
+    .filter((name) => !(name in known))
+    .map((name) => ({
+      path: `params.${name}`,
+      message: `unknown parameter; known: ${Object.keys(known).join(', ') || 'none'}`,
+    }));
+  for (const [name, value] of Object.entries(params)) {
+    if (name === 'alpha' && (value <= 0 || value >= 1))
+      issues.push({ path: `params.${name}`, message: 'must be between 0 and 1' });
+  }
+  return issues;
+}
+
 /** Creates or replaces the global rule of `kind`, or the override for one key (by id or name). */
 export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unknown, actor: string) {
   if (!(RULE_KINDS as readonly string[]).includes(kind)) throw notFound(`Rule kind "${kind}"`);
   const parsed = PutRuleSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const input = parsed.data;
-  const known = DEFAULT_PARAMS[kind as RuleKind] as Record<string, number>;
-  const issues = Object.keys(input.params ?? {})
-    .filter((name) => !(name in known))
-    .map((name) => ({
-      path: `params.${name}`,
-      message: `unknown parameter; known: ${Object.keys(known).join(', ') || 'none'}`,
-    }));
-  for (const [name, value] of Object.entries(input.params ?? {})) {
-    if (name === 'alpha' && (value <= 0 || value >= 1))
-      issues.push({ path: `params.${name}`, message: 'must be between 0 and 1' });
-  }
+  const issues = ruleParamIssues(kind as RuleKind, input.params ?? {});
   if (issues.length) throw validationError(issues);
   let keyId = '';
   if (input.key) {

@@ -22,6 +22,7 @@ import {
   toKeyView,
   updateKey,
 } from './keys.ts';
+import { readRotation, StartRotationSchema, startRotation } from './rotation.ts';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -71,42 +72,67 @@ export const keysApi: ApiOperation[] = [
     path: '/:id/usage',
     summary: "One key's usage series",
     scope: 'read',
-    query: RangeQuerySchema.omit({ group: true }),
+    // Group paging (limit, cursor, top) is for the grouped usage endpoint only.
+    query: RangeQuerySchema.omit({ group: true, limit: true, cursor: true, top: true }),
     response: SeriesSchema.extend({ key: KeyViewSchema }),
+  },
+  {
+    method: 'post',
+    path: '/:id/rotation',
+    summary: 'Pair a key with its replacement and watch its clients move over',
+    description: 'Pairing again replaces the pairing and restarts the clock.',
+    scope: 'admin',
+    body: StartRotationSchema,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/:id/rotation',
+    summary: "The old key's remaining clients, when each was last seen, and whether revoking is safe",
+    scope: 'read',
+    errors: [404],
   },
 ];
 
 export function keysRoutes(deps: Deps) {
   const keyDeps = { db: deps.db, clock: deps.clock, secret: deps.config.secret };
-  return new Hono<AppEnv>()
-    .use(requireAuth(deps))
-    .get('/', (c) => c.json({ keys: listKeys(deps) }))
-    .post('/', limitBody(BODY_LIMIT), async (c) => {
-      const key = createKey(keyDeps, await readJson(c), c.get('principal').actor);
-      return c.json({ key, ...key }, 201);
-    })
-    .get('/:id', (c) => {
-      const key = toKeyView(getKey(deps, c.req.param('id')));
-      return c.json({ key, ...key });
-    })
-    .patch('/:id', limitBody(BODY_LIMIT), async (c) => {
-      const key = updateKey(keyDeps, c.req.param('id'), await readJson(c), c.get('principal').actor);
-      return c.json({ key, ...key });
-    })
-    .post('/:id/revoke', limitBody(BODY_LIMIT), async (c) => {
-      const body = await readJson(c, { optional: true });
-      const key = revokeKey(keyDeps, c.req.param('id'), body, c.get('principal').actor);
-      return c.json({ key, ...key });
-    })
-    .get('/:id/usage', (c) => {
-      const key = getKey(deps, c.req.param('id'));
-      const range = parseRangeQuery(c.req.query(), deps.clock.now());
-      return c.json({
-        key: toKeyView(key),
-        from: iso(range.from),
-        to: iso(range.to),
-        step: range.step,
-        points: pointsView(keySeries(deps.sqlite, key.id, range)),
-      });
-    });
+  return (
+    new Hono<AppEnv>()
+      .use(requireAuth(deps))
+      .get('/', (c) => c.json({ keys: listKeys(deps) }))
+      .post('/', limitBody(BODY_LIMIT), async (c) => {
+        const key = createKey(keyDeps, await readJson(c), c.get('principal').actor);
+        return c.json({ key, ...key }, 201);
+      })
+      .get('/:id', (c) => {
+        const key = toKeyView(getKey(deps, c.req.param('id')));
+        return c.json({ key, ...key });
+      })
+      .patch('/:id', limitBody(BODY_LIMIT), async (c) => {
+        const key = updateKey(keyDeps, c.req.param('id'), await readJson(c), c.get('principal').actor);
+        return c.json({ key, ...key });
+      })
+      .post('/:id/revoke', limitBody(BODY_LIMIT), async (c) => {
+        const body = await readJson(c, { optional: true });
+        const key = revokeKey(keyDeps, c.req.param('id'), body, c.get('principal').actor);
+        return c.json({ key, ...key });
+      })
+      // Rotation: pair with the replacement, then watch the old key's clients move over.
+      .post('/:id/rotation', limitBody(BODY_LIMIT), async (c) => {
+        const rotation = startRotation(deps, c.req.param('id'), await readJson(c), c.get('principal').actor);
+        return c.json(rotation, 201);
+      })
+      .get('/:id/rotation', (c) => c.json(readRotation(deps, c.req.param('id'))))
+      .get('/:id/usage', (c) => {
+        const key = getKey(deps, c.req.param('id'));
+        const range = parseRangeQuery(c.req.query(), deps.clock.now());
+        return c.json({
+          key: toKeyView(key),
+          from: iso(range.from),
+          to: iso(range.to),
+          step: range.step,
+          points: pointsView(keySeries(deps.sqlite, key.id, range)),
+        });
+      })
+  );
 }

@@ -167,6 +167,16 @@ describe('POST /api/v1/backtest', () => {
     expect(theirs.status).toBe(200);
     expect((await post(reader)).status).toBe(200);
   });
+
+  it('refuses a parameter exactly as PUT /rules does', async () => {
+    const body = { params: { floor_credits: 10, made_up: 3 } };
+    const put = await api.call('PUT', '/api/v1/rules/credit_spike', api.tokenFor('admin'), body);
+    const preview = await api.call('POST', '/api/v1/backtest', reader, { kind: 'credit_spike', ...body });
+    expect(put.status).toBe(400);
+    expect(preview.status).toBe(400);
+    expect(preview.json.error.issues).toEqual(put.json.error.issues);
+    expect(preview.json.error.issues[0].path).toBe('params.made_up');
+  });
 });
 
 describe('adjustments and the listener', () => {

@@ -110,9 +110,9 @@ describe.skipIf(!available)('dashboard in Chromium', { timeout: 60_000 }, () => 
     await page.waitForURL(/\/keys\/key_/);
     expect(await page.locator('h1').textContent()).toBe('Key prod-web');
     await waitForChart(page, 'chart-key');
-    expect(await page.locator('#ops-h + .table-wrap tbody tr').count()).toBeGreaterThan(1);
-    expect(await page.locator('#ips-h + .table-wrap tbody tr').count()).toBeGreaterThan(0);
-    await page.locator('#range-picker label', { hasText: '30d' }).click();
+    expect(await page.locator('#ops-h ~ .table-wrap tbody tr').count()).toBeGreaterThan(1);
+    expect(await page.locator('#ips-h ~ .table-wrap tbody tr').count()).toBeGreaterThan(0);
+    await page.locator('#range-picker label', { hasText: '7d' }).click();
     await waitForChart(page, 'chart-key');
   });
 

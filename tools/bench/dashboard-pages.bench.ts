@@ -57,6 +57,7 @@ async function main() {
     ['incident detail', `/incidents/${incident}`, true],
     ['budgets & rules', '/budgets', false],
     ['capacity', '/capacity', true],
+    ['invoice', '/invoice', false],
     ['settings', '/settings', false],
   ] as const;
   const browser = await launchBrowser();

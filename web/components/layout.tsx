@@ -16,6 +16,7 @@ const NAV = [
   ['/incidents', 'Incidents'],
   ['/budgets', 'Budgets & rules'],
   ['/capacity', 'Capacity'],
+  ['/invoice', 'Invoice'],
   ['/settings', 'Settings'],
 ] as const;
 
@@ -25,7 +26,8 @@ export function Head(props: { title: string; assets: Assets; script: PageScript;
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="color-scheme" content="light" />
+      <meta name="color-scheme" content="light dark" />
+      <link rel="icon" href="/favicon.ico" type="image/svg+xml" />
       {props.csrf && <meta name="csrf-token" content={props.csrf} />}
       <title>{`${props.title} · Keywatch`}</title>
       <link rel="stylesheet" href={props.assets.css} />

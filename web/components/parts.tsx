@@ -59,6 +59,8 @@ export function ChartBox(props: {
   label: string;
   data?: Record<string, string>;
   tall?: boolean;
+  /** The window the chart covers, in words (see windows.ts). */
+  note?: string;
 }) {
   const attrs = Object.fromEntries(Object.entries(props.data ?? {}).map(([k, v]) => [`data-${k}`, v]));
   return (
@@ -68,6 +70,7 @@ export function ChartBox(props: {
         <canvas id={props.id} role="img" aria-label={props.label} {...attrs} />
       </div>
       <p class="empty" hidden id={`${props.id}-empty`} aria-live="polite" />
+      {props.note && <p class="window-note">{props.note}</p>}
     </figure>
   );
 }

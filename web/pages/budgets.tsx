@@ -85,7 +85,7 @@ export function BudgetsPage(props: {
             </select>
           </label>
           <label>
-            Days of history <input name="days" type="number" min="1" max="365" value="30" />
+            Days of history <input name="days" type="number" min="1" max="90" value="30" />
           </label>
           <label>
             Key
@@ -96,10 +96,12 @@ export function BudgetsPage(props: {
               ))}
             </select>
           </label>
-          <label class="span-2">
-            Parameters (JSON, optional; blank uses the rule's current ones)
-            <textarea name="params" rows={2} placeholder='{"min_credits": 500}' />
-          </label>
+          <fieldset class="span-2">
+            <legend>Parameters (start from the rule's saved values)</legend>
+            <div id="backtest-params">
+              <p class="muted small">Loading parameters…</p>
+            </div>
+          </fieldset>
           <div class="actions span-2">
             <button type="submit" class="primary">
               Run backtest

@@ -1,10 +1,12 @@
 /** Key detail: usage with baseline band and incident markers, operations, sources, incidents, edit. */
 
+import { DAY } from '../../server/clock.ts';
 import { formatAge, formatNumber } from '../../server/format.ts';
 import type { KeyView } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { Empty, Layout, type PageContext, Time } from '../components/layout.tsx';
 import { Badge, ChartBox, Credits, IncidentTable } from '../components/parts.tsx';
+import { lastDays } from '../components/windows.ts';
 import type { IncidentView } from '../queries/incidents.ts';
 import type { OperationRow, SeenRow } from '../queries/key-activity.ts';
 import type { HygieneFlag } from '../queries/key-table.ts';
@@ -17,7 +19,50 @@ export type KeyDetailData = {
   ips: SeenRow[];
   agents: SeenRow[];
   incidents: IncidentView[];
+  replacements: { id: string; name: string }[];
 };
+
+/** The rotation assistant: the client fills it from GET /api/v1/keys/:id/rotation. */
+function Rotation(props: { k: KeyView; replacements: { id: string; name: string }[]; admin: boolean }) {
+  const { k } = props;
+  return (
+    <section aria-labelledby="rotation-h" id="rotation" data-key-id={k.id}>
+      <h2 id="rotation-h">Rotation</h2>
+      <ol class="steps muted small">
+        <li>Create the new key at Magic Hour and add it on the Keys page.</li>
+        <li>Pair it with this key below: this key's fading usage then raises no usage drop.</li>
+        <li>Move every client listed here to the new key.</li>
+        <li>Revoke this key once no client has used it for the quiet time.</li>
+      </ol>
+      <div id="rotation-status" aria-live="polite">
+        <p class="muted">Loading rotation…</p>
+      </div>
+      {props.admin && k.status !== 'revoked' && (
+        <form id="rotation-form" class="form-grid panel" hidden>
+          <label>
+            New key
+            <select name="new_key_id" required>
+              <option value="">choose the replacement…</option>
+              {props.replacements.map((r) => (
+                <option value={r.id}>{r.name}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Quiet time before revoking (minutes)
+            <input name="quiet_minutes" type="number" min="1" max="43200" step="1" value="1440" />
+          </label>
+          <div class="actions span-2">
+            <button type="submit" class="primary">
+              Start rotation
+            </button>
+            <output id="rotation-form-status" aria-live="polite" />
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
 
 function SeenTable(props: { rows: SeenRow[]; what: string; price: number | undefined }) {
   if (props.rows.length === 0) return <Empty>No {props.what} reported in the last 30 days.</Empty>;
@@ -103,6 +148,7 @@ function EditForm({ k }: { k: KeyView }) {
 export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetailData }) {
   const { key: k } = data;
   const price = ctx.creditPrice;
+  const month = lastDays(data.now, 30);
   const markers = data.incidents.map((i) => ({ at: i.started_at, kind: i.kind, id: i.id }));
   return (
     <Layout ctx={ctx} title={`Key ${k.name}`} active="/keys" script="key-detail">
@@ -157,25 +203,31 @@ export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetail
           <legend class="sr-only">Range</legend>
           {(['24h', '7d', '30d', '90d'] as const).map((r) => (
             <label>
-              <input type="radio" name="range" value={r} checked={r === '7d'} /> {r}
+              <input type="radio" name="range" value={r} checked={r === '30d'} /> {r}
             </label>
           ))}
         </fieldset>
-        <a class="csv" href={`/export/key-usage.csv?key=${encodeURIComponent(k.id)}&step=hour`} download>
-          Download usage CSV (7 days, hourly)
+        <a
+          class="csv"
+          href={`/export/key-usage.csv?key=${encodeURIComponent(k.id)}&step=hour&from=${iso(data.now - 30 * DAY)}&to=${iso(data.now)}`}
+          download
+        >
+          Download usage CSV (30 days, hourly)
         </a>
       </div>
       <ChartBox
         id="chart-key"
-        title="Credits and requests"
-        label={`Credits and requests of key ${k.name}, with its usual range and incident markers`}
+        title="Credits, last 30 days unless another range is picked"
+        label={`Credits of key ${k.name}, with its usual range and incident markers`}
         tall
         data={{ key: k.id, now: iso(data.now), markers: JSON.stringify(markers) }}
+        note={`${month.note} The shaded band is the usual range: the lowest to highest value of the same weekday (or hour) in the 4 weeks before.`}
       />
 
       <div class="grid-2">
         <section aria-labelledby="ops-h">
           <h2 id="ops-h">Operations, last 30 days</h2>
+          <p class="window-note">{month.note}</p>
           {data.operations.length === 0 ? (
             <Empty>No usage in the last 30 days.</Empty>
           ) : (
@@ -224,13 +276,16 @@ export function KeyDetailPage({ ctx, data }: { ctx: PageContext; data: KeyDetail
       <div class="grid-2">
         <section aria-labelledby="ips-h">
           <h2 id="ips-h">Source IPs, last 30 days</h2>
+          <p class="window-note">{month.note}</p>
           <SeenTable rows={data.ips} what="IP address" price={price} />
         </section>
         <section aria-labelledby="ua-h">
           <h2 id="ua-h">User agents, last 30 days</h2>
+          <p class="window-note">{month.note}</p>
           <SeenTable rows={data.agents} what="User agent" price={price} />
         </section>
       </div>
+      <Rotation k={k} replacements={data.replacements} admin={ctx.session.role === 'admin'} />
       {ctx.session.role === 'admin' && (
         <section aria-labelledby="edit-h">
           <h2 id="edit-h">Edit labels and budget</h2>

@@ -165,8 +165,8 @@ export function SettingsPage({ ctx, data }: { ctx: PageContext; data: SettingsDa
     <Layout ctx={ctx} title="Settings" active="/settings" script="settings">
       <nav aria-label="Settings sections" class="subnav">
         <a href="#users-h">Users</a> <a href="#tokens-h">API tokens</a> <a href="#email-h">Email</a>{' '}
-        <a href="#account-h">Account</a> <a href="#sources-h">Sources</a> <a href="#audit-h">Audit log</a>{' '}
-        <a href="/api-reference">API reference</a>
+        <a href="#routing-h">Routing</a> <a href="#account-h">Account</a> <a href="#sources-h">Sources</a>{' '}
+        <a href="#audit-h">Audit log</a> <a href="/api-reference">API reference</a>
       </nav>
       {admin ? (
         <>
@@ -216,6 +216,16 @@ export function SettingsPage({ ctx, data }: { ctx: PageContext; data: SettingsDa
         <h3>Recent deliveries</h3>
         <div id="deliveries" aria-live="polite">
           <p class="muted">Loading deliveries…</p>
+        </div>
+      </section>
+      <section aria-labelledby="routing-h">
+        <h2 id="routing-h">Alert routing</h2>
+        <p class="muted small">
+          Who gets which incident, on every channel: security kinds to on-call, budget kinds to billing, from
+          a minimum severity. An environment can override them; a blank field there inherits, “none” mutes.
+        </p>
+        <div id="routing" aria-live="polite">
+          <p class="muted">Loading routing…</p>
         </div>
       </section>
       <AccountPlanSection view={data.account} timeZone={ctx.timeZone} />

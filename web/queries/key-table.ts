@@ -76,7 +76,7 @@ export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyR
     deps.sqlite,
     `SELECT key_id, count(DISTINCT ${IP_GROUP_SQL}) AS n FROM key_networks
        WHERE last_seen_at >= ? GROUP BY key_id`,
-  ).all(now - 7 * DAY);
+  ).all(start);
   const ipGroups = new Map(groups.map((g) => [g.key_id, g.n]));
   const byKey = new Map<string, number[]>();
   for (const row of daily) {

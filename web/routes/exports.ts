@@ -12,16 +12,11 @@ import { streamResponse } from '../../server/http/stream.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
-import {
-  groupedSeries,
-  keySeries,
-  type MonthTotals,
-  monthlyTotals,
-  totalSeries,
-} from '../../server/usage/series.ts';
+import { GROUPS, groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
 import { type Cell, csvLines } from '../csv.ts';
 import { listIncidents } from '../queries/incidents.ts';
 import { listKeyRows } from '../queries/key-table.ts';
+import { monthTotals } from '../queries/month-totals.ts';
 
 const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
@@ -34,6 +29,12 @@ function csv(name: string, header: string[], rows: Iterable<Cell[]>): Response {
   });
 }
 
+/** Months kept in the monthly CSV: the last twelve calendar months in KEYWATCH_TZ, the current one to date. */
+const CSV_MONTHS = 12;
+
+/** Integers stay as they are; measured amounts (observed, expected, impact) keep two decimals. */
+const round2 = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
+
 const IncidentQuery = z.object({
   state: z.enum(INCIDENT_STATES).optional().or(z.literal('')),
   kind: z.string().max(50).optional(),
@@ -41,17 +42,43 @@ const IncidentQuery = z.object({
   days: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
+/**
+ * Monthly totals per calendar month of KEYWATCH_TZ (a month starts at local midnight), starting
+ * with the first month that has usage; the current month is flagged `partial` (to date).
+ */
+function monthlyCsv(deps: Deps, groupQuery: string | undefined) {
+  const group = GROUPS.find((g) => g === groupQuery);
+  if (groupQuery && !group)
+    throw validationError([{ path: 'group', message: `must be one of ${GROUPS.join(', ')}` }]);
+  const groups = monthTotals(deps.sqlite, {
+    now: deps.clock.now(),
+    timeZone: deps.config.timeZone,
+    count: CSV_MONTHS,
+    dropLeadingEmpty: true,
+    ...(group && { group }),
+  });
+  const rows = groups.flatMap((g) =>
+    g.months.map((m) => [
+      ...(group ? [g.group] : []),
+      m.month,
+      m.partial ? 'yes' : 'no',
+      m.credits,
+      m.requests,
+      m.errors,
+      m.auth_failures,
+    ]),
+  );
+  const header = [...(group ? [group] : []), 'month', 'partial', ...POINT_HEADER.slice(1)];
+  return csv(`usage-month${group ? `-by-${group}` : ''}.csv`, header, rows);
+}
+
 export function exportRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps, 'read'))
     .get('/usage.csv', (c) => {
       const query = c.req.query();
-      const monthly = query.step === 'month';
-      const now = deps.clock.now();
-      const range = parseRangeQuery(
-        monthly ? { ...query, step: 'day', from: query.from ?? String(now - 365 * DAY) } : query,
-        now,
-      );
+      if (query.step === 'month') return monthlyCsv(deps, query.group);
+      const range = parseRangeQuery(query, deps.clock.now());
       const point = (p: {
         ts: number;
         credits: number;
@@ -59,14 +86,6 @@ export function exportRoutes(deps: Deps) {
         errors: number;
         auth_failures: number;
       }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
-      if (monthly) {
-        // Whole UTC calendar months touching the range, from the month rollup.
-        const months = monthlyTotals(deps.sqlite, range.from, range.to, range.group);
-        const cells = (m: MonthTotals): Cell[] => [m.month, m.credits, m.requests, m.errors, m.auth_failures];
-        const rows = months.map((m) => (range.group ? [m.group, ...cells(m)] : cells(m)));
-        const header = [...(range.group ? [range.group] : []), 'month', ...POINT_HEADER.slice(1)];
-        return csv(`usage-month${range.group ? `-by-${range.group}` : ''}.csv`, header, rows);
-      }
       if (range.group) {
         const { groups } = groupedSeries(deps.sqlite, range, range.group);
         const rows = (function* () {
@@ -152,9 +171,9 @@ export function exportRoutes(deps: Deps) {
         i.started_at,
         i.last_seen_at,
         i.resolved_at,
-        i.observed,
-        i.expected,
-        i.impact_credits,
+        round2(i.observed),
+        round2(i.expected),
+        round2(i.impact_credits),
         i.summary,
       ]);
       return csv('incidents.csv', header, rows);

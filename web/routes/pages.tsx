@@ -12,14 +12,17 @@ import type { OpenApiDocument } from '../../server/http/openapi.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
 import { dayPeriod } from '../../server/time-zone.ts';
+import { GROUPS } from '../../server/usage/series.ts';
 import type { Assets } from '../assets.ts';
 import type { PageContext } from '../components/layout.tsx';
 import { sendPage } from '../components/render.ts';
+import { lastDays } from '../components/windows.ts';
 import { ApiReferencePage } from '../pages/api-reference.tsx';
 import { BudgetsPage } from '../pages/budgets.tsx';
 import { CapacityPage } from '../pages/capacity.tsx';
 import { IncidentDetailPage } from '../pages/incident-detail.tsx';
 import { IncidentsPage } from '../pages/incidents.tsx';
+import { InvoicePage } from '../pages/invoice.tsx';
 import { KeyDetailPage } from '../pages/key-detail.tsx';
 import { KeysPage } from '../pages/keys.tsx';
 import { OverviewPage } from '../pages/overview.tsx';
@@ -27,6 +30,7 @@ import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
 import { flagsFor, ipGroupCount, listKeyRows, pageOfKeyRows } from '../queries/key-table.ts';
+import { monthTotals } from '../queries/month-totals.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
@@ -46,6 +50,11 @@ function smtpHost(url: string | undefined): string | null {
   }
 }
 
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#14213d"/>' +
+  '<circle cx="12" cy="16" r="6" fill="none" stroke="#f0a400" stroke-width="3"/>' +
+  '<path d="M17 16h11v4M24 16v3" fill="none" stroke="#f0a400" stroke-width="3"/></svg>';
+
 export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocument: () => OpenApiDocument) {
   const { config, clock } = deps;
   const app = new Hono<PageEnv>();
@@ -60,6 +69,13 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   const notFoundPage = (what: string) =>
     `<!doctype html><title>Not found</title><p>${what} was not found. <a href="/">Back to the overview</a></p>`;
 
+  // The browser asks for /favicon.ico on every page; an SVG answers it (no binary kept in the repo).
+  app.get('/favicon.ico', (c) => {
+    c.header('content-type', 'image/svg+xml');
+    c.header('cache-control', 'public, max-age=86400');
+    return c.body(FAVICON_SVG);
+  });
+
   app.get('/', auth, async (c) => {
     const now = clock.now();
     // The billing period when the account has a subscription, else the calendar month.
@@ -71,8 +87,9 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       account,
       today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
       month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
-      unattributed: unattributedCredits(deps.sqlite, now - 30 * DAY, now + 1),
-      topKeys: topKeys(deps.sqlite, now - 7 * DAY, now + 1),
+      unattributed: unattributedCredits(deps.sqlite, lastDays(now, 30).from, now + 1),
+      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, now + 1),
+      months: monthTotals(deps.sqlite, { now, timeZone: config.timeZone, count: 3, group: 'key' }),
       openIncidents: listIncidents(deps, { state: ['open'], limit: 50 }),
       freshness: sourceFreshness(deps.sqlite, now),
     };
@@ -91,8 +108,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     if (!row) return c.html(notFoundPage('That key'), 404);
     const now = clock.now();
     const key = toKeyView(row);
-    const ipGroups = ipGroupCount(deps.sqlite, key.id, now - 7 * DAY);
-    const from = now - 30 * DAY;
+    const ipGroups = ipGroupCount(deps.sqlite, key.id, lastDays(now, 7).from);
+    const from = lastDays(now, 30).from;
     const data = {
       key,
       now,
@@ -101,6 +118,10 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       ips: ipsOf(deps.sqlite, key.id, from, now + 1),
       agents: userAgentsOf(deps.sqlite, key.id, from, now + 1),
       incidents: listIncidents(deps, { keyId: key.id, limit: 50 }),
+      // Keys this one can be rotated to: any other key that is not revoked.
+      replacements: listKeys(deps)
+        .filter((k) => k.id !== key.id && k.status !== 'revoked')
+        .map((k) => ({ id: k.id, name: k.name })),
     };
     return sendPage(c, <KeyDetailPage ctx={await ctxOf(c)} data={data} />);
   });
@@ -140,9 +161,25 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     );
   });
 
-  app.get('/capacity', auth, async (c) =>
-    sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={clock.now()} />),
-  );
+  app.get('/capacity', auth, async (c) => {
+    const now = clock.now();
+    // Calendar months of KEYWATCH_TZ per grouping, computed here: the browser only has UTC days.
+    const months = Object.fromEntries(
+      GROUPS.map((group) => [
+        group,
+        monthTotals(deps.sqlite, {
+          now,
+          timeZone: config.timeZone,
+          count: 12,
+          group,
+          dropLeadingEmpty: true,
+        }),
+      ]),
+    );
+    return sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={now} months={months} />);
+  });
+
+  app.get('/invoice', auth, async (c) => sendPage(c, <InvoicePage ctx={await ctxOf(c)} now={clock.now()} />));
 
   app.get('/settings', auth, async (c) => {
     const admin = c.get('session').role === 'admin';

@@ -7,5 +7,6 @@ export * from './detection.ts';
 export * from './incidents.ts';
 export * from './keys.ts';
 export * from './projects.ts';
+export * from './rotations.ts';
 export * from './sources.ts';
 export * from './usage.ts';

@@ -19,6 +19,8 @@ export type Bucket = {
 export type KeyContext = {
   status: 'active' | 'revoked' | 'discovered';
   revokedAt: number | null;
+  /** The key is being rotated away: its usage is expected to fade, so a drop is no news. */
+  rotating?: boolean;
   rules: RuleSet;
   /** How much larger a deviation must be for `kind` now (desensitize adjustments); 1 = as configured. */
   factor(kind: DetectorKind): number;

@@ -1,7 +1,9 @@
 /** CSV text and the export endpoints. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { incidents } from '../../../server/db/schema/index.ts';
 import { csvCell, toCsv } from '../../../web/csv.ts';
 import { createTestApi } from '../../helpers/api.ts';
+import { addKey } from '../../helpers/incident-fixtures.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
 
 describe('toCsv', () => {
@@ -49,5 +51,62 @@ describe('/export', () => {
     expect(lines).toHaveLength(1 + 2 * 3);
     expect(lines).toContain(`"web,prod",${new Date(T0 - 2 * 3_600_000).toISOString()},10,1,0,0`);
     expect(lines[1]).toMatch(/^batch,/);
+  });
+
+  it('exports months of KEYWATCH_TZ from the first month with usage, the current one marked partial', async () => {
+    const zoned = createTestDeps({ KEYWATCH_TZ: 'America/New_York' });
+    try {
+      const zapi = createTestApi(zoned);
+      // Nov 1 00:30 in New York is 04:30 UTC: November there, and still November in UTC too;
+      // Oct 31 23:30 in New York is Nov 1 03:30 UTC: October there, November in UTC.
+      const events = [
+        { id: 'oct', key: 'web', ts: Date.UTC(2026, 10, 1, 3, 30), credits: 40 },
+        { id: 'nov', key: 'web', ts: Date.UTC(2026, 10, 1, 4, 30), credits: 7 },
+      ];
+      expect((await zapi.call('POST', '/api/v1/usage', zapi.tokenFor('ingest'), { events })).status).toBe(
+        200,
+      );
+      const res = await zapi.call('GET', '/export/usage.csv?step=month&group=key', zapi.tokenFor('read'));
+      expect(res.status).toBe(200);
+      const lines = (res.json as string).trim().split('\r\n');
+      // No leading zero months: the export starts in October, where the data does.
+      expect(lines).toEqual([
+        'key,month,partial,credits,requests,errors,auth_failures',
+        'web,2026-10,no,40,1,0,0',
+        'web,2026-11,yes,7,1,0,0',
+      ]);
+      const bad = await zapi.call('GET', '/export/usage.csv?step=month&group=colour', zapi.tokenFor('read'));
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.issues[0].path).toBe('group');
+    } finally {
+      zoned.cleanup();
+    }
+  });
+
+  it('writes incidents.csv with measured amounts rounded to two decimals', async () => {
+    const keyId = addKey(deps, 'web');
+    deps.db
+      .insert(incidents)
+      .values({
+        id: 'inc_round',
+        keyId,
+        kind: 'credit_spike',
+        severity: 'warning',
+        state: 'open',
+        startedAt: T0 - 3_600_000,
+        lastSeenAt: T0 - 1_800_000,
+        observed: 127.70109894251082,
+        expected: 12.004999,
+        score: 0.9,
+        impactCredits: 115.69609894251082,
+        summary: 'web spent more than usual',
+        details: '{}',
+        createdAt: T0,
+        updatedAt: T0,
+      })
+      .run();
+    const res = await api.call('GET', '/export/incidents.csv', api.tokenFor('read'));
+    const row = (res.json as string).trim().split('\r\n')[1] ?? '';
+    expect(row).toContain(',127.7,12,115.7,');
   });
 });

@@ -13,7 +13,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
-import { fmtNumber } from './common.ts';
+import { creditPrice, el, fmtMoney, fmtNumber } from './common.ts';
 
 Chart.register(
   BarController,
@@ -28,7 +28,10 @@ Chart.register(
   Legend,
 );
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-Chart.defaults.color = '#3d4451';
+// Ink and grid from the stylesheet, so charts follow the light or dark scheme.
+const css = getComputedStyle(document.documentElement);
+Chart.defaults.color = css.getPropertyValue('--chart-ink').trim() || '#3d4451';
+Chart.defaults.borderColor = css.getPropertyValue('--chart-grid').trim() || 'rgba(0, 0, 0, 0.1)';
 Chart.defaults.animation = false;
 
 /** Colour-blind-friendly palette (Okabe–Ito plus neutrals), dark enough on white. */
@@ -44,7 +47,7 @@ export const PALETTE = [
   '#e69f00',
   '#1f8a8a',
 ];
-export const BAND = 'rgba(11, 107, 203, 0.14)';
+export const BAND = 'rgba(86, 160, 235, 0.28)';
 
 export type AnyDataset = ChartDataset<'bar' | 'line', (number | null)[]>;
 
@@ -54,7 +57,14 @@ addEventListener('pagehide', () => {
   charts.clear();
 });
 
-export type ChartOptions = { stacked?: boolean; yTitle?: string; y2Title?: string; legend?: boolean };
+export type ChartOptions = {
+  stacked?: boolean;
+  yTitle?: string;
+  y2Title?: string;
+  legend?: boolean;
+  /** The y axis counts credits: with a configured price, its ticks and tooltips show money too. */
+  credits?: boolean;
+};
 
 /** Draws on a canvas the first time, then replaces labels and datasets and updates in place. */
 export function drawChart(
@@ -70,9 +80,19 @@ export function drawChart(
     existing.data.labels = labels;
     existing.data.datasets = datasets as never;
     existing.update();
+    writeDataTable(canvas, labels, datasets);
     return existing;
   }
   const tick = (v: string | number) => fmtNumber(Number(v));
+  const price = options.credits ? creditPrice() : undefined;
+  // Money under each credit tick: one axis, so the two can never disagree.
+  const creditTick = (v: string | number) =>
+    price === undefined ? tick(v) : [tick(v), fmtMoney(Number(v) * price)];
+  const tooltipValue = (raw: unknown) => {
+    const n = Number(raw ?? 0);
+    return price === undefined ? fmtNumber(n) : `${fmtNumber(n)} (${fmtMoney(n * price)})`;
+  };
+  writeDataTable(canvas, labels, datasets);
   const chart = new Chart(canvas, {
     type,
     data: { labels, datasets: datasets as never },
@@ -87,7 +107,7 @@ export function drawChart(
           labels: { boxWidth: 12, filter: (item) => !item.text.endsWith('(low)') },
         },
         tooltip: {
-          callbacks: { label: (item) => `${item.dataset.label ?? ''}: ${fmtNumber(Number(item.raw ?? 0))}` },
+          callbacks: { label: (item) => `${item.dataset.label ?? ''}: ${tooltipValue(item.raw)}` },
         },
       },
       scales: {
@@ -99,8 +119,13 @@ export function drawChart(
         y: {
           stacked: options.stacked ?? false,
           beginAtZero: true,
-          ticks: { callback: tick },
-          title: { display: !!options.yTitle, text: options.yTitle ?? '' },
+          // Two-line ticks (credits and money) need fewer of them to stay legible.
+          ticks: { callback: creditTick, ...(price !== undefined && { maxTicksLimit: 6 }) },
+          title: {
+            display: !!options.yTitle,
+            text:
+              price === undefined || !options.yTitle ? (options.yTitle ?? '') : `${options.yTitle} (and USD)`,
+          },
         },
         ...(options.y2Title && {
           y2: {
@@ -124,6 +149,7 @@ const emptyFor = (canvas: HTMLCanvasElement) => document.getElementById(`${canva
 export function showEmpty(canvas: HTMLCanvasElement, message: string): void {
   charts.get(canvas)?.destroy();
   charts.delete(canvas);
+  document.getElementById(`${canvas.id}-table`)?.remove();
   canvas.parentElement?.setAttribute('hidden', '');
   const note = emptyFor(canvas);
   if (note) {
@@ -169,4 +195,54 @@ export function bandDatasets(
       borderColor: 'transparent',
     },
   ];
+}
+
+/**
+ * The chart's numbers as a table for screen readers (the canvas itself is one image): one row per
+ * label, one column per dataset; a band's lower edge joins its upper one as "low–high".
+ */
+function writeDataTable(canvas: HTMLCanvasElement, labels: string[], datasets: AnyDataset[]): void {
+  const id = `${canvas.id}-table`;
+  let holder = document.getElementById(id);
+  if (!holder) {
+    holder = el('div', { id, class: 'sr-only' });
+    canvas.closest('figure')?.append(holder);
+  }
+  const columns: { label: string; value: (i: number) => string }[] = [];
+  const cell = (v: number | null | undefined) => (v === null || v === undefined ? '—' : fmtNumber(Number(v)));
+  datasets.forEach((d, n) => {
+    const label = d.label ?? '';
+    if (label.endsWith('(low)')) return;
+    const low = datasets[n - 1];
+    const data = d.data as (number | null)[];
+    if (low?.label === `${label} (low)`) {
+      const lows = low.data as (number | null)[];
+      columns.push({ label, value: (i) => `${cell(lows[i])}–${cell(data[i])}` });
+    } else columns.push({ label, value: (i) => cell(data[i]) });
+  });
+  const caption = canvas.getAttribute('aria-label') ?? '';
+  holder.replaceChildren(
+    el(
+      'table',
+      {},
+      el('caption', {}, `${caption} (data table)`),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'col' }, ''),
+          ...columns.map((c) => el('th', { scope: 'col' }, c.label)),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...labels.map((l, i) =>
+          el('tr', {}, el('th', { scope: 'row' }, l), ...columns.map((c) => el('td', {}, c.value(i)))),
+        ),
+      ),
+    ),
+  );
 }

@@ -1,6 +1,14 @@
 /** Shared by every page script: API calls with the CSRF token, formatting, the time zone toggle. */
 
-export type ApiResult<T> = { ok: boolean; status: number; data: T | null; error: string | null };
+export type Issue = { path: string; message: string };
+export type ApiResult<T> = {
+  ok: boolean;
+  status: number;
+  data: T | null;
+  error: string | null;
+  /** Validation issues of a 400, each naming its field (`params.floor_credits`). */
+  issues: Issue[];
+};
 
 const csrf = () => document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 
@@ -22,9 +30,16 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     const issues = json?.error?.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
     const message = json?.error?.message ?? `${res.status} ${res.statusText}`;
     const error = res.ok ? null : issues ? `${message} (${issues})` : message;
-    return { ok: res.ok, status: res.status, data: res.ok ? json : null, error };
+    const found = res.ok ? [] : (json?.error?.issues ?? []);
+    return { ok: res.ok, status: res.status, data: res.ok ? json : null, error, issues: found };
   } catch (err) {
-    return { ok: false, status: 0, data: null, error: `Network error: ${(err as Error).message}` };
+    return {
+      ok: false,
+      status: 0,
+      data: null,
+      error: `Network error: ${(err as Error).message}`,
+      issues: [],
+    };
   }
 }
 

@@ -28,10 +28,18 @@ const dayLabel = (date: string) =>
     new Date(`${date}T00:00:00Z`),
   );
 
+/** True when there is nothing to project from: no usage at all so far this period. */
+export const forecastIsEmpty = (f: Forecast) => f.spent <= 0 && f.projected <= 0 && f.high <= 0;
+
+/** Projected above the budget: the one test the overview card and the chart legend share. */
+export const forecastOverBudget = (f: Forecast) =>
+  f.budget !== null && f.budget > 0 && f.projected > f.budget;
+
 export function forecastMessage(r: ApiResult<Forecast>): string | null {
-  if (r.ok && r.data && (r.data.daily.length > 0 || r.data.projection.length > 0)) return null;
+  if (r.ok && r.data && !forecastIsEmpty(r.data) && (r.data.daily.length > 0 || r.data.projection.length > 0))
+    return null;
   if (r.status === 404 || r.ok)
-    return 'No forecast yet: it needs a few days of usage this month (GET /api/v1/forecast).';
+    return 'No forecast yet: no usage recorded this period. It appears once keys spend credits.';
   return `The forecast could not be loaded: ${r.error}`;
 }
 
@@ -85,7 +93,7 @@ export function drawForecast(canvas: HTMLCanvasElement, r: ApiResult<Forecast>):
   if (f.budget) {
     datasets.push({
       type: 'line',
-      label: 'Budget',
+      label: forecastOverBudget(f) ? 'Budget (forecast is over it)' : 'Budget',
       data: dates.map(() => f.budget),
       borderColor: PALETTE[1],
       pointRadius: 0,
@@ -93,5 +101,9 @@ export function drawForecast(canvas: HTMLCanvasElement, r: ApiResult<Forecast>):
       borderDash: [2, 3],
     });
   }
-  drawChart(canvas, 'line', dates.map(dayLabel), datasets, { yTitle: 'credits (cumulative)', legend: true });
+  drawChart(canvas, 'line', dates.map(dayLabel), datasets, {
+    yTitle: 'credits (cumulative)',
+    legend: true,
+    credits: true,
+  });
 }

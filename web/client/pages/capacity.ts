@@ -17,10 +17,7 @@ let year: UsageGroups | null = null;
 
 type Series = { name: string; values: number[] };
 
-function topSeries(
-  groups: UsageGroups['groups'],
-  pick: (g: UsageGroups['groups'][number]) => number[],
-): Series[] {
+function topSeries<G extends { group: string }>(groups: G[], pick: (g: G) => number[]): Series[] {
   const series = groups.map((g) => ({ name: g.group, values: pick(g) }));
   if (series.length <= MAX_SERIES) return series;
   const head = series.slice(0, MAX_SERIES - 1);
@@ -46,30 +43,15 @@ function render(): void {
     for (const c of [monthly, daily])
       if (c) showEmpty(c, 'No usage recorded yet — point your apps at /gw/magichour.');
     document.getElementById('capacity-totals')?.replaceChildren(empty('Nothing to total yet.'));
+    document.getElementById('capacity-growth')?.replaceChildren(empty('No months with usage yet.'));
     return;
   }
-  // Months from the day points (UTC months, like the CSV export).
-  // Leading months before any usage are dropped so the chart starts where the data does.
-  const firstUsed = year.points.findIndex((p) => p.credits > 0);
-  const monthKeys = [...new Set(year.points.slice(Math.max(firstUsed, 0)).map((p) => p.ts.slice(0, 7)))];
-  const monthOf = new Map(monthKeys.map((m, i) => [m, i]));
-  const monthSeries = topSeries(year.groups, (g) => {
-    const sums = monthKeys.map(() => 0);
-    for (const p of g.points) {
-      const i = monthOf.get(p.ts.slice(0, 7));
-      if (i !== undefined) sums[i]! += p.credits;
-    }
-    return sums;
-  });
-  if (monthly) {
-    const labels = monthKeys.map((m) => fmtTime(`${m}-15T00:00:00Z`, 'month'));
-    drawChart(monthly, 'bar', labels, bars(monthSeries), { stacked: true, yTitle: 'credits' });
-  }
+  if (monthly) drawMonthly(monthly);
   const first = year.points.length - days;
   const dailySeries = topSeries(year.groups, (g) => g.points.slice(first).map((p) => p.credits));
   if (daily) {
     const labels = year.points.slice(first).map((p) => fmtTime(p.ts, 'day'));
-    drawChart(daily, 'bar', labels, bars(dailySeries), { stacked: true, yTitle: 'credits' });
+    drawChart(daily, 'bar', labels, bars(dailySeries), { stacked: true, yTitle: 'credits', credits: true });
   }
   const rows = year.groups
     .map((g) => ({
@@ -84,12 +66,80 @@ function render(): void {
     ?.replaceChildren(table([groupSelect?.value ?? 'group', 'Credits', 'Requests'], rows, [1, 2]));
 }
 
+type MonthTotal = { month: string; start: number; end: number; partial: boolean; credits: number };
+type GroupMonths = { group: string; months: MonthTotal[] };
+const controls = document.getElementById('capacity-controls');
+const serverMonths = JSON.parse(controls?.dataset.months ?? '{}') as Record<string, GroupMonths[]>;
+
+const monthLabel = (m: MonthTotal) =>
+  `${new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${m.month}-15T00:00:00Z`),
+  )}${m.partial ? ' (to date)' : ''}`;
+
+/** Calendar months of KEYWATCH_TZ as the server counted them; the partial month is drawn lighter. */
+function drawMonthly(canvas: HTMLCanvasElement): void {
+  const groups = serverMonths[groupSelect?.value ?? 'key'] ?? [];
+  const months = groups[0]?.months ?? [];
+  if (months.length === 0) {
+    showEmpty(canvas, 'No usage in the last twelve months.');
+    document.getElementById('capacity-growth')?.replaceChildren(empty('No months with usage yet.'));
+    return;
+  }
+  const series = topSeries(groups, (g) => g.months.map((m) => m.credits));
+  const datasets: AnyDataset[] = series.map((s, i) => {
+    const colour = PALETTE[i % PALETTE.length]!;
+    return {
+      type: 'bar',
+      label: s.name,
+      data: s.values,
+      backgroundColor: months.map((m) => (m.partial ? `${colour}66` : colour)),
+    };
+  });
+  drawChart(canvas, 'bar', months.map(monthLabel), datasets, {
+    stacked: true,
+    yTitle: 'credits',
+    credits: true,
+  });
+  renderGrowth(
+    months.map((m, i) => ({ ...m, credits: groups.reduce((s, g) => s + (g.months[i]?.credits ?? 0), 0) })),
+  );
+}
+
+/** Month-over-month growth of whole months; the current month by its pace to the month end. */
+function renderGrowth(months: MonthTotal[]): void {
+  const box = document.getElementById('capacity-growth');
+  if (!box) return;
+  const pct = (now: number, before: number) =>
+    before > 0
+      ? `${now >= before ? '+' : '−'}${Math.abs(Math.round(((now - before) / before) * 100))}%`
+      : '—';
+  const rows = months.map((m, i) => {
+    const previous = months[i - 1]?.credits ?? 0;
+    if (!m.partial)
+      return [monthLabel(m), fmtCredits(m.credits), '', i === 0 ? '—' : pct(m.credits, previous)];
+    const share = Math.min(Math.max((now - m.start) / (m.end - m.start), 0.001), 1);
+    const pace = m.credits / share;
+    return [
+      monthLabel(m),
+      fmtCredits(m.credits),
+      `on pace for ${fmtNumber(pace)}`,
+      i === 0 ? '—' : `${pct(pace, previous)} (pace)`,
+    ];
+  });
+  box.replaceChildren(
+    table(['Month', 'Credits', 'Pace', 'Change vs previous month'], rows.reverse(), [1, 2, 3]),
+  );
+}
+
 function updateCsvLinks(group: string): void {
   const days = Number(daysSelect?.value ?? 30);
   for (const a of document.querySelectorAll<HTMLAnchorElement>('a.csv')) {
     const monthly = a.id === 'csv-monthly';
-    const from = end - (monthly ? 365 : days) * DAY;
-    a.href = `/export/usage.csv?step=${monthly ? 'month' : 'day'}&group=${group}&from=${new Date(from).toISOString()}&to=${new Date(end).toISOString()}`;
+    // The monthly export always covers the last twelve calendar months of KEYWATCH_TZ.
+    const from = new Date(end - days * DAY).toISOString();
+    a.href = monthly
+      ? `/export/usage.csv?step=month&group=${group}`
+      : `/export/usage.csv?step=day&group=${group}&from=${from}&to=${new Date(end).toISOString()}`;
   }
 }
 

@@ -1,7 +1,19 @@
 /** Key detail page: usage chart with the usual range and incident markers; edit and revoke. */
 import { WEEK_MS, weeklyBand } from '../lib/baseline.ts';
 import { type AnyDataset, bandDatasets, canvasById, drawChart, PALETTE, showEmpty } from '../lib/charts.ts';
-import { api, fmtTime, initPage, say } from '../lib/common.ts';
+import {
+  api,
+  badge,
+  el,
+  empty,
+  fmtNumber,
+  fmtTime,
+  initPage,
+  isAdmin,
+  say,
+  table,
+  timeEl,
+} from '../lib/common.ts';
 import type { KeyUsage } from '../lib/usage.ts';
 
 initPage();
@@ -60,7 +72,7 @@ function render(): void {
     markers.some((m) => Date.parse(m.at) >= t && Date.parse(m.at) < t + size) ? peak : null,
   );
   const datasets: AnyDataset[] = [
-    ...(band ? bandDatasets(band.low, band.high, 'Usual range (4 weeks)') : []),
+    ...(band ? bandDatasets(band.low, band.high, 'Usual range (same weekday or hour, 4 weeks before)') : []),
     {
       type: 'line',
       label: 'Credits',
@@ -69,16 +81,6 @@ function render(): void {
       backgroundColor: PALETTE[0],
       pointRadius: 0,
       borderWidth: 2,
-    },
-    {
-      type: 'line',
-      label: 'Requests',
-      data: usage.points.map((p) => p.requests),
-      borderColor: PALETTE[7],
-      pointRadius: 0,
-      borderWidth: 1,
-      borderDash: [3, 3],
-      yAxisID: 'y2',
     },
     {
       type: 'line',
@@ -91,14 +93,19 @@ function render(): void {
       borderColor: '#c4231b',
     },
   ];
-  drawChart(canvas, 'line', labels, datasets, { yTitle: 'credits', y2Title: 'requests', legend: true });
+  // Credits alone on the axis: requests on a second axis made credits look flat and hid the band.
+  drawChart(canvas, 'line', labels, datasets, {
+    yTitle: size >= 86_400_000 ? 'credits per day' : 'credits per hour',
+    legend: true,
+    credits: true,
+  });
 }
 
 for (const input of document.querySelectorAll<HTMLInputElement>('#range-picker input[name="range"]')) {
   input.addEventListener('change', () => input.checked && void load(input.value as RangeName));
 }
 document.addEventListener('kw:zone', render);
-void load('7d');
+void load('30d');
 
 // ---- edit and revoke (admins only; the form is not rendered for viewers) ----
 const form = document.getElementById('key-edit') as HTMLFormElement | null;
@@ -126,3 +133,116 @@ document.getElementById('key-revoke')?.addEventListener('click', async () => {
   if (r.ok) location.reload();
   else say(status, `Not revoked: ${r.error}`, false);
 });
+
+// ---- rotation assistant ----
+type Rotation = {
+  old_key: { id: string; name: string; status: string };
+  new_key: { id: string; name: string };
+  quiet_minutes: number;
+  started_at: string;
+  old_key_last_used_at: string | null;
+  remaining_clients: {
+    source_ip: string | null;
+    user_agent: string | null;
+    operation: string;
+    requests: number;
+    last_seen_at: string;
+    quiet: boolean;
+  }[];
+  safe_to_revoke: boolean;
+  safe_at: string | null;
+};
+
+const rotationBox = document.getElementById('rotation-status');
+const rotationForm = document.getElementById('rotation-form') as HTMLFormElement | null;
+
+const quietText = (minutes: number) =>
+  minutes % 1440 === 0
+    ? `${fmtNumber(minutes / 1440)} day${minutes === 1440 ? '' : 's'}`
+    : minutes % 60 === 0
+      ? `${fmtNumber(minutes / 60)} hours`
+      : `${fmtNumber(minutes)} minutes`;
+
+function renderRotation(r: Rotation): void {
+  if (!rotationBox) return;
+  const revoked = r.old_key.status === 'revoked';
+  const verdict = revoked
+    ? badge('muted', 'Old key revoked: rotation done')
+    : r.safe_to_revoke
+      ? badge('ok', 'Safe to revoke')
+      : badge('warn', 'Not yet safe to revoke');
+  const newLink = el('a', { href: `/keys/${encodeURIComponent(r.new_key.id)}` }, r.new_key.name);
+  const lastUse = r.old_key_last_used_at ? timeEl(r.old_key_last_used_at) : 'never';
+  const summary = el(
+    'p',
+    { id: 'rotation-summary' },
+    verdict,
+    ' Moving to ',
+    newLink,
+    ' since ',
+    timeEl(r.started_at),
+    `. Quiet time ${quietText(r.quiet_minutes)}; this key was last used `,
+    lastUse,
+    r.safe_at ? el('span', {}, '; safe from ', timeEl(r.safe_at), ' if nothing uses it again') : '',
+    '.',
+  );
+  const rows = r.remaining_clients.map((c) => [
+    el('code', {}, c.source_ip ?? '(not reported)'),
+    el('code', {}, c.user_agent ?? '(not reported)'),
+    c.operation || '(unknown)',
+    fmtNumber(c.requests),
+    timeEl(c.last_seen_at),
+    c.quiet ? badge('ok', 'moved or idle') : badge('warn', 'still using this key'),
+  ]);
+  const children: Node[] = [summary];
+  children.push(
+    rows.length
+      ? table(['Source IP', 'User agent', 'Operation', 'Requests', 'Last seen', 'State'], rows, [3])
+      : empty('No client used this key in the week before the rotation or since.'),
+  );
+  if (isAdmin() && !revoked && r.safe_to_revoke) {
+    const revoke = el(
+      'button',
+      { type: 'button', class: 'danger', id: 'rotation-revoke' },
+      'Revoke this key now',
+    );
+    revoke.addEventListener('click', () => document.getElementById('key-revoke')?.click());
+    children.push(el('p', {}, revoke));
+  }
+  rotationBox.replaceChildren(...children);
+}
+
+async function loadRotation(): Promise<void> {
+  if (!rotationBox) return;
+  const r = await api<Rotation>('GET', `/api/v1/keys/${encodeURIComponent(keyId)}/rotation`);
+  if (r.ok && r.data) {
+    renderRotation(r.data);
+    if (rotationForm) rotationForm.hidden = true;
+    return;
+  }
+  if (r.status !== 404)
+    return void rotationBox.replaceChildren(empty(`Rotation could not be loaded: ${r.error}`));
+  rotationBox.replaceChildren(
+    el(
+      'p',
+      { class: 'muted' },
+      isAdmin() ? 'Not being rotated. Pair it with its replacement:' : 'Not being rotated.',
+    ),
+  );
+  if (rotationForm) rotationForm.hidden = false;
+}
+
+rotationForm?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const data = new FormData(rotationForm);
+  const r = await api<Rotation>('POST', `/api/v1/keys/${encodeURIComponent(keyId)}/rotation`, {
+    new_key_id: String(data.get('new_key_id') ?? ''),
+    quiet_minutes: Number(data.get('quiet_minutes')),
+  });
+  const out = document.getElementById('rotation-form-status');
+  if (!r.ok || !r.data) return say(out, `Not started: ${r.error}`, false);
+  rotationForm.hidden = true;
+  renderRotation(r.data);
+});
+document.addEventListener('kw:zone', () => void loadRotation());
+void loadRotation();

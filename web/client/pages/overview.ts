@@ -1,7 +1,13 @@
 /** Overview page: daily spend chart, forecast chart and cards, runway, source health. */
 import { type AnyDataset, canvasById, drawChart, PALETTE, showEmpty } from '../lib/charts.ts';
 import { api, creditPrice, el, fmtMoney, fmtNumber, fmtTime, initPage } from '../lib/common.ts';
-import { drawForecast, type Forecast, loadForecast } from '../lib/forecast.ts';
+import {
+  drawForecast,
+  type Forecast,
+  forecastIsEmpty,
+  forecastOverBudget,
+  loadForecast,
+} from '../lib/forecast.ts';
 import { renderSources } from '../lib/sources.ts';
 import type { UsageGroups } from '../lib/usage.ts';
 
@@ -42,21 +48,33 @@ async function drawDaily(): Promise<void> {
       data: g.points.map((p) => p.credits),
       backgroundColor: PALETTE[i % PALETTE.length],
     }));
-    drawChart(canvas, 'bar', labels, datasets, { stacked: true, yTitle: 'credits' });
+    drawChart(canvas, 'bar', labels, datasets, { stacked: true, yTitle: 'credits', credits: true });
   };
   render();
   document.addEventListener('kw:zone', render);
 }
 
 function fillForecastCards(f: Forecast | null): void {
-  if (!f) {
+  if (!f || forecastIsEmpty(f)) {
     set('forecast-value', '—');
-    set('forecast-band', 'Not available yet (needs a few days of usage this month).');
+    set('forecast-band', 'No forecast yet: no usage recorded this period.');
     return;
   }
   setCredits('forecast-value', f.projected);
   const end = f.period?.source === 'subscription' ? 'the billing period’s end' : 'month end';
   set('forecast-band', `Likely ${fmtNumber(f.low)}–${fmtNumber(f.high)} credits by ${end}`);
+  if (forecastOverBudget(f) && f.budget) {
+    // Said in words and colour: the forecast is the earliest warning a billing owner gets.
+    document
+      .getElementById('forecast-band')
+      ?.after(
+        el(
+          'span',
+          { class: 'badge badge-bad', id: 'forecast-over' },
+          `Over budget: ${fmtNumber(f.projected - f.budget)} credits above the ${fmtNumber(f.budget)} budget`,
+        ),
+      );
+  }
   if (f.budget) {
     const share = Math.round((f.spent / f.budget) * 100);
     set('budget-hint', `${share}% of the ${fmtNumber(f.budget)}-credit budget`);

@@ -3,7 +3,7 @@
  * long enough (the app broke, the key was rotated without the client). A downward Poisson CUSUM,
  * hour by hour, of "rate is `ratio` x the baseline" against "rate is the baseline", judged only on
  * hours expected to bring `min_hourly_requests`; its impact is the credits missing. Billing's news,
- * not on-call's; silent for revoked keys.
+ * not on-call's; silent for revoked keys and for keys being rotated away (their clients are moving).
  */
 import { cellsOf, dispersionAt, type KeyState } from '../state.ts';
 import { scoreFromP } from '../stats.ts';
@@ -70,7 +70,8 @@ export function foldDrop(
 export const detectUsageDrop: Detector = (e) => {
   const { state, bucket, ctx } = e;
   const d = state.drop;
-  if (!e.warm || !d || d.from === null || state.hour.n !== 0 || ctx.status === 'revoked') return null;
+  if (!e.warm || !d || d.from === null || state.hour.n !== 0 || ctx.status === 'revoked' || ctx.rotating)
+    return null;
   const params = ctx.rules.params.usage_drop;
   const f = ctx.factor('usage_drop');
   const missing = d.acc.expCred - d.acc.cred;

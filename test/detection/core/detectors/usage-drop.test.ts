@@ -42,6 +42,12 @@ describe('usage_drop', () => {
     expect(drops([{ rate: constant(1) }], [], ctx)).toEqual([]);
   });
 
+  it('is silent for a key being rotated away: its clients are moving to the new key', () => {
+    expect(drops([{ rate: constant(1) }], [], ctxFor({ rotating: true }))).toEqual([]);
+    // The same stop on the same key, not rotating, is found (the first case above).
+    expect(drops([{ rate: constant(1) }], [], ctxFor({ rotating: false })).length).toBeGreaterThan(0);
+  });
+
   it('ends when usage comes back', () => {
     const { state, now } = warmKey(14, [{ rate: constant(1) }]);
     const during = feed(state, now, now + 4 * HOUR, [{ rate: between(0, 0, 0) }]);

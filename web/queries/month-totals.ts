@@ -1,0 +1,98 @@
+/**
+ * Credits per calendar month in KEYWATCH_TZ, in total or per key, environment or operation. A month
+ * starts at local midnight (not UTC's), so it is summed from the rollups that tile it: whole UTC
+ * days from the day table, the hours at its edges from the hour table (a dozen rows per key, not a
+ * month of hours).
+ */
+import type { Sqlite } from '../../server/db/client.ts';
+import { monthPeriod } from '../../server/time-zone.ts';
+import { type Group, rankGroups } from '../../server/usage/series.ts';
+
+export type MonthTotal = {
+  /** 'YYYY-MM' in the zone. */
+  month: string;
+  start: number;
+  end: number;
+  /** The month that holds `now`: counted to now, not to its end. */
+  partial: boolean;
+  credits: number;
+  requests: number;
+  errors: number;
+  auth_failures: number;
+};
+export type GroupMonths = { group: string; key_id?: string; months: MonthTotal[] };
+
+type Row = {
+  grp: string;
+  key_id: string;
+  credits: number;
+  requests: number;
+  errors: number;
+  auth_failures: number;
+};
+
+/** Each group's sums over [from, to), or one 'total' row. */
+function monthRows(sqlite: Sqlite, from: number, to: number, group: Group | undefined): Row[] {
+  const ranked = rankGroups(sqlite, { from, to, step: 'hour' }, group ?? 'key');
+  const rows = ranked.map(({ group: grp, key_id, ...t }) => ({ grp, key_id: key_id ?? '', ...t }));
+  if (group) return rows;
+  const total: Row = { grp: 'total', key_id: '', credits: 0, requests: 0, errors: 0, auth_failures: 0 };
+  for (const r of rows) {
+    total.credits += r.credits;
+    total.requests += r.requests;
+    total.errors += r.errors;
+    total.auth_failures += r.auth_failures;
+  }
+  return rows.length > 0 ? [total] : [];
+}
+
+/** The `count` calendar months up to and including the one holding `now`, oldest first. */
+export function recentMonths(now: number, timeZone: string, count: number) {
+  return Array.from({ length: count }, (_, i) => monthPeriod(now, timeZone, i - count + 1));
+}
+
+/**
+ * Per group, its totals in each of the last `count` months (zero-filled). With `dropLeadingEmpty`,
+ * months before the first one with any usage are left out, so an export starts where data does.
+ */
+export function monthTotals(
+  sqlite: Sqlite,
+  opts: { now: number; timeZone: string; count: number; group?: Group; dropLeadingEmpty?: boolean },
+): GroupMonths[] {
+  let months = recentMonths(opts.now, opts.timeZone, opts.count);
+  let perMonth = months.map((m) => monthRows(sqlite, m.start, Math.min(m.end, opts.now + 1), opts.group));
+  if (opts.dropLeadingEmpty) {
+    const first = perMonth.findIndex((rows) => rows.some((r) => r.credits > 0 || r.requests > 0));
+    const from = first === -1 ? months.length : first;
+    months = months.slice(from);
+    perMonth = perMonth.slice(from);
+  }
+  const groups = new Map<string, GroupMonths>();
+  perMonth.forEach((rows, i) => {
+    for (const r of rows) {
+      const g = groups.get(r.grp) ?? {
+        group: r.grp,
+        ...(opts.group === 'key' && { key_id: r.key_id }),
+        months: months.map((m) => ({
+          month: m.label,
+          start: m.start,
+          end: m.end,
+          partial: m.end > opts.now + 1,
+          credits: 0,
+          requests: 0,
+          errors: 0,
+          auth_failures: 0,
+        })),
+      };
+      Object.assign(g.months[i]!, {
+        credits: r.credits,
+        requests: r.requests,
+        errors: r.errors,
+        auth_failures: r.auth_failures,
+      });
+      groups.set(r.grp, g);
+    }
+  });
+  const total = (g: GroupMonths) => g.months.reduce((s, m) => s + m.credits, 0);
+  return [...groups.values()].sort((a, b) => total(b) - total(a) || a.group.localeCompare(b.group));
+}
