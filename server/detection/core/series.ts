@@ -51,10 +51,27 @@ export function seriesRules(): RuleSet {
   return rules;
 }
 
-export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = seriesRules()): SeriesScore[] {
+/**
+ * The series detector's own constants. Fixed in code; tools/eval/nab-loco.ts passes candidates to
+ * measure how much choosing among them on some NAB categories helps on a category it never saw.
+ */
+export type SeriesOptions = {
+  /** False-alarm budget per row of the change detector. */
+  shiftAlpha: number;
+  /** Alarms closer together than this are one episode (at least the quiet period). */
+  episodeMs: number;
+};
+export const SERIES_DEFAULTS: SeriesOptions = { shiftAlpha: SHIFT_ALPHA, episodeMs: LONGEST_SCALE_MS };
+
+export function detectSeries(
+  rows: readonly SeriesRow[],
+  rules: RuleSet = seriesRules(),
+  options: Partial<SeriesOptions> = {},
+): SeriesScore[] {
+  const { shiftAlpha, episodeMs } = { ...SERIES_DEFAULTS, ...options };
   const step = inferStep(rows);
   const state = createKeyState(step);
-  const shift = createShiftState(step, SHIFT_ALPHA);
+  const shift = createShiftState(step, shiftAlpha);
   const ctx: KeyContext = {
     status: 'active',
     revokedAt: null,
@@ -63,7 +80,7 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
     calibrateOnAll: true,
   };
   // The change features keep seeing an onset for their longest window: that is still one episode.
-  const quiet = Math.max(rules.params.baseline.quiet_minutes * 60_000, LONGEST_SCALE_MS);
+  const quiet = Math.max(rules.params.baseline.quiet_minutes * 60_000, episodeMs);
   let lastAlarm = -Infinity;
   return rows.map((row) => {
     const finite = Number.isFinite(row.value) ? row.value : 0;
@@ -74,7 +91,7 @@ export function detectSeries(rows: readonly SeriesRow[], rules: RuleSet = series
       { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
       ctx,
     );
-    const change = scoreFromP(stepShift(shift, finite).p, SHIFT_ALPHA);
+    const change = scoreFromP(stepShift(shift, finite).p, shiftAlpha);
     const raw = Math.max(change, ...findings.map((f) => f.score));
     if (raw < 0.5) return { score: raw, anomaly: false };
     const onset = row.ts - lastAlarm > quiet;
