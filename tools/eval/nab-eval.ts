@@ -6,13 +6,16 @@
  * score: tools/eval/nab-loco.ts measures that. ../shared is resolved beside the repository.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = resolve(REPO, '../shared');
+/** Its real path: the harness runs only when its argv path is its own (a symlinked copy would exit silently). */
+export const SHARED = existsSync(resolve(REPO, '../shared'))
+  ? realpathSync(resolve(REPO, '../shared'))
+  : resolve(REPO, '../shared');
 export const NAB_THRESHOLD = 0.5;
 export const NAB_CATEGORIES = [
   'realTweets',
