@@ -1,11 +1,12 @@
 /**
  * Leave-one-category-out on NAB: `npx tsx tools/eval/nab-loco.ts` (about a NAB run per candidate).
  * The series detector's constants were chosen by looking at NAB, so its score on all 45 flatters
- * it. Here that choice is made again, by rule, once per category: among CANDIDATES (the shipped
+ * it. Here that choice is made again, by rule, once per category: among CANDIDATES (the old
  * constants and their neighbours), take the one scoring best on the other five categories, and
  * score the held-out category with it. The held-out rows together give the LOCO score: what a
  * build that never saw a category scores on it, the figure that predicts series we do not have.
- * Structural choices (which features exist) were made on all of NAB and are not re-made here.
+ * The shipped constants are the rule's pick on all six. Structural choices (which features exist)
+ * were made on all of NAB and are not re-made here.
  */
 import { join } from 'node:path';
 import { SERIES_DEFAULTS, type SeriesOptions } from '../../server/detection/core/series.ts';
@@ -18,17 +19,20 @@ import {
   scoreWithHarness,
 } from './nab-eval.ts';
 
-const HOUR = 3_600_000;
-/** The shipped constants first, then their neighbours: a decade of alpha either way, a day-long episode. */
-const CANDIDATES: Partial<SeriesOptions>[] = [
-  SERIES_DEFAULTS,
-  { ...SERIES_DEFAULTS, shiftAlpha: SERIES_DEFAULTS.shiftAlpha * 10 },
-  { ...SERIES_DEFAULTS, shiftAlpha: SERIES_DEFAULTS.shiftAlpha / 10 },
-  { ...SERIES_DEFAULTS, episodeMs: 4 * SERIES_DEFAULTS.episodeMs },
+const HOUR_MS = 3_600_000;
+/**
+ * Fixed candidates (not relative to the shipped constants, so the rule and its held-out score stay
+ * the same whichever it picked): the change budget a decade apart, and a day-long episode.
+ */
+const CANDIDATES: SeriesOptions[] = [
+  { shiftAlpha: 1e-4, episodeMs: 6 * HOUR_MS },
+  { shiftAlpha: 1e-3, episodeMs: 6 * HOUR_MS },
+  { shiftAlpha: 1e-5, episodeMs: 6 * HOUR_MS },
+  { shiftAlpha: 1e-4, episodeMs: 24 * HOUR_MS },
 ];
 
 const describe = (c: Partial<SeriesOptions>) =>
-  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR).toFixed(0)} h`;
+  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h`;
 const categoryOf = (r: SeriesResult) => r.series.split('/')[0];
 
 const runs: { candidate: Partial<SeriesOptions>; rows: SeriesResult[] }[] = [];
@@ -62,5 +66,18 @@ for (const c of NAB_CATEGORIES) {
 console.log(
   `\nleave-one-category-out, all 45 held-out rows together: ${scoreGroup('loco', held).nab!.toFixed(1)}`,
 );
-console.log(`shipped constants on all 45: ${scoreGroup('all', runs[0]!.rows).nab!.toFixed(1)}`);
+const chosen = runs.reduce((a, b) =>
+  (scoreGroup('all', b.rows).nab ?? 0) > (scoreGroup('all', a.rows).nab ?? 0) ? b : a,
+);
+console.log(`the rule on all six categories picks: ${describe(chosen.candidate)}`);
+console.log(
+  `shipped (${describe(SERIES_DEFAULTS)}) on all 45: ${(() => {
+    const same = runs.find(
+      (r) =>
+        r.candidate.shiftAlpha === SERIES_DEFAULTS.shiftAlpha &&
+        r.candidate.episodeMs === SERIES_DEFAULTS.episodeMs,
+    );
+    return same ? scoreGroup('all', same.rows).nab!.toFixed(1) : 'not a candidate';
+  })()}`,
+);
 console.log(`\nheld-out rows by category:\n${formatCategories(held)}`);
