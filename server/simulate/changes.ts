@@ -10,6 +10,10 @@ import type { KeyProfile } from './profiles.ts';
 export type LegitChange = {
   keyIndex: number;
   description: string;
+  /** What it is, for evaluation: each kind has its own goal (a step holds at most one incident...). */
+  type: 'launch' | 'growth' | 'batch_move' | 'holiday' | 'ci_bursts' | 'new_customer' | 'upgrade';
+  /** When it starts (the whole window for growth and CI bursts). */
+  from: number;
   /** Multiplier of the key's normal traffic at `ts`. */
   factor(ts: number): number;
   /** The key works on a schedule shifted by this much from `ts` on (a batch job moving its hour). */
@@ -49,6 +53,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => production(p) && p.shape === 'evening',
     (keyIndex) => ({
       keyIndex,
+      type: 'launch',
+      from: launch,
       description: 'Product launch: traffic triples for good',
       factor: (ts) => (ts < launch ? 1 : 1 + 2 * Math.min(1, (ts - launch) / HOUR)),
     }),
@@ -58,6 +64,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => production(p) && p.shape === 'evening',
     (keyIndex) => ({
       keyIndex,
+      type: 'growth',
+      from: start,
       description: 'Steady growth of 3.5% a day',
       factor: (ts) => 1.035 ** ((ts - start) / DAY),
     }),
@@ -68,6 +76,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => p.shape === 'batch',
     (keyIndex) => ({
       keyIndex,
+      type: 'batch_move',
+      from: moved,
       description: 'Nightly batch moves from 01:00 to 04:00 UTC',
       factor: () => 1,
       shiftAt: (ts) => (ts >= moved ? 3 * HOUR : 0),
@@ -79,6 +89,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => p.shape === 'business' && production(p),
     (keyIndex) => ({
       keyIndex,
+      type: 'holiday',
+      from: holiday,
       description: 'Holiday week at a fifth of the usual traffic',
       factor: (ts) => (ts >= holiday && ts < holiday + 7 * DAY ? 0.2 : 1),
     }),
@@ -88,6 +100,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => p.environment === 'staging',
     (keyIndex) => ({
       keyIndex,
+      type: 'ci_bursts',
+      from: start,
       description: 'CI bursts on staging twice each weekday',
       factor: (ts) => {
         const d = new Date(ts);
@@ -105,6 +119,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => p.shape === 'steady',
     (keyIndex) => ({
       keyIndex,
+      type: 'new_customer',
+      from: signed,
       description: 'New customer: traffic up 80% in one step',
       factor: (ts) => (ts >= signed ? 1.8 : 1),
     }),
@@ -115,6 +131,8 @@ export function planChanges(profiles: readonly KeyProfile[], start: number, end:
     (p) => production(p) && p.agents.some((a) => /\/\d+\.\d+/.test(a)),
     (keyIndex) => ({
       keyIndex,
+      type: 'upgrade',
+      from: upgraded,
       description: 'Client library upgrade (new SDK version in the user agent)',
       factor: () => 1,
       agentAt: (ts) =>

@@ -4,6 +4,7 @@ import type { Db, Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import { createKey, findKey, revokeKey } from '../keys/keys.ts';
 import { recordEvents, type UsageEvent } from '../usage/record-events.ts';
+import type { LegitChange } from './changes.ts';
 import { planSimulation, type SimEvent, type SimOptions, simulateEvents } from './simulate.ts';
 
 export const SIMULATION_SOURCE = 'simulate';
@@ -34,6 +35,8 @@ export function ingestSimulation(
   accepted: number;
   duplicates: number;
   labels: ReturnType<typeof planSimulation>['labels'];
+  /** The legitimate changes staged, by key name. */
+  changes: { key: string; type: LegitChange['type']; from: number; description: string }[];
 } {
   const plan = planSimulation(options);
   for (const k of plan.keys) {
@@ -73,5 +76,11 @@ export function ingestSimulation(
     if (known.get(u.projectId)!.n === 0) insert.run(u.ts, u.ts, u.credits, u.projectId, deps.clock.now());
   }
   deps.sqlite.pragma('optimize');
-  return { keys: plan.keys.length, accepted, duplicates, labels: plan.labels };
+  const changes = plan.changes.map((c) => ({
+    key: plan.profiles[c.keyIndex]!.name,
+    type: c.type,
+    from: c.from,
+    description: c.description,
+  }));
+  return { keys: plan.keys.length, accepted, duplicates, labels: plan.labels, changes };
 }

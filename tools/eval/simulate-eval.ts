@@ -38,9 +38,11 @@ export type SimRun = {
   days: number;
   keys: number;
   labels: SimLabel[];
+  changes: SimChange[];
   incidents: IncidentLite[];
   ms: number;
 };
+export type SimChange = ReturnType<typeof ingestSimulation>['changes'][number];
 
 export function runSimulation(
   seed: number,
@@ -128,7 +130,7 @@ export function runSimulation(
         messages: r.messages,
       };
     });
-    return { seed, days, keys, labels: sim.labels, incidents: judged, ms };
+    return { seed, days, keys, labels: sim.labels, changes: sim.changes, incidents: judged, ms };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -225,6 +227,27 @@ export function evaluateSimulation(seeds: number[], days: number, keys: number):
     falseClean,
     runs,
   };
+}
+
+/**
+ * What each legitimate change may raise on its key (its goal), and what it did raise: a step that
+ * holds (a launch, a new customer) at most one incident, a moved batch none after its first day,
+ * everything else none. Counted on clean runs, where every incident is a false one.
+ */
+export type ChangeOutcome = { change: SimChange; seed: number; incidents: IncidentLite[]; allowed: number };
+
+export function changeOutcomes(runs: readonly SimRun[]): ChangeOutcome[] {
+  const out: ChangeOutcome[] = [];
+  for (const run of runs) {
+    if (run.labels.length > 0) continue;
+    for (const change of run.changes) {
+      const after = change.type === 'batch_move' ? change.from + DAY : change.from - HOUR;
+      const incidents = run.incidents.filter((i) => i.key === change.key && i.last_seen_at > after);
+      const allowed = change.type === 'launch' || change.type === 'new_customer' ? 1 : 0;
+      out.push({ change, seed: run.seed, incidents, allowed });
+    }
+  }
+  return out;
 }
 
 export const median = (xs: number[]) => {

@@ -79,8 +79,11 @@ export type KeyState = {
    * moves it, so a key that grows is not a leak. Optional: states stored before it read as 1.
    */
   level?: number;
-  /** The last 24 closed hours' requests and expectations, oldest overwritten first. */
-  day?: { req: number[]; exp: number[]; i: number };
+  /**
+   * The last 24 closed hours' requests and expectations, oldest overwritten first; bit j of
+   * `moved` marks slot j as already learned as moved work (moved-work.ts).
+   */
+  day?: { req: number[]; exp: number[]; i: number; moved?: number };
   /** When detection last snapshotted this state for late-usage rewinds (detection/late-usage.ts). */
   checkpointedAt?: number;
   /** The zone its cells are keyed in; states stored before zones existed read as UTC. */

@@ -18,6 +18,7 @@ import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
 import { foldDrop } from './detectors/usage-drop.ts';
+import { learnMovedWork } from './moved-work.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
 import type { Bucket, Finding, KeyContext } from './types.ts';
@@ -71,7 +72,10 @@ export function stepKey(
     if (finding) findings.push(finding);
   }
   for (const f of findings) state.fired[f.kind] = ts;
-  if (closesHour) trackShift(state, ts, ctx);
+  if (closesHour) {
+    trackShift(state, ts, ctx);
+    learnMovedWork(state, ts + state.bucketMs - HOUR);
+  }
   learn(
     state,
     bucket,
@@ -184,13 +188,18 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
     if (last.req > mid * last.exp) s.high++;
   }
   const age = ts + state.bucketMs - s.from;
-  if (age >= 6 * HOUR && s.high < 0.5 * s.hours) state.shift = null;
+  // The CUSUM still holding the rise is evidence enough that it lasts, however noisy a quiet key's
+  // single hours are (few of them clear `mid` even when the rate is up 80 %).
+  const holding = recent('sustained_elevation');
+  if (age >= 6 * HOUR && s.high < 0.5 * s.hours && !holding) state.shift = null;
   // Held for adapt_hours: most hours elevated, or (a quiet key's noisy hours) half of them and the
-  // whole stretch well above the baseline.
+  // whole stretch well above the baseline, or the sustained rise still firing.
   else if (
     age >= params.baseline.adapt_hours * HOUR &&
     s.hours > 0 &&
-    (s.high >= 0.75 * s.hours || (s.high >= 0.5 * s.hours && s.obs >= mid * s.exp))
+    (s.high >= 0.75 * s.hours ||
+      (s.high >= 0.5 * s.hours && s.obs >= mid * s.exp) ||
+      (holding && s.obs > s.exp))
   ) {
     rescaleBaseline(state, s.obs / Math.max(s.exp, 1e-9));
     state.cusum = 0;

@@ -18,6 +18,9 @@ export function cusumIncrement(
   return (observed * Math.log(ratio) - expected * (ratio - 1)) / Math.max(1, dispersion);
 }
 
+/** Share of the threshold the CUSUM must stay above for a rise that has fired to go on firing. */
+export const HOLD_SHARE = 0.5;
+
 export const detectSustainedElevation: Detector = (e) => {
   const { state, bucket, ctx } = e;
   if (!e.warm || state.cusumFrom === null || state.hour.n !== 0) return null;
@@ -25,7 +28,12 @@ export const detectSustainedElevation: Detector = (e) => {
   const f = ctx.factor('sustained_elevation');
   const acc = state.cusumAcc;
   const excess = acc.cred - acc.expCred;
-  if (state.cusum < params.threshold * f || excess < params.floor_credits * f) return null;
+  // Hysteresis: once this excursion has fired it holds until the CUSUM falls to half the threshold,
+  // so a rise hovering at the threshold is one finding, not one each time it crosses.
+  const firedAt = state.fired.sustained_elevation;
+  const holding = firedAt !== undefined && firedAt >= state.cusumFrom;
+  const threshold = params.threshold * f * (holding ? HOLD_SHARE : 1);
+  if (state.cusum < threshold || excess < params.floor_credits * f) return null;
   const spikeAt = state.fired.credit_spike;
   if (spikeAt !== undefined && bucket.ts - spikeAt < 60 * 60_000) return null;
   if (movedNotGrown(state)) return null;

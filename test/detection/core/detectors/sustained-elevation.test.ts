@@ -6,7 +6,7 @@ import { createKeyState } from '../../../../server/detection/core/state.ts';
 import { stepKey } from '../../../../server/detection/core/step.ts';
 import type { KeyContext } from '../../../../server/detection/core/types.ts';
 import { createRng } from '../../../../server/simulate/random.ts';
-import { feed, warmKey } from '../../../helpers/detection.ts';
+import { ctxFor, feed, warmKey } from '../../../helpers/detection.ts';
 
 const STEP = 300_000;
 const START = Date.UTC(2026, 0, 5);
@@ -73,5 +73,27 @@ describe('growth is not a leak', () => {
     // The same key, then a copy of it elsewhere adds 60 % on top for two days.
     const leak = feed(state, now + 7 * DAY, now + 9 * DAY, [{ rate: (t) => 1.6 * growing(t) }]);
     expect(leak.some((f) => f.kind === 'sustained_elevation')).toBe(true);
+  });
+});
+
+describe('a step that holds is one incident', () => {
+  it('a quiet key (3 requests an hour) up 80 % for good raises one sustained rise, then is normal', () => {
+    const base = (t: number) => 0.05 * (0.7 + 0.3 * Math.sin((2 * Math.PI * new Date(t).getUTCHours()) / 24));
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const state = createKeyState(60_000);
+      const now = START + 21 * DAY;
+      feed(state, START, now, [{ rate: base, credits: 60 }], ctxFor(), seed);
+      const found = feed(
+        state,
+        now,
+        now + 10 * DAY,
+        [{ rate: (t) => 1.8 * base(t), credits: 60 }],
+        ctxFor(),
+        seed,
+      ).filter((f) => f.kind === 'sustained_elevation');
+      // Findings more than an hour apart are separate incidents.
+      const episodes = found.filter((f, i) => i === 0 || f.at - found[i - 1]!.at > 60 * 60_000);
+      expect(episodes.length, `seed ${seed}`).toBe(1);
+    }
   });
 });
