@@ -27,13 +27,18 @@ export const BacktestSchema = z.strictObject({
 const LEAD = 28 * DAY;
 const CHUNK = 6 * 60 * MINUTE;
 
-export function backtest(deps: Deps, body: unknown) {
+/** The request, checked: cheap, so the route refuses bad input at once instead of booting a worker for it. */
+export function parseBacktest(body: unknown): z.infer<typeof BacktestSchema> {
   const parsed = BacktestSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
-  const input = parsed.data;
   // A parameter PUT /rules would refuse is refused here too, so a preview never tests a rule that cannot be saved.
-  const paramIssues = ruleParamIssues(input.kind, input.params ?? {});
+  const paramIssues = ruleParamIssues(parsed.data.kind, parsed.data.params ?? {});
   if (paramIssues.length) throw validationError(paramIssues);
+  return parsed.data;
+}
+
+export function backtest(deps: Deps, body: unknown) {
+  const input = parseBacktest(body);
   const keys = loadKeys(deps.sqlite);
   const key = input.key ? keys.find((k) => k.id === input.key || k.name === input.key) : undefined;
   if (input.key && !key) throw notFound(`Key "${input.key}"`);

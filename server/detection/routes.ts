@@ -14,7 +14,7 @@ import { errorBody } from '../http/errors.ts';
 import { createTaskWorker } from '../http/task-worker.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
-import { BacktestSchema, backtestTasks } from './backtest.ts';
+import { BacktestSchema, backtestTasks, parseBacktest } from './backtest.ts';
 import { RULE_KINDS } from './core/params.ts';
 import { listRules, PutRuleSchema, putRule } from './rules.ts';
 import { type DetectionRunner, inThreadRunner } from './runner.ts';
@@ -74,6 +74,7 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
     })
     .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) => {
       const body = await readJson(c);
+      parseBacktest(body);
       const p = c.get('principal');
       const caller = p.userId !== undefined ? `user:${p.userId}` : `token:${p.tokenId ?? p.actor}`;
       if (running.has(caller)) {

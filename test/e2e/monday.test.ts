@@ -180,7 +180,9 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
     await page.locator('#bt-alpha').fill('2');
     await page.getByRole('button', { name: 'Run backtest' }).click();
     await expect.poll(() => page.locator('#bt-alpha-error').textContent()).toBe('must be between 0 and 1');
-    await expect.poll(() => page.locator('#backtest-result').textContent()).toContain('Backtest refused');
+    await expect
+      .poll(() => page.locator('#backtest-result').textContent(), { timeout: 10_000 })
+      .toContain('Backtest refused');
   });
 
   it('plans capacity over a year with months of KEYWATCH_TZ, growth and the partial month marked', async () => {
