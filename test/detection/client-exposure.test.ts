@@ -73,7 +73,7 @@ describe('client_exposure end to end', () => {
       key: string;
       severity: string;
       summary: string;
-      details: { actions: string[] };
+      details: { actions: string[]; pages: boolean };
       signals: { kind: string; evidence?: Record<string, unknown> }[];
     }[];
     const incident = incidents.find((i) => i.kind === 'client_exposure');
@@ -81,6 +81,8 @@ describe('client_exposure end to end', () => {
     expect(incident!.summary).toContain('Origin https://shop.example.com');
     expect(incident!.summary).toContain('Chrome 131 on macOS');
     expect(incident!.details.actions.join(' ')).toMatch(/server-side/);
+    // It costs no credits yet, but a key in a web page pages on-call regardless of the credit floor.
+    expect(incident!.details.pages).toBe(true);
     const signal = incident!.signals.find((s) => s.kind === 'client_exposure')!;
     expect(signal.evidence).toMatchObject({
       origins: ['https://shop.example.com'],

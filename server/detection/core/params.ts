@@ -56,7 +56,7 @@ export const PARAM_DOCS: Record<string, string> = {
   'baseline.level_hours':
     'hours over which the key\u2019s level follows steady growth or decline (0: off); a leak is caught in hours, long before',
   'baseline.page_floor_credits':
-    'credit impact an incident needs before it pages anyone (revoked use, 401 bursts and unknown keys page regardless); smaller ones go to the digest',
+    'credit impact an incident needs before it pages anyone (revoked use, 401 bursts, unknown keys and keys exposed in client-side code page regardless); smaller ones go to the digest',
   'credit_spike.alpha':
     'p-value below which a window of requests or spend is a spike (per window, Bonferroni)',
   'credit_spike.floor_credits': 'excess credits a window must reach before it can page anyone',
@@ -115,4 +115,6 @@ export const FLOOR_EXEMPT: ReadonlySet<DetectorKind> = new Set([
   'revoked_use',
   'auth_failures',
   'discovered_key',
+  // A key in a web page costs nothing yet, but anyone can copy it: that is news now.
+  'client_exposure',
 ]);
