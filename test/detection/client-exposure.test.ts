@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../server/auth/tokens.ts';
+import { addUser } from '../../server/auth/users.ts';
 import { type FakeMagicHour, startFakeMagicHour } from '../helpers/fake-magichour.ts';
 import { type RunningApp, startApp } from '../helpers/sources.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
@@ -69,6 +70,7 @@ describe('client_exposure end to end', () => {
     expect(list.text).not.toContain(KEY);
     expect(list.text).not.toContain('checkout');
     const incidents = JSON.parse(list.text).incidents as {
+      id: string;
       kind: string;
       key: string;
       severity: string;
@@ -92,6 +94,24 @@ describe('client_exposure end to end', () => {
     });
     const raw = JSON.stringify(deps.sqlite.prepare('SELECT * FROM incidents').all());
     expect(raw).not.toContain(KEY);
+
+    // The incident page shows the evidence too.
+    const viewer = { email: 'viewer@example.com', password: 'viewer-password-123' };
+    await addUser(deps, { ...viewer, role: 'viewer' }, 'test');
+    const login = await fetch(`${app.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...viewer, next: '/' }).toString(),
+    });
+    const cookie = `kw_session=${/kw_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]}`;
+    const page = await fetch(`${app.url}/incidents/${incident!.id}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const evidence = /<dl class="facts" id="incident-evidence">(.*?)<\/dl>/s.exec(html)?.[1] ?? '';
+    expect(evidence).toContain('https://shop.example.com');
+    expect(evidence).toContain('Chrome 131 on macOS');
+    expect(html).not.toContain(KEY);
   });
 
   it('a server SDK key through the gateway raises no client_exposure', async () => {
