@@ -29,6 +29,20 @@ export type ExposureState = {
   reported: Record<string, number>;
 };
 
+// Keys send from the same few addresses every minute: remember their networks (bounded).
+const netMemo = new Map<string, string>();
+const NET_MEMO_MAX = 10_000;
+
+function cachedNetworkOf(ip: string): string {
+  let net = netMemo.get(ip);
+  if (net === undefined) {
+    net = exposureNetworkOf(ip);
+    if (netMemo.size >= NET_MEMO_MAX) netMemo.clear();
+    netMemo.set(ip, net);
+  }
+  return net;
+}
+
 /** The network of an address: a provider hands out /24s and /64s, so one site is one network. */
 export function exposureNetworkOf(ip: string): string {
   if (ip.includes(':')) {
@@ -49,8 +63,8 @@ const createExposure = (): ExposureState => ({ nets: {}, n: 0, usual: 0, samples
  * the count into the key's usual count (a running mean, then a week's moving average).
  */
 function foldNetworks(x: ExposureState, b: Bucket, state: KeyState, windowMs: number, cap: number): void {
-  for (const ip of Object.keys(b.ips ?? {})) {
-    const net = exposureNetworkOf(ip);
+  for (const ip in b.ips) {
+    const net = cachedNetworkOf(ip);
     if (x.nets[net] !== undefined) x.nets[net] = b.ts;
     else if (x.n < cap) {
       x.nets[net] = b.ts;
@@ -70,6 +84,7 @@ function foldNetworks(x: ExposureState, b: Bucket, state: KeyState, windowMs: nu
 
 /** Values not reported within `repeatMs`; marks them reported at `ts`. */
 function fresh(x: ExposureState, values: string[], ts: number, repeatMs: number): string[] {
+  if (values.length === 0) return values;
   const out = values.filter((v) => {
     const at = x.reported[v];
     return at === undefined || ts - at >= repeatMs;
@@ -94,14 +109,15 @@ export const detectClientExposure: Detector = (e) => {
   const browsers = new Map<string, number>();
   const agents: string[] = [];
   let browserRequests = 0;
-  for (const [ua, n] of Object.entries(bucket.uas ?? {})) {
+  for (const ua in bucket.uas) {
     const label = browserOf(ua);
     if (!label) continue;
+    const n = bucket.uas[ua]!;
     browserRequests += n;
     browsers.set(label, (browsers.get(label) ?? 0) + n);
     if (agents.length < UA_SAMPLES) agents.push(ua.slice(0, UA_CHARS));
   }
-  const origins = Object.keys(bucket.origins ?? {}).slice(0, MAX_ORIGINS);
+  const origins = bucket.origins ? Object.keys(bucket.origins).slice(0, MAX_ORIGINS) : [];
   let originRequests = 0;
   for (const o of origins) originRequests += bucket.origins![o]!;
 
