@@ -30,6 +30,7 @@ const KIND_TITLES: Record<string, string> = {
   new_source: 'New source IP or user agent',
   operation_mix: 'Unusual operation mix',
   unattributed_spend: 'Unattributed spend',
+  client_exposure: 'Key exposed in client-side code',
   budget_threshold: 'Budget threshold crossed',
   budget_forecast: 'Budget forecast to be exceeded',
 };

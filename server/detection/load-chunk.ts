@@ -1,6 +1,6 @@
 /**
  * One chunk of history for the replay: closed minute buckets per key (with operations), the
- * sources (IPs, user agents) of each key-minute from raw events, unattributed spend, and keys.
+ * sources (IPs, user agents, client origins) of each key-minute from raw events, unattributed spend, and keys.
  */
 import { MINUTE } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
@@ -33,7 +33,14 @@ type MinuteRow = {
   requests: number;
   auth_failures: number;
 };
-type SourceRow = { key_id: string; bucket: number; ip: string | null; ua: string | null; requests: number };
+type SourceRow = {
+  key_id: string;
+  bucket: number;
+  ip: string | null;
+  ua: string | null;
+  origin: string | null;
+  requests: number;
+};
 
 export function loadKeys(sqlite: Sqlite): KeyInfo[] {
   return statement<[], KeyInfo>(
@@ -75,9 +82,10 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
   }
   const sources = statement<typeof args, SourceRow>(
     sqlite,
-    `SELECT key_id, (ts / ${MINUTE}) * ${MINUTE} AS bucket, source_ip AS ip, user_agent AS ua, sum(requests) AS requests
+    `SELECT key_id, (ts / ${MINUTE}) * ${MINUTE} AS bucket, source_ip AS ip, user_agent AS ua,
+         client_origin AS origin, sum(requests) AS requests
        FROM usage_events WHERE ts >= @from AND ts < @to${keyFilter}
-       GROUP BY key_id, bucket, source_ip, user_agent ORDER BY bucket, key_id`,
+       GROUP BY key_id, bucket, source_ip, user_agent, client_origin ORDER BY bucket, key_id`,
   ).all(args);
   for (const r of sources) {
     const b = bucketOf(r.key_id, r.bucket);
@@ -88,6 +96,10 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     if (r.ua) {
       b.uas = b.uas ?? {};
       b.uas[r.ua] = (b.uas[r.ua] ?? 0) + r.requests;
+    }
+    if (r.origin) {
+      b.origins = b.origins ?? {};
+      b.origins[r.origin] = (b.origins[r.origin] ?? 0) + r.requests;
     }
   }
   const unattributed = new Map<number, number>();

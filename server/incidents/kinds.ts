@@ -11,6 +11,7 @@ export const SECURITY_KINDS = [
   'new_source',
   'operation_mix',
   'unattributed_spend',
+  'client_exposure',
 ] as const;
 export type SecurityKind = (typeof SECURITY_KINDS)[number];
 

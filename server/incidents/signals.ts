@@ -44,6 +44,9 @@ export function toSignalView(s: StoredSignal) {
     expected: s.expected,
     unit: s.unit,
     summary: s.summary,
+    // The evidence behind a client_exposure signal (user agents, origins, networks): API.md
+    // promises it in the signal, and it holds origins only, never a key.
+    ...(s.kind === 'client_exposure' && { evidence: s.facts ?? {} }),
   };
 }
 

@@ -32,6 +32,24 @@ const REVOKED: string[] = [
   'Find where the old key is still configured and remove it.',
 ];
 
+/** A key in client-side code: anyone who opens the page can copy it, so it must move and change. */
+const EXPOSED_MOVE =
+  'Move the calls server-side: browsers and apps call your backend, and only your backend holds the key.';
+const EXPOSED_ROTATE =
+  'Rotate the key: create a new one, pair it with this one in Keywatch’s rotation assistant (POST /api/v1/keys/:id/rotation) to see which clients still use the old key, and revoke the old key once none does.';
+const EXPOSED_ORIGINS =
+  'Restrict which origins may reach your backend (CORS), and check the pages listed as origins for the key in their source.';
+const EXPOSED: Steps = {
+  critical: [EXPOSED_MOVE, EXPOSED_ROTATE, EXPOSED_ORIGINS],
+  warning: [
+    'Check the user agents, origins and networks listed with this incident: is the key shipped in a web page or app?',
+    EXPOSED_MOVE,
+    EXPOSED_ROTATE,
+    EXPOSED_ORIGINS,
+  ],
+  info: [REVIEW, EXPOSED_MOVE],
+};
+
 const BUDGET: Steps = {
   critical: [
     'Find the keys driving the spend on the Keywatch capacity page and slow them down or pause them now.',
@@ -75,6 +93,7 @@ const STEPS: Record<string, Steps> = {
     ],
     info: ['Review which services spend credits without going through the Keywatch gateway.'],
   },
+  client_exposure: EXPOSED,
   usage_drop: {
     critical: [
       'Check now that the applications using this key are up and still send requests.',

@@ -27,6 +27,8 @@ export type UsageEvent = {
   operation: string;
   sourceIp?: string | null;
   userAgent?: string | null;
+  /** Origin only (scheme://host[:port]) of an Origin/Referer header: never a path or query. */
+  clientOrigin?: string | null;
   projectId?: string | null;
   latencyMs?: number | null;
 };
@@ -69,8 +71,8 @@ function prepare(sqlite: Sqlite) {
       .pluck(),
     insertEvent: sqlite.prepare(
       `INSERT INTO usage_events (source, event_id, key_id, ts, credits, requests, status, operation,
-         source_ip, user_agent, project_id, latency_ms, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         source_ip, user_agent, project_id, latency_ms, received_at, client_origin)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     // Links a provider project to the key that created it, so webhooks can correct its credits later.
     noteProject: sqlite.prepare(
@@ -180,6 +182,7 @@ export function recordEvents(
         e.projectId ?? null,
         e.latencyMs ?? null,
         now,
+        e.clientOrigin ?? null,
       );
       if (inserted.changes === 0) continue;
       accepted++;

@@ -16,6 +16,8 @@ export type Traffic = {
   credits?: number;
   ip?: string;
   ua?: string;
+  /** The client origin (Origin/Referer) its requests carry, if any. */
+  origin?: string;
   status?: 401;
 };
 
@@ -35,6 +37,10 @@ export function bucketAt(t: number, traffic: Traffic[], rng: ReturnType<typeof c
     b.ops.push({ op: tr.op ?? 'ai-image-generator', requests: n, credits });
     b.ips![tr.ip ?? '203.0.113.10'] = (b.ips![tr.ip ?? '203.0.113.10'] ?? 0) + n;
     b.uas![tr.ua ?? 'magic-hour-node/0.43.1'] = (b.uas![tr.ua ?? 'magic-hour-node/0.43.1'] ?? 0) + n;
+    if (tr.origin) {
+      b.origins = b.origins ?? {};
+      b.origins[tr.origin] = (b.origins[tr.origin] ?? 0) + n;
+    }
   }
   return b;
 }

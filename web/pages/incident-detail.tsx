@@ -64,6 +64,40 @@ function Actions({ incident }: { incident: IncidentView }) {
   );
 }
 
+const asList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
+
+/** What made a key look exposed in client-side code: origins, browsers, raw agents, networks. */
+function ExposureEvidence({ incident }: { incident: IncidentView }) {
+  const s = incident.signals.find((x) => x.kind === 'client_exposure');
+  const ev = s && 'evidence' in s ? (s.evidence as Record<string, unknown>) : undefined;
+  if (!ev) return null;
+  const rows: [string, string[]][] = [
+    ['Origins (web pages that called the API)', asList(ev.origins)],
+    ['Browsers', asList(ev.browsers)],
+    ['User agents (sample)', asList(ev.user_agents)],
+    [
+      `Networks in ${formatNumber(Number(ev.window_hours ?? 24))} h`,
+      [`${formatNumber(Number(ev.networks ?? 0))} (usually ${formatNumber(Number(ev.usual_networks ?? 0))})`],
+    ],
+  ];
+  return (
+    <section aria-labelledby="evidence-h">
+      <h2 id="evidence-h">Client-side exposure evidence</h2>
+      <dl class="facts" id="incident-evidence">
+        {rows
+          .filter(([, values]) => values.length > 0)
+          .map(([label, values]) => (
+            <div>
+              <dt>{label}</dt>
+              <dd>{values.join(', ')}</dd>
+            </div>
+          ))}
+      </dl>
+    </section>
+  );
+}
+
 export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; incident: IncidentView }) {
   const price = ctx.creditPrice;
   const c = i.details.contributors ?? {};
@@ -158,6 +192,7 @@ export function IncidentDetailPage({ ctx, incident: i }: { ctx: PageContext; inc
         )}
       </dl>
       <IncidentChart incident={i} />
+      <ExposureEvidence incident={i} />
       {i.signals.length > 1 && (
         <section aria-labelledby="signals-h">
           <h2 id="signals-h">Signals in this incident</h2>

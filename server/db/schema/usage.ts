@@ -17,6 +17,8 @@ export const usageEvents = sqliteTable(
     operation: text('operation').notNull(),
     sourceIp: text('source_ip'),
     userAgent: text('user_agent'),
+    /** The caller's web origin (scheme://host[:port]) from Origin or Referer: a key used from a page. */
+    clientOrigin: text('client_origin'),
     projectId: text('project_id'),
     latencyMs: real('latency_ms'),
     receivedAt: integer('received_at').notNull(),

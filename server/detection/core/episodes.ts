@@ -58,7 +58,7 @@ export const networkSubject = (network: string) => `network:${network}`;
 function openSignal(f: Finding, params: Params): Signal {
   return {
     kind: f.kind,
-    severity: severityFor(f.kind, f.windowImpact, params),
+    severity: maxSeverity(severityFor(f.kind, f.windowImpact, params), f.minSeverity ?? 'info'),
     startedAt: f.at,
     detectedAt: f.window.to,
     lastSeenAt: f.window.to,
@@ -81,7 +81,10 @@ function extendSignal(s: Signal, f: Finding, params: Params): Signal {
     lastSeenAt: Math.max(s.lastSeenAt, f.window.to),
     impact,
     score: Math.max(s.score, f.score),
-    severity: maxSeverity(s.severity, severityFor(s.kind, impact, params)),
+    severity: maxSeverity(
+      s.severity,
+      maxSeverity(severityFor(s.kind, impact, params), f.minSeverity ?? 'info'),
+    ),
     ...(peak && {
       observed: f.observed,
       expected: f.expected,

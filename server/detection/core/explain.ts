@@ -17,6 +17,7 @@ const MIN_SEVERITY: Record<DetectorKind, Severity> = {
   operation_mix: 'warning',
   unattributed_spend: 'warning',
   usage_drop: 'info',
+  client_exposure: 'warning',
 };
 
 export function severityFor(kind: DetectorKind, impactCredits: number, params: Params): Severity {
@@ -143,6 +144,26 @@ export function summarize(e: Explainable): string {
       return e.observed < 0.05 * e.expected
         ? `${key} stopped: almost no usage for ${hours}, when ${n0(e.expected)} credits were usual.`
         : `${key} ${is} using far less than usual: ${n0(e.observed)} credits over ${hours}, against ${n0(e.expected)} usual.`;
+    }
+    case 'client_exposure': {
+      const parts: string[] = [];
+      if (Number(f.browser_requests ?? 0) > 0)
+        parts.push(`${plural(Number(f.browser_requests), 'request')} from browsers (${list(f.browsers)})`);
+      if (Number(f.origin_requests ?? 0) > 0) {
+        // "null" is what a sandboxed frame or a local file sends as its origin.
+        const origins = (Array.isArray(f.origins) ? f.origins : [String(f.origins ?? '')]).map((o) =>
+          o === 'null' ? 'a sandboxed page or local file' : o,
+        );
+        parts.push(
+          `${plural(Number(f.origin_requests), 'request')} sent by a web page (Origin ${origins.join(', ')})`,
+        );
+      }
+      if (parts.length === 0 && f.networks !== undefined)
+        parts.push(
+          `use from ${plural(Number(f.networks), 'unrelated network')} in ${plural(Number(f.window_hours ?? 24), 'hour')}, where ${n0(Number(f.usual_networks ?? 0))} is usual`,
+        );
+      if (parts.length === 0) parts.push(`${plural(e.observed, 'request')} that look like client-side use`);
+      return `${key} looks exposed in client-side code: ${parts.join('; ')}.`;
     }
     case 'unattributed_spend':
       return `${n0(e.observed)} credits were spent on the account that no known key explains.`;

@@ -31,6 +31,13 @@ export const DEFAULT_PARAMS = {
   new_source: { max_sources: 20 },
   operation_mix: { ratio: 3, alpha: 1e-6, floor_credits: 250 },
   unattributed_spend: { floor_credits: 200, window_minutes: 60 },
+  client_exposure: {
+    min_browser_requests: 1,
+    max_networks: 20,
+    usual_ratio: 3,
+    window_hours: 24,
+    repeat_hours: 24,
+  },
   usage_drop: { ratio: 0.5, threshold: 10, min_hourly_requests: 10, floor_credits: 250 },
 } satisfies Record<RuleKind, Record<string, number>>;
 
@@ -49,7 +56,7 @@ export const PARAM_DOCS: Record<string, string> = {
   'baseline.level_hours':
     'hours over which the key\u2019s level follows steady growth or decline (0: off); a leak is caught in hours, long before',
   'baseline.page_floor_credits':
-    'credit impact an incident needs before it pages anyone (revoked use, 401 bursts and unknown keys page regardless); smaller ones go to the digest',
+    'credit impact an incident needs before it pages anyone (revoked use, 401 bursts, unknown keys and keys exposed in client-side code page regardless); smaller ones go to the digest',
   'credit_spike.alpha':
     'p-value below which a window of requests or spend is a spike (per window, Bonferroni)',
   'credit_spike.floor_credits': 'excess credits a window must reach before it can page anyone',
@@ -70,6 +77,14 @@ export const PARAM_DOCS: Record<string, string> = {
   'usage_drop.min_hourly_requests': 'hours expected to bring fewer requests than this are not judged',
   'usage_drop.floor_credits': 'credits missing against expected before it fires',
   'operation_mix.floor_credits': 'excess credits before it fires',
+  'client_exposure.min_browser_requests':
+    'requests with a browser user agent in a minute before the key counts as used from client-side code',
+  'client_exposure.max_networks': 'distinct networks (IPv4 /24, IPv6 /64) in the window that count as many',
+  'client_exposure.usual_ratio':
+    'many networks must also be this many times the key\u2019s usual count (a fleet is its own normal)',
+  'client_exposure.window_hours': 'sliding window for counting networks',
+  'client_exposure.repeat_hours':
+    'the same evidence (browser, origin, many networks) is reported again only after this long',
   'unattributed_spend.floor_credits': 'unattributed credits in the window before it fires',
   'unattributed_spend.window_minutes': 'window for summing unattributed spend',
 };
@@ -100,4 +115,6 @@ export const FLOOR_EXEMPT: ReadonlySet<DetectorKind> = new Set([
   'revoked_use',
   'auth_failures',
   'discovered_key',
+  // A key in a web page costs nothing yet, but anyone can copy it: that is news now.
+  'client_exposure',
 ]);

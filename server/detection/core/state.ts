@@ -5,6 +5,7 @@
 
 import { zoneOffset } from '../../time-zone.ts';
 import { type Calibration, createCalibration } from './calibration.ts';
+import type { ExposureState } from './detectors/client-exposure.ts';
 import type { DropState } from './detectors/usage-drop.ts';
 import { createSketch, type Sketch } from './sketch.ts';
 
@@ -90,6 +91,8 @@ export type KeyState = {
   zone?: string;
   /** The usage-drop CUSUM (detectors/usage-drop.ts); absent in states stored before it. */
   drop?: DropState;
+  /** Networks in the window and evidence already reported (detectors/client-exposure.ts); absent before it. */
+  exposure?: ExposureState;
   /** A level shift in progress: since when, and observed vs expected requests since then. */
   shift: { from: number; obs: number; exp: number; hours: number; high: number } | null;
   /** The newest rebaseline adjustment already applied. */

@@ -1,4 +1,5 @@
 /** What goes into a detector (one closed bucket of one key) and what comes out (a finding). */
+import type { Severity } from '../../incidents/kinds.ts';
 import type { DetectorKind, RuleSet } from './params.ts';
 import type { KeyState } from './state.ts';
 
@@ -14,6 +15,8 @@ export type Bucket = {
   /** Requests per source IP and per user agent in this bucket, when the source reports them. */
   ips?: Record<string, number>;
   uas?: Record<string, number>;
+  /** Requests per client origin (Origin/Referer reduced to scheme://host[:port]), when any carried one. */
+  origins?: Record<string, number>;
 };
 
 export type KeyContext = {
@@ -35,7 +38,7 @@ export type KeyContext = {
   timeZone?: string;
 };
 
-export type Unit = 'credits' | 'requests' | 'auth_failures';
+export type Unit = 'credits' | 'requests' | 'auth_failures' | 'networks';
 
 export type Finding = {
   kind: DetectorKind;
@@ -55,6 +58,8 @@ export type Finding = {
   windowImpact: number;
   /** Kind-specific facts for the sentence: new values, operation names... */
   facts?: Record<string, string | number | string[]>;
+  /** A floor on the signal's severity whatever its credit impact (a key used from a web page). */
+  minSeverity?: Severity;
 };
 
 /** Everything a detector reads: the state (ring already holds this bucket), the bucket, the context. */

@@ -1,7 +1,8 @@
 /**
  * The metering gateway: `/gw/magichour/*` is forwarded to the provider unchanged (its answers are
  * made inert on the dashboard's origin, see headers.ts), and each request becomes a usage event
- * (key fingerprint, operation, status, credits, project, latency, client IP, user agent) queued
+ * (key fingerprint, operation, status, credits, project, latency, client IP, user agent, the web
+ * origin of an Origin/Referer header) queued
  * for storage. The bearer token is only ever hashed, never kept. One client address has at most
  * KEYWATCH_GATEWAY_MAX_PER_CLIENT requests in flight; past that it gets 429.
  */
@@ -12,6 +13,7 @@ import type { Deps } from '../../deps.ts';
 import { createClientIpResolver } from '../../http/client-ip.ts';
 import type { Histogram } from '../../http/metrics.ts';
 import { finalCreditsFor } from '../../usage/projects.ts';
+import { clientOriginOf } from '../client-origin.ts';
 import type { GatewayAdapter, ResponseKind } from '../providers/types.ts';
 import { CLOSE, sendError } from './answer.ts';
 import { clientOf, createClientSlots } from './client-slots.ts';
@@ -89,6 +91,8 @@ export function createGateway(
         operation: adapter.operationFromPath(path),
         sourceIp: at.sourceIp,
         userAgent: header(incoming, 'user-agent')?.slice(0, 500) ?? null,
+        // Origin only: a Referer's path or query can hold secrets (see client-origin.ts).
+        clientOrigin: clientOriginOf(header(incoming, 'origin'), header(incoming, 'referer')),
         projectId: kind === 'create' ? (facts?.projectId ?? null) : null,
         latencyMs: Math.round((performance.now() - at.started) * 1000) / 1000,
       },

@@ -4,6 +4,7 @@ import { type Clock, DAY } from '../../clock.ts';
 import { AppError, type Issue, issuesFromZod, validationError } from '../../errors.ts';
 import { TimestampSchema } from '../../timestamps.ts';
 import type { KeyRef, UsageEvent } from '../../usage/record-events.ts';
+import { clientOriginOf } from '../client-origin.ts';
 
 export const MAX_EVENTS_PER_BATCH = 10_000;
 /** Events stamped further ahead than this are a client clock bug, not usage. */
@@ -29,6 +30,15 @@ export const PushEventSchema = z.strictObject({
   user_agent: optionalText(500),
   project_id: optionalText(200),
   latency_ms: z.number().min(0).max(3.6e6).nullish(),
+  /** The web page the call came from (its Origin or Referer); only scheme://host[:port] is kept. */
+  origin: z
+    .string()
+    .max(2000)
+    .refine(
+      (v) => clientOriginOf(v, undefined) !== null,
+      'must be an origin or URL such as https://app.example.com',
+    )
+    .nullish(),
 });
 
 export type PushEvent = z.output<typeof PushEventSchema>;
@@ -107,5 +117,6 @@ export function toUsageEvent(e: PushEvent, now: number, source: string): UsageEv
     userAgent: e.user_agent ?? null,
     projectId: e.project_id ?? null,
     latencyMs: e.latency_ms ?? null,
+    clientOrigin: e.origin ? clientOriginOf(e.origin, undefined) : null,
   };
 }

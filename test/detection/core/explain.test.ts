@@ -46,6 +46,13 @@ const FACTS: Record<DetectorKind, Explainable['facts']> = {
   },
   unattributed_spend: {},
   usage_drop: { ratio: 0.02, hours: 6 },
+  client_exposure: {
+    browser_requests: 12,
+    browsers: ['Chrome 131 on macOS'],
+    origin_requests: 12,
+    origins: ['https://shop.example.com'],
+    networks: 3,
+  },
 };
 
 type Case = { name: string; e: Omit<Explainable, 'kind'> };

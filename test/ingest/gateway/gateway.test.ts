@@ -111,6 +111,29 @@ describe('gateway /gw/magichour/*', () => {
     ]);
   });
 
+  it('records only the origin of an Origin or Referer header, never its path or query', async () => {
+    await gw('/v1/ai-image-generator', {
+      method: 'POST',
+      body: '{}',
+      headers: { origin: 'https://Shop.Example.com' },
+    });
+    await gw('/v1/ai-image-generator', {
+      method: 'POST',
+      body: '{}',
+      headers: { referer: 'http://localhost:5173/checkout?token=secret-in-query#frag' },
+    });
+    await gw('/v1/ai-image-generator', { method: 'POST', body: '{}' });
+    await app.flush();
+    expect(
+      rows<{ client_origin: string | null }>(deps, 'SELECT client_origin FROM usage_events ORDER BY rowid'),
+    ).toEqual([
+      { client_origin: 'https://shop.example.com' },
+      { client_origin: 'http://localhost:5173' },
+      { client_origin: null },
+    ]);
+    expect(JSON.stringify(rows(deps, 'SELECT * FROM usage_events'))).not.toContain('secret-in-query');
+  });
+
   it('forwards a query on the bare prefix with an origin-form target', async () => {
     const res = await gw('?x=1');
     expect(res.status).toBe(404);

@@ -70,6 +70,8 @@ function create(agent: http.Agent, gateway: string): Promise<string> {
           authorization: `Bearer ${TOKEN}`,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
+          // The client origin goes through the journal like every other field of the event.
+          referer: 'https://shop.example.com/checkout?step=2',
         },
       },
       (res) => {
@@ -146,6 +148,9 @@ describe('kill -9 during gateway traffic', () => {
       const credits = db.prepare('SELECT sum(credits) AS c FROM usage_minute').get() as { c: number };
       expect(credits.c).toBeGreaterThanOrEqual(answered.length * 5);
       expect(storedAtKill).toBeLessThanOrEqual(countEvents());
+      expect(
+        db.prepare("SELECT DISTINCT client_origin AS o FROM usage_events WHERE source = 'gateway'").all(),
+      ).toEqual([{ o: 'https://shop.example.com' }]);
     } finally {
       db.close();
       second.child.kill('SIGTERM');

@@ -82,6 +82,22 @@ describe('POST /api/v1/usage', () => {
     expect(count('keys')).toBe(0);
   });
 
+  it('keeps only the origin of an optional origin field, and names a field that is not one', async () => {
+    const res = await api.call('POST', '/api/v1/usage', ingest, {
+      events: [event('o1', { origin: 'https://app.example.com/pay?card=4111' }), event('o2')],
+    });
+    expect(res.json).toEqual({ accepted: 2, duplicates: 0 });
+    expect(deps.sqlite.prepare('SELECT client_origin FROM usage_events ORDER BY event_id').all()).toEqual([
+      { client_origin: 'https://app.example.com' },
+      { client_origin: null },
+    ]);
+    const bad = await api.call('POST', '/api/v1/usage', ingest, {
+      events: [event('o3', { origin: 'not a url' })],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toBe('events.0.origin');
+  });
+
   it('rejects unknown fields so a typo cannot silently drop credits', async () => {
     const res = await api.call('POST', '/api/v1/usage', ingest, {
       events: [{ id: 'a', key: 'k', credit: 50 }],

@@ -2,6 +2,7 @@
 import type { DetectorKind } from '../params.ts';
 import type { Detector } from '../types.ts';
 import { detectAuthFailures } from './auth-failures.ts';
+import { detectClientExposure } from './client-exposure.ts';
 import { detectCreditSpike } from './credit-spike.ts';
 import { detectDiscoveredKey } from './discovered-key.ts';
 import { detectDormantWake } from './dormant-wake.ts';
@@ -23,4 +24,5 @@ export const KEY_DETECTORS: readonly (readonly [DetectorKind, Detector])[] = [
   ['new_source', detectNewSource],
   ['operation_mix', detectOperationMix],
   ['usage_drop', detectUsageDrop],
+  ['client_exposure', detectClientExposure],
 ];
