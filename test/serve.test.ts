@@ -179,3 +179,20 @@ describe('keywatch serve', () => {
     expect(await exit).toBe(0);
   });
 });
+
+describe('embedded (as tools and tests run it)', () => {
+  it('stops and lets the process end by itself once every thread has had work', async () => {
+    const script = fileURLToPath(new URL('./helpers/embedded-serve.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(out).toContain('stopped 200 200 200');
+    expect(code).toBe(0);
+  }, 60_000);
+});

@@ -108,6 +108,9 @@ export function createDetectionWorker(deps: {
       const w = worker;
       if (!w) return;
       worker = null;
+      // Held while it finishes: an idle (unref'd) thread would let a process with nothing else
+      // running exit in the middle of this await.
+      w.ref();
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
       w.postMessage({ type: 'close', now: deps.clock.now() } satisfies WorkerRequest);
       await exited;

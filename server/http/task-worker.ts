@@ -84,6 +84,9 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
       const w = worker;
       worker = null;
       if (!w) return;
+      // Held while it finishes: an idle (unref'd) thread would let a process with nothing else
+      // running exit in the middle of this await.
+      w.ref();
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
       w.postMessage({ id: -1, task: '', input: null, now: 0 } satisfies Request);
       await exited;

@@ -42,13 +42,15 @@ export function createThreadWriter(dbPath: string): BatchWriter {
   };
 
   const start = () => {
+    // Held (ref'd) until it reports ready, so a caller awaiting ready() with nothing else running is
+    // not left with an empty event loop (Node would exit mid-await); idle after that, it holds nothing up.
     const w = startWorker(THREAD, { dbPath });
-    w.unref();
     started = new Promise<void>((resolve) => {
       markReady = resolve;
     });
     w.on('message', (reply: WriterReply) => {
       if ('ready' in reply) {
+        w.unref();
         markReady();
         return;
       }
@@ -86,6 +88,9 @@ export function createThreadWriter(dbPath: string): BatchWriter {
       const w = worker;
       if (!w) return;
       worker = null;
+      // Held while it finishes: an idle (unref'd) thread would let a process with nothing else
+      // running exit in the middle of this await.
+      w.ref();
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
       w.postMessage({ type: 'close' } satisfies WriterRequest);
       await exited;
