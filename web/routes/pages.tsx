@@ -89,7 +89,13 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
       unattributed: unattributedCredits(deps.sqlite, lastDays(now, 30).from, now + 1),
       topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, now + 1),
-      months: monthTotals(deps.sqlite, { now, timeZone: config.timeZone, count: 3, group: 'key' }),
+      months: monthTotals(deps.sqlite, {
+        now,
+        timeZone: config.timeZone,
+        count: 3,
+        group: 'key',
+        dropLeadingEmpty: true,
+      }),
       openIncidents: listIncidents(deps, { state: ['open'], limit: 50 }),
       freshness: sourceFreshness(deps.sqlite, now),
     };
