@@ -27,8 +27,10 @@ export const BacktestSchema = z.strictObject({
 const LEAD = 28 * DAY;
 const CHUNK = 6 * 60 * MINUTE;
 
+export type BacktestInput = z.infer<typeof BacktestSchema>;
+
 /** The request, checked: cheap, so the route refuses bad input at once instead of booting a worker for it. */
-export function parseBacktest(body: unknown): z.infer<typeof BacktestSchema> {
+export function parseBacktest(body: unknown): BacktestInput {
   const parsed = BacktestSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   // A parameter PUT /rules would refuse is refused here too, so a preview never tests a rule that cannot be saved.
@@ -37,8 +39,8 @@ export function parseBacktest(body: unknown): z.infer<typeof BacktestSchema> {
   return parsed.data;
 }
 
-export function backtest(deps: Deps, body: unknown) {
-  const input = parseBacktest(body);
+/** `input` as parseBacktest() returned it. */
+export function backtest(deps: Deps, input: BacktestInput) {
   const keys = loadKeys(deps.sqlite);
   const key = input.key ? keys.find((k) => k.id === input.key || k.name === input.key) : undefined;
   if (input.key && !key) throw notFound(`Key "${input.key}"`);
@@ -92,5 +94,5 @@ export function backtest(deps: Deps, body: unknown) {
 
 /** The worker's tasks (http/task-worker.ts): the replay runs there, on its own connection. */
 export const backtestTasks = {
-  backtest: (deps: Deps, input: { body: unknown }) => backtest(deps, input.body),
+  backtest,
 };

@@ -73,8 +73,7 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
       return c.json({ rule });
     })
     .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) => {
-      const body = await readJson(c);
-      parseBacktest(body);
+      const input = parseBacktest(await readJson(c));
       const p = c.get('principal');
       const caller = p.userId !== undefined ? `user:${p.userId}` : `token:${p.tokenId ?? p.actor}`;
       if (running.has(caller)) {
@@ -89,7 +88,7 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
       }
       running.add(caller);
       try {
-        return c.json(await backtests.run('backtest', { body }));
+        return c.json(await backtests.run('backtest', input));
       } finally {
         running.delete(caller);
       }

@@ -4,9 +4,10 @@
  * days from the day table, the hours at its edges from the hour table (a dozen rows per key, not a
  * month of hours).
  */
+import { floorTo, HOUR } from '../../server/clock.ts';
 import type { Sqlite } from '../../server/db/client.ts';
 import { monthPeriod } from '../../server/time-zone.ts';
-import { type Group, rankGroups } from '../../server/usage/series.ts';
+import { type Group, rankGroups, sumsByKey } from '../../server/usage/series.ts';
 
 export type MonthTotal = {
   /** 'YYYY-MM' in the zone. */
@@ -33,9 +34,12 @@ type Row = {
 
 /** Each group's sums over [from, to), or one 'total' row. */
 function monthRows(sqlite: Sqlite, from: number, to: number, group: Group | undefined): Row[] {
-  const ranked = rankGroups(sqlite, { from, to, step: 'hour' }, group ?? 'key');
-  const rows = ranked.map(({ group: grp, key_id, ...t }) => ({ grp, key_id: key_id ?? '', ...t }));
-  if (group) return rows;
+  if (group) {
+    const ranked = rankGroups(sqlite, { from, to, step: 'hour' }, group);
+    return ranked.map(({ group: grp, key_id, ...t }) => ({ grp, key_id: key_id ?? '', ...t }));
+  }
+  // The total needs no key names: the per-key sums straight from the rollups, added up.
+  const rows = sumsByKey(sqlite, floorTo(from, HOUR), to, 'hour');
   const total: Row = { grp: 'total', key_id: '', credits: 0, requests: 0, errors: 0, auth_failures: 0 };
   for (const r of rows) {
     total.credits += r.credits;
