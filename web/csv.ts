@@ -9,11 +9,7 @@ export function csvCell(value: Cell): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function toCsv(header: string[], rows: Cell[][]): string {
-  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
-}
-
-/** The same text line by line, for streaming a large table. */
+/** A table as CSV lines (each ending CRLF), for streaming: no export is built as one string. */
 export function* csvLines(header: string[], rows: Iterable<Cell[]>): Generator<string> {
   yield `${header.map(csvCell).join(',')}\r\n`;
   for (const row of rows) yield `${row.map(csvCell).join(',')}\r\n`;

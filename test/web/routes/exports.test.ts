@@ -1,12 +1,12 @@
 /** CSV text and the export endpoints. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { incidents } from '../../../server/db/schema/index.ts';
-import { csvCell, toCsv } from '../../../web/csv.ts';
+import { csvCell, csvLines } from '../../../web/csv.ts';
 import { createTestApi } from '../../helpers/api.ts';
 import { addKey } from '../../helpers/incident-fixtures.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
 
-describe('toCsv', () => {
+describe('CSV text', () => {
   it('quotes commas, quotes and newlines, and defuses formulas', () => {
     expect(csvCell('plain')).toBe('plain');
     expect(csvCell('a,b')).toBe('"a,b"');
@@ -15,7 +15,7 @@ describe('toCsv', () => {
     expect(csvCell('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
     expect(csvCell(-3.5)).toBe('-3.5');
     expect(csvCell(null)).toBe('');
-    expect(toCsv(['a', 'b'], [[1, 'x,y']])).toBe('a,b\r\n1,"x,y"\r\n');
+    expect([...csvLines(['a', 'b'], [[1, 'x,y']])].join('')).toBe('a,b\r\n1,"x,y"\r\n');
   });
 });
 
