@@ -4,7 +4,7 @@
  * `detect run` and backtests all go through here, so they agree by construction.
  */
 import { MINUTE } from '../clock.ts';
-import { subjectNetwork } from '../usage/network.ts';
+import { subjectNetwork } from '../network.ts';
 import { type Adjustment, adjustmentsAt } from './adjustments.ts';
 import { type AccountState, stepAccount } from './core/account.ts';
 import {

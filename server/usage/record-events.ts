@@ -6,8 +6,8 @@
 import { randomId } from '../auth/secrets.ts';
 import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { subjectNetwork } from '../network.ts';
 import { addToBuckets, type BucketDelta } from './buckets.ts';
-import { subjectNetwork } from './network.ts';
 import { claimOrphanProject } from './projects.ts';
 
 export type KeyRef =
