@@ -1,9 +1,10 @@
 /**
  * Client assets: the page scripts bundled by esbuild (ES modules, shared chunks split out) and the
- * one stylesheet, built once in memory on first use, named by content hash and served gzipped.
+ * one stylesheet (web/styles/*.css joined in name order, which is cascade order), built once in
+ * memory on first use, named by content hash and served gzipped.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, transform } from 'esbuild';
@@ -75,7 +76,13 @@ export async function buildAssets(): Promise<Assets> {
     });
   }
 
-  const css = await transform(readFileSync(join(WEB_DIR, 'styles.css'), 'utf8'), {
+  const styles = join(WEB_DIR, 'styles');
+  const source = readdirSync(styles)
+    .filter((f) => f.endsWith('.css'))
+    .sort()
+    .map((f) => readFileSync(join(styles, f), 'utf8'))
+    .join('');
+  const css = await transform(source, {
     loader: 'css',
     minify: true,
   });
