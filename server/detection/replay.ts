@@ -15,11 +15,12 @@ import {
   keySubject,
   networkSubject,
 } from './core/episodes.ts';
+import { emptyBucket, fastForward } from './core/fast-forward.ts';
 import type { Params, RuleSet } from './core/params.ts';
 import { createKeyState, type KeyState } from './core/state.ts';
 import { stepKey } from './core/step.ts';
-import type { Bucket, Finding } from './core/types.ts';
-import type { Chunk } from './load-chunk.ts';
+import type { Bucket, Finding, KeyContext } from './core/types.ts';
+import type { Chunk, KeyInfo } from './load-chunk.ts';
 import type { RuleSets } from './rules.ts';
 
 /** What an episode is about: a key, the account, or (unknown tokens) the network they came from. */
@@ -49,51 +50,117 @@ export function replayChunk(
     startAt?: ReadonlyMap<string, number>;
   },
 ): void {
-  const { rules, adjustments, sink, state, startAt } = ctx;
+  const { rules, adjustments, sink, startAt } = ctx;
   const keys = ctx.onlyKey
     ? chunk.keys.filter((k) => k.id === ctx.onlyKey)
     : startAt
       ? chunk.keys.filter((k) => startAt.has(k.id))
       : chunk.keys;
-  for (let t = from; t < to; t += MINUTE) {
-    const byKey = chunk.buckets.get(t);
-    for (const key of keys) {
-      if (startAt && t < startAt.get(key.id)!) continue;
-      const bucket = byKey?.get(key.id);
-      let ks = state.keys.get(key.id);
-      if (!ks && !bucket) continue;
-      if (!ks) {
-        ks = createKeyState(MINUTE);
-        state.keys.set(key.id, ks);
-      }
-      state.touched.add(key.id);
-      const set: RuleSet = rules.forKey(key.id);
-      const adj = adjustmentsAt(adjustments, key.id, t);
-      const rebaseline = adj.rebaseline(ks.rebaselineId);
-      if (rebaseline !== null) ks.rebaselineId = rebaseline;
-      const findings = stepKey(
-        ks,
-        bucket ?? { ts: t, requests: 0, credits: 0, authFailures: 0, ops: [] },
-        {
-          status: key.status,
-          revokedAt: key.revokedAt,
-          // Judged by the bucket's own time, so a replay before the rotation still sees a drop.
-          rotating: key.rotatingSince !== null && t >= key.rotatingSince,
-          rules: set,
-          factor: adj.factor,
-          timeZone: key.timeZone ?? ctx.timeZone,
-        },
-        { rebaseline: rebaseline !== null },
-      );
-      const subject = subjectOf(key, bucket);
-      for (const f of findings) if (!adj.suppressed(f.kind)) sink.finding(subject, f, set.params);
-    }
+  // Keys are independent: each is replayed over the whole chunk (its empty minutes fast-forwarded),
+  // and the findings are handed over minute by minute in key order, as a minute-major loop would.
+  const minutes = Math.max(0, Math.ceil((to - from) / MINUTE));
+  const found: Found[][] = Array.from({ length: minutes }, () => []);
+  const usedAt = usedMinutes(chunk, from, to);
+  for (const key of keys) {
+    replayKey(key, usedAt.get(key.id) ?? [], chunk, from, to, ctx, (t, subject, findings, params, adj) => {
+      for (const f of findings)
+        if (!adj.suppressed(f.kind)) found[(t - from) / MINUTE]!.push({ subject, f, params });
+    });
+  }
+  for (let i = 0, t = from; t < to; i++, t += MINUTE) {
+    for (const x of found[i]!) sink.finding(x.subject, x.f, x.params);
     if (!ctx.onlyKey && !startAt) {
-      const f = stepAccount(state.account, t, chunk.unattributed.get(t) ?? 0, rules.global);
+      const f = stepAccount(ctx.state.account, t, chunk.unattributed.get(t) ?? 0, rules.global);
       if (f && !adjustmentsAt(adjustments, null, t).suppressed(f.kind))
         sink.finding({ subject: ACCOUNT_SUBJECT, keyId: null }, f, rules.global.params);
     }
     sink.tick(t + MINUTE);
+  }
+}
+
+type Found = { subject: Subject; f: Finding; params: Params };
+type Adjusted = ReturnType<typeof adjustmentsAt>;
+
+/** Minutes of [from, to) with a bucket, per key, in time order. */
+function usedMinutes(chunk: Chunk, from: number, to: number): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [t, byKey] of chunk.buckets) {
+    if (t < from || t >= to) continue;
+    for (const keyId of byKey.keys()) {
+      const list = out.get(keyId);
+      if (list) list.push(t);
+      else out.set(keyId, [t]);
+    }
+  }
+  for (const list of out.values()) list.sort((a, b) => a - b);
+  return out;
+}
+
+/**
+ * One key over [from, to): a minute with use (or a rebaseline to apply) takes a full step; the
+ * stretches between are fast-forwarded, split where an adjustment or the rotation starts or ends
+ * so each stretch is judged under one context.
+ */
+function replayKey(
+  key: KeyInfo,
+  used: readonly number[],
+  chunk: Chunk,
+  from: number,
+  to: number,
+  ctx: Parameters<typeof replayChunk>[3],
+  emit: (t: number, subject: Subject, findings: Finding[], params: Params, adj: Adjusted) => void,
+): void {
+  const { state } = ctx;
+  const set: RuleSet = ctx.rules.forKey(key.id);
+  const mine = ctx.adjustments.filter((a) => a.keyId === null || a.keyId === key.id);
+  const edges = [...mine.flatMap((a) => [a.from, a.until ?? Infinity]), key.rotatingSince ?? Infinity];
+  let t = Math.max(from, ctx.startAt?.get(key.id) ?? from);
+  // Keep t on the chunk's minute grid.
+  t = from + Math.ceil((t - from) / MINUTE) * MINUTE;
+  let u = 0;
+  while (u < used.length && used[u]! < t) u++;
+  const ks0 = state.keys.get(key.id);
+  if (!ks0 && u === used.length) return;
+  while (t < to) {
+    let ks = state.keys.get(key.id);
+    const next = u < used.length ? used[u]! : to;
+    if (!ks) {
+      // No state before its first use: nothing to judge until then.
+      t = next;
+      if (t >= to) return;
+      ks = createKeyState(MINUTE);
+      state.keys.set(key.id, ks);
+    }
+    state.touched.add(key.id);
+    const adj = adjustmentsAt(mine, key.id, t);
+    const keyCtx: KeyContext = {
+      status: key.status,
+      revokedAt: key.revokedAt,
+      // Judged by the bucket's own time, so a replay before the rotation still sees a drop.
+      rotating: key.rotatingSince !== null && t >= key.rotatingSince,
+      rules: set,
+      factor: adj.factor,
+      timeZone: key.timeZone ?? ctx.timeZone,
+    };
+    const rebaseline = adj.rebaseline(ks.rebaselineId);
+    if (t === next || rebaseline !== null) {
+      if (rebaseline !== null) ks.rebaselineId = rebaseline;
+      const bucket = t === next ? chunk.buckets.get(t)?.get(key.id) : undefined;
+      const findings = stepKey(ks, bucket ?? emptyBucket(t), keyCtx, { rebaseline: rebaseline !== null });
+      emit(t, subjectOf(key, bucket), findings, set.params, adj);
+      if (t === next) u++;
+      t += MINUTE;
+      continue;
+    }
+    // Up to the next use, or the first minute another context applies.
+    let end = next;
+    for (const e of edges) if (e > t && e < end) end = e;
+    end = from + Math.ceil((end - from) / MINUTE) * MINUTE;
+    const subject = subjectOf(key, undefined);
+    fastForward(ks, t, Math.min(end, to), keyCtx, (at, findings) =>
+      emit(at, subject, findings, set.params, adj),
+    );
+    t = Math.min(end, to);
   }
 }
 

@@ -159,11 +159,15 @@ export function createKeyState(bucketMs: number): KeyState {
  * team works to its own clock: across a daylight-saving change its hours stay the same cells).
  */
 export function cellsOf(ts: number, zone = 'UTC'): { how: number; dc: number; hour: number } {
-  const d = new Date(ts + zoneOffset(zone, ts));
-  const hour = d.getUTCHours();
-  const dow = (d.getUTCDay() + 6) % 7;
+  // Date's getUTCHours/getUTCDay by arithmetic (every step asks, for every key): ms truncated as
+  // Date does, then floor division; 1970-01-01 was a Thursday (day 4, Monday-first 3).
+  const local = Math.trunc(ts + zoneOffset(zone, ts));
+  const hour = mod(Math.floor(local / 3_600_000), 24);
+  const dow = mod(Math.floor(local / 86_400_000) + 3, 7);
   return { how: dow * 24 + hour, dc: (dow >= 5 ? 24 : 0) + hour, hour };
 }
+
+const mod = (x: number, m: number) => ((x % m) + m) % m;
 
 /** Number of buckets in `minutes` (at least one). */
 export const bucketsIn = (state: KeyState, minutes: number) =>
@@ -175,6 +179,35 @@ export function ringSum(state: KeyState, series: number[], n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += series[(state.ring.pos - i + len * 2) % len]!;
   return s;
+}
+
+/**
+ * ringSum() of the expected and observed requests for every window length (ascending) in one
+ * pass: the same additions in the same order (newest first), so each partial sum is bit for bit
+ * ringSum() of that length. Without `req`, only the expectations.
+ */
+export function requestSums(
+  state: KeyState,
+  lengths: readonly number[],
+  exp: number[],
+  req?: number[],
+): void {
+  const r = state.ring;
+  const len = r.req.length;
+  const longest = lengths[lengths.length - 1]!;
+  let e = 0;
+  let n = 0;
+  let w = 0;
+  for (let i = 0; i < longest; i++) {
+    const at = (r.pos - i + len * 2) % len;
+    e += r.exp[at]!;
+    if (req) n += r.req[at]!;
+    while (w < lengths.length && lengths[w] === i + 1) {
+      exp[w] = e;
+      if (req) req[w] = n;
+      w++;
+    }
+  }
 }
 
 /** Variance-to-mean ratio of requests at window scale `i` for an expectation `mean`. */

@@ -21,7 +21,7 @@ import { foldDrop } from './detectors/usage-drop.ts';
 import { learnMovedWork } from './moved-work.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
-import type { Bucket, Finding, KeyContext } from './types.ts';
+import type { Bucket, Evaluation, Finding, KeyContext } from './types.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -64,7 +64,16 @@ export function stepKey(
   if (closesHour) foldHour(state, ts, ctx);
 
   const warm = state.warmUntil !== null && ts >= state.warmUntil;
-  const evaluation = { state, bucket, ctx, expReq, expCred, warm };
+  return judgeAndLearn({ state, bucket, ctx, expReq, expCred, warm }, volume, closesHour);
+}
+
+/**
+ * The second half of a step: every detector on the bucket already in the ring, then the state
+ * learns from it. fastForward() enters here too when a quiet minute may still raise a finding.
+ */
+export function judgeAndLearn(evaluation: Evaluation, volume: number, closesHour: boolean): Finding[] {
+  const { state, bucket, ctx, expReq } = evaluation;
+  const { ts } = bucket;
   const findings: Finding[] = [];
   for (const [kind, detect] of KEY_DETECTORS) {
     if (!ctx.rules.enabled[kind]) continue;
@@ -94,7 +103,7 @@ export function stepKey(
   return findings;
 }
 
-function pushRing(
+export function pushRing(
   state: KeyState,
   b: Bucket,
   volume: number,

@@ -1,5 +1,6 @@
 /** What goes into a detector (one closed bucket of one key) and what comes out (a finding). */
 import type { Severity } from '../../incidents/kinds.ts';
+import type { WindowSums } from './detectors/credit-spike.ts';
 import type { DetectorKind, RuleSet } from './params.ts';
 import type { KeyState } from './state.ts';
 
@@ -71,6 +72,8 @@ export type Evaluation = {
   expReq: number;
   expCred: number;
   warm: boolean;
+  /** The spike test's ring sums when the caller has them already (fastForward). */
+  sums?: WindowSums;
 };
 
 export type Detector = (e: Evaluation) => Finding | null;

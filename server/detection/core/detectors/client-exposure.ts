@@ -56,7 +56,7 @@ export function exposureNetworkOf(ip: string): string {
   return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.0/24` : ip;
 }
 
-const createExposure = (): ExposureState => ({ nets: {}, n: 0, usual: 0, samples: 0, reported: {} });
+export const createExposure = (): ExposureState => ({ nets: {}, n: 0, usual: 0, samples: 0, reported: {} });
 
 /**
  * Notes this bucket's networks; at each hour's end, forgets networks outside the window and folds

@@ -7,8 +7,8 @@
 
 import { calibrateP } from '../calibration.ts';
 import { sketchTail } from '../sketch.ts';
-import { bucketsIn, dispersionAt, ringSum, WINDOW_MINUTES } from '../state.ts';
-import { countTail, scoreFromP, spendTailBound } from '../stats.ts';
+import { bucketsIn, dispersionAt, type KeyState, WINDOW_MINUTES } from '../state.ts';
+import { countPmf, countTail, scoreFromP, spendTailBound } from '../stats.ts';
 import type { Detector, Evaluation, Finding } from '../types.ts';
 
 export type WindowTest = {
@@ -21,40 +21,122 @@ export type WindowTest = {
   disp: number;
 };
 
-/** The most significant window, or null when no window clears the credit floor. */
-export function bestWindow(e: Evaluation, floorCredits: number): WindowTest | null {
-  const { state } = e;
+/** Ring sums per window length (ringSums() of state.ts), indexed like WINDOW_MINUTES. */
+export type WindowSums = {
+  lengths: readonly number[];
+  cred: number[];
+  expCred: number[];
+  req: number[];
+  exp: number[];
+  big: number[];
+  expBig: number[];
+};
+
+/** Every ring sum the spike test reads, in one pass (ringSum()'s additions, in its order). */
+export function windowSums(state: KeyState, into?: WindowSums): WindowSums {
+  const lengths = into?.lengths ?? WINDOW_MINUTES.map((m) => bucketsIn(state, m));
+  const sums = into ?? {
+    lengths,
+    cred: lengths.map(() => 0),
+    expCred: lengths.map(() => 0),
+    req: lengths.map(() => 0),
+    exp: lengths.map(() => 0),
+    big: lengths.map(() => 0),
+    expBig: lengths.map(() => 0),
+  };
   const r = state.ring;
+  const len = r.req.length;
+  const longest = lengths[lengths.length - 1]!;
+  let cred = 0;
+  let expCred = 0;
+  let req = 0;
+  let exp = 0;
+  let big = 0;
+  let expBig = 0;
+  let w = 0;
+  for (let i = 0; i < longest; i++) {
+    const at = (r.pos - i + len * 2) % len;
+    cred += r.cred[at]!;
+    expCred += r.expCred[at]!;
+    req += r.req[at]!;
+    exp += r.exp[at]!;
+    big += r.big[at]!;
+    expBig += r.expBig[at]!;
+    while (w < lengths.length && lengths[w] === i + 1) {
+      sums.cred[w] = cred;
+      sums.expCred[w] = expCred;
+      sums.req[w] = req;
+      sums.exp[w] = exp;
+      sums.big[w] = big;
+      sums.expBig[w] = expBig;
+      w++;
+    }
+  }
+  return sums;
+}
+
+/**
+ * A p-value at or above this is no tail event for the calibration (it counts p < 1/100) whatever
+ * the rounding.
+ */
+const CLEARLY_ORDINARY = 0.0101;
+
+/**
+ * The most significant window, or null when no window clears the credit floor. With
+ * `ordinaryEnough` (no p-value of CLEARLY_ORDINARY or more can fire), a window whose p-value is
+ * clearly ordinary even with the spend bound cut to its first term is not bounded exactly: the
+ * bound is a sum of non-negative terms, so the true p-value is at least as ordinary, and an
+ * ordinary p-value is learned by the calibration the same whatever its value.
+ */
+export function bestWindow(
+  e: Evaluation,
+  floorCredits: number,
+  ordinaryEnough = false,
+  sums: WindowSums = windowSums(e.state),
+): WindowTest | null {
+  const { state } = e;
   let best: WindowTest | null = null;
-  const lengths = WINDOW_MINUTES.map((m) => bucketsIn(state, m));
+  const lengths = sums.lengths;
   const distinct = new Set(lengths).size;
   const tests = distinct * (state.jumps.total > 0 ? 3 : 1);
   for (let i = 0; i < WINDOW_MINUTES.length; i++) {
     const minutes = WINDOW_MINUTES[i]!;
     const len = lengths[i]!;
     if (i > 0 && len === lengths[i - 1]) continue;
-    const c = ringSum(state, r.cred, len);
-    const expC = ringSum(state, r.expCred, len);
+    const c = sums.cred[i]!;
+    const expC = sums.expCred[i]!;
     if (c - expC < floorCredits) continue;
-    const n = ringSum(state, r.req, len);
-    const expN = ringSum(state, r.exp, len);
+    const n = sums.req[i]!;
+    const expN = sums.exp[i]!;
     const disp = dispersionAt(state, i, expN);
     let p = countTail(n, expN, disp);
     if (state.jumps.total > 0 && p > 1e-12) {
       // Requests above the key's own 95th percentile of cost are a thinned count: Poisson too.
-      const big = ringSum(state, r.big, len);
-      const expBig = ringSum(state, r.expBig, len);
+      const big = sums.big[i]!;
+      const expBig = sums.expBig[i]!;
       if (big > 0) p = Math.min(p, countTail(big, expBig, dispersionAt(state, i, expBig)));
-      if (p > 1e-12)
-        p = Math.min(
-          p,
-          spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)),
-        );
+      if (p > 1e-12) {
+        const low = Math.min(p, spendTailFirstTerm(c, expN, disp, state));
+        p =
+          ordinaryEnough && Math.min(1, low * tests) >= CLEARLY_ORDINARY
+            ? low
+            : Math.min(
+                p,
+                spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)),
+              );
+      }
     }
     p = Math.min(1, p * tests);
     if (!best || p < best.p) best = { minutes, p, n, expN, c, expC, disp };
   }
   return best;
+}
+
+/** The n = 1 term of spendTailBound(), with the same operations, capped at 1 as the bound is. */
+function spendTailFirstTerm(c: number, mean: number, d: number, state: KeyState): number {
+  if (c <= 0) return 1;
+  const pmf = countPmf(mean, d, 1);
+  return Math.min(1, pmf[1]! * Math.min(1, 1 * sketchTail(state.jumps, c / 1)));
 }
 
 /** The band's name says how long a window it is for, in words people use. */
@@ -63,12 +145,14 @@ const WINDOW_WORDS: Record<number, string> = { 1: 'one minute', 60: 'an hour' };
 export const detectCreditSpike: Detector = (e) => {
   const params = e.ctx.rules.params.credit_spike;
   const f = e.ctx.factor('credit_spike');
-  const w = bestWindow(e, params.floor_credits * f);
+  // alpha is a false-alarm budget per minute of data: coarser buckets get their share of it.
+  const alpha = Math.min(0.01, params.alpha * (e.state.bucketMs / 60_000)) ** f;
+  // calibrateP() only grows with p: if a clearly ordinary p cannot fire, none above it can.
+  const ordinaryEnough = !e.warm || calibrateP(e.state.calib, CLEARLY_ORDINARY) >= alpha;
+  const w = bestWindow(e, params.floor_credits * f, ordinaryEnough, e.sums);
   // The step learns the calibration from this raw p after the verdict.
   e.state.lastP = w?.p ?? 1;
   if (!e.warm || !w) return null;
-  // alpha is a false-alarm budget per minute of data: coarser buckets get their share of it.
-  const alpha = Math.min(0.01, params.alpha * (e.state.bucketMs / 60_000)) ** f;
   const p = calibrateP(e.state.calib, w.p);
   if (p >= alpha) return null;
   return spikeFinding(e, { ...w, p }, alpha);
