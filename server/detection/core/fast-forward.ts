@@ -36,10 +36,13 @@ export const emptyBucket = (ts: number): Bucket => ({
 type Run = {
   /** The key's share of requests at or above its 95th percentile of cost (expBig per expected request). */
   tail95: number;
-  /** Ring entries since the newest with credits / with requests (capped at the ring's length). */
-  credClear: number;
-  reqClear: number;
-  longest: number;
+  /**
+   * The ring entries with credits or requests, newest first, by age when the run began (0 = the
+   * newest): the run pushes only zeros, so these are all the use its windows can hold.
+   */
+  used: { age: number; cred: number; req: number }[];
+  /** Buckets pushed since the run began. */
+  pushed: number;
   sums: WindowSums;
   /** The empty bucket the spike test reads (only its time changes). */
   bucket: Bucket;
@@ -61,30 +64,26 @@ export function fastForward(
   for (let ts = from; ts < to; ts += state.bucketMs) {
     const findings = quietStep(state, ts, ctx, run) ?? stepKey(state, emptyBucket(ts), ctx);
     if (findings.length > 0) found?.(ts, findings);
-    run.credClear = Math.min(run.credClear + 1, state.ring.req.length);
-    run.reqClear = Math.min(run.reqClear + 1, state.ring.req.length);
+    run.pushed++;
   }
 }
 
 function startRun(state: KeyState): Run {
   const q95 = sketchQuantile(state.jumps, 0.05);
-  const sums = windowSums(state);
+  const r = state.ring;
+  const len = r.req.length;
+  const used: Run['used'] = [];
+  for (let age = 0; age < len; age++) {
+    const at = (r.pos - age + len * 2) % len;
+    if (r.cred[at] !== 0 || r.req[at] !== 0) used.push({ age, cred: r.cred[at]!, req: r.req[at]! });
+  }
   return {
     tail95: state.jumps.total > 0 ? sketchTail(state.jumps, q95) : 0,
-    credClear: clearSince(state, state.ring.cred),
-    reqClear: clearSince(state, state.ring.req),
-    longest: Math.max(...sums.lengths),
+    used,
+    pushed: 0,
     bucket: emptyBucket(0),
-    sums,
+    sums: windowSums(state),
   };
-}
-
-/** How many of the newest ring entries are zero. */
-function clearSince(state: KeyState, series: number[]): number {
-  const len = series.length;
-  let i = 0;
-  while (i < len && series[(state.ring.pos - i + len * 2) % len] === 0) i++;
-  return i;
 }
 
 const NO_USE = emptyBucket(0);
@@ -111,35 +110,38 @@ function quietStep(state: KeyState, ts: number, ctx: KeyContext, run: Run): Find
   h.n++;
   const warm = state.warmUntil !== null && ts >= state.warmUntil;
   const { sums } = run;
-  // This bucket's zeros are in the ring already: any use in the windows is older.
-  const recentUse = run.reqClear + 1 < run.longest;
-  if (ctx.rules.enabled.credit_spike) {
-    const floor = ctx.rules.params.credit_spike.floor_credits * ctx.factor('credit_spike');
-    if (run.credClear + 1 < run.longest || floor <= 0) {
-      windowSums(state, sums);
-      run.bucket.ts = ts;
-      const e = { state, bucket: run.bucket, ctx, expReq, expCred, warm, sums };
-      if (detectCreditSpike(e)) return judgeAndLearn({ ...e, bucket: emptyBucket(ts) }, 0, false);
-    } else {
-      // No credit in any window and a positive floor: bestWindow() finds nothing, p = 1.
-      state.lastP = 1;
-      sumUse(state, recentUse, sums);
+  // Credits and requests per window from the few entries with use: the zeros between them add
+  // nothing, so the same additions in the same order give ringSum()'s value bit for bit.
+  const floor = ctx.rules.params.credit_spike.floor_credits * ctx.factor('credit_spike');
+  let spikeIdle = true;
+  for (let w = 0; w < sums.lengths.length; w++) {
+    const len = sums.lengths[w]! - run.pushed - 1;
+    let c = 0;
+    let n = 0;
+    for (const u of run.used) {
+      if (u.age >= len) break;
+      c += u.cred;
+      n += u.req;
     }
-  } else sumUse(state, recentUse, sums);
+    sums.req[w] = n;
+    // Expected credits are never negative: below the floor here, below it after subtracting them.
+    if (c >= floor) spikeIdle = false;
+  }
+  if (ctx.rules.enabled.credit_spike && !spikeIdle) {
+    windowSums(state, sums);
+    run.bucket.ts = ts;
+    const e = { state, bucket: run.bucket, ctx, expReq, expCred, warm, sums };
+    if (detectCreditSpike(e)) return judgeAndLearn({ ...e, bucket: emptyBucket(ts) }, 0, false);
+  } else {
+    // No window clears the credit floor: bestWindow() finds nothing, p = 1.
+    if (ctx.rules.enabled.credit_spike) state.lastP = 1;
+    requestSums(state, sums.lengths, sums.exp);
+  }
   if (ctx.rules.enabled.client_exposure && !state.exposure) state.exposure = createExposure();
   learnQuiet(state, ts, expReq, ctx, sums);
   return NONE;
 }
 const NONE: Finding[] = [];
-
-/** The expected and observed requests per window that learnQuiet() reads. */
-function sumUse(state: KeyState, recentUse: boolean, sums: WindowSums): void {
-  if (recentUse) requestSums(state, sums.lengths, sums.exp, sums.req);
-  else {
-    requestSums(state, sums.lengths, sums.exp);
-    sums.req.fill(0);
-  }
-}
 
 /** learn() of step.ts for an empty, unremarkable bucket (the ring sums read before it are still current). */
 function learnQuiet(state: KeyState, ts: number, expReq: number, ctx: KeyContext, sums: WindowSums): void {

@@ -78,20 +78,37 @@ export function countPmf(mean: number, d: number, maxN: number): number[] {
  * Upper bound on P(spend >= c) for a compound count: if n requests spend c, one of them spent at
  * least c/n, so P(S >= c) <= sum_n P(N = n) * min(1, n * P(J >= c/n)), with `jumpTail` the key's
  * tail of credits per request. Valid for any jump distribution; tight when one request is rare.
+ * With `enough`, the sum stops once it reaches that: the terms are non-negative, so what it returns
+ * then is a lower bound of the full sum that is at least `enough` (a caller that only asks "is it
+ * at least this" needs no more); otherwise it is the full sum.
  */
-export function spendTailBound(c: number, mean: number, d: number, jumpTail: (x: number) => number): number {
+export function spendTailBound(
+  c: number,
+  mean: number,
+  d: number,
+  jumpTail: (x: number) => number,
+  enough = Number.POSITIVE_INFINITY,
+): number {
   if (c <= 0) return 1;
   const maxN = Math.min(2000, Math.ceil(mean + 12 * Math.sqrt(mean * Math.max(d, 1)) + 30));
-  const pmf = countPmf(mean, d, maxN);
+  // countPmf()'s recurrence, term by term (the same operations, so the same values).
+  const mu = Math.max(mean, 1e-9);
+  const disp = Math.max(d, 1);
+  const poisson = disp <= 1.0001;
+  const r = poisson ? 0 : mu / (disp - 1);
+  const q = poisson ? 0 : mu / (r + mu);
+  const pmf0 = poisson ? Math.exp(-mu) : Math.exp(r * Math.log(r / (r + mu)));
+  let pn = pmf0;
   let p = 0;
   let mass = 0;
   for (let n = 1; n <= maxN; n++) {
-    const pn = pmf[n]!;
+    pn *= poisson ? mu / n : ((n - 1 + r) / n) * q;
     mass += pn;
     p += pn * Math.min(1, n * jumpTail(c / n));
+    if (p >= enough) return Math.min(1, p);
   }
   // Mass beyond maxN counts as exceeding (conservative).
-  p += Math.max(0, 1 - pmf[0]! - mass);
+  p += Math.max(0, 1 - pmf0 - mass);
   return Math.min(1, p);
 }
 

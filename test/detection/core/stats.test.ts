@@ -11,7 +11,14 @@ import {
   sketchQuantile,
   sketchTail,
 } from '../../../server/detection/core/sketch.ts';
-import { countTail, normalTail, scoreFromP, spendTailBound } from '../../../server/detection/core/stats.ts';
+import {
+  countPmf,
+  countTail,
+  normalTail,
+  scoreFromP,
+  spendTailBound,
+} from '../../../server/detection/core/stats.ts';
+import { createRng } from '../../../server/simulate/random.ts';
 
 describe('countTail', () => {
   it.each([
@@ -40,6 +47,38 @@ describe('spendTailBound', () => {
     expect(spendTailBound(50, 1, 1, fixed)).toBeGreaterThanOrEqual(countTail(5, 1) - 1e-12);
     expect(spendTailBound(50, 1, 1, fixed)).toBeLessThan(5 * countTail(5, 1) + 1e-9);
     expect(spendTailBound(0, 1, 1, fixed)).toBe(1);
+  });
+});
+
+describe('spendTailBound, stopping early', () => {
+  /** The bound as the sum over countPmf()'s array, as it was written before it could stop early. */
+  const reference = (c: number, mean: number, d: number, tail: (x: number) => number) => {
+    const maxN = Math.min(2000, Math.ceil(mean + 12 * Math.sqrt(mean * Math.max(d, 1)) + 30));
+    const pmf = countPmf(mean, d, maxN);
+    let p = 0;
+    let mass = 0;
+    for (let n = 1; n <= maxN; n++) {
+      mass += pmf[n]!;
+      p += pmf[n]! * Math.min(1, n * tail(c / n));
+    }
+    return Math.min(1, p + Math.max(0, 1 - pmf[0]! - mass));
+  };
+
+  it('is the full sum bit for bit without a stop, and a lower bound reaching the stop with one', () => {
+    const rng = createRng(5);
+    for (let i = 0; i < 2000; i++) {
+      const mean = [0.01, 0.3, 2, 40, 900][i % 5]! * (0.5 + rng.next());
+      const d = rng.next() < 0.5 ? 1 : 1 + 5 * rng.next();
+      const c = 1 + 3000 * rng.next();
+      const scale = 10 + 200 * rng.next();
+      const tail = (x: number) => Math.min(1, Math.exp(-x / scale));
+      const full = spendTailBound(c, mean, d, tail);
+      expect(full).toBe(reference(c, mean, d, tail));
+      const enough = 0.001 * (1 + 10 * rng.next());
+      const early = spendTailBound(c, mean, d, tail, enough);
+      expect(early).toBeLessThanOrEqual(full);
+      if (early !== full) expect(early).toBeGreaterThanOrEqual(enough);
+    }
   });
 });
 

@@ -8,7 +8,7 @@
 import { calibrateP } from '../calibration.ts';
 import { sketchTail } from '../sketch.ts';
 import { bucketsIn, dispersionAt, type KeyState, WINDOW_MINUTES } from '../state.ts';
-import { countPmf, countTail, scoreFromP, spendTailBound } from '../stats.ts';
+import { countTail, scoreFromP, spendTailBound } from '../stats.ts';
 import type { Detector, Evaluation, Finding } from '../types.ts';
 
 export type WindowTest = {
@@ -79,14 +79,14 @@ export function windowSums(state: KeyState, into?: WindowSums): WindowSums {
  * A p-value at or above this is no tail event for the calibration (it counts p < 1/100) whatever
  * the rounding.
  */
-const CLEARLY_ORDINARY = 0.0101;
+const CLEARLY_ORDINARY = 0.0102;
 
 /**
  * The most significant window, or null when no window clears the credit floor. With
- * `ordinaryEnough` (no p-value of CLEARLY_ORDINARY or more can fire), a window whose p-value is
- * clearly ordinary even with the spend bound cut to its first term is not bounded exactly: the
- * bound is a sum of non-negative terms, so the true p-value is at least as ordinary, and an
- * ordinary p-value is learned by the calibration the same whatever its value.
+ * `ordinaryEnough` (no p-value of CLEARLY_ORDINARY or more can fire), the spend bound stops as soon
+ * as it shows the window clearly ordinary: its partial sum is a lower bound (the terms are
+ * non-negative), so the true p-value is at least as ordinary, and the calibration learns every
+ * ordinary p-value alike. A p-value below CLEARLY_ORDINARY is always the exact one.
  */
 export function bestWindow(
   e: Evaluation,
@@ -115,28 +115,23 @@ export function bestWindow(
       const big = sums.big[i]!;
       const expBig = sums.expBig[i]!;
       if (big > 0) p = Math.min(p, countTail(big, expBig, dispersionAt(state, i, expBig)));
-      if (p > 1e-12) {
-        const low = Math.min(p, spendTailFirstTerm(c, expN, disp, state));
-        p =
-          ordinaryEnough && Math.min(1, low * tests) >= CLEARLY_ORDINARY
-            ? low
-            : Math.min(
-                p,
-                spendTailBound(c, expN, disp, (x) => sketchTail(state.jumps, x)),
-              );
-      }
+      if (p > 1e-12)
+        p = Math.min(
+          p,
+          spendTailBound(
+            c,
+            expN,
+            disp,
+            (x) => sketchTail(state.jumps, x),
+            // A hair above, so the window's p-value lands at or above CLEARLY_ORDINARY after rounding.
+            ordinaryEnough ? (CLEARLY_ORDINARY * 1.001) / tests : Number.POSITIVE_INFINITY,
+          ),
+        );
     }
     p = Math.min(1, p * tests);
     if (!best || p < best.p) best = { minutes, p, n, expN, c, expC, disp };
   }
   return best;
-}
-
-/** The n = 1 term of spendTailBound(), with the same operations, capped at 1 as the bound is. */
-function spendTailFirstTerm(c: number, mean: number, d: number, state: KeyState): number {
-  if (c <= 0) return 1;
-  const pmf = countPmf(mean, d, 1);
-  return Math.min(1, pmf[1]! * Math.min(1, 1 * sketchTail(state.jumps, c / 1)));
 }
 
 /** The band's name says how long a window it is for, in words people use. */
