@@ -69,12 +69,14 @@ export type PreparedStates = { evaluatedUntil: number; rows: [string, string][];
 /**
  * The states due at `evaluatedUntil` (never written, `force`d, WRITE_EVERY old, or at the key's
  * slot in the stagger), serialized; `serialized` holds JSON already made of a state unchanged since.
+ * With `every` (a replay with more chunks to come), only states that old or never written are due.
  */
 export function prepareStates(
   loaded: LoadedStates,
   evaluatedUntil: number,
   force: ReadonlySet<string> = new Set(),
   serialized: ReadonlyMap<string, string> = new Map(),
+  every?: number,
 ): PreparedStates {
   const slot = slotAt(evaluatedUntil);
   const rows: [string, string][] = [];
@@ -83,8 +85,8 @@ export function prepareStates(
     const due =
       last === undefined ||
       force.has(keyId) ||
-      evaluatedUntil - last >= WRITE_EVERY ||
-      slotOf(keyId) === slot;
+      evaluatedUntil - last >= (every ?? WRITE_EVERY) ||
+      (every === undefined && slotOf(keyId) === slot);
     if (!due || last === evaluatedUntil) continue;
     rows.push([keyId, serialized.get(keyId) ?? JSON.stringify(loaded.state.keys.get(keyId))]);
   }

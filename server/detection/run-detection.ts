@@ -22,13 +22,15 @@ import {
   writeAllStates,
 } from './detector-states.ts';
 import { createIncidentSink } from './incident-sink.ts';
-import { prepareCheckpoints, rejudgeLateUsage, writeCheckpoints } from './late-usage.ts';
+import { LATE_REWIND_DAYS, prepareCheckpoints, rejudgeLateUsage, writeCheckpoints } from './late-usage.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { createRecordingSink, ignoreFindings, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
 import { loadRuleSets } from './rules.ts';
 
 const CHUNK = 6 * HOUR;
+/** How far behind the replay a stored state may fall while more chunks of the same run follow. */
+const REPLAY_WRITE_EVERY = DAY;
 /**
  * Detection's transactions take the write lock when they begin, waiting (busy_timeout) for the
  * gateway's writer and push ingest. A deferred one that read first would fail at its first write
@@ -66,9 +68,9 @@ function holdStates(deps: Deps, rules: RuleSets, timeZone: string): LoadedStates
 }
 
 /**
- * States stored behind the cursor (written every WRITE_EVERY, and the process stopped between) are
- * replayed over their own minutes up to it. Those minutes were judged when they were live, so
- * nothing found here is raised again.
+ * States stored behind the cursor (written every WRITE_EVERY, a day apart in a long replay, and the
+ * process stopped between) are replayed over their own minutes up to it. Those minutes were judged
+ * when they were live, so nothing found here is raised again.
  */
 function catchUpStates(deps: Deps, loaded: LoadedStates, cursor: number, rules: RuleSets, timeZone: string) {
   const behind = new Map([...loaded.written].filter(([, at]) => at < cursor));
@@ -115,11 +117,20 @@ export function runDetection(
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
-  /** Serializes what is due (snapshots first: a state snapshotted is stored with the same JSON). */
-  const prepare = (evaluatedUntil: number, force?: ReadonlySet<string>) => {
-    const checkpoints = prepareCheckpoints(state, state.touched, evaluatedUntil);
+  /**
+   * Serializes what is due (snapshots first: a state snapshotted is stored with the same JSON).
+   * A chunk of a replay with more to come writes only states a day behind, and no snapshots older
+   * than late usage can rewind to from `until` (they would be dropped before the run ends): a
+   * crash in between costs a catch-up of at most a day per key, which fast-forwards.
+   */
+  const prepare = (evaluatedUntil: number, force?: ReadonlySet<string>, more = false) => {
+    const rewindable = evaluatedUntil >= until - (LATE_REWIND_DAYS + 1) * DAY;
+    const checkpoints = rewindable ? prepareCheckpoints(state, state.touched, evaluatedUntil) : [];
     const json = new Map(checkpoints.map((c) => [c.keyId, c.state]));
-    return { checkpoints, states: prepareStates(loaded, evaluatedUntil, force, json) };
+    return {
+      checkpoints,
+      states: prepareStates(loaded, evaluatedUntil, force, json, more ? REPLAY_WRITE_EVERY : undefined),
+    };
   };
   /** Inside the run's transaction (raw statements on the same connection are part of it). */
   const persist = (prepared: ReturnType<typeof prepare>) => {
@@ -169,7 +180,7 @@ export function runDetection(
         state,
         timeZone,
       });
-      const prepared = prepare(end);
+      const prepared = prepare(end, undefined, end < until && n + 1 < (options.maxChunks ?? Infinity));
       deps.db.transaction((tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
         if (readCursor({ db: tx }) !== (start === from ? cursor : start))

@@ -198,8 +198,8 @@ export function requestSums(
   let e = 0;
   let n = 0;
   let w = 0;
-  for (let i = 0; i < longest; i++) {
-    const at = (r.pos - i + len * 2) % len;
+  // Newest first: from pos down to 0, then from the end down (no modulo per entry).
+  for (let i = 0, at = r.pos; i < longest; i++, at = at === 0 ? len - 1 : at - 1) {
     e += r.exp[at]!;
     if (req) n += r.req[at]!;
     while (w < lengths.length && lengths[w] === i + 1) {

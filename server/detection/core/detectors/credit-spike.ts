@@ -54,8 +54,7 @@ export function windowSums(state: KeyState, into?: WindowSums): WindowSums {
   let big = 0;
   let expBig = 0;
   let w = 0;
-  for (let i = 0; i < longest; i++) {
-    const at = (r.pos - i + len * 2) % len;
+  for (let i = 0, at = r.pos; i < longest; i++, at = at === 0 ? len - 1 : at - 1) {
     cred += r.cred[at]!;
     expCred += r.expCred[at]!;
     req += r.req[at]!;
