@@ -18,7 +18,7 @@ import { learnCalibration } from './calibration.ts';
 import { createExposure } from './detectors/client-exposure.ts';
 import { detectCreditSpike, type WindowSums, windowSums } from './detectors/credit-spike.ts';
 import { sketchQuantile, sketchTail } from './sketch.ts';
-import { dispersionAt, type KeyState, requestSums } from './state.ts';
+import { dispersionAt, expectedSums, type KeyState } from './state.ts';
 import { judgeAndLearn, pushRing, stepKey } from './step.ts';
 import type { Bucket, Finding, KeyContext } from './types.ts';
 
@@ -135,7 +135,7 @@ function quietStep(state: KeyState, ts: number, ctx: KeyContext, run: Run): Find
   } else {
     // No window clears the credit floor: bestWindow() finds nothing, p = 1.
     if (ctx.rules.enabled.credit_spike) state.lastP = 1;
-    requestSums(state, sums.lengths, sums.exp);
+    expectedSums(state, sums.lengths, sums.exp);
   }
   if (ctx.rules.enabled.client_exposure && !state.exposure) state.exposure = createExposure();
   learnQuiet(state, ts, expReq, ctx, sums);

@@ -182,31 +182,20 @@ export function ringSum(state: KeyState, series: number[], n: number): number {
 }
 
 /**
- * ringSum() of the expected and observed requests for every window length (ascending) in one
- * pass: the same additions in the same order (newest first), so each partial sum is bit for bit
- * ringSum() of that length. Without `req`, only the expectations.
+ * ringSum() of the expected requests for every window length (ascending) in one pass: the same
+ * additions in the same order (newest first), so each partial sum is bit for bit ringSum() of that
+ * length.
  */
-export function requestSums(
-  state: KeyState,
-  lengths: readonly number[],
-  exp: number[],
-  req?: number[],
-): void {
+export function expectedSums(state: KeyState, lengths: readonly number[], exp: number[]): void {
   const r = state.ring;
   const len = r.req.length;
   const longest = lengths[lengths.length - 1]!;
   let e = 0;
-  let n = 0;
   let w = 0;
   // Newest first: from pos down to 0, then from the end down (no modulo per entry).
   for (let i = 0, at = r.pos; i < longest; i++, at = at === 0 ? len - 1 : at - 1) {
     e += r.exp[at]!;
-    if (req) n += r.req[at]!;
-    while (w < lengths.length && lengths[w] === i + 1) {
-      exp[w] = e;
-      if (req) req[w] = n;
-      w++;
-    }
+    while (w < lengths.length && lengths[w] === i + 1) exp[w++] = e;
   }
 }
 
