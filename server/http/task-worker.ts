@@ -13,7 +13,7 @@ import { openStore } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { startWorker } from './worker-thread.ts';
+import { BACKGROUND_NICE, lowerThreadPriority, startWorker } from './worker-thread.ts';
 
 export type Task<I, O> = (deps: Deps, input: I) => O;
 export type Tasks = Record<string, Task<never, unknown>>;
@@ -98,6 +98,8 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
 export function serveTasks(tasks: Tasks): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
+  // Push batches and backtests are seconds of CPU: the serving thread comes first (worker-thread.ts).
+  lowerThreadPriority(BACKGROUND_NICE.heavy);
   const data = workerData as { dbPath: string; config: Config };
   // The serving thread has migrated the database already.
   const store = openStore(data.dbPath, { migrate: false });
