@@ -140,7 +140,7 @@ export function createGateway(
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
       let result: ForwardResult | undefined;
-      // Runs before the client's answer ends: the event is journaled by then (see forward.ts).
+      // Runs before the client's answer ends, which waits for the journal's write (see forward.ts).
       const record = (r: ForwardResult) => {
         result = r;
         // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
@@ -155,6 +155,7 @@ export function createGateway(
           origin,
           bodyIdleMs: limits.bodyIdleMs,
           record,
+          recorded: queue.journaled,
         });
       } finally {
         slots.give(client);

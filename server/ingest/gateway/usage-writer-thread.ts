@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../db/client.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../../http/worker-thread.ts';
 import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
-import { writeUsageBatch } from './write-batch.ts';
+import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
 
 const port = parentPort!;
 // Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
@@ -26,7 +26,7 @@ port.on('message', (m: WriterRequest) => {
   const started = performance.now();
   let reply: WriteReply;
   try {
-    const { discovered } = writeUsageBatch(store.sqlite, m.batch, m.now);
+    const { discovered } = writeUsageBatch(store.sqlite, JSON.parse(m.batch) as QueuedUsage[], m.now);
     reply = { id: m.id, ok: true, discovered, ms: performance.now() - started };
   } catch (err) {
     reply = { id: m.id, ok: false, error: (err as Error).message };

@@ -130,6 +130,32 @@ describe('usage queue', () => {
     expect(readdirSync(journalDir)).toEqual([]);
   });
 
+  it('journals the events of one turn in one write, and releases their answers only after it', async () => {
+    queue = createUsageQueue(deps, { delayMs: 60_000 });
+    const journalDir = `${deps.dbPath}.journal`;
+    const onDisk = () => {
+      const [file] = readdirSync(journalDir);
+      return file ? readFileSync(join(journalDir, file), 'utf8').split('\n').filter(Boolean).length : 0;
+    };
+    const released: number[] = [];
+    for (const item of usage(3)) queue.push(item);
+    for (let i = 0; i < 3; i++) queue.journaled(() => released.push(onDisk()));
+    // Nothing written per push, and nobody released before the write.
+    expect(onDisk()).toBe(0);
+    expect(released).toEqual([]);
+    await until(() => released.length === 3);
+    // Each answer saw all three lines on disk when it was released.
+    expect(released).toEqual([3, 3, 3]);
+    // With nothing waiting, an answer goes out at once.
+    let now = false;
+    queue.journaled(() => {
+      now = true;
+    });
+    expect(now).toBe(true);
+    expect(await queue.stop()).toBe(0);
+    expect(stored().events).toBe(3);
+  });
+
   it('deletes a segment once its events are stored, and leaves what is not stored at stop for the next start', async () => {
     queue = createUsageQueue(deps, { delayMs: 0 });
     for (const item of usage(5)) queue.push(item);
