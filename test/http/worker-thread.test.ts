@@ -46,7 +46,9 @@ describe.runIf(linux)('background thread priority', () => {
     const before = threadsAt(BACKGROUND_NICE.heavy);
     const worker = createPushWorker(deps);
     try {
-      const body = JSON.stringify({ events: [{ id: 'p1', key: 'k1', ts: T0 - 60_000, credits: 3 }] });
+      const body = new TextEncoder().encode(
+        JSON.stringify({ events: [{ id: 'p1', key: 'k1', ts: T0 - 60_000, credits: 3 }] }),
+      ).buffer;
       expect(await worker.run('push', { body })).toMatchObject({ accepted: 1 });
       expect(threadsAt(BACKGROUND_NICE.heavy)).toBe(before + 1);
       expect(getPriority(thisThread())).toBe(serving);
