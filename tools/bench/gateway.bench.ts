@@ -374,7 +374,9 @@ async function main() {
   type Side = keyof typeof targets;
   const sides: Side[] = ['direct', 'bare', 'keywatch'];
   try {
-    for (const side of sides) await measure(targets[side], { ...saturated, total: 3_000 });
+    // Warm-up, the same for every side: V8 compiles the hot paths in the first seconds of traffic (a
+    // few thousand requests leave Keywatch's optimising compiler threads busy well into round one).
+    for (const side of sides) await measure(targets[side], { ...saturated, total: 12_000 });
     const p50: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const p99: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const rps: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
