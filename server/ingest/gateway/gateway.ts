@@ -118,6 +118,8 @@ export function createGateway(
     prefix,
     queue,
     async handle(incoming, outgoing, origin) {
+      // Answers held for the journal go out before this request's work delays them (usage-queue.ts).
+      queue.release();
       const ts = deps.clock.now();
       const started = performance.now();
       const sourceIp = clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for'));

@@ -52,6 +52,12 @@ export type UsageQueue = {
    * client has in full never has its usage only in memory.
    */
   journaled(then: () => void): void;
+  /**
+   * Writes the journal's pending lines now and releases the answers waiting for them. The gateway
+   * calls it before it starts on a new request: an answer waits for the answers that end beside it
+   * in the same turn, never behind the handling of a new request.
+   */
+  release(): void;
   /** Writes everything queued now; returns false when storage failed (items stay queued). */
   flush(): boolean;
   stats(): QueueStats;
@@ -123,6 +129,7 @@ export function createUsageQueue(
   /** One write() for the turn's lines, then the answers held for them go out. */
   const syncJournal = () => {
     syncing = false;
+    if (waiters.length === 0 && !journal?.buffered()) return;
     journal?.sync();
     const released = waiters;
     waiters = [];
@@ -270,6 +277,9 @@ export function createUsageQueue(
       // While storage is failing the retry timer is already set; otherwise write soon, in a batch.
       if (!inflight) schedule(items.length >= batchSize ? 0 : delayMs);
       return true;
+    },
+    release() {
+      if (waiters.length > 0) syncJournal();
     },
     journaled(then) {
       if (!journal || journal.buffered() === 0) then();

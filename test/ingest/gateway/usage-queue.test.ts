@@ -146,6 +146,11 @@ describe('usage queue', () => {
     await until(() => released.length === 3);
     // Each answer saw all three lines on disk when it was released.
     expect(released).toEqual([3, 3, 3]);
+    // release(): the next request's work does not wait behind held answers.
+    for (const item of usage(2, 10)) queue.push(item);
+    queue.journaled(() => released.push(onDisk()));
+    queue.release();
+    expect(released).toEqual([3, 3, 3, 5]);
     // With nothing waiting, an answer goes out at once.
     let now = false;
     queue.journaled(() => {
@@ -153,7 +158,7 @@ describe('usage queue', () => {
     });
     expect(now).toBe(true);
     expect(await queue.stop()).toBe(0);
-    expect(stored().events).toBe(3);
+    expect(stored().events).toBe(5);
   });
 
   it('deletes a segment once its events are stored, and leaves what is not stored at stop for the next start', async () => {
