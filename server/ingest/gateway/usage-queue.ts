@@ -53,9 +53,10 @@ export type UsageQueue = {
    */
   journaled(then: () => void): void;
   /**
-   * Writes the journal's pending lines now and releases the answers waiting for them. The gateway
-   * calls it before it starts on a new request: an answer waits for the answers that end beside it
-   * in the same turn, never behind the handling of a new request.
+   * Writes the journal's pending lines now and releases the answers waiting for them, when the
+   * first has waited `releaseAfterMs` already. The gateway calls it before it starts on a new
+   * request: in a busy turn an answer waits for a few answers ending beside it, not for every new
+   * request the turn brings as well.
    */
   release(): void;
   /** Writes everything queued now; returns false when storage failed (items stay queued). */
@@ -76,6 +77,8 @@ export type QueueOptions = {
   writer?: 'thread' | 'inline';
   /** Journal folder; default `<database>.journal` for a file database, none in memory. */
   journalDir?: string | null;
+  /** How long an answer may wait for the journal while new requests are handled (ms; see release()). */
+  releaseAfterMs?: number;
 };
 
 /** Inline writes run in slices this small, one per macrotask, so proxied traffic interleaves. */
@@ -103,6 +106,8 @@ export function createUsageQueue(
   // safe meanwhile; without one they wait only briefly.
   const delayMs = options.delayMs ?? (journal ? 250 : 50);
   const maxRetryMs = options.maxRetryMs ?? 30_000;
+  // A new request's work is about a tenth of a millisecond: an answer may wait for one or two.
+  const releaseAfterMs = options.releaseAfterMs ?? 0.2;
   const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
   let writer: BatchWriter | null = useThread ? createThreadWriter(deps.sqlite.name) : null;
   let items: Entry[] = [];
@@ -124,6 +129,8 @@ export function createUsageQueue(
   let stopped = false;
   /** Waiting for the journal's write at the end of this turn. */
   let waiters: (() => void)[] = [];
+  /** When the first of `waiters` began to wait (performance.now()). */
+  let waitingSince = 0;
   let syncing = false;
 
   /** One write() for the turn's lines, then the answers held for them go out. */
@@ -279,11 +286,11 @@ export function createUsageQueue(
       return true;
     },
     release() {
-      if (waiters.length > 0) syncJournal();
+      if (waiters.length > 0 && performance.now() - waitingSince >= releaseAfterMs) syncJournal();
     },
     journaled(then) {
       if (!journal || journal.buffered() === 0) then();
-      else waiters.push(then);
+      else if (waiters.push(then) === 1) waitingSince = performance.now();
     },
     flush,
     stats: () => ({
