@@ -13,7 +13,7 @@ import { openStore } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { startWorker } from './worker-thread.ts';
+import { BACKGROUND_NICE, lowerThreadPriority, startWorker } from './worker-thread.ts';
 
 export type Task<I, O> = (deps: Deps, input: I) => O;
 export type Tasks = Record<string, Task<never, unknown>>;
@@ -23,7 +23,12 @@ type Failure = { status: AppError['status']; code: string; message: string; issu
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Failure | string };
 
 export type TaskWorker<T extends Tasks> = {
-  run<K extends keyof T & string>(task: K, input: Parameters<T[K]>[1]): Promise<ReturnType<T[K]>>;
+  /** `transfer`: buffers inside `input` handed to the thread instead of copied (unusable here after). */
+  run<K extends keyof T & string>(
+    task: K,
+    input: Parameters<T[K]>[1],
+    transfer?: readonly ArrayBuffer[],
+  ): Promise<ReturnType<T[K]>>;
   /** Ends the thread once its current task is done. */
   close(): Promise<void>;
 };
@@ -62,7 +67,7 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
   };
 
   return {
-    run(task, input) {
+    run(task, input, transfer = []) {
       if (inline) {
         return new Promise((resolve) =>
           resolve(tasks[task]!(deps, input as never) as ReturnType<T[typeof task]>),
@@ -75,7 +80,7 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         // A task in flight keeps the process (and the request waiting on it) alive.
         w.ref();
-        w.postMessage({ id, task, input, now: deps.clock.now() } satisfies Request);
+        w.postMessage({ id, task, input, now: deps.clock.now() } satisfies Request, transfer);
       }).finally(() => {
         if (pending.size === 0) w.unref();
       }) as Promise<ReturnType<T[typeof task]>>;
@@ -98,6 +103,8 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
 export function serveTasks(tasks: Tasks): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
+  // Push batches and backtests are seconds of CPU: the serving thread comes first (worker-thread.ts).
+  lowerThreadPriority(BACKGROUND_NICE.heavy);
   const data = workerData as { dbPath: string; config: Config };
   // The serving thread has migrated the database already.
   const store = openStore(data.dbPath, { migrate: false });

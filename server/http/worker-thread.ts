@@ -4,8 +4,14 @@
  * worker-boot.mjs registers it before importing the TypeScript module. From the compiled build
  * (server/.build/, where the caller is part of a .js bundle) each thread module is a bundle of its
  * own beside it, named after the module (server/build.mjs lists them), and plain Node runs it.
+ *
+ * Background threads lower their own scheduling priority (lowerThreadPriority): on a small machine
+ * the thread that serves the gateway must get the CPU first, and a push batch, a backtest or a
+ * batch of usage writes can wait a few milliseconds more.
  */
-import { Worker } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { isMainThread, Worker } from 'node:worker_threads';
 
 const COMPILED = import.meta.url.endsWith('.js');
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
@@ -17,4 +23,34 @@ export function startWorker(entry: URL, workerData: Record<string, unknown>): Wo
     return new Worker(new URL(`./${name}`, import.meta.url), { workerData });
   }
   return new Worker(BOOT, { workerData: { ...workerData, entry: entry.href } });
+}
+
+/** Nice values of the background threads (0 is the serving thread's; 19 the lowest priority). */
+export const BACKGROUND_NICE = {
+  /** The gateway's usage writer: it must keep up with traffic, but a batch may wait. */
+  writer: 10,
+  /** Push validation, backtests, detection: long CPU-bound work nobody waits on by the millisecond. */
+  heavy: 19,
+} as const;
+
+/**
+ * Lowers the calling thread's CPU priority to `nice` (Linux only: there a thread is a task with its
+ * own nice value, and setpriority on its TID affects that thread alone; elsewhere setpriority on an
+ * id would reach the whole process, so nothing is done). Call it first thing inside a worker thread;
+ * on the main thread it does nothing.
+ * Returns the thread's id when it was lowered, null when it was not (not Linux, not allowed).
+ */
+export function lowerThreadPriority(nice: number): number | null {
+  // On the main thread it would slow the very thread it is meant to protect.
+  if (process.platform !== 'linux' || isMainThread) return null;
+  try {
+    // "/proc/thread-self" links to "<pid>/task/<tid>" for the thread that reads it.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return null;
+    setPriority(tid, nice);
+    return tid;
+  } catch {
+    // No /proc (a container without it), or a sandbox that refuses setpriority: run at normal priority.
+    return null;
+  }
 }

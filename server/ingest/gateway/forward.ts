@@ -9,8 +9,9 @@
  * charges for the request either way, so its answer is read to the end for the credits.
  *
  * `record` sees the result before the client sees the end of its answer: the answer's last chunk
- * is held back until the upstream's answer has ended and `record` has run, so no client ever holds
- * a complete answer whose usage is not yet recorded (the gateway journals it there).
+ * is held back until the upstream's answer has ended, `record` has run and `recorded` has called
+ * back, so no client ever holds a complete answer whose usage is not yet recorded (the gateway
+ * journals it there, one write for all the answers that end in the same event-loop turn).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -36,6 +37,8 @@ export type ForwardOptions = {
   bodyIdleMs: number;
   /** Called once, synchronously, with the result, before the client's answer ends. */
   record?: (result: ForwardResult) => void;
+  /** Calls `then` once what `record` recorded is safe; the client's answer ends only then. */
+  recorded?: (then: () => void) => void;
 };
 
 export type ForwardError = {
@@ -80,6 +83,7 @@ export function forwardRequest(
     /** The upstream's answer is being passed on to the client (not after the client left). */
     let relaying = false;
     const bodyTimer = setTimeout(bodyStalled, options.bodyIdleMs);
+    const afterRecord = options.recorded ?? ((then: () => void) => then());
     const done = (r: ForwardResult) => {
       if (settled) return;
       settled = true;
@@ -159,8 +163,11 @@ export function forwardRequest(
         });
         if (!relaying) return;
         relaying = false;
-        if (held) outgoing.end(held);
-        else outgoing.end();
+        const last = held;
+        afterRecord(() => {
+          if (last) outgoing.end(last);
+          else outgoing.end();
+        });
       });
       // An upstream that drops the connection mid-answer: cut the client off too, so it sees the failure.
       res.on('error', () => {});
@@ -190,7 +197,8 @@ export function forwardRequest(
           ? err.message
           : `The upstream could not be reached (${err.code ?? err.message}).`;
       done({ status: 502, body: null, error: { code, message } });
-      sendError(outgoing, 502, code, message);
+      // Metered too (the gateway records the 502), so it waits for the record like any answer.
+      afterRecord(() => sendError(outgoing, 502, code, message));
     });
 
     outgoing.on('close', () => {

@@ -118,6 +118,8 @@ export function createGateway(
     prefix,
     queue,
     async handle(incoming, outgoing, origin) {
+      // Answers held for the journal go out before this request's work delays them (usage-queue.ts).
+      queue.release();
       const ts = deps.clock.now();
       const started = performance.now();
       const sourceIp = clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for'));
@@ -140,7 +142,7 @@ export function createGateway(
       const method = incoming.method ?? 'GET';
       const kind = adapter.responseKind(method, path);
       let result: ForwardResult | undefined;
-      // Runs before the client's answer ends: the event is journaled by then (see forward.ts).
+      // Runs before the client's answer ends, which waits for the journal's write (see forward.ts).
       const record = (r: ForwardResult) => {
         result = r;
         // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
@@ -155,6 +157,7 @@ export function createGateway(
           origin,
           bodyIdleMs: limits.bodyIdleMs,
           record,
+          recorded: queue.journaled,
         });
       } finally {
         slots.give(client);

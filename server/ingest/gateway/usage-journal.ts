@@ -6,6 +6,10 @@
  * disk flush). A process that starts adopts the files of processes that are gone and stores their
  * events again: event ids are unique per (source, id), so what was stored already counts once.
  *
+ * Appends are grouped: the lines of every request answered in one turn of the event loop go to
+ * disk in one write() at the end of that turn (sync()), and the gateway holds each answer's end
+ * until then (usage-queue.ts journaled()). One system call per turn instead of one per request.
+ *
  * Files are segments named `<pid>-<instance>-<n>.jsonl`: the current one takes appends until it
  * holds SEGMENT_LINES lines, or until all its events are stored (then it is deleted at once, so an
  * idle gateway keeps no file).
@@ -29,9 +33,19 @@ export type JournalStats = {
 
 export type Adopted = { items: QueuedUsage[]; segment: number };
 
+/** An event as the journal takes it: `segment` is set by append() (-1: not on disk, memory only). */
+export type Journaled = { segment?: number };
+
 export type UsageJournal = {
-  /** Appends one event; returns its segment, or -1 when the disk refused it (kept in memory only). */
-  append(item: QueuedUsage): number;
+  /**
+   * Buffers one event's line (`line`: its JSON) for the next sync() and sets `holder.segment`; the
+   * holder's segment becomes -1 when the disk refuses it (the event is then kept in memory only).
+   */
+  append(line: string, holder: Journaled): void;
+  /** Writes the buffered lines in one write(); false when the disk refused them. */
+  sync(): boolean;
+  /** Lines buffered and not yet written. */
+  buffered(): number;
   /** Confirms that events of these segments (one entry per event) are in storage. */
   stored(segments: readonly number[]): void;
   /** Events left by earlier processes, each file as one segment of this journal. */
@@ -82,8 +96,44 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
     }
   };
 
+  /** Lines waiting for sync(), all of the current segment (a full one is synced before it closes). */
+  let lines: string[] = [];
+  let holders: Journaled[] = [];
+
+  function sync(): boolean {
+    if (lines.length === 0) return true;
+    const text = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    const group = holders;
+    lines = [];
+    holders = [];
+    const s = current;
+    try {
+      // Lines are whole in the kernel or cut short at the end only (kill -9 mid-write): adopt()
+      // skips a cut line, and its answer had not been released yet.
+      if (!s || s.fd === null) throw new Error('no journal file open');
+      // A regular file takes a whole write unless the disk fills up midway: then the rest is tried
+      // again, and a full disk throws.
+      for (let done = 0; done < text.length; ) {
+        const n = writeSync(s.fd, text, done);
+        if (n <= 0) throw new Error('the journal file took no bytes');
+        done += n;
+      }
+      error = null;
+      return true;
+    } catch (err) {
+      fail('journal append', err);
+      // Not on disk: these events are kept in memory only, and do not hold their segment open.
+      for (const h of group) h.segment = -1;
+      if (s) {
+        s.pending -= group.length;
+        s.lines -= group.length;
+      }
+      return false;
+    }
+  }
+
   return {
-    append(item) {
+    append(line, holder) {
       if (!current) {
         const id = next++;
         const path = join(dir, `${process.pid}-${instance}-${id}.jsonl`);
@@ -91,29 +141,29 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
           current = { path, lines: 0, pending: 0, fd: openSync(path, 'a', 0o600) };
         } catch (err) {
           fail('journal open', err);
-          return -1;
+          holder.segment = -1;
+          return;
         }
         currentId = id;
         segments.set(id, current);
       }
-      try {
-        // One write() per event: a line is in the kernel whole, or not at all.
-        writeSync(current.fd!, `${JSON.stringify(item)}\n`);
-      } catch (err) {
-        fail('journal append', err);
-        return -1;
-      }
-      error = null;
+      lines.push(line);
+      holders.push(holder);
+      holder.segment = currentId;
       current.lines++;
       current.pending++;
-      const id = currentId;
+      // A full segment: its lines go out now, so its file can be closed and a new one started.
       if (current.lines >= SEGMENT_LINES) {
-        closeFile(current);
+        sync();
+        if (current) closeFile(current);
         current = null;
       }
-      return id;
     },
+    sync,
+    buffered: () => lines.length,
     stored(ids) {
+      // Nothing is confirmed before its own line is on disk: a segment must not be deleted under it.
+      if (lines.length > 0) sync();
       for (const id of ids) {
         const s = segments.get(id);
         if (s) s.pending--;
@@ -159,6 +209,7 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
       return { pending, files: segments.size, error };
     },
     close() {
+      if (lines.length > 0) sync();
       for (const [id, s] of segments) {
         if (s.pending <= 0) remove(id, s);
         else closeFile(s);

@@ -6,10 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../db/client.ts';
+import { BACKGROUND_NICE, lowerThreadPriority } from '../../http/worker-thread.ts';
 import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
-import { writeUsageBatch } from './write-batch.ts';
+import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
 
 const port = parentPort!;
+// Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
+lowerThreadPriority(BACKGROUND_NICE.writer);
 // The serving thread has migrated the database already.
 const store = openStore((workerData as { dbPath: string }).dbPath, { migrate: false });
 port.postMessage({ id: -1, ok: true, ready: true } satisfies ReadyReply);
@@ -23,7 +26,7 @@ port.on('message', (m: WriterRequest) => {
   const started = performance.now();
   let reply: WriteReply;
   try {
-    const { discovered } = writeUsageBatch(store.sqlite, m.batch, m.now);
+    const { discovered } = writeUsageBatch(store.sqlite, JSON.parse(m.batch) as QueuedUsage[], m.now);
     reply = { id: m.id, ok: true, discovered, ms: performance.now() - started };
   } catch (err) {
     reply = { id: m.id, ok: false, error: (err as Error).message };

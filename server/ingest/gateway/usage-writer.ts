@@ -6,11 +6,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../http/worker-thread.ts';
-import type { QueuedUsage } from './write-batch.ts';
 
 export type WriterRequest =
-  | { type: 'write'; id: number; batch: QueuedUsage[]; now: number }
-  | { type: 'close' };
+  /** `batch`: a JSON array of QueuedUsage (a string crosses threads far cheaper than objects). */
+  { type: 'write'; id: number; batch: string; now: number } | { type: 'close' };
 /** The thread's connection is open: it can take batches. */
 export type ReadyReply = { id: -1; ok: true; ready: true };
 export type WriterReply = ReadyReply | WriteReply;
@@ -20,7 +19,8 @@ export type WriteReply =
   | { id: number; ok: false; error: string; thread?: boolean };
 
 export type BatchWriter = {
-  write(batch: QueuedUsage[], now: number): Promise<WriteReply>;
+  /** `batch`: the events as a JSON array. */
+  write(batch: string, now: number): Promise<WriteReply>;
   /** Starts the thread; resolves once it has opened its connection, or failed (writes then fail over). */
   ready(): Promise<void>;
   /** Lets the thread finish its batch, close its connection and exit. */

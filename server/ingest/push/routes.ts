@@ -1,13 +1,14 @@
 /**
- * POST /api/v1/usage (scope ingest): atomic, idempotent batches of usage events. Validation and
- * the transaction run on the push worker (push-tasks.ts); this thread only reads the body.
+ * POST /api/v1/usage (scope ingest): atomic, idempotent batches of usage events. Decoding,
+ * validation and the transaction run on the push worker (push-tasks.ts); this thread only gathers
+ * the body's bytes and hands them over (transferred, not copied).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../auth/app-env.ts';
 import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
 import type { ApiOperation } from '../../http/api-operation.ts';
-import { limitBody, readJsonText } from '../../http/body.ts';
+import { limitBody, readJsonBytes } from '../../http/body.ts';
 import { createTaskWorker, type TaskWorker } from '../../http/task-worker.ts';
 import { PushBatchSchema, PushResultSchema } from './push.ts';
 import { pushTasks } from './push-tasks.ts';
@@ -33,7 +34,8 @@ export const createPushWorker = (deps: Deps): PushWorker =>
 
 export function pushRoutes(deps: Deps, worker: PushWorker) {
   return new Hono<AppEnv>().post('/', requireAuth(deps, 'ingest'), limitBody(), async (c) => {
-    const result = await worker.run('push', { body: (await readJsonText(c))! });
+    const body = await readJsonBytes(c);
+    const result = await worker.run('push', { body }, [body]);
     if (result.discovered.length > 0) {
       deps.log.info('discovered keys in pushed usage', { keys: result.discovered });
     }

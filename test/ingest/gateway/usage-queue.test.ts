@@ -1,6 +1,7 @@
 /** The gateway's recording queue on its own: background writes on the writer thread, retry, shutdown. */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../server/clock.ts';
 import { openStore } from '../../../server/db/client.ts';
@@ -128,6 +129,41 @@ describe('usage queue', () => {
     await until(() => queue!.stats().size === 0 && queue!.stats().journal?.files === 0);
     expect(stored()).toEqual({ events: 30, credits: 150, requests: 30 });
     expect(readdirSync(journalDir)).toEqual([]);
+  });
+
+  it('journals the events of one turn in one write, and releases their answers only after it', async () => {
+    queue = createUsageQueue(deps, { delayMs: 60_000, releaseAfterMs: 50 });
+    const journalDir = `${deps.dbPath}.journal`;
+    const onDisk = () => {
+      const [file] = readdirSync(journalDir);
+      return file ? readFileSync(join(journalDir, file), 'utf8').split('\n').filter(Boolean).length : 0;
+    };
+    const released: number[] = [];
+    for (const item of usage(3)) queue.push(item);
+    for (let i = 0; i < 3; i++) queue.journaled(() => released.push(onDisk()));
+    // Nothing written per push, and nobody released before the write.
+    expect(onDisk()).toBe(0);
+    expect(released).toEqual([]);
+    await until(() => released.length === 3);
+    // Each answer saw all three lines on disk when it was released.
+    expect(released).toEqual([3, 3, 3]);
+    // release(): the next request's work does not keep an answer waiting long, but a moment is allowed.
+    for (const item of usage(2, 10)) queue.push(item);
+    queue.journaled(() => released.push(onDisk()));
+    queue.release();
+    expect(released).toEqual([3, 3, 3]);
+    const since = performance.now();
+    while (performance.now() - since < 60) {}
+    queue.release();
+    expect(released).toEqual([3, 3, 3, 5]);
+    // With nothing waiting, an answer goes out at once.
+    let now = false;
+    queue.journaled(() => {
+      now = true;
+    });
+    expect(now).toBe(true);
+    expect(await queue.stop()).toBe(0);
+    expect(stored().events).toBe(5);
   });
 
   it('deletes a segment once its events are stored, and leaves what is not stored at stop for the next start', async () => {
