@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Sqlite } from '../db/client.ts';
 import type { Scope } from '../db/schema/index.ts';
 import { AppError, forbidden, unauthorized } from '../errors.ts';
 import type { AppEnv } from './app-env.ts';
@@ -18,7 +18,10 @@ export const CSRF_HEADER = 'x-csrf-token';
  * Requires credentials carrying `scope`. With no scope given: `read` for safe methods and
  * `admin` for writes. Cookie sessions must also send the session's CSRF token on writes.
  */
-export function requireAuth(deps: { db: Db; clock: Clock }, scope?: Scope): MiddlewareHandler<AppEnv> {
+export function requireAuth(
+  deps: { db: Db; sqlite: Sqlite; clock: Clock },
+  scope?: Scope,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     const safe = SAFE_METHODS.has(c.req.method);

@@ -2,8 +2,9 @@
 import { desc, eq } from 'drizzle-orm';
 import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Sqlite } from '../db/client.ts';
 import { apiTokens, SCOPES, type Scope } from '../db/schema/index.ts';
+import { writeWithoutWaiting } from '../db/without-waiting.ts';
 import { notFound, validationError } from '../errors.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
 import type { Principal } from './principal.ts';
@@ -64,15 +65,21 @@ export function createApiToken(
 }
 
 /** Returns the principal for a bearer token, or null. Looks up by hash, then compares in constant time. */
-export function authenticateToken({ db, clock }: Deps, token: string): Principal | null {
+export function authenticateToken(
+  { db, sqlite, clock }: Deps & { sqlite: Sqlite },
+  token: string,
+): Principal | null {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
   const hash = sha256Hex(token);
   const row = db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hash)).get();
   if (!row || row.revokedAt !== null || !constantTimeEqual(row.tokenHash, hash)) return null;
   const now = clock.now();
-  // Write last-used at most once a minute so hot ingest paths do not write on every call.
+  // Write last-used at most once a minute so hot ingest paths do not write on every call, and never
+  // wait for the lock to do it: a push worker's batch must not freeze the serving thread.
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
-    db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+    writeWithoutWaiting(sqlite, () =>
+      db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run(),
+    );
   }
   return {
     actor: `token:${row.name}`,
