@@ -3,7 +3,8 @@
  * neither check free disk first nor say how far a copy of a gigabyte has got. Each task is one
  * transaction that also deletes its row from `migration_tasks`, so a crash rolls the task back and
  * the next start runs it again. Today's tasks (migration 0004): copy each rowid bucket table into
- * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup), and fill
+ * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup and the
+ * per-key day and month sums of migration 0007), and fill
  * `key_networks` from raw events.
  */
 import { statfsSync } from 'node:fs';
@@ -110,6 +111,18 @@ function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress
          SELECT key_id, CAST(strftime('%s', bucket / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 AS month,
            operation, ${SUMS} FROM usage_day GROUP BY key_id, month, operation`,
     );
+    // Migration 0007 filled the per-key sums from the tables as they were then: still empty
+    // when this copy was pending, so they are filled here from the rows just copied.
+    for (const [keyTable, from] of [
+      ['usage_key_day', 'usage_day'],
+      ['usage_key_month', 'usage_month'],
+    ]) {
+      sqlite.exec(
+        `INSERT INTO ${keyTable} (key_id, bucket, credits, requests, errors, auth_failures)
+           SELECT key_id, bucket, ${SUMS} FROM ${from} GROUP BY key_id, bucket`,
+      );
+      sqlite.exec(`ANALYZE ${keyTable}`);
+    }
   }
   sqlite.exec(`DROP TABLE ${source}`);
 }

@@ -1,6 +1,7 @@
 /**
  * Write-through bucket tables: every accepted event (and every later credit correction) is
- * added to its minute, hour and day bucket in the same transaction, so rollups never lag.
+ * added to its minute, hour, day and month bucket (and the day and month sums per key) in the same
+ * transaction, so rollups never lag.
  */
 
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
@@ -54,13 +55,17 @@ const FLOORS: Record<Resolution, (ms: number) => number> = {
 };
 const ORDER: Resolution[] = ['minute', 'hour', 'day', 'month'];
 
+/** Per-key sums over every operation, for the resolutions rankings and key charts read. */
+export const KEY_TOTAL_TABLES = { day: 'usage_key_day', month: 'usage_key_month' } as const;
+
 type Writer = (...args: unknown[]) => void;
-const statements = new WeakMap<Sqlite, Record<Resolution, { bucket: Writer; total: Writer | null }>>();
+type Writers = { bucket: Writer; total: Writer | null; keyTotal: Writer | null };
+const statements = new WeakMap<Sqlite, Record<Resolution, Writers>>();
 
 function upserts(sqlite: Sqlite) {
   let cached = statements.get(sqlite);
   if (!cached) {
-    const writers = (table: string, totals: string | null) => {
+    const writers = (table: string, totals: string | null, keyTotals: string | null): Writers => {
       const bucket = sqlite.prepare(
         `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -72,17 +77,24 @@ function upserts(sqlite: Sqlite) {
              VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
           )
         : null;
+      const keyTotal = keyTotals
+        ? sqlite.prepare(
+            `INSERT INTO ${keyTotals} (key_id, bucket, credits, requests, errors, auth_failures)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET ${ADD_SUMS}`,
+          )
+        : null;
       return {
         bucket: (...args: unknown[]) => void bucket.run(...args),
         total: total && ((...args: unknown[]) => void total.run(...args)),
+        keyTotal: keyTotal && ((...args: unknown[]) => void keyTotal.run(...args)),
       };
     };
     cached = {
-      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute),
-      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour),
-      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day),
+      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute, null),
+      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour, null),
+      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day, KEY_TOTAL_TABLES.day),
       // Whole-account months are a dozen day totals' sums: no table of their own.
-      month: writers(MONTH_TABLE, null),
+      month: writers(MONTH_TABLE, null, KEY_TOTAL_TABLES.month),
     };
     statements.set(sqlite, cached);
   }
@@ -122,6 +134,22 @@ function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
   return { rows, totals };
 }
 
+/** Merged rows summed again over their operations, per (key, bucket). */
+function sumByKey(rows: Iterable<BucketDelta>): Map<string, BucketDelta> {
+  const out = new Map<string, BucketDelta>();
+  for (const r of rows) {
+    const id = `${r.keyId}\u0000${r.ts}`;
+    const m = out.get(id);
+    if (m) {
+      m.credits += r.credits;
+      m.requests += r.requests;
+      m.errors += r.errors;
+      m.authFailures += r.authFailures;
+    } else out.set(id, { ...r, operation: '' });
+  }
+  return out;
+}
+
 /**
  * Adds deltas to the given resolutions (all four by default; history older than minute
  * retention has no business in the minute table), and to each resolution's totals. Deltas are
@@ -146,6 +174,11 @@ export function addToBuckets(
     }
     if (w.total)
       for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
+    if (w.keyTotal) {
+      for (const t of sumByKey(rows.values()).values()) {
+        w.keyTotal(t.keyId, t.ts, t.credits, t.requests, t.errors, t.authFailures);
+      }
+    }
     level = rows.values();
   }
 }

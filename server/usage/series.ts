@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import {
   BUCKET_TABLES,
   floorToMonth,
+  KEY_TOTAL_TABLES,
   MONTH_TABLE,
   type Resolution,
   STEPS,
@@ -130,6 +131,8 @@ const COARSER_TABLE: Record<Resolution, Resolution | null> = {
   month: null,
 };
 const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TABLE };
+/** Where sums per key are read: the per-key totals where kept, else the bucket table itself. */
+const KEY_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, ...KEY_TOTAL_TABLES };
 const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
 const ceilOf = (r: Resolution, ms: number) => {
   const f = floorOf(r, ms);
@@ -145,21 +148,21 @@ export function tiles(
   from: number,
   to: number,
   resolution: Resolution,
-): { table: string; from: number; to: number }[] {
+): { table: string; resolution: Resolution; from: number; to: number }[] {
   const coarser = COARSER_TABLE[resolution];
-  const whole = { table: TABLE_OF[resolution], from, to };
-  if (!coarser) return [whole];
+  const tile = (a: number, b: number) => ({ table: TABLE_OF[resolution], resolution, from: a, to: b });
+  if (!coarser) return [tile(from, to)];
   const lo = ceilOf(coarser, from);
   const hi = floorOf(coarser, to);
-  if (lo >= hi) return [whole];
-  return [
-    { table: TABLE_OF[resolution], from, to: lo },
-    ...tiles(lo, hi, coarser),
-    { table: TABLE_OF[resolution], from: hi, to },
-  ].filter((t) => t.from < t.to);
+  if (lo >= hi) return [tile(from, to)];
+  return [tile(from, lo), ...tiles(lo, hi, coarser), tile(hi, to)].filter((t) => t.from < t.to);
 }
 
-/** Sums over [from, to) per value of `column` (key_id or operation), read from the tiling rollups. */
+/**
+ * Sums over [from, to) per value of `column` (key_id or operation), read from the rollups that
+ * tile the range: per key from the per-key totals where they are kept. One statement per tile,
+ * merged here, so each reads its table in key order and none needs a temporary b-tree over a union.
+ */
 function sumsByColumn(
   sqlite: Sqlite,
   column: 'key_id' | 'operation',
@@ -167,17 +170,20 @@ function sumsByColumn(
   to: number,
   step: Step,
 ): (Totals & { grp: string })[] {
-  const parts = tiles(from, to, step);
-  const union = parts
-    .map(
-      (t) =>
-        `SELECT ${column} AS grp, credits, requests, errors, auth_failures FROM ${t.table} WHERE bucket >= ? AND bucket < ?`,
-    )
-    .join(' UNION ALL ');
-  return statement<number[], Totals & { grp: string }>(
-    sqlite,
-    `SELECT grp, ${SUMS} FROM (${union}) GROUP BY grp`,
-  ).all(...parts.flatMap((t) => [t.from, t.to]));
+  const out = new Map<string, Totals & { grp: string }>();
+  for (const t of tiles(from, to, step)) {
+    const table = column === 'key_id' ? KEY_TABLE_OF[t.resolution] : t.table;
+    const rows = statement<[number, number], Totals & { grp: string }>(
+      sqlite,
+      `SELECT ${column} AS grp, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY ${column}`,
+    ).all(t.from, t.to);
+    for (const r of rows) {
+      const had = out.get(r.grp);
+      if (had) add(had, r);
+      else out.set(r.grp, r);
+    }
+  }
+  return [...out.values()];
 }
 
 /**
@@ -247,9 +253,11 @@ function rowsOf(sqlite: Sqlite, range: Range, group: Group, chosen: GroupTotals[
       group === 'key'
         ? chosen.map((g) => g.key_id!)
         : [...keys].filter(([, k]) => wanted.has(environmentOf(k))).map(([id]) => id);
+    // Per key and bucket over every operation: the per-key day totals hold exactly that.
+    const keyTable = KEY_TABLE_OF[range.step];
     const rows = statement<[string, number, number], Row & { key_id: string }>(
       sqlite,
-      `SELECT key_id, bucket, ${SUMS} FROM ${table}
+      `SELECT key_id, bucket, ${SUMS} FROM ${keyTable}
          WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
          GROUP BY key_id, bucket`,
     ).all(JSON.stringify(ids), from, range.to);

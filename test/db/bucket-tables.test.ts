@@ -110,6 +110,18 @@ describe('migration 0004: bucket tables without rowid', () => {
       const month = sums(store.sqlite, 'usage_month');
       expect(month.c).toBe(expected.usage_day!.c);
       expect(month.e).toBe(expected.usage_day!.e);
+      // The per-key day and month sums (migration 0007, run before this copy) are filled from it.
+      for (const table of ['usage_key_day', 'usage_key_month']) {
+        const keyTotals = sums(store.sqlite, table);
+        expect(keyTotals.c).toBe(expected.usage_day!.c);
+        expect(keyTotals.e).toBe(expected.usage_day!.e);
+      }
+      expect(sums(store.sqlite, 'usage_key_day').n).toBe(
+        store.sqlite
+          .prepare('SELECT count(*) FROM (SELECT DISTINCT key_id, bucket FROM usage_day)')
+          .pluck()
+          .get(),
+      );
       const networks = store.sqlite
         .prepare('SELECT key_id, network, requests FROM key_networks ORDER BY key_id, network')
         .all();

@@ -68,6 +68,29 @@ export const usageMonth = bucketTable('usage_month');
 export type BucketTable = typeof usageMinute;
 
 /**
+ * Day and month sums per key over every operation: what rankings, key-by-key charts and the
+ * forecast read when they do not ask by operation (a third of the day table's rows, and no lookup
+ * from a bucket index back into the table). WITHOUT ROWID in the database (migration 0007).
+ */
+function keyTotalTable(name: string) {
+  return sqliteTable(
+    name,
+    {
+      keyId: text('key_id').notNull(),
+      bucket: integer('bucket').notNull(),
+      credits: real('credits').notNull().default(0),
+      requests: integer('requests').notNull().default(0),
+      errors: integer('errors').notNull().default(0),
+      authFailures: integer('auth_failures').notNull().default(0),
+    },
+    (t) => [primaryKey({ columns: [t.keyId, t.bucket] })],
+  );
+}
+
+export const usageKeyDay = keyTotalTable('usage_key_day');
+export const usageKeyMonth = keyTotalTable('usage_key_month');
+
+/**
  * The same sums over every key, one row per bucket: whole-account series and forecasts read a
  * year of days or eight weeks of hours as a few hundred rows instead of every key's.
  */
