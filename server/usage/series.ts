@@ -101,9 +101,10 @@ export const OTHER_GROUP = '(other)';
 
 type Totals = Omit<GroupTotals, 'group' | 'key_id'>;
 type KeyInfo = { name: string; environment: string | null };
+export type KeyDirectory = Map<string, KeyInfo>;
 
 /** Names and environments of every key: joined in memory after the sums, never inside the hot scan. */
-function keyDirectory(sqlite: Sqlite): Map<string, KeyInfo> {
+export function keyDirectory(sqlite: Sqlite): KeyDirectory {
   const rows = statement<[], { id: string } & KeyInfo>(
     sqlite,
     'SELECT id, name, environment FROM keys',
@@ -198,7 +199,13 @@ export function sumsByKey(sqlite: Sqlite, from: number, to: number, step: Step =
 }
 
 /** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
-export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTotals[] {
+export function rankGroups(
+  sqlite: Sqlite,
+  range: Range,
+  group: Group,
+  // Callers ranking many ranges at once (a year of months) read the keys once and pass them.
+  directory?: KeyDirectory,
+): GroupTotals[] {
   const from = floorTo(range.from, STEPS[range.step]);
   if (group === 'operation') {
     return sumsByColumn(sqlite, 'operation', from, range.to, range.step)
@@ -209,7 +216,7 @@ export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTot
     key_id: grp,
     ...t,
   }));
-  const keys = keyDirectory(sqlite);
+  const keys = directory ?? keyDirectory(sqlite);
   if (group === 'key') {
     return rows
       .map(({ key_id, ...t }) => ({ group: keys.get(key_id)?.name ?? key_id, key_id, ...t }))

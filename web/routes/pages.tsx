@@ -34,6 +34,11 @@ import { monthTotals } from '../queries/month-totals.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
+/** Keys listed by name in the overview's month table; the rest are summed as one row. */
+const OVERVIEW_MONTH_KEYS = 10;
+/** Series the capacity chart stacks (web/client/pages/capacity.ts draws at most this many). */
+const CAPACITY_SERIES = 8;
+
 const IncidentFilterSchema = z.object({
   state: z.enum(INCIDENT_STATES).or(z.literal('')).catch(''),
   kind: z.string().max(50).catch(''),
@@ -95,6 +100,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
         count: 3,
         group: 'key',
         dropLeadingEmpty: true,
+        // The largest spenders and the rest as one row: a thousand keys is the keys page's job.
+        top: OVERVIEW_MONTH_KEYS,
       }),
       openIncidents: listIncidents(deps, { state: ['open'], limit: 50 }),
       freshness: sourceFreshness(deps.sqlite, now),
@@ -179,6 +186,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
           count: 12,
           group,
           dropLeadingEmpty: true,
+          // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
+          top: CAPACITY_SERIES - 1,
         }),
       ]),
     );
