@@ -5,7 +5,8 @@
  * the next start runs it again. Today's tasks (migration 0004): copy each rowid bucket table into
  * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup and the
  * per-key day and month sums of migration 0007), and fill
- * `key_networks` from raw events.
+ * `key_networks` from raw events. Migration 0008: fill `key_clients` (who called each key, per day)
+ * from raw events.
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,6 +20,7 @@ const SUMS =
   'sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors, sum(auth_failures) AS auth_failures';
 /** Keys copied per statement: small enough to report progress every few seconds on a big table. */
 const KEYS_PER_CHUNK = 50;
+const DAY_MS = 86_400_000;
 
 export class MigrationSpaceError extends Error {}
 
@@ -74,6 +76,7 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
     say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);
     sqlite.transaction(() => {
       if (task.name === 'key_networks') fillKeyNetworks(sqlite);
+      else if (task.name === 'key_clients') fillKeyClients(sqlite, say);
       else copyBucketTable(sqlite, task.name, task.source, say);
       sqlite.prepare('DELETE FROM migration_tasks WHERE name = ?').run(task.name);
     })();
@@ -140,4 +143,29 @@ function fillKeyNetworks(sqlite: Sqlite): void {
        last_seen_at = max(last_seen_at, excluded.last_seen_at), requests = requests + excluded.requests`,
   );
   for (const r of rows) upsert.run(r.key_id, subjectNetwork(r.source_ip), r.first, r.last, r.requests);
+}
+
+/** Each key's callers per UTC day, from its raw events: a few keys per statement, with progress. */
+function fillKeyClients(sqlite: Sqlite, progress: Progress): void {
+  // Every event's key is a row of keys (a foreign key): the ids in order, without reading events.
+  const keys = sqlite.prepare('SELECT id FROM keys ORDER BY id').pluck().all() as string[];
+  const fill = (kind: 'ip' | 'ua', column: 'source_ip' | 'user_agent') =>
+    sqlite.prepare(
+      `INSERT INTO key_clients (key_id, day, kind, value, requests, credits, last_seen_at)
+         SELECT key_id, (ts / ${DAY_MS}) * ${DAY_MS} AS day, '${kind}', coalesce(${column}, '') AS value,
+           sum(requests), sum(credits), max(ts)
+         FROM usage_events WHERE key_id >= ? AND key_id <= ? GROUP BY key_id, day, value`,
+    );
+  const statements = [fill('ip', 'source_ip'), fill('ua', 'user_agent')];
+  let reported = Date.now();
+  for (let i = 0; i < keys.length; i += KEYS_PER_CHUNK) {
+    const chunk = keys.slice(i, i + KEYS_PER_CHUNK);
+    for (const st of statements) st.run(chunk[0], chunk[chunk.length - 1]);
+    if (Date.now() - reported > 2_000) {
+      progress(
+        `migrating key_clients: ${Math.round((100 * (i + chunk.length)) / keys.length)}% of keys done`,
+      );
+      reported = Date.now();
+    }
+  }
 }

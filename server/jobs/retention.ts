@@ -31,6 +31,13 @@ const TARGETS = [
     days: (d: Deps) => d.config.retentionDays.events,
   },
   {
+    // Days of callers go with the raw events they summarise (no day index: a small table, scanned).
+    table: 'key_clients',
+    row: '(key_id, day, kind, value)',
+    column: 'day',
+    days: (d: Deps) => d.config.retentionDays.events,
+  },
+  {
     table: 'usage_hour',
     row: '(key_id, bucket, operation)',
     column: 'bucket',

@@ -38,11 +38,14 @@ describe('retention', () => {
       usage_minute_total: 3,
       usage_events: 3,
       key_networks: 0,
+      // Each old day had one IP row and one agent row ('' when not reported).
+      key_clients: 6,
       usage_hour: 2,
       usage_hour_total: 2,
     });
     expect(count('usage_minute')).toBe(2);
     expect(count('usage_events')).toBe(2);
+    expect(count('key_clients')).toBe(4);
     expect(count('usage_hour')).toBe(3);
     expect(count('usage_day')).toBe(5);
     expect(Object.values(applyRetention(deps)).every((n) => n === 0)).toBe(true);

@@ -127,3 +127,25 @@ export const keyNetworks = sqliteTable(
     index('key_networks_last_seen_idx').on(t.lastSeenAt),
   ],
 );
+
+/**
+ * Who called each key, per UTC day: requests and credits per source IP ('ip') and per user agent
+ * ('ua'), '' when the source did not say. The key page's top IPs and agents over 30 days read a few
+ * rows per day here instead of every raw event of a busy key. Maintained on every write, dropped
+ * with the raw events by retention. WITHOUT ROWID in the database (migration 0008).
+ */
+export const keyClients = sqliteTable(
+  'key_clients',
+  {
+    keyId: text('key_id').notNull(),
+    day: integer('day').notNull(),
+    kind: text('kind', { enum: ['ip', 'ua'] }).notNull(),
+    value: text('value').notNull(),
+    requests: integer('requests').notNull().default(0),
+    credits: real('credits').notNull().default(0),
+    lastSeenAt: integer('last_seen_at').notNull(),
+  },
+  // No index on the day: in a WITHOUT ROWID table it would repeat the whole key; retention scans
+  // this small table instead (a few rows per key and day).
+  (t) => [primaryKey({ columns: [t.keyId, t.day, t.kind, t.value] })],
+);
