@@ -4,7 +4,7 @@
  * transaction that also deletes its row from `migration_tasks`, so a crash rolls the task back and
  * the next start runs it again. Today's tasks (migration 0004): copy each rowid bucket table into
  * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup and the
- * per-key day and month sums of migration 0007), and fill
+ * per-key day and month sums of migration 0007 and the per-operation day sums of 0009), and fill
  * `key_networks` from raw events. Migration 0008: fill `key_clients` (who called each key, per day)
  * from raw events.
  */
@@ -114,7 +114,7 @@ function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress
          SELECT key_id, CAST(strftime('%s', bucket / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 AS month,
            operation, ${SUMS} FROM usage_day GROUP BY key_id, month, operation`,
     );
-    // Migration 0007 filled the per-key sums from the tables as they were then: still empty
+    // Migrations 0007 and 0009 filled the per-key and per-operation sums from the tables as they were then: still empty
     // when this copy was pending, so they are filled here from the rows just copied.
     for (const [keyTable, from] of [
       ['usage_key_day', 'usage_day'],
@@ -126,6 +126,10 @@ function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress
       );
       sqlite.exec(`ANALYZE ${keyTable}`);
     }
+    sqlite.exec(
+      `INSERT INTO usage_operation_day (operation, bucket, credits, requests, errors, auth_failures)
+         SELECT operation, bucket, ${SUMS} FROM usage_day GROUP BY operation, bucket`,
+    );
   }
   sqlite.exec(`DROP TABLE ${source}`);
 }

@@ -57,15 +57,27 @@ const ORDER: Resolution[] = ['minute', 'hour', 'day', 'month'];
 
 /** Per-key sums over every operation, for the resolutions rankings and key charts read. */
 export const KEY_TOTAL_TABLES = { day: 'usage_key_day', month: 'usage_key_month' } as const;
+/** Day sums per operation over every key. */
+export const OPERATION_DAY_TABLE = 'usage_operation_day';
 
 type Writer = (...args: unknown[]) => void;
-type Writers = { bucket: Writer; total: Writer | null; keyTotal: Writer | null };
+type Writers = {
+  bucket: Writer;
+  total: Writer | null;
+  keyTotal: Writer | null;
+  operationTotal: Writer | null;
+};
 const statements = new WeakMap<Sqlite, Record<Resolution, Writers>>();
 
 function upserts(sqlite: Sqlite) {
   let cached = statements.get(sqlite);
   if (!cached) {
-    const writers = (table: string, totals: string | null, keyTotals: string | null): Writers => {
+    const writers = (
+      table: string,
+      totals: string | null,
+      keyTotals: string | null,
+      operationTotals: string | null = null,
+    ): Writers => {
       const bucket = sqlite.prepare(
         `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -83,7 +95,14 @@ function upserts(sqlite: Sqlite) {
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET ${ADD_SUMS}`,
           )
         : null;
+      const operationTotal = operationTotals
+        ? sqlite.prepare(
+            `INSERT INTO ${operationTotals} (operation, bucket, credits, requests, errors, auth_failures)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operation, bucket) DO UPDATE SET ${ADD_SUMS}`,
+          )
+        : null;
       return {
+        operationTotal: operationTotal && ((...args: unknown[]) => void operationTotal.run(...args)),
         bucket: (...args: unknown[]) => void bucket.run(...args),
         total: total && ((...args: unknown[]) => void total.run(...args)),
         keyTotal: keyTotal && ((...args: unknown[]) => void keyTotal.run(...args)),
@@ -92,7 +111,7 @@ function upserts(sqlite: Sqlite) {
     cached = {
       minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute, null),
       hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour, null),
-      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day, KEY_TOTAL_TABLES.day),
+      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day, KEY_TOTAL_TABLES.day, OPERATION_DAY_TABLE),
       // Whole-account months are a dozen day totals' sums: no table of their own.
       month: writers(MONTH_TABLE, null, KEY_TOTAL_TABLES.month),
     };
@@ -134,18 +153,18 @@ function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
   return { rows, totals };
 }
 
-/** Merged rows summed again over their operations, per (key, bucket). */
-function sumByKey(rows: Iterable<BucketDelta>): Map<string, BucketDelta> {
+/** Merged rows summed again per (key, bucket) or (operation, bucket): `by` names the kept column. */
+function sumBy(rows: Iterable<BucketDelta>, by: (r: BucketDelta) => string): Map<string, BucketDelta> {
   const out = new Map<string, BucketDelta>();
   for (const r of rows) {
-    const id = `${r.keyId}\u0000${r.ts}`;
+    const id = `${by(r)}\u0000${r.ts}`;
     const m = out.get(id);
     if (m) {
       m.credits += r.credits;
       m.requests += r.requests;
       m.errors += r.errors;
       m.authFailures += r.authFailures;
-    } else out.set(id, { ...r, operation: '' });
+    } else out.set(id, { ...r });
   }
   return out;
 }
@@ -175,8 +194,13 @@ export function addToBuckets(
     if (w.total)
       for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
     if (w.keyTotal) {
-      for (const t of sumByKey(rows.values()).values()) {
+      for (const t of sumBy(rows.values(), (r) => r.keyId).values()) {
         w.keyTotal(t.keyId, t.ts, t.credits, t.requests, t.errors, t.authFailures);
+      }
+    }
+    if (w.operationTotal) {
+      for (const t of sumBy(rows.values(), (r) => r.operation).values()) {
+        w.operationTotal(t.operation, t.ts, t.credits, t.requests, t.errors, t.authFailures);
       }
     }
     level = rows.values();

@@ -9,6 +9,7 @@ import {
   floorToMonth,
   KEY_TOTAL_TABLES,
   MONTH_TABLE,
+  OPERATION_DAY_TABLE,
   type Resolution,
   STEPS,
   type Step,
@@ -134,6 +135,8 @@ const COARSER_TABLE: Record<Resolution, Resolution | null> = {
 const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TABLE };
 /** Where sums per key are read: the per-key totals where kept, else the bucket table itself. */
 const KEY_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, ...KEY_TOTAL_TABLES };
+/** Where sums per operation are read: the per-operation day sums, else the bucket table. */
+const OPERATION_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, day: OPERATION_DAY_TABLE };
 const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
 const ceilOf = (r: Resolution, ms: number) => {
   const f = floorOf(r, ms);
@@ -173,7 +176,7 @@ function sumsByColumn(
 ): (Totals & { grp: string })[] {
   const out = new Map<string, Totals & { grp: string }>();
   for (const t of tiles(from, to, step)) {
-    const table = column === 'key_id' ? KEY_TABLE_OF[t.resolution] : t.table;
+    const table = (column === 'key_id' ? KEY_TABLE_OF : OPERATION_TABLE_OF)[t.resolution];
     const rows = statement<[number, number], Totals & { grp: string }>(
       sqlite,
       `SELECT ${column} AS grp, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY ${column}`,
@@ -232,48 +235,67 @@ export function rankGroups(
   return [...envs.values()].sort(byRank);
 }
 
-/** Bucket rows of the chosen groups only (a page, or the top N), by group name. */
-function rowsOf(sqlite: Sqlite, range: Range, group: Group, chosen: GroupTotals[]): Map<string, Row[]> {
-  const table = BUCKET_TABLES[range.step];
+/** Bucket rows of the chosen keys only (a page, or the top N), by key name. */
+function rowsOfKeys(sqlite: Sqlite, range: Range, chosen: GroupTotals[]): Map<string, Row[]> {
+  const out = new Map<string, Row[]>(chosen.map((g) => [g.group, []]));
+  const names = new Map(chosen.map((g) => [g.key_id!, g.group]));
+  // One row per key and bucket over every operation: what the per-key day sums hold.
+  const rows = statement<[string, number, number], Row & { key_id: string }>(
+    sqlite,
+    `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
+       WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
+       GROUP BY key_id, bucket`,
+  ).all(JSON.stringify([...names.keys()]), floorTo(range.from, STEPS[range.step]), range.to);
+  for (const { key_id, ...r } of rows) out.get(names.get(key_id)!)?.push(r);
+  return out;
+}
+
+/**
+ * Every operation's or environment's rows over the range, by group name: operations from the
+ * bucket table, environments from the per-key sums (named through the key directory afterwards).
+ */
+function rowsOfEveryGroup(
+  sqlite: Sqlite,
+  range: Range,
+  group: 'operation' | 'environment',
+): Map<string, Row[]> {
   const from = floorTo(range.from, STEPS[range.step]);
-  const out = new Map<string, Map<number, Row>>(chosen.map((g) => [g.group, new Map()]));
+  const out = new Map<string, Map<number, Row>>();
   const put = (name: string, r: Row) => {
-    const rows = out.get(name);
-    if (!rows) return;
+    let rows = out.get(name);
+    if (!rows) out.set(name, (rows = new Map()));
     const had = rows.get(r.bucket);
     if (had) add(had, r);
-    else rows.set(r.bucket, { ...r });
+    else rows.set(r.bucket, r);
   };
   if (group === 'operation') {
-    const ops = chosen.map((g) => (g.group === '(unknown)' ? '' : g.group));
-    const rows = statement<[string, number, number], Row & { operation: string }>(
+    const rows = statement<[number, number], Row & { operation: string }>(
       sqlite,
-      `SELECT operation, bucket, ${SUMS} FROM ${table}
-         WHERE operation IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
-         GROUP BY operation, bucket`,
-    ).all(JSON.stringify(ops), from, range.to);
+      `SELECT operation, bucket, ${SUMS} FROM ${OPERATION_TABLE_OF[range.step]}
+         WHERE bucket >= ? AND bucket < ? GROUP BY operation, bucket`,
+    ).all(from, range.to);
     for (const { operation, ...r } of rows) put(operationName(operation), r);
   } else {
     const keys = keyDirectory(sqlite);
-    const wanted = new Set(chosen.map((g) => g.group));
-    const ids =
-      group === 'key'
-        ? chosen.map((g) => g.key_id!)
-        : [...keys].filter(([, k]) => wanted.has(environmentOf(k))).map(([id]) => id);
-    // Per key and bucket over every operation: the per-key day totals hold exactly that.
-    const keyTable = KEY_TABLE_OF[range.step];
-    const rows = statement<[string, number, number], Row & { key_id: string }>(
+    const rows = statement<[number, number], Row & { key_id: string }>(
       sqlite,
-      `SELECT key_id, bucket, ${SUMS} FROM ${keyTable}
-         WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
-         GROUP BY key_id, bucket`,
-    ).all(JSON.stringify(ids), from, range.to);
-    for (const { key_id, ...r } of rows) {
-      const k = keys.get(key_id);
-      put(group === 'key' ? (k?.name ?? key_id) : environmentOf(k), r);
-    }
+      `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
+         WHERE bucket >= ? AND bucket < ? GROUP BY key_id, bucket`,
+    ).all(from, range.to);
+    for (const { key_id, ...r } of rows) put(environmentOf(keys.get(key_id)), r);
   }
   return new Map([...out].map(([name, rows]) => [name, [...rows.values()]]));
+}
+
+/** Groups ranked by their rows' sums, largest spender first. */
+function rankRows(rows: Map<string, Row[]>): GroupTotals[] {
+  return [...rows]
+    .map(([group, rs]) => {
+      const t = zero();
+      for (const r of rs) add(t, r);
+      return { group, ...t };
+    })
+    .sort(byRank);
 }
 
 function seriesOf(range: Range, g: GroupTotals, rows: Row[]): GroupSeries {
@@ -298,13 +320,15 @@ export function groupedSeries(
   group: Group,
   page: GroupPage = {},
 ): { groups: GroupSeries[]; total_groups: number; next_cursor: number | null } {
-  const ranked = rankGroups(sqlite, range, group);
+  // A few groups (operations, environments) need every row anyway: one read ranks and draws them.
+  const few = group === 'key' ? null : rowsOfEveryGroup(sqlite, range, group);
+  const ranked = few ? rankRows(few) : rankGroups(sqlite, range, group);
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
   const chosen = ranked.slice(offset, offset + count);
   // Zero-filled, every group has every bucket: the cap counts across the groups returned.
   refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
-  const rows = rowsOf(sqlite, range, group, chosen);
+  const rows = few ?? rowsOfKeys(sqlite, range, chosen);
   const groups = chosen.map((g) => seriesOf(range, g, rows.get(g.group) ?? []));
   if (page.top !== undefined) {
     const rest = ranked.slice(count);

@@ -116,6 +116,9 @@ describe('migration 0004: bucket tables without rowid', () => {
         expect(keyTotals.c).toBe(expected.usage_day!.c);
         expect(keyTotals.e).toBe(expected.usage_day!.e);
       }
+      const operations = sums(store.sqlite, 'usage_operation_day');
+      expect(operations.c).toBe(expected.usage_day!.c);
+      expect(operations.e).toBe(expected.usage_day!.e);
       expect(sums(store.sqlite, 'usage_key_day').n).toBe(
         store.sqlite
           .prepare('SELECT count(*) FROM (SELECT DISTINCT key_id, bucket FROM usage_day)')

@@ -1,5 +1,6 @@
 /**
- * The per-key day and month sums (usage_key_day, usage_key_month): written through with every
+ * The per-key day and month sums (usage_key_day, usage_key_month) and the per-operation day sums
+ * (usage_operation_day): written through with every
  * event, equal to the bucket rows summed over operations, and read by the rankings, key pages and
  * forecasts through their primary key (EXPLAIN QUERY PLAN on an analyzed table, as a big one is).
  */
@@ -48,6 +49,15 @@ describe('per-key day and month sums', () => {
       ).toEqual(rowsOf(`SELECT ${cols} FROM ${table} GROUP BY key_id, bucket ORDER BY key_id, bucket`));
     }
     expect(rowsOf('SELECT count(*) AS n FROM usage_key_month')).toEqual([{ n: 9 }]);
+    const byOperation =
+      'operation, bucket, sum(credits) AS c, sum(requests) AS r, sum(errors) AS e, sum(auth_failures) AS a';
+    expect(
+      rowsOf(
+        `SELECT ${byOperation} FROM usage_operation_day GROUP BY operation, bucket ORDER BY operation, bucket`,
+      ),
+    ).toEqual(
+      rowsOf(`SELECT ${byOperation} FROM usage_day GROUP BY operation, bucket ORDER BY operation, bucket`),
+    );
   });
 });
 

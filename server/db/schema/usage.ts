@@ -91,6 +91,23 @@ export const usageKeyDay = keyTotalTable('usage_key_day');
 export const usageKeyMonth = keyTotalTable('usage_key_month');
 
 /**
+ * Day sums per operation over every key: charts and rankings by operation read a few rows per day
+ * instead of every key's. WITHOUT ROWID in the database (migration 0009).
+ */
+export const usageOperationDay = sqliteTable(
+  'usage_operation_day',
+  {
+    operation: text('operation').notNull(),
+    bucket: integer('bucket').notNull(),
+    credits: real('credits').notNull().default(0),
+    requests: integer('requests').notNull().default(0),
+    errors: integer('errors').notNull().default(0),
+    authFailures: integer('auth_failures').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.operation, t.bucket] })],
+);
+
+/**
  * The same sums over every key, one row per bucket: whole-account series and forecasts read a
  * year of days or eight weeks of hours as a few hundred rows instead of every key's.
  */
