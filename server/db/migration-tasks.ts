@@ -29,7 +29,8 @@ export function pendingMigrationTasks(sqlite: Sqlite): { name: string; source: s
     .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migration_tasks'`)
     .get();
   if (!exists) return [];
-  return sqlite.prepare('SELECT name, source FROM migration_tasks ORDER BY name').all() as {
+  // In the order the migrations queued them: compacting the file comes after the copies.
+  return sqlite.prepare('SELECT name, source FROM migration_tasks ORDER BY rowid').all() as {
     name: string;
     source: string;
   }[];
@@ -52,13 +53,43 @@ function tableBytes(sqlite: Sqlite, table: string): number {
   }
 }
 
+/** Bytes of the pages in use (the file less its free pages): what a VACUUM writes again. */
+function usedBytes(sqlite: Sqlite): number {
+  const pages =
+    (sqlite.pragma('page_count', { simple: true }) as number) -
+    (sqlite.pragma('freelist_count', { simple: true }) as number);
+  return pages * (sqlite.pragma('page_size', { simple: true }) as number);
+}
+
+/**
+ * Migration 0010: the file is rewritten without the pages the copies above left free, and switched
+ * to incremental auto-vacuum so retention can hand freed pages back to the disk from then on.
+ * VACUUM cannot run inside a transaction, but it is atomic itself: a crash leaves the task queued.
+ */
+function compact(sqlite: Sqlite, say: Progress): void {
+  const fileBytes = () =>
+    (sqlite.pragma('page_count', { simple: true }) as number) *
+    (sqlite.pragma('page_size', { simple: true }) as number);
+  const before = fileBytes();
+  const started = Date.now();
+  say(
+    `compacting the database: ${mb(before)}, ${mb(before - usedBytes(sqlite))} of it free pages (no progress until done)`,
+  );
+  sqlite.pragma('auto_vacuum = INCREMENTAL');
+  sqlite.exec('VACUUM');
+  sqlite.prepare(`DELETE FROM migration_tasks WHERE name = 'compact'`).run();
+  say(`compacting the database: ${mb(fileBytes())} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 const mb = (n: number) => `${Math.ceil(n / 1e6).toLocaleString('en-US')} MB`;
 
 export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progress): void {
   const tasks = pendingMigrationTasks(sqlite);
   if (tasks.length === 0) return;
   // The copy is written beside the old table, and the write-ahead log holds it until checkpoint.
-  const need = 2 * tasks.reduce((s, t) => s + tableBytes(sqlite, t.source), 0);
+  const need =
+    2 *
+    tasks.reduce((s, t) => s + (t.name === 'compact' ? usedBytes(sqlite) : tableBytes(sqlite, t.source)), 0);
   if (path !== ':memory:' && need > 0) {
     const fs = statfsSync(dirname(path));
     const free = fs.bavail * fs.bsize;
@@ -73,6 +104,10 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
     // A new, empty database has nothing to move and nothing to say.
     const quiet = !sqlite.prepare(`SELECT 1 FROM ${task.source} LIMIT 1`).get();
     const say = quiet ? () => {} : progress;
+    if (task.name === 'compact') {
+      compact(sqlite, say);
+      continue;
+    }
     say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);
     sqlite.transaction(() => {
       if (task.name === 'key_networks') fillKeyNetworks(sqlite);

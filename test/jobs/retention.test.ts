@@ -50,4 +50,25 @@ describe('retention', () => {
     expect(count('usage_day')).toBe(5);
     expect(Object.values(applyRetention(deps)).every((n) => n === 0)).toBe(true);
   });
+
+  it('hands the freed pages back to the disk: the file shrinks after a big delete', () => {
+    expect(deps.sqlite.pragma('auto_vacuum', { simple: true })).toBe(2);
+    const events = Array.from({ length: 20_000 }, (_, i) => ({
+      source: 'test',
+      eventId: `old${i}`,
+      key: { by: 'ref' as const, value: `k${i % 50}` },
+      ts: T0 - 40 * DAY + i * 1000,
+      credits: 1,
+      requests: 1,
+      status: 200,
+      operation: 'face-swap',
+      userAgent: `agent-${i}`.padEnd(200, 'x'),
+    }));
+    recordEvents(deps, events);
+    const pages = () => deps.sqlite.pragma('page_count', { simple: true }) as number;
+    const before = pages();
+    applyRetention(deps);
+    expect(deps.sqlite.pragma('freelist_count', { simple: true })).toBe(0);
+    expect(pages()).toBeLessThan(before / 2);
+  });
 });

@@ -38,7 +38,7 @@ export const usageEvents = sqliteTable(
  * primary key (migration 0004; drizzle cannot say so): a key's range is one contiguous read and
  * no second copy of the key is kept in a separate index.
  */
-function bucketTable(name: string) {
+function bucketTable(name: string, bucketIndex = true) {
   return sqliteTable(
     name,
     {
@@ -54,14 +54,18 @@ function bucketTable(name: string) {
     },
     (t) => [
       primaryKey({ columns: [t.keyId, t.bucket, t.operation] }),
-      index(`${name}_bucket_idx`).on(t.bucket),
+      ...(bucketIndex ? [index(`${name}_bucket_idx`).on(t.bucket)] : []),
     ],
   );
 }
 
 export const usageMinute = bucketTable('usage_minute');
 export const usageHour = bucketTable('usage_hour');
-export const usageDay = bucketTable('usage_day');
+/**
+ * No bucket index (migration 0010): ranges over every key read the per-key and per-operation day
+ * sums, and retention never drops days; in a WITHOUT ROWID table the index repeated the whole key.
+ */
+export const usageDay = bucketTable('usage_day', false);
 /** Calendar months (UTC), kept forever: a year of month totals per key is a dozen rows per key. */
 export const usageMonth = bucketTable('usage_month');
 
