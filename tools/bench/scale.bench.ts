@@ -270,7 +270,9 @@ async function main() {
     await build(CACHE);
   }
   const work = `${source}.serving`;
-  for (const f of [work, `${work}-wal`, `${work}-shm`]) rmSync(f, { force: true });
+  // The served copy, its WAL, and the gateway's journal folder beside it (`<database>.journal`).
+  const leftovers = [work, `${work}-wal`, `${work}-shm`, `${work}.journal`];
+  for (const f of leftovers) rmSync(f, { force: true, recursive: true });
   copyFileSync(source, work);
 
   // A session and a read token for the client, on the copy the server will open (migrated first,
@@ -339,7 +341,7 @@ async function main() {
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    for (const f of [work, `${work}-wal`, `${work}-shm`]) rmSync(f, { force: true });
+    for (const f of leftovers) rmSync(f, { force: true, recursive: true });
   }
 }
 
