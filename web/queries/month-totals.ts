@@ -87,9 +87,10 @@ export function monthTotals(
 ): GroupMonths[] {
   let months = recentMonths(opts.now, opts.timeZone, opts.count);
   const keys = opts.group && opts.group !== 'operation' ? keyDirectory(sqlite) : undefined;
-  let perMonth = months.map((m) =>
-    monthRows(sqlite, m.start, Math.min(m.end, opts.now + 1), opts.group, keys),
-  );
+  // The current month is read whole: nothing is stored after now but usage stamped a little ahead
+  // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
+  // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
+  let perMonth = months.map((m) => monthRows(sqlite, m.start, m.end, opts.group, keys));
   if (opts.dropLeadingEmpty) {
     const first = perMonth.findIndex((rows) => rows.some((r) => r.credits > 0 || r.requests > 0));
     const from = first === -1 ? months.length : first;

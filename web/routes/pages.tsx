@@ -5,7 +5,7 @@ import { readAccountView } from '../../server/account/view.ts';
 import { listAudit } from '../../server/audit/list.ts';
 import { listApiTokens } from '../../server/auth/tokens.ts';
 import { listUsers } from '../../server/auth/users.ts';
-import { DAY } from '../../server/clock.ts';
+import { DAY, floorTo } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import type { OpenApiDocument } from '../../server/http/openapi.ts';
@@ -93,7 +93,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
       month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
       unattributed: unattributedCredits(deps.sqlite, lastDays(now, 30).from, now + 1),
-      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, now + 1),
+      // To the end of today: nothing is stored after now, and whole days are one row per key.
+      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
       months: monthTotals(deps.sqlite, {
         now,
         timeZone: config.timeZone,
