@@ -250,17 +250,18 @@ function rowsOfKeys(sqlite: Sqlite, range: Range, chosen: GroupTotals[]): Map<st
   return out;
 }
 
+/** Every group's rows over the range by group name, and the key id behind each key name. */
+type EveryRow = { rows: Map<string, Row[]>; keyIds: Map<string, string> };
+
 /**
- * Every operation's or environment's rows over the range, by group name: operations from the
- * bucket table, environments from the per-key sums (named through the key directory afterwards).
+ * Every operation's, environment's or key's rows over the range, by group name: operations from
+ * their day sums (else the bucket table), keys and environments from the per-key sums (named
+ * through the key directory afterwards).
  */
-function rowsOfEveryGroup(
-  sqlite: Sqlite,
-  range: Range,
-  group: 'operation' | 'environment',
-): Map<string, Row[]> {
+function rowsOfEveryGroup(sqlite: Sqlite, range: Range, group: Group, keys: KeyDirectory): EveryRow {
   const from = floorTo(range.from, STEPS[range.step]);
   const out = new Map<string, Map<number, Row>>();
+  const keyIds = new Map<string, string>();
   const put = (name: string, r: Row) => {
     let rows = out.get(name);
     if (!rows) out.set(name, (rows = new Map()));
@@ -276,24 +277,32 @@ function rowsOfEveryGroup(
     ).all(from, range.to);
     for (const { operation, ...r } of rows) put(operationName(operation), r);
   } else {
-    const keys = keyDirectory(sqlite);
     const rows = statement<[number, number], Row & { key_id: string }>(
       sqlite,
       `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
          WHERE bucket >= ? AND bucket < ? GROUP BY key_id, bucket`,
     ).all(from, range.to);
-    for (const { key_id, ...r } of rows) put(environmentOf(keys.get(key_id)), r);
+    for (const { key_id, ...r } of rows) {
+      const k = keys.get(key_id);
+      if (group === 'environment') put(environmentOf(k), r);
+      else {
+        const name = k?.name ?? key_id;
+        keyIds.set(name, key_id);
+        put(name, r);
+      }
+    }
   }
-  return new Map([...out].map(([name, rows]) => [name, [...rows.values()]]));
+  return { rows: new Map([...out].map(([name, rows]) => [name, [...rows.values()]])), keyIds };
 }
 
 /** Groups ranked by their rows' sums, largest spender first. */
-function rankRows(rows: Map<string, Row[]>): GroupTotals[] {
+function rankRows({ rows, keyIds }: EveryRow): GroupTotals[] {
   return [...rows]
     .map(([group, rs]) => {
       const t = zero();
       for (const r of rs) add(t, r);
-      return { group, ...t };
+      const id = keyIds.get(group);
+      return { group, ...(id !== undefined && { key_id: id }), ...t };
     })
     .sort(byRank);
 }
@@ -320,9 +329,15 @@ export function groupedSeries(
   group: Group,
   page: GroupPage = {},
 ): { groups: GroupSeries[]; total_groups: number; next_cursor: number | null } {
-  // A few groups (operations, environments) need every row anyway: one read ranks and draws them.
-  const few = group === 'key' ? null : rowsOfEveryGroup(sqlite, range, group);
-  const ranked = few ? rankRows(few) : rankGroups(sqlite, range, group);
+  // Every group's rows are read anyway for a few groups (operations, environments) and for every
+  // key when that fits in one answer: one read ranks and draws them. A page of keys over a long
+  // range is ranked from the coarse rollups first, then only its keys' rows are read.
+  const keys = keyDirectory(sqlite);
+  const everyKey =
+    page.limit === undefined && page.top === undefined && bucketCount(range) * keys.size <= MAX_POINTS;
+  const every = group !== 'key' || everyKey ? rowsOfEveryGroup(sqlite, range, group, keys) : null;
+  const few = every?.rows ?? null;
+  const ranked = every ? rankRows(every) : rankGroups(sqlite, range, group, keys);
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
   const chosen = ranked.slice(offset, offset + count);

@@ -10,6 +10,7 @@ import { statement } from '../../server/db/statements.ts';
 import { loadForecastInput, rollupParts } from '../../server/forecast/query.ts';
 import { createRng } from '../../server/simulate/random.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+import { groupedSeries } from '../../server/usage/series.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -58,6 +59,23 @@ describe('per-key day and month sums', () => {
     ).toEqual(
       rowsOf(`SELECT ${byOperation} FROM usage_day GROUP BY operation, bucket ORDER BY operation, bucket`),
     );
+  });
+});
+
+describe('series of every key', () => {
+  it('read at once (ranked from their rows) equal the pages ranked from the rollups', () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    recordEvents(deps, randomEvents(3000, keys, T0 - 80 * DAY, T0));
+    for (const step of ['day', 'hour'] as const) {
+      const range = { from: T0 - (step === 'day' ? 75 : 9) * DAY + 5 * HOUR, to: T0, step };
+      const all = groupedSeries(deps.sqlite, range, 'key');
+      const pages = [0, 5, 10].flatMap(
+        (cursor) => groupedSeries(deps.sqlite, range, 'key', { cursor, limit: 5 }).groups,
+      );
+      expect(all.groups).toHaveLength(12);
+      expect(all.groups).toEqual(pages);
+      expect(all.groups.every((g) => g.key_id !== undefined)).toBe(true);
+    }
   });
 });
 
