@@ -235,6 +235,11 @@ export function rankGroups(
   return [...envs.values()].sort(byRank);
 }
 
+/** Per-key sums hold one row per key and bucket already: only the bucket tables need summing. */
+const keepsOneRow = (step: Step) => KEY_TABLE_OF[step] !== BUCKET_TABLES[step];
+const perKeySums = (step: Step) => (keepsOneRow(step) ? 'credits, requests, errors, auth_failures' : SUMS);
+const perKeyGrouping = (step: Step) => (keepsOneRow(step) ? '' : ' GROUP BY key_id, bucket');
+
 /** Bucket rows of the chosen keys only (a page, or the top N), by key name. */
 function rowsOfKeys(sqlite: Sqlite, range: Range, chosen: GroupTotals[]): Map<string, Row[]> {
   const out = new Map<string, Row[]>(chosen.map((g) => [g.group, []]));
@@ -242,9 +247,8 @@ function rowsOfKeys(sqlite: Sqlite, range: Range, chosen: GroupTotals[]): Map<st
   // One row per key and bucket over every operation: what the per-key day sums hold.
   const rows = statement<[string, number, number], Row & { key_id: string }>(
     sqlite,
-    `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
-       WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
-       GROUP BY key_id, bucket`,
+    `SELECT key_id, bucket, ${perKeySums(range.step)} FROM ${KEY_TABLE_OF[range.step]}
+       WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?${perKeyGrouping(range.step)}`,
   ).all(JSON.stringify([...names.keys()]), floorTo(range.from, STEPS[range.step]), range.to);
   for (const { key_id, ...r } of rows) out.get(names.get(key_id)!)?.push(r);
   return out;
@@ -279,8 +283,8 @@ function rowsOfEveryGroup(sqlite: Sqlite, range: Range, group: Group, keys: KeyD
   } else {
     const rows = statement<[number, number], Row & { key_id: string }>(
       sqlite,
-      `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
-         WHERE bucket >= ? AND bucket < ? GROUP BY key_id, bucket`,
+      `SELECT key_id, bucket, ${perKeySums(range.step)} FROM ${KEY_TABLE_OF[range.step]}
+         WHERE bucket >= ? AND bucket < ?${perKeyGrouping(range.step)}`,
     ).all(from, range.to);
     for (const { key_id, ...r } of rows) {
       const k = keys.get(key_id);
