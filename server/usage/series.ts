@@ -113,8 +113,9 @@ export function keyDirectory(sqlite: Sqlite): KeyDirectory {
   return new Map(rows.map((r) => [r.id, { name: r.name, environment: r.environment }]));
 }
 
-const environmentOf = (k: KeyInfo | undefined) => k?.environment ?? '(none)';
-const operationName = (op: string) => (op === '' ? '(unknown)' : op);
+/** The names groups go by: a key's environment ('(none)' when unset), an operation ('(unknown)' for ''). */
+export const environmentOf = (k: KeyInfo | undefined) => k?.environment ?? '(none)';
+export const operationName = (op: string) => (op === '' ? '(unknown)' : op);
 
 const add = (into: Totals, r: Totals) => {
   into.credits += r.credits;

@@ -93,4 +93,48 @@ describe('page queries', () => {
       'a',
     ]);
   });
+
+  it('month tables add up to the events of each calendar month, in UTC and in a zone with an offset', () => {
+    deps.sqlite
+      .prepare(
+        `INSERT INTO keys (id, name, provider, status, environment, created_at, updated_at)
+         VALUES ('a', 'a', 'magichour', 'active', 'production', 0, 0), ('b', 'b', 'magichour', 'active', NULL, 0, 0)`,
+      )
+      .run();
+    const events = Array.from({ length: 600 }, (_, i) =>
+      event('push', i % 3 ? 'a' : 'b', T0 - i * 5 * HOUR - 7 * 60_000, {
+        credits: 1 + (i % 7),
+        operation: i % 2 ? 'face-swap' : '',
+      }),
+    );
+    recordEvents(deps, events);
+    for (const timeZone of ['UTC', 'America/New_York']) {
+      const fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' });
+      const monthOf = (ts: number) => fmt.format(ts).slice(0, 7);
+      for (const [group, nameOf] of [
+        ['key', (e: UsageEvent) => (e.key as { value: string }).value],
+        [
+          'environment',
+          (e: UsageEvent) => ((e.key as { value: string }).value === 'a' ? 'production' : '(none)'),
+        ],
+        ['operation', (e: UsageEvent) => (e.operation === '' ? '(unknown)' : e.operation)],
+        [undefined, () => 'total'],
+      ] as const) {
+        const got = monthTotals(deps.sqlite, { now: T0, timeZone, count: 6, ...(group && { group }) });
+        const expected = new Map<string, number>();
+        for (const e of events) {
+          const id = `${nameOf(e)} ${monthOf(e.ts)}`;
+          expected.set(id, (expected.get(id) ?? 0) + e.credits);
+        }
+        for (const g of got) {
+          for (const m of g.months) {
+            expect(m.credits, `${timeZone} ${g.group} ${m.month}`).toBe(
+              expected.get(`${g.group} ${m.month}`) ?? 0,
+            );
+          }
+        }
+        expect(got.length).toBeGreaterThan(0);
+      }
+    }
+  });
 });

@@ -6,12 +6,16 @@
  */
 import { floorTo, HOUR } from '../../server/clock.ts';
 import type { Sqlite } from '../../server/db/client.ts';
+import { statement } from '../../server/db/statements.ts';
 import { monthPeriod } from '../../server/time-zone.ts';
+import { floorToMonth, KEY_TOTAL_TABLES, MONTH_TABLE } from '../../server/usage/buckets.ts';
 import {
+  environmentOf,
   type Group,
   type KeyDirectory,
   keyDirectory,
   OTHER_GROUP,
+  operationName,
   rankGroups,
   sumsByKey,
 } from '../../server/usage/series.ts';
@@ -63,6 +67,58 @@ function monthRows(
   return rows.length > 0 ? [total] : [];
 }
 
+/**
+ * Every month's rows in one read of the month rollups, when the months are UTC calendar months
+ * (KEYWATCH_TZ is UTC, or has no offset across them); null otherwise, and each month is tiled on its
+ * own. One statement instead of one per month: a month of a thousand keys is a thousand rows.
+ */
+function utcMonthRows(
+  sqlite: Sqlite,
+  months: { start: number; end: number }[],
+  group: Group | undefined,
+  keys: KeyDirectory | undefined,
+): Row[][] | null {
+  if (months.some((m) => floorToMonth(m.start) !== m.start || floorToMonth(m.end) !== m.end)) return null;
+  const index = new Map(months.map((m, i) => [m.start, i]));
+  const perMonth = months.map(() => new Map<string, Row>());
+  const put = (bucket: number, grp: string, keyId: string, r: Omit<Row, 'grp' | 'key_id'>) => {
+    const rows = perMonth[index.get(bucket) ?? -1];
+    if (!rows) return;
+    const had = rows.get(grp);
+    if (!had) rows.set(grp, { grp, key_id: keyId, ...r });
+    else {
+      had.credits += r.credits;
+      had.requests += r.requests;
+      had.errors += r.errors;
+      had.auth_failures += r.auth_failures;
+    }
+  };
+  type Sums = { credits: number; requests: number; errors: number; auth_failures: number };
+  const from = months[0]!.start;
+  const to = months[months.length - 1]!.end;
+  if (group === 'operation') {
+    const rows = statement<[number, number], Sums & { operation: string; bucket: number }>(
+      sqlite,
+      `SELECT operation, bucket, sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors,
+         sum(auth_failures) AS auth_failures FROM ${MONTH_TABLE} WHERE bucket >= ? AND bucket < ? GROUP BY operation, bucket`,
+    ).all(from, to);
+    for (const { operation, bucket, ...r } of rows) put(bucket, operationName(operation), '', r);
+  } else {
+    const rows = statement<[number, number], Sums & { key_id: string; bucket: number }>(
+      sqlite,
+      `SELECT key_id, bucket, credits, requests, errors, auth_failures FROM ${KEY_TOTAL_TABLES.month}
+         WHERE bucket >= ? AND bucket < ?`,
+    ).all(from, to);
+    for (const { key_id, bucket, ...r } of rows) {
+      const k = keys?.get(key_id);
+      if (group === 'key') put(bucket, k?.name ?? key_id, key_id, r);
+      else if (group === 'environment') put(bucket, environmentOf(k), '', r);
+      else put(bucket, 'total', '', r);
+    }
+  }
+  return perMonth.map((rows) => [...rows.values()]);
+}
+
 /** The `count` calendar months up to and including the one holding `now`, oldest first. */
 export function recentMonths(now: number, timeZone: string, count: number) {
   return Array.from({ length: count }, (_, i) => monthPeriod(now, timeZone, i - count + 1));
@@ -90,7 +146,9 @@ export function monthTotals(
   // The current month is read whole: nothing is stored after now but usage stamped a little ahead
   // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
   // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
-  let perMonth = months.map((m) => monthRows(sqlite, m.start, m.end, opts.group, keys));
+  let perMonth =
+    utcMonthRows(sqlite, months, opts.group, keys) ??
+    months.map((m) => monthRows(sqlite, m.start, m.end, opts.group, keys));
   if (opts.dropLeadingEmpty) {
     const first = perMonth.findIndex((rows) => rows.some((r) => r.credits > 0 || r.requests > 0));
     const from = first === -1 ? months.length : first;
