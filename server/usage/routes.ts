@@ -10,7 +10,28 @@ import { iso } from '../timestamps.ts';
 import { parseRangeQuery, RangeQuerySchema } from './range.ts';
 import { groupedSeries, type Point, totalSeries } from './series.ts';
 
-export const pointsView = (points: Point[]) => points.map((p) => ({ ...p, ts: iso(p.ts) }));
+/**
+ * Points with ISO times. `isoOf` may be shared by every group of one answer: a thousand keys' series
+ * share the same buckets, so each bucket's time is formatted once, not once per key.
+ */
+export const pointsView = (points: Point[], isoOf: (ms: number) => string = iso) =>
+  points.map((p) => ({
+    ts: isoOf(p.ts),
+    credits: p.credits,
+    requests: p.requests,
+    errors: p.errors,
+    auth_failures: p.auth_failures,
+  }));
+
+/** iso() remembered per timestamp, for one answer's shared buckets. */
+export function rememberedIso(): (ms: number) => string {
+  const seen = new Map<number, string>();
+  return (ms) => {
+    let text = seen.get(ms);
+    if (text === undefined) seen.set(ms, (text = iso(ms)));
+    return text;
+  };
+}
 
 const PointSchema = z.object({
   ts: z.iso.datetime().meta({ description: 'Start of the bucket.' }),
@@ -58,8 +79,9 @@ export function usageRoutes(deps: Deps) {
       total_groups,
       next_cursor: next_cursor === null ? null : String(next_cursor),
     };
+    const isoOf = rememberedIso();
     const items = (function* () {
-      for (const g of groups) yield { ...g, points: pointsView(g.points) };
+      for (const g of groups) yield { ...g, points: pointsView(g.points, isoOf) };
     })();
     return streamResponse(jsonWithArray(head, 'groups', items), JSON_HEADERS);
   });

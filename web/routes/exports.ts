@@ -12,6 +12,7 @@ import { streamResponse } from '../../server/http/stream.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
+import { rememberedIso } from '../../server/usage/routes.ts';
 import { GROUPS, groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
 import { type Cell, csvLines } from '../csv.ts';
 import { listIncidents } from '../queries/incidents.ts';
@@ -79,13 +80,15 @@ export function exportRoutes(deps: Deps) {
       const query = c.req.query();
       if (query.step === 'month') return monthlyCsv(deps, query.group);
       const range = parseRangeQuery(query, deps.clock.now());
+      // Every group shares the same buckets: each bucket's time is formatted once.
+      const isoOf = rememberedIso();
       const point = (p: {
         ts: number;
         credits: number;
         requests: number;
         errors: number;
         auth_failures: number;
-      }) => [iso(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
+      }) => [isoOf(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
       if (range.group) {
         const { groups } = groupedSeries(deps.sqlite, range, range.group);
         const rows = (function* () {
