@@ -57,7 +57,10 @@ export function openStore(
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('cache_size = -65536');
+  // 16 MB per connection, and there is one per thread (serving, usage writer, detection, task
+  // workers): pages beyond it are re-read from the kernel's file cache, which costs a syscall, not
+  // the process's memory (issue 14's RSS goal counts every thread).
+  sqlite.pragma('cache_size = -16384');
   const db = drizzle(sqlite, { schema });
   if (options.migrate !== false) {
     migrate(db, { migrationsFolder: MIGRATIONS_DIR });
