@@ -1,6 +1,6 @@
 /**
  * Copies a (migrated) SQLite database into an empty, migrated PostgreSQL database: every table of
- * the pg schema, parents before children, in multi-row INSERTs of thousands of rows, all in ONE
+ * the pg schema, parents before children, thousands of rows per INSERT (one array per column), all in ONE
  * PostgreSQL transaction that also verifies row counts and the credit and request sums before it
  * commits. A failure or a mismatch therefore leaves the target as empty as it was, and the copy can
  * simply be run again (it is not resumable half-way: it starts over). The SQLite side is read in
@@ -13,8 +13,6 @@ import type pg from 'pg';
 import type { Sqlite } from '../client.ts';
 import * as schema from './schema/index.ts';
 
-/** PostgreSQL takes at most 65,535 parameters per statement. */
-const MAX_PARAMS = 65_535;
 const DEFAULT_BATCH_ROWS = 5_000;
 /** Tables whose credits and requests are summed on both sides after the copy. */
 const SUMMED = new Set([
@@ -34,6 +32,8 @@ export class CopyMismatchError extends Error {}
 type TableCopy = {
   name: string;
   columns: string[];
+  /** Each column's PostgreSQL type, for the array it travels in. */
+  types: string[];
   /** Columns stored 0/1 in SQLite and boolean in PostgreSQL. */
   booleans: Set<number>;
   identity: string | undefined;
@@ -73,6 +73,7 @@ function describeTable(t: PgTable): TableCopy {
   return {
     name: cfg.name,
     columns: cfg.columns.map((c) => c.name),
+    types: cfg.columns.map((c) => c.getSQLType()),
     booleans: new Set(cfg.columns.flatMap((c, i) => (c.columnType === 'PgBoolean' ? [i] : []))),
     identity: cfg.columns.find((c) => c.generatedIdentity !== undefined)?.name,
   };
@@ -137,6 +138,11 @@ export async function copySqliteToPg(
   }
 }
 
+/**
+ * Rows go in as one array per column, unnested by PostgreSQL: a statement has as many parameters
+ * as the table has columns, whatever the batch size, and the server parses a few long literals
+ * instead of binding tens of thousands of parameters. jsonb travels as text[] and is cast per row.
+ */
 async function copyTable(
   sqlite: Sqlite,
   client: pg.ClientBase,
@@ -144,44 +150,36 @@ async function copyTable(
   batchRows: number,
 ): Promise<number> {
   const width = table.columns.length;
-  const perStatement = Math.max(1, Math.min(batchRows, Math.floor(MAX_PARAMS / width)));
-  const insert = (n: number) => {
-    const tuples: string[] = [];
-    for (let r = 0; r < n; r++) {
-      const base = r * width;
-      tuples.push(`(${table.columns.map((_, c) => `$${base + c + 1}`).join(',')})`);
-    }
-    return `INSERT INTO ${q(table.name)} (${table.columns.map(q).join(',')}) VALUES ${tuples.join(',')}`;
-  };
-  const fullText = insert(perStatement);
-  // Named: PostgreSQL parses and plans the full-size statement once per table, not per batch.
-  const fullName = `keywatch_copy_${table.name}`;
+  const arrays = table.types.map((t, i) => `$${i + 1}::${t === 'jsonb' ? 'text' : t}[]`);
+  const selects = table.columns.map((c, i) => (table.types[i] === 'jsonb' ? `${q(c)}::jsonb` : q(c)));
+  const text = `INSERT INTO ${q(table.name)} (${table.columns.map(q).join(',')})
+    SELECT ${selects.join(',')} FROM unnest(${arrays.join(',')}) AS r(${table.columns.map(q).join(',')})`;
+  // Named: PostgreSQL parses and plans the statement once per table, not once per batch.
+  const name = `keywatch_copy_${table.name}`;
   const read = sqlite.prepare(`SELECT ${table.columns.map(q).join(', ')} FROM ${q(table.name)}`).raw();
 
-  let values: unknown[] = [];
+  const empty = () => table.columns.map(() => [] as unknown[]);
+  let columns = empty();
   let inBatch = 0;
   let copied = 0;
   // One batch in flight while the next is read from SQLite: reading and writing overlap.
   let inFlight: Promise<unknown> = Promise.resolve();
+  const flush = async () => {
+    await inFlight;
+    inFlight = client.query({ name, text, values: columns });
+    copied += inBatch;
+    columns = empty();
+    inBatch = 0;
+  };
   for (const row of read.iterate() as Iterable<unknown[]>) {
     for (let c = 0; c < width; c++) {
       const v = row[c];
-      values.push(table.booleans.has(c) && v !== null ? v !== 0 : v);
+      columns[c]!.push(table.booleans.has(c) && v !== null ? v !== 0 : v);
     }
-    inBatch++;
-    if (inBatch === perStatement) {
-      await inFlight;
-      inFlight = client.query({ name: fullName, text: fullText, values });
-      copied += inBatch;
-      values = [];
-      inBatch = 0;
-    }
+    if (++inBatch === batchRows) await flush();
   }
+  if (inBatch > 0) await flush();
   await inFlight;
-  if (inBatch > 0) {
-    await client.query(insert(inBatch), values);
-    copied += inBatch;
-  }
   // Copied ids were given explicitly: the identity must continue after the largest.
   if (table.identity && copied > 0) {
     await client.query(
