@@ -42,7 +42,7 @@ export function addMigrateStorageCommand(program: Command, config: () => Config)
       'Copy the SQLite database at KEYWATCH_DB into an empty PostgreSQL database, verify counts and sums, and say how long it took.',
     )
     .requiredOption('--to <url>', 'the target: postgres://user:password@host:5432/database')
-    .option('--batch-rows <n>', 'rows per INSERT statement', (v) => {
+    .option('--batch-rows <n>', 'rows per INSERT statement (default 5000)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 50_000)
         throw new InvalidArgumentError('must be a whole number from 1 to 50000.');
