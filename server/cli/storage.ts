@@ -64,6 +64,11 @@ export function addMigrateStorageCommand(program: Command, config: () => Config)
         throw new ConfigError(
           'KEYWATCH_DB must name the SQLite database to copy from (the --to URL is where it goes).',
         );
+      // openStore would create an empty database there, and the copy would succeed with nothing in it.
+      if (cfg.storage.path === ':memory:' || !existsSync(cfg.storage.path))
+        throw new ConfigError(
+          `KEYWATCH_DB=${cfg.storage.path} is not a database file: point KEYWATCH_DB at the SQLite database to copy from.`,
+        );
       const source = openStore(cfg.storage.path);
       try {
         const pgStore = await openPgStore(target.url, { setting: '--to', max: 2 });

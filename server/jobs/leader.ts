@@ -56,9 +56,13 @@ export async function startLeadership(options: LeadershipOptions): Promise<Leade
   const poll = async () => {
     try {
       if (!client) {
+        // A leader whose server stops answering must not go on believing it leads: every check is
+        // bounded by the poll interval, and keep-alives find a silently dead peer.
         const c = new pg.Client({
           connectionString: options.url,
           connectionTimeoutMillis: Math.min(pollMs, 10_000),
+          query_timeout: pollMs,
+          keepAlive: true,
         });
         c.on('error', () => drop(c));
         await c.connect();

@@ -164,6 +164,13 @@ describe.skipIf(!available)('PostgreSQL storage commands', { timeout: 120_000 },
       /The database no_such_db named by --to=postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/no_such_db does not exist/,
     );
     expect(wrong.stderr).not.toMatch(/secret-pw-1/);
+    const missing = runCli(['migrate-storage', '--to', cluster.urlAs('postgres', undefined, 'postgres')], {
+      KEYWATCH_DB: join(dir, 'no-such.db'),
+      KEYWATCH_SECRET: TEST_SECRET,
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^keywatch: KEYWATCH_DB=.*no-such\.db is not a database file/);
+    expect(existsSync(join(dir, 'no-such.db'))).toBe(false);
     const malformed = runCli(['migrate-storage', '--to', 'postgres://kw:secret-pw-1@db.internal:5432'], env);
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toMatch(/^keywatch: Invalid --to: it names no database/);
