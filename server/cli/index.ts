@@ -5,7 +5,7 @@ import { systemClock } from '../clock.ts';
 import { type Config, ConfigError, configuredDbPath, loadConfig } from '../config.ts';
 import { openStore, restrictToOwner, type Store } from '../db/client.ts';
 import { PgStorageError } from '../db/pg/client.ts';
-import { CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-from-sqlite.ts';
+import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-from-sqlite.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
@@ -175,7 +175,8 @@ export async function main(argv: string[]): Promise<number> {
       e instanceof ConfigError ||
       e instanceof PgStorageError ||
       e instanceof TargetNotEmptyError ||
-      e instanceof CopyMismatchError
+      e instanceof CopyMismatchError ||
+      e instanceof CopyFailedError
     )
       err(`keywatch: ${e.message}`);
     else if (e instanceof AppError) {

@@ -28,6 +28,8 @@ const SUMMED = new Set([
 
 export class TargetNotEmptyError extends Error {}
 export class CopyMismatchError extends Error {}
+/** A table's rows could not be written (a value PostgreSQL refuses, a broken reference...). */
+export class CopyFailedError extends Error {}
 
 type TableCopy = {
   name: string;
@@ -125,7 +127,14 @@ export async function copySqliteToPg(
     for (const table of tables) {
       const tableStarted = now();
       const indexes = options.deferIndexes === false ? [] : await dropSecondaryIndexes(client, table.name);
-      const rows = await copyTable(sqlite, client, table, options.batchRows ?? DEFAULT_BATCH_ROWS);
+      const rows = await copyTable(sqlite, client, table, options.batchRows ?? DEFAULT_BATCH_ROWS).catch(
+        (e) => {
+          const detail = (e as { detail?: string }).detail;
+          throw new CopyFailedError(
+            `copying table ${table.name} failed, so nothing was committed: ${String((e as Error).message).replace(/\.$/, '')}${detail ? ` (${detail.replace(/\.$/, '')})` : ''}.`,
+          );
+        },
+      );
       for (const definition of indexes) await client.query(definition);
       const ms = now() - tableStarted;
       report.tables.push({ name: table.name, rows, ms });
