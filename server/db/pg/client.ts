@@ -107,7 +107,12 @@ const oneLine = (e: unknown) =>
 /** One sentence naming the setting and the URL (password hidden) for a failed connection. */
 export function describePgFault(e: unknown, url: string, setting: string, timeoutMs: number): string {
   const shown = `${setting}=${redactDatabaseUrl(url)}`;
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `Cannot connect to the PostgreSQL database ${shown}: it is not a well-formed postgres:// URL.`;
+  }
   const host = `${parsed.hostname}:${parsed.port || '5432'}`;
   const user = decodeURIComponent(parsed.username) || 'the default user';
   const database = decodeURIComponent(parsed.pathname.slice(1));
