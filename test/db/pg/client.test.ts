@@ -1,6 +1,6 @@
 /** openPgStore against a real PostgreSQL cluster: migrations, readiness, and each way a URL can be wrong. */
 import { is } from 'drizzle-orm';
-import { PgTable } from 'drizzle-orm/pg-core';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, PgStorageError, pgStorageReadiness } from '../../../server/db/pg/client.ts';
 import * as schema from '../../../server/db/pg/schema/index.ts';
@@ -44,6 +44,47 @@ describe.skipIf(!available)('openPgStore on a real PostgreSQL', { timeout: 60_00
     );
     expect(Number(applied.rows[0]!.n)).toBe(1);
     await again.close();
+  });
+
+  // The parity test compares the two schemas in TypeScript; this compares the pg schema with what
+  // its committed migrations really build, so a schema edited without `drizzle-kit generate
+  // --config drizzle.pg.config.ts` fails here.
+  it('builds, from the committed migrations, exactly the columns and indexes the pg schema declares', async () => {
+    const store = await openPgStore(await cluster.createDatabase());
+    try {
+      const tables = (Object.values(schema) as unknown[]).filter((t): t is PgTable => is(t, PgTable));
+      const declared = tables
+        .flatMap((t) => {
+          const cfg = getTableConfig(t);
+          return cfg.columns.map(
+            (c) => `${cfg.name}.${c.name} ${c.getSQLType()}${c.notNull ? ' not null' : ''}`,
+          );
+        })
+        .sort();
+      const built = (
+        await store.pool.query<{ c: string }>(
+          `SELECT table_name || '.' || column_name || ' ' || data_type || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END AS c
+             FROM information_schema.columns WHERE table_schema = 'public'`,
+        )
+      ).rows
+        .map((r) => r.c)
+        .sort();
+      expect(built).toEqual(declared);
+      const declaredIndexes = tables
+        .flatMap((t) => getTableConfig(t).indexes.map((i) => i.config.name))
+        .sort();
+      const builtIndexes = (
+        await store.pool.query<{ n: string }>(
+          `SELECT indexname AS n FROM pg_indexes WHERE schemaname = 'public'
+             AND indexname NOT IN (SELECT conname FROM pg_constraint)`,
+        )
+      ).rows
+        .map((r) => r.n)
+        .sort();
+      expect(builtIndexes).toEqual(declaredIndexes);
+    } finally {
+      await store.close();
+    }
   });
 
   it('reports an unreachable store as not ready once the server is gone', async () => {
