@@ -19,6 +19,7 @@ import { addSimulateCommand } from './simulate.ts';
 import {
   addMigrateStorageCommand,
   backupPostgres,
+  migratePostgres,
   refuseServingFromPostgres,
   refuseUnlessSqlite,
 } from './storage.ts';
@@ -101,6 +102,8 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('Create or upgrade the database schema, then exit.')
     .action(async () => {
+      const cfg = config();
+      if (cfg.storage.kind === 'postgres') return migratePostgres(cfg.storage);
       await withDeps((deps) => err(`Database is up to date: ${deps.config.dbPath}`));
     });
 

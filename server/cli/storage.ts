@@ -35,6 +35,13 @@ export async function refuseServingFromPostgres(target: PgTarget): Promise<never
   );
 }
 
+/** `keywatch migrate` on PostgreSQL: create or upgrade its tables (migrations/pg), then exit. */
+export async function migratePostgres(target: PgTarget): Promise<void> {
+  const store = await openPgStore(target.url, { max: 1 });
+  await store.close();
+  err(`Database is up to date: ${target.display}`);
+}
+
 export function addMigrateStorageCommand(program: Command, config: () => Config): void {
   program
     .command('migrate-storage')

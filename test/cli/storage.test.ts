@@ -89,6 +89,26 @@ describe.skipIf(!available)('PostgreSQL storage commands', { timeout: 120_000 },
     );
   });
 
+  it('migrate creates the PostgreSQL tables, and says so', async () => {
+    const url = await cluster.createDatabase();
+    const r = runCli(['migrate'], pgEnv(url));
+    expect(r.stderr).toMatch(
+      /^Database is up to date: postgres:\/\/postgres@127\.0\.0\.1:\d+\/keywatch_\d+_\d+\n$/,
+    );
+    expect(r.code).toBe(0);
+    const client = new pg.Client(url);
+    await client.connect();
+    try {
+      const applied = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM drizzle.__drizzle_migrations',
+      );
+      expect(Number(applied.rows[0]!.n)).toBeGreaterThan(0);
+      expect((await client.query('SELECT count(*)::int AS n FROM usage_minute')).rows[0]).toEqual({ n: 0 });
+    } finally {
+      await client.end();
+    }
+  });
+
   it('other commands say they need the SQLite file', async () => {
     const r = runCli(['user', 'list'], pgEnv(await cluster.createDatabase()));
     expect(r.code).toBe(1);
