@@ -260,7 +260,12 @@ export function parseStorage(value: string): StorageTarget {
     );
   }
   const display = redactDatabaseUrl(value);
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  let database = '';
+  try {
+    database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  } catch {
+    // A stray % in the path: reported below as naming no database.
+  }
   const problem = !url.hostname
     ? 'it names no host'
     : !database || database.includes('/')
@@ -278,9 +283,14 @@ export function parseStorage(value: string): StorageTarget {
 
 /** A database URL with its password replaced by ***, for messages (also when the URL is malformed). */
 export function redactDatabaseUrl(value: string): string {
-  return value
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i, '$1:***@')
-    .replace(/([?&]password=)[^&#]*/i, '$1***');
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(value);
+  if (!m) return value;
+  const [, scheme, rest] = m as unknown as [string, string, string];
+  // Up to the LAST @: an unencoded @ or / in a password must not leave part of it showing.
+  const at = rest.lastIndexOf('@');
+  const colon = at < 0 ? -1 : rest.slice(0, at).indexOf(':');
+  const hidden = colon < 0 ? value : `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}`;
+  return hidden.replace(/([?&]password=)[^&#]*/i, '$1***');
 }
 
 /** Limits that only make sense together. */

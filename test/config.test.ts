@@ -114,6 +114,9 @@ describe('loadConfig', () => {
     ['postgres://kw:hunter2-secret@db.internal:99999/kw', /not a well-formed|port/],
     ['postgres://kw:hunter2-secret@[::1/kw', /not a well-formed/],
     ['mysql://kw:hunter2-secret@db.internal/kw', /mysql:\/\/ URL is not a storage/],
+    ['postgres://kw:hunter2-secret@db.internal/%zz', /no database/],
+    ['postgres://kw:hunter2@secret@db.internal:5432', /no database/],
+    ['postgres://kw:hunter2/secret@db.internal/kw', /not a well-formed|no host|no database/],
   ])(
     'rejects the database URL %s with one sentence naming KEYWATCH_DB, never its password',
     (url, pattern) => {
