@@ -133,7 +133,12 @@ export async function backupPostgres(
     );
   }
   const url = new URL(target.url);
-  const password = decodeURIComponent(url.password);
+  let password = url.password;
+  try {
+    password = decodeURIComponent(url.password);
+  } catch {
+    // A stray % is taken literally, as node-postgres takes it.
+  }
   url.password = '';
   // Hashes of passwords, sessions and tokens: owner-only from the first byte.
   closeSync(openSync(file, 'w', 0o600));

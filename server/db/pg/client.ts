@@ -99,6 +99,14 @@ export async function pgStorageReadiness(pool: pg.Pool): Promise<{ ready: boolea
   }
 }
 
+const safeDecode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 const oneLine = (e: unknown) =>
   String((e as Error)?.message ?? e)
     .replace(/\s+/g, ' ')
@@ -114,8 +122,8 @@ export function describePgFault(e: unknown, url: string, setting: string, timeou
     return `Cannot connect to the PostgreSQL database ${shown}: it is not a well-formed postgres:// URL.`;
   }
   const host = `${parsed.hostname}:${parsed.port || '5432'}`;
-  const user = decodeURIComponent(parsed.username) || 'the default user';
-  const database = decodeURIComponent(parsed.pathname.slice(1));
+  const user = safeDecode(parsed.username) || 'the default user';
+  const database = safeDecode(parsed.pathname.slice(1));
   const code = String((e as { code?: unknown })?.code ?? '');
   const message = oneLine(e);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
