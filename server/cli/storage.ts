@@ -137,7 +137,7 @@ export async function backupPostgres(
   try {
     password = decodeURIComponent(url.password);
   } catch {
-    // A stray % is taken literally, as node-postgres takes it.
+    // A stray % that is no escape: kept as written.
   }
   url.password = '';
   // Hashes of passwords, sessions and tokens: owner-only from the first byte.
