@@ -100,8 +100,6 @@ export async function copySqliteToPg(
   pool: pg.Pool,
   options: {
     batchRows?: number;
-    /** Build secondary indexes after a table's rows are in, not row by row (default true). */
-    deferIndexes?: boolean;
     progress?: (line: string) => void;
     now?: () => number;
   } = {},
@@ -126,7 +124,6 @@ export async function copySqliteToPg(
     const report: CopyReport = { tables: [], rows: 0, ms: 0, sums: {} };
     for (const table of tables) {
       const tableStarted = now();
-      const indexes = options.deferIndexes === false ? [] : await dropSecondaryIndexes(client, table.name);
       const rows = await copyTable(sqlite, client, table, options.batchRows ?? DEFAULT_BATCH_ROWS).catch(
         (e) => {
           const detail = (e as { detail?: string }).detail;
@@ -135,7 +132,6 @@ export async function copySqliteToPg(
           );
         },
       );
-      for (const definition of indexes) await client.query(definition);
       const ms = now() - tableStarted;
       report.tables.push({ name: table.name, rows, ms });
       report.rows += rows;
@@ -205,25 +201,6 @@ async function copyTable(
     );
   }
   return copied;
-}
-
-/**
- * Drops the table's indexes other than its primary key and unique constraints, returning their
- * definitions to create again after the copy: one sorted build per index instead of inserting
- * into it row by row in another order than its own (rows arrive in primary-key order, key first,
- * and the bucket and ts indexes then take scattered inserts; on the 620,000-row scale dataset both
- * ways measure the same, the difference grows once an index outgrows shared_buffers). Inside the
- * copy's transaction, so a failure restores them too.
- */
-async function dropSecondaryIndexes(client: pg.ClientBase, table: string): Promise<string[]> {
-  const r = await client.query<{ name: string; definition: string }>(
-    `SELECT indexname AS name, indexdef AS definition FROM pg_indexes
-      WHERE schemaname = current_schema() AND tablename = $1
-        AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = $2::regclass)`,
-    [table, q(table)],
-  );
-  for (const index of r.rows) await client.query(`DROP INDEX ${q(index.name)}`);
-  return r.rows.map((index) => index.definition);
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));

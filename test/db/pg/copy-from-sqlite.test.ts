@@ -79,11 +79,6 @@ describe.skipIf(!available)('copySqliteToPg', { timeout: 60_000 }, () => {
     expect(report.rows).toBe(1 + 2 + 1 + 2 + 1_003);
     expect(report.sums.usage_events?.requests).toBe(1_003);
     expect(lines).toContainEqual(expect.stringMatching(/^copied usage_events: 1,003 rows in [\d.]+ s$/));
-    // Built again after the rows went in.
-    const idx = await target.pool.query(
-      `SELECT indexdef FROM pg_indexes WHERE indexname = 'usage_events_key_ts_idx'`,
-    );
-    expect(idx.rows[0]?.indexdef).toMatch(/ON public\.usage_events USING btree \(key_id, ts\)/);
 
     const q = async (sql: string) => (await target.pool.query(sql)).rows;
     expect(
@@ -111,16 +106,9 @@ describe.skipIf(!available)('copySqliteToPg', { timeout: 60_000 }, () => {
     // Not JSON: SQLite keeps any text, a jsonb column refuses it (the last table copied fails).
     deps.sqlite.prepare(`UPDATE audit_log SET details = 'not json' WHERE action = 'b'`).run();
     target = await openPgStore(await cluster.createDatabase());
-    const indexes = async () =>
-      (await target.pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`))
-        .rows;
-    const before = await indexes();
     await expect(copySqliteToPg(deps.sqlite, target.pool)).rejects.toThrow(
-      /invalid input syntax for type json/,
+      /^copying table audit_log failed, so nothing was committed: invalid input syntax for type json \(Token "not" is invalid\)\.$/,
     );
-    // The secondary indexes dropped for the copy come back with the rollback.
-    expect(await indexes()).toEqual(before);
-    expect(before).toContainEqual({ indexname: 'usage_events_ts_idx' });
     const counts = await target.pool.query(
       `SELECT (SELECT count(*) FROM keys) AS keys, (SELECT count(*) FROM usage_events) AS events`,
     );
