@@ -1,7 +1,7 @@
 /** Timestamps at the edges: ISO-8601 with an offset, or integer epoch milliseconds. */
 import { z } from 'zod';
 
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Parses a request timestamp to epoch ms; zod messages name what was wrong. */
 export const TimestampSchema = z

@@ -3,8 +3,10 @@
  * neither check free disk first nor say how far a copy of a gigabyte has got. Each task is one
  * transaction that also deletes its row from `migration_tasks`, so a crash rolls the task back and
  * the next start runs it again. Today's tasks (migration 0004): copy each rowid bucket table into
- * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup), and fill
- * `key_networks` from raw events.
+ * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup and the
+ * per-key day and month sums of migration 0007 and the per-operation day sums of 0009), and fill
+ * `key_networks` from raw events. Migration 0008: fill `key_clients` (who called each key, per day)
+ * from raw events.
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,6 +20,7 @@ const SUMS =
   'sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors, sum(auth_failures) AS auth_failures';
 /** Keys copied per statement: small enough to report progress every few seconds on a big table. */
 const KEYS_PER_CHUNK = 50;
+const DAY_MS = 86_400_000;
 
 export class MigrationSpaceError extends Error {}
 
@@ -26,7 +29,8 @@ export function pendingMigrationTasks(sqlite: Sqlite): { name: string; source: s
     .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migration_tasks'`)
     .get();
   if (!exists) return [];
-  return sqlite.prepare('SELECT name, source FROM migration_tasks ORDER BY name').all() as {
+  // In the order the migrations queued them: compacting the file comes after the copies.
+  return sqlite.prepare('SELECT name, source FROM migration_tasks ORDER BY rowid').all() as {
     name: string;
     source: string;
   }[];
@@ -49,13 +53,43 @@ function tableBytes(sqlite: Sqlite, table: string): number {
   }
 }
 
+/** Bytes of the pages in use (the file less its free pages): what a VACUUM writes again. */
+function usedBytes(sqlite: Sqlite): number {
+  const pages =
+    (sqlite.pragma('page_count', { simple: true }) as number) -
+    (sqlite.pragma('freelist_count', { simple: true }) as number);
+  return pages * (sqlite.pragma('page_size', { simple: true }) as number);
+}
+
+/**
+ * Migration 0010: the file is rewritten without the pages the copies above left free, and switched
+ * to incremental auto-vacuum so retention can hand freed pages back to the disk from then on.
+ * VACUUM cannot run inside a transaction, but it is atomic itself: a crash leaves the task queued.
+ */
+function compact(sqlite: Sqlite, say: Progress): void {
+  const fileBytes = () =>
+    (sqlite.pragma('page_count', { simple: true }) as number) *
+    (sqlite.pragma('page_size', { simple: true }) as number);
+  const before = fileBytes();
+  const started = Date.now();
+  say(
+    `compacting the database: ${mb(before)}, ${mb(before - usedBytes(sqlite))} of it free pages (no progress until done)`,
+  );
+  sqlite.pragma('auto_vacuum = INCREMENTAL');
+  sqlite.exec('VACUUM');
+  sqlite.prepare(`DELETE FROM migration_tasks WHERE name = 'compact'`).run();
+  say(`compacting the database: ${mb(fileBytes())} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 const mb = (n: number) => `${Math.ceil(n / 1e6).toLocaleString('en-US')} MB`;
 
 export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progress): void {
   const tasks = pendingMigrationTasks(sqlite);
   if (tasks.length === 0) return;
   // The copy is written beside the old table, and the write-ahead log holds it until checkpoint.
-  const need = 2 * tasks.reduce((s, t) => s + tableBytes(sqlite, t.source), 0);
+  const need =
+    2 *
+    tasks.reduce((s, t) => s + (t.name === 'compact' ? usedBytes(sqlite) : tableBytes(sqlite, t.source)), 0);
   if (path !== ':memory:' && need > 0) {
     const fs = statfsSync(dirname(path));
     const free = fs.bavail * fs.bsize;
@@ -70,9 +104,14 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
     // A new, empty database has nothing to move and nothing to say.
     const quiet = !sqlite.prepare(`SELECT 1 FROM ${task.source} LIMIT 1`).get();
     const say = quiet ? () => {} : progress;
+    if (task.name === 'compact') {
+      compact(sqlite, say);
+      continue;
+    }
     say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);
     sqlite.transaction(() => {
       if (task.name === 'key_networks') fillKeyNetworks(sqlite);
+      else if (task.name === 'key_clients') fillKeyClients(sqlite, say);
       else copyBucketTable(sqlite, task.name, task.source, say);
       sqlite.prepare('DELETE FROM migration_tasks WHERE name = ?').run(task.name);
     })();
@@ -110,6 +149,22 @@ function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress
          SELECT key_id, CAST(strftime('%s', bucket / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 AS month,
            operation, ${SUMS} FROM usage_day GROUP BY key_id, month, operation`,
     );
+    // Migrations 0007 and 0009 filled the per-key and per-operation sums from the tables as they were then: still empty
+    // when this copy was pending, so they are filled here from the rows just copied.
+    for (const [keyTable, from] of [
+      ['usage_key_day', 'usage_day'],
+      ['usage_key_month', 'usage_month'],
+    ]) {
+      sqlite.exec(
+        `INSERT INTO ${keyTable} (key_id, bucket, credits, requests, errors, auth_failures)
+           SELECT key_id, bucket, ${SUMS} FROM ${from} GROUP BY key_id, bucket`,
+      );
+      sqlite.exec(`ANALYZE ${keyTable}`);
+    }
+    sqlite.exec(
+      `INSERT INTO usage_operation_day (operation, bucket, credits, requests, errors, auth_failures)
+         SELECT operation, bucket, ${SUMS} FROM usage_day GROUP BY operation, bucket`,
+    );
   }
   sqlite.exec(`DROP TABLE ${source}`);
 }
@@ -127,4 +182,29 @@ function fillKeyNetworks(sqlite: Sqlite): void {
        last_seen_at = max(last_seen_at, excluded.last_seen_at), requests = requests + excluded.requests`,
   );
   for (const r of rows) upsert.run(r.key_id, subjectNetwork(r.source_ip), r.first, r.last, r.requests);
+}
+
+/** Each key's callers per UTC day, from its raw events: a few keys per statement, with progress. */
+function fillKeyClients(sqlite: Sqlite, progress: Progress): void {
+  // Every event's key is a row of keys (a foreign key): the ids in order, without reading events.
+  const keys = sqlite.prepare('SELECT id FROM keys ORDER BY id').pluck().all() as string[];
+  const fill = (kind: 'ip' | 'ua', column: 'source_ip' | 'user_agent') =>
+    sqlite.prepare(
+      `INSERT INTO key_clients (key_id, day, kind, value, requests, credits, last_seen_at)
+         SELECT key_id, (ts / ${DAY_MS}) * ${DAY_MS} AS day, '${kind}', coalesce(${column}, '') AS value,
+           sum(requests), sum(credits), max(ts)
+         FROM usage_events WHERE key_id >= ? AND key_id <= ? GROUP BY key_id, day, value`,
+    );
+  const statements = [fill('ip', 'source_ip'), fill('ua', 'user_agent')];
+  let reported = Date.now();
+  for (let i = 0; i < keys.length; i += KEYS_PER_CHUNK) {
+    const chunk = keys.slice(i, i + KEYS_PER_CHUNK);
+    for (const st of statements) st.run(chunk[0], chunk[chunk.length - 1]);
+    if (Date.now() - reported > 2_000) {
+      progress(
+        `migrating key_clients: ${Math.round((100 * (i + chunk.length)) / keys.length)}% of keys done`,
+      );
+      reported = Date.now();
+    }
+  }
 }

@@ -9,33 +9,79 @@ import type { ForecastInput } from './month-end.ts';
 export type SpendFilter = { keyId?: string; environment?: string };
 const HISTORY_DAYS = 28;
 
+type Filter = SpendFilter & { keyIds?: string[] };
+type Part = { resolution: 'hour' | 'day'; from: number; to: number };
+
 /**
- * Sums hourly buckets by local date: hour granularity is exact for every whole-hour zone. An
- * environment is its keys' ids, looked up first: the sum scans buckets, never a join with keys.
+ * [from, to) cut into runs read from the day rollup and the hours around them: a UTC day that lies
+ * inside one local date (every day in UTC, winter days in London) is one row per key instead of
+ * 24; the rest, and the day not yet over, come from hours.
+ */
+export function rollupParts(from: number, to: number, timeZone: string): Part[] {
+  const parts: Part[] = [];
+  const push = (resolution: Part['resolution'], a: number, b: number) => {
+    if (a >= b) return;
+    const last = parts[parts.length - 1];
+    if (last && last.resolution === resolution && last.to === a) last.to = b;
+    else parts.push({ resolution, from: a, to: b });
+  };
+  let t = from;
+  for (let day = Math.ceil(from / DAY) * DAY; day + DAY <= to; day += DAY) {
+    if (localDate(day, timeZone) !== localDate(day + DAY - 1, timeZone)) continue;
+    push('hour', t, day);
+    push('day', day, day + DAY);
+    t = day + DAY;
+  }
+  push('hour', t, to);
+  return parts;
+}
+
+/** Credits per bucket of one rollup over [from, to): the whole account's, one key's or some keys'. */
+function creditsPerBucket(sqlite: Sqlite, part: Part, filter: Filter) {
+  // By key, days come from the per-key day sums (no operation to add up); hours from the buckets.
+  const table = part.resolution === 'day' ? 'usage_key_day' : 'usage_hour';
+  type Out = { bucket: number; credits: number };
+  if (filter.keyId) {
+    return statement<[string, number, number], Out>(
+      sqlite,
+      `SELECT bucket, sum(credits) AS credits FROM ${table}
+         WHERE key_id = ? AND bucket >= ? AND bucket < ? GROUP BY bucket`,
+    ).all(filter.keyId, part.from, part.to);
+  }
+  if (filter.keyIds) {
+    return statement<[string, number, number], Out>(
+      sqlite,
+      `SELECT bucket, sum(credits) AS credits FROM ${table}
+         WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ? GROUP BY bucket`,
+    ).all(JSON.stringify(filter.keyIds), part.from, part.to);
+  }
+  return statement<[number, number], Out>(
+    sqlite,
+    `SELECT bucket, credits FROM usage_${part.resolution}_total WHERE bucket >= ? AND bucket < ?`,
+  ).all(part.from, part.to);
+}
+
+/**
+ * Sums credits by local date from the day rollup where a UTC day is one local date and from hours
+ * elsewhere: hour granularity is exact for every whole-hour zone. An environment is its keys' ids,
+ * looked up first: the sum reads buckets by key, never a join with keys.
  */
 function dailyTotals(sqlite: Sqlite, from: number, to: number, filter: SpendFilter, timeZone: string) {
-  const where = ['bucket >= ?', 'bucket < ?'];
-  const params: (string | number)[] = [from, to];
-  if (filter.keyId) {
-    where.push('key_id = ?');
-    params.push(filter.keyId);
-  }
-  if (filter.environment) {
-    const ids = statement<[string], string>(sqlite, 'SELECT id FROM keys WHERE environment = ?')
-      .pluck()
-      .all(filter.environment);
-    where.push('key_id IN (SELECT value FROM json_each(?))');
-    params.push(JSON.stringify(ids));
-  }
-  const rows = statement<(string | number)[], { bucket: number; credits: number }>(
-    sqlite,
-    `SELECT bucket, sum(credits) AS credits FROM ${filter.keyId || filter.environment ? 'usage_hour' : 'usage_hour_total'}
-       WHERE ${where.join(' AND ')} GROUP BY bucket`,
-  ).all(...params);
+  const scope: Filter = filter.keyId
+    ? { keyId: filter.keyId }
+    : filter.environment
+      ? {
+          keyIds: statement<[string], string>(sqlite, 'SELECT id FROM keys WHERE environment = ?')
+            .pluck()
+            .all(filter.environment),
+        }
+      : {};
   const totals = new Map<string, number>();
-  for (const r of rows) {
-    const date = localDate(r.bucket, timeZone);
-    totals.set(date, (totals.get(date) ?? 0) + r.credits);
+  for (const part of rollupParts(from, to, timeZone)) {
+    for (const r of creditsPerBucket(sqlite, part, scope)) {
+      const date = localDate(r.bucket, timeZone);
+      totals.set(date, (totals.get(date) ?? 0) + r.credits);
+    }
   }
   return totals;
 }

@@ -1,6 +1,7 @@
 /**
  * Write-through bucket tables: every accepted event (and every later credit correction) is
- * added to its minute, hour and day bucket in the same transaction, so rollups never lag.
+ * added to its minute, hour, day and month bucket (and the day and month sums per key) in the same
+ * transaction, so rollups never lag.
  */
 
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
@@ -54,13 +55,29 @@ const FLOORS: Record<Resolution, (ms: number) => number> = {
 };
 const ORDER: Resolution[] = ['minute', 'hour', 'day', 'month'];
 
+/** Per-key sums over every operation, for the resolutions rankings and key charts read. */
+export const KEY_TOTAL_TABLES = { day: 'usage_key_day', month: 'usage_key_month' } as const;
+/** Day sums per operation over every key. */
+export const OPERATION_DAY_TABLE = 'usage_operation_day';
+
 type Writer = (...args: unknown[]) => void;
-const statements = new WeakMap<Sqlite, Record<Resolution, { bucket: Writer; total: Writer | null }>>();
+type Writers = {
+  bucket: Writer;
+  total: Writer | null;
+  keyTotal: Writer | null;
+  operationTotal: Writer | null;
+};
+const statements = new WeakMap<Sqlite, Record<Resolution, Writers>>();
 
 function upserts(sqlite: Sqlite) {
   let cached = statements.get(sqlite);
   if (!cached) {
-    const writers = (table: string, totals: string | null) => {
+    const writers = (
+      table: string,
+      totals: string | null,
+      keyTotals: string | null,
+      operationTotals: string | null = null,
+    ): Writers => {
       const bucket = sqlite.prepare(
         `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -72,17 +89,31 @@ function upserts(sqlite: Sqlite) {
              VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
           )
         : null;
+      const keyTotal = keyTotals
+        ? sqlite.prepare(
+            `INSERT INTO ${keyTotals} (key_id, bucket, credits, requests, errors, auth_failures)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET ${ADD_SUMS}`,
+          )
+        : null;
+      const operationTotal = operationTotals
+        ? sqlite.prepare(
+            `INSERT INTO ${operationTotals} (operation, bucket, credits, requests, errors, auth_failures)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operation, bucket) DO UPDATE SET ${ADD_SUMS}`,
+          )
+        : null;
       return {
+        operationTotal: operationTotal && ((...args: unknown[]) => void operationTotal.run(...args)),
         bucket: (...args: unknown[]) => void bucket.run(...args),
         total: total && ((...args: unknown[]) => void total.run(...args)),
+        keyTotal: keyTotal && ((...args: unknown[]) => void keyTotal.run(...args)),
       };
     };
     cached = {
-      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute),
-      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour),
-      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day),
+      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute, null),
+      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour, null),
+      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day, KEY_TOTAL_TABLES.day, OPERATION_DAY_TABLE),
       // Whole-account months are a dozen day totals' sums: no table of their own.
-      month: writers(MONTH_TABLE, null),
+      month: writers(MONTH_TABLE, null, KEY_TOTAL_TABLES.month),
     };
     statements.set(sqlite, cached);
   }
@@ -122,6 +153,22 @@ function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
   return { rows, totals };
 }
 
+/** Merged rows summed again per (key, bucket) or (operation, bucket): `by` names the kept column. */
+function sumBy(rows: Iterable<BucketDelta>, by: (r: BucketDelta) => string): Map<string, BucketDelta> {
+  const out = new Map<string, BucketDelta>();
+  for (const r of rows) {
+    const id = `${by(r)}\u0000${r.ts}`;
+    const m = out.get(id);
+    if (m) {
+      m.credits += r.credits;
+      m.requests += r.requests;
+      m.errors += r.errors;
+      m.authFailures += r.authFailures;
+    } else out.set(id, { ...r });
+  }
+  return out;
+}
+
 /**
  * Adds deltas to the given resolutions (all four by default; history older than minute
  * retention has no business in the minute table), and to each resolution's totals. Deltas are
@@ -146,6 +193,16 @@ export function addToBuckets(
     }
     if (w.total)
       for (const [bucket, t] of totals) w.total(bucket, t.credits, t.requests, t.errors, t.authFailures);
+    if (w.keyTotal) {
+      for (const t of sumBy(rows.values(), (r) => r.keyId).values()) {
+        w.keyTotal(t.keyId, t.ts, t.credits, t.requests, t.errors, t.authFailures);
+      }
+    }
+    if (w.operationTotal) {
+      for (const t of sumBy(rows.values(), (r) => r.operation).values()) {
+        w.operationTotal(t.operation, t.ts, t.credits, t.requests, t.errors, t.authFailures);
+      }
+    }
     level = rows.values();
   }
 }

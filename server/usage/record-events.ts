@@ -4,7 +4,7 @@
  * unknown keys registered as discovered.
  */
 import { randomId } from '../auth/secrets.ts';
-import { type Clock, HOUR } from '../clock.ts';
+import { type Clock, DAY, floorTo, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { subjectNetwork } from '../network.ts';
 import { addToBuckets, type BucketDelta } from './buckets.ts';
@@ -85,6 +85,12 @@ function prepare(sqlite: Sqlite) {
        ON CONFLICT (key_id, network) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at),
          last_seen_at = max(last_seen_at, excluded.last_seen_at), requests = requests + excluded.requests`,
     ),
+    // Who called each key per day: the key page's top IPs and agents read these, not raw events.
+    noteClient: sqlite.prepare(
+      `INSERT INTO key_clients (key_id, day, kind, value, requests, credits, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key_id, day, kind, value) DO UPDATE SET requests = requests + excluded.requests,
+         credits = credits + excluded.credits, last_seen_at = max(last_seen_at, excluded.last_seen_at)`,
+    ),
     touchKey: sqlite.prepare(
       `UPDATE keys SET
          last_used_at = max(coalesce(last_used_at, @last), @last),
@@ -122,6 +128,28 @@ export function recordEvents(
       string,
       { keyId: string; network: string; first: number; last: number; requests: number }
     >();
+    const clients = new Map<
+      string,
+      {
+        keyId: string;
+        day: number;
+        kind: 'ip' | 'ua';
+        value: string;
+        requests: number;
+        credits: number;
+        last: number;
+      }
+    >();
+    const noteClient = (keyId: string, day: number, kind: 'ip' | 'ua', value: string, e: UsageEvent) => {
+      const id = `${keyId}\u0000${day}\u0000${kind}\u0000${value}`;
+      const c = clients.get(id);
+      if (c) {
+        c.requests += e.requests;
+        c.credits += e.credits;
+        c.last = Math.max(c.last, e.ts);
+      } else
+        clients.set(id, { keyId, day, kind, value, requests: e.requests, credits: e.credits, last: e.ts });
+    };
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
@@ -228,6 +256,9 @@ export function recordEvents(
           n.requests += e.requests;
         } else seen.set(id, { keyId, network, first: e.ts, last: e.ts, requests: e.requests });
       }
+      const day = floorTo(e.ts, DAY);
+      noteClient(keyId, day, 'ip', e.sourceIp ?? '', e);
+      noteClient(keyId, day, 'ua', e.userAgent ?? '', e);
       const u = used.get(keyId);
       if (u) {
         u.first = Math.min(u.first, e.ts);
@@ -236,6 +267,9 @@ export function recordEvents(
     }
     addToBuckets(deps.sqlite, deltas);
     for (const n of seen.values()) st.noteNetwork.run(n.keyId, n.network, n.first, n.last, n.requests);
+    for (const c of clients.values()) {
+      st.noteClient.run(c.keyId, c.day, c.kind, c.value, c.requests, c.credits, c.last);
+    }
     for (const [keyId, u] of used) st.touchKey.run({ last: u.last, first: u.first, id: keyId });
     for (const [keyId, l] of late) st.noteLate.run({ keyId, ts: l.ts, now, alert: l.alert ? 1 : 0 });
     return { accepted, duplicates: events.length - accepted, discovered };

@@ -7,7 +7,9 @@ import { AppError } from '../errors.ts';
 import {
   BUCKET_TABLES,
   floorToMonth,
+  KEY_TOTAL_TABLES,
   MONTH_TABLE,
+  OPERATION_DAY_TABLE,
   type Resolution,
   STEPS,
   type Step,
@@ -100,9 +102,10 @@ export const OTHER_GROUP = '(other)';
 
 type Totals = Omit<GroupTotals, 'group' | 'key_id'>;
 type KeyInfo = { name: string; environment: string | null };
+export type KeyDirectory = Map<string, KeyInfo>;
 
 /** Names and environments of every key: joined in memory after the sums, never inside the hot scan. */
-function keyDirectory(sqlite: Sqlite): Map<string, KeyInfo> {
+export function keyDirectory(sqlite: Sqlite): KeyDirectory {
   const rows = statement<[], { id: string } & KeyInfo>(
     sqlite,
     'SELECT id, name, environment FROM keys',
@@ -130,6 +133,10 @@ const COARSER_TABLE: Record<Resolution, Resolution | null> = {
   month: null,
 };
 const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TABLE };
+/** Where sums per key are read: the per-key totals where kept, else the bucket table itself. */
+const KEY_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, ...KEY_TOTAL_TABLES };
+/** Where sums per operation are read: the per-operation day sums, else the bucket table. */
+const OPERATION_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, day: OPERATION_DAY_TABLE };
 const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
 const ceilOf = (r: Resolution, ms: number) => {
   const f = floorOf(r, ms);
@@ -145,21 +152,21 @@ export function tiles(
   from: number,
   to: number,
   resolution: Resolution,
-): { table: string; from: number; to: number }[] {
+): { table: string; resolution: Resolution; from: number; to: number }[] {
   const coarser = COARSER_TABLE[resolution];
-  const whole = { table: TABLE_OF[resolution], from, to };
-  if (!coarser) return [whole];
+  const tile = (a: number, b: number) => ({ table: TABLE_OF[resolution], resolution, from: a, to: b });
+  if (!coarser) return [tile(from, to)];
   const lo = ceilOf(coarser, from);
   const hi = floorOf(coarser, to);
-  if (lo >= hi) return [whole];
-  return [
-    { table: TABLE_OF[resolution], from, to: lo },
-    ...tiles(lo, hi, coarser),
-    { table: TABLE_OF[resolution], from: hi, to },
-  ].filter((t) => t.from < t.to);
+  if (lo >= hi) return [tile(from, to)];
+  return [tile(from, lo), ...tiles(lo, hi, coarser), tile(hi, to)].filter((t) => t.from < t.to);
 }
 
-/** Sums over [from, to) per value of `column` (key_id or operation), read from the tiling rollups. */
+/**
+ * Sums over [from, to) per value of `column` (key_id or operation), read from the rollups that
+ * tile the range: per key from the per-key totals where they are kept. One statement per tile,
+ * merged here, so each reads its table in key order and none needs a temporary b-tree over a union.
+ */
 function sumsByColumn(
   sqlite: Sqlite,
   column: 'key_id' | 'operation',
@@ -167,17 +174,20 @@ function sumsByColumn(
   to: number,
   step: Step,
 ): (Totals & { grp: string })[] {
-  const parts = tiles(from, to, step);
-  const union = parts
-    .map(
-      (t) =>
-        `SELECT ${column} AS grp, credits, requests, errors, auth_failures FROM ${t.table} WHERE bucket >= ? AND bucket < ?`,
-    )
-    .join(' UNION ALL ');
-  return statement<number[], Totals & { grp: string }>(
-    sqlite,
-    `SELECT grp, ${SUMS} FROM (${union}) GROUP BY grp`,
-  ).all(...parts.flatMap((t) => [t.from, t.to]));
+  const out = new Map<string, Totals & { grp: string }>();
+  for (const t of tiles(from, to, step)) {
+    const table = (column === 'key_id' ? KEY_TABLE_OF : OPERATION_TABLE_OF)[t.resolution];
+    const rows = statement<[number, number], Totals & { grp: string }>(
+      sqlite,
+      `SELECT ${column} AS grp, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY ${column}`,
+    ).all(t.from, t.to);
+    for (const r of rows) {
+      const had = out.get(r.grp);
+      if (had) add(had, r);
+      else out.set(r.grp, r);
+    }
+  }
+  return [...out.values()];
 }
 
 /**
@@ -192,7 +202,13 @@ export function sumsByKey(sqlite: Sqlite, from: number, to: number, step: Step =
 }
 
 /** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
-export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTotals[] {
+export function rankGroups(
+  sqlite: Sqlite,
+  range: Range,
+  group: Group,
+  // Callers ranking many ranges at once (a year of months) read the keys once and pass them.
+  directory?: KeyDirectory,
+): GroupTotals[] {
   const from = floorTo(range.from, STEPS[range.step]);
   if (group === 'operation') {
     return sumsByColumn(sqlite, 'operation', from, range.to, range.step)
@@ -203,7 +219,7 @@ export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTot
     key_id: grp,
     ...t,
   }));
-  const keys = keyDirectory(sqlite);
+  const keys = directory ?? keyDirectory(sqlite);
   if (group === 'key') {
     return rows
       .map(({ key_id, ...t }) => ({ group: keys.get(key_id)?.name ?? key_id, key_id, ...t }))
@@ -219,46 +235,76 @@ export function rankGroups(sqlite: Sqlite, range: Range, group: Group): GroupTot
   return [...envs.values()].sort(byRank);
 }
 
-/** Bucket rows of the chosen groups only (a page, or the top N), by group name. */
-function rowsOf(sqlite: Sqlite, range: Range, group: Group, chosen: GroupTotals[]): Map<string, Row[]> {
-  const table = BUCKET_TABLES[range.step];
+/** Bucket rows of the chosen keys only (a page, or the top N), by key name. */
+function rowsOfKeys(sqlite: Sqlite, range: Range, chosen: GroupTotals[]): Map<string, Row[]> {
+  const out = new Map<string, Row[]>(chosen.map((g) => [g.group, []]));
+  const names = new Map(chosen.map((g) => [g.key_id!, g.group]));
+  // One row per key and bucket over every operation: what the per-key day sums hold.
+  const rows = statement<[string, number, number], Row & { key_id: string }>(
+    sqlite,
+    `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
+       WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
+       GROUP BY key_id, bucket`,
+  ).all(JSON.stringify([...names.keys()]), floorTo(range.from, STEPS[range.step]), range.to);
+  for (const { key_id, ...r } of rows) out.get(names.get(key_id)!)?.push(r);
+  return out;
+}
+
+/** Every group's rows over the range by group name, and the key id behind each key name. */
+type EveryRow = { rows: Map<string, Row[]>; keyIds: Map<string, string> };
+
+/**
+ * Every operation's, environment's or key's rows over the range, by group name: operations from
+ * their day sums (else the bucket table), keys and environments from the per-key sums (named
+ * through the key directory afterwards).
+ */
+function rowsOfEveryGroup(sqlite: Sqlite, range: Range, group: Group, keys: KeyDirectory): EveryRow {
   const from = floorTo(range.from, STEPS[range.step]);
-  const out = new Map<string, Map<number, Row>>(chosen.map((g) => [g.group, new Map()]));
+  const out = new Map<string, Map<number, Row>>();
+  const keyIds = new Map<string, string>();
   const put = (name: string, r: Row) => {
-    const rows = out.get(name);
-    if (!rows) return;
+    let rows = out.get(name);
+    if (!rows) out.set(name, (rows = new Map()));
     const had = rows.get(r.bucket);
     if (had) add(had, r);
-    else rows.set(r.bucket, { ...r });
+    else rows.set(r.bucket, r);
   };
   if (group === 'operation') {
-    const ops = chosen.map((g) => (g.group === '(unknown)' ? '' : g.group));
-    const rows = statement<[string, number, number], Row & { operation: string }>(
+    const rows = statement<[number, number], Row & { operation: string }>(
       sqlite,
-      `SELECT operation, bucket, ${SUMS} FROM ${table}
-         WHERE operation IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
-         GROUP BY operation, bucket`,
-    ).all(JSON.stringify(ops), from, range.to);
+      `SELECT operation, bucket, ${SUMS} FROM ${OPERATION_TABLE_OF[range.step]}
+         WHERE bucket >= ? AND bucket < ? GROUP BY operation, bucket`,
+    ).all(from, range.to);
     for (const { operation, ...r } of rows) put(operationName(operation), r);
   } else {
-    const keys = keyDirectory(sqlite);
-    const wanted = new Set(chosen.map((g) => g.group));
-    const ids =
-      group === 'key'
-        ? chosen.map((g) => g.key_id!)
-        : [...keys].filter(([, k]) => wanted.has(environmentOf(k))).map(([id]) => id);
-    const rows = statement<[string, number, number], Row & { key_id: string }>(
+    const rows = statement<[number, number], Row & { key_id: string }>(
       sqlite,
-      `SELECT key_id, bucket, ${SUMS} FROM ${table}
-         WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?
-         GROUP BY key_id, bucket`,
-    ).all(JSON.stringify(ids), from, range.to);
+      `SELECT key_id, bucket, ${SUMS} FROM ${KEY_TABLE_OF[range.step]}
+         WHERE bucket >= ? AND bucket < ? GROUP BY key_id, bucket`,
+    ).all(from, range.to);
     for (const { key_id, ...r } of rows) {
       const k = keys.get(key_id);
-      put(group === 'key' ? (k?.name ?? key_id) : environmentOf(k), r);
+      if (group === 'environment') put(environmentOf(k), r);
+      else {
+        const name = k?.name ?? key_id;
+        keyIds.set(name, key_id);
+        put(name, r);
+      }
     }
   }
-  return new Map([...out].map(([name, rows]) => [name, [...rows.values()]]));
+  return { rows: new Map([...out].map(([name, rows]) => [name, [...rows.values()]])), keyIds };
+}
+
+/** Groups ranked by their rows' sums, largest spender first. */
+function rankRows({ rows, keyIds }: EveryRow): GroupTotals[] {
+  return [...rows]
+    .map(([group, rs]) => {
+      const t = zero();
+      for (const r of rs) add(t, r);
+      const id = keyIds.get(group);
+      return { group, ...(id !== undefined && { key_id: id }), ...t };
+    })
+    .sort(byRank);
 }
 
 function seriesOf(range: Range, g: GroupTotals, rows: Row[]): GroupSeries {
@@ -283,13 +329,21 @@ export function groupedSeries(
   group: Group,
   page: GroupPage = {},
 ): { groups: GroupSeries[]; total_groups: number; next_cursor: number | null } {
-  const ranked = rankGroups(sqlite, range, group);
+  // Every group's rows are read anyway for a few groups (operations, environments) and for every
+  // key when that fits in one answer: one read ranks and draws them. A page of keys over a long
+  // range is ranked from the coarse rollups first, then only its keys' rows are read.
+  const keys = keyDirectory(sqlite);
+  const everyKey =
+    page.limit === undefined && page.top === undefined && bucketCount(range) * keys.size <= MAX_POINTS;
+  const every = group !== 'key' || everyKey ? rowsOfEveryGroup(sqlite, range, group, keys) : null;
+  const few = every?.rows ?? null;
+  const ranked = every ? rankRows(every) : rankGroups(sqlite, range, group, keys);
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
   const chosen = ranked.slice(offset, offset + count);
   // Zero-filled, every group has every bucket: the cap counts across the groups returned.
   refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
-  const rows = rowsOf(sqlite, range, group, chosen);
+  const rows = few ?? rowsOfKeys(sqlite, range, chosen);
   const groups = chosen.map((g) => seriesOf(range, g, rows.get(g.group) ?? []));
   if (page.top !== undefined) {
     const rest = ranked.slice(count);

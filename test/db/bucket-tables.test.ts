@@ -110,6 +110,21 @@ describe('migration 0004: bucket tables without rowid', () => {
       const month = sums(store.sqlite, 'usage_month');
       expect(month.c).toBe(expected.usage_day!.c);
       expect(month.e).toBe(expected.usage_day!.e);
+      // The per-key day and month sums (migration 0007, run before this copy) are filled from it.
+      for (const table of ['usage_key_day', 'usage_key_month']) {
+        const keyTotals = sums(store.sqlite, table);
+        expect(keyTotals.c).toBe(expected.usage_day!.c);
+        expect(keyTotals.e).toBe(expected.usage_day!.e);
+      }
+      const operations = sums(store.sqlite, 'usage_operation_day');
+      expect(operations.c).toBe(expected.usage_day!.c);
+      expect(operations.e).toBe(expected.usage_day!.e);
+      expect(sums(store.sqlite, 'usage_key_day').n).toBe(
+        store.sqlite
+          .prepare('SELECT count(*) FROM (SELECT DISTINCT key_id, bucket FROM usage_day)')
+          .pluck()
+          .get(),
+      );
       const networks = store.sqlite
         .prepare('SELECT key_id, network, requests FROM key_networks ORDER BY key_id, network')
         .all();
@@ -118,6 +133,22 @@ describe('migration 0004: bucket tables without rowid', () => {
         { key_id: 'k1', network: '203.0.113.0/24', requests: 2 },
         { key_id: 'k2', network: '2001:db8:1:2::/64', requests: 1 },
       ]);
+      // Migration 0008: each key's callers per day, from the same raw events.
+      expect(
+        store.sqlite
+          .prepare(`SELECT key_id, day, value, requests FROM key_clients WHERE kind = 'ip' ORDER BY 1, 2, 3`)
+          .all(),
+      ).toEqual(
+        store.sqlite
+          .prepare(
+            `SELECT key_id, (ts / 86400000) * 86400000 AS day, source_ip AS value, sum(requests) AS requests
+               FROM usage_events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+          )
+          .all(),
+      );
+      expect(
+        store.sqlite.prepare(`SELECT DISTINCT value FROM key_clients WHERE kind = 'ua'`).pluck().all(),
+      ).toEqual(['']);
       expect(store.sqlite.prepare('SELECT count(*) FROM migration_tasks').pluck().get()).toBe(0);
       const leftovers = store.sqlite
         .prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_rowid'`)

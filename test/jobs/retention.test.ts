@@ -38,13 +38,37 @@ describe('retention', () => {
       usage_minute_total: 3,
       usage_events: 3,
       key_networks: 0,
+      // Each old day had one IP row and one agent row ('' when not reported).
+      key_clients: 6,
       usage_hour: 2,
       usage_hour_total: 2,
     });
     expect(count('usage_minute')).toBe(2);
     expect(count('usage_events')).toBe(2);
+    expect(count('key_clients')).toBe(4);
     expect(count('usage_hour')).toBe(3);
     expect(count('usage_day')).toBe(5);
     expect(Object.values(applyRetention(deps)).every((n) => n === 0)).toBe(true);
+  });
+
+  it('hands the freed pages back to the disk: the file shrinks after a big delete', () => {
+    expect(deps.sqlite.pragma('auto_vacuum', { simple: true })).toBe(2);
+    const events = Array.from({ length: 20_000 }, (_, i) => ({
+      source: 'test',
+      eventId: `old${i}`,
+      key: { by: 'ref' as const, value: `k${i % 50}` },
+      ts: T0 - 40 * DAY + i * 1000,
+      credits: 1,
+      requests: 1,
+      status: 200,
+      operation: 'face-swap',
+      userAgent: `agent-${i}`.padEnd(200, 'x'),
+    }));
+    recordEvents(deps, events);
+    const pages = () => deps.sqlite.pragma('page_count', { simple: true }) as number;
+    const before = pages();
+    applyRetention(deps);
+    expect(deps.sqlite.pragma('freelist_count', { simple: true })).toBe(0);
+    expect(pages()).toBeLessThan(before / 2);
   });
 });

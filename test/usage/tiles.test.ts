@@ -8,21 +8,21 @@ import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 describe('tiles', () => {
   it('cut a range of days into day edges and whole months', () => {
     expect(tiles(Date.UTC(2026, 0, 15), Date.UTC(2026, 3, 10), 'day')).toEqual([
-      { table: 'usage_day', from: Date.UTC(2026, 0, 15), to: Date.UTC(2026, 1, 1) },
-      { table: 'usage_month', from: Date.UTC(2026, 1, 1), to: Date.UTC(2026, 3, 1) },
-      { table: 'usage_day', from: Date.UTC(2026, 3, 1), to: Date.UTC(2026, 3, 10) },
+      { table: 'usage_day', resolution: 'day', from: Date.UTC(2026, 0, 15), to: Date.UTC(2026, 1, 1) },
+      { table: 'usage_month', resolution: 'month', from: Date.UTC(2026, 1, 1), to: Date.UTC(2026, 3, 1) },
+      { table: 'usage_day', resolution: 'day', from: Date.UTC(2026, 3, 1), to: Date.UTC(2026, 3, 10) },
     ]);
   });
 
   it('cut a range of hours into hour edges and whole days, and leave a short range whole', () => {
     const from = Date.UTC(2026, 5, 1, 10);
     expect(tiles(from, from + 2 * DAY + 5 * HOUR, 'hour')).toEqual([
-      { table: 'usage_hour', from, to: Date.UTC(2026, 5, 2) },
-      { table: 'usage_day', from: Date.UTC(2026, 5, 2), to: Date.UTC(2026, 5, 3) },
-      { table: 'usage_hour', from: Date.UTC(2026, 5, 3), to: from + 2 * DAY + 5 * HOUR },
+      { table: 'usage_hour', resolution: 'hour', from, to: Date.UTC(2026, 5, 2) },
+      { table: 'usage_day', resolution: 'day', from: Date.UTC(2026, 5, 2), to: Date.UTC(2026, 5, 3) },
+      { table: 'usage_hour', resolution: 'hour', from: Date.UTC(2026, 5, 3), to: from + 2 * DAY + 5 * HOUR },
     ]);
     expect(tiles(from, from + 5 * HOUR, 'hour')).toEqual([
-      { table: 'usage_hour', from, to: from + 5 * HOUR },
+      { table: 'usage_hour', resolution: 'hour', from, to: from + 5 * HOUR },
     ]);
   });
 });

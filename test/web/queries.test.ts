@@ -4,6 +4,7 @@ import { HOUR } from '../../server/clock.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 import { ipGroupCount } from '../../web/queries/key-table.ts';
+import { monthTotals } from '../../web/queries/month-totals.ts';
 import { sumCredits, topKeys } from '../../web/queries/spend.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
@@ -62,5 +63,34 @@ describe('page queries', () => {
     const id = deps.sqlite.prepare("SELECT id FROM keys WHERE name = 'k'").pluck().get() as string;
     expect(ipGroupCount(deps.sqlite, id, T0 - 2 * HOUR)).toBe(4);
     expect(ipGroupCount(deps.sqlite, id, T0)).toBe(0);
+  });
+
+  it('lists the largest groups of a month table and sums the rest as one, month by month', () => {
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    recordEvents(
+      deps,
+      keys.flatMap((k, i) => [
+        event('push', k, T0 - 40 * 24 * HOUR, { credits: 10 * (i + 1) }),
+        event('push', k, T0 - HOUR, { credits: 100 * (i + 1) }),
+      ]),
+    );
+    const opts = { now: T0, timeZone: 'UTC', count: 3, group: 'key' as const };
+    const all = monthTotals(deps.sqlite, opts);
+    const top = monthTotals(deps.sqlite, { ...opts, top: 2 });
+    expect(all.map((g) => g.group)).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect(top.map((g) => g.group)).toEqual(['e', 'd', '(other)']);
+    expect(top[2]!.key_id).toBeUndefined();
+    const perMonth = (gs: typeof all) =>
+      gs[0]!.months.map((_, i) => gs.reduce((s, g) => s + g.months[i]!.credits, 0));
+    expect(perMonth(top)).toEqual(perMonth(all));
+    expect(top[2]!.months.map((m) => m.credits)).toEqual([0, 60, 600]);
+    // One group past the cut is shown as itself, not as "(other)".
+    expect(monthTotals(deps.sqlite, { ...opts, top: 4 }).map((g) => g.group)).toEqual([
+      'e',
+      'd',
+      'c',
+      'b',
+      'a',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
-/** One key's activity over a range: operations, source IPs and user agents, from raw events. */
+/** One key's activity over a range: operations from hourly buckets, source IPs and user agents by day. */
+import { DAY, floorTo } from '../../server/clock.ts';
 import type { Sqlite } from '../../server/db/client.ts';
 import { statement } from '../../server/db/statements.ts';
 
@@ -15,25 +16,21 @@ export function operationsOf(sqlite: Sqlite, keyId: string, from: number, to: nu
   ).all(keyId, Math.floor(from / 3_600_000) * 3_600_000, to);
 }
 
-/** Top values of one usage_events column for a key (column names are fixed here, never input). */
-function seen(
-  sqlite: Sqlite,
-  column: 'source_ip' | 'user_agent',
-  keyId: string,
-  from: number,
-  to: number,
-  limit: number,
-) {
-  return statement<[string, number, number, number], SeenRow>(
+/**
+ * Top callers of a key by one kind (source IP or user agent) over the UTC days [from, to), from the
+ * per-day rollup kept on write: a busy key's month is a few rows per day, not its raw events.
+ */
+function seen(sqlite: Sqlite, kind: 'ip' | 'ua', keyId: string, from: number, to: number, limit: number) {
+  return statement<[string, string, number, number, number], SeenRow>(
     sqlite,
-    `SELECT coalesce(${column}, '(not reported)') AS value, sum(requests) AS requests,
-         sum(credits) AS credits, max(ts) AS last_seen
-       FROM usage_events WHERE key_id = ? AND ts >= ? AND ts < ?
-       GROUP BY 1 ORDER BY requests DESC LIMIT ?`,
-  ).all(keyId, from, to, limit);
+    `SELECT CASE WHEN value = '' THEN '(not reported)' ELSE value END AS value, sum(requests) AS requests,
+         sum(credits) AS credits, max(last_seen_at) AS last_seen
+       FROM key_clients WHERE key_id = ? AND kind = ? AND day >= ? AND day < ?
+       GROUP BY key_clients.value ORDER BY requests DESC, value LIMIT ?`,
+  ).all(keyId, kind, floorTo(from, DAY), to, limit);
 }
 
 export const ipsOf = (sqlite: Sqlite, keyId: string, from: number, to: number, limit = 20) =>
-  seen(sqlite, 'source_ip', keyId, from, to, limit);
+  seen(sqlite, 'ip', keyId, from, to, limit);
 export const userAgentsOf = (sqlite: Sqlite, keyId: string, from: number, to: number, limit = 20) =>
-  seen(sqlite, 'user_agent', keyId, from, to, limit);
+  seen(sqlite, 'ua', keyId, from, to, limit);

@@ -70,7 +70,8 @@ export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyR
   const start = floorTo(now, DAY) - 6 * DAY;
   const daily = statement<[number], { key_id: string; bucket: number; credits: number }>(
     deps.sqlite,
-    'SELECT key_id, bucket, sum(credits) AS credits FROM usage_day WHERE bucket >= ? GROUP BY key_id, bucket',
+    // The per-key day sums: one row per key and day, no operations to add up.
+    'SELECT key_id, bucket, credits FROM usage_key_day WHERE bucket >= ?',
   ).all(start);
   const groups = statement<[number], { key_id: string; n: number }>(
     deps.sqlite,

@@ -7,7 +7,14 @@
 import { floorTo, HOUR } from '../../server/clock.ts';
 import type { Sqlite } from '../../server/db/client.ts';
 import { monthPeriod } from '../../server/time-zone.ts';
-import { type Group, rankGroups, sumsByKey } from '../../server/usage/series.ts';
+import {
+  type Group,
+  type KeyDirectory,
+  keyDirectory,
+  OTHER_GROUP,
+  rankGroups,
+  sumsByKey,
+} from '../../server/usage/series.ts';
 
 export type MonthTotal = {
   /** 'YYYY-MM' in the zone. */
@@ -33,9 +40,15 @@ type Row = {
 };
 
 /** Each group's sums over [from, to), or one 'total' row. */
-function monthRows(sqlite: Sqlite, from: number, to: number, group: Group | undefined): Row[] {
+function monthRows(
+  sqlite: Sqlite,
+  from: number,
+  to: number,
+  group: Group | undefined,
+  keys: KeyDirectory | undefined,
+): Row[] {
   if (group) {
-    const ranked = rankGroups(sqlite, { from, to, step: 'hour' }, group);
+    const ranked = rankGroups(sqlite, { from, to, step: 'hour' }, group, keys);
     return ranked.map(({ group: grp, key_id, ...t }) => ({ grp, key_id: key_id ?? '', ...t }));
   }
   // The total needs no key names: the per-key sums straight from the rollups, added up.
@@ -58,13 +71,26 @@ export function recentMonths(now: number, timeZone: string, count: number) {
 /**
  * Per group, its totals in each of the last `count` months (zero-filled). With `dropLeadingEmpty`,
  * months before the first one with any usage are left out, so an export starts where data does.
+ * With `top`, only the largest groups are listed and the rest are summed as one "(other)" group:
+ * what a page draws (the CSV export stays complete), and the totals per month are unchanged.
  */
 export function monthTotals(
   sqlite: Sqlite,
-  opts: { now: number; timeZone: string; count: number; group?: Group; dropLeadingEmpty?: boolean },
+  opts: {
+    now: number;
+    timeZone: string;
+    count: number;
+    group?: Group;
+    dropLeadingEmpty?: boolean;
+    top?: number;
+  },
 ): GroupMonths[] {
   let months = recentMonths(opts.now, opts.timeZone, opts.count);
-  let perMonth = months.map((m) => monthRows(sqlite, m.start, Math.min(m.end, opts.now + 1), opts.group));
+  const keys = opts.group && opts.group !== 'operation' ? keyDirectory(sqlite) : undefined;
+  // The current month is read whole: nothing is stored after now but usage stamped a little ahead
+  // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
+  // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
+  let perMonth = months.map((m) => monthRows(sqlite, m.start, m.end, opts.group, keys));
   if (opts.dropLeadingEmpty) {
     const first = perMonth.findIndex((rows) => rows.some((r) => r.credits > 0 || r.requests > 0));
     const from = first === -1 ? months.length : first;
@@ -98,5 +124,26 @@ export function monthTotals(
     }
   });
   const total = (g: GroupMonths) => g.months.reduce((s, m) => s + m.credits, 0);
-  return [...groups.values()].sort((a, b) => total(b) - total(a) || a.group.localeCompare(b.group));
+  const ranked = [...groups.values()].sort((a, b) => total(b) - total(a) || a.group.localeCompare(b.group));
+  return opts.top === undefined || ranked.length <= opts.top + 1 ? ranked : foldRest(ranked, opts.top);
+}
+
+/** The first `top` groups as they are, and the rest summed month by month as one "(other)" group. */
+function foldRest(ranked: GroupMonths[], top: number): GroupMonths[] {
+  const rest = ranked.slice(top);
+  const other: GroupMonths = {
+    group: OTHER_GROUP,
+    months: rest[0]!.months.map((m, i) => {
+      const sum = { ...m, credits: 0, requests: 0, errors: 0, auth_failures: 0 };
+      for (const g of rest) {
+        const x = g.months[i]!;
+        sum.credits += x.credits;
+        sum.requests += x.requests;
+        sum.errors += x.errors;
+        sum.auth_failures += x.auth_failures;
+      }
+      return sum;
+    }),
+  };
+  return [...ranked.slice(0, top), other];
 }

@@ -5,7 +5,7 @@ import { readAccountView } from '../../server/account/view.ts';
 import { listAudit } from '../../server/audit/list.ts';
 import { listApiTokens } from '../../server/auth/tokens.ts';
 import { listUsers } from '../../server/auth/users.ts';
-import { DAY } from '../../server/clock.ts';
+import { DAY, floorTo } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import type { OpenApiDocument } from '../../server/http/openapi.ts';
@@ -33,6 +33,11 @@ import { flagsFor, ipGroupCount, listKeyRows, pageOfKeyRows } from '../queries/k
 import { monthTotals } from '../queries/month-totals.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
+
+/** Keys listed by name in the overview's month table; the rest are summed as one row. */
+const OVERVIEW_MONTH_KEYS = 10;
+/** Series the capacity chart stacks (web/client/pages/capacity.ts draws at most this many). */
+const CAPACITY_SERIES = 8;
 
 const IncidentFilterSchema = z.object({
   state: z.enum(INCIDENT_STATES).or(z.literal('')).catch(''),
@@ -88,13 +93,16 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
       month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
       unattributed: unattributedCredits(deps.sqlite, lastDays(now, 30).from, now + 1),
-      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, now + 1),
+      // To the end of today: nothing is stored after now, and whole days are one row per key.
+      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
       months: monthTotals(deps.sqlite, {
         now,
         timeZone: config.timeZone,
         count: 3,
         group: 'key',
         dropLeadingEmpty: true,
+        // The largest spenders and the rest as one row: a thousand keys is the keys page's job.
+        top: OVERVIEW_MONTH_KEYS,
       }),
       openIncidents: listIncidents(deps, { state: ['open'], limit: 50 }),
       freshness: sourceFreshness(deps.sqlite, now),
@@ -179,6 +187,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
           count: 12,
           group,
           dropLeadingEmpty: true,
+          // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
+          top: CAPACITY_SERIES - 1,
         }),
       ]),
     );

@@ -38,7 +38,7 @@ export const usageEvents = sqliteTable(
  * primary key (migration 0004; drizzle cannot say so): a key's range is one contiguous read and
  * no second copy of the key is kept in a separate index.
  */
-function bucketTable(name: string) {
+function bucketTable(name: string, bucketIndex = true) {
   return sqliteTable(
     name,
     {
@@ -54,18 +54,62 @@ function bucketTable(name: string) {
     },
     (t) => [
       primaryKey({ columns: [t.keyId, t.bucket, t.operation] }),
-      index(`${name}_bucket_idx`).on(t.bucket),
+      ...(bucketIndex ? [index(`${name}_bucket_idx`).on(t.bucket)] : []),
     ],
   );
 }
 
 export const usageMinute = bucketTable('usage_minute');
 export const usageHour = bucketTable('usage_hour');
-export const usageDay = bucketTable('usage_day');
+/**
+ * No bucket index (migration 0010): ranges over every key read the per-key and per-operation day
+ * sums, and retention never drops days; in a WITHOUT ROWID table the index repeated the whole key.
+ */
+export const usageDay = bucketTable('usage_day', false);
 /** Calendar months (UTC), kept forever: a year of month totals per key is a dozen rows per key. */
 export const usageMonth = bucketTable('usage_month');
 
 export type BucketTable = typeof usageMinute;
+
+/**
+ * Day and month sums per key over every operation: what rankings, key-by-key charts and the
+ * forecast read when they do not ask by operation (a third of the day table's rows, and no lookup
+ * from a bucket index back into the table). WITHOUT ROWID in the database (migration 0007).
+ */
+function keyTotalTable(name: string) {
+  return sqliteTable(
+    name,
+    {
+      keyId: text('key_id').notNull(),
+      bucket: integer('bucket').notNull(),
+      credits: real('credits').notNull().default(0),
+      requests: integer('requests').notNull().default(0),
+      errors: integer('errors').notNull().default(0),
+      authFailures: integer('auth_failures').notNull().default(0),
+    },
+    (t) => [primaryKey({ columns: [t.keyId, t.bucket] })],
+  );
+}
+
+export const usageKeyDay = keyTotalTable('usage_key_day');
+export const usageKeyMonth = keyTotalTable('usage_key_month');
+
+/**
+ * Day sums per operation over every key: charts and rankings by operation read a few rows per day
+ * instead of every key's. WITHOUT ROWID in the database (migration 0009).
+ */
+export const usageOperationDay = sqliteTable(
+  'usage_operation_day',
+  {
+    operation: text('operation').notNull(),
+    bucket: integer('bucket').notNull(),
+    credits: real('credits').notNull().default(0),
+    requests: integer('requests').notNull().default(0),
+    errors: integer('errors').notNull().default(0),
+    authFailures: integer('auth_failures').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.operation, t.bucket] })],
+);
 
 /**
  * The same sums over every key, one row per bucket: whole-account series and forecasts read a
@@ -103,4 +147,26 @@ export const keyNetworks = sqliteTable(
     primaryKey({ columns: [t.keyId, t.network] }),
     index('key_networks_last_seen_idx').on(t.lastSeenAt),
   ],
+);
+
+/**
+ * Who called each key, per UTC day: requests and credits per source IP ('ip') and per user agent
+ * ('ua'), '' when the source did not say. The key page's top IPs and agents over 30 days read a few
+ * rows per day here instead of every raw event of a busy key. Maintained on every write, dropped
+ * with the raw events by retention. WITHOUT ROWID in the database (migration 0008).
+ */
+export const keyClients = sqliteTable(
+  'key_clients',
+  {
+    keyId: text('key_id').notNull(),
+    day: integer('day').notNull(),
+    kind: text('kind', { enum: ['ip', 'ua'] }).notNull(),
+    value: text('value').notNull(),
+    requests: integer('requests').notNull().default(0),
+    credits: real('credits').notNull().default(0),
+    lastSeenAt: integer('last_seen_at').notNull(),
+  },
+  // No index on the day: in a WITHOUT ROWID table it would repeat the whole key; retention scans
+  // this small table instead (a few rows per key and day).
+  (t) => [primaryKey({ columns: [t.keyId, t.day, t.kind, t.value] })],
 );

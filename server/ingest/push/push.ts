@@ -5,6 +5,7 @@ import { AppError, type Issue, issuesFromZod, validationError } from '../../erro
 import { TimestampSchema } from '../../timestamps.ts';
 import type { KeyRef, UsageEvent } from '../../usage/record-events.ts';
 import { clientOriginOf } from '../client-origin.ts';
+import { parseCommonEvent } from './fast-event.ts';
 
 export const MAX_EVENTS_PER_BATCH = 10_000;
 /** Events stamped further ahead than this are a client clock bug, not usage. */
@@ -70,12 +71,16 @@ export function parsePushBatch(
   const now = clock.now();
   const events: UsageEvent[] = [];
   raw.forEach((item, i) => {
-    const parsed = PushEventSchema.safeParse(item);
-    if (!parsed.success) {
-      issues.push(...issuesFromZod(parsed.error.issues, ['events', String(i)]));
-      return;
+    // The common shape is checked by hand; zod decides (and names the field) for anything else.
+    let e = parseCommonEvent(item);
+    if (!e) {
+      const parsed = PushEventSchema.safeParse(item);
+      if (!parsed.success) {
+        issues.push(...issuesFromZod(parsed.error.issues, ['events', String(i)]));
+        return;
+      }
+      e = parsed.data;
     }
-    const e = parsed.data;
     if (e.ts !== undefined && e.ts > now + MAX_FUTURE_SKEW_MS) {
       issues.push({ path: `events.${i}.ts`, message: 'is more than 5 minutes in the future' });
       return;
