@@ -24,6 +24,10 @@ const SUMMED = new Set([
   'usage_minute_total',
   'usage_hour_total',
   'usage_day_total',
+  'usage_key_day',
+  'usage_key_month',
+  'usage_operation_day',
+  'key_clients',
 ]);
 
 export class TargetNotEmptyError extends Error {}

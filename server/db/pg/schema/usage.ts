@@ -34,7 +34,7 @@ export const usageEvents = pgTable(
   ],
 );
 
-function bucketTable(name: string) {
+function bucketTable(name: string, bucketIndex = true) {
   return pgTable(
     name,
     {
@@ -49,15 +49,47 @@ function bucketTable(name: string) {
     },
     (t) => [
       primaryKey({ columns: [t.keyId, t.bucket, t.operation] }),
-      index(`${name}_bucket_idx`).on(t.bucket),
+      ...(bucketIndex ? [index(`${name}_bucket_idx`).on(t.bucket)] : []),
     ],
   );
 }
 
 export const usageMinute = bucketTable('usage_minute');
 export const usageHour = bucketTable('usage_hour');
-export const usageDay = bucketTable('usage_day');
+/** No bucket index, as SQLite's migration 0010. */
+export const usageDay = bucketTable('usage_day', false);
 export const usageMonth = bucketTable('usage_month');
+
+function keyTotalTable(name: string) {
+  return pgTable(
+    name,
+    {
+      keyId: text('key_id').notNull(),
+      bucket: bigint('bucket', { mode: 'number' }).notNull(),
+      credits: doublePrecision('credits').notNull().default(0),
+      requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+      errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+      authFailures: bigint('auth_failures', { mode: 'number' }).notNull().default(0),
+    },
+    (t) => [primaryKey({ columns: [t.keyId, t.bucket] })],
+  );
+}
+
+export const usageKeyDay = keyTotalTable('usage_key_day');
+export const usageKeyMonth = keyTotalTable('usage_key_month');
+
+export const usageOperationDay = pgTable(
+  'usage_operation_day',
+  {
+    operation: text('operation').notNull(),
+    bucket: bigint('bucket', { mode: 'number' }).notNull(),
+    credits: doublePrecision('credits').notNull().default(0),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+    authFailures: bigint('auth_failures', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.operation, t.bucket] })],
+);
 
 function totalTable(name: string) {
   return pgTable(name, {
@@ -86,4 +118,18 @@ export const keyNetworks = pgTable(
     primaryKey({ columns: [t.keyId, t.network] }),
     index('key_networks_last_seen_idx').on(t.lastSeenAt),
   ],
+);
+
+export const keyClients = pgTable(
+  'key_clients',
+  {
+    keyId: text('key_id').notNull(),
+    day: bigint('day', { mode: 'number' }).notNull(),
+    kind: text('kind', { enum: ['ip', 'ua'] }).notNull(),
+    value: text('value').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    credits: doublePrecision('credits').notNull().default(0),
+    lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.day, t.kind, t.value] })],
 );
