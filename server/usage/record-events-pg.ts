@@ -27,20 +27,35 @@ export function sqliteUsageRecorder(deps: { sqlite: Sqlite; clock: Clock }): Usa
   return { record: async (events) => recordEvents(deps, events) };
 }
 
+/** Tries a batch at most this many times when PostgreSQL ends it as a deadlock victim. */
+const ATTEMPTS = 3;
+
 export function pgUsageRecorder(deps: { pool: pg.Pool; clock: Clock }): UsageRecorder {
+  const once = async (events: readonly UsageEvent[]) => {
+    const client = await deps.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await recordBatch(client, deps.clock.now(), events);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  };
   return {
     record: async (events) => {
-      const client = await deps.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await recordBatch(client, deps.clock.now(), events);
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once(events);
+        } catch (e) {
+          // Rows are written in a fixed order, but new keys are registered in batch order (their
+          // names depend on it): two batches discovering the same keys in opposite orders can
+          // deadlock, and PostgreSQL rolls one back whole. It is simply sent again.
+          if ((e as { code?: string }).code !== '40P01' || attempt >= ATTEMPTS) throw e;
+        }
       }
     },
   };
