@@ -27,6 +27,8 @@ export function sqliteUsageRecorder(deps: { sqlite: Sqlite; clock: Clock }): Usa
   return { record: async (events) => recordEvents(deps, events) };
 }
 
+/** The first half of the advisory lock on a network's key discovery ("kwdi" in ASCII). */
+const DISCOVERY_LOCK = 0x6b776469;
 /** Tries a batch at most this many times when PostgreSQL ends it as a deadlock victim. */
 const ATTEMPTS = 3;
 
@@ -179,6 +181,10 @@ async function discover(
   const network = e.source === 'gateway' && e.sourceIp ? subjectNetwork(e.sourceIp) : null;
   let flooded = false;
   if (network !== null && ref.by === 'fingerprint') {
+    // One process at a time counts and registers a network's new keys (until its commit), so the
+    // limit holds across processes as SQLite's one writer holds it. A lock of two 32-bit keys: its
+    // space is apart from the leader's 64-bit one.
+    await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DISCOVERY_LOCK, network]);
     const n = await c.query<{ n: string }>(
       'SELECT count(*) AS n FROM keys WHERE discovered_network = $1 AND created_at >= $2',
       [network, now - HOUR],

@@ -329,6 +329,35 @@ describe.skipIf(!available)(
       expect(await dump(b)).toEqual(before);
     });
 
+    it('lets one network discover DISCOVERY_LIMIT new keys an hour in all, however many processes', async () => {
+      const { a, b } = await twoProcesses();
+      for (let round = 0; round < 4; round++) {
+        const tokens = (from: number) =>
+          Array.from(
+            { length: 5 },
+            (_, i): UsageEvent => ({
+              source: 'gateway',
+              eventId: `n${round}-${from + i}`,
+              key: { by: 'fingerprint', fingerprint: `sha256:${round}${String(from + i).padStart(15, '0')}` },
+              ts: T0,
+              credits: 1,
+              requests: 1,
+              status: 401,
+              operation: '',
+              sourceIp: `10.${round}.0.${from + i}`,
+            }),
+          );
+        const [ra, rb] = await Promise.all([a.recorder.record(tokens(0)), b.recorder.record(tokens(5))]);
+        // As one process would: five keys of their own, then the network's one shared row.
+        const names = [...ra.discovered, ...rb.discovered].map((d) => d.name);
+        expect({
+          round,
+          names: names.length,
+          shared: names.filter((n) => n.startsWith('unknown keys')).length,
+        }).toEqual({ round, names: 6, shared: 1 });
+      }
+    });
+
     it('adds overlapping batches sent at once exactly as one after the other would', async () => {
       const { a, b, reference } = await twoProcesses();
       const all = mixedBatch(30, 3000, 'o');
