@@ -257,8 +257,10 @@ describe.skipIf(!available)('recordEvents on SQLite and PostgreSQL', { timeout: 
     const { results } = await expectSame([
       { at: T0, events: batch },
       { at: T0 + HOUR, events: batch },
+      { at: T0 + 2 * HOUR, events: [] },
     ]);
     expect(results[1]).toMatchObject({ accepted: 0, duplicates: 600, discovered: [] });
+    expect(results[2]).toEqual({ accepted: 0, duplicates: 0, discovered: [] });
   });
 
   it('keeps the first of an event sent twice in one batch', async () => {
