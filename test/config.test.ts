@@ -85,14 +85,48 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KEYWATCH_DB: db, ...env })).toThrow(pattern);
   });
 
-  it('refuses a database URL instead of opening a SQLite file named after it, never echoing it', () => {
-    const url = 'postgres://keywatch:hunter2-secret@127.0.0.1:5432/keywatch';
+  it('reads a postgres:// or postgresql:// URL as PostgreSQL storage, needing a shared secret', () => {
+    const url = 'postgres://keywatch:hunter2-secret@db.internal:5432/keywatch';
+    const secret = 'x'.repeat(32);
+    const c = loadConfig({ KEYWATCH_DB: url, KEYWATCH_SECRET: secret });
+    expect(c.storage).toEqual({
+      kind: 'postgres',
+      url,
+      display: 'postgres://keywatch:***@db.internal:5432/keywatch',
+    });
+    expect(c.dbPath).toBe('');
+    expect(
+      loadConfig({ KEYWATCH_DB: 'postgresql://kw@10.0.0.5/kw', KEYWATCH_SECRET: secret }).storage.kind,
+    ).toBe('postgres');
+    expect(loadConfig({ KEYWATCH_DB: db }).storage).toEqual({ kind: 'sqlite', path: resolve(db) });
+    // A secret file on one machine cannot be shared by every process on the database.
     expect(() => loadConfig({ KEYWATCH_DB: url })).toThrow(
-      /^Invalid KEYWATCH_DB: .*postgres:\/\/ URL is not supported/,
+      /^Invalid KEYWATCH_SECRET: required when KEYWATCH_DB/,
     );
-    expect(() => loadConfig({ KEYWATCH_DB: url })).not.toThrow(/hunter2/);
     expect(existsSync(resolve('postgres:'))).toBe(false);
   });
+
+  it.each([
+    ['postgres://kw:hunter2-secret@/keywatch', /not a well-formed/],
+    ['postgres:///keywatch?password=hunter2-secret', /no host/],
+    ['postgres://kw:hunter2-secret@db.internal:5432', /no database/],
+    ['postgres://kw:hunter2-secret@db.internal:5432/', /no database/],
+    ['postgres://kw:hunter2-secret@db.internal:99999/kw', /not a well-formed|port/],
+    ['postgres://kw:hunter2-secret@[::1/kw', /not a well-formed/],
+    ['mysql://kw:hunter2-secret@db.internal/kw', /mysql:\/\/ URL is not a storage/],
+    ['postgres://kw:hunter2-secret@db.internal/%zz', /no database/],
+    ['postgres://kw:hunter2@secret@db.internal:5432', /no database/],
+    ['postgres://kw:hunter2/secret@db.internal/kw', /not a well-formed|no host|no database/],
+  ])(
+    'rejects the database URL %s with one sentence naming KEYWATCH_DB, never its password',
+    (url, pattern) => {
+      const load = () => loadConfig({ KEYWATCH_DB: url, KEYWATCH_SECRET: 'x'.repeat(32) });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/^Invalid KEYWATCH_DB: [^\n]*\.$/);
+      expect(load).toThrow(pattern);
+      expect(load).not.toThrow(/hunter2/);
+    },
+  );
 
   it('reads KEYWATCH_METRICS_TOKEN (16+ characters) without echoing it', () => {
     expect(loadConfig({ KEYWATCH_DB: db }).metricsToken).toBeUndefined();

@@ -4,6 +4,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.ts';
 import { type Config, ConfigError, configuredDbPath, loadConfig } from '../config.ts';
 import { openStore, restrictToOwner, type Store } from '../db/client.ts';
+import { PgStorageError } from '../db/pg/client.ts';
+import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-from-sqlite.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
@@ -14,6 +16,13 @@ import { addImportCommands } from './import.ts';
 import { addIncidentCommands } from './incidents.ts';
 import { addKeyCommands } from './keys.ts';
 import { addSimulateCommand } from './simulate.ts';
+import {
+  addMigrateStorageCommand,
+  backupPostgres,
+  migratePostgres,
+  refuseServingFromPostgres,
+  refuseUnlessSqlite,
+} from './storage.ts';
 import { err, StorageFault, storageFault } from './support.ts';
 import { addTokenCommands } from './tokens.ts';
 import { addUserCommands } from './users.ts';
@@ -33,6 +42,7 @@ function config(): Config {
 /** Runs `fn` with an open, migrated database and closes it after. */
 async function withDeps<T>(fn: (deps: Deps) => Promise<T> | T): Promise<T> {
   const cfg = config();
+  refuseUnlessSqlite(cfg);
   let store: Store;
   try {
     store = openStore(cfg.dbPath);
@@ -72,6 +82,7 @@ export function buildProgram(): Command {
     .description('Start the dashboard, API, gateway and jobs (seeds demo data into an empty database).')
     .action(async () => {
       const cfg = config();
+      if (cfg.storage.kind === 'postgres') await refuseServingFromPostgres(cfg.storage);
       // Loaded here, not at the top: the server (app, pages, jobs) is most of the code, and every
       // other command would parse it for nothing (the compiled build keeps it in its own chunk).
       const { startServer } = await import('../serve.ts');
@@ -91,6 +102,8 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('Create or upgrade the database schema, then exit.')
     .action(async () => {
+      const cfg = config();
+      if (cfg.storage.kind === 'postgres') return migratePostgres(cfg.storage);
       await withDeps((deps) => err(`Database is up to date: ${deps.config.dbPath}`));
     });
 
@@ -101,15 +114,20 @@ export function buildProgram(): Command {
   addSimulateCommand(program, withDeps, CLI_ACTOR);
   addImportCommands(program, withDeps);
   addDetectCommands(program, withDeps);
+  addMigrateStorageCommand(program, config);
 
   program
     .command('backup')
-    .description('Write a consistent copy of the database to FILE while the server may be running.')
+    .description(
+      'Write a consistent copy of the database to FILE while the server may be running (PostgreSQL: pg_dump, custom format).',
+    )
     .argument('<file>', 'where to write the backup')
     .option('--force', 'overwrite FILE if it exists', false)
     .action(async (file: string, opts: { force: boolean }) => {
       if (existsSync(file) && !opts.force)
         throw new InvalidArgumentError(`${file} already exists (use --force to overwrite).`);
+      const cfg = config();
+      if (cfg.storage.kind === 'postgres') return backupPostgres(cfg.storage, file);
       const secretCopy = `${file}.secret`;
       if (existsSync(secretCopy) && !opts.force)
         throw new InvalidArgumentError(`${secretCopy} already exists (use --force to overwrite).`);
@@ -156,7 +174,14 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return DONE.has(e.code) ? 0 : 2;
     const fault = e instanceof StorageFault ? e.message : storageFault(e, configuredDbPath());
     if (fault) err(`keywatch: ${fault}`);
-    else if (e instanceof ConfigError) err(`keywatch: ${e.message}`);
+    else if (
+      e instanceof ConfigError ||
+      e instanceof PgStorageError ||
+      e instanceof TargetNotEmptyError ||
+      e instanceof CopyMismatchError ||
+      e instanceof CopyFailedError
+    )
+      err(`keywatch: ${e.message}`);
     else if (e instanceof AppError) {
       err(`keywatch: ${e.message}`);
       for (const i of e.issues ?? []) err(`  ${i.path}: ${i.message}`);

@@ -1,0 +1,135 @@
+/**
+ * pg mirror of schema/usage.ts. PostgreSQL has no WITHOUT ROWID (SQLite's migration 0004 and its
+ * tasks in migration-tasks.ts): a heap table with its primary-key index is the plain layout here,
+ * so those hand-written steps have no counterpart.
+ */
+import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { keys } from './keys.ts';
+
+export const usageEvents = pgTable(
+  'usage_events',
+  {
+    source: text('source').notNull(),
+    eventId: text('event_id').notNull(),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => keys.id),
+    ts: bigint('ts', { mode: 'number' }).notNull(),
+    credits: doublePrecision('credits').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull(),
+    /** An HTTP status: small. */
+    status: integer('status').notNull(),
+    operation: text('operation').notNull(),
+    sourceIp: text('source_ip'),
+    userAgent: text('user_agent'),
+    clientOrigin: text('client_origin'),
+    projectId: text('project_id'),
+    latencyMs: doublePrecision('latency_ms'),
+    receivedAt: bigint('received_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.source, t.eventId] }),
+    index('usage_events_key_ts_idx').on(t.keyId, t.ts),
+    index('usage_events_ts_idx').on(t.ts),
+  ],
+);
+
+function bucketTable(name: string, bucketIndex = true) {
+  return pgTable(
+    name,
+    {
+      keyId: text('key_id').notNull(),
+      bucket: bigint('bucket', { mode: 'number' }).notNull(),
+      operation: text('operation').notNull(),
+      credits: doublePrecision('credits').notNull().default(0),
+      // Sums over a month of a busy key, or of every key: past 2^31.
+      requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+      errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+      authFailures: bigint('auth_failures', { mode: 'number' }).notNull().default(0),
+    },
+    (t) => [
+      primaryKey({ columns: [t.keyId, t.bucket, t.operation] }),
+      ...(bucketIndex ? [index(`${name}_bucket_idx`).on(t.bucket)] : []),
+    ],
+  );
+}
+
+export const usageMinute = bucketTable('usage_minute');
+export const usageHour = bucketTable('usage_hour');
+/** No bucket index, as SQLite's migration 0010. */
+export const usageDay = bucketTable('usage_day', false);
+export const usageMonth = bucketTable('usage_month');
+
+function keyTotalTable(name: string) {
+  return pgTable(
+    name,
+    {
+      keyId: text('key_id').notNull(),
+      bucket: bigint('bucket', { mode: 'number' }).notNull(),
+      credits: doublePrecision('credits').notNull().default(0),
+      requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+      errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+      authFailures: bigint('auth_failures', { mode: 'number' }).notNull().default(0),
+    },
+    (t) => [primaryKey({ columns: [t.keyId, t.bucket] })],
+  );
+}
+
+export const usageKeyDay = keyTotalTable('usage_key_day');
+export const usageKeyMonth = keyTotalTable('usage_key_month');
+
+export const usageOperationDay = pgTable(
+  'usage_operation_day',
+  {
+    operation: text('operation').notNull(),
+    bucket: bigint('bucket', { mode: 'number' }).notNull(),
+    credits: doublePrecision('credits').notNull().default(0),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+    authFailures: bigint('auth_failures', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.operation, t.bucket] })],
+);
+
+function totalTable(name: string) {
+  return pgTable(name, {
+    bucket: bigint('bucket', { mode: 'number' }).primaryKey(),
+    credits: doublePrecision('credits').notNull().default(0),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+    authFailures: bigint('auth_failures', { mode: 'number' }).notNull().default(0),
+  });
+}
+
+export const usageMinuteTotal = totalTable('usage_minute_total');
+export const usageHourTotal = totalTable('usage_hour_total');
+export const usageDayTotal = totalTable('usage_day_total');
+
+export const keyNetworks = pgTable(
+  'key_networks',
+  {
+    keyId: text('key_id').notNull(),
+    network: text('network').notNull(),
+    firstSeenAt: bigint('first_seen_at', { mode: 'number' }).notNull(),
+    lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.network] }),
+    index('key_networks_last_seen_idx').on(t.lastSeenAt),
+  ],
+);
+
+export const keyClients = pgTable(
+  'key_clients',
+  {
+    keyId: text('key_id').notNull(),
+    day: bigint('day', { mode: 'number' }).notNull(),
+    kind: text('kind', { enum: ['ip', 'ua'] }).notNull(),
+    value: text('value').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    credits: doublePrecision('credits').notNull().default(0),
+    lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.day, t.kind, t.value] })],
+);
