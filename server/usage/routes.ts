@@ -28,7 +28,10 @@ export function rememberedIso(): (ms: number) => string {
   const seen = new Map<number, string>();
   return (ms) => {
     let text = seen.get(ms);
-    if (text === undefined) seen.set(ms, (text = iso(ms)));
+    if (text === undefined) {
+      text = iso(ms);
+      seen.set(ms, text);
+    }
     return text;
   };
 }

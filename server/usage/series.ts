@@ -269,7 +269,10 @@ function rowsOfEveryGroup(sqlite: Sqlite, range: Range, group: Group, keys: KeyD
   const keyIds = new Map<string, string>();
   const put = (name: string, r: Row) => {
     let rows = out.get(name);
-    if (!rows) out.set(name, (rows = new Map()));
+    if (!rows) {
+      rows = new Map();
+      out.set(name, rows);
+    }
     const had = rows.get(r.bucket);
     if (had) add(had, r);
     else rows.set(r.bucket, r);
