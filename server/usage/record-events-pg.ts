@@ -8,9 +8,10 @@
  */
 import type pg from 'pg';
 import { randomId } from '../auth/secrets.ts';
-import { type Clock, DAY, floorTo, HOUR } from '../clock.ts';
+import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { subjectNetwork } from '../network.ts';
+import { type BatchSums, startBatchSums } from './batch-sums.ts';
 import { addToBucketsPg, cmp, type Delta } from './buckets-pg.ts';
 import {
   DISCOVERY_LIMIT,
@@ -111,20 +112,13 @@ async function recordBatch(
   // In batch order, as SQLite's loop sees them.
   const accepted = [...firsts.entries()].filter(([id]) => stored.has(id)).map(([, e]) => e);
 
-  const deltas: Delta[] = accepted.map((e) => ({
-    keyId: keyOf(e),
-    ts: e.ts,
-    operation: e.operation,
-    credits: e.credits,
-    requests: e.requests,
-    errors: e.status >= 400 ? e.requests : 0,
-    authFailures: e.status === 401 ? e.requests : 0,
-  }));
-  deltas.push(...(await noteProjects(c, now, accepted, keyOf)));
-  await addToBucketsPg(c, deltas);
-  await noteNetworksAndClients(c, accepted, keyOf);
-  await touchKeys(c, accepted, keyOf);
-  await noteLate(c, now, accepted, keyOf);
+  const sums = startBatchSums(accepted.length > 0 ? await judgedUntil(c) : null);
+  for (const e of accepted) sums.add(keyOf(e), e);
+  sums.deltas.push(...(await noteProjects(c, now, accepted, keyOf)));
+  await addToBucketsPg(c, sums.deltas);
+  await noteNetworksAndClients(c, sums);
+  await touchKeys(c, sums);
+  await noteLate(c, now, sums);
   return { accepted: accepted.length, duplicates: events.length - accepted.length, discovered };
 }
 
@@ -269,55 +263,8 @@ async function noteProjects(
   });
 }
 
-async function noteNetworksAndClients(
-  c: pg.PoolClient,
-  accepted: UsageEvent[],
-  keyOf: (e: UsageEvent) => string,
-): Promise<void> {
-  const seen = new Map<
-    string,
-    { keyId: string; network: string; first: number; last: number; requests: number }
-  >();
-  const clients = new Map<
-    string,
-    {
-      keyId: string;
-      day: number;
-      kind: 'ip' | 'ua';
-      value: string;
-      requests: number;
-      credits: number;
-      last: number;
-    }
-  >();
-  for (const e of accepted) {
-    const keyId = keyOf(e);
-    if (e.sourceIp) {
-      const network = subjectNetwork(e.sourceIp);
-      const id = `${keyId}\u0000${network}`;
-      const n = seen.get(id);
-      if (n) {
-        n.first = Math.min(n.first, e.ts);
-        n.last = Math.max(n.last, e.ts);
-        n.requests += e.requests;
-      } else seen.set(id, { keyId, network, first: e.ts, last: e.ts, requests: e.requests });
-    }
-    const day = floorTo(e.ts, DAY);
-    for (const [kind, value] of [
-      ['ip', e.sourceIp ?? ''],
-      ['ua', e.userAgent ?? ''],
-    ] as const) {
-      const id = `${keyId}\u0000${day}\u0000${kind}\u0000${value}`;
-      const m = clients.get(id);
-      if (m) {
-        m.requests += e.requests;
-        m.credits += e.credits;
-        m.last = Math.max(m.last, e.ts);
-      } else
-        clients.set(id, { keyId, day, kind, value, requests: e.requests, credits: e.credits, last: e.ts });
-    }
-  }
-  const ns = [...seen.entries()].sort(([a], [b]) => cmp(a, b)).map(([, n]) => n);
+async function noteNetworksAndClients(c: pg.PoolClient, sums: BatchSums): Promise<void> {
+  const ns = [...sums.networks.entries()].sort(([a], [b]) => cmp(a, b)).map(([, n]) => n);
   if (ns.length > 0)
     await c.query(
       `INSERT INTO key_networks AS t (key_id, network, first_seen_at, last_seen_at, requests)
@@ -332,7 +279,7 @@ async function noteNetworksAndClients(
         ns.map((n) => n.requests),
       ],
     );
-  const cs = [...clients.entries()].sort(([a], [b]) => cmp(a, b)).map(([, n]) => n);
+  const cs = [...sums.clients.entries()].sort(([a], [b]) => cmp(a, b)).map(([, n]) => n);
   if (cs.length > 0)
     await c.query(
       `INSERT INTO key_clients AS t (key_id, day, kind, value, requests, credits, last_seen_at)
@@ -351,21 +298,8 @@ async function noteNetworksAndClients(
     );
 }
 
-/** Per key: first and last use over the accepted events, sorted by key id. */
-function usedRange(accepted: UsageEvent[], keyOf: (e: UsageEvent) => string) {
-  const used = new Map<string, { first: number; last: number }>();
-  for (const e of accepted) {
-    const u = used.get(keyOf(e));
-    if (u) {
-      u.first = Math.min(u.first, e.ts);
-      u.last = Math.max(u.last, e.ts);
-    } else used.set(keyOf(e), { first: e.ts, last: e.ts });
-  }
-  return [...used.entries()].sort(([a], [b]) => cmp(a, b));
-}
-
-async function touchKeys(c: pg.PoolClient, accepted: UsageEvent[], keyOf: (e: UsageEvent) => string) {
-  const used = usedRange(accepted, keyOf);
+async function touchKeys(c: pg.PoolClient, sums: BatchSums) {
+  const used = [...sums.used.entries()].sort(([a], [b]) => cmp(a, b));
   if (used.length === 0) return;
   await c.query(
     `UPDATE keys k SET last_used_at = greatest(coalesce(k.last_used_at, u.last), u.last),
@@ -375,30 +309,17 @@ async function touchKeys(c: pg.PoolClient, accepted: UsageEvent[], keyOf: (e: Us
   );
 }
 
-/** Usage for minutes detection already judged, per key: judged again on the next run. */
-async function noteLate(
-  c: pg.PoolClient,
-  now: number,
-  accepted: UsageEvent[],
-  keyOf: (e: UsageEvent) => string,
-) {
-  if (accepted.length === 0) return;
+/** Detection's cursor: usage stamped before it lands in minutes already judged. */
+async function judgedUntil(c: pg.PoolClient): Promise<number | null> {
   const cursor = await c.query<{ evaluated_until: number | string }>(
     `SELECT evaluated_until FROM detector_state WHERE key_id = ''`,
   );
-  if (!cursor.rows[0]) return;
-  const judgedUntil = Number(cursor.rows[0].evaluated_until);
-  const late = new Map<string, { ts: number; alert: boolean }>();
-  for (const e of accepted) {
-    if (e.ts >= judgedUntil) continue;
-    const l = late.get(keyOf(e));
-    // Imported history is learned, never alerted on.
-    late.set(keyOf(e), {
-      ts: Math.min(l?.ts ?? e.ts, e.ts),
-      alert: e.source !== 'csv' || (l?.alert ?? false),
-    });
-  }
-  const ls = [...late.entries()].sort(([a], [b]) => cmp(a, b));
+  return cursor.rows[0] ? Number(cursor.rows[0].evaluated_until) : null;
+}
+
+/** Usage for minutes detection already judged, per key: judged again on the next run. */
+async function noteLate(c: pg.PoolClient, now: number, sums: BatchSums) {
+  const ls = [...sums.late.entries()].sort(([a], [b]) => cmp(a, b));
   if (ls.length === 0) return;
   await c.query(
     `INSERT INTO late_usage AS t (key_id, earliest_ts, arrived_at, alert)

@@ -4,10 +4,11 @@
  * unknown keys registered as discovered.
  */
 import { randomId } from '../auth/secrets.ts';
-import { type Clock, DAY, floorTo, HOUR } from '../clock.ts';
+import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { subjectNetwork } from '../network.ts';
-import { addToBuckets, type BucketDelta } from './buckets.ts';
+import { startBatchSums } from './batch-sums.ts';
+import { addToBuckets } from './buckets.ts';
 import { claimOrphanProject } from './projects.ts';
 
 export type KeyRef =
@@ -118,38 +119,8 @@ export function recordEvents(
   const run = deps.sqlite.transaction((): RecordResult => {
     const keyIds = new Map<string, string>();
     const discovered: RecordResult['discovered'] = [];
-    const deltas: BucketDelta[] = [];
-    const used = new Map<string, { first: number; last: number }>();
     // Usage for minutes detection already judged, per key: judged again on the next run.
-    const judgedUntil = st.judgedUntil.get() ?? null;
-    const late = new Map<string, { ts: number; alert: boolean }>();
-    const networkOf = new Map<string, string>();
-    const seen = new Map<
-      string,
-      { keyId: string; network: string; first: number; last: number; requests: number }
-    >();
-    const clients = new Map<
-      string,
-      {
-        keyId: string;
-        day: number;
-        kind: 'ip' | 'ua';
-        value: string;
-        requests: number;
-        credits: number;
-        last: number;
-      }
-    >();
-    const noteClient = (keyId: string, day: number, kind: 'ip' | 'ua', value: string, e: UsageEvent) => {
-      const id = `${keyId}\u0000${day}\u0000${kind}\u0000${value}`;
-      const c = clients.get(id);
-      if (c) {
-        c.requests += e.requests;
-        c.credits += e.credits;
-        c.last = Math.max(c.last, e.ts);
-      } else
-        clients.set(id, { keyId, day, kind, value, requests: e.requests, credits: e.credits, last: e.ts });
-    };
+    const sums = startBatchSums(st.judgedUntil.get() ?? null);
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
@@ -227,51 +198,16 @@ export function recordEvents(
           now,
         });
       }
-      deltas.push({
-        keyId,
-        ts: e.ts,
-        operation: e.operation,
-        credits: e.credits,
-        requests: e.requests,
-        errors: e.status >= 400 ? e.requests : 0,
-        authFailures: e.status === 401 ? e.requests : 0,
-      });
-      if (judgedUntil !== null && e.ts < judgedUntil) {
-        const l = late.get(keyId);
-        // Imported history is learned, never alerted on.
-        const alert = e.source !== 'csv';
-        late.set(keyId, { ts: Math.min(l?.ts ?? e.ts, e.ts), alert: alert || (l?.alert ?? false) });
-      }
-      if (e.sourceIp) {
-        let network = networkOf.get(e.sourceIp);
-        if (network === undefined) {
-          network = subjectNetwork(e.sourceIp);
-          networkOf.set(e.sourceIp, network);
-        }
-        const id = `${keyId}\u0000${network}`;
-        const n = seen.get(id);
-        if (n) {
-          n.first = Math.min(n.first, e.ts);
-          n.last = Math.max(n.last, e.ts);
-          n.requests += e.requests;
-        } else seen.set(id, { keyId, network, first: e.ts, last: e.ts, requests: e.requests });
-      }
-      const day = floorTo(e.ts, DAY);
-      noteClient(keyId, day, 'ip', e.sourceIp ?? '', e);
-      noteClient(keyId, day, 'ua', e.userAgent ?? '', e);
-      const u = used.get(keyId);
-      if (u) {
-        u.first = Math.min(u.first, e.ts);
-        u.last = Math.max(u.last, e.ts);
-      } else used.set(keyId, { first: e.ts, last: e.ts });
+      sums.add(keyId, e);
     }
-    addToBuckets(deps.sqlite, deltas);
-    for (const n of seen.values()) st.noteNetwork.run(n.keyId, n.network, n.first, n.last, n.requests);
-    for (const c of clients.values()) {
+    addToBuckets(deps.sqlite, sums.deltas);
+    for (const n of sums.networks.values())
+      st.noteNetwork.run(n.keyId, n.network, n.first, n.last, n.requests);
+    for (const c of sums.clients.values()) {
       st.noteClient.run(c.keyId, c.day, c.kind, c.value, c.requests, c.credits, c.last);
     }
-    for (const [keyId, u] of used) st.touchKey.run({ last: u.last, first: u.first, id: keyId });
-    for (const [keyId, l] of late) st.noteLate.run({ keyId, ts: l.ts, now, alert: l.alert ? 1 : 0 });
+    for (const [keyId, u] of sums.used) st.touchKey.run({ last: u.last, first: u.first, id: keyId });
+    for (const [keyId, l] of sums.late) st.noteLate.run({ keyId, ts: l.ts, now, alert: l.alert ? 1 : 0 });
     return { accepted, duplicates: events.length - accepted, discovered };
   });
   return run.immediate();
