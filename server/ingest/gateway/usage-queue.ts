@@ -131,16 +131,21 @@ export function createUsageQueue(
   let waiters: (() => void)[] = [];
   /** When the first of `waiters` began to wait (performance.now()). */
   let waitingSince = 0;
-  let syncing = false;
+  /** An event-loop turn has journaled a line already: the turn's later lines share one write at its end. */
+  let turnStarted = false;
 
   /** One write() for the turn's lines, then the answers held for them go out. */
   const syncJournal = () => {
-    syncing = false;
     if (waiters.length === 0 && !journal?.buffered()) return;
     journal?.sync();
     const released = waiters;
     waiters = [];
     for (const then of released) then();
+  };
+
+  const endTurn = () => {
+    turnStarted = false;
+    syncJournal();
   };
 
   const size = () => items.length + (inflight?.length ?? 0);
@@ -274,10 +279,12 @@ export function createUsageQueue(
         // Before the client's answer ends (the gateway waits for journaled()): on disk, it survives kill -9.
         entry.line = JSON.stringify(item);
         journal.append(entry.line, entry);
-        if (!syncing) {
-          syncing = true;
-          // After this turn's I/O callbacks: every answer completed in this turn shares the write.
-          setImmediate(syncJournal);
+        if (!turnStarted) {
+          // The turn's first answer is written at once and never waits; answers that end after it
+          // in the same turn (a busy moment) wait for one shared write after the turn's I/O callbacks.
+          turnStarted = true;
+          journal.sync();
+          setImmediate(endTurn);
         }
       }
       items.push(entry);
