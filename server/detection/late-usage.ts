@@ -164,9 +164,14 @@ export function writeCheckpoint(sqlite: Sqlite, row: CheckpointRow, at: number):
   ).run(row.keyId, at, row.state);
 }
 
-/** Snapshots older than any late usage can rewind to from `at`. */
-export function dropOldCheckpoints(sqlite: Sqlite, at: number): void {
-  statement<[number]>(sqlite, 'DELETE FROM detector_checkpoints WHERE at < ?').run(
-    at - (LATE_REWIND_DAYS + 1) * DAY,
-  );
+/**
+ * Snapshots older than any late usage can rewind to from `at`, at most `limit` of them (each is a
+ * whole key state, so a day's worth for 1,000 keys is megabytes to free). Returns how many went.
+ */
+export function dropOldCheckpoints(sqlite: Sqlite, at: number, limit = -1): number {
+  return statement<[number, number]>(
+    sqlite,
+    `DELETE FROM detector_checkpoints WHERE rowid IN
+       (SELECT rowid FROM detector_checkpoints WHERE at < ? LIMIT ?)`,
+  ).run(at - (LATE_REWIND_DAYS + 1) * DAY, limit).changes;
 }

@@ -55,6 +55,8 @@ const WRITE_NOW = { behavior: 'immediate' } as const;
  * transaction here may hold it long: 1,000 states of ~8 KB took 100 to 700 ms in one.
  */
 const HOLD_MS = 3;
+/** Old snapshots deleted per transaction (a few ms of freeing pages). */
+const DROP_SLICE = 50;
 /** A first run never replays more than this much history. */
 export const MAX_REPLAY = 90 * DAY;
 
@@ -159,15 +161,20 @@ export function runDetection(
     };
   };
   /** Write transactions: how many, and the longest and total time each held the lock (ms). */
-  const writes = { n: 0, longest: 0, total: 0, longestSliced: 0 };
+  const writes = { n: 0, longest: 0, total: 0, longestSliced: 0, longestCommit: 0, longestCursor: 0 };
+  let cursorTx = true;
   const write = (fn: (tx: Parameters<Parameters<Deps['db']['transaction']>[0]>[0]) => void) => {
     if (writes.n > 0) options.pause?.();
     let began = 0;
+    let wrote = 0;
     deps.db.transaction((tx) => {
       began = performance.now();
       fn(tx);
+      wrote = performance.now();
     }, WRITE_NOW);
     const held = performance.now() - began;
+    writes.longestCommit = Math.max(writes.longestCommit, performance.now() - wrote);
+    if (cursorTx) writes.longestCursor = Math.max(writes.longestCursor, held);
     writes.n++;
     writes.longest = Math.max(writes.longest, held);
     writes.total += held;
@@ -186,6 +193,7 @@ export function runDetection(
     let i = 0;
     let j = 0;
     const before = writes.total;
+    cursorTx = false;
     while (i < rows.length || j < checkpoints.length) {
       const from = i;
       write(() => {
@@ -199,7 +207,16 @@ export function runDetection(
       });
       for (let k = from; k < i; k++) loaded.written.set(rows[k]![0], at);
     }
+    // Old snapshots go in slices of their own too; nothing depends on when.
+    while (true) {
+      let gone = 0;
+      write(() => {
+        gone = dropOldCheckpoints(deps.sqlite, at, DROP_SLICE);
+      });
+      if (gone < DROP_SLICE) break;
+    }
     writes.longestSliced = Math.max(writes.longestSliced, writes.total - before);
+    cursorTx = true;
   };
   /** Inside the run's transaction (raw statements on the same connection are part of it). */
   const persist = (prepared: ReturnType<typeof prepare>) => {
@@ -258,7 +275,6 @@ export function runDetection(
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
         recorded.replayInto(writer.sink);
-        dropOldCheckpoints(deps.sqlite, end);
         held.set(deps.sqlite, {
           stamp: storeAccount(deps.sqlite, prepared.states, deps.clock.now()),
           loaded,
@@ -274,6 +290,9 @@ export function runDetection(
       write_ms: Math.round(writes.total),
       // What the longest chunk's states held the lock for in all: one transaction used to.
       longest_sliced_ms: Math.round(writes.longestSliced),
+      // The transactions that move the cursor (incidents with it), and the longest COMMIT alone.
+      longest_cursor_ms: Math.round(writes.longestCursor * 10) / 10,
+      longest_commit_ms: Math.round(writes.longestCommit * 10) / 10,
     });
     return { evaluated_until: done, incidents_opened: writer.opened() };
   } catch (err) {

@@ -188,7 +188,7 @@ async function main() {
 
     // First replay on the worker.
     // The worker's own account of its write transactions (run-detection.ts logs one line a run).
-    const writes = { longest: 0, sliced: 0, n: 0 };
+    const writes = { longest: 0, sliced: 0, n: 0, cursor: 0, commit: 0 };
     const log = {
       ...silentLogger,
       debug(msg: string, fields?: Record<string, unknown>) {
@@ -196,16 +196,21 @@ async function main() {
         writes.longest = Math.max(writes.longest, Number(fields.longest_write_ms));
         writes.sliced = Math.max(writes.sliced, Number(fields.longest_sliced_ms));
         writes.n += Number(fields.writes);
+        writes.cursor = Math.max(writes.cursor, Number(fields.longest_cursor_ms));
+        writes.commit = Math.max(writes.commit, Number(fields.longest_commit_ms));
       },
     };
     const resetWrites = () => {
       writes.longest = 0;
       writes.sliced = 0;
       writes.n = 0;
+      writes.cursor = 0;
+      writes.commit = 0;
     };
     const writesSeen = () =>
       `${writes.n} write transactions, longest held ${f(writes.longest)} ms ` +
-      `(a chunk's states in all ${f(writes.sliced)} ms, formerly one transaction)`;
+      `(those moving the cursor with incidents ${f(writes.cursor)} ms; the longest COMMIT alone ${f(writes.commit)} ms; ` +
+      `a chunk's states in all ${f(writes.sliced)} ms, formerly one transaction)`;
     const worker = createDetectionWorker({ ...deps, log });
     resetStall();
     cpu = cpuMs();
