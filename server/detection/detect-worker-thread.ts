@@ -31,6 +31,16 @@ const log: Logger = {
 };
 const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: { now: () => now }, config, log };
 const listener = createAlertListener(deps);
+/**
+ * Between two of a run's write transactions the worker sleeps PAUSE_MS: SQLite's busy handler on
+ * the serving thread retries 1, 3 and 8 ms after it began waiting, so with each transaction
+ * holding the lock a few ms, a waiting writer finds it free within about 8 ms.
+ */
+const PAUSE_MS = 10;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const pause = () => {
+  Atomics.wait(sleeper, 0, 0, PAUSE_MS);
+};
 
 port.on('message', (m: WorkerRequest) => {
   if (m.type === 'close') {
@@ -46,7 +56,7 @@ port.on('message', (m: WorkerRequest) => {
   now = m.now;
   let reply: WorkerReply;
   try {
-    const result = runDetection(deps, { ...m.options, listener });
+    const result = runDetection(deps, { ...m.options, listener, pause });
     reply = { type: 'result', id: m.id, ok: true, result, threadId };
   } catch (err) {
     const e = err as Error;

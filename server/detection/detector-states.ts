@@ -94,30 +94,42 @@ export function prepareStates(
   return { evaluatedUntil, rows, account: JSON.stringify(loaded.state.account) };
 }
 
+const UPSERT = `INSERT INTO detector_state (key_id, state, evaluated_until, updated_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
+    updated_at = excluded.updated_at
+  WHERE excluded.evaluated_until >= detector_state.evaluated_until`;
+
 /**
- * Writes prepared states and always the account row. The write stamp grows strictly, so two runs
- * in the same millisecond still leave different stamps. Returns the new stamp.
+ * Writes one key's state as of `evaluatedUntil`, unless its row is already further on (a runner
+ * beside this one wrote it since: states written after their cursor's commit may arrive late).
+ * The caller marks it written once its transaction commits.
  */
+export function storeState(sqlite: Sqlite, keyId: string, json: string, evaluatedUntil: number, now: number) {
+  statement<[string, string, number, number]>(sqlite, UPSERT).run(keyId, json, evaluatedUntil, now);
+}
+
+/**
+ * Writes the account row (the cursor). The write stamp grows strictly, so two runs in the same
+ * millisecond still leave different stamps. Returns the new stamp.
+ */
+export function storeAccount(sqlite: Sqlite, prepared: PreparedStates, now: number): string {
+  const at = Math.max(now, (readAccountRow(sqlite)?.updatedAt ?? 0) + 1);
+  storeState(sqlite, ACCOUNT, prepared.account, prepared.evaluatedUntil, at);
+  return stamp({ evaluatedUntil: prepared.evaluatedUntil, updatedAt: at });
+}
+
+/** Writes prepared states and always the account row, in the caller's transaction. Returns the new stamp. */
 export function storeStates(
   sqlite: Sqlite,
   loaded: LoadedStates,
   prepared: PreparedStates,
   now: number,
 ): string {
-  const upsert = statement<[string, string, number, number]>(
-    sqlite,
-    `INSERT INTO detector_state (key_id, state, evaluated_until, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
-       updated_at = excluded.updated_at`,
-  );
-  const { evaluatedUntil } = prepared;
   for (const [keyId, json] of prepared.rows) {
-    upsert.run(keyId, json, evaluatedUntil, now);
-    loaded.written.set(keyId, evaluatedUntil);
+    storeState(sqlite, keyId, json, prepared.evaluatedUntil, now);
+    loaded.written.set(keyId, prepared.evaluatedUntil);
   }
-  const at = Math.max(now, (readAccountRow(sqlite)?.updatedAt ?? 0) + 1);
-  upsert.run(ACCOUNT, prepared.account, evaluatedUntil, at);
-  return stamp({ evaluatedUntil, updatedAt: at });
+  return storeAccount(sqlite, prepared, now);
 }
 
 /** Writes every state not yet stored up to `evaluatedUntil` (a runner closing cleanly). */

@@ -152,12 +152,26 @@ export function prepareCheckpoints(state: ReplayState, keys: Iterable<string>, a
 /** Stores prepared snapshots taken at `at` (one prepared statement); drops week-old ones. */
 export function writeCheckpoints(sqlite: Sqlite, rows: readonly CheckpointRow[], at: number): void {
   if (rows.length === 0) return;
-  const insert = statement<[string, number, string]>(
+  for (const r of rows) writeCheckpoint(sqlite, r, at);
+  dropOldCheckpoints(sqlite, at);
+}
+
+/** One snapshot taken at `at`; a second one of the same key and time is ignored. */
+export function writeCheckpoint(sqlite: Sqlite, row: CheckpointRow, at: number): void {
+  statement<[string, number, string]>(
     sqlite,
     'INSERT INTO detector_checkpoints (key_id, at, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-  );
-  for (const r of rows) insert.run(r.keyId, at, r.state);
-  statement<[number]>(sqlite, 'DELETE FROM detector_checkpoints WHERE at < ?').run(
-    at - (LATE_REWIND_DAYS + 1) * DAY,
-  );
+  ).run(row.keyId, at, row.state);
+}
+
+/**
+ * Snapshots older than any late usage can rewind to from `at`, at most `limit` of them (each is a
+ * whole key state, so a day's worth for 1,000 keys is megabytes to free). Returns how many went.
+ */
+export function dropOldCheckpoints(sqlite: Sqlite, at: number, limit = -1): number {
+  return statement<[number, number]>(
+    sqlite,
+    `DELETE FROM detector_checkpoints WHERE rowid IN
+       (SELECT rowid FROM detector_checkpoints WHERE at < ? LIMIT ?)`,
+  ).run(at - (LATE_REWIND_DAYS + 1) * DAY, limit).changes;
 }

@@ -1,8 +1,10 @@
 /**
  * runDetection(): evaluates, in time order, every closed minute not yet evaluated up to `until`,
  * from the persisted per-key states, and writes incidents. One transaction per chunk of minutes
- * (states, cursor and incidents together), so a crash resumes exactly where it stopped.
+ * (incidents and cursor together), so a crash resumes exactly where it stopped; the key states and
+ * snapshots of the chunk follow in short transactions of their own (see persistInSlices).
  */
+import { performance } from 'node:perf_hooks';
 import { count, eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
 import type { Queryable, Sqlite } from '../db/client.ts';
@@ -18,11 +20,20 @@ import {
   prepareStates,
   readAccountRow,
   stamp,
+  storeAccount,
+  storeState,
   storeStates,
   writeAllStates,
 } from './detector-states.ts';
 import { createIncidentSink } from './incident-sink.ts';
-import { LATE_REWIND_DAYS, prepareCheckpoints, rejudgeLateUsage, writeCheckpoints } from './late-usage.ts';
+import {
+  dropOldCheckpoints,
+  LATE_REWIND_DAYS,
+  prepareCheckpoints,
+  rejudgeLateUsage,
+  writeCheckpoint,
+  writeCheckpoints,
+} from './late-usage.ts';
 import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { createRecordingSink, ignoreFindings, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
@@ -38,6 +49,14 @@ const REPLAY_WRITE_EVERY = DAY;
  * writer thread does all the time.
  */
 const WRITE_NOW = { behavior: 'immediate' } as const;
+/**
+ * How long one of the chunk's state transactions writes before it commits, in ms. The serving
+ * thread's writers wait for the lock synchronously (busy_timeout), blocking its event loop, so no
+ * transaction here may hold it long: 1,000 states of ~8 KB took 100 to 700 ms in one.
+ */
+const HOLD_MS = 3;
+/** Old snapshots deleted per transaction (a few ms of freeing pages). */
+const DROP_SLICE = 50;
 /** A first run never replays more than this much history. */
 export const MAX_REPLAY = 90 * DAY;
 
@@ -91,7 +110,16 @@ function catchUpStates(deps: Deps, loaded: LoadedStates, cursor: number, rules: 
 
 export function runDetection(
   deps: Deps,
-  options: { until?: number; listener?: IncidentListener; maxChunks?: number } = {},
+  options: {
+    until?: number;
+    listener?: IncidentListener;
+    maxChunks?: number;
+    /**
+     * Called between two of the run's write transactions (the worker sleeps a few ms), so a
+     * writer beside it waiting in its busy handler finds the lock free when it retries.
+     */
+    pause?: () => void;
+  } = {},
 ): RunResult {
   // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
   const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
@@ -132,6 +160,64 @@ export function runDetection(
       states: prepareStates(loaded, evaluatedUntil, force, json, more ? REPLAY_WRITE_EVERY : undefined),
     };
   };
+  /** Write transactions: how many, and the longest and total time each held the lock (ms). */
+  const writes = { n: 0, longest: 0, total: 0, longestSliced: 0, longestCommit: 0, longestCursor: 0 };
+  let cursorTx = true;
+  const write = (fn: (tx: Parameters<Parameters<Deps['db']['transaction']>[0]>[0]) => void) => {
+    if (writes.n > 0) options.pause?.();
+    let began = 0;
+    let wrote = 0;
+    deps.db.transaction((tx) => {
+      began = performance.now();
+      fn(tx);
+      wrote = performance.now();
+    }, WRITE_NOW);
+    const held = performance.now() - began;
+    writes.longestCommit = Math.max(writes.longestCommit, performance.now() - wrote);
+    if (cursorTx) writes.longestCursor = Math.max(writes.longestCursor, held);
+    writes.n++;
+    writes.longest = Math.max(writes.longest, held);
+    writes.total += held;
+  };
+  /**
+   * A chunk's states and snapshots, after the transaction that moved the cursor past them, in
+   * transactions that each write for HOLD_MS at most. A crash in between leaves states behind the
+   * cursor, which the next runner replays up to it (catchUpStates), and snapshots missing, so late
+   * usage rewinds to an older one; neither changes a verdict.
+   */
+  const persistInSlices = (prepared: ReturnType<typeof prepare>) => {
+    const { rows } = prepared.states;
+    const { checkpoints } = prepared;
+    const at = prepared.states.evaluatedUntil;
+    const now = deps.clock.now();
+    let i = 0;
+    let j = 0;
+    const before = writes.total;
+    cursorTx = false;
+    while (i < rows.length || j < checkpoints.length) {
+      const from = i;
+      write(() => {
+        const began = performance.now();
+        do {
+          if (i < rows.length) {
+            const [keyId, json] = rows[i++]!;
+            storeState(deps.sqlite, keyId, json, at, now);
+          } else writeCheckpoint(deps.sqlite, checkpoints[j++]!, at);
+        } while ((i < rows.length || j < checkpoints.length) && performance.now() - began < HOLD_MS);
+      });
+      for (let k = from; k < i; k++) loaded.written.set(rows[k]![0], at);
+    }
+    // Old snapshots go in slices of their own too; nothing depends on when.
+    while (true) {
+      let gone = 0;
+      write(() => {
+        gone = dropOldCheckpoints(deps.sqlite, at, DROP_SLICE);
+      });
+      if (gone < DROP_SLICE) break;
+    }
+    writes.longestSliced = Math.max(writes.longestSliced, writes.total - before);
+    cursorTx = true;
+  };
   /** Inside the run's transaction (raw statements on the same connection are part of it). */
   const persist = (prepared: ReturnType<typeof prepare>) => {
     writeCheckpoints(deps.sqlite, prepared.checkpoints, prepared.states.evaluatedUntil);
@@ -144,7 +230,9 @@ export function runDetection(
   try {
     // Usage that landed in minutes already judged is judged again first, up to the cursor.
     if (late && cursor !== null) {
-      deps.db.transaction((tx) => {
+      // Its rewound states are written with the cursor: a stored state of the cursor's minute that
+      // lacks the late usage would never be replayed.
+      write((tx) => {
         if (readCursor({ db: tx }) !== cursor) throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
         rejudgeLateUsage({
@@ -161,7 +249,7 @@ export function runDetection(
         // A rewound key's state changed out of turn: written now, not at its next slot.
         persist(prepare(cursor, new Set(state.touched)));
         writer.setTx(null);
-      }, WRITE_NOW);
+      });
     }
 
     let done = Math.max(from, cursor ?? from);
@@ -181,16 +269,31 @@ export function runDetection(
         timeZone,
       });
       const prepared = prepare(end, undefined, end < until && n + 1 < (options.maxChunks ?? Infinity));
-      deps.db.transaction((tx) => {
+      write((tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
         if (readCursor({ db: tx }) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
         recorded.replayInto(writer.sink);
-        persist(prepared);
+        held.set(deps.sqlite, {
+          stamp: storeAccount(deps.sqlite, prepared.states, deps.clock.now()),
+          loaded,
+        });
         writer.setTx(null);
-      }, WRITE_NOW);
+      });
+      persistInSlices(prepared);
     }
+    deps.log.debug('detection run', {
+      evaluated_until: done,
+      writes: writes.n,
+      longest_write_ms: Math.round(writes.longest * 10) / 10,
+      write_ms: Math.round(writes.total),
+      // What the longest chunk's states held the lock for in all: one transaction used to.
+      longest_sliced_ms: Math.round(writes.longestSliced),
+      // The transactions that move the cursor (incidents with it), and the longest COMMIT alone.
+      longest_cursor_ms: Math.round(writes.longestCursor * 10) / 10,
+      longest_commit_ms: Math.round(writes.longestCommit * 10) / 10,
+    });
     return { evaluated_until: done, incidents_opened: writer.opened() };
   } catch (err) {
     // A rolled-back chunk leaves the states in memory ahead of the stored ones: read them again.

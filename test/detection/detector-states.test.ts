@@ -69,4 +69,36 @@ describe('held detector states', () => {
     expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
     expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
   });
+
+  it('a runner stopped after its cursor moved, before the states followed, leaves them for the next to catch up exactly', () => {
+    const steady = createTestDeps();
+    const stopped = createTestDeps();
+    all.push(steady, stopped);
+    seedHistory(steady);
+    seedHistory(stopped);
+
+    judge(steady, END - 5 * MINUTE);
+    stopped.clock.set(END + MINUTE);
+    runDetection(stopped, { until: END - 20 * MINUTE });
+    // The pause before the first state transaction is where the process stops.
+    const stop = () => {
+      throw new Error('stopped');
+    };
+    expect(() => runDetection(stopped, { until: END - 6 * MINUTE, pause: stop })).toThrow('stopped');
+    const cursor = readCursor(stopped)!;
+    expect(cursor).toBe(END - 6 * MINUTE);
+    expect(rows(stopped).every((r) => r.evaluated_until <= END - 20 * MINUTE)).toBe(true);
+
+    const store = openStore(stopped.dbPath, { migrate: false });
+    const again = { ...stopped, db: store.db, sqlite: store.sqlite };
+    try {
+      runDetection(again, { until: END - 5 * MINUTE });
+      writeHeldStates(again);
+    } finally {
+      store.close();
+    }
+    writeHeldStates(steady);
+    expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
+    expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
+  });
 });
