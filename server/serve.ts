@@ -31,7 +31,8 @@ export async function startServer(
   options: { clock?: Clock; announce?: (line: string) => void } = {},
 ): Promise<Running> {
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = openStore(config.dbPath);
+  // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
+  const store = openStore(config.dbPath, { checkpoints: false });
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: options.clock ?? systemClock, config, log };
 
   const sources = createSourceServices(deps);

@@ -43,7 +43,17 @@ export function restrictToOwner(path: string): void {
 
 export function openStore(
   path: string,
-  options: { migrate?: boolean; progress?: (line: string) => void } = {},
+  options: {
+    migrate?: boolean;
+    progress?: (line: string) => void;
+    /**
+     * false: this connection's commits never copy the WAL back into the database (checkpoint). The
+     * serving thread opens it so: a small commit there could otherwise spend 100 ms copying the
+     * megabytes a worker wrote, with the gateway's event loop blocked. The gateway's writer thread
+     * checkpoints instead (usage-writer-thread.ts), as do the other connections' own commits.
+     */
+    checkpoints?: boolean;
+  } = {},
 ): Store {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
@@ -61,6 +71,7 @@ export function openStore(
   // workers): pages beyond it are re-read from the kernel's file cache, which costs a syscall, not
   // the process's memory (issue 14's RSS goal counts every thread).
   sqlite.pragma('cache_size = -16384');
+  if (options.checkpoints === false) sqlite.pragma('wal_autocheckpoint = 0');
   const db = drizzle(sqlite, { schema });
   if (options.migrate !== false) {
     migrate(db, { migrationsFolder: MIGRATIONS_DIR });

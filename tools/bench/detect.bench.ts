@@ -14,7 +14,8 @@
  * KW_BENCH_DAYS (default 14: a week judged after the week of warm-up; 90 measures the whole replay but
  * takes long to build, 3M events) days of history; below 90 the 90-day first replay is extrapolated
  * from the measured one and labelled so. KW_BENCH_BASE_DAYS (default 3) days for the baseline.
- * KW_BENCH_SERVING_CHECKPOINT=0 turns off WAL auto-checkpoints on the serving connection (diagnosis).
+ * The serving connection is opened as serve opens it, without checkpoints in its own commits;
+ * KW_BENCH_SERVING_CHECKPOINT=1 gives it SQLite's default auto-checkpoints back, for comparison.
  * Run: npm run bench detect
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,10 +73,7 @@ async function main() {
       PORT: '0',
       KEYWATCH_LOG_LEVEL: 'silent',
     });
-    const store = openStore(config.dbPath);
-    // KW_BENCH_SERVING_CHECKPOINT=0: the serving connection never runs a WAL checkpoint in its own
-    // commits (the worker's connection still does), to tell the lock wait from checkpoint work.
-    if (process.env.KW_BENCH_SERVING_CHECKPOINT === '0') store.sqlite.pragma('wal_autocheckpoint = 0');
+    const store = openStore(config.dbPath, { checkpoints: process.env.KW_BENCH_SERVING_CHECKPOINT === '1' });
     const clock = fakeClock(END);
     const deps = { db: store.db, sqlite: store.sqlite, clock, config, log: silentLogger };
     let t = performance.now();

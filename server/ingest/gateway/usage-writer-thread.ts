@@ -17,6 +17,18 @@ lowerThreadPriority(BACKGROUND_NICE.writer);
 const store = openStore((workerData as { dbPath: string }).dbPath, { migrate: false });
 port.postMessage({ id: -1, ok: true, ready: true } satisfies ReadyReply);
 
+// The serving thread's connection never checkpoints (openStore's `checkpoints: false`): this one
+// copies the WAL back into the database for every connection, so the WAL stays bounded even
+// while no gateway traffic commits here. PASSIVE never waits for readers or writers.
+const CHECKPOINT_EVERY_MS = 5_000;
+setInterval(() => {
+  try {
+    store.sqlite.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or closing: the next round (or another connection's commit) does it.
+  }
+}, CHECKPOINT_EVERY_MS).unref();
+
 port.on('message', (m: WriterRequest) => {
   if (m.type === 'close') {
     store.close();

@@ -1,5 +1,5 @@
 /** The gateway's recording queue on its own: background writes on the writer thread, retry, shutdown. */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,6 +55,34 @@ const stored = () =>
   )[0]!;
 
 describe('usage queue', () => {
+  // serve opens its own connection without checkpoints (a commit there must not copy a worker's
+  // megabytes of WAL with the event loop blocked): the writer thread's connection does them.
+  it('checkpoints the WAL for a connection that never does, so it stays bounded', async () => {
+    const serving = openStore(deps.dbPath, { migrate: false, checkpoints: false });
+    try {
+      expect(serving.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      queue = createUsageQueue(deps, { delayMs: 60_000 });
+      await queue.ready();
+      serving.sqlite.exec('CREATE TABLE filler (b BLOB)');
+      const fill = () =>
+        serving.sqlite.transaction(() => {
+          for (let i = 0; i < 2_000; i++)
+            serving.sqlite.prepare('INSERT INTO filler VALUES (randomblob(4000))').run();
+        })();
+      const walSize = () => statSync(`${deps.dbPath}-wal`).size;
+      // The test's own connection must not checkpoint either.
+      deps.sqlite.pragma('wal_autocheckpoint = 0');
+      fill();
+      const afterOne = walSize();
+      // Once the writer thread has copied it back, the next writes reuse the WAL from its start.
+      await new Promise((r) => setTimeout(r, 6_000));
+      fill();
+      expect(walSize()).toBeLessThan(afterOne * 1.5);
+    } finally {
+      serving.close();
+    }
+  }, 20_000);
+
   it('writes in the background on the writer thread, booking buckets and discovering the key', async () => {
     // A TEMP trigger exists on this connection only: if the serving thread wrote, it would fail.
     deps.sqlite.exec(
