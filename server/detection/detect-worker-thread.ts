@@ -11,11 +11,15 @@ import type { Config } from '../config.ts';
 import { openStore } from '../db/client.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
+import { BACKGROUND_NICE, lowerThreadPriority } from '../http/worker-thread.ts';
 import type { Logger } from '../log.ts';
 import type { WorkerReply, WorkerRequest } from './detect-worker.ts';
 import { runDetection, writeHeldStates } from './run-detection.ts';
 
 const port = parentPort!;
+// Below the serving thread, but not at the bottom like push and backtests: it holds the write lock
+// a few ms at a time every minute, and a thread starved while holding it keeps writers waiting.
+lowerThreadPriority(BACKGROUND_NICE.writer);
 const { dbPath, config } = workerData as { dbPath: string; config: Config };
 // The serving thread has migrated the database already.
 const store = openStore(dbPath, { migrate: false });

@@ -27,9 +27,9 @@ export function startWorker(entry: URL, workerData: Record<string, unknown>): Wo
 
 /** Nice values of the background threads (0 is the serving thread's; 19 the lowest priority). */
 export const BACKGROUND_NICE = {
-  /** The gateway's usage writer: it must keep up with traffic, but a batch may wait. */
+  /** The gateway's usage writer and detection: they keep up with time and hold the write lock briefly. */
   writer: 10,
-  /** Push validation, backtests, detection: long CPU-bound work nobody waits on by the millisecond. */
+  /** Push validation and backtests: long CPU-bound work nobody waits on by the millisecond. */
   heavy: 19,
 } as const;
 

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDetectionWorker } from '../../server/detection/detect-worker.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../../server/http/worker-thread.ts';
 import { createUsageQueue } from '../../server/ingest/gateway/usage-queue.ts';
 import { createPushWorker } from '../../server/ingest/push/routes.ts';
@@ -67,6 +68,19 @@ describe.runIf(linux)('background thread priority', () => {
       expect(getPriority(thisThread())).toBe(serving);
     } finally {
       await queue.stop();
+    }
+  });
+
+  it('runs the detection worker below the serving thread, beside the usage writer', async () => {
+    const serving = getPriority(thisThread());
+    const before = threadsAt(BACKGROUND_NICE.writer);
+    const worker = createDetectionWorker(deps);
+    try {
+      await worker.run({ until: T0 });
+      expect(threadsAt(BACKGROUND_NICE.writer)).toBe(before + 1);
+      expect(getPriority(thisThread())).toBe(serving);
+    } finally {
+      await worker.close();
     }
   });
 });
