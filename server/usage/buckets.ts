@@ -15,15 +15,15 @@ export const BUCKET_TABLES: Record<Step, string> = {
   day: 'usage_day',
 };
 
-export type BucketDelta = {
-  keyId: string;
-  ts: number;
-  operation: string;
-  credits: number;
-  requests: number;
-  errors: number;
-  authFailures: number;
-};
+export type Sums = { credits: number; requests: number; errors: number; authFailures: number };
+export type BucketDelta = Sums & { keyId: string; ts: number; operation: string };
+
+export function addSums(into: Sums, from: Sums): void {
+  into.credits += from.credits;
+  into.requests += from.requests;
+  into.errors += from.errors;
+  into.authFailures += from.authFailures;
+}
 
 /** Every key's sums per bucket, one row per bucket: what whole-account series read. */
 export const TOTAL_TABLES: Record<Step, string> = {
@@ -60,6 +60,26 @@ export const KEY_TOTAL_TABLES = { day: 'usage_key_day', month: 'usage_key_month'
 /** Day sums per operation over every key. */
 export const OPERATION_DAY_TABLE = 'usage_operation_day';
 
+type Rollup = {
+  bucket: string;
+  total: string | null;
+  keyTotal: string | null;
+  operationTotal: string | null;
+};
+/** The tables a resolution's sums go to, whichever database holds them. */
+export const ROLLUPS: Record<Resolution, Rollup> = {
+  minute: { bucket: BUCKET_TABLES.minute, total: TOTAL_TABLES.minute, keyTotal: null, operationTotal: null },
+  hour: { bucket: BUCKET_TABLES.hour, total: TOTAL_TABLES.hour, keyTotal: null, operationTotal: null },
+  day: {
+    bucket: BUCKET_TABLES.day,
+    total: TOTAL_TABLES.day,
+    keyTotal: KEY_TOTAL_TABLES.day,
+    operationTotal: OPERATION_DAY_TABLE,
+  },
+  // Whole-account months are a dozen day totals' sums: no table of their own.
+  month: { bucket: MONTH_TABLE, total: null, keyTotal: KEY_TOTAL_TABLES.month, operationTotal: null },
+};
+
 type Writer = (...args: unknown[]) => void;
 type Writers = {
   bucket: Writer;
@@ -72,12 +92,12 @@ const statements = new WeakMap<Sqlite, Record<Resolution, Writers>>();
 function upserts(sqlite: Sqlite) {
   let cached = statements.get(sqlite);
   if (!cached) {
-    const writers = (
-      table: string,
-      totals: string | null,
-      keyTotals: string | null,
-      operationTotals: string | null = null,
-    ): Writers => {
+    const writers = ({
+      bucket: table,
+      total: totals,
+      keyTotal: keyTotals,
+      operationTotal: operationTotals,
+    }: Rollup): Writers => {
       const bucket = sqlite.prepare(
         `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -109,18 +129,15 @@ function upserts(sqlite: Sqlite) {
       };
     };
     cached = {
-      minute: writers(BUCKET_TABLES.minute, TOTAL_TABLES.minute, null),
-      hour: writers(BUCKET_TABLES.hour, TOTAL_TABLES.hour, null),
-      day: writers(BUCKET_TABLES.day, TOTAL_TABLES.day, KEY_TOTAL_TABLES.day, OPERATION_DAY_TABLE),
-      // Whole-account months are a dozen day totals' sums: no table of their own.
-      month: writers(MONTH_TABLE, null, KEY_TOTAL_TABLES.month),
+      minute: writers(ROLLUPS.minute),
+      hour: writers(ROLLUPS.hour),
+      day: writers(ROLLUPS.day),
+      month: writers(ROLLUPS.month),
     };
     statements.set(sqlite, cached);
   }
   return cached;
 }
-
-type Sums = { credits: number; requests: number; errors: number; authFailures: number };
 
 /** Sums deltas per (key, bucket, operation) of `step`, and per bucket across keys. */
 function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
@@ -130,19 +147,11 @@ function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
     const bucket = floor(d.ts);
     const id = `${d.keyId}\u0000${bucket}\u0000${d.operation}`;
     const m = rows.get(id);
-    if (m) {
-      m.credits += d.credits;
-      m.requests += d.requests;
-      m.errors += d.errors;
-      m.authFailures += d.authFailures;
-    } else rows.set(id, { ...d, ts: bucket });
+    if (m) addSums(m, d);
+    else rows.set(id, { ...d, ts: bucket });
     const t = totals.get(bucket);
-    if (t) {
-      t.credits += d.credits;
-      t.requests += d.requests;
-      t.errors += d.errors;
-      t.authFailures += d.authFailures;
-    } else
+    if (t) addSums(t, d);
+    else
       totals.set(bucket, {
         credits: d.credits,
         requests: d.requests,
@@ -154,19 +163,33 @@ function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {
 }
 
 /** Merged rows summed again per (key, bucket) or (operation, bucket): `by` names the kept column. */
-function sumBy(rows: Iterable<BucketDelta>, by: (r: BucketDelta) => string): Map<string, BucketDelta> {
+export function sumBy(rows: Iterable<BucketDelta>, by: (r: BucketDelta) => string): Map<string, BucketDelta> {
   const out = new Map<string, BucketDelta>();
   for (const r of rows) {
     const id = `${by(r)}\u0000${r.ts}`;
     const m = out.get(id);
-    if (m) {
-      m.credits += r.credits;
-      m.requests += r.requests;
-      m.errors += r.errors;
-      m.authFailures += r.authFailures;
-    } else out.set(id, { ...r });
+    if (m) addSums(m, r);
+    else out.set(id, { ...r });
   }
   return out;
+}
+
+/**
+ * Deltas merged per bucket of each resolution, finest first and each coarser one from the finer
+ * merge (coarser buckets contain finer ones: merging the merged rows again gives the same sums),
+ * so a burst of events costs one pass and one row per bucket. Rows are keyed
+ * `key\0bucket\0operation`; totals by bucket.
+ */
+export function* rollUp(
+  deltas: Iterable<BucketDelta>,
+  resolutions: readonly Resolution[] = ORDER,
+): Generator<{ resolution: Resolution; rows: Map<string, BucketDelta>; totals: Map<number, Sums> }> {
+  let level = deltas;
+  for (const resolution of ORDER.filter((r) => resolutions.includes(r))) {
+    const { rows, totals } = merge(level, FLOORS[resolution]);
+    yield { resolution, rows, totals };
+    level = rows.values();
+  }
 }
 
 /**
@@ -182,11 +205,7 @@ export function addToBuckets(
   resolutions: readonly Resolution[] = ORDER,
 ): void {
   const writers = upserts(sqlite);
-  // Coarser buckets contain finer ones: merging the merged rows again gives the same sums.
-  const ordered = ORDER.filter((r) => resolutions.includes(r));
-  let level: Iterable<BucketDelta> = deltas;
-  for (const resolution of ordered) {
-    const { rows, totals } = merge(level, FLOORS[resolution]);
+  for (const { resolution, rows, totals } of rollUp(deltas, resolutions)) {
     const w = writers[resolution];
     for (const m of rows.values()) {
       w.bucket(m.keyId, m.ts, m.operation, m.credits, m.requests, m.errors, m.authFailures);
@@ -203,6 +222,5 @@ export function addToBuckets(
         w.operationTotal(t.operation, t.ts, t.credits, t.requests, t.errors, t.authFailures);
       }
     }
-    level = rows.values();
   }
 }

@@ -12,7 +12,8 @@ import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { subjectNetwork } from '../network.ts';
 import { type BatchSums, startBatchSums } from './batch-sums.ts';
-import { addToBucketsPg, cmp, type Delta } from './buckets-pg.ts';
+import type { BucketDelta } from './buckets.ts';
+import { addToBucketsPg, cmp } from './buckets-pg.ts';
 import {
   DISCOVERY_LIMIT,
   type KeyRef,
@@ -221,7 +222,7 @@ async function noteProjects(
   now: number,
   accepted: UsageEvent[],
   keyOf: (e: UsageEvent) => string,
-): Promise<Delta[]> {
+): Promise<BucketDelta[]> {
   const firsts = new Map<string, UsageEvent>();
   for (const e of accepted) if (e.projectId && !firsts.has(e.projectId)) firsts.set(e.projectId, e);
   if (firsts.size === 0) return [];
