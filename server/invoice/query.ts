@@ -1,7 +1,7 @@
 /** Credits of a period per key (with its environment), from the hourly rollup. */
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
-import { sumsByKey } from '../usage/series.ts';
+import { sumsByKey } from '../usage/rank-groups.ts';
 
 export type KeyCredits = { key_id: string; key: string; environment: string | null; credits: number };
 

@@ -4,17 +4,21 @@ import { floorTo } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { statement } from '../db/statements.ts';
 import { AppError } from '../errors.ts';
+import { BUCKET_TABLES, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
 import {
-  BUCKET_TABLES,
-  floorToMonth,
-  KEY_TOTAL_TABLES,
-  MONTH_TABLE,
-  OPERATION_DAY_TABLE,
-  type Resolution,
-  STEPS,
-  type Step,
-  TOTAL_TABLES,
-} from './buckets.ts';
+  add,
+  byRank,
+  environmentOf,
+  type GroupTotals,
+  KEY_TABLE_OF,
+  type KeyDirectory,
+  keyDirectory,
+  OPERATION_TABLE_OF,
+  operationName,
+  rankGroups,
+  SUMS,
+  zero,
+} from './rank-groups.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
 export const GROUPS = ['key', 'environment', 'operation'] as const;
@@ -64,9 +68,6 @@ function fill({ from, to, step }: Range, rows: Row[]): Point[] {
   return points;
 }
 
-const SUMS =
-  'sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors, sum(auth_failures) AS auth_failures';
-
 export function keySeries(sqlite: Sqlite, keyId: string, range: Range): Point[] {
   const rows = statement<[string, number, number], Row>(
     sqlite,
@@ -86,155 +87,11 @@ export function totalSeries(sqlite: Sqlite, range: Range): Point[] {
   return fill(range, rows);
 }
 
-export type GroupTotals = {
-  group: string;
-  key_id?: string;
-  credits: number;
-  requests: number;
-  errors: number;
-  auth_failures: number;
-};
 export type GroupSeries = Omit<GroupTotals, 'auth_failures'> & { points: Point[] };
 /** A page of groups: `limit` after `cursor` (an offset into the ranking), or the `top` N and the rest as one. */
 export type GroupPage = { limit?: number; cursor?: number; top?: number };
 /** The rest of the groups past the top N, summed into one series. */
 export const OTHER_GROUP = '(other)';
-
-type Totals = Omit<GroupTotals, 'group' | 'key_id'>;
-type KeyInfo = { name: string; environment: string | null };
-export type KeyDirectory = Map<string, KeyInfo>;
-
-/** Names and environments of every key: joined in memory after the sums, never inside the hot scan. */
-export function keyDirectory(sqlite: Sqlite): KeyDirectory {
-  const rows = statement<[], { id: string } & KeyInfo>(
-    sqlite,
-    'SELECT id, name, environment FROM keys',
-  ).all();
-  return new Map(rows.map((r) => [r.id, { name: r.name, environment: r.environment }]));
-}
-
-/** The names groups go by: a key's environment ('(none)' when unset), an operation ('(unknown)' for ''). */
-export const environmentOf = (k: KeyInfo | undefined) => k?.environment ?? '(none)';
-export const operationName = (op: string) => (op === '' ? '(unknown)' : op);
-
-const add = (into: Totals, r: Totals) => {
-  into.credits += r.credits;
-  into.requests += r.requests;
-  into.errors += r.errors;
-  into.auth_failures += r.auth_failures;
-};
-const zero = (): Totals => ({ credits: 0, requests: 0, errors: 0, auth_failures: 0 });
-
-const byRank = (a: GroupTotals, b: GroupTotals) => b.credits - a.credits || a.group.localeCompare(b.group);
-
-const COARSER_TABLE: Record<Resolution, Resolution | null> = {
-  minute: 'hour',
-  hour: 'day',
-  day: 'month',
-  month: null,
-};
-const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TABLE };
-/** Where sums per key are read: the per-key totals where kept, else the bucket table itself. */
-const KEY_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, ...KEY_TOTAL_TABLES };
-/** Where sums per operation are read: the per-operation day sums, else the bucket table. */
-const OPERATION_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, day: OPERATION_DAY_TABLE };
-const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
-const ceilOf = (r: Resolution, ms: number) => {
-  const f = floorOf(r, ms);
-  return f === ms ? ms : r === 'month' ? floorToMonth(f + 32 * 86_400_000) : f + STEPS[r];
-};
-
-/**
- * [from, to) cut into the coarsest rollups that tile it: the whole months inside a year of days
- * come from the month table, the edges from days (and whole days inside a week of hours from the
- * day table), so a sum over a long range reads a few rows per key instead of every bucket.
- */
-export function tiles(
-  from: number,
-  to: number,
-  resolution: Resolution,
-): { table: string; resolution: Resolution; from: number; to: number }[] {
-  const coarser = COARSER_TABLE[resolution];
-  const tile = (a: number, b: number) => ({ table: TABLE_OF[resolution], resolution, from: a, to: b });
-  if (!coarser) return [tile(from, to)];
-  const lo = ceilOf(coarser, from);
-  const hi = floorOf(coarser, to);
-  if (lo >= hi) return [tile(from, to)];
-  return [tile(from, lo), ...tiles(lo, hi, coarser), tile(hi, to)].filter((t) => t.from < t.to);
-}
-
-/**
- * Sums over [from, to) per value of `column` (key_id or operation), read from the rollups that
- * tile the range: per key from the per-key totals where they are kept. One statement per tile,
- * merged here, so each reads its table in key order and none needs a temporary b-tree over a union.
- */
-function sumsByColumn(
-  sqlite: Sqlite,
-  column: 'key_id' | 'operation',
-  from: number,
-  to: number,
-  step: Step,
-): (Totals & { grp: string })[] {
-  const out = new Map<string, Totals & { grp: string }>();
-  for (const t of tiles(from, to, step)) {
-    const table = (column === 'key_id' ? KEY_TABLE_OF : OPERATION_TABLE_OF)[t.resolution];
-    const rows = statement<[number, number], Totals & { grp: string }>(
-      sqlite,
-      `SELECT ${column} AS grp, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY ${column}`,
-    ).all(t.from, t.to);
-    for (const r of rows) {
-      const had = out.get(r.grp);
-      if (had) add(had, r);
-      else out.set(r.grp, r);
-    }
-  }
-  return [...out.values()];
-}
-
-/**
- * Each key's sums over the buckets starting in [from, to), by key id, from the rollups that tile
- * the range (no join).
- */
-export function sumsByKey(sqlite: Sqlite, from: number, to: number, step: Step = 'hour') {
-  return sumsByColumn(sqlite, 'key_id', from, to, step).map(({ grp, ...t }) => ({
-    key_id: grp,
-    ...t,
-  }));
-}
-
-/** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
-export function rankGroups(
-  sqlite: Sqlite,
-  range: Range,
-  group: Group,
-  // Callers ranking many ranges at once (a year of months) read the keys once and pass them.
-  directory?: KeyDirectory,
-): GroupTotals[] {
-  const from = floorTo(range.from, STEPS[range.step]);
-  if (group === 'operation') {
-    return sumsByColumn(sqlite, 'operation', from, range.to, range.step)
-      .map(({ grp, ...t }) => ({ group: operationName(grp), ...t }))
-      .sort(byRank);
-  }
-  const rows = sumsByColumn(sqlite, 'key_id', from, range.to, range.step).map(({ grp, ...t }) => ({
-    key_id: grp,
-    ...t,
-  }));
-  const keys = directory ?? keyDirectory(sqlite);
-  if (group === 'key') {
-    return rows
-      .map(({ key_id, ...t }) => ({ group: keys.get(key_id)?.name ?? key_id, key_id, ...t }))
-      .sort(byRank);
-  }
-  const envs = new Map<string, GroupTotals>();
-  for (const { key_id, ...t } of rows) {
-    const name = environmentOf(keys.get(key_id));
-    const g = envs.get(name) ?? { group: name, ...zero() };
-    add(g, t);
-    envs.set(name, g);
-  }
-  return [...envs.values()].sort(byRank);
-}
 
 /** Per-key sums hold one row per key and bucket already: only the bucket tables need summing. */
 const keepsOneRow = (step: Step) => KEY_TABLE_OF[step] !== BUCKET_TABLES[step];

@@ -1,8 +1,8 @@
 /** Long ranges are summed from the coarsest rollups that tile them, and still add up exactly. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY, HOUR } from '../../server/clock.ts';
+import { rankGroups, tiles } from '../../server/usage/rank-groups.ts';
 import { recordEvents } from '../../server/usage/record-events.ts';
-import { rankGroups, tiles } from '../../server/usage/series.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 
 describe('tiles', () => {

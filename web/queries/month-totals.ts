@@ -11,14 +11,13 @@ import { monthPeriod } from '../../server/time-zone.ts';
 import { floorToMonth, KEY_TOTAL_TABLES, MONTH_TABLE } from '../../server/usage/buckets.ts';
 import {
   environmentOf,
-  type Group,
   type KeyDirectory,
   keyDirectory,
-  OTHER_GROUP,
   operationName,
   rankGroups,
   sumsByKey,
-} from '../../server/usage/series.ts';
+} from '../../server/usage/rank-groups.ts';
+import { type Group, OTHER_GROUP } from '../../server/usage/series.ts';
 
 export type MonthTotal = {
   /** 'YYYY-MM' in the zone. */

@@ -1,7 +1,7 @@
 /** Spend totals for the overview: credits in a range, top keys, unattributed spend. */
 import type { Sqlite } from '../../server/db/client.ts';
 import { statement } from '../../server/db/statements.ts';
-import { sumsByKey } from '../../server/usage/series.ts';
+import { sumsByKey } from '../../server/usage/rank-groups.ts';
 
 export type KeySpend = {
   id: string;
