@@ -9,7 +9,8 @@ import { ISO_WITH_OFFSET } from '../../timestamps.ts';
 import { clientOriginOf } from '../client-origin.ts';
 import type { PushEvent } from './push.ts';
 
-const FIELDS = new Set([
+/** PushEventSchema's fields (a test keeps them equal: push.ts imports this module, so it cannot read them here). */
+export const PUSH_EVENT_FIELDS = new Set([
   'id',
   'key',
   'ts',
@@ -44,7 +45,7 @@ function timestampOf(v: unknown): number | undefined {
 export function parseCommonEvent(item: unknown): PushEvent | undefined {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
   const e = item as Record<string, unknown>;
-  for (const field in e) if (!FIELDS.has(field)) return undefined;
+  for (const field in e) if (!PUSH_EVENT_FIELDS.has(field)) return undefined;
   const { id, credits = 0, requests = 1, status = 200 } = e;
   if (!isText(id, 128) || id.length < 1) return undefined;
   if (typeof e.key !== 'string') return undefined;
