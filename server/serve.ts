@@ -41,11 +41,11 @@ export async function startServer(
   // them pile up in memory).
   const writerReady = sources.gateway.queue.ready();
 
-  if (config.demo && isEmpty(deps)) {
+  if (config.demo && (await isEmpty(deps))) {
     announce(
       'Empty database: seeding 30 days of demo traffic for 8 keys (KEYWATCH_DEMO=0 to start empty)...',
     );
-    seedDemo(deps);
+    await seedDemo(deps);
   }
   const admin = await ensureFirstAdmin(deps);
 

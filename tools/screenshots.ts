@@ -47,7 +47,7 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const server = await startDemoServer();
   try {
-    const incident = insertIncident(server, 'prod-web');
+    const incident = await insertIncident(server, 'prod-web');
     const keyId = server.deps.sqlite
       .prepare("SELECT id FROM keys WHERE name = 'prod-web'")
       .pluck()

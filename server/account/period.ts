@@ -6,11 +6,15 @@ import { latestAccountSnapshot } from './snapshot.ts';
 type PeriodDeps = Pick<Deps, 'db' | 'config'>;
 
 /** The period budgets, the period-end forecast, runway and digests count in. */
-export function currentBudgetPeriod(deps: PeriodDeps, now: number): BillingPeriod {
-  return budgetPeriod(latestAccountSnapshot(deps.db), now, deps.config.timeZone);
+export async function currentBudgetPeriod(deps: PeriodDeps, now: number): Promise<BillingPeriod> {
+  return budgetPeriod(await latestAccountSnapshot(deps.db), now, deps.config.timeZone);
 }
 
 /** The invoice's billing period containing `now`, or (offset -1) the one before it. */
-export function currentBillingPeriod(deps: PeriodDeps, now: number, offset = 0): BillingPeriod {
-  return billingPeriod(latestAccountSnapshot(deps.db), now, deps.config.timeZone, offset);
+export async function currentBillingPeriod(
+  deps: PeriodDeps,
+  now: number,
+  offset = 0,
+): Promise<BillingPeriod> {
+  return billingPeriod(await latestAccountSnapshot(deps.db), now, deps.config.timeZone, offset);
 }

@@ -16,7 +16,7 @@ export const accountApi: ApiOperation[] = [
 ];
 
 export function accountRoutes(deps: Deps) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) =>
-    c.json({ account: toAccountJson(readAccountView(deps, deps.clock.now())) }),
+  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), async (c) =>
+    c.json({ account: toAccountJson(await readAccountView(deps, deps.clock.now())) }),
   );
 }

@@ -28,7 +28,11 @@ export type AccountSnapshot = AccountInfo & { fetchedAt: number };
 
 const ROW_ID = 1;
 
-export function saveAccountSnapshot(db: Queryable, info: AccountInfo, fetchedAt: number): void {
+export async function saveAccountSnapshot(
+  db: Queryable,
+  info: AccountInfo,
+  fetchedAt: number,
+): Promise<void> {
   const s = info.subscription;
   const row = {
     id: ROW_ID,
@@ -44,16 +48,16 @@ export function saveAccountSnapshot(db: Queryable, info: AccountInfo, fetchedAt:
     discountAmountOffCents: s?.discount?.amountOffCents ?? null,
     discountPercentOff: s?.discount?.percentOff ?? null,
   };
-  db.insert(accountSnapshot).values(row).onConflictDoUpdate({ target: accountSnapshot.id, set: row }).run();
+  await db.insert(accountSnapshot).values(row).onConflictDoUpdate({ target: accountSnapshot.id, set: row });
 }
 
 /** Forgets the snapshot: the endpoint said it is not available to this key. */
-export function clearAccountSnapshot(db: Queryable): void {
-  db.delete(accountSnapshot).where(eq(accountSnapshot.id, ROW_ID)).run();
+export async function clearAccountSnapshot(db: Queryable): Promise<void> {
+  await db.delete(accountSnapshot).where(eq(accountSnapshot.id, ROW_ID));
 }
 
-export function latestAccountSnapshot(db: Queryable): AccountSnapshot | null {
-  const row = db.select().from(accountSnapshot).where(eq(accountSnapshot.id, ROW_ID)).get();
+export async function latestAccountSnapshot(db: Queryable): Promise<AccountSnapshot | null> {
+  const row = (await db.select().from(accountSnapshot).where(eq(accountSnapshot.id, ROW_ID)).limit(1))[0];
   if (!row) return null;
   const hasSubscription = row.billingInterval !== null && row.currentPeriodEnd !== null;
   const hasDiscount = row.discountAmountOffCents !== null || row.discountPercentOff !== null;

@@ -27,11 +27,11 @@ export type AccountView = {
   note: string;
 };
 
-export function readAccountView(deps: Pick<Deps, 'db' | 'config'>, now: number): AccountView {
-  const budget = currentBudgetPeriod(deps, now);
+export async function readAccountView(deps: Pick<Deps, 'db' | 'config'>, now: number): Promise<AccountView> {
+  const budget = await currentBudgetPeriod(deps, now);
   return {
-    snapshot: latestAccountSnapshot(deps.db),
-    billing: currentBillingPeriod(deps, now),
+    snapshot: await latestAccountSnapshot(deps.db),
+    billing: await currentBillingPeriod(deps, now),
     budget,
     note: describePeriod(budget, deps.config.timeZone),
   };

@@ -48,23 +48,22 @@ const PER_KEY_SQL = `SELECT k.name AS name, k.environment AS environment,
   WHERE u.bucket >= @prevFrom AND u.bucket < @to
   GROUP BY k.id ORDER BY credits DESC, k.name`;
 
-export function readDigestData(
+export async function readDigestData(
   deps: Deps,
   cadence: DigestData['cadence'],
   period: Period,
   previous: Period,
-): DigestData {
+): Promise<DigestData> {
   const keys = statement(deps.sqlite, PER_KEY_SQL).all({
     from: period.start,
     to: period.end,
     prevFrom: previous.start,
   }) as DigestData['keys'];
-  const open = deps.db
+  const open = await deps.db
     .select()
     .from(incidents)
     .where(ne(incidents.state, 'resolved'))
-    .orderBy(asc(incidents.startedAt))
-    .all();
+    .orderBy(asc(incidents.startedAt));
   const unpaged = statement<[number, number], { silenced: string; n: number }>(
     deps.sqlite,
     `SELECT n.silenced, count(*) AS n FROM alert_notifications n JOIN incidents i ON i.id = n.incident_id
@@ -72,7 +71,7 @@ export function readDigestData(
   ).all(period.start, period.end);
   const silenced = (why: string) => unpaged.find((r) => r.silenced === why)?.n ?? 0;
   const now = deps.clock.now();
-  const month = currentBudgetPeriod(deps, now);
+  const month = await currentBudgetPeriod(deps, now);
   const spent = spendBetween(deps.sqlite, { scope: 'total', target: '' }, month.start, month.end);
   const budget = statement(
     deps.sqlite,
@@ -85,14 +84,16 @@ export function readDigestData(
     keys,
     total: keys.reduce((s, k) => s + k.credits, 0),
     previousTotal: keys.reduce((s, k) => s + k.previous, 0),
-    openIncidents: open.map((row) => ({
-      id: row.id,
-      key: findKeyRow(deps.db, row.keyId)?.name ?? null,
-      kind: row.kind,
-      severity: row.severity,
-      startedAt: row.startedAt,
-      summary: row.summary,
-    })),
+    openIncidents: await Promise.all(
+      open.map(async (row) => ({
+        id: row.id,
+        key: (await findKeyRow(deps.db, row.keyId))?.name ?? null,
+        kind: row.kind,
+        severity: row.severity,
+        startedAt: row.startedAt,
+        summary: row.summary,
+      })),
+    ),
     unpaged: { tooOld: silenced('too_old'), belowFloor: silenced('below_floor') },
     month: {
       label: month.label,

@@ -5,6 +5,7 @@
 import { eq } from 'drizzle-orm';
 import { HOUR } from '../clock.ts';
 import { digestsSent } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { dayPeriod, type Period, weekPeriod } from '../time-zone.ts';
 import { readDigestData } from './digest-data.ts';
@@ -16,7 +17,7 @@ import { loadRouting } from './routing.ts';
 /** Local hour after which the previous period's digest goes out (morning, not midnight). */
 export const DIGEST_HOUR = 7;
 
-export function sendDueDigests(deps: Deps): string[] {
+export async function sendDueDigests(deps: Deps): Promise<string[]> {
   const now = deps.clock.now();
   const tz = deps.config.timeZone;
   const due: ['daily' | 'weekly', Period, Period][] = [
@@ -27,25 +28,27 @@ export function sendDueDigests(deps: Deps): string[] {
   for (const [cadence, period, previous] of due) {
     const name = `${cadence}:${period.label}`;
     if (now < period.end + DIGEST_HOUR * HOUR) continue;
-    deps.db.transaction((tx) => {
-      if (tx.select().from(digestsSent).where(eq(digestsSent.period, name)).get()) return;
-      const to = loadRouting(tx, deps.config).billing_to;
+    await transaction(deps.db, async (tx) => {
+      if ((await tx.select().from(digestsSent).where(eq(digestsSent.period, name)).limit(1))[0]) return;
+      const to = (await loadRouting(tx, deps.config)).billing_to;
       let outboxId: number | null = null;
       if (to.length > 0) {
         const email = renderDigest(
-          readDigestData(deps, cadence, period, previous),
+          await readDigestData(deps, cadence, period, previous),
           deps.config.publicUrl,
           tz,
         );
-        outboxId = enqueueEmail(tx, {
-          ...email,
-          to,
-          category: 'digest',
-          now,
-          domain: mailDomain(deps.config),
-        }).id;
+        outboxId = (
+          await enqueueEmail(tx, {
+            ...email,
+            to,
+            category: 'digest',
+            now,
+            domain: mailDomain(deps.config),
+          })
+        ).id;
       }
-      tx.insert(digestsSent).values({ period: name, outboxId, sentAt: now }).run();
+      await tx.insert(digestsSent).values({ period: name, outboxId, sentAt: now });
       sent.push(name);
     });
   }

@@ -86,49 +86,52 @@ export function decideNotification(
 }
 
 export function createAlertListener(deps: { config: Config; clock: Clock }): IncidentListener {
-  return (tx, change) => {
+  return async (tx, change) => {
     const policy = {
       now: deps.clock.now(),
       repeatMs: deps.config.alertRepeatMs,
       lookbackMs: deps.config.alertLookbackMs,
     };
-    const decision = decideNotification(change, lastNotified(tx, change.incident.id), policy);
-    if (decision && 'silence' in decision) recordSilenced(tx, change.incident, decision.silence, change.at);
+    const decision = decideNotification(change, await lastNotified(tx, change.incident.id), policy);
+    if (decision && 'silence' in decision)
+      await recordSilenced(tx, change.incident, decision.silence, change.at);
     else if (decision)
-      notifyIncident(tx, deps.config, change.incident, decision.send, change.at, decision.notBefore);
+      await notifyIncident(tx, deps.config, change.incident, decision.send, change.at, decision.notBefore);
     // A message not sent yet always carries the incident's latest state.
-    else refreshPendingMessage(tx, deps.config, change.incident);
+    else await refreshPendingMessage(tx, deps.config, change.incident);
   };
 }
 
-export function lastNotified(tx: Tx, incidentId: string): Notified | undefined {
-  return tx.select().from(alertNotifications).where(eq(alertNotifications.incidentId, incidentId)).get();
+export async function lastNotified(tx: Tx, incidentId: string): Promise<Notified | undefined> {
+  return (
+    await tx.select().from(alertNotifications).where(eq(alertNotifications.incidentId, incidentId)).limit(1)
+  )[0];
 }
 
 /** Remembers that an incident was recorded without paging (the digest counts these). */
-function recordSilenced(tx: Tx, row: IncidentRow, why: string, at: number): void {
+async function recordSilenced(tx: Tx, row: IncidentRow, why: string, at: number): Promise<void> {
   const values = { notifiedImpact: 0, notifiedSeverity: row.severity, lastNotifiedAt: at, silenced: why };
-  tx.insert(alertNotifications)
+  await tx
+    .insert(alertNotifications)
     .values({ incidentId: row.id, count: 0, ...values })
-    .onConflictDoUpdate({ target: alertNotifications.incidentId, set: values })
-    .run();
+    .onConflictDoUpdate({ target: alertNotifications.incidentId, set: values });
 }
 
 /** What every channel's message about an incident is rendered from. */
-function composeContext(tx: Tx, config: Config, row: IncidentRow) {
-  const key = findKeyRow(tx, row.keyId);
+async function composeContext(tx: Tx, config: Config, row: IncidentRow) {
+  const key = await findKeyRow(tx, row.keyId);
   const details = parseDetails(row);
   const environment =
     key?.environment ?? (details.scope === 'environment' ? String(details.target ?? '') : null);
   return {
-    routing: loadRouting(tx, config),
+    routing: await loadRouting(tx, config),
     alert: { kind: row.kind, severity: row.severity, environment },
     incident: toIncidentView(row, key?.name ?? null),
     key: key ? { name: key.name, last4: key.last4, environment: key.environment } : null,
   };
 }
 
-type Context = ReturnType<typeof composeContext>;
+type Context = Awaited<ReturnType<typeof composeContext>>;
 type Channel = 'email' | HttpChannel;
 type Composed = RenderedEmail & { to: string[] };
 
@@ -155,16 +158,16 @@ const URGENT: ReadonlySet<NotifyReason> = new Set(['opened', 'resolved', 'opened
  * queued beside it. `at` is the data time of the change; `notBefore` delays an escalation to the
  * end of its window.
  */
-export function notifyIncident(
+export async function notifyIncident(
   tx: Tx,
   config: Config,
   row: IncidentRow,
   reason: NotifyReason,
   at: number,
   notBefore?: number,
-): void {
+): Promise<void> {
   const channels = channelsOf(config);
-  const pendings = channels.map((channel) => findPendingMessage(tx, row.id, channel));
+  const pendings = await pendingMessages(tx, row.id, channels);
   const sendAt = notBefore ?? at;
   const state = {
     notifiedImpact: impactOf(row),
@@ -174,28 +177,28 @@ export function notifyIncident(
   };
   // A change merged into messages not sent yet is not one more message people will get.
   const merging = pendings.some(Boolean);
-  tx.insert(alertNotifications)
+  await tx
+    .insert(alertNotifications)
     .values({ incidentId: row.id, count: 1, ...state })
     .onConflictDoUpdate({
       target: alertNotifications.incidentId,
       set: { ...state, count: sql`${alertNotifications.count} + ${merging ? 0 : 1}` },
-    })
-    .run();
-  const ctx = composeContext(tx, config, row);
-  channels.forEach((channel, i) => {
+    });
+  const ctx = await composeContext(tx, config, row);
+  for (const [i, channel] of channels.entries()) {
     const pending = pendings[i];
     const merged = pending ? mergeReasons(pending.reason as NotifyReason | null, reason) : reason;
     const message = composeFor(config, ctx, channel, merged);
-    if (!message) return;
+    if (!message) continue;
     if (pending) {
       // An opening or a resolution goes out at once; an escalation keeps to its window.
       const due = URGENT.has(merged)
         ? Math.min(pending.nextAttemptAt, at)
         : Math.max(pending.nextAttemptAt, sendAt);
-      replacePendingMessage(tx, pending.id, { ...message, reason: merged, nextAttemptAt: due });
-      return;
+      await replacePendingMessage(tx, pending.id, { ...message, reason: merged, nextAttemptAt: due });
+      continue;
     }
-    enqueueEmail(tx, {
+    await enqueueEmail(tx, {
       ...message,
       channel,
       category: 'incident',
@@ -205,31 +208,38 @@ export function notifyIncident(
       nextAttemptAt: sendAt,
       domain: mailDomain(config),
     });
-  });
+  }
 }
 
 /** Re-renders an incident's unsent messages with its latest numbers (same reason, same time). */
-function refreshPendingMessage(tx: Tx, config: Config, row: IncidentRow): void {
+async function refreshPendingMessage(tx: Tx, config: Config, row: IncidentRow): Promise<void> {
   const channels = channelsOf(config);
-  const pendings = channels.map((channel) => findPendingMessage(tx, row.id, channel));
+  const pendings = await pendingMessages(tx, row.id, channels);
   if (!pendings.some((p) => p?.reason)) return;
   // What people will be told is what the next "doubled" is measured from.
-  tx.update(alertNotifications)
+  await tx
+    .update(alertNotifications)
     .set({ notifiedImpact: impactOf(row), notifiedSeverity: row.severity })
-    .where(eq(alertNotifications.incidentId, row.id))
-    .run();
-  const ctx = composeContext(tx, config, row);
-  channels.forEach((channel, i) => {
+    .where(eq(alertNotifications.incidentId, row.id));
+  const ctx = await composeContext(tx, config, row);
+  for (const [i, channel] of channels.entries()) {
     const pending = pendings[i];
-    if (!pending?.reason) return;
+    if (!pending?.reason) continue;
     const message = composeFor(config, ctx, channel, pending.reason as NotifyReason);
     if (message)
-      replacePendingMessage(tx, pending.id, {
+      await replacePendingMessage(tx, pending.id, {
         ...message,
         reason: pending.reason,
         nextAttemptAt: pending.nextAttemptAt,
       });
-  });
+  }
+}
+
+/** Each channel's unsent message for the incident, in the channels' order (one query at a time). */
+async function pendingMessages(tx: Tx, incidentId: string, channels: readonly Channel[]) {
+  const found = [];
+  for (const channel of channels) found.push(await findPendingMessage(tx, incidentId, channel));
+  return found;
 }
 
 /**

@@ -29,14 +29,14 @@ export const alertsApi: ApiOperation[] = [
 export function alertRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps))
-    .get('/routing', (c) => c.json({ routing: loadRouting(deps.db, deps.config) }))
+    .get('/routing', async (c) => c.json({ routing: await loadRouting(deps.db, deps.config) }))
     .put('/routing', limitBody(BODY_LIMIT), async (c) => {
-      const routing = saveRouting(deps, await readJson(c), c.get('principal').actor);
+      const routing = await saveRouting(deps, await readJson(c), c.get('principal').actor);
       return c.json({ routing });
     })
-    .get('/deliveries', (c) => c.json(listDeliveries(deps.db, deps.clock.now())))
+    .get('/deliveries', async (c) => c.json(await listDeliveries(deps.db, deps.clock.now())))
     .post('/test', limitBody(BODY_LIMIT), async (c) => {
-      const row = queueTestEmail(deps, await readJson(c, { optional: true }), c.get('principal').actor);
+      const row = await queueTestEmail(deps, await readJson(c, { optional: true }), c.get('principal').actor);
       return c.json({ delivery: toDeliveryView(row) }, 202);
     });
 }

@@ -8,6 +8,7 @@ import { writeAudit } from '../audit/write.ts';
 import type { Config } from '../config.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { alertRouting, SEVERITIES, type Severity } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { isSecurityKind, SEVERITY_RANK } from '../incidents/kinds.ts';
 
@@ -41,16 +42,16 @@ export function defaultRouting(config: Config): Routing {
   };
 }
 
-export function loadRouting(db: Queryable, config: Config): Routing {
-  const row = db.select().from(alertRouting).where(eq(alertRouting.id, 1)).get();
+export async function loadRouting(db: Queryable, config: Config): Promise<Routing> {
+  const row = (await db.select().from(alertRouting).where(eq(alertRouting.id, 1)).limit(1))[0];
   return row ? RoutingSchema.parse(JSON.parse(row.routing)) : defaultRouting(config);
 }
 
-export function saveRouting(
+export async function saveRouting(
   deps: { db: Db; clock: { now(): number } },
   input: unknown,
   actor: string,
-): Routing {
+): Promise<Routing> {
   const parsed = RoutingSchema.safeParse(input);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const environments = parsed.data.environments.map((e) => e.environment);
@@ -59,12 +60,12 @@ export function saveRouting(
   }
   const now = deps.clock.now();
   const values = { routing: JSON.stringify(parsed.data), updatedBy: actor, updatedAt: now };
-  deps.db.transaction((tx) => {
-    tx.insert(alertRouting)
+  await transaction(deps.db, async (tx) => {
+    await tx
+      .insert(alertRouting)
       .values({ id: 1, ...values })
-      .onConflictDoUpdate({ target: alertRouting.id, set: values })
-      .run();
-    writeAudit(tx, { ts: now, actor, action: 'alerts.routing.update', details: parsed.data });
+      .onConflictDoUpdate({ target: alertRouting.id, set: values });
+    await writeAudit(tx, { ts: now, actor, action: 'alerts.routing.update', details: parsed.data });
   });
   return parsed.data;
 }

@@ -26,25 +26,25 @@ export async function sendOutbox(
   // One message at a time; a channel's first failure ends its part of the run, so an endpoint
   // that is down or hanging costs one attempt per run, not one per queued message.
   for (;;) {
-    const [row] = claimDue(deps.db, deps.clock.now(), 1, ready);
+    const [row] = await claimDue(deps.db, deps.clock.now(), 1, ready);
     if (!row) break;
     try {
       if (row.channel === 'email' && mailer) await sendEmail(deps, mailer, row);
       else if (isHttpChannel(row.channel))
         await sendChannelBody(row.channel, deps.config, fetchFn, row.text, deps.clock.now());
       else throw new DeliveryError(`unknown channel ${row.channel}`, false);
-      markSent(deps.db, row.id, deps.clock.now());
+      await markSent(deps.db, row.id, deps.clock.now());
       sent++;
     } catch (err) {
       const message = String((err as Error)?.message ?? err);
       failed++;
       const log = { outbox_id: row.id, channel: row.channel, attempts: row.attempts };
       if (err instanceof DeliveryError && !err.retry) {
-        markFailed(deps.db, row.id, message);
+        await markFailed(deps.db, row.id, message);
         deps.log.warn('delivery refused, not retried', log);
         continue;
       }
-      markAttemptFailed(deps.db, row, deps.clock.now(), message);
+      await markAttemptFailed(deps.db, row, deps.clock.now(), message);
       deps.log.warn(`${row.channel} delivery failed`, log);
       ready.splice(ready.indexOf(row.channel), 1);
       if (ready.length === 0) break;

@@ -1,6 +1,7 @@
 /** Queues a test email (to the given addresses, or everyone alerts are routed to). Audited. */
 import { z } from 'zod';
 import { writeAudit } from '../audit/write.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import { mailDomain } from './notify.ts';
@@ -10,16 +11,16 @@ import { loadRouting } from './routing.ts';
 
 export const TestEmailSchema = z.strictObject({ to: z.array(z.email().max(254)).min(1).max(10).optional() });
 
-export function queueTestEmail(deps: Deps, input: unknown, actor: string) {
+export async function queueTestEmail(deps: Deps, input: unknown, actor: string) {
   const parsed = TestEmailSchema.safeParse(input ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
-  const routing = loadRouting(deps.db, deps.config);
+  const routing = await loadRouting(deps.db, deps.config);
   const to = parsed.data.to ?? [...new Set([...routing.security_to, ...routing.billing_to])];
   if (to.length === 0)
     throw validationError([{ path: 'to', message: 'no recipients configured; give "to"' }]);
   const now = deps.clock.now();
-  return deps.db.transaction((tx) => {
-    const queued = enqueueEmail(tx, {
+  return await transaction(deps.db, async (tx) => {
+    const queued = await enqueueEmail(tx, {
       ...renderTestEmail({
         publicUrl: deps.config.publicUrl,
         actor,
@@ -31,7 +32,13 @@ export function queueTestEmail(deps: Deps, input: unknown, actor: string) {
       now,
       domain: mailDomain(deps.config),
     });
-    writeAudit(tx, { ts: now, actor, action: 'alerts.test', target: String(queued.id), details: { to } });
+    await writeAudit(tx, {
+      ts: now,
+      actor,
+      action: 'alerts.test',
+      target: String(queued.id),
+      details: { to },
+    });
     return queued;
   });
 }

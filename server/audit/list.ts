@@ -13,20 +13,23 @@ export type AuditView = {
   details: Record<string, unknown> | null;
 };
 
-export function listAudit({ db }: { db: Db }, options: { limit: number; before?: number }): AuditView[] {
-  return db
-    .select()
-    .from(auditLog)
-    .where(options.before === undefined ? undefined : lt(auditLog.id, options.before))
-    .orderBy(desc(auditLog.id))
-    .limit(options.limit)
-    .all()
-    .map((row) => ({
-      id: row.id,
-      ts: iso(row.ts),
-      actor: row.actor,
-      action: row.action,
-      target: row.target,
-      details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
-    }));
+export async function listAudit(
+  { db }: { db: Db },
+  options: { limit: number; before?: number },
+): Promise<AuditView[]> {
+  return (
+    await db
+      .select()
+      .from(auditLog)
+      .where(options.before === undefined ? undefined : lt(auditLog.id, options.before))
+      .orderBy(desc(auditLog.id))
+      .limit(options.limit)
+  ).map((row) => ({
+    id: row.id,
+    ts: iso(row.ts),
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+  }));
 }

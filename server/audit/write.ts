@@ -4,7 +4,7 @@ import { auditLog } from '../db/schema/index.ts';
 
 export type Actor = string;
 
-export function writeAudit(
+export async function writeAudit(
   db: Queryable,
   entry: {
     ts: number;
@@ -13,14 +13,12 @@ export function writeAudit(
     target?: string | null;
     details?: Record<string, unknown>;
   },
-): void {
-  db.insert(auditLog)
-    .values({
-      ts: entry.ts,
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target ?? null,
-      details: entry.details ? JSON.stringify(entry.details) : null,
-    })
-    .run();
+): Promise<void> {
+  await db.insert(auditLog).values({
+    ts: entry.ts,
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target ?? null,
+    details: entry.details ? JSON.stringify(entry.details) : null,
+  });
 }

@@ -29,12 +29,12 @@ export function requireAuth(
     if (!principal && header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const token = match?.[1];
-      principal = (token && authenticateToken(deps, token)) || undefined;
+      principal = (token && (await authenticateToken(deps, token))) || undefined;
       if (!principal) throw unauthorized('The bearer token is missing, malformed, revoked or unknown.');
     }
     if (!principal) {
       const cookie = getCookie(c, SESSION_COOKIE);
-      const session = cookie ? authenticateSession(deps, cookie) : null;
+      const session = cookie ? await authenticateSession(deps, cookie) : null;
       if (!session) throw unauthorized();
       if (!safe) {
         const sent = c.req.header(CSRF_HEADER) ?? '';

@@ -69,7 +69,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
 export function usersRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps, 'admin'))
-    .get('/', (c) => c.json({ users: listUsers(deps) }))
+    .get('/', async (c) => c.json({ users: await listUsers(deps) }))
     .post('/', limitBody(BODY_LIMIT), async (c) => {
       const input = parse(NewUserSchema, await readJson(c));
       const { user, password, generated } = await addUser(deps, input, c.get('principal').actor);
@@ -81,21 +81,21 @@ export function usersRoutes(deps: Deps) {
 export function tokensRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps, 'admin'))
-    .get('/', (c) => c.json({ tokens: listApiTokens(deps) }))
+    .get('/', async (c) => c.json({ tokens: await listApiTokens(deps) }))
     .post('/', limitBody(BODY_LIMIT), async (c) => {
       const input = parse(NewTokenSchema, await readJson(c));
-      const { token, view } = createApiToken(deps, { ...input, actor: c.get('principal').actor });
+      const { token, view } = await createApiToken(deps, { ...input, actor: c.get('principal').actor });
       return c.json({ token, api_token: view }, 201);
     })
-    .post('/:id/revoke', (c) => {
+    .post('/:id/revoke', async (c) => {
       const id = parse(IdSchema, c.req.param('id'));
-      return c.json({ api_token: revokeApiToken(deps, id, c.get('principal').actor) });
+      return c.json({ api_token: await revokeApiToken(deps, id, c.get('principal').actor) });
     });
 }
 
 export function auditRoutes(deps: Deps) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps, 'admin'), (c) => {
+  return new Hono<AppEnv>().get('/', requireAuth(deps, 'admin'), async (c) => {
     const query = parse(AuditQuerySchema, c.req.query());
-    return c.json({ entries: listAudit(deps, query) });
+    return c.json({ entries: await listAudit(deps, query) });
   });
 }

@@ -2,8 +2,9 @@
 import { desc, eq } from 'drizzle-orm';
 import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
-import type { Db, Sqlite } from '../db/client.ts';
+import type { Db } from '../db/client.ts';
 import { apiTokens, SCOPES, type Scope } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { writeWithoutWaiting } from '../db/without-waiting.ts';
 import { notFound, validationError } from '../errors.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
@@ -25,10 +26,10 @@ export type TokenView = {
 
 type Deps = { db: Db; clock: Clock };
 
-export function createApiToken(
+export async function createApiToken(
   { db, clock }: Deps,
   input: { name: string; scopes: Scope[]; actor: string },
-): { token: string; view: TokenView } {
+): Promise<{ token: string; view: TokenView }> {
   const name = input.name.trim();
   if (!name || name.length > 100)
     throw validationError([{ path: 'name', message: 'must be 1–100 characters' }]);
@@ -38,21 +39,22 @@ export function createApiToken(
   }
   const token = randomToken(TOKEN_PREFIX, 30);
   const now = clock.now();
-  const row = db.transaction((tx) => {
-    const inserted = tx
-      .insert(apiTokens)
-      .values({
-        name,
-        tokenHash: sha256Hex(token),
-        // Our tokens are 40+ random characters, so they always have a last 4 to show.
-        last4: lastFour(token)!,
-        scopes: [...new Set(input.scopes)].join(','),
-        createdAt: now,
-        createdBy: input.actor,
-      })
-      .returning()
-      .get();
-    writeAudit(tx, {
+  const row = await transaction(db, async (tx) => {
+    const inserted = (
+      await tx
+        .insert(apiTokens)
+        .values({
+          name,
+          tokenHash: sha256Hex(token),
+          // Our tokens are 40+ random characters, so they always have a last 4 to show.
+          last4: lastFour(token)!,
+          scopes: [...new Set(input.scopes)].join(','),
+          createdAt: now,
+          createdBy: input.actor,
+        })
+        .returning()
+    )[0]!;
+    await writeAudit(tx, {
       ts: now,
       actor: input.actor,
       action: 'token.create',
@@ -65,21 +67,16 @@ export function createApiToken(
 }
 
 /** Returns the principal for a bearer token, or null. Looks up by hash, then compares in constant time. */
-export function authenticateToken(
-  { db, sqlite, clock }: Deps & { sqlite: Sqlite },
-  token: string,
-): Principal | null {
+export async function authenticateToken({ db, clock }: Deps, token: string): Promise<Principal | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
   const hash = sha256Hex(token);
-  const row = db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hash)).get();
+  const row = (await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hash)).limit(1))[0];
   if (!row || row.revokedAt !== null || !constantTimeEqual(row.tokenHash, hash)) return null;
   const now = clock.now();
   // Write last-used at most once a minute so hot ingest paths do not write on every call, and never
   // wait for the lock to do it: a push worker's batch must not freeze the serving thread.
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
-    writeWithoutWaiting(sqlite, () =>
-      db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run(),
-    );
+    writeWithoutWaiting(db, db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)));
   }
   return {
     actor: `token:${row.name}`,
@@ -89,22 +86,23 @@ export function authenticateToken(
   };
 }
 
-export function listApiTokens({ db }: Pick<Deps, 'db'>): TokenView[] {
-  return db.select().from(apiTokens).orderBy(desc(apiTokens.createdAt)).all().map(toTokenView);
+export async function listApiTokens({ db }: Pick<Deps, 'db'>): Promise<TokenView[]> {
+  return (await db.select().from(apiTokens).orderBy(desc(apiTokens.createdAt))).map(toTokenView);
 }
 
-export function revokeApiToken({ db, clock }: Deps, id: number, actor: string): TokenView {
+export async function revokeApiToken({ db, clock }: Deps, id: number, actor: string): Promise<TokenView> {
   const now = clock.now();
-  return db.transaction((tx) => {
-    const row = tx.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+  return await transaction(db, async (tx) => {
+    const row = (await tx.select().from(apiTokens).where(eq(apiTokens.id, id)).limit(1))[0];
     if (!row) throw notFound(`Token ${id}`);
-    const updated = tx
-      .update(apiTokens)
-      .set({ revokedAt: row.revokedAt ?? now })
-      .where(eq(apiTokens.id, id))
-      .returning()
-      .get();
-    writeAudit(tx, { ts: now, actor, action: 'token.revoke', target: `token:${id}` });
+    const updated = (
+      await tx
+        .update(apiTokens)
+        .set({ revokedAt: row.revokedAt ?? now })
+        .where(eq(apiTokens.id, id))
+        .returning()
+    )[0]!;
+    await writeAudit(tx, { ts: now, actor, action: 'token.revoke', target: `token:${id}` });
     return toTokenView(updated);
   });
 }

@@ -5,6 +5,7 @@ import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { ROLES, type Role, users } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { conflict, issuesFromZod, validationError } from '../errors.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
 import { generatePassword, hashPassword, verifyPassword } from './secrets.ts';
@@ -39,12 +40,14 @@ export async function addUser(
   const password = parsed.data.password ?? generatePassword();
   const passwordHash = await hashPassword(password);
   const now = clock.now();
-  const row = db.transaction((tx) => {
-    if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
+  const row = await transaction(db, async (tx) => {
+    if ((await tx.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1))[0]) {
       throw conflict(`A user with email ${email} already exists.`);
     }
-    const inserted = tx.insert(users).values({ email, role, passwordHash, createdAt: now }).returning().get();
-    writeAudit(tx, { ts: now, actor, action: 'user.add', target: `user:${email}`, details: { role } });
+    const inserted = (
+      await tx.insert(users).values({ email, role, passwordHash, createdAt: now }).returning()
+    )[0]!;
+    await writeAudit(tx, { ts: now, actor, action: 'user.add', target: `user:${email}`, details: { role } });
     return inserted;
   });
   return { user: toUserView(row), password, generated: parsed.data.password === undefined };
@@ -52,19 +55,19 @@ export async function addUser(
 
 /** Checks a login; the same work is done for unknown emails so timing does not reveal which exist. */
 export async function verifyLogin({ db }: Pick<Deps, 'db'>, email: string, password: string) {
-  const row = db.select().from(users).where(eq(users.email, email.trim().toLowerCase())).get();
+  const row = (await db.select().from(users).where(eq(users.email, email.trim().toLowerCase())).limit(1))[0];
   const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_HASH);
   return row && ok && row.disabledAt === null ? row : null;
 }
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export function countUsers({ db }: Pick<Deps, 'db'>): number {
-  return db.select({ n: count() }).from(users).get()?.n ?? 0;
+export async function countUsers({ db }: Pick<Deps, 'db'>): Promise<number> {
+  return (await db.select({ n: count() }).from(users).limit(1))[0]?.n ?? 0;
 }
 
-export function listUsers({ db }: Pick<Deps, 'db'>): UserView[] {
-  return db.select().from(users).orderBy(asc(users.id)).all().map(toUserView);
+export async function listUsers({ db }: Pick<Deps, 'db'>): Promise<UserView[]> {
+  return (await db.select().from(users).orderBy(asc(users.id))).map(toUserView);
 }
 
 function toUserView(row: typeof users.$inferSelect): UserView {

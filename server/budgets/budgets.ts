@@ -19,6 +19,7 @@ import {
   budgets,
   keys,
 } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { findKey } from '../keys/keys.ts';
@@ -61,15 +62,10 @@ const fromRow = (row: BudgetRow): Budget => ({
 });
 
 /** Every budget in force: the stored ones plus the keys' own budgets not overridden by one. */
-export function listBudgets(db: Queryable): Budget[] {
-  const stored = db.select().from(budgets).orderBy(asc(budgets.createdAt)).all().map(fromRow);
+export async function listBudgets(db: Queryable): Promise<Budget[]> {
+  const stored = (await db.select().from(budgets).orderBy(asc(budgets.createdAt))).map(fromRow);
   const covered = new Set(stored.filter((b) => b.scope === 'key').map((b) => b.target));
-  const implicit = db
-    .select()
-    .from(keys)
-    .where(isNotNull(keys.budgetCredits))
-    .orderBy(asc(keys.name))
-    .all()
+  const implicit = (await db.select().from(keys).where(isNotNull(keys.budgetCredits)).orderBy(asc(keys.name)))
     .filter((k) => !covered.has(k.id))
     .map<Budget>((k) => ({
       id: `key:${k.id}`,
@@ -85,9 +81,9 @@ export function listBudgets(db: Queryable): Budget[] {
   return [...stored, ...implicit];
 }
 
-export function toBudgetView(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>, b: Budget) {
+export async function toBudgetView(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>, b: Budget) {
   const now = deps.clock.now();
-  const month = currentBudgetPeriod(deps, now);
+  const month = await currentBudgetPeriod(deps, now);
   const spent = spendBetween(deps.sqlite, b, month.start, month.end);
   const projected = projectPeriodEnd(deps.sqlite, deps.config.timeZone, b, now, month);
   const state = spent >= b.monthlyCredits ? 'exceeded' : projected > b.monthlyCredits ? 'at_risk' : 'ok';
@@ -108,100 +104,112 @@ export function toBudgetView(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'confi
   };
 }
 
-function resolveTarget(db: Queryable, scope: Budget['scope'], target: string | null | undefined): string {
+async function resolveTarget(
+  db: Queryable,
+  scope: Budget['scope'],
+  target: string | null | undefined,
+): Promise<string> {
   if (scope === 'total') {
     if (target) throw validationError([{ path: 'target', message: 'must be empty for a total budget' }]);
     return '';
   }
   if (!target) throw validationError([{ path: 'target', message: `required for a ${scope} budget` }]);
   if (scope === 'environment') return target;
-  const key = findKey(db, target);
+  const key = await findKey(db, target);
   if (!key) throw validationError([{ path: 'target', message: `no key ${JSON.stringify(target)}` }]);
   return key.id;
 }
 
-export function createBudget(
+export async function createBudget(
   deps: { db: Db; clock: { now(): number } },
   input: unknown,
   actor: string,
-): Budget {
+): Promise<Budget> {
   const data = parse(NewBudgetSchema, input);
   const now = deps.clock.now();
-  return deps.db.transaction((tx) => {
-    const target = resolveTarget(tx, data.scope, data.target);
-    const dup = tx
-      .select()
-      .from(budgets)
-      .where(and(eq(budgets.scope, data.scope), eq(budgets.target, target)))
-      .get();
+  return await transaction(deps.db, async (tx) => {
+    const target = await resolveTarget(tx, data.scope, data.target);
+    const dup = (
+      await tx
+        .select()
+        .from(budgets)
+        .where(and(eq(budgets.scope, data.scope), eq(budgets.target, target)))
+        .limit(1)
+    )[0];
     if (dup) throw conflict(`A ${data.scope} budget for that target already exists (${dup.id}).`);
-    const row = tx
-      .insert(budgets)
-      .values({
-        id: randomId('bud_'),
-        scope: data.scope,
-        target,
-        monthlyCredits: data.monthly_credits,
-        thresholds: JSON.stringify(data.thresholds),
-        notifyForecast: data.notify_forecast,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      .get();
-    writeAudit(tx, { ts: now, actor, action: 'budget.create', target: row.id, details: data });
+    const row = (
+      await tx
+        .insert(budgets)
+        .values({
+          id: randomId('bud_'),
+          scope: data.scope,
+          target,
+          monthlyCredits: data.monthly_credits,
+          thresholds: JSON.stringify(data.thresholds),
+          notifyForecast: data.notify_forecast,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning()
+    )[0]!;
+    await writeAudit(tx, { ts: now, actor, action: 'budget.create', target: row.id, details: data });
     return fromRow(row);
   });
 }
 
-function storedBudget(db: Queryable, id: string): BudgetRow {
+async function storedBudget(db: Queryable, id: string): Promise<BudgetRow> {
   if (id.startsWith('key:')) {
     throw conflict("A key's own budget is edited with PATCH /api/v1/keys/:id {budget_credits}.");
   }
-  const row = db.select().from(budgets).where(eq(budgets.id, id)).get();
+  const row = (await db.select().from(budgets).where(eq(budgets.id, id)).limit(1))[0];
   if (!row) throw notFound(`Budget ${JSON.stringify(id)}`);
   return row;
 }
 
-export function getBudget(db: Queryable, id: string): Budget {
-  const found = listBudgets(db).find((b) => b.id === id);
+export async function getBudget(db: Queryable, id: string): Promise<Budget> {
+  const found = (await listBudgets(db)).find((b) => b.id === id);
   if (!found) throw notFound(`Budget ${JSON.stringify(id)}`);
   return found;
 }
 
-export function updateBudget(
+export async function updateBudget(
   deps: { db: Db; clock: { now(): number } },
   id: string,
   input: unknown,
   actor: string,
-): Budget {
+): Promise<Budget> {
   const data = parse(BudgetPatchSchema, input);
   const now = deps.clock.now();
-  return deps.db.transaction((tx) => {
-    storedBudget(tx, id);
-    const row = tx
-      .update(budgets)
-      .set({
-        ...(data.monthly_credits !== undefined && { monthlyCredits: data.monthly_credits }),
-        ...(data.thresholds !== undefined && { thresholds: JSON.stringify(data.thresholds) }),
-        ...(data.notify_forecast !== undefined && { notifyForecast: data.notify_forecast }),
-        updatedAt: now,
-      })
-      .where(eq(budgets.id, id))
-      .returning()
-      .get();
-    writeAudit(tx, { ts: now, actor, action: 'budget.update', target: id, details: data });
+  return await transaction(deps.db, async (tx) => {
+    await storedBudget(tx, id);
+    const row = (
+      await tx
+        .update(budgets)
+        .set({
+          ...(data.monthly_credits !== undefined && { monthlyCredits: data.monthly_credits }),
+          ...(data.thresholds !== undefined && { thresholds: JSON.stringify(data.thresholds) }),
+          ...(data.notify_forecast !== undefined && { notifyForecast: data.notify_forecast }),
+          updatedAt: now,
+        })
+        .where(eq(budgets.id, id))
+        .returning()
+    )[0]!;
+    await writeAudit(tx, { ts: now, actor, action: 'budget.update', target: id, details: data });
     return fromRow(row);
   });
 }
 
-export function deleteBudget(deps: { db: Db; clock: { now(): number } }, id: string, actor: string): void {
+export async function deleteBudget(
+  deps: { db: Db; clock: { now(): number } },
+  id: string,
+  actor: string,
+): Promise<void> {
   const now = deps.clock.now();
-  deps.db.transaction((tx) => {
-    const row = storedBudget(tx, id);
-    tx.delete(budgets).where(eq(budgets.id, id)).run();
-    tx.delete(budgetFirings).where(eq(budgetFirings.budgetId, id)).run();
-    writeAudit(tx, {
+  await transaction(deps.db, async (tx) => {
+    const row = await storedBudget(tx, id);
+    await tx.delete(budgets).where(eq(budgets.id, id));
+    await tx.delete(budgetFirings).where(eq(budgetFirings.budgetId, id));
+    await writeAudit(tx, {
       ts: now,
       actor,
       action: 'budget.delete',
@@ -212,7 +220,13 @@ export function deleteBudget(deps: { db: Db; clock: { now(): number } }, id: str
 }
 
 /** The monthly budget (credits) for exactly this scope: a key, an environment, or the whole account. */
-export function budgetFor(db: Queryable, scope: BudgetScope, target: string | null): number | null {
-  const budget = listBudgets(db).find((b) => b.scope === scope && (scope === 'total' || b.target === target));
+export async function budgetFor(
+  db: Queryable,
+  scope: BudgetScope,
+  target: string | null,
+): Promise<number | null> {
+  const budget = (await listBudgets(db)).find(
+    (b) => b.scope === scope && (scope === 'total' || b.target === target),
+  );
   return budget?.monthlyCredits ?? null;
 }

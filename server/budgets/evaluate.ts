@@ -10,6 +10,7 @@ import { currentBudgetPeriod } from '../account/period.ts';
 import { DAY, floorTo, HOUR } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { budgetFirings, type Severity } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { formatNumber, formatPercent } from '../format.ts';
 import type { IncidentListener } from '../incidents/events.ts';
@@ -33,34 +34,37 @@ const FORECAST_AFTER_MS = 3 * DAY;
 export const severityForThreshold = (t: number): Severity =>
   t >= 1 ? 'critical' : t >= 0.8 ? 'warning' : 'info';
 
-export function evaluateBudgets(deps: Deps, listener: IncidentListener): { fired: number; resolved: number } {
+export async function evaluateBudgets(
+  deps: Deps,
+  listener: IncidentListener,
+): Promise<{ fired: number; resolved: number }> {
   const now = deps.clock.now();
-  const month = currentBudgetPeriod(deps, now);
-  return deps.db.transaction((tx) => {
-    const resolved = resolvePastBudgetIncidents(tx, listener, month.label, now);
+  const month = await currentBudgetPeriod(deps, now);
+  return await transaction(deps.db, async (tx) => {
+    const resolved = await resolvePastBudgetIncidents(tx, listener, month.label, now);
     let fired = 0;
-    for (const budget of listBudgets(tx)) fired += evaluateBudget(deps, tx, listener, budget, month, now);
+    for (const budget of await listBudgets(tx))
+      fired += await evaluateBudget(deps, tx, listener, budget, month, now);
     return { fired, resolved };
   });
 }
 
-function evaluateBudget(
+async function evaluateBudget(
   deps: Deps,
   tx: Tx,
   listener: IncidentListener,
   budget: Budget,
   month: BillingPeriod,
   now: number,
-): number {
+): Promise<number> {
   const spent = spendBetween(deps.sqlite, budget, month.start, month.end);
   const projected = projectPeriodEnd(deps.sqlite, deps.config.timeZone, budget, now, month);
-  const firings = tx
+  const firings = await tx
     .select()
     .from(budgetFirings)
-    .where(and(eq(budgetFirings.budgetId, budget.id), eq(budgetFirings.period, month.label)))
-    .all();
+    .where(and(eq(budgetFirings.budgetId, budget.id), eq(budgetFirings.period, month.label)));
   const done = new Set(firings.map((f) => f.threshold));
-  const label = budgetLabel(tx, budget);
+  const label = await budgetLabel(tx, budget);
   const base = { budget, month, now, spent, projected, label };
   let fired = 0;
 
@@ -69,7 +73,7 @@ function evaluateBudget(
   if (fresh.length > 0) {
     const top = Math.max(...crossed);
     const existing = firings.find((f) => f.threshold !== 'forecast')?.incidentId;
-    const incidentId = writeBudgetIncident(tx, listener, existing, {
+    const incidentId = await writeBudgetIncident(tx, listener, existing, {
       ...base,
       kind: 'budget_threshold',
       severity: severityForThreshold(top),
@@ -78,9 +82,9 @@ function evaluateBudget(
       summary: `${label}: ${formatPercent(spent / budget.monthlyCredits)} of ${budgetOfPeriod(month)} of ${formatNumber(budget.monthlyCredits)} credits used (${formatNumber(spent)} credits).`,
     });
     for (const t of fresh) {
-      tx.insert(budgetFirings)
-        .values({ budgetId: budget.id, period: month.label, threshold: String(t), incidentId, firedAt: now })
-        .run();
+      await tx
+        .insert(budgetFirings)
+        .values({ budgetId: budget.id, period: month.label, threshold: String(t), incidentId, firedAt: now });
     }
     fired += fresh.length;
   }
@@ -92,7 +96,7 @@ function evaluateBudget(
     spent < budget.monthlyCredits &&
     projected > budget.monthlyCredits;
   if (forecastDue) {
-    const incidentId = writeBudgetIncident(tx, listener, undefined, {
+    const incidentId = await writeBudgetIncident(tx, listener, undefined, {
       ...base,
       kind: 'budget_forecast',
       severity: 'warning',
@@ -100,9 +104,9 @@ function evaluateBudget(
       threshold: null,
       summary: `${label}: on course for ${formatNumber(projected)} credits by ${endOfPeriod(month, deps.config.timeZone)}, over the budget of ${formatNumber(budget.monthlyCredits)}.`,
     });
-    tx.insert(budgetFirings)
-      .values({ budgetId: budget.id, period: month.label, threshold: 'forecast', incidentId, firedAt: now })
-      .run();
+    await tx
+      .insert(budgetFirings)
+      .values({ budgetId: budget.id, period: month.label, threshold: 'forecast', incidentId, firedAt: now });
     fired++;
   }
   return fired;
@@ -131,12 +135,12 @@ type Finding = {
 };
 
 /** Opens the incident, or raises the existing one of this month to the new threshold. */
-function writeBudgetIncident(
+async function writeBudgetIncident(
   tx: Tx,
   listener: IncidentListener,
   existingId: string | undefined,
   f: Finding,
-): string {
+): Promise<string> {
   const details = {
     scope: f.budget.scope,
     target: f.budget.scope === 'total' ? null : f.budget.target,
@@ -163,14 +167,16 @@ function writeBudgetIncident(
     details: JSON.stringify(details),
   };
   const when = { at: f.now, now: f.now };
-  const extended = existingId && extendIncident(tx, listener, existingId, finding, when);
+  const extended = existingId && (await extendIncident(tx, listener, existingId, finding, when));
   if (extended) return extended.id;
   const keyId = f.budget.scope === 'key' ? f.budget.target : null;
-  return openIncident(
-    tx,
-    listener,
-    { ...finding, keyId, kind: f.kind, startedAt: floorTo(f.now, HOUR) },
-    when,
+  return (
+    await openIncident(
+      tx,
+      listener,
+      { ...finding, keyId, kind: f.kind, startedAt: floorTo(f.now, HOUR) },
+      when,
+    )
   ).id;
 }
 
@@ -178,23 +184,23 @@ function writeBudgetIncident(
  * A period's budget findings end with the period. Any label other than the current one is a past
  * period, including a calendar month left behind when the account's billing period took over.
  */
-function resolvePastBudgetIncidents(
+async function resolvePastBudgetIncidents(
   tx: Tx,
   listener: IncidentListener,
   current: string,
   now: number,
-): number {
-  const past = unresolvedIncidents(tx).filter(
+): Promise<number> {
+  const past = (await unresolvedIncidents(tx)).filter(
     (row) =>
       (BUDGET_KINDS as readonly string[]).includes(row.kind) &&
       String(parseDetails(row).period ?? current) !== current,
   );
-  for (const row of past) resolveIncident(tx, listener, row.id, { at: now, now });
+  for (const row of past) await resolveIncident(tx, listener, row.id, { at: now, now });
   return past.length;
 }
 
-function budgetLabel(tx: Tx, budget: Budget): string {
+async function budgetLabel(tx: Tx, budget: Budget): Promise<string> {
   if (budget.scope === 'total') return 'Total budget';
   if (budget.scope === 'environment') return `${budget.target} environment budget`;
-  return `${findKeyRow(tx, budget.target)?.name ?? budget.target} budget`;
+  return `${(await findKeyRow(tx, budget.target))?.name ?? budget.target} budget`;
 }

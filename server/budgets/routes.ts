@@ -37,18 +37,24 @@ export const budgetsApi: ApiOperation[] = [
 export function budgetRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps))
-    .get('/', (c) => c.json({ budgets: listBudgets(deps.db).map((b) => toBudgetView(deps, b)) }))
-    .get('/:id', (c) => c.json({ budget: toBudgetView(deps, getBudget(deps.db, c.req.param('id'))) }))
+    .get('/', async (c) => {
+      const budgets = [];
+      for (const b of await listBudgets(deps.db)) budgets.push(await toBudgetView(deps, b));
+      return c.json({ budgets });
+    })
+    .get('/:id', async (c) =>
+      c.json({ budget: await toBudgetView(deps, await getBudget(deps.db, c.req.param('id'))) }),
+    )
     .post('/', limitBody(BODY_LIMIT), async (c) => {
-      const budget = createBudget(deps, await readJson(c), c.get('principal').actor);
-      return c.json({ budget: toBudgetView(deps, budget) }, 201);
+      const budget = await createBudget(deps, await readJson(c), c.get('principal').actor);
+      return c.json({ budget: await toBudgetView(deps, budget) }, 201);
     })
     .patch('/:id', limitBody(BODY_LIMIT), async (c) => {
-      const budget = updateBudget(deps, c.req.param('id'), await readJson(c), c.get('principal').actor);
-      return c.json({ budget: toBudgetView(deps, budget) });
+      const budget = await updateBudget(deps, c.req.param('id'), await readJson(c), c.get('principal').actor);
+      return c.json({ budget: await toBudgetView(deps, budget) });
     })
-    .delete('/:id', (c) => {
-      deleteBudget(deps, c.req.param('id'), c.get('principal').actor);
+    .delete('/:id', async (c) => {
+      await deleteBudget(deps, c.req.param('id'), c.get('principal').actor);
       return c.body(null, 204);
     });
 }

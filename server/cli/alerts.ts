@@ -37,9 +37,11 @@ export function addAlertCommands(program: Command, withDeps: WithDeps, actor: st
     .action((opts: { to?: string[] }) =>
       withDeps(async (deps) => {
         requireSmtp(deps);
-        const queued = queueTestEmail(deps, opts.to ? { to: opts.to } : {}, actor);
+        const queued = await queueTestEmail(deps, opts.to ? { to: opts.to } : {}, actor);
         await flush(deps);
-        const row = deps.db.select().from(alertOutbox).where(eq(alertOutbox.id, queued.id)).get()!;
+        const row = (
+          await deps.db.select().from(alertOutbox).where(eq(alertOutbox.id, queued.id)).limit(1)
+        )[0]!;
         process.stdout.write(`${JSON.stringify(toDeliveryView(row))}\n`);
         if (row.status !== 'sent') {
           throw new AppError(502, 'delivery_failed', `The test email was not delivered: ${row.lastError}`);

@@ -22,8 +22,8 @@ export function addDetectCommands(program: Command, withDeps: WithDeps): void {
       timestamp,
     )
     .action(async (opts: { until?: number }) => {
-      await withDeps((deps) => {
-        const r = runDetection(deps, {
+      await withDeps(async (deps) => {
+        const r = await runDetection(deps, {
           listener: createAlertListener(deps),
           ...(opts.until !== undefined && { until: opts.until }),
         });

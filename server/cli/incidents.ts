@@ -24,9 +24,9 @@ export function addIncidentCommands(program: Command, withDeps: WithDeps): void 
     .option('--limit <n>', 'at most this many (1–1000)', positiveInt(1000), 100)
     .option('--json', 'print a JSON array', false)
     .action(async (opts: { state?: IncidentRow['state'][]; limit: number; json: boolean }) => {
-      await withDeps((deps) =>
+      await withDeps(async (deps) =>
         printList(
-          queryIncidents(deps.db, { limit: opts.limit, ...(opts.state && { state: opts.state }) }),
+          await queryIncidents(deps.db, { limit: opts.limit, ...(opts.state && { state: opts.state }) }),
           opts,
           (i) => ({
             id: i.id,

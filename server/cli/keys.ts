@@ -12,9 +12,9 @@ export function addKeyCommands(program: Command, withDeps: WithDeps): void {
     .addOption(new Option('--status <status>', 'only keys with this status').choices(KEY_STATUSES))
     .option('--json', 'print a JSON array', false)
     .action(async (opts: { status?: (typeof KEY_STATUSES)[number]; json: boolean }) => {
-      await withDeps((deps) =>
+      await withDeps(async (deps) =>
         printList(
-          listKeys(deps).filter((k) => !opts.status || k.status === opts.status),
+          (await listKeys(deps)).filter((k) => !opts.status || k.status === opts.status),
           opts,
           (k) => ({
             id: k.id,

@@ -50,8 +50,8 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
           changes: opts.changes,
         };
         if (opts.ingest) {
-          await withDeps((deps) => {
-            const r = ingestSimulation({ ...deps, secret: deps.config.secret }, options, actor);
+          await withDeps(async (deps) => {
+            const r = await ingestSimulation({ ...deps, secret: deps.config.secret }, options, actor);
             err(`Ingested ${r.accepted} events for ${r.keys} keys (${r.duplicates} duplicates skipped).`);
             for (const l of r.labels)
               err(`  incident ${l.kind} on ${l.key}: ${iso(l.start)} – ${iso(l.end)}`);

@@ -23,8 +23,8 @@ export function addTokenCommands(program: Command, withDeps: WithDeps, actor: st
     )
     .action(async (opts: { name: string; scope: string[] }) => {
       const scopes = opts.scope.flatMap((s) => s.split(',')).map((s) => s.trim()) as Scope[];
-      await withDeps((deps) => {
-        const { token: secret, view } = createApiToken(deps, { name: opts.name, scopes, actor });
+      await withDeps(async (deps) => {
+        const { token: secret, view } = await createApiToken(deps, { name: opts.name, scopes, actor });
         err(
           `Created token ${view.name} (…${view.last4}) with scopes ${view.scopes.join(', ')}. Store it now: it is not shown again.`,
         );
@@ -36,9 +36,9 @@ export function addTokenCommands(program: Command, withDeps: WithDeps, actor: st
     .description('List API tokens, newest first (the tokens themselves are stored hashed and never shown).')
     .option('--json', 'print a JSON array', false)
     .action(async (opts: { json: boolean }) => {
-      await withDeps((deps) =>
+      await withDeps(async (deps) =>
         printList(
-          listApiTokens(deps),
+          await listApiTokens(deps),
           opts,
           (t) => ({
             id: String(t.id),
@@ -57,8 +57,8 @@ export function addTokenCommands(program: Command, withDeps: WithDeps, actor: st
     .description('Revoke an API token at once (audited); revoking one already revoked changes nothing.')
     .argument('<id>', 'the token id, as `keywatch token list` shows it', tokenId)
     .action(async (id: number) => {
-      await withDeps((deps) => {
-        const view = revokeApiToken(deps, id, actor);
+      await withDeps(async (deps) => {
+        const view = await revokeApiToken(deps, id, actor);
         err(`Revoked token ${view.id} (${view.name}) at ${when(view.revoked_at)}.`);
       });
     });

@@ -24,9 +24,9 @@ export function addUserCommands(program: Command, withDeps: WithDeps, actor: str
     .description('List dashboard users (never their passwords).')
     .option('--json', 'print a JSON array', false)
     .action(async (opts: { json: boolean }) => {
-      await withDeps((deps) =>
+      await withDeps(async (deps) =>
         printList(
-          listUsers(deps),
+          await listUsers(deps),
           opts,
           (u) => ({
             id: String(u.id),

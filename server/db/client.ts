@@ -18,10 +18,13 @@ import * as schema from './schema/index.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 export type Sqlite = Database.Database;
-/** A transaction handle: the same query surface as Db. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/**
+ * A transaction handle (transaction.ts): the same query surface as Db. On SQLite it is the
+ * connection itself inside BEGIN…COMMIT; on PostgreSQL, drizzle's transaction.
+ */
+export type Tx = Db;
 /** Anything that can run queries: the database or an open transaction. */
-export type Queryable = Db | Tx;
+export type Queryable = Db;
 export type Store = { db: Db; sqlite: Sqlite; close(): void };
 
 // From the root, not this module: the compiled build runs from another folder than the sources.

@@ -35,33 +35,34 @@ const AdjustmentSchema = z
 
 export type NewAdjustment = z.input<typeof AdjustmentSchema>;
 
-export function addDetectionAdjustment(
+export async function addDetectionAdjustment(
   deps: { db: Queryable; clock: Clock },
   input: NewAdjustment,
-): Adjustment {
+): Promise<Adjustment> {
   const parsed = AdjustmentSchema.safeParse(input);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const a = parsed.data;
-  return deps.db
-    .insert(detectionAdjustments)
-    .values({
-      keyId: a.keyId ?? null,
-      kind: a.kind ?? null,
-      type: a.type,
-      from: a.from,
-      until: a.until ?? null,
-      factor: a.type === 'desensitize' ? (a.factor ?? 2) : null,
-      incidentId: a.incidentId ?? null,
-      createdBy: a.createdBy,
-      createdAt: deps.clock.now(),
-    })
-    .returning()
-    .get();
+  return (
+    await deps.db
+      .insert(detectionAdjustments)
+      .values({
+        keyId: a.keyId ?? null,
+        kind: a.kind ?? null,
+        type: a.type,
+        from: a.from,
+        until: a.until ?? null,
+        factor: a.type === 'desensitize' ? (a.factor ?? 2) : null,
+        incidentId: a.incidentId ?? null,
+        createdBy: a.createdBy,
+        createdAt: deps.clock.now(),
+      })
+      .returning()
+  )[0]!;
 }
 
 /** Adjustments that may matter in [from, until). */
-export function loadAdjustments(db: Queryable, from: number, until: number): Adjustment[] {
-  return db
+export async function loadAdjustments(db: Queryable, from: number, until: number): Promise<Adjustment[]> {
+  return await db
     .select()
     .from(detectionAdjustments)
     .where(
@@ -69,8 +70,7 @@ export function loadAdjustments(db: Queryable, from: number, until: number): Adj
         lt(detectionAdjustments.from, until),
         or(isNull(detectionAdjustments.until), gt(detectionAdjustments.until, from)),
       ),
-    )
-    .all();
+    );
 }
 
 const applies = (a: Adjustment, keyId: string | null, kind: DetectorKind | null, t: number) =>

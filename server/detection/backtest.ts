@@ -40,14 +40,14 @@ export function parseBacktest(body: unknown): BacktestInput {
 }
 
 /** `input` as parseBacktest() returned it. */
-export function backtest(deps: Deps, input: BacktestInput) {
+export async function backtest(deps: Deps, input: BacktestInput) {
   const keys = loadKeys(deps.sqlite);
   const key = input.key ? keys.find((k) => k.id === input.key || k.name === input.key) : undefined;
   if (input.key && !key) throw notFound(`Key "${input.key}"`);
   const until = floorTo(deps.clock.now(), MINUTE);
   const windowFrom = until - input.days * DAY;
   const first = earliestData(deps.sqlite);
-  const rules = loadRuleSets(deps.db, (set) => {
+  const rules = await loadRuleSets(deps.db, (set) => {
     const next = mergeRuleSet(set, input.kind, {
       enabled: true,
       ...(input.params && { params: input.params }),
@@ -65,7 +65,7 @@ export function backtest(deps: Deps, input: BacktestInput) {
       const chunk = loadChunk(deps.sqlite, start, end, key?.id);
       replayChunk(chunk, start, end, {
         rules,
-        adjustments: loadAdjustments(deps.db, start, end),
+        adjustments: await loadAdjustments(deps.db, start, end),
         sink,
         state,
         timeZone: deps.config.timeZone,

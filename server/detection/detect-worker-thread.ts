@@ -46,7 +46,14 @@ const pause = () => {
   Atomics.wait(sleeper, 0, 0, PAUSE_MS);
 };
 
+// One request at a time, in order: a run awaits its queries, and on PostgreSQL a second run (or
+// the close) arriving meanwhile would otherwise start beside it.
+let queue = Promise.resolve();
 port.on('message', (m: WorkerRequest) => {
+  queue = queue.then(() => handle(m));
+});
+
+async function handle(m: WorkerRequest): Promise<void> {
   if (m.type === 'close') {
     now = m.now;
     try {
@@ -60,7 +67,7 @@ port.on('message', (m: WorkerRequest) => {
   now = m.now;
   let reply: WorkerReply;
   try {
-    const result = runDetection(deps, { ...m.options, listener, pause });
+    const result = await runDetection(deps, { ...m.options, listener, pause });
     reply = { type: 'result', id: m.id, ok: true, result, threadId };
   } catch (err) {
     const e = err as Error;
@@ -76,4 +83,4 @@ port.on('message', (m: WorkerRequest) => {
     };
   }
   port.postMessage(reply);
-});
+}

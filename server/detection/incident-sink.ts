@@ -31,7 +31,7 @@ import { summarize } from './core/explain.ts';
 import { type DetectorKind, FLOOR_EXEMPT, type Params } from './core/params.ts';
 import type { Unit } from './core/types.ts';
 import type { LateEpisode } from './late-usage.ts';
-import type { Sink } from './replay.ts';
+import type { WritingSink } from './replay.ts';
 
 /** Contributors are re-queried at most this often (in data time) while an episode grows. */
 const CONTRIBUTORS_EVERY = 10 * 60_000;
@@ -110,14 +110,14 @@ export function episodeFromRow(row: IncidentRow): Episode {
   };
 }
 
-export function createIncidentSink(
+export async function createIncidentSink(
   deps: { db: Db; sqlite: Sqlite; clock: Clock; config: { timeZone: string } },
   listener: IncidentListener,
   keyNames: Map<string, string>,
   quietMs: (keyId: string | null) => number,
 ) {
   const book = createEpisodeBook(
-    unresolvedIncidents(deps.db)
+    (await unresolvedIncidents(deps.db))
       .filter((r) => !r.kind.startsWith('budget_') && parseSignals(r).length > 0)
       .map(episodeFromRow),
   );
@@ -207,12 +207,12 @@ export function createIncidentSink(
     };
   };
 
-  const write = (change: EpisodeChange, at: number) => {
+  const write = async (change: EpisodeChange, at: number) => {
     if (!tx) throw new Error('incident sink used outside a transaction');
     const e = change.episode;
     const when = { at, now: deps.clock.now() };
     if (change.type === 'opened' || !e.id) {
-      const row = openIncident(
+      const row = await openIncident(
         tx,
         listener,
         { keyId: e.keyId, subject: e.subject, ...columns(e, null) },
@@ -222,17 +222,17 @@ export function createIncidentSink(
       opened++;
       return;
     }
-    const before = findIncidentRow(tx, e.id);
+    const before = await findIncidentRow(tx, e.id);
     if (!before) return;
     const { detectedAt: _first, ...update } = columns(e, JSON.parse(before.details || '{}') as Details);
-    extendIncident(tx, listener, e.id, update, when);
+    await extendIncident(tx, listener, e.id, update, when);
   };
 
   /**
    * An episode a late replay found that no incident covers: opened now, saying how late its data
    * came; resolved at once if it had already ended, else carried on by the live book.
    */
-  const raiseLate = (found: LateEpisode) => {
+  const raiseLate = async (found: LateEpisode) => {
     if (!tx) throw new Error('incident sink used outside a transaction');
     const e = found.episode;
     const lead = summarizeEpisode(e);
@@ -241,25 +241,26 @@ export function createIncidentSink(
       late_by_minutes: Math.max(0, Math.round((found.arrivedAt - lead.detectedAt) / 60_000)),
     };
     const when = { at: lead.lastSeenAt, now: deps.clock.now() };
-    const row = openIncident(
+    const row = await openIncident(
       tx,
       listener,
       { keyId: e.keyId, subject: e.subject, ...columns(e, null, late) },
       when,
     );
     opened++;
-    if (found.endedAt !== null) resolveIncident(tx, listener, row.id, { at: found.endedAt, now: when.now });
+    if (found.endedAt !== null)
+      await resolveIncident(tx, listener, row.id, { at: found.endedAt, now: when.now });
     else book.adopt({ ...e, id: row.id });
   };
 
-  const sink: Sink = {
-    finding(subject, f, params) {
+  const sink: WritingSink = {
+    async finding(subject, f, params) {
       paramsOf.set(subject.subject, params);
-      write(book.apply(subject, f, params), f.window.to);
+      await write(book.apply(subject, f, params), f.window.to);
     },
-    tick(t) {
+    async tick(t) {
       for (const e of book.due(t, quietMs)) {
-        if (tx && e.id) resolveIncident(tx, listener, e.id, { at: t, now: deps.clock.now() });
+        if (tx && e.id) await resolveIncident(tx, listener, e.id, { at: t, now: deps.clock.now() });
       }
     },
   };

@@ -36,53 +36,54 @@ export type LateContext = {
   tx: Tx;
   sqlite: Parameters<typeof loadChunk>[0];
   rules: RuleSets;
-  adjustments: (from: number, to: number) => readonly Adjustment[];
+  adjustments: (from: number, to: number) => Promise<readonly Adjustment[]>;
   state: ReplayState;
   cursor: number;
   quietMs: (keyId: string | null) => number;
   timeZone: string;
   /** Opens (and, if it ended, resolves) what the replay found; or adopts it into the live book. */
-  raise(found: LateEpisode): void;
+  raise(found: LateEpisode): Promise<void>;
 };
 
 /** Rejudges every key with late usage; returns how many keys were replayed. */
-export function rejudgeLateUsage(ctx: LateContext): number {
-  const rows = ctx.tx.select().from(lateUsage).orderBy(asc(lateUsage.earliestTs)).all();
+export async function rejudgeLateUsage(ctx: LateContext): Promise<number> {
+  const rows = await ctx.tx.select().from(lateUsage).orderBy(asc(lateUsage.earliestTs));
   let replayed = 0;
   for (const late of rows) {
-    ctx.tx.delete(lateUsage).where(eq(lateUsage.keyId, late.keyId)).run();
+    await ctx.tx.delete(lateUsage).where(eq(lateUsage.keyId, late.keyId));
     const from = Math.floor(late.earliestTs / MINUTE) * MINUTE;
-    const checkpoint = ctx.tx
-      .select()
-      .from(detectorCheckpoints)
-      .where(and(eq(detectorCheckpoints.keyId, late.keyId), lte(detectorCheckpoints.at, from)))
-      .orderBy(desc(detectorCheckpoints.at))
-      .limit(1)
-      .get();
+    const checkpoint = (
+      await ctx.tx
+        .select()
+        .from(detectorCheckpoints)
+        .where(and(eq(detectorCheckpoints.keyId, late.keyId), lte(detectorCheckpoints.at, from)))
+        .orderBy(desc(detectorCheckpoints.at))
+        .limit(1)
+    )[0];
     // A key never judged before (new, or discovered by this very usage) starts from nothing.
     const fresh = !ctx.state.keys.has(late.keyId);
     if ((!checkpoint && !fresh) || from >= ctx.cursor) continue;
     replayed++;
     const found = checkpoint
-      ? replayKey(ctx, late.keyId, checkpoint.at, JSON.parse(checkpoint.state) as KeyState)
-      : replayKey(ctx, late.keyId, from, null);
+      ? await replayKey(ctx, late.keyId, checkpoint.at, JSON.parse(checkpoint.state) as KeyState)
+      : await replayKey(ctx, late.keyId, from, null);
     if (!late.alert) continue;
     for (const f of found) {
       if (summarizeEpisode(f.episode).lastSeenAt <= from) continue;
-      if (covered(ctx, f.episode)) continue;
-      ctx.raise({ ...f, arrivedAt: late.arrivedAt });
+      if (await covered(ctx, f.episode)) continue;
+      await ctx.raise({ ...f, arrivedAt: late.arrivedAt });
     }
   }
   return replayed;
 }
 
 /** Replays one key from a checkpoint to the cursor; its state becomes the live state. */
-function replayKey(
+async function replayKey(
   ctx: LateContext,
   keyId: string,
   from: number,
   start: KeyState | null,
-): Omit<LateEpisode, 'arrivedAt'>[] {
+): Promise<Omit<LateEpisode, 'arrivedAt'>[]> {
   const { sink, found } = createCollectingSink(ctx.quietMs);
   const state: ReplayState = {
     keys: new Map(start ? [[keyId, start]] : []),
@@ -93,7 +94,7 @@ function replayKey(
     const end = Math.min(ctx.cursor, s + CHUNK);
     replayChunk(loadChunk(ctx.sqlite, s, end, keyId), s, end, {
       rules: ctx.rules,
-      adjustments: ctx.adjustments(s, end),
+      adjustments: await ctx.adjustments(s, end),
       sink,
       state,
       timeZone: ctx.timeZone,
@@ -109,21 +110,23 @@ function replayKey(
 }
 
 /** An incident of the same subject already overlaps this episode: nothing new to raise. */
-function covered(ctx: LateContext, e: Episode): boolean {
+async function covered(ctx: LateContext, e: Episode): Promise<boolean> {
   const s = summarizeEpisode(e);
   const quiet = ctx.quietMs(e.keyId);
   return (
-    ctx.tx
-      .select({ id: incidents.id })
-      .from(incidents)
-      .where(
-        and(
-          eq(incidents.subject, e.subject),
-          lt(incidents.startedAt, s.lastSeenAt + quiet),
-          or(gte(incidents.lastSeenAt, s.startedAt - quiet), eq(incidents.state, 'open')),
-        ),
-      )
-      .get() !== undefined
+    (
+      await ctx.tx
+        .select({ id: incidents.id })
+        .from(incidents)
+        .where(
+          and(
+            eq(incidents.subject, e.subject),
+            lt(incidents.startedAt, s.lastSeenAt + quiet),
+            or(gte(incidents.lastSeenAt, s.startedAt - quiet), eq(incidents.state, 'open')),
+          ),
+        )
+        .limit(1)
+    )[0] !== undefined
   );
 }
 

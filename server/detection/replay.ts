@@ -32,6 +32,9 @@ export type Sink = {
   tick(t: number): void;
 };
 
+/** A sink that writes what it hears (incidents): each call is awaited, in order. */
+export type WritingSink = { [K in keyof Sink]: (...args: Parameters<Sink[K]>) => Promise<void> };
+
 export type ReplayState = { keys: Map<string, KeyState>; account: AccountState; touched: Set<string> };
 
 export function replayChunk(
@@ -195,10 +198,10 @@ export function createRecordingSink() {
   };
   return {
     sink,
-    replayInto(target: Sink) {
+    async replayInto(target: WritingSink) {
       for (const e of events) {
-        if (typeof e === 'number') target.tick(e);
-        else target.finding(e.subject, e.f, e.params);
+        if (typeof e === 'number') await target.tick(e);
+        else await target.finding(e.subject, e.f, e.params);
       }
       events.length = 0;
     },

@@ -67,9 +67,9 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
       const r = await detection.run(parsed.data.until !== undefined ? { until: parsed.data.until } : {});
       return c.json({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened });
     })
-    .get('/rules', requireAuth(deps, 'read'), (c) => c.json({ rules: listRules(deps.db) }))
+    .get('/rules', requireAuth(deps, 'read'), async (c) => c.json({ rules: await listRules(deps.db) }))
     .put('/rules/:kind', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
-      const rule = putRule(deps, c.req.param('kind'), await readJson(c), c.get('principal').actor);
+      const rule = await putRule(deps, c.req.param('kind'), await readJson(c), c.get('principal').actor);
       return c.json({ rule });
     })
     .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) => {

@@ -8,6 +8,7 @@ import { writeAudit } from '../audit/write.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { detectionRules, keys } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import {
   DEFAULT_PARAMS,
@@ -43,8 +44,8 @@ function applyRows(base: RuleSet, rows: RuleRow[]): RuleSet {
   return set;
 }
 
-export function loadRuleSets(db: Db, override?: (set: RuleSet) => RuleSet): RuleSets {
-  const rows = db.select().from(detectionRules).all();
+export async function loadRuleSets(db: Db, override?: (set: RuleSet) => RuleSet): Promise<RuleSets> {
+  const rows = await db.select().from(detectionRules);
   const globalRows = rows.filter((r) => r.keyId === '');
   const fix = override ?? ((s: RuleSet) => s);
   const global = fix(applyRows(defaultRuleSet(), globalRows));
@@ -63,15 +64,11 @@ export function loadRuleSets(db: Db, override?: (set: RuleSet) => RuleSet): Rule
   return { global, forKey: (keyId) => (keyId && perKey.get(keyId)) || global };
 }
 
-export function listRules(db: Db) {
-  const sets = loadRuleSets(db);
-  const rows = db.select().from(detectionRules).all();
+export async function listRules(db: Db) {
+  const sets = await loadRuleSets(db);
+  const rows = await db.select().from(detectionRules);
   const names = new Map(
-    db
-      .select({ id: keys.id, name: keys.name })
-      .from(keys)
-      .all()
-      .map((k) => [k.id, k.name]),
+    (await db.select({ id: keys.id, name: keys.name }).from(keys)).map((k) => [k.id, k.name]),
   );
   return RULE_KINDS.map((kind) => ({
     kind,
@@ -116,7 +113,7 @@ export function ruleParamIssues(kind: RuleKind, params: Record<string, number>) 
 }
 
 /** Creates or replaces the global rule of `kind`, or the override for one key (by id or name). */
-export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unknown, actor: string) {
+export async function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unknown, actor: string) {
   if (!(RULE_KINDS as readonly string[]).includes(kind)) throw notFound(`Rule kind "${kind}"`);
   const parsed = PutRuleSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
@@ -126,8 +123,8 @@ export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unkn
   let keyId = '';
   if (input.key) {
     const k =
-      deps.db.select({ id: keys.id }).from(keys).where(eq(keys.id, input.key)).get() ??
-      deps.db.select({ id: keys.id }).from(keys).where(eq(keys.name, input.key)).get();
+      (await deps.db.select({ id: keys.id }).from(keys).where(eq(keys.id, input.key)).limit(1))[0] ??
+      (await deps.db.select({ id: keys.id }).from(keys).where(eq(keys.name, input.key)).limit(1))[0];
     if (!k) throw notFound(`Key "${input.key}"`);
     keyId = k.id;
   }
@@ -140,12 +137,12 @@ export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unkn
     updatedAt: deps.clock.now(),
   };
   // A changed threshold changes who gets paged: audited like every other change people make.
-  deps.db.transaction((tx) => {
-    tx.insert(detectionRules)
+  await transaction(deps.db, async (tx) => {
+    await tx
+      .insert(detectionRules)
       .values(row)
-      .onConflictDoUpdate({ target: [detectionRules.kind, detectionRules.keyId], set: row })
-      .run();
-    writeAudit(tx, {
+      .onConflictDoUpdate({ target: [detectionRules.kind, detectionRules.keyId], set: row });
+    await writeAudit(tx, {
       ts: row.updatedAt,
       actor,
       action: 'rule.update',
@@ -153,5 +150,5 @@ export function putRule(deps: { db: Db; clock: Clock }, kind: string, body: unkn
       details: { enabled: input.enabled ?? null, params: input.params ?? {} },
     });
   });
-  return listRules(deps.db).find((r) => r.kind === kind)!;
+  return (await listRules(deps.db)).find((r) => r.kind === kind)!;
 }

@@ -7,8 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import { count, eq } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
-import type { Queryable, Sqlite } from '../db/client.ts';
+import type { Queryable, Sqlite, Tx } from '../db/client.ts';
 import { detectorState, lateUsage } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
@@ -43,13 +44,6 @@ const CHUNK = 6 * HOUR;
 /** How far behind the replay a stored state may fall while more chunks of the same run follow. */
 const REPLAY_WRITE_EVERY = DAY;
 /**
- * Detection's transactions take the write lock when they begin, waiting (busy_timeout) for the
- * gateway's writer and push ingest. A deferred one that read first would fail at its first write
- * with SQLITE_BUSY whenever another connection committed since its read, which the gateway's
- * writer thread does all the time.
- */
-const WRITE_NOW = { behavior: 'immediate' } as const;
-/**
  * How long one of the chunk's state transactions writes before it commits, in ms. The serving
  * thread's writers wait for the lock synchronously (busy_timeout), blocking its event loop, so no
  * transaction here may hold it long: 1,000 states of ~8 KB took 100 to 700 ms in one.
@@ -62,9 +56,10 @@ export const MAX_REPLAY = 90 * DAY;
 
 export type RunResult = { evaluated_until: number; incidents_opened: number };
 
-export function readCursor(deps: { db: Queryable }): number | null {
+export async function readCursor(deps: { db: Queryable }): Promise<number | null> {
   return (
-    deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).get()?.evaluatedUntil ?? null
+    (await deps.db.select().from(detectorState).where(eq(detectorState.keyId, ACCOUNT)).limit(1))[0]
+      ?.evaluatedUntil ?? null
   );
 }
 
@@ -75,13 +70,13 @@ export function readCursor(deps: { db: Queryable }): number | null {
  */
 const held = new WeakMap<Sqlite, { stamp: string; loaded: LoadedStates }>();
 
-function holdStates(deps: Deps, rules: RuleSets, timeZone: string): LoadedStates {
+async function holdStates(deps: Deps, rules: RuleSets, timeZone: string): Promise<LoadedStates> {
   const current = stamp(readAccountRow(deps.sqlite));
   const kept = held.get(deps.sqlite);
   if (kept && kept.stamp === current) return kept.loaded;
   const loaded = loadStates(deps.sqlite);
   const cursor = readAccountRow(deps.sqlite)?.evaluatedUntil;
-  if (cursor !== undefined) catchUpStates(deps, loaded, cursor, rules, timeZone);
+  if (cursor !== undefined) await catchUpStates(deps, loaded, cursor, rules, timeZone);
   held.set(deps.sqlite, { stamp: current, loaded });
   return loaded;
 }
@@ -91,14 +86,20 @@ function holdStates(deps: Deps, rules: RuleSets, timeZone: string): LoadedStates
  * process stopped between) are replayed over their own minutes up to it. Those minutes were judged
  * when they were live, so nothing found here is raised again.
  */
-function catchUpStates(deps: Deps, loaded: LoadedStates, cursor: number, rules: RuleSets, timeZone: string) {
+async function catchUpStates(
+  deps: Deps,
+  loaded: LoadedStates,
+  cursor: number,
+  rules: RuleSets,
+  timeZone: string,
+) {
   const behind = new Map([...loaded.written].filter(([, at]) => at < cursor));
   if (behind.size === 0) return;
   for (let start = Math.min(...behind.values()); start < cursor; start += CHUNK) {
     const end = Math.min(cursor, start + CHUNK);
     replayChunk(loadChunk(deps.sqlite, start, end), start, end, {
       rules,
-      adjustments: loadAdjustments(deps.db, start, end),
+      adjustments: await loadAdjustments(deps.db, start, end),
       sink: ignoreFindings,
       state: loaded.state,
       timeZone,
@@ -108,7 +109,7 @@ function catchUpStates(deps: Deps, loaded: LoadedStates, cursor: number, rules: 
   loaded.state.touched.clear();
 }
 
-export function runDetection(
+export async function runDetection(
   deps: Deps,
   options: {
     until?: number;
@@ -120,22 +121,22 @@ export function runDetection(
      */
     pause?: () => void;
   } = {},
-): RunResult {
+): Promise<RunResult> {
   // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
   const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
-  const cursor = readCursor(deps);
+  const cursor = await readCursor(deps);
   const first = earliestData(deps.sqlite);
   let from = cursor ?? (first === null ? until : floorTo(first, MINUTE));
   from = Math.max(from, until - MAX_REPLAY);
-  const late = cursor !== null && deps.db.select({ n: count() }).from(lateUsage).get()!.n > 0;
+  const late = cursor !== null && (await deps.db.select({ n: count() }).from(lateUsage).limit(1))[0]!.n > 0;
   if (from >= until && !late)
     return { evaluated_until: Math.max(cursor ?? until, until), incidents_opened: 0 };
 
-  const rules = loadRuleSets(deps.db);
+  const rules = await loadRuleSets(deps.db);
   const timeZone = deps.config.timeZone;
   let loaded: LoadedStates;
   try {
-    loaded = holdStates(deps, rules, timeZone);
+    loaded = await holdStates(deps, rules, timeZone);
   } catch (err) {
     held.delete(deps.sqlite);
     throw err;
@@ -143,7 +144,7 @@ export function runDetection(
   const { state } = loaded;
   const names = new Map(loadKeys(deps.sqlite).map((k) => [k.id, k.name]));
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
-  const writer = createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
+  const writer = await createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
   /**
    * Serializes what is due (snapshots first: a state snapshotted is stored with the same JSON).
@@ -163,15 +164,15 @@ export function runDetection(
   /** Write transactions: how many, and the longest and total time each held the lock (ms). */
   const writes = { n: 0, longest: 0, total: 0, longestSliced: 0, longestCommit: 0, longestCursor: 0 };
   let cursorTx = true;
-  const write = (fn: (tx: Parameters<Parameters<Deps['db']['transaction']>[0]>[0]) => void) => {
+  const write = async (fn: (tx: Tx) => Promise<void>) => {
     if (writes.n > 0) options.pause?.();
     let began = 0;
     let wrote = 0;
-    deps.db.transaction((tx) => {
+    await transaction(deps.db, async (tx) => {
       began = performance.now();
-      fn(tx);
+      await fn(tx);
       wrote = performance.now();
-    }, WRITE_NOW);
+    });
     const held = performance.now() - began;
     writes.longestCommit = Math.max(writes.longestCommit, performance.now() - wrote);
     if (cursorTx) writes.longestCursor = Math.max(writes.longestCursor, held);
@@ -185,7 +186,7 @@ export function runDetection(
    * cursor, which the next runner replays up to it (catchUpStates), and snapshots missing, so late
    * usage rewinds to an older one; neither changes a verdict.
    */
-  const persistInSlices = (prepared: ReturnType<typeof prepare>) => {
+  const persistInSlices = async (prepared: ReturnType<typeof prepare>) => {
     const { rows } = prepared.states;
     const { checkpoints } = prepared;
     const at = prepared.states.evaluatedUntil;
@@ -196,7 +197,7 @@ export function runDetection(
     cursorTx = false;
     while (i < rows.length || j < checkpoints.length) {
       const from = i;
-      write(() => {
+      await write(async () => {
         const began = performance.now();
         do {
           if (i < rows.length) {
@@ -210,7 +211,7 @@ export function runDetection(
     // Old snapshots go in slices of their own too; nothing depends on when.
     while (true) {
       let gone = 0;
-      write(() => {
+      await write(async () => {
         gone = dropOldCheckpoints(deps.sqlite, at, DROP_SLICE);
       });
       if (gone < DROP_SLICE) break;
@@ -232,10 +233,11 @@ export function runDetection(
     if (late && cursor !== null) {
       // Its rewound states are written with the cursor: a stored state of the cursor's minute that
       // lacks the late usage would never be replayed.
-      write((tx) => {
-        if (readCursor({ db: tx }) !== cursor) throw conflict('Detection ran concurrently; try again.');
+      await write(async (tx) => {
+        if ((await readCursor({ db: tx })) !== cursor)
+          throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
-        rejudgeLateUsage({
+        await rejudgeLateUsage({
           tx,
           sqlite: deps.sqlite,
           rules,
@@ -263,25 +265,25 @@ export function runDetection(
       const recorded = createRecordingSink();
       replayChunk(chunk, start, end, {
         rules,
-        adjustments: loadAdjustments(deps.db, start, end),
+        adjustments: await loadAdjustments(deps.db, start, end),
         sink: recorded.sink,
         state,
         timeZone,
       });
       const prepared = prepare(end, undefined, end < until && n + 1 < (options.maxChunks ?? Infinity));
-      write((tx) => {
+      await write(async (tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
-        if (readCursor({ db: tx }) !== (start === from ? cursor : start))
+        if ((await readCursor({ db: tx })) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
-        recorded.replayInto(writer.sink);
+        await recorded.replayInto(writer.sink);
         held.set(deps.sqlite, {
           stamp: storeAccount(deps.sqlite, prepared.states, deps.clock.now()),
           loaded,
         });
         writer.setTx(null);
       });
-      persistInSlices(prepared);
+      await persistInSlices(prepared);
     }
     deps.log.debug('detection run', {
       evaluated_until: done,

@@ -20,7 +20,7 @@ export function inThreadRunner(deps: Deps, listener?: IncidentListener): Detecti
   return {
     offThread: false,
     async run(options) {
-      return runDetection(deps, { ...options, ...(listener && { listener }) });
+      return await runDetection(deps, { ...options, ...(listener && { listener }) });
     },
     async close() {},
   };

@@ -36,24 +36,24 @@ export type ForecastScope = { scope: 'key' | 'environment' | 'total'; target: st
 /** What the forecast shows beside the projection, read from the layers that own it. */
 export type ForecastReaders = {
   /** The monthly budget (credits) for exactly this scope, or null. */
-  budgetFor(scope: ForecastScope): number | null;
+  budgetFor(scope: ForecastScope): Promise<number | null>;
   /** The latest known account balance; null until a balance source reports one. */
   balance(): number | null;
   /** The period the forecast runs to at `now`: the billing period, else the calendar month. */
-  period(now: number): Period & { source: 'subscription' | 'calendar' };
+  period(now: number): Promise<Period & { source: 'subscription' | 'calendar' }>;
 };
 
 export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) => {
+  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), async (c) => {
     const parsed = ForecastQuerySchema.safeParse(c.req.query());
     if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
-    const key = parsed.data.key ? getKey(deps, parsed.data.key) : undefined;
+    const key = parsed.data.key ? await getKey(deps, parsed.data.key) : undefined;
     const filter = {
       ...(key && { keyId: key.id }),
       ...(parsed.data.environment && { environment: parsed.data.environment }),
     };
     const now = deps.clock.now();
-    const period = readers.period(now);
+    const period = await readers.period(now);
     const { input } = loadForecastInput(deps.sqlite, now, deps.config.timeZone, filter, period);
     const f = forecastMonth(input);
     let cumulative = 0;
@@ -76,7 +76,7 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
       low: f.low,
       high: f.high,
       daily_rate: f.dailyRate,
-      budget: readers.budgetFor(scope),
+      budget: await readers.budgetFor(scope),
       daily: input.monthToDate.map((d, i) => {
         // The first date of a billing period that began mid-day counts from the period's start.
         const credits = i === 0 ? d.credits - (input.beforeStart ?? 0) : d.credits;

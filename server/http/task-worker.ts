@@ -112,7 +112,12 @@ export function serveTasks(tasks: Tasks): void {
   const clock: Clock = { now: () => now };
   const log: Logger = createLogger(data.config.logLevel);
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config: data.config, log };
+  // One task at a time, in order: a task awaits its queries, and the next must not start meanwhile.
+  let queue = Promise.resolve();
   port.on('message', (m: Request) => {
+    queue = queue.then(() => handle(m));
+  });
+  async function handle(m: Request): Promise<void> {
     if (m.id === -1) {
       store.close();
       port.close();
@@ -121,12 +126,12 @@ export function serveTasks(tasks: Tasks): void {
     now = m.now;
     let reply: Reply;
     try {
-      reply = { id: m.id, ok: true, value: tasks[m.task]!(deps, m.input as never) };
+      reply = { id: m.id, ok: true, value: await tasks[m.task]!(deps, m.input as never) };
     } catch (err) {
       reply = { id: m.id, ok: false, error: toFailure(err) };
     }
     port.postMessage(reply);
-  });
+  }
 }
 
 function toFailure(err: unknown): Failure | string {

@@ -7,6 +7,7 @@ import { writeAudit } from '../audit/write.ts';
 import { DAY, MINUTE } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { detectionAdjustments, type IncidentRow } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
@@ -52,30 +53,30 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
 export type ActionDeps = Pick<Deps, 'db' | 'clock'> & { listener: IncidentListener };
 
 /** Runs `change` on an incident in one transaction, with its audit entry. */
-function act(
+async function act(
   deps: ActionDeps,
   id: string,
   action: string,
   actor: string,
-  change: (tx: Tx, row: IncidentRow, now: number) => IncidentRow | undefined,
+  change: (tx: Tx, row: IncidentRow, now: number) => Promise<IncidentRow | undefined>,
   details: Record<string, unknown>,
-): IncidentView {
+): Promise<IncidentView> {
   const now = deps.clock.now();
-  return deps.db.transaction((tx) => {
-    const row = lifecycle.findIncidentRow(tx, id);
+  return await transaction(deps.db, async (tx) => {
+    const row = await lifecycle.findIncidentRow(tx, id);
     if (!row) throw notFound(`Incident ${JSON.stringify(id)}`);
     if (row.state === 'resolved' && action !== 'incident.feedback') {
       throw conflict('The incident is already resolved.');
     }
-    const saved = change(tx, row, now) ?? row;
-    writeAudit(tx, { ts: now, actor, action, target: id, details });
-    return viewIncident(tx, saved);
+    const saved = (await change(tx, row, now)) ?? row;
+    await writeAudit(tx, { ts: now, actor, action, target: id, details });
+    return await viewIncident(tx, saved);
   });
 }
 
-export function acknowledgeIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
+export async function acknowledgeIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(AckSchema, input);
-  return act(
+  return await act(
     deps,
     id,
     'incident.ack',
@@ -85,14 +86,14 @@ export function acknowledgeIncident(deps: ActionDeps, id: string, input: unknown
   );
 }
 
-export function snoozeIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
+export async function snoozeIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(SnoozeSchema, input);
   const now = deps.clock.now();
   const until = data.until ?? now + data.minutes! * MINUTE;
   if (until <= now) throw validationError([{ path: 'until', message: 'must be in the future' }]);
   if (until > now + MAX_SNOOZE_MS)
     throw validationError([{ path: 'until', message: 'at most 30 days ahead' }]);
-  return act(
+  return await act(
     deps,
     id,
     'incident.snooze',
@@ -103,9 +104,9 @@ export function snoozeIncident(deps: ActionDeps, id: string, input: unknown, act
 }
 
 /** Resolved by hand: whoever was told it opened is told it closed (the listener decides). */
-export function resolveIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
+export async function resolveIncident(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(ResolveSchema, input);
-  return act(
+  return await act(
     deps,
     id,
     'incident.resolve',
@@ -119,14 +120,14 @@ export function resolveIncident(deps: ActionDeps, id: string, input: unknown, ac
  * Feedback is recorded on the incident and, as a `detection_adjustments` row, read by detection:
  * false_positive makes that pattern less sensitive, new_normal rebaselines, expected suppresses.
  */
-export function giveFeedback(deps: ActionDeps, id: string, input: unknown, actor: string) {
+export async function giveFeedback(deps: ActionDeps, id: string, input: unknown, actor: string) {
   const data = parse(FeedbackSchema, input);
-  return act(
+  return await act(
     deps,
     id,
     'incident.feedback',
     actor,
-    (tx, row, now) => {
+    async (tx, row, now) => {
       if (data.feedback === 'expected' && data.until !== undefined && data.until <= row.startedAt) {
         throw validationError([{ path: 'until', message: 'must be after the incident started' }]);
       }
@@ -148,10 +149,10 @@ export function giveFeedback(deps: ActionDeps, id: string, input: unknown, actor
           factor: null,
         },
       }[data.feedback];
-      tx.insert(detectionAdjustments)
-        .values({ ...adjustment, keyId: row.keyId, incidentId: row.id, createdBy: actor, createdAt: now })
-        .run();
-      return lifecycle.recordFeedback(tx, id, {
+      await tx
+        .insert(detectionAdjustments)
+        .values({ ...adjustment, keyId: row.keyId, incidentId: row.id, createdBy: actor, createdAt: now });
+      return await lifecycle.recordFeedback(tx, id, {
         feedback: data.feedback,
         now,
         ...(data.note && { note: data.note }),
@@ -166,12 +167,12 @@ export function giveFeedback(deps: ActionDeps, id: string, input: unknown, actor
 }
 
 /** The snooze job: incidents whose snooze ended are open again (audited as the system's doing). */
-export function wakeExpiredSnoozes(deps: ActionDeps): number {
+export async function wakeExpiredSnoozes(deps: ActionDeps): Promise<number> {
   const now = deps.clock.now();
-  return deps.db.transaction((tx) => {
-    const woken = lifecycle.wakeExpiredSnoozes(tx, deps.listener, now);
+  return await transaction(deps.db, async (tx) => {
+    const woken = await lifecycle.wakeExpiredSnoozes(tx, deps.listener, now);
     for (const row of woken) {
-      writeAudit(tx, { ts: now, actor: 'system', action: 'incident.snooze_expired', target: row.id });
+      await writeAudit(tx, { ts: now, actor: 'system', action: 'incident.snooze_expired', target: row.id });
     }
     return woken.length;
   });

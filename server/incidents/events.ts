@@ -15,6 +15,6 @@ export type IncidentChange = {
   at: number;
 };
 
-export type IncidentListener = (tx: Tx, change: IncidentChange) => void;
+export type IncidentListener = (tx: Tx, change: IncidentChange) => Promise<void>;
 
-export const ignoreIncidentChanges: IncidentListener = () => {};
+export const ignoreIncidentChanges: IncidentListener = async () => {};

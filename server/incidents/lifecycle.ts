@@ -37,12 +37,12 @@ export type NewIncident = Finding &
 /** `at` is the data time of the change (what a replay would say); `now` the wall clock. */
 export type When = { at: number; now: number };
 
-export function findIncidentRow(tx: Tx, id: string): IncidentRow | undefined {
-  return tx.select().from(incidents).where(eq(incidents.id, id)).get();
+export async function findIncidentRow(tx: Tx, id: string): Promise<IncidentRow | undefined> {
+  return (await tx.select().from(incidents).where(eq(incidents.id, id)).limit(1))[0];
 }
 
-function save(tx: Tx, id: string, set: Partial<IncidentRow>): IncidentRow {
-  return tx.update(incidents).set(set).where(eq(incidents.id, id)).returning().get();
+async function save(tx: Tx, id: string, set: Partial<IncidentRow>): Promise<IncidentRow> {
+  return (await tx.update(incidents).set(set).where(eq(incidents.id, id)).returning())[0]!;
 }
 
 /** A finding raised without signals (budgets, tests) is its own single signal. */
@@ -63,24 +63,25 @@ function ownSignal(f: NewIncident, detectedAt: number): StoredSignal {
   };
 }
 
-export function openIncident(tx: Tx, listener: IncidentListener, finding: NewIncident, when: When) {
+export async function openIncident(tx: Tx, listener: IncidentListener, finding: NewIncident, when: When) {
   const { signals, subject, detectedAt, ...columns } = finding;
   const detected = detectedAt ?? when.at;
-  const incident = tx
-    .insert(incidents)
-    .values({
-      id: randomId('inc_'),
-      state: 'open',
-      createdAt: when.now,
-      updatedAt: when.now,
-      ...columns,
-      subject: subject ?? (finding.keyId ? `key:${finding.keyId}` : 'account'),
-      detectedAt: detected,
-      signals: JSON.stringify(signals ?? [ownSignal(finding, detected)]),
-    })
-    .returning()
-    .get();
-  listener(tx, { type: 'opened', incident, previous: null, at: when.at });
+  const incident = (
+    await tx
+      .insert(incidents)
+      .values({
+        id: randomId('inc_'),
+        state: 'open',
+        createdAt: when.now,
+        updatedAt: when.now,
+        ...columns,
+        subject: subject ?? (finding.keyId ? `key:${finding.keyId}` : 'account'),
+        detectedAt: detected,
+        signals: JSON.stringify(signals ?? [ownSignal(finding, detected)]),
+      })
+      .returning()
+  )[0]!;
+  await listener(tx, { type: 'opened', incident, previous: null, at: when.at });
   return incident;
 }
 
@@ -88,52 +89,56 @@ export function openIncident(tx: Tx, listener: IncidentListener, finding: NewInc
  * New measurements on an incident that is still going. A severity that rises wakes a snoozed
  * incident early: the snooze was given for what was known then.
  */
-export function extendIncident(
+export async function extendIncident(
   tx: Tx,
   listener: IncidentListener,
   id: string,
   finding: Partial<Finding>,
   when: When,
-): IncidentRow | undefined {
-  const previous = findIncidentRow(tx, id);
+): Promise<IncidentRow | undefined> {
+  const previous = await findIncidentRow(tx, id);
   if (!previous || previous.state === 'resolved') return undefined;
   const rose =
     finding.severity !== undefined && SEVERITY_RANK[finding.severity] > SEVERITY_RANK[previous.severity];
   const wake = rose && previous.state === 'snoozed' ? { state: 'open' as const, snoozedUntil: null } : {};
   const { signals, ...columns } = finding;
-  const incident = save(tx, id, {
+  const incident = await save(tx, id, {
     ...columns,
     ...(signals && { signals: JSON.stringify(signals) }),
     ...wake,
     updatedAt: when.now,
   });
-  listener(tx, { type: 'updated', incident, previous, at: when.at });
+  await listener(tx, { type: 'updated', incident, previous, at: when.at });
   return incident;
 }
 
 /** Ends an episode, automatically (back to normal, month over) or by hand (with a note). */
-export function resolveIncident(
+export async function resolveIncident(
   tx: Tx,
   listener: IncidentListener,
   id: string,
   when: When & { note?: string },
-): IncidentRow | undefined {
-  const previous = findIncidentRow(tx, id);
+): Promise<IncidentRow | undefined> {
+  const previous = await findIncidentRow(tx, id);
   if (!previous || previous.state === 'resolved') return undefined;
-  const incident = save(tx, id, {
+  const incident = await save(tx, id, {
     state: 'resolved',
     resolvedAt: when.at,
     snoozedUntil: null,
     note: when.note ?? previous.note,
     updatedAt: when.now,
   });
-  listener(tx, { type: 'resolved', incident, previous, at: when.at });
+  await listener(tx, { type: 'resolved', incident, previous, at: when.at });
   return incident;
 }
 
-export function acknowledgeIncident(tx: Tx, id: string, by: { actor: string; note?: string; now: number }) {
-  const previous = findIncidentRow(tx, id)!;
-  return save(tx, id, {
+export async function acknowledgeIncident(
+  tx: Tx,
+  id: string,
+  by: { actor: string; note?: string; now: number },
+) {
+  const previous = (await findIncidentRow(tx, id))!;
+  return await save(tx, id, {
     state: 'acknowledged',
     acknowledgedBy: by.actor,
     acknowledgedAt: by.now,
@@ -143,9 +148,9 @@ export function acknowledgeIncident(tx: Tx, id: string, by: { actor: string; not
   });
 }
 
-export function snoozeIncident(tx: Tx, id: string, by: { until: number; note?: string; now: number }) {
-  const previous = findIncidentRow(tx, id)!;
-  return save(tx, id, {
+export async function snoozeIncident(tx: Tx, id: string, by: { until: number; note?: string; now: number }) {
+  const previous = (await findIncidentRow(tx, id))!;
+  return await save(tx, id, {
     state: 'snoozed',
     snoozedUntil: by.until,
     note: by.note ?? previous.note,
@@ -153,30 +158,35 @@ export function snoozeIncident(tx: Tx, id: string, by: { until: number; note?: s
   });
 }
 
-export function recordFeedback(
+export async function recordFeedback(
   tx: Tx,
   id: string,
   by: { feedback: NonNullable<IncidentRow['feedback']>; note?: string; now: number },
 ) {
-  const previous = findIncidentRow(tx, id)!;
-  return save(tx, id, { feedback: by.feedback, note: by.note ?? previous.note, updatedAt: by.now });
+  const previous = (await findIncidentRow(tx, id))!;
+  return await save(tx, id, { feedback: by.feedback, note: by.note ?? previous.note, updatedAt: by.now });
 }
 
 /** Snoozes that ran out: the incident is open again, and the listener hears it woke. */
-export function wakeExpiredSnoozes(tx: Tx, listener: IncidentListener, now: number): IncidentRow[] {
-  const due = tx
+export async function wakeExpiredSnoozes(
+  tx: Tx,
+  listener: IncidentListener,
+  now: number,
+): Promise<IncidentRow[]> {
+  const due = await tx
     .select()
     .from(incidents)
-    .where(and(eq(incidents.state, 'snoozed'), lte(incidents.snoozedUntil, now)))
-    .all();
-  return due.map((previous) => {
-    const incident = save(tx, previous.id, { state: 'open', snoozedUntil: null, updatedAt: now });
-    listener(tx, { type: 'woke', incident, previous, at: now });
-    return incident;
-  });
+    .where(and(eq(incidents.state, 'snoozed'), lte(incidents.snoozedUntil, now)));
+  const woken: IncidentRow[] = [];
+  for (const previous of due) {
+    const incident = await save(tx, previous.id, { state: 'open', snoozedUntil: null, updatedAt: now });
+    await listener(tx, { type: 'woke', incident, previous, at: now });
+    woken.push(incident);
+  }
+  return woken;
 }
 
 /** Incidents not yet resolved, for writers that rebuild their episodes on start. */
-export function unresolvedIncidents(db: Queryable): IncidentRow[] {
-  return db.select().from(incidents).where(ne(incidents.state, 'resolved')).all();
+export async function unresolvedIncidents(db: Queryable): Promise<IncidentRow[]> {
+  return await db.select().from(incidents).where(ne(incidents.state, 'resolved'));
 }

@@ -36,26 +36,26 @@ export type IncidentFilter = {
 };
 
 /** Newest first. */
-export function queryIncidents(db: Db, filter: IncidentFilter = {}): IncidentView[] {
+export async function queryIncidents(db: Db, filter: IncidentFilter = {}): Promise<IncidentView[]> {
   const where: SQL[] = [];
   if (filter.from !== undefined) where.push(gte(incidents.lastSeenAt, filter.from));
   if (filter.to !== undefined) where.push(lt(incidents.startedAt, filter.to));
   if (filter.state?.length) where.push(inArray(incidents.state, filter.state));
   if (filter.kind?.length) where.push(inArray(incidents.kind, filter.kind));
   if (filter.keyId) where.push(eq(incidents.keyId, filter.keyId));
-  return db
-    .select({ incident: incidents, keyName: keys.name })
-    .from(incidents)
-    .leftJoin(keys, eq(keys.id, incidents.keyId))
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(incidents.startedAt), desc(incidents.id))
-    .limit(filter.limit ?? 100)
-    .all()
-    .map((r) => toIncidentView(r.incident, r.keyName));
+  return (
+    await db
+      .select({ incident: incidents, keyName: keys.name })
+      .from(incidents)
+      .leftJoin(keys, eq(keys.id, incidents.keyId))
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(incidents.startedAt), desc(incidents.id))
+      .limit(filter.limit ?? 100)
+  ).map((r) => toIncidentView(r.incident, r.keyName));
 }
 
 /** GET /api/v1/incidents: validates the query string, then queries. */
-export function listIncidents(db: Db, query: Record<string, string>): IncidentView[] {
+export async function listIncidents(db: Db, query: Record<string, string>): Promise<IncidentView[]> {
   const parsed = IncidentListQuerySchema.safeParse(query);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const q = parsed.data;
@@ -65,14 +65,16 @@ export function listIncidents(db: Db, query: Record<string, string>): IncidentVi
     throw validationError([{ path: 'state', message: `must be among ${INCIDENT_STATES.join(', ')}` }]);
   let keyId: string | undefined;
   if (q.key) {
-    keyId = db
-      .select({ id: keys.id })
-      .from(keys)
-      .where(or(eq(keys.id, q.key), eq(keys.name, q.key)))
-      .get()?.id;
+    keyId = (
+      await db
+        .select({ id: keys.id })
+        .from(keys)
+        .where(or(eq(keys.id, q.key), eq(keys.name, q.key)))
+        .limit(1)
+    )[0]?.id;
     if (!keyId) throw notFound(`Key "${q.key}"`);
   }
-  return queryIncidents(db, {
+  return await queryIncidents(db, {
     state: states as IncidentRow['state'][],
     kind: csv(q.kind),
     limit: q.limit,
@@ -82,18 +84,20 @@ export function listIncidents(db: Db, query: Record<string, string>): IncidentVi
   });
 }
 
-export function findIncidentView(db: Db, id: string): IncidentView | undefined {
-  const row = db
-    .select({ incident: incidents, keyName: keys.name })
-    .from(incidents)
-    .leftJoin(keys, eq(keys.id, incidents.keyId))
-    .where(eq(incidents.id, id))
-    .get();
+export async function findIncidentView(db: Db, id: string): Promise<IncidentView | undefined> {
+  const row = (
+    await db
+      .select({ incident: incidents, keyName: keys.name })
+      .from(incidents)
+      .leftJoin(keys, eq(keys.id, incidents.keyId))
+      .where(eq(incidents.id, id))
+      .limit(1)
+  )[0];
   return row && toIncidentView(row.incident, row.keyName);
 }
 
-export function getIncident(db: Db, id: string): IncidentView {
-  const view = findIncidentView(db, id);
+export async function getIncident(db: Db, id: string): Promise<IncidentView> {
+  const view = await findIncidentView(db, id);
   if (!view) throw notFound(`Incident ${id}`);
   return view;
 }

@@ -57,14 +57,16 @@ export const incidentsApi: ApiOperation[] = [
 
 export function incidentRoutes(deps: Deps, listener: IncidentListener) {
   const app = new Hono<AppEnv>()
-    .get('/', requireAuth(deps, 'read'), (c) => c.json({ incidents: listIncidents(deps.db, c.req.query()) }))
-    .get('/:id', requireAuth(deps, 'read'), (c) =>
-      c.json({ incident: getIncident(deps.db, c.req.param('id')) }),
+    .get('/', requireAuth(deps, 'read'), async (c) =>
+      c.json({ incidents: await listIncidents(deps.db, c.req.query()) }),
+    )
+    .get('/:id', requireAuth(deps, 'read'), async (c) =>
+      c.json({ incident: await getIncident(deps.db, c.req.param('id')) }),
     );
   for (const [name, verb] of Object.entries(VERBS)) {
     app.post(`/:id/${name}`, requireAuth(deps), limitBody(BODY_LIMIT), async (c) => {
       const body = await readJson(c, { optional: true });
-      const incident = verb({ ...deps, listener }, c.req.param('id'), body, c.get('principal').actor);
+      const incident = await verb({ ...deps, listener }, c.req.param('id'), body, c.get('principal').actor);
       return c.json({ incident });
     });
   }

@@ -61,14 +61,14 @@ export function toIncidentView(row: IncidentRow, keyName: string | null) {
 
 export type IncidentView = ReturnType<typeof toIncidentView>;
 
-export function findIncident(db: Queryable, id: string): IncidentRow | undefined {
-  return db.select().from(incidents).where(eq(incidents.id, id)).get();
+export async function findIncident(db: Queryable, id: string): Promise<IncidentRow | undefined> {
+  return (await db.select().from(incidents).where(eq(incidents.id, id)).limit(1))[0];
 }
 
-export function findKeyRow(db: Queryable, keyId: string | null): KeyRow | undefined {
-  return keyId ? db.select().from(keys).where(eq(keys.id, keyId)).get() : undefined;
+export async function findKeyRow(db: Queryable, keyId: string | null): Promise<KeyRow | undefined> {
+  return keyId ? (await db.select().from(keys).where(eq(keys.id, keyId)).limit(1))[0] : undefined;
 }
 
-export function viewIncident(db: Queryable, row: IncidentRow): IncidentView {
-  return toIncidentView(row, findKeyRow(db, row.keyId)?.name ?? null);
+export async function viewIncident(db: Queryable, row: IncidentRow): Promise<IncidentView> {
+  return toIncidentView(row, (await findKeyRow(db, row.keyId))?.name ?? null);
 }

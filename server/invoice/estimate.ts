@@ -29,9 +29,9 @@ type EstimateDeps = Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>;
 const MONTHS = { month: 1, year: 12 } as const;
 
 /** The period asked for: current/previous billing period (or calendar month), or a calendar month. */
-function resolvePeriod(deps: EstimateDeps, param: string, now: number): BillingPeriod {
-  if (param === 'current') return currentBillingPeriod(deps, now);
-  if (param === 'previous') return currentBillingPeriod(deps, now, -1);
+async function resolvePeriod(deps: EstimateDeps, param: string, now: number): Promise<BillingPeriod> {
+  if (param === 'current') return await currentBillingPeriod(deps, now);
+  if (param === 'previous') return await currentBillingPeriod(deps, now, -1);
   const [y, m] = param.split('-').map(Number) as [number, number];
   const tz = deps.config.timeZone;
   const start = localMidnight(y, m, 1, tz);
@@ -47,20 +47,20 @@ function resolvePeriod(deps: EstimateDeps, param: string, now: number): BillingP
 }
 
 /** The account's subscription price, when a usable subscription decides the billing period now. */
-function subscriptionPrice(deps: EstimateDeps, now: number) {
-  const s = latestAccountSnapshot(deps.db)?.subscription;
-  if (!s || currentBillingPeriod(deps, now).source !== 'subscription') return null;
+async function subscriptionPrice(deps: EstimateDeps, now: number) {
+  const s = (await latestAccountSnapshot(deps.db))?.subscription;
+  if (!s || (await currentBillingPeriod(deps, now)).source !== 'subscription') return null;
   return { currency: s.currency, discountedCents: discountedCents(s), interval: s.interval };
 }
 
-export function estimateInvoice(deps: EstimateDeps, query: unknown) {
+export async function estimateInvoice(deps: EstimateDeps, query: unknown) {
   const parsed = EstimateQuerySchema.safeParse(query);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const now = deps.clock.now();
-  const period = resolvePeriod(deps, parsed.data.period, now);
-  const subscription = subscriptionPrice(deps, now);
+  const period = await resolvePeriod(deps, parsed.data.period, now);
+  const subscription = await subscriptionPrice(deps, now);
   const pricing: Pricing = choosePricing({
-    plan: readPlan(deps.db),
+    plan: await readPlan(deps.db),
     subscription,
     creditPrice: deps.config.creditPrice,
   });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { writeAudit } from '../audit/write.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { invoicePlan } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import type { Band } from './pricing.ts';
 
@@ -54,8 +55,10 @@ export type Plan = { currency: string; bands: Band[] };
 
 const ROW_ID = 1;
 
-export function readPlan(db: Queryable): (Plan & { updatedAt: number; updatedBy: string }) | null {
-  const row = db.select().from(invoicePlan).where(eq(invoicePlan.id, ROW_ID)).get();
+export async function readPlan(
+  db: Queryable,
+): Promise<(Plan & { updatedAt: number; updatedBy: string }) | null> {
+  const row = (await db.select().from(invoicePlan).where(eq(invoicePlan.id, ROW_ID)).limit(1))[0];
   if (!row) return null;
   const bands = JSON.parse(row.bands) as z.output<typeof BandSchema>[];
   return {
@@ -70,7 +73,11 @@ export function readPlan(db: Queryable): (Plan & { updatedAt: number; updatedBy:
   };
 }
 
-export function setPlan(deps: { db: Db; clock: { now(): number } }, input: unknown, actor: string): Plan {
+export async function setPlan(
+  deps: { db: Db; clock: { now(): number } },
+  input: unknown,
+  actor: string,
+): Promise<Plan> {
   const parsed = PlanSchema.safeParse(input);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const plan = parsed.data;
@@ -82,11 +89,17 @@ export function setPlan(deps: { db: Db; clock: { now(): number } }, input: unkno
     updatedAt: now,
     updatedBy: actor,
   };
-  deps.db.transaction((tx) => {
-    tx.insert(invoicePlan).values(row).onConflictDoUpdate({ target: invoicePlan.id, set: row }).run();
-    writeAudit(tx, { ts: now, actor, action: 'invoice.plan.update', target: 'invoice_plan', details: plan });
+  await transaction(deps.db, async (tx) => {
+    await tx.insert(invoicePlan).values(row).onConflictDoUpdate({ target: invoicePlan.id, set: row });
+    await writeAudit(tx, {
+      ts: now,
+      actor,
+      action: 'invoice.plan.update',
+      target: 'invoice_plan',
+      details: plan,
+    });
   });
-  return readPlan(deps.db)!;
+  return (await readPlan(deps.db))!;
 }
 
 export const planJson = (plan: Plan) => ({

@@ -30,13 +30,15 @@ export const invoiceApi: ApiOperation[] = [
 
 export function invoiceRoutes(deps: Deps) {
   return new Hono<AppEnv>()
-    .get('/estimate', requireAuth(deps, 'read'), (c) => c.json(estimateInvoice(deps, c.req.query())))
-    .get('/plan', requireAuth(deps, 'read'), (c) => {
-      const plan = readPlan(deps.db);
+    .get('/estimate', requireAuth(deps, 'read'), async (c) =>
+      c.json(await estimateInvoice(deps, c.req.query())),
+    )
+    .get('/plan', requireAuth(deps, 'read'), async (c) => {
+      const plan = await readPlan(deps.db);
       return c.json({ plan: plan && planJson(plan) });
     })
     .put('/plan', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
-      const plan = setPlan(deps, await readJson(c), c.get('principal').actor);
+      const plan = await setPlan(deps, await readJson(c), c.get('principal').actor);
       return c.json({ plan: planJson(plan) });
     });
 }

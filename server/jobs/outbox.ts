@@ -12,7 +12,7 @@ export function outboxJob(deps: Deps, mailers: MailerFactory, fetchFn: Fetch): J
     everyMs: 15_000,
     async run() {
       await sendOutbox(deps, mailers, fetchFn);
-      pruneOutbox(deps.db, deps.clock.now());
+      await pruneOutbox(deps.db, deps.clock.now());
     },
   };
 }

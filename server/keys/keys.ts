@@ -6,6 +6,7 @@ import { fingerprintKey, lastFour, randomId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Queryable } from '../db/client.ts';
 import { KEY_STATUSES, type KeyRow, keys } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { conflict, issuesFromZod, notFound, validationError } from '../errors.ts';
 import { isValidTimeZone } from '../time-zone.ts';
 import { iso, isoOrNull, TimestampSchema } from '../timestamps.ts';
@@ -70,15 +71,15 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   return parsed.data;
 }
 
-export function createKey(deps: Deps, input: unknown, actor: string): KeyView {
+export async function createKey(deps: Deps, input: unknown, actor: string): Promise<KeyView> {
   const data = parse(NewKeySchema, input);
   const now = deps.clock.now();
   const fingerprint = data.secret ? fingerprintKey(deps.secret, data.secret) : null;
-  const row = deps.db.transaction((tx) => {
-    if (findKeyByName(tx, data.name))
+  const row = await transaction(deps.db, async (tx) => {
+    if (await findKeyByName(tx, data.name))
       throw conflict(`A key named ${JSON.stringify(data.name)} already exists.`);
     const existing = fingerprint
-      ? tx.select().from(keys).where(eq(keys.fingerprint, fingerprint)).get()
+      ? (await tx.select().from(keys).where(eq(keys.fingerprint, fingerprint)).limit(1))[0]
       : undefined;
     if (existing && existing.status !== 'discovered') {
       throw conflict(`That secret is already registered as key ${JSON.stringify(existing.name)}.`);
@@ -97,18 +98,20 @@ export function createKey(deps: Deps, input: unknown, actor: string): KeyView {
     };
     // Registering a secret that traffic already revealed adopts the discovered key and its history.
     const saved = existing
-      ? tx
-          .update(keys)
-          .set({ ...values, status: 'active' })
-          .where(eq(keys.id, existing.id))
-          .returning()
-          .get()
-      : tx
-          .insert(keys)
-          .values({ id: randomId('key_'), status: 'active', ...values })
-          .returning()
-          .get();
-    writeAudit(tx, {
+      ? (
+          await tx
+            .update(keys)
+            .set({ ...values, status: 'active' })
+            .where(eq(keys.id, existing.id))
+            .returning()
+        )[0]!
+      : (
+          await tx
+            .insert(keys)
+            .values({ id: randomId('key_'), status: 'active', ...values })
+            .returning()
+        )[0]!;
+    await writeAudit(tx, {
       ts: now,
       actor,
       action: existing ? 'key.adopt' : 'key.create',
@@ -120,36 +123,43 @@ export function createKey(deps: Deps, input: unknown, actor: string): KeyView {
   return toKeyView(row);
 }
 
-export function listKeys({ db }: { db: Db }): KeyView[] {
-  return db.select().from(keys).orderBy(asc(keys.name)).all().map(toKeyView);
+export async function listKeys({ db }: { db: Db }): Promise<KeyView[]> {
+  return (await db.select().from(keys).orderBy(asc(keys.name))).map(toKeyView);
 }
 
 /** Finds a key by id, name or fingerprint. */
-export function findKey(db: Queryable, ref: string): KeyRow | undefined {
-  return db
-    .select()
-    .from(keys)
-    .where(or(eq(keys.id, ref), eq(keys.name, ref), eq(keys.fingerprint, ref)))
-    .get();
+export async function findKey(db: Queryable, ref: string): Promise<KeyRow | undefined> {
+  return (
+    await db
+      .select()
+      .from(keys)
+      .where(or(eq(keys.id, ref), eq(keys.name, ref), eq(keys.fingerprint, ref)))
+      .limit(1)
+  )[0];
 }
 
-function findKeyByName(db: Queryable, name: string): KeyRow | undefined {
-  return db.select().from(keys).where(eq(keys.name, name)).get();
+async function findKeyByName(db: Queryable, name: string): Promise<KeyRow | undefined> {
+  return (await db.select().from(keys).where(eq(keys.name, name)).limit(1))[0];
 }
 
-export function getKey({ db }: { db: Db }, ref: string): KeyRow {
-  const row = findKey(db, ref);
+export async function getKey({ db }: { db: Db }, ref: string): Promise<KeyRow> {
+  const row = await findKey(db, ref);
   if (!row) throw notFound(`Key ${JSON.stringify(ref)}`);
   return row;
 }
 
-export function updateKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknown, actor: string): KeyView {
+export async function updateKey(
+  deps: Omit<Deps, 'secret'>,
+  ref: string,
+  input: unknown,
+  actor: string,
+): Promise<KeyView> {
   const data = parse(KeyPatchSchema, input);
   const now = deps.clock.now();
-  const row = deps.db.transaction((tx) => {
-    const current = findKey(tx, ref);
+  const row = await transaction(deps.db, async (tx) => {
+    const current = await findKey(tx, ref);
     if (!current) throw notFound(`Key ${JSON.stringify(ref)}`);
-    if (data.name !== undefined && data.name !== current.name && findKeyByName(tx, data.name)) {
+    if (data.name !== undefined && data.name !== current.name && (await findKeyByName(tx, data.name))) {
       throw conflict(`A key named ${JSON.stringify(data.name)} already exists.`);
     }
     const changes = {
@@ -163,13 +173,14 @@ export function updateKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknow
       // Naming a discovered key is how an admin claims it.
       ...(current.status === 'discovered' && data.name !== undefined && { status: 'active' as const }),
     };
-    const saved = tx
-      .update(keys)
-      .set({ ...changes, updatedAt: now })
-      .where(eq(keys.id, current.id))
-      .returning()
-      .get();
-    writeAudit(tx, { ts: now, actor, action: 'key.update', target: current.id, details: data });
+    const saved = (
+      await tx
+        .update(keys)
+        .set({ ...changes, updatedAt: now })
+        .where(eq(keys.id, current.id))
+        .returning()
+    )[0]!;
+    await writeAudit(tx, { ts: now, actor, action: 'key.update', target: current.id, details: data });
     return saved;
   });
   return toKeyView(row);
@@ -177,20 +188,32 @@ export function updateKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknow
 
 export const RevokeSchema = z.strictObject({ at: TimestampSchema.optional() });
 
-export function revokeKey(deps: Omit<Deps, 'secret'>, ref: string, input: unknown, actor: string): KeyView {
+export async function revokeKey(
+  deps: Omit<Deps, 'secret'>,
+  ref: string,
+  input: unknown,
+  actor: string,
+): Promise<KeyView> {
   const data = parse(RevokeSchema, input ?? {});
   const now = deps.clock.now();
   const at = data.at ?? now;
-  const row = deps.db.transaction((tx) => {
-    const current = findKey(tx, ref);
+  const row = await transaction(deps.db, async (tx) => {
+    const current = await findKey(tx, ref);
     if (!current) throw notFound(`Key ${JSON.stringify(ref)}`);
-    const saved = tx
-      .update(keys)
-      .set({ status: 'revoked', revokedAt: at, updatedAt: now })
-      .where(eq(keys.id, current.id))
-      .returning()
-      .get();
-    writeAudit(tx, { ts: now, actor, action: 'key.revoke', target: current.id, details: { at: iso(at) } });
+    const saved = (
+      await tx
+        .update(keys)
+        .set({ status: 'revoked', revokedAt: at, updatedAt: now })
+        .where(eq(keys.id, current.id))
+        .returning()
+    )[0]!;
+    await writeAudit(tx, {
+      ts: now,
+      actor,
+      action: 'key.revoke',
+      target: current.id,
+      details: { at: iso(at) },
+    });
     return saved;
   });
   return toKeyView(row);

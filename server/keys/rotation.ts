@@ -11,6 +11,7 @@ import { writeAudit } from '../audit/write.ts';
 import { type Clock, DAY, MINUTE } from '../clock.ts';
 import type { Db, Sqlite } from '../db/client.ts';
 import { keyRotations } from '../db/schema/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso } from '../timestamps.ts';
 import { findKey, type KeyView, toKeyView } from './keys.ts';
@@ -52,15 +53,20 @@ export type RotationView = {
 type Deps = { db: Db; sqlite: Sqlite; clock: Clock };
 
 /** Pairs `oldRef` with `body.new_key_id`; pairing again replaces the pairing (and restarts the clock). */
-export function startRotation(deps: Deps, oldRef: string, body: unknown, actor: string): RotationView {
+export async function startRotation(
+  deps: Deps,
+  oldRef: string,
+  body: unknown,
+  actor: string,
+): Promise<RotationView> {
   const parsed = StartRotationSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const input = parsed.data;
   const now = deps.clock.now();
-  deps.db.transaction((tx) => {
-    const old = findKey(tx, oldRef);
+  await transaction(deps.db, async (tx) => {
+    const old = await findKey(tx, oldRef);
     if (!old) throw notFound(`Key ${JSON.stringify(oldRef)}`);
-    const replacement = findKey(tx, input.new_key_id);
+    const replacement = await findKey(tx, input.new_key_id);
     if (!replacement)
       throw validationError([{ path: 'new_key_id', message: `no key ${JSON.stringify(input.new_key_id)}` }]);
     if (replacement.id === old.id)
@@ -76,11 +82,11 @@ export function startRotation(deps: Deps, oldRef: string, body: unknown, actor: 
       createdBy: actor,
       updatedAt: now,
     };
-    tx.insert(keyRotations)
+    await tx
+      .insert(keyRotations)
       .values({ oldKeyId: old.id, ...values })
-      .onConflictDoUpdate({ target: keyRotations.oldKeyId, set: values })
-      .run();
-    writeAudit(tx, {
+      .onConflictDoUpdate({ target: keyRotations.oldKeyId, set: values });
+    await writeAudit(tx, {
       ts: now,
       actor,
       action: 'key.rotation.start',
@@ -88,16 +94,18 @@ export function startRotation(deps: Deps, oldRef: string, body: unknown, actor: 
       details: { new_key_id: replacement.id, quiet_minutes: values.quietMinutes },
     });
   });
-  return readRotation(deps, oldRef);
+  return await readRotation(deps, oldRef);
 }
 
 /** The rotation of `oldRef` as it stands now; 404 when the key has none. */
-export function readRotation(deps: Deps, oldRef: string): RotationView {
-  const old = findKey(deps.db, oldRef);
+export async function readRotation(deps: Deps, oldRef: string): Promise<RotationView> {
+  const old = await findKey(deps.db, oldRef);
   if (!old) throw notFound(`Key ${JSON.stringify(oldRef)}`);
-  const row = deps.db.select().from(keyRotations).where(eq(keyRotations.oldKeyId, old.id)).get();
+  const row = (
+    await deps.db.select().from(keyRotations).where(eq(keyRotations.oldKeyId, old.id)).limit(1)
+  )[0];
   if (!row) throw notFound(`A rotation of key ${JSON.stringify(old.name)}`);
-  const replacement = findKey(deps.db, row.newKeyId);
+  const replacement = await findKey(deps.db, row.newKeyId);
   if (!replacement) throw notFound(`Key ${JSON.stringify(row.newKeyId)}`);
   const now = deps.clock.now();
   const quietMs = row.quietMinutes * MINUTE;

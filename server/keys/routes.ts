@@ -99,32 +99,37 @@ export function keysRoutes(deps: Deps) {
   return (
     new Hono<AppEnv>()
       .use(requireAuth(deps))
-      .get('/', (c) => c.json({ keys: listKeys(deps) }))
+      .get('/', async (c) => c.json({ keys: await listKeys(deps) }))
       .post('/', limitBody(BODY_LIMIT), async (c) => {
-        const key = createKey(keyDeps, await readJson(c), c.get('principal').actor);
+        const key = await createKey(keyDeps, await readJson(c), c.get('principal').actor);
         return c.json({ key, ...key }, 201);
       })
-      .get('/:id', (c) => {
-        const key = toKeyView(getKey(deps, c.req.param('id')));
+      .get('/:id', async (c) => {
+        const key = toKeyView(await getKey(deps, c.req.param('id')));
         return c.json({ key, ...key });
       })
       .patch('/:id', limitBody(BODY_LIMIT), async (c) => {
-        const key = updateKey(keyDeps, c.req.param('id'), await readJson(c), c.get('principal').actor);
+        const key = await updateKey(keyDeps, c.req.param('id'), await readJson(c), c.get('principal').actor);
         return c.json({ key, ...key });
       })
       .post('/:id/revoke', limitBody(BODY_LIMIT), async (c) => {
         const body = await readJson(c, { optional: true });
-        const key = revokeKey(keyDeps, c.req.param('id'), body, c.get('principal').actor);
+        const key = await revokeKey(keyDeps, c.req.param('id'), body, c.get('principal').actor);
         return c.json({ key, ...key });
       })
       // Rotation: pair with the replacement, then watch the old key's clients move over.
       .post('/:id/rotation', limitBody(BODY_LIMIT), async (c) => {
-        const rotation = startRotation(deps, c.req.param('id'), await readJson(c), c.get('principal').actor);
+        const rotation = await startRotation(
+          deps,
+          c.req.param('id'),
+          await readJson(c),
+          c.get('principal').actor,
+        );
         return c.json(rotation, 201);
       })
-      .get('/:id/rotation', (c) => c.json(readRotation(deps, c.req.param('id'))))
-      .get('/:id/usage', (c) => {
-        const key = getKey(deps, c.req.param('id'));
+      .get('/:id/rotation', async (c) => c.json(await readRotation(deps, c.req.param('id'))))
+      .get('/:id/usage', async (c) => {
+        const key = await getKey(deps, c.req.param('id'));
         const range = parseRangeQuery(c.req.query(), deps.clock.now());
         return c.json({
           key: toKeyView(key),

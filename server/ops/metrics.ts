@@ -30,10 +30,10 @@ const OUTBOX_BACKLOG = `SELECT channel, count(*) AS n FROM alert_outbox
 
 type KeyTotal = { key: string; environment: string; credits: number; requests: number };
 
-export function collectMetrics(
+export async function collectMetrics(
   deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>,
   ins: Instruments,
-): Family[] {
+): Promise<Family[]> {
   const keyTotals = statement<[], KeyTotal>(deps.sqlite, KEY_TOTALS).all();
   const bySeverity = new Map(
     statement<[], { severity: string; n: number }>(deps.sqlite, INCIDENTS_BY_SEVERITY)
@@ -70,7 +70,7 @@ export function collectMetrics(
       name: 'keywatch_budget_used_ratio',
       help: "Share of each budget's monthly credits spent in the current budget period.",
       type: 'gauge',
-      samples: budgetRatios(deps),
+      samples: await budgetRatios(deps),
     },
     {
       name: 'keywatch_outbox_backlog',
@@ -107,9 +107,9 @@ export function collectMetrics(
   return families;
 }
 
-function budgetRatios(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>) {
-  const period = currentBudgetPeriod(deps, deps.clock.now());
-  return listBudgets(deps.db)
+async function budgetRatios(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>) {
+  const period = await currentBudgetPeriod(deps, deps.clock.now());
+  return (await listBudgets(deps.db))
     .filter((b) => b.monthlyCredits > 0)
     .map((b) => ({
       labels: { budget: b.id },

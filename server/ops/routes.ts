@@ -10,7 +10,7 @@ import { collectMetrics, type Instruments } from './metrics.ts';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export function metricsRoutes(deps: Deps, instruments: Instruments) {
-  return new Hono<AppEnv>().get('/', (c) => {
+  return new Hono<AppEnv>().get('/', async (c) => {
     const expected = deps.config.metricsToken;
     if (expected !== undefined) {
       const given = BEARER.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
@@ -22,7 +22,7 @@ export function metricsRoutes(deps: Deps, instruments: Instruments) {
         );
       }
     }
-    const body = renderMetrics(collectMetrics(deps, instruments));
+    const body = renderMetrics(await collectMetrics(deps, instruments));
     return c.body(body, 200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
   });
 }

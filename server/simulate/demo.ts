@@ -8,20 +8,23 @@ import { ingestSimulation } from './ingest-simulation.ts';
 
 export const DEMO = { days: 30, keys: 8, seed: 42 } as const;
 
-export function isEmpty(deps: Pick<Deps, 'db'>): boolean {
-  return (deps.db.select({ n: count() }).from(keys).get()?.n ?? 0) === 0 && countUsers(deps) === 0;
+export async function isEmpty(deps: Pick<Deps, 'db'>): Promise<boolean> {
+  return (
+    ((await deps.db.select({ n: count() }).from(keys).limit(1))[0]?.n ?? 0) === 0 &&
+    (await countUsers(deps)) === 0
+  );
 }
 
-export function seedDemo(deps: Deps) {
+export async function seedDemo(deps: Deps) {
   const started = Date.now();
-  const result = ingestSimulation(
+  const result = await ingestSimulation(
     { ...deps, secret: deps.config.secret },
     { ...DEMO, end: deps.clock.now(), incidents: true },
     'system:demo',
   );
   // Judge the seeded month now, so the dashboard opens with its incidents. Historic demo
   // incidents are not emailed: no listener.
-  const detection = runDetection(deps);
+  const detection = await runDetection(deps);
   deps.log.info('seeded demo data', {
     keys: result.keys,
     events: result.accepted,
@@ -33,7 +36,7 @@ export function seedDemo(deps: Deps) {
 
 /** Creates the first admin when there is no user yet; returns the generated password once. */
 export async function ensureFirstAdmin(deps: Deps): Promise<{ email: string; password: string } | null> {
-  if (countUsers(deps) > 0) return null;
+  if ((await countUsers(deps)) > 0) return null;
   const { user, password } = await addUser(
     deps,
     { email: deps.config.adminEmail, role: 'admin' },

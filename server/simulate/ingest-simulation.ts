@@ -26,28 +26,28 @@ export function toUsageEvent(e: SimEvent, source = SIMULATION_SOURCE): UsageEven
   };
 }
 
-export function ingestSimulation(
+export async function ingestSimulation(
   deps: { db: Db; sqlite: Sqlite; clock: Clock; secret: string },
   options: SimOptions,
   actor: string,
-): {
+): Promise<{
   keys: number;
   accepted: number;
   duplicates: number;
   labels: ReturnType<typeof planSimulation>['labels'];
   /** The legitimate changes staged, by key name. */
   changes: { key: string; type: LegitChange['type']; from: number; description: string }[];
-} {
+}> {
   const plan = planSimulation(options);
   for (const k of plan.keys) {
-    if (!findKey(deps.db, k.name)) {
-      createKey(
+    if (!(await findKey(deps.db, k.name))) {
+      await createKey(
         deps,
         { name: k.name, environment: k.environment, owner: k.owner, created_at: k.created_at },
         actor,
       );
     }
-    if (k.revoked_at !== null) revokeKey(deps, k.name, { at: k.revoked_at }, actor);
+    if (k.revoked_at !== null) await revokeKey(deps, k.name, { at: k.revoked_at }, actor);
   }
   let accepted = 0;
   let duplicates = 0;

@@ -46,7 +46,7 @@ beforeEach(async () => {
   api = createTestApi(deps);
   mailers = smtpMailerFactory(deps.config.smtpUrl);
   writer = createWriter(deps);
-  keyId = addKey(deps, 'prod-web');
+  keyId = await addKey(deps, 'prod-web');
 });
 afterEach(async () => {
   mailers()?.close();
@@ -74,12 +74,12 @@ const spike = (extra = {}) => {
 
 describe('alert channels', () => {
   it('delivers one message per channel when an incident opens, and one when it resolves', async () => {
-    const incident = writer.open(spike());
+    const incident = await writer.open(spike());
     await deliver();
     expect(smtp.received).toHaveLength(1);
     expect([hook.received.length, slack.received.length, pd.received.length]).toEqual([1, 1, 1]);
 
-    const admin = api.tokenFor('admin');
+    const admin = await api.tokenFor('admin');
     const view = (await api.call('GET', `/api/v1/incidents/${incident.id}`, admin)).json.incident;
     const posted = hook.received[0]!;
     expect(posted.path).toBe('/hooks/keywatch');
@@ -131,7 +131,7 @@ describe('alert channels', () => {
     expect(trigger.payload.summary).toContain('42,300 credits');
 
     deps.clock.advance(HOUR);
-    writer.resolve(incident.id);
+    await writer.resolve(incident.id);
     await deliver();
     expect([hook.received.length, slack.received.length, pd.received.length]).toEqual([2, 2, 2]);
     expect(json(hook.received[1]).event).toBe('incident.resolved');
@@ -169,8 +169,8 @@ describe('alert channels', () => {
   it('delivers exactly once per channel when every receiver is down for 10 minutes, then up', async () => {
     const logged: string[] = [];
     deps.log = createLogger('debug', (line) => logged.push(line));
-    writer.open(spike());
-    const admin = api.tokenFor('admin');
+    await writer.open(spike());
+    const admin = await api.tokenFor('admin');
     const start = deps.clock.now();
     let sawFailing = false;
     let deliveredAt: number | undefined;
@@ -214,10 +214,10 @@ describe('alert channels', () => {
 
   it('sends the PagerDuty resolve only after its trigger, even when the trigger had to wait', async () => {
     pd.mode = 503;
-    const incident = writer.open(spike());
+    const incident = await writer.open(spike());
     await deliver();
     deps.clock.advance(5 * MINUTE);
-    writer.resolve(incident.id);
+    await writer.resolve(incident.id);
     for (let i = 0; i < 10; i++) {
       await deliver();
       deps.clock.advance(MINUTE);
@@ -234,8 +234,8 @@ describe('alert channels', () => {
   });
 
   it('sends one resolution, and no page, for an incident that opened and resolved before anything went out', async () => {
-    const incident = writer.open(spike());
-    writer.resolve(incident.id);
+    const incident = await writer.open(spike());
+    await writer.resolve(incident.id);
     await deliver();
     expect(hook.received.map((r) => json(r).event)).toEqual(['incident.resolved']);
     expect(slack.received).toHaveLength(1);
@@ -248,12 +248,12 @@ describe('alert channels', () => {
   it('fails a message the endpoint refuses for good (4xx), with the error in deliveries', async () => {
     slack.mode = 404;
     slack.answer = 'no_service';
-    writer.open(spike());
+    await writer.open(spike());
     await deliver();
     deps.clock.advance(HOUR);
     await deliver();
     expect(slack.attempts).toBe(1);
-    const list = await api.call('GET', '/api/v1/alerts/deliveries', api.tokenFor('admin'));
+    const list = await api.call('GET', '/api/v1/alerts/deliveries', await api.tokenFor('admin'));
     const row = list.json.deliveries.find((d: { channel: string }) => d.channel === 'slack');
     expect(row).toMatchObject({ status: 'failed', attempts: 1, last_error: 'HTTP 404: no_service', to: [] });
     expect(list.json.failing).toBe(true);
@@ -262,8 +262,8 @@ describe('alert channels', () => {
 
   it('merges a newer state into each channel’s unsent message, never a second one', async () => {
     hook.mode = 'drop';
-    const incident = writer.open(spike({ severity: 'warning' as const, impactCredits: 10_000 }));
-    writer.update(incident.id, { severity: 'critical', impactCredits: 41_100 });
+    const incident = await writer.open(spike({ severity: 'warning' as const, impactCredits: 10_000 }));
+    await writer.update(incident.id, { severity: 'critical', impactCredits: 41_100 });
     expect(outboxRows(deps).filter((r) => r.incident_id === incident.id)).toHaveLength(4);
     hook.mode = 'up';
     await deliver();
@@ -273,7 +273,7 @@ describe('alert channels', () => {
   });
 
   it('routes budget incidents to Slack and the webhook but pages only for security kinds', async () => {
-    writer.open({
+    await writer.open({
       ...spike(),
       kind: 'budget_threshold',
       severity: 'warning',
@@ -291,7 +291,7 @@ describe('alert channels', () => {
   });
 
   it('applies routing to every channel: minimum severity and muted environments', async () => {
-    saveRouting(
+    await saveRouting(
       deps,
       {
         ...defaultRouting(deps.config),
@@ -300,8 +300,8 @@ describe('alert channels', () => {
       },
       'admin',
     );
-    writer.open({ ...spike(), severity: 'info' });
-    writer.open({ ...spike(), keyId: addKey(deps, 'staging-web', { environment: 'staging' }) });
+    await writer.open({ ...spike(), severity: 'info' });
+    await writer.open({ ...spike(), keyId: await addKey(deps, 'staging-web', { environment: 'staging' }) });
     await deliver();
     expect([smtp.received.length, hook.received.length, slack.received.length, pd.received.length]).toEqual([
       0, 0, 0, 0,

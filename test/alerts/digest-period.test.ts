@@ -14,24 +14,28 @@ beforeEach(() => {
 });
 afterEach(() => deps.cleanup());
 
-const digest = () => {
-  const data = readDigestData(deps, 'daily', dayPeriod(T0, 'UTC', -1), dayPeriod(T0, 'UTC', -2));
+const digest = async () => {
+  const data = await readDigestData(deps, 'daily', dayPeriod(T0, 'UTC', -1), dayPeriod(T0, 'UTC', -2));
   return { data, text: renderDigest(data, 'https://keywatch.example.com', 'UTC').text };
 };
 
 describe('digest forecast section', () => {
-  it('counts the billing period that renews on the 17th', () => {
-    const prod = addKey(deps, 'prod-web');
+  it('counts the billing period that renews on the 17th', async () => {
+    const prod = await addKey(deps, 'prod-web');
     const spend = (credits: number, ts: number) =>
       addToBuckets(deps.sqlite, [
         { keyId: prod, ts, operation: 'face-swap', credits, requests: 1, errors: 0, authFailures: 0 },
       ]);
     spend(7_000, Date.UTC(2026, 10, 10, 10)); // before the billing period
     spend(3_000, Date.UTC(2026, 10, 20, 10));
-    expect(digest().data.month).toMatchObject({ label: '2026-11', spent: 10_000, source: 'calendar' });
-    expect(digest().text).toContain('Month-end forecast:\nSpent in 2026-11 so far: 10,000 credits.');
+    expect((await digest()).data.month).toMatchObject({
+      label: '2026-11',
+      spent: 10_000,
+      source: 'calendar',
+    });
+    expect((await digest()).text).toContain('Month-end forecast:\nSpent in 2026-11 so far: 10,000 credits.');
 
-    saveAccountSnapshot(
+    await saveAccountSnapshot(
       deps.db,
       {
         tier: 'creator',
@@ -48,7 +52,7 @@ describe('digest forecast section', () => {
       },
       T0,
     );
-    const { data, text } = digest();
+    const { data, text } = await digest();
     expect(data.month).toMatchObject({ label: '2026-11-17', spent: 3_000, source: 'subscription' });
     expect(text).toContain(
       'Period-end forecast:\nSpent in the billing period from 2026-11-17 so far: 3,000 credits.',

@@ -37,21 +37,26 @@ const spend = (keyId: string, day: number, credits: number) =>
 
 describe('digests', () => {
   it('sends yesterday and last week once each, after the morning hour, with spend, movers, incidents and forecast', async () => {
-    const prod = addKey(deps, 'prod-web');
-    const staging = addKey(deps, 'staging-api', { environment: 'staging' });
-    const batch = addKey(deps, 'batch-jobs', { environment: 'production' });
+    const prod = await addKey(deps, 'prod-web');
+    const staging = await addKey(deps, 'staging-api', { environment: 'staging' });
+    const batch = await addKey(deps, 'batch-jobs', { environment: 'production' });
     spend(prod, 24, 10_000);
     spend(prod, 25, 12_000);
     spend(staging, 24, 2_000);
     spend(staging, 25, 500);
     spend(batch, 25, 300);
     spend(prod, 18, 5_000);
-    const writer = createWriter(deps, () => {});
-    writer.open({ keyId: prod, kind: 'off_hours', severity: 'warning', summary: 'prod-web active at 03:00' });
-    writer.resolve(writer.open({ keyId: staging, summary: 'old' }).id);
+    const writer = createWriter(deps, async () => {});
+    await writer.open({
+      keyId: prod,
+      kind: 'off_hours',
+      severity: 'warning',
+      summary: 'prod-web active at 03:00',
+    });
+    await writer.resolve((await writer.open({ keyId: staging, summary: 'old' })).id);
 
-    expect(sendDueDigests(deps)).toEqual(['daily:2026-11-25', 'weekly:2026-11-16']);
-    expect(sendDueDigests(deps)).toEqual([]);
+    expect(await sendDueDigests(deps)).toEqual(['daily:2026-11-25', 'weekly:2026-11-16']);
+    expect(await sendDueDigests(deps)).toEqual([]);
     await sendOutbox(deps, mailers);
     expect(smtp.received).toHaveLength(2);
     const [daily, weekly] = smtp.received;
@@ -77,18 +82,18 @@ describe('digests', () => {
     );
 
     deps.clock.set(Date.UTC(2026, 10, 27, 6, 59));
-    expect(sendDueDigests(deps)).toEqual([]);
+    expect(await sendDueDigests(deps)).toEqual([]);
     deps.clock.set(Date.UTC(2026, 10, 27, 7, 0));
-    expect(sendDueDigests(deps)).toEqual(['daily:2026-11-26']);
+    expect(await sendDueDigests(deps)).toEqual(['daily:2026-11-26']);
   });
 
-  it('follows the configured time zone', () => {
+  it('follows the configured time zone', async () => {
     const tokyo = createTestDeps({ ...alertEnv(), KEYWATCH_TZ: 'Asia/Tokyo' });
     try {
       // 2026-11-26 12:00 UTC is 21:00 in Tokyo: the 25th (Tokyo) ended 21 hours ago.
-      expect(sendDueDigests(tokyo)).toEqual(['daily:2026-11-25', 'weekly:2026-11-16']);
+      expect(await sendDueDigests(tokyo)).toEqual(['daily:2026-11-25', 'weekly:2026-11-16']);
       tokyo.clock.set(Date.UTC(2026, 10, 26, 22, 0)); // 07:00 on the 27th in Tokyo
-      expect(sendDueDigests(tokyo)).toEqual(['daily:2026-11-26']);
+      expect(await sendDueDigests(tokyo)).toEqual(['daily:2026-11-26']);
     } finally {
       tokyo.cleanup();
     }

@@ -31,7 +31,7 @@ beforeEach(async () => {
   deps = createTestDeps(alertEnv(smtp.url));
   writer = createWriter(deps);
   mailers = smtpMailerFactory(deps.config.smtpUrl);
-  keyId = addKey(deps, 'prod-web');
+  keyId = await addKey(deps, 'prod-web');
 });
 afterEach(async () => {
   mailers()?.close();
@@ -65,7 +65,7 @@ const spike = (impactCredits: number, extra = {}) => {
 
 describe('incident notifications', () => {
   it('sends one email when an incident opens, none for unchanged updates, one when it resolves', async () => {
-    const incident = writer.open(spike(41_100));
+    const incident = await writer.open(spike(41_100));
     await deliver();
     expect(smtp.received).toHaveLength(1);
     const mail = smtp.received[0]!;
@@ -85,12 +85,12 @@ describe('incident notifications', () => {
 
     for (let i = 0; i < 5; i++) {
       deps.clock.advance(5 * MINUTE);
-      writer.update(incident.id, { lastSeenAt: deps.clock.now(), impactCredits: 41_100 + i * 1000 });
+      await writer.update(incident.id, { lastSeenAt: deps.clock.now(), impactCredits: 41_100 + i * 1000 });
       await deliver();
     }
     expect(smtp.received).toHaveLength(1);
 
-    writer.resolve(incident.id);
+    await writer.resolve(incident.id);
     await deliver();
     await deliver();
     expect(smtp.received).toHaveLength(2);
@@ -100,9 +100,9 @@ describe('incident notifications', () => {
   });
 
   it('an incident that opens and resolves before its message goes out is one message', async () => {
-    const { id } = writer.open(spike(3_000));
-    writer.update(id, { impactCredits: 4_000 });
-    writer.resolve(id);
+    const { id } = await writer.open(spike(3_000));
+    await writer.update(id, { impactCredits: 4_000 });
+    await writer.resolve(id);
     await deliver();
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0]!.subject).toMatch(/^\[Keywatch\] RESOLVED prod-web/);
@@ -111,8 +111,8 @@ describe('incident notifications', () => {
   });
 
   it('records silently what is too old when judged or below the credit floor', async () => {
-    writer.open(spike(3_000, { lastSeenAt: deps.clock.now() - 25 * HOUR }));
-    writer.open(spike(5, { details: JSON.stringify({ unit: 'credits', pages: false }) }));
+    await writer.open(spike(3_000, { lastSeenAt: deps.clock.now() - 25 * HOUR }));
+    await writer.open(spike(5, { details: JSON.stringify({ unit: 'credits', pages: false }) }));
     await deliver();
     expect(smtp.received).toHaveLength(0);
     const silenced = deps.sqlite.prepare('SELECT silenced FROM alert_notifications ORDER BY silenced').all();
@@ -120,32 +120,32 @@ describe('incident notifications', () => {
   });
 
   it('re-notifies only when the impact at least doubles since the last notice', async () => {
-    const { id } = writer.open(spike(1_000));
+    const { id } = await writer.open(spike(1_000));
     await deliver();
-    writer.update(id, { impactCredits: 1_999 });
+    await writer.update(id, { impactCredits: 1_999 });
     await deliver();
     expect(smtp.received.map((m) => m.subject)).toHaveLength(1);
     // Doubled, but within ALERT_REPEAT_MINUTES of the last message: not yet.
-    writer.update(id, { impactCredits: 2_000 });
+    await writer.update(id, { impactCredits: 2_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
     deps.clock.advance(REPEAT);
-    writer.update(id, { impactCredits: 3_900 });
+    await writer.update(id, { impactCredits: 3_900 });
     await deliver();
     expect(smtp.received).toHaveLength(2);
     expect(smtp.received[1]!.subject).toContain('(impact doubled)');
     expect(smtp.received[1]!.text).toContain('Its impact has at least doubled');
     deps.clock.advance(REPEAT);
-    writer.update(id, { impactCredits: 7_000 });
+    await writer.update(id, { impactCredits: 7_000 });
     await deliver();
     expect(smtp.received).toHaveLength(2);
-    writer.update(id, { impactCredits: 7_800 });
+    await writer.update(id, { impactCredits: 7_800 });
     await deliver();
     expect(smtp.received).toHaveLength(3);
   });
 
   it('measures non-credit kinds by what was observed', async () => {
-    const { id } = writer.open({
+    const { id } = await writer.open({
       keyId,
       kind: 'auth_failures',
       observed: 40,
@@ -154,8 +154,8 @@ describe('incident notifications', () => {
     });
     await deliver();
     deps.clock.advance(REPEAT);
-    writer.update(id, { observed: 79 });
-    writer.update(id, { observed: 80 });
+    await writer.update(id, { observed: 79 });
+    await writer.update(id, { observed: 80 });
     await deliver();
     expect(smtp.received.map((m) => m.subject)).toEqual([
       '[Keywatch] WARNING prod-web (…a1b2): 40 auth failures in 2 h, 20x normal',
@@ -164,13 +164,13 @@ describe('incident notifications', () => {
   });
 
   it('stays quiet while acknowledged unless severity rises', async () => {
-    const { id } = writer.open(spike(1_000, { severity: 'warning' }));
-    acknowledgeIncident(id, { note: 'looking' }, 'alice@example.com');
-    writer.update(id, { impactCredits: 10_000 });
+    const { id } = await writer.open(spike(1_000, { severity: 'warning' }));
+    await acknowledgeIncident(id, { note: 'looking' }, 'alice@example.com');
+    await writer.update(id, { impactCredits: 10_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
     deps.clock.advance(REPEAT);
-    writer.update(id, { severity: 'critical' });
+    await writer.update(id, { severity: 'critical' });
     await deliver();
     expect(smtp.received).toHaveLength(2);
     expect(smtp.received[1]!.subject).toMatch(/^\[Keywatch\] CRITICAL /);
@@ -178,13 +178,13 @@ describe('incident notifications', () => {
   });
 
   it('a snoozed incident wakes early when severity rises', async () => {
-    const { id } = writer.open(spike(1_000, { severity: 'warning' }));
-    snoozeIncident(id, { minutes: 120 }, 'alice@example.com');
-    writer.update(id, { impactCredits: 5_000 });
+    const { id } = await writer.open(spike(1_000, { severity: 'warning' }));
+    await snoozeIncident(id, { minutes: 120 }, 'alice@example.com');
+    await writer.update(id, { impactCredits: 5_000 });
     await deliver();
     expect(smtp.received).toHaveLength(1);
     deps.clock.advance(REPEAT);
-    const woken = writer.update(id, { severity: 'critical' });
+    const woken = await writer.update(id, { severity: 'critical' });
     expect(woken.state).toBe('open');
     const row = deps.sqlite.prepare('SELECT state, snoozed_until FROM incidents WHERE id = ?').get(id);
     expect(row).toEqual({ state: 'open', snoozed_until: null });
@@ -193,16 +193,16 @@ describe('incident notifications', () => {
   });
 
   it('when a snooze expires the incident reopens, and people hear of it only if it grew', async () => {
-    const quiet = writer.open(spike(1_000));
-    const grown = writer.open(spike(1_000, { kind: 'sustained_elevation' }));
+    const quiet = await writer.open(spike(1_000));
+    const grown = await writer.open(spike(1_000, { kind: 'sustained_elevation' }));
     await deliver();
-    snoozeIncident(quiet.id, { minutes: 30 }, 'alice@example.com');
-    snoozeIncident(grown.id, { minutes: 30 }, 'alice@example.com');
-    writer.update(grown.id, { impactCredits: 2_500 });
+    await snoozeIncident(quiet.id, { minutes: 30 }, 'alice@example.com');
+    await snoozeIncident(grown.id, { minutes: 30 }, 'alice@example.com');
+    await writer.update(grown.id, { impactCredits: 2_500 });
     deps.clock.advance(29 * MINUTE);
-    expect(wakeExpiredSnoozes()).toBe(0);
+    expect(await wakeExpiredSnoozes()).toBe(0);
     deps.clock.advance(2 * MINUTE);
-    expect(wakeExpiredSnoozes()).toBe(2);
+    expect(await wakeExpiredSnoozes()).toBe(2);
     const states = deps.sqlite.prepare('SELECT id, state FROM incidents').all();
     expect(states).toHaveLength(2);
     expect(states).toEqual(
@@ -219,8 +219,8 @@ describe('incident notifications', () => {
   });
 
   it('routes budget kinds to billing and applies per-environment overrides', async () => {
-    const devKey = addKey(deps, 'dev-laptop', { environment: 'development', last4: 'zz99' });
-    saveRouting(
+    const devKey = await addKey(deps, 'dev-laptop', { environment: 'development', last4: 'zz99' });
+    await saveRouting(
       deps,
       {
         security_to: [SECURITY_TO],
@@ -231,15 +231,15 @@ describe('incident notifications', () => {
       },
       'admin',
     );
-    writer.open({
+    await writer.open({
       kind: 'budget_threshold',
       keyId: null,
       observed: 80,
       expected: 100,
       details: '{"label":"Total budget"}',
     });
-    writer.open(spike(100, { keyId: devKey, severity: 'warning' }));
-    writer.open(spike(100, { keyId: devKey, severity: 'critical' }));
+    await writer.open(spike(100, { keyId: devKey, severity: 'warning' }));
+    await writer.open(spike(100, { keyId: devKey, severity: 'critical' }));
     await deliver();
     expect(smtp.received.map((m) => [m.envelopeTo, m.subject.split(':')[0]])).toEqual([
       [[BILLING_TO], '[Keywatch] WARNING Total budget'],

@@ -64,7 +64,7 @@ describe('one compromise, one incident, one page', () => {
     // The attack: 16:00–17:00 UTC on the last day, 10 calls a minute at 120 credits from a new IP.
     const attackStart = Date.UTC(2026, 10, 26, 16, 0);
     const api = createTestApi(deps);
-    const admin = api.tokenFor('admin');
+    const admin = await api.tokenFor('admin');
     expect(
       (await api.call('POST', '/api/v1/keys', admin, { name: 'app', environment: 'production' })).status,
     ).toBe(201);
@@ -112,7 +112,7 @@ describe('one compromise, one incident, one page', () => {
 
   it('a backfill whose incidents all ended more than a day ago pages no one and is counted for the digest', async () => {
     const api = createTestApi(deps);
-    const admin = api.tokenFor('admin');
+    const admin = await api.tokenFor('admin');
     await api.call('POST', '/api/v1/keys', admin, { name: 'app' });
     const burstAt = deps.clock.now() - 3 * DAY + 16 * HOUR - (deps.clock.now() % DAY);
     const burst: UsageEvent[] = [];
@@ -168,7 +168,7 @@ describe('unknown tokens at the gateway', () => {
 
     deps.clock.advance(10 * MINUTE);
     const api = createTestApi(deps);
-    expect((await api.call('POST', '/api/v1/detect/run', api.tokenFor('admin'), {})).status).toBe(200);
+    expect((await api.call('POST', '/api/v1/detect/run', await api.tokenFor('admin'), {})).status).toBe(200);
     await deliver();
     const incidents = rows<{ subject: string }>(deps, 'SELECT subject FROM incidents');
     expect(incidents).toEqual([{ subject: 'network:127.0.0.0/24' }]);

@@ -24,7 +24,7 @@ beforeEach(async () => {
   smtp = await startSmtp();
   deps = createTestDeps(alertEnv(smtp.url));
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
+  admin = await api.tokenFor('admin');
   mailers = smtpMailerFactory(deps.config.smtpUrl);
 });
 afterEach(async () => {
@@ -35,16 +35,16 @@ afterEach(async () => {
 
 const deliver = () => sendOutbox(deps, mailers);
 
-function openIncidents(n: number) {
-  const keyId = addKey(deps, 'prod-web');
+async function openIncidents(n: number) {
+  const keyId = await addKey(deps, 'prod-web');
   const writer = createWriter(deps);
   for (let i = 0; i < n; i++)
-    writer.open({ keyId, observed: 1000 + i, expected: 100, impactCredits: 900 + i });
+    await writer.open({ keyId, observed: 1000 + i, expected: 100, impactCredits: 900 + i });
 }
 
 describe('the email outbox', () => {
   it('delivers every message exactly once when SMTP refuses for 10 minutes and then accepts', async () => {
-    openIncidents(3);
+    await openIncidents(3);
     const test = await api.call('POST', '/api/v1/alerts/test', admin, { to: ['ops@example.com'] });
     expect(test.status).toBe(202);
     expect(test.json.delivery).toMatchObject({ status: 'pending', attempts: 0, to: ['ops@example.com'] });
@@ -85,7 +85,7 @@ describe('the email outbox', () => {
   });
 
   it('never hands one message to two concurrent senders', async () => {
-    openIncidents(6);
+    await openIncidents(6);
     const [a, b] = await Promise.all([deliver(), deliver()]);
     expect(a.sent + b.sent).toBe(6);
     expect(smtp.received).toHaveLength(6);
@@ -94,7 +94,7 @@ describe('the email outbox', () => {
   });
 
   it('keeps messages while SMTP is not configured, and gives up only after many attempts', async () => {
-    openIncidents(1);
+    await openIncidents(1);
     expect(await sendOutbox(deps, () => null)).toEqual({ sent: 0, failed: 0, waiting: true });
     expect(outboxRows(deps)[0]).toMatchObject({ status: 'pending', attempts: 0 });
 
@@ -116,7 +116,7 @@ describe('the email outbox', () => {
       const res = await createTestApi(none).call(
         'POST',
         '/api/v1/alerts/test',
-        createTestApi(none).tokenFor('admin'),
+        await createTestApi(none).tokenFor('admin'),
       );
       expect(res.status).toBe(400);
       expect(res.json.error.issues[0].path).toBe('to');
@@ -131,8 +131,8 @@ describe('the email outbox', () => {
 
 describe('a sender that died mid-send', () => {
   it('leaves its message claimed for a while, then retries it once with the same Message-ID', async () => {
-    openIncidents(1);
-    const [claimed] = claimDue(deps.db, deps.clock.now());
+    await openIncidents(1);
+    const [claimed] = await claimDue(deps.db, deps.clock.now());
     expect(claimed?.status).toBe('sending');
     await deliver();
     expect(smtp.received).toHaveLength(0);
@@ -142,8 +142,8 @@ describe('a sender that died mid-send', () => {
     expect(smtp.received.map((m) => m.messageId)).toEqual([claimed!.messageId]);
     expect(outboxRows(deps)[0]).toMatchObject({ status: 'sent', attempts: 2 });
     deps.clock.advance(KEEP_DELIVERIES_MS - STALE_SENDING_MS - 1);
-    expect(pruneOutbox(deps.db, deps.clock.now())).toBe(0);
+    expect(await pruneOutbox(deps.db, deps.clock.now())).toBe(0);
     deps.clock.advance(1);
-    expect(pruneOutbox(deps.db, deps.clock.now())).toBe(1);
+    expect(await pruneOutbox(deps.db, deps.clock.now())).toBe(1);
   });
 });

@@ -7,10 +7,10 @@ let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
 let admin: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
+  admin = await api.tokenFor('admin');
 });
 afterEach(() => deps.cleanup());
 
@@ -37,7 +37,7 @@ describe('users', () => {
     const bad = await api.call('POST', '/api/v1/users', admin, { email: 'nope', role: 'root' });
     expect(bad.status).toBe(400);
     expect(bad.json.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['email', 'role']);
-    expect((await api.call('GET', '/api/v1/users', api.tokenFor('read'))).status).toBe(403);
+    expect((await api.call('GET', '/api/v1/users', await api.tokenFor('read'))).status).toBe(403);
   });
 });
 

@@ -9,38 +9,38 @@ beforeEach(() => {
 });
 afterEach(() => deps.cleanup());
 
-const lastUsed = () => listApiTokens(deps)[0]?.last_used_at;
+const lastUsed = async () => (await listApiTokens(deps))[0]?.last_used_at;
 
 describe('authenticateToken', () => {
-  it('notes the last use at most once a minute', () => {
-    const { token } = createApiToken(deps, { name: 'push', scopes: ['ingest'], actor: 'test' });
-    expect(authenticateToken(deps, token)?.actor).toBe('token:push');
-    const first = lastUsed();
+  it('notes the last use at most once a minute', async () => {
+    const { token } = await createApiToken(deps, { name: 'push', scopes: ['ingest'], actor: 'test' });
+    expect((await authenticateToken(deps, token))?.actor).toBe('token:push');
+    const first = await lastUsed();
     expect(first).not.toBeNull();
     deps.clock.advance(30_000);
-    authenticateToken(deps, token);
-    expect(lastUsed()).toBe(first);
+    await authenticateToken(deps, token);
+    expect(await lastUsed()).toBe(first);
     deps.clock.advance(31_000);
-    authenticateToken(deps, token);
-    expect(lastUsed()).not.toBe(first);
+    await authenticateToken(deps, token);
+    expect(await lastUsed()).not.toBe(first);
   });
 
   // better-sqlite3 waits for a busy database synchronously: waiting here would freeze the serving
   // thread for as long as another connection (a push worker's batch) holds the write lock.
-  it('authenticates without waiting while another connection holds the write lock', () => {
-    const { token } = createApiToken(deps, { name: 'push', scopes: ['ingest'], actor: 'test' });
-    authenticateToken(deps, token);
-    const before = lastUsed();
+  it('authenticates without waiting while another connection holds the write lock', async () => {
+    const { token } = await createApiToken(deps, { name: 'push', scopes: ['ingest'], actor: 'test' });
+    await authenticateToken(deps, token);
+    const before = await lastUsed();
     const worker = new Database(deps.dbPath);
     try {
       worker.exec('BEGIN IMMEDIATE');
       deps.clock.advance(120_000);
       // Waiting would end after the 5 s busy timeout in SQLITE_BUSY, and the request in a 500.
-      expect(authenticateToken(deps, token)?.actor).toBe('token:push');
+      expect((await authenticateToken(deps, token))?.actor).toBe('token:push');
       worker.exec('COMMIT');
-      expect(lastUsed()).toBe(before);
-      authenticateToken(deps, token);
-      expect(lastUsed()).not.toBe(before);
+      expect(await lastUsed()).toBe(before);
+      await authenticateToken(deps, token);
+      expect(await lastUsed()).not.toBe(before);
     } finally {
       worker.close();
     }

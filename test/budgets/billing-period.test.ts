@@ -20,8 +20,8 @@ beforeEach(async () => {
   fake.keys.add(ACCOUNT_KEY);
   deps = createTestDeps({ ...alertEnv(), MAGICHOUR_BASE_URL: fake.url, MAGICHOUR_ACCOUNT_KEY: ACCOUNT_KEY });
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
-  prod = addKey(deps, 'prod-web');
+  admin = await api.tokenFor('admin');
+  prod = await addKey(deps, 'prod-web');
 });
 afterEach(async () => {
   await fake.close();
@@ -52,8 +52,8 @@ describe('budgets over a billing period that renews on the 17th', () => {
     spend(9_000, at(11, 16)); // the previous billing period: not counted
     await pollAt(at(11, 20), '2026-12-17T08:00:00Z');
     spend(6_000, at(11, 18));
-    expect(evaluate()).toEqual({ fired: 1, resolved: 0 });
-    expect(evaluate().fired).toBe(0);
+    expect(await evaluate()).toEqual({ fired: 1, resolved: 0 });
+    expect((await evaluate()).fired).toBe(0);
     expect(await budgetView()).toMatchObject({
       month: '2026-11-17',
       period: { from: '2026-11-17T08:00:00.000Z', to: '2026-12-17T08:00:00.000Z', source: 'subscription' },
@@ -66,14 +66,14 @@ describe('budgets over a billing period that renews on the 17th', () => {
     // A new calendar month is not a new billing period: nothing resolves, nothing fires again.
     await pollAt(at(12, 1, 0) + 30 * 60_000, '2026-12-17T08:00:00Z');
     spend(2_500, at(11, 30));
-    expect(evaluate()).toEqual({ fired: 1, resolved: 0 });
+    expect(await evaluate()).toEqual({ fired: 1, resolved: 0 });
     expect((await budgetView()).spent).toBe(8_500);
 
     // 17 December 09:00: the plan renewed; last period's finding closes and thresholds start afresh.
     await pollAt(at(12, 17, 9), '2027-01-17T08:00:00Z');
-    expect(evaluate()).toEqual({ fired: 0, resolved: 1 });
+    expect(await evaluate()).toEqual({ fired: 0, resolved: 1 });
     spend(5_500, at(12, 17, 8));
-    expect(evaluate()).toEqual({ fired: 1, resolved: 0 });
+    expect(await evaluate()).toEqual({ fired: 1, resolved: 0 });
     expect(await budgetView()).toMatchObject({ month: '2026-12-17', spent: 5_500 });
     const details = deps.sqlite
       .prepare("SELECT details FROM incidents WHERE kind = 'budget_threshold' ORDER BY created_at")

@@ -12,11 +12,11 @@ let api: ReturnType<typeof createTestApi>;
 let admin: string;
 let prod: string;
 
-function setup(env: Record<string, string> = {}) {
+async function setup(env: Record<string, string> = {}) {
   deps = createTestDeps({ ...alertEnv(), ...env });
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
-  prod = addKey(deps, 'prod-web');
+  admin = await api.tokenFor('admin');
+  prod = await addKey(deps, 'prod-web');
 }
 afterEach(() => deps.cleanup());
 
@@ -46,8 +46,8 @@ describe('budget evaluation', () => {
     expect(created.status).toBe(201);
     spend(prod, 40_000, Date.UTC(2026, 10, 2));
 
-    expect(evaluate()).toEqual({ fired: 2, resolved: 0 });
-    expect(evaluate()).toEqual({ fired: 0, resolved: 0 });
+    expect(await evaluate()).toEqual({ fired: 2, resolved: 0 });
+    expect(await evaluate()).toEqual({ fired: 0, resolved: 0 });
     expect(budgetIncidents()).toEqual([
       { kind: 'budget_threshold', severity: 'warning', state: 'open', key_id: null },
     ]);
@@ -59,9 +59,9 @@ describe('budget evaluation', () => {
     markOutboxSent(deps);
 
     spend(prod, 10_000);
-    expect(evaluate().fired).toBe(1);
+    expect((await evaluate()).fired).toBe(1);
     deps.clock.advance(HOUR);
-    expect(evaluate().fired).toBe(0);
+    expect((await evaluate()).fired).toBe(0);
     expect(budgetIncidents()).toEqual([
       { kind: 'budget_threshold', severity: 'critical', state: 'open', key_id: null },
     ]);
@@ -73,17 +73,17 @@ describe('budget evaluation', () => {
     markOutboxSent(deps);
     // December: November's findings close; the thresholds may fire again for the new month.
     deps.clock.set(Date.UTC(2026, 11, 1, 0, 30));
-    expect(evaluate()).toEqual({ fired: 0, resolved: 1 });
+    expect(await evaluate()).toEqual({ fired: 0, resolved: 1 });
     expect(subjects()[2]).toMatch(/^\[Keywatch\] RESOLVED production environment budget/);
     spend(prod, 26_000);
-    expect(evaluate().fired).toBe(1);
-    expect(evaluate().fired).toBe(0);
+    expect((await evaluate()).fired).toBe(1);
+    expect((await evaluate()).fired).toBe(0);
     expect(budgetIncidents()).toHaveLength(2);
     expect(subjects()).toHaveLength(4);
   });
 
   it("warns once when the month is forecast to exceed, and treats a key's budget_credits as its budget", async () => {
-    const staging = addKey(deps, 'staging-api', {
+    const staging = await addKey(deps, 'staging-api', {
       environment: 'staging',
       last4: 'c3d4',
       budgetCredits: 1_000,
@@ -93,8 +93,8 @@ describe('budget evaluation', () => {
     spend(prod, 20_000);
     spend(staging, 600);
     // The first spend ever, at noon: today's pace (2x so far a day) carries the rest of the month.
-    expect(evaluate().fired).toBe(3);
-    expect(evaluate().fired).toBe(0);
+    expect((await evaluate()).fired).toBe(3);
+    expect((await evaluate()).fired).toBe(0);
     expect(budgetIncidents()).toEqual([
       { kind: 'budget_forecast', severity: 'warning', state: 'open', key_id: null },
       { kind: 'budget_threshold', severity: 'info', state: 'open', key_id: staging },
@@ -130,7 +130,7 @@ describe('budget evaluation', () => {
 
 describe('budgets API', () => {
   it('counts the month in the configured time zone', async () => {
-    setup({ KEYWATCH_TZ: 'America/New_York' });
+    await setup({ KEYWATCH_TZ: 'America/New_York' });
     const res = await api.call('POST', '/api/v1/budgets', admin, {
       scope: 'key',
       target: 'prod-web',
@@ -145,7 +145,7 @@ describe('budgets API', () => {
   });
 
   it('validates, edits, refuses duplicates and deletes', async () => {
-    setup();
+    await setup();
     const bad = await api.call('POST', '/api/v1/budgets', admin, {
       scope: 'key',
       target: 'nope',

@@ -61,8 +61,8 @@ describe('keywatch alerts', () => {
     const env = { ALERT_SLACK_WEBHOOK_URL: `${slack.url}/services/T/B/X` };
     const withSlack = createTestDeps(env);
     try {
-      addKey(withSlack, 'prod-web');
-      createWriter(withSlack).open({
+      await addKey(withSlack, 'prod-web');
+      await createWriter(withSlack).open({
         keyId: 'key_prodweb',
         severity: 'critical',
         observed: 900,

@@ -17,7 +17,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let token = '';
-beforeAll(() => {
+beforeAll(async () => {
   // Keys and incidents written the way the server writes them, into the database the CLI reads.
   const config = testConfig(dir);
   const store = openStore(config.dbPath);
@@ -32,12 +32,12 @@ beforeAll(() => {
     cleanup: () => store.close(),
   };
   try {
-    const prod = addKey(deps, 'prod-main');
-    addKey(deps, 'old-key', { status: 'revoked', revokedAt: T0 - 1000 });
-    const writer = createWriter(deps, () => {});
-    writer.open({ keyId: prod, summary: 'Spend spiked on prod-main' });
-    const second = writer.open({ keyId: prod, kind: 'error_spike', summary: 'Errors on prod-main' });
-    writer.resolve(second.id);
+    const prod = await addKey(deps, 'prod-main');
+    await addKey(deps, 'old-key', { status: 'revoked', revokedAt: T0 - 1000 });
+    const writer = createWriter(deps, async () => {});
+    await writer.open({ keyId: prod, summary: 'Spend spiked on prod-main' });
+    const second = await writer.open({ keyId: prod, kind: 'error_spike', summary: 'Errors on prod-main' });
+    await writer.resolve(second.id);
   } finally {
     deps.cleanup();
   }

@@ -33,7 +33,7 @@ describe.skipIf(!available)('PostgreSQL storage commands', { timeout: 120_000 },
     const deps = createTestDeps();
     dir = deps.dir;
     sqlitePath = deps.dbPath;
-    seedDemo(deps);
+    await seedDemo(deps);
     await ensureFirstAdmin(deps);
     const tables = deps.sqlite
       .prepare(

@@ -73,7 +73,7 @@ function firstReleaseDb(): string {
 }
 
 describe('migrations', () => {
-  it('turn old per-kind incidents into incidents with one signal, keeping states, notes and feedback', () => {
+  it('turn old per-kind incidents into incidents with one signal, keeping states, notes and feedback', async () => {
     const store = openStore(firstReleaseDb());
     try {
       const rows = store.sqlite
@@ -95,9 +95,9 @@ describe('migrations', () => {
       ]);
       const old = rows[1]!;
       expect(old.detected_at - old.started_at).toBe(60_000);
-      const view = viewIncident(
+      const view = await viewIncident(
         store.db,
-        store.db.query.incidents.findFirst({ where: (i, { eq }) => eq(i.id, 'inc_old') }).sync()!,
+        (await store.db.query.incidents.findFirst({ where: (i, { eq }) => eq(i.id, 'inc_old') }))!,
       );
       expect(view.signals).toEqual([
         expect.objectContaining({

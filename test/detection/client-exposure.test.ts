@@ -23,7 +23,7 @@ beforeEach(async () => {
   fake.keys.add(KEY);
   deps = createTestDeps({ MAGICHOUR_BASE_URL: fake.url });
   app = await startApp(deps);
-  admin = createApiToken(deps, { name: 'admin', scopes: ['admin'], actor: 'test' }).token;
+  admin = (await createApiToken(deps, { name: 'admin', scopes: ['admin'], actor: 'test' })).token;
 });
 afterEach(async () => {
   await app.close();

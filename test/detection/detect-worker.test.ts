@@ -27,20 +27,20 @@ describe('detection worker', () => {
     lines.length = 0;
   });
 
-  const setUp = () => {
+  const setUp = async () => {
     deps = createTestDeps({ ALERT_SECURITY_TO: 'oncall@example.com' });
     deps.log = createLogger('debug', (l) => lines.push(l));
-    seedHistory(deps);
+    await seedHistory(deps);
     worker = createDetectionWorker(deps);
   };
 
   it('runs the detect job on its own thread, which opens incidents and queues their alerts', async () => {
-    setUp();
+    await setUp();
     const job = createDetectJob(deps, worker);
     deps.clock.set(END + 30_000);
     // Off the serving thread, one tick catches up the whole history (in runs of ten days).
     await job.run();
-    expect(readCursor(deps)).toBe(END - MINUTE);
+    expect(await readCursor(deps)).toBe(END - MINUTE);
     expect(worker.lastThreadId()).not.toBeNull();
     expect(worker.lastThreadId()).not.toBe(threadId);
     expect(count(deps, 'incidents')).toBeGreaterThan(0);
@@ -50,11 +50,11 @@ describe('detection worker', () => {
   });
 
   it('answers POST /api/v1/detect/run with the worker result, same contract', async () => {
-    setUp();
+    await setUp();
     deps.clock.set(END);
     const api = createTestApi(deps);
     const app = (await import('../../server/app.ts')).createApp(deps, undefined, { detection: worker });
-    const admin = api.tokenFor('admin');
+    const admin = await api.tokenFor('admin');
     const post = async (body: unknown) => {
       const res = await app.request('/api/v1/detect/run', {
         method: 'POST',
@@ -78,7 +78,7 @@ describe('detection worker', () => {
   });
 
   it('logs a failed run, answers it, and runs the next one', async () => {
-    setUp();
+    await setUp();
     deps.clock.set(END);
     await worker.run({ until: END - 60 * MINUTE });
     deps.sqlite.exec('ALTER TABLE late_usage RENAME TO late_usage_away');
@@ -89,7 +89,7 @@ describe('detection worker', () => {
   });
 
   it('stores every held state at the cursor on close, and takes no run after it', async () => {
-    setUp();
+    await setUp();
     deps.clock.set(END);
     await worker.run({ until: END - 60 * MINUTE });
     for (let t = END - 59 * MINUTE; t <= END - 50 * MINUTE; t += MINUTE) await worker.run({ until: t });

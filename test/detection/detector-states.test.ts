@@ -29,10 +29,10 @@ const comparable = (r: StateRow) => {
 };
 
 /** Replays to 20 minutes before END, then judges minute by minute up to `to`. */
-function judge(deps: TestDeps, to: number) {
+async function judge(deps: TestDeps, to: number) {
   deps.clock.set(END + MINUTE);
-  runDetection(deps, { until: END - 20 * MINUTE });
-  for (let t = END - 19 * MINUTE; t <= to; t += MINUTE) runDetection(deps, { until: t });
+  await runDetection(deps, { until: END - 20 * MINUTE });
+  for (let t = END - 19 * MINUTE; t <= to; t += MINUTE) await runDetection(deps, { until: t });
 }
 
 describe('held detector states', () => {
@@ -41,17 +41,17 @@ describe('held detector states', () => {
     for (const d of all.splice(0)) d.cleanup();
   });
 
-  it('writes states behind the cursor between their turns, and a new runner catches them up exactly', () => {
+  it('writes states behind the cursor between their turns, and a new runner catches them up exactly', async () => {
     const steady = createTestDeps();
     const stopped = createTestDeps();
     all.push(steady, stopped);
-    seedHistory(steady);
-    seedHistory(stopped);
+    await seedHistory(steady);
+    await seedHistory(stopped);
 
-    judge(steady, END - 5 * MINUTE);
-    judge(stopped, END - 6 * MINUTE);
+    await judge(steady, END - 5 * MINUTE);
+    await judge(stopped, END - 6 * MINUTE);
     // Live minutes write a key only at its turn: some stored states are behind the cursor.
-    const cursor = readCursor(stopped)!;
+    const cursor = (await readCursor(stopped))!;
     const behind = rows(stopped).filter((r) => r.evaluated_until < cursor);
     expect(behind.length).toBeGreaterThan(0);
     for (const r of rows(stopped)) expect(cursor - r.evaluated_until).toBeLessThan(WRITE_EVERY);
@@ -60,7 +60,7 @@ describe('held detector states', () => {
     const store = openStore(stopped.dbPath, { migrate: false });
     const again = { ...stopped, db: store.db, sqlite: store.sqlite };
     try {
-      runDetection(again, { until: END - 5 * MINUTE });
+      await runDetection(again, { until: END - 5 * MINUTE });
       writeHeldStates(again);
     } finally {
       store.close();
@@ -70,29 +70,29 @@ describe('held detector states', () => {
     expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
   });
 
-  it('a runner stopped after its cursor moved, before the states followed, leaves them for the next to catch up exactly', () => {
+  it('a runner stopped after its cursor moved, before the states followed, leaves them for the next to catch up exactly', async () => {
     const steady = createTestDeps();
     const stopped = createTestDeps();
     all.push(steady, stopped);
-    seedHistory(steady);
-    seedHistory(stopped);
+    await seedHistory(steady);
+    await seedHistory(stopped);
 
-    judge(steady, END - 5 * MINUTE);
+    await judge(steady, END - 5 * MINUTE);
     stopped.clock.set(END + MINUTE);
-    runDetection(stopped, { until: END - 20 * MINUTE });
+    await runDetection(stopped, { until: END - 20 * MINUTE });
     // The pause before the first state transaction is where the process stops.
     const stop = () => {
       throw new Error('stopped');
     };
-    expect(() => runDetection(stopped, { until: END - 6 * MINUTE, pause: stop })).toThrow('stopped');
-    const cursor = readCursor(stopped)!;
+    await expect(runDetection(stopped, { until: END - 6 * MINUTE, pause: stop })).rejects.toThrow('stopped');
+    const cursor = (await readCursor(stopped))!;
     expect(cursor).toBe(END - 6 * MINUTE);
     expect(rows(stopped).every((r) => r.evaluated_until <= END - 20 * MINUTE)).toBe(true);
 
     const store = openStore(stopped.dbPath, { migrate: false });
     const again = { ...stopped, db: store.db, sqlite: store.sqlite };
     try {
-      runDetection(again, { until: END - 5 * MINUTE });
+      await runDetection(again, { until: END - 5 * MINUTE });
       writeHeldStates(again);
     } finally {
       store.close();

@@ -36,12 +36,12 @@ function history(key: string, until: number): UsageEvent[] {
 }
 
 /** Detection up to `to` with the clock there (chunks of hours, checkpoints at day ends), then live steps. */
-function live(from: number, to: number) {
+async function live(from: number, to: number) {
   deps.clock.set(Math.max(from, to - 30 * MINUTE));
-  runDetection(deps, { until: deps.clock.now() });
+  await runDetection(deps, { until: deps.clock.now() });
   for (let t = deps.clock.now() + 10 * MINUTE; t <= to; t += 10 * MINUTE) {
     deps.clock.set(t);
-    runDetection(deps, { until: t });
+    await runDetection(deps, { until: t });
   }
 }
 
@@ -58,16 +58,16 @@ const incidents = () =>
 beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
-  await api.call('POST', '/api/v1/keys', api.tokenFor('admin'), { name: 'app' });
+  await api.call('POST', '/api/v1/keys', await api.tokenFor('admin'), { name: 'app' });
 });
 afterEach(() => deps.cleanup());
 
 describe('late usage', () => {
-  it('judges a burst that arrives three hours late, once, and says how late', () => {
+  it('judges a burst that arrives three hours late, once, and says how late', async () => {
     const now = START + 10 * DAY + 17 * HOUR;
     recordEvents(deps, history('app', now));
-    live(START + DAY, now);
-    expect(readCursor(deps)).toBe(now);
+    await live(START + DAY, now);
+    expect(await readCursor(deps)).toBe(now);
     const before = incidents().length;
 
     // A gateway queue drains after an outage: 5,000 credits stamped 14:00–14:10, three hours ago.
@@ -77,7 +77,7 @@ describe('late usage', () => {
     recordEvents(deps, burst);
     expect(rows(deps, 'SELECT key_id FROM late_usage')).toHaveLength(1);
     deps.clock.set(now + MINUTE);
-    runDetection(deps, { until: now + MINUTE });
+    await runDetection(deps, { until: now + MINUTE });
 
     const found = incidents().slice(before);
     expect(found).toHaveLength(1);
@@ -87,15 +87,15 @@ describe('late usage', () => {
     expect(JSON.parse(found[0]!.details).late.late_by_minutes).toBeGreaterThan(100);
     expect(rows(deps, 'SELECT key_id FROM late_usage')).toHaveLength(0);
     // The cursor never moved back, and judging again raises nothing new.
-    expect(readCursor(deps)).toBe(now + MINUTE);
-    live(now + 10 * MINUTE, now + HOUR);
+    expect(await readCursor(deps)).toBe(now + MINUTE);
+    await live(now + 10 * MINUTE, now + HOUR);
     expect(incidents().length).toBe(before + 1);
   });
 
-  it('judges late usage on a key no one has seen before', () => {
+  it('judges late usage on a key no one has seen before', async () => {
     const now = START + 2 * DAY;
     recordEvents(deps, history('app', now));
-    live(START + DAY, now);
+    await live(START + DAY, now);
     recordEvents(deps, [
       {
         ...use('unused', 'x1', now - 10 * MINUTE, 2_500),
@@ -107,23 +107,23 @@ describe('late usage', () => {
       },
     ]);
     deps.clock.set(now + MINUTE);
-    runDetection(deps, { until: now + MINUTE });
+    await runDetection(deps, { until: now + MINUTE });
     const discovered = incidents().filter((i) => i.summary.includes('not registered'));
     expect(discovered).toHaveLength(1);
     expect(discovered[0]!.summary).toMatch(/arrived \d+ min late/);
   });
 
-  it('learns imported history without alerting on it', () => {
+  it('learns imported history without alerting on it', async () => {
     const now = START + 10 * DAY + 17 * HOUR;
     recordEvents(deps, history('app', now));
-    live(START + DAY, now);
+    await live(START + DAY, now);
     const before = incidents().length;
     const imported = Array.from({ length: 10 }, (_, i) =>
       use('app', `csv-${i}`, now - 3 * HOUR + i * MINUTE, 500, 'csv'),
     );
     recordEvents(deps, imported);
     deps.clock.set(now + MINUTE);
-    runDetection(deps, { until: now + MINUTE });
+    await runDetection(deps, { until: now + MINUTE });
     expect(incidents().length).toBe(before);
   });
 });

@@ -28,28 +28,28 @@ describe('detect run replay', () => {
   afterEach(() => {
     for (const d of made.splice(0)) d.cleanup();
   });
-  const fresh = () => {
+  const fresh = async () => {
     const d = createTestDeps();
     made.push(d);
-    seed(d);
+    await seed(d);
     return d;
   };
 
-  it('one run equals many small runs equals the pure detectors fed bucket by bucket', () => {
-    const once = fresh();
-    const r = runDetection(once, { until: END });
+  it('one run equals many small runs equals the pure detectors fed bucket by bucket', async () => {
+    const once = await fresh();
+    const r = await runDetection(once, { until: END });
     expect(r.evaluated_until).toBe(END);
     const expected = snapshot(once);
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.some((i) => (i as { kind: string }).kind === 'credit_spike')).toBe(true);
 
-    const stepwise = fresh();
+    const stepwise = await fresh();
     // Hourly runs up to the spike, then minute by minute through it, as the live job would.
-    for (let t = START + HOUR; t <= SPIKE; t += HOUR) runDetection(stepwise, { until: t });
+    for (let t = START + HOUR; t <= SPIKE; t += HOUR) await runDetection(stepwise, { until: t });
     let opened = 0;
     for (let t = SPIKE + MINUTE; t <= END; t += t < SPIKE + 3 * HOUR ? MINUTE : HOUR)
-      opened += runDetection(stepwise, { until: t }).incidents_opened;
-    runDetection(stepwise, { until: END });
+      opened += (await runDetection(stepwise, { until: t })).incidents_opened;
+    await runDetection(stepwise, { until: END });
     expect(snapshot(stepwise)).toEqual(expected);
     expect(opened).toBeGreaterThan(0);
 
@@ -85,11 +85,11 @@ describe('detect run replay', () => {
     expect(started.sort()).toEqual(fromDb.sort());
   });
 
-  it('a second run with nothing new evaluates nothing and opens nothing', () => {
-    const d = fresh();
-    runDetection(d, { until: END });
+  it('a second run with nothing new evaluates nothing and opens nothing', async () => {
+    const d = await fresh();
+    await runDetection(d, { until: END });
     const before = snapshot(d);
-    expect(runDetection(d, { until: END })).toEqual({ evaluated_until: END, incidents_opened: 0 });
+    expect(await runDetection(d, { until: END })).toEqual({ evaluated_until: END, incidents_opened: 0 });
     expect(snapshot(d)).toEqual(before);
   });
 });

@@ -14,13 +14,13 @@ let api: ReturnType<typeof createTestApi>;
 let admin: string;
 let reader: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   deps = createTestDeps();
   deps.clock.set(END);
-  seedHistory(deps);
+  await seedHistory(deps);
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
-  reader = api.tokenFor('read');
+  admin = await api.tokenFor('admin');
+  reader = await api.tokenFor('read');
 });
 afterEach(() => deps.cleanup());
 
@@ -116,7 +116,7 @@ describe('rules', () => {
     expect((await api.call('PUT', '/api/v1/rules/bogus', admin, {})).status).toBe(404);
     expect((await api.call('PUT', '/api/v1/rules/credit_spike', reader, {})).status).toBe(403);
 
-    runDetection(deps, { until: END });
+    await runDetection(deps, { until: END });
     const kinds = deps.sqlite
       .prepare(`SELECT i.kind FROM incidents i JOIN keys k ON k.id = i.key_id WHERE k.name = 'busy'`)
       .all() as { kind: string }[];
@@ -148,7 +148,7 @@ describe('POST /api/v1/backtest', () => {
   });
 
   it('runs one backtest at a time per caller: a second one gets 429 with Retry-After', async () => {
-    const other = api.tokenFor('read');
+    const other = await api.tokenFor('read');
     const body = JSON.stringify({ kind: 'credit_spike', days: 30 });
     const post = (token: string) =>
       api.app.request('/api/v1/backtest', {
@@ -170,7 +170,7 @@ describe('POST /api/v1/backtest', () => {
 
   it('refuses a parameter exactly as PUT /rules does', async () => {
     const body = { params: { floor_credits: 10, made_up: 3 } };
-    const put = await api.call('PUT', '/api/v1/rules/credit_spike', api.tokenFor('admin'), body);
+    const put = await api.call('PUT', '/api/v1/rules/credit_spike', await api.tokenFor('admin'), body);
     const preview = await api.call('POST', '/api/v1/backtest', reader, { kind: 'credit_spike', ...body });
     expect(put.status).toBe(400);
     expect(preview.status).toBe(400);
@@ -180,8 +180,8 @@ describe('POST /api/v1/backtest', () => {
 });
 
 describe('adjustments and the listener', () => {
-  it('suppress hides a kind; desensitize needs a factor', () => {
-    addDetectionAdjustment(deps, {
+  it('suppress hides a kind; desensitize needs a factor', async () => {
+    await addDetectionAdjustment(deps, {
       keyId: null,
       kind: 'credit_spike',
       type: 'suppress',
@@ -189,10 +189,10 @@ describe('adjustments and the listener', () => {
       until: END,
       createdBy: 'test',
     });
-    expect(() =>
+    await expect(
       addDetectionAdjustment(deps, { type: 'desensitize', from: START, createdBy: 'test' }),
-    ).toThrow(/invalid/);
-    runDetection(deps, { until: END });
+    ).rejects.toThrow(/invalid/);
+    await runDetection(deps, { until: END });
     expect(
       deps.sqlite.prepare(`SELECT count(*) AS n FROM incidents WHERE kind = 'credit_spike'`).get(),
     ).toEqual({ n: 0 });
@@ -201,7 +201,7 @@ describe('adjustments and the listener', () => {
   it.each([
     { type: 'rebaseline' as const, kind: 'credit_spike', from: SPIKE - 3_600_000 },
     { type: 'desensitize' as const, kind: 'new_source', from: START, factor: 50 },
-  ])('$type stops $kind from paging', ({ type, kind, from, factor }) => {
+  ])('$type stops $kind from paging', async ({ type, kind, from, factor }) => {
     const key = deps.sqlite.prepare(`SELECT id FROM keys WHERE name = 'busy'`).get() as { id: string };
     // A signal of that kind on any incident: new sources join the key's episode as signals.
     const count = () =>
@@ -211,29 +211,30 @@ describe('adjustments and the listener', () => {
            WHERE json_extract(s.value, '$.kind') = ?`,
         )
         .get(kind);
-    runDetection(deps, { until: END });
+    await runDetection(deps, { until: END });
     expect(count()).toEqual({ n: 1 });
     deps.sqlite.exec('DELETE FROM incidents; DELETE FROM detector_state;');
     const adjustKind = type === 'rebaseline' ? null : 'new_source';
-    addDetectionAdjustment(deps, { keyId: key.id, kind: adjustKind, type, from, factor, createdBy: 'test' });
-    runDetection(deps, { until: END });
+    await addDetectionAdjustment(deps, {
+      keyId: key.id,
+      kind: adjustKind,
+      type,
+      from,
+      factor,
+      createdBy: 'test',
+    });
+    await runDetection(deps, { until: END });
     expect(count()).toEqual({ n: 0 });
   });
 
-  it('calls the listener inside the transaction for every opened, updated and resolved incident', () => {
+  it('calls the listener inside the transaction for every opened, updated and resolved incident', async () => {
     const seen: IncidentChange['type'][] = [];
-    runDetection(deps, {
+    await runDetection(deps, {
       until: END,
-      listener: (tx, change) => {
+      listener: async (tx, change) => {
         seen.push(change.type);
         expect(deps.sqlite.inTransaction).toBe(true);
-        expect(
-          tx
-            .select()
-            .from(incidents)
-            .all()
-            .map((r) => r.id),
-        ).toContain(change.incident.id);
+        expect((await tx.select().from(incidents)).map((r) => r.id)).toContain(change.incident.id);
         if (change.type !== 'opened') expect(change.previous?.id).toBe(change.incident.id);
       },
     });

@@ -117,7 +117,7 @@ describe.skipIf(!available)('dashboard in Chromium', { timeout: 60_000 }, () => 
   });
 
   it('opens an incident and acknowledges it through the incidents API', async () => {
-    const id = insertIncident(server, 'prod-web');
+    const id = await insertIncident(server, 'prod-web');
     await page.goto(`${server.url}/incidents?state=open`);
     const usage = page.waitForResponse((r) => r.url().includes('/usage?step=minute'));
     await page.getByRole('link', { name: 'Credit spike' }).click();

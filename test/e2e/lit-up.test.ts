@@ -40,7 +40,7 @@ describe.skipIf(!available)('pages lit up by the real endpoints', { timeout: 60_
     if (SHOTS) mkdirSync(SHOTS, { recursive: true });
     server = await startDemoServer();
     api = createTestApi(server.deps);
-    admin = api.tokenFor('admin');
+    admin = await api.tokenFor('admin');
     storeSample(server.deps, server.clock.now() - 60_000, BALANCE);
     const budget = await api.call('POST', '/api/v1/budgets', admin, {
       scope: 'total',
@@ -126,7 +126,7 @@ describe.skipIf(!available)('pages lit up by the real endpoints', { timeout: 60_
   });
 
   it('acknowledges an incident, and the API reads it back acknowledged', async () => {
-    const id = insertIncident(server, 'prod-web', 'inc_lit');
+    const id = await insertIncident(server, 'prod-web', 'inc_lit');
     await page.goto(`${server.url}/incidents/${id}`);
     await waitForChart(page, 'chart-incident');
     await expect.poll(() => page.locator('#chart-incident').getAttribute('aria-label')).toContain('highest');

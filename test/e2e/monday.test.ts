@@ -35,7 +35,7 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
   beforeAll(async () => {
     server = await startDemoServer();
     api = createTestApi(server.deps);
-    admin = api.tokenFor('admin');
+    admin = await api.tokenFor('admin');
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
@@ -204,7 +204,7 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
     await expect.poll(() => growth.count()).toBeGreaterThan(1);
     expect(await growth.first().textContent()).toMatch(/\(to date\).*on pace for/);
     const monthly = await page.locator('#csv-monthly').getAttribute('href');
-    const csv = (await api.call('GET', monthly ?? '', api.tokenFor('read'))).json as string;
+    const csv = (await api.call('GET', monthly ?? '', await api.tokenFor('read'))).json as string;
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe('key,month,partial,credits,requests,errors,auth_failures');
     // It starts where the data does: the first month of every key is not a row of zeros for all.
@@ -356,7 +356,9 @@ describe.skipIf(!available)('the Monday dashboard in Chromium', { timeout: 90_00
     server.clock.advance(60 * 60_000);
     const at = server.clock.now() - 30 * 60_000;
     const events = [{ id: 'after-revoke', key: 'prod-mobile', ts: at, credits: 50, operation: 'face-swap' }];
-    expect((await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events })).status).toBe(200);
+    expect((await api.call('POST', '/api/v1/usage', await api.tokenFor('ingest'), { events })).status).toBe(
+      200,
+    );
     expect((await api.call('POST', '/api/v1/detect/run', admin, {})).status).toBe(200);
     const incidents = (await get(`/api/v1/incidents?key=${oldId}&from=${at - DAY}`)).incidents;
     expect(incidents.map((i: { kind: string }) => i.kind)).toContain('revoked_use');

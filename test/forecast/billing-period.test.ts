@@ -26,14 +26,16 @@ beforeEach(async () => {
   deps = createTestDeps();
   deps.clock.set(NOW);
   api = createTestApi(deps);
-  read = api.tokenFor('read');
-  const admin = api.tokenFor('admin');
+  read = await api.tokenFor('read');
+  const admin = await api.tokenFor('admin');
   await api.call('POST', '/api/v1/keys', admin, { name: 'web', environment: 'production' });
   // 1,000 credits a day, 250 every 6 hours (00, 06, 12, 18 UTC), for 45 days.
   const events = [];
   for (let t = NOW - 45 * DAY; t < NOW; t += DAY / 4)
     events.push({ id: `w${t}`, key: 'web', ts: t, credits: 250 });
-  expect((await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events })).status).toBe(200);
+  expect((await api.call('POST', '/api/v1/usage', await api.tokenFor('ingest'), { events })).status).toBe(
+    200,
+  );
 });
 afterEach(() => deps.cleanup());
 
@@ -41,7 +43,7 @@ const forecast = async () => (await api.call('GET', '/api/v1/forecast', read)).j
 
 describe('period-end forecast over a billing period', () => {
   it('runs from the 17th 08:00 to the next 17th 08:00, counting only spend inside the period', async () => {
-    saveAccountSnapshot(deps.db, { tier: 'creator', subscription: subscription() }, NOW);
+    await saveAccountSnapshot(deps.db, { tier: 'creator', subscription: subscription() }, NOW);
     const f = await forecast();
     expect(f.month).toBe('2026-11-17');
     expect(f.period).toEqual({
@@ -60,7 +62,7 @@ describe('period-end forecast over a billing period', () => {
   });
 
   it('says when the balance runs out before the period ends', async () => {
-    saveAccountSnapshot(deps.db, { tier: 'creator', subscription: subscription() }, NOW);
+    await saveAccountSnapshot(deps.db, { tier: 'creator', subscription: subscription() }, NOW);
     storeSample(deps, NOW - 60_000, 5_000);
     const f = await forecast();
     expect(f.runway_days).toBeCloseTo(5, 0);
@@ -71,7 +73,7 @@ describe('period-end forecast over a billing period', () => {
 
   it('uses the calendar month when the account has no subscription or never answered', async () => {
     expect((await forecast()).period.source).toBe('calendar');
-    saveAccountSnapshot(deps.db, { tier: 'free', subscription: null }, NOW);
+    await saveAccountSnapshot(deps.db, { tier: 'free', subscription: null }, NOW);
     const f = await forecast();
     expect(f).toMatchObject({
       month: '2026-11',

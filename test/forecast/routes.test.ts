@@ -12,7 +12,7 @@ beforeEach(async () => {
   deps = createTestDeps();
   deps.clock.set(NOW);
   api = createTestApi(deps);
-  const admin = api.tokenFor('admin');
+  const admin = await api.tokenFor('admin');
   await api.call('POST', '/api/v1/keys', admin, {
     name: 'web',
     environment: 'production',
@@ -27,13 +27,15 @@ beforeEach(async () => {
       { id: `d${t}`, key: 'dev', ts: t, credits: 25 },
     );
   }
-  expect((await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events })).status).toBe(200);
+  expect((await api.call('POST', '/api/v1/usage', await api.tokenFor('ingest'), { events })).status).toBe(
+    200,
+  );
 });
 afterEach(() => deps.cleanup());
 
 describe('GET /api/v1/forecast', () => {
   it('projects the month for the account, a key and an environment', async () => {
-    const read = api.tokenFor('read');
+    const read = await api.tokenFor('read');
     const all = (await api.call('GET', '/api/v1/forecast', read)).json;
     expect(all.month).toBe('2026-11');
     expect(all.spent).toBe(15 * 1100 + 2 * 275);
@@ -53,18 +55,18 @@ describe('GET /api/v1/forecast', () => {
 
   it('gives days of runway once the balance poller has stored a sample', async () => {
     storeSample(deps, NOW - 60_000, 33_000);
-    const all = (await api.call('GET', '/api/v1/forecast', api.tokenFor('read'))).json;
+    const all = (await api.call('GET', '/api/v1/forecast', await api.tokenFor('read'))).json;
     expect(all.balance).toBe(33_000);
     expect(all.runway_days).toBeCloseTo(33_000 / all.daily_rate, 5);
     expect(all.runway_days).toBeGreaterThan(25);
     expect(all.runway_days).toBeLessThan(35);
     // A key's forecast has no account balance to run down.
-    const web = (await api.call('GET', '/api/v1/forecast?key=web', api.tokenFor('read'))).json;
+    const web = (await api.call('GET', '/api/v1/forecast?key=web', await api.tokenFor('read'))).json;
     expect(web.runway_days).toBeNull();
   });
 
   it('rejects unknown keys and needs credentials', async () => {
-    expect((await api.call('GET', '/api/v1/forecast?key=nope', api.tokenFor('read'))).status).toBe(404);
+    expect((await api.call('GET', '/api/v1/forecast?key=nope', await api.tokenFor('read'))).status).toBe(404);
     expect((await api.call('GET', '/api/v1/forecast', null)).status).toBe(401);
   });
 });

@@ -6,8 +6,8 @@ import type { Deps } from '../../server/deps.ts';
 
 export function createTestApi(deps: Deps) {
   const app = createApp(deps);
-  const tokenFor = (...scopes: Scope[]) =>
-    createApiToken(deps, { name: `test-${scopes.join('-')}`, scopes, actor: 'test' }).token;
+  const tokenFor = async (...scopes: Scope[]) =>
+    (await createApiToken(deps, { name: `test-${scopes.join('-')}`, scopes, actor: 'test' })).token;
   const call = async (method: string, path: string, token: string | null, body?: unknown) => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;

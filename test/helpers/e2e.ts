@@ -110,48 +110,46 @@ export async function waitForChart(page: Page, canvasId: string, min = 200, time
 }
 
 /** Detection lands in another branch; the tests put one incident in the table themselves. */
-export function insertIncident(server: DemoServer, keyName: string, id = 'inc_e2e_spike') {
+export async function insertIncident(server: DemoServer, keyName: string, id = 'inc_e2e_spike') {
   const { db } = server.deps;
-  const key = db.select().from(keys).where(eq(keys.name, keyName)).get();
+  const key = (await db.select().from(keys).where(eq(keys.name, keyName)).limit(1))[0];
   if (!key) throw new Error(`No demo key ${keyName}`);
   const started = T0 - 5 * 3_600_000;
-  db.insert(incidents)
-    .values({
-      id,
-      keyId: key.id,
-      kind: 'credit_spike',
-      severity: 'critical',
-      state: 'open',
-      startedAt: started,
-      lastSeenAt: started + 90 * 60_000,
-      observed: 9200,
-      expected: 450,
-      score: 0.98,
-      impactCredits: 8750,
-      summary: `${keyName} spent 9,200 credits in 90 minutes, about 20x its usual rate`,
-      // As detection writes it: amounts over the 15 minutes it judged at the peak.
-      details: JSON.stringify({
-        window: { from: new Date(started).toISOString(), to: new Date(started + 90 * 60_000).toISOString() },
-        peak_window: {
-          from: new Date(started + 30 * 60_000).toISOString(),
-          to: new Date(started + 45 * 60_000).toISOString(),
-        },
-        unit: 'credits',
-        baseline: {
-          expected: 450,
-          low: 200,
-          high: 900,
-          method: 'usual range for 15 minutes at this time of the week',
-        },
-        contributors: {
-          operations: [{ name: 'video-to-video', credits: 8600, requests: 31 }],
-          ips: [{ value: '198.51.100.23', requests: 31 }],
-        },
-      }),
-      createdAt: started,
-      updatedAt: started,
-    })
-    .run();
+  await db.insert(incidents).values({
+    id,
+    keyId: key.id,
+    kind: 'credit_spike',
+    severity: 'critical',
+    state: 'open',
+    startedAt: started,
+    lastSeenAt: started + 90 * 60_000,
+    observed: 9200,
+    expected: 450,
+    score: 0.98,
+    impactCredits: 8750,
+    summary: `${keyName} spent 9,200 credits in 90 minutes, about 20x its usual rate`,
+    // As detection writes it: amounts over the 15 minutes it judged at the peak.
+    details: JSON.stringify({
+      window: { from: new Date(started).toISOString(), to: new Date(started + 90 * 60_000).toISOString() },
+      peak_window: {
+        from: new Date(started + 30 * 60_000).toISOString(),
+        to: new Date(started + 45 * 60_000).toISOString(),
+      },
+      unit: 'credits',
+      baseline: {
+        expected: 450,
+        low: 200,
+        high: 900,
+        method: 'usual range for 15 minutes at this time of the week',
+      },
+      contributors: {
+        operations: [{ name: 'video-to-video', credits: 8600, requests: 31 }],
+        ips: [{ value: '198.51.100.23', requests: 31 }],
+      },
+    }),
+    createdAt: started,
+    updatedAt: started,
+  });
   return id;
 }
 

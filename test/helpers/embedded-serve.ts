@@ -16,7 +16,8 @@ const dir = mkdtempSync(join(tmpdir(), 'keywatch-embedded-'));
 const running = await startServer(testConfig(dir, { KEYWATCH_DEMO: '0' }), silentLogger, {
   announce: () => {},
 });
-const token = createApiToken(running.deps, { name: 'embedded', scopes: ['admin'], actor: 'test' }).token;
+const token = (await createApiToken(running.deps, { name: 'embedded', scopes: ['admin'], actor: 'test' }))
+  .token;
 const post = (path: string, body: unknown) =>
   fetch(`${running.url}${path}`, {
     method: 'POST',

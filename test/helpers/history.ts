@@ -10,9 +10,9 @@ export const END = START + 10 * DAY;
 export const SPIKE = START + 9 * DAY + 14 * HOUR;
 
 /** Two keys: a busy one with a spike of video renders on day 9, and a sparse office-hours one. */
-export function seedHistory(deps: TestDeps): void {
+export async function seedHistory(deps: TestDeps): Promise<void> {
   for (const name of ['busy', 'sparse'])
-    createKey({ ...deps, secret: deps.config.secret }, { name, created_at: START }, 'test');
+    await createKey({ ...deps, secret: deps.config.secret }, { name, created_at: START }, 'test');
   const rng = createRng(11);
   const events: UsageEvent[] = [];
   let n = 0;

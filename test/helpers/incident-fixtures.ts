@@ -2,6 +2,7 @@
 import { createAlertListener } from '../../server/alerts/notify.ts';
 import type { Tx } from '../../server/db/client.ts';
 import { keys } from '../../server/db/schema/index.ts';
+import { transaction } from '../../server/db/transaction.ts';
 import type { IncidentListener } from '../../server/incidents/events.ts';
 import {
   extendIncident,
@@ -22,12 +23,15 @@ export const alertEnv = (smtpUrl?: string): Record<string, string> => ({
   ...(smtpUrl && { SMTP_URL: smtpUrl }),
 });
 
-export function addKey(deps: TestDeps, name: string, extra: Partial<typeof keys.$inferInsert> = {}): string {
+export async function addKey(
+  deps: TestDeps,
+  name: string,
+  extra: Partial<typeof keys.$inferInsert> = {},
+): Promise<string> {
   const id = `key_${name.replace(/\W/g, '')}`;
-  deps.db
+  await deps.db
     .insert(keys)
-    .values({ id, name, last4: 'a1b2', environment: 'production', createdAt: 0, updatedAt: 0, ...extra })
-    .run();
+    .values({ id, name, last4: 'a1b2', environment: 'production', createdAt: 0, updatedAt: 0, ...extra });
   return id;
 }
 
@@ -49,10 +53,10 @@ export const credit_details = (from: number, to: number) => ({
 /** Opens, extends and resolves incidents through the real lifecycle, heard by `listener`. */
 export function createWriter(deps: TestDeps, listener: IncidentListener = createAlertListener(deps)) {
   const when = () => ({ at: deps.clock.now(), now: deps.clock.now() });
-  const tx = <T>(fn: (tx: Tx) => T) => deps.db.transaction(fn);
+  const tx = <T>(fn: (tx: Tx) => Promise<T>) => transaction(deps.db, fn);
   return {
     open: (values: Partial<NewIncident>) =>
-      tx((t) => {
+      tx(async (t) => {
         const now = deps.clock.now();
         const defaults: NewIncident = {
           keyId: null,
@@ -67,11 +71,11 @@ export function createWriter(deps: TestDeps, listener: IncidentListener = create
           summary: 'test incident',
           details: '{}',
         };
-        return openIncident(t, listener, { ...defaults, ...values }, when());
+        return await openIncident(t, listener, { ...defaults, ...values }, when());
       }),
     update: (id: string, values: Partial<NewIncident>) =>
-      tx((t) => extendIncident(t, listener, id, values, when())!),
-    resolve: (id: string) => tx((t) => resolveIncident(t, listener, id, when())!),
+      tx(async (t) => (await extendIncident(t, listener, id, values, when()))!),
+    resolve: (id: string) => tx(async (t) => (await resolveIncident(t, listener, id, when()))!),
   };
 }
 

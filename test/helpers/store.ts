@@ -1,12 +1,15 @@
-/** A real, migrated SQLite file in a temp folder, with a fake clock, for each test. */
+/** A real, migrated SQLite file (or PostgreSQL database) in a temp folder, with a fake clock, for each test. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, describe } from 'vitest';
 import { fakeClock } from '../../server/clock.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
-import { openStore } from '../../server/db/client.ts';
+import { openStore, type Sqlite } from '../../server/db/client.ts';
+import { openPgStore, type PgStore } from '../../server/db/pg/client.ts';
 import type { Deps } from '../../server/deps.ts';
 import { silentLogger } from '../../server/log.ts';
+import { type PgCluster, postgresAvailable, startPgCluster } from './postgres.ts';
 
 export const TEST_SECRET = 'test-server-secret-that-is-long-enough-0123456789';
 export const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -46,4 +49,68 @@ export function createTestDeps(env: Record<string, string> = {}): TestDeps {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Where a store is not available: touching `deps.sqlite` on PostgreSQL is a bug of the caller (a
+ * query module not yet written for both stores), and says so instead of failing somewhere deeper.
+ */
+function sqliteUnavailable(): Sqlite {
+  return new Proxy({} as Sqlite, {
+    get(_target, property) {
+      throw new Error(
+        `deps.sqlite.${String(property)} used on PostgreSQL: write this query for both stores.`,
+      );
+    },
+  });
+}
+
+/** The same TestDeps on a fresh database of a running PostgreSQL cluster (test/helpers/postgres.ts). */
+export async function createPgTestDeps(
+  cluster: PgCluster,
+  env: Record<string, string> = {},
+): Promise<TestDeps & { pool: PgStore['pool'] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keywatch-test-'));
+  const url = await cluster.createDatabase();
+  const config = testConfig(dir, { ...env, KEYWATCH_DB: url });
+  const store = await openPgStore(url);
+  const clock = fakeClock(T0);
+  return {
+    db: store.db,
+    sqlite: sqliteUnavailable(),
+    pool: store.pool,
+    clock,
+    config,
+    log: silentLogger,
+    dir,
+    dbPath: url,
+    cleanup() {
+      void store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * Runs `body` once per store: `describe.each`-like, with `open()` giving fresh TestDeps on that
+ * store (one PostgreSQL cluster per file, started on first use, stopped after the file). Without
+ * PostgreSQL binaries the postgres half fails under CI and is skipped otherwise (postgresAvailable).
+ */
+export function forEachStore(
+  body: (kind: StoreKind, open: (env?: Record<string, string>) => Promise<TestDeps>) => void,
+) {
+  describe('sqlite', () => body('sqlite', async (env) => createTestDeps(env)));
+  const available = postgresAvailable();
+  describe.skipIf(!available)('postgres', () => {
+    let cluster: Promise<PgCluster> | undefined;
+    afterAll(async () => {
+      if (cluster) await (await cluster).stop();
+    });
+    body('postgres', async (env) => {
+      cluster ??= startPgCluster();
+      return createPgTestDeps(await cluster, env);
+    });
+  });
 }

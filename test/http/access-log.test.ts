@@ -21,7 +21,7 @@ const get = (path: string, headers: Record<string, string> = {}) => api.app.requ
 
 describe('access log', () => {
   it('logs one line per request with a generated request id, echoed in the response', async () => {
-    const token = api.tokenFor('read');
+    const token = await api.tokenFor('read');
     const res = await get('/api/v1/keys/key_nope', { authorization: `Bearer ${token}` });
     const id = res.headers.get('x-request-id');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);

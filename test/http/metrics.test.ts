@@ -63,7 +63,7 @@ describe('GET /metrics', () => {
     });
 
     it('is open and shows credits per key, open incidents by severity, budgets and the gateway histogram', async () => {
-      const ingest = api.tokenFor('ingest');
+      const ingest = await api.tokenFor('ingest');
       const event = (id: string, key: string, credits: number) => ({
         id,
         key,
@@ -76,15 +76,15 @@ describe('GET /metrics', () => {
       });
       expect(pushed.status).toBeLessThan(300);
       const writer = createWriter(deps);
-      writer.open({ severity: 'critical', subject: 'account' });
-      writer.open({ severity: 'warning', subject: 'account', kind: 'usage_drop' });
-      const resolved = writer.open({
+      await writer.open({ severity: 'critical', subject: 'account' });
+      await writer.open({ severity: 'warning', subject: 'account', kind: 'usage_drop' });
+      const resolved = await writer.open({
         severity: 'warning',
         subject: 'network:10.0.0.0/24',
         kind: 'off_hours',
       });
-      writer.resolve(resolved.id);
-      createBudget(deps, { scope: 'total', monthly_credits: 1000 }, 'test');
+      await writer.resolve(resolved.id);
+      await createBudget(deps, { scope: 'total', monthly_credits: 1000 }, 'test');
 
       const res = await api.call('GET', '/metrics', null);
       expect(res.status).toBe(200);
@@ -119,7 +119,7 @@ describe('GET /metrics', () => {
       const wrong = await api.call('GET', '/metrics', `${TOKEN}x`);
       expect(wrong.status).toBe(401);
       // An API token is not the metrics token.
-      const apiToken = await api.call('GET', '/metrics', api.tokenFor('admin'));
+      const apiToken = await api.call('GET', '/metrics', await api.tokenFor('admin'));
       expect(apiToken.status).toBe(401);
       const right = await api.call('GET', '/metrics', TOKEN);
       expect(right.status).toBe(200);

@@ -11,13 +11,14 @@ let reader: string;
 let incidentId: string;
 let keyId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   deps = createTestDeps(alertEnv());
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
-  reader = api.tokenFor('read');
-  keyId = addKey(deps, 'prod-web');
-  incidentId = createWriter(deps).open({ keyId, observed: 5000, expected: 100, impactCredits: 4900 }).id;
+  admin = await api.tokenFor('admin');
+  reader = await api.tokenFor('read');
+  keyId = await addKey(deps, 'prod-web');
+  incidentId = (await createWriter(deps).open({ keyId, observed: 5000, expected: 100, impactCredits: 4900 }))
+    .id;
 });
 afterEach(() => deps.cleanup());
 

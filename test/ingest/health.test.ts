@@ -37,7 +37,7 @@ describe('GET /api/v1/sources', () => {
       event('csv', 'c1', T0 - 40 * 24 * HOUR),
       event('simulate', 's1', T0 - 30 * HOUR),
     ]);
-    const res = await api.call('GET', '/api/v1/sources', api.tokenFor('read'));
+    const res = await api.call('GET', '/api/v1/sources', await api.tokenFor('read'));
     expect(res.status).toBe(200);
     const byName = Object.fromEntries(res.json.sources.map((s: { name: string }) => [s.name, s]));
     expect(res.json.sources.map((s: { name: string }) => s.name)).toEqual([
@@ -63,7 +63,7 @@ describe('GET /api/v1/sources', () => {
     expect(byName.csv.status).toBe('ok');
     expect(byName.simulate.status).toBe('ok');
     deps.clock.advance(25 * HOUR);
-    const later = await api.call('GET', '/api/v1/sources', api.tokenFor('read'));
+    const later = await api.call('GET', '/api/v1/sources', await api.tokenFor('read'));
     expect(later.json.sources.find((s: { name: string }) => s.name === 'push').status).toBe('stale');
     expect(res.json.gateway_queue).toEqual({
       size: 0,

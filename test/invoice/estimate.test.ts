@@ -23,9 +23,9 @@ async function setup(env: Record<string, string> = {}, subscription?: ReturnType
   deps = createTestDeps(env);
   api = createTestApi(deps);
   if (subscription) await createBalancePollJob(deps).run();
-  const web = addKey(deps, 'prod-web', { environment: 'production' });
-  const batch = addKey(deps, 'batch', { environment: 'production', last4: 'b4b4' });
-  const dev = addKey(deps, 'dev', { environment: 'development', last4: 'd3d3' });
+  const web = await addKey(deps, 'prod-web', { environment: 'production' });
+  const batch = await addKey(deps, 'batch', { environment: 'production', last4: 'b4b4' });
+  const dev = await addKey(deps, 'dev', { environment: 'development', last4: 'd3d3' });
   return { web, batch, dev };
 }
 afterEach(async () => {
@@ -39,7 +39,7 @@ const spend = (keyId: string, credits: number, ts: number) =>
     { keyId, ts, operation: 'face-swap', credits, requests: 1, errors: 0, authFailures: 0 },
   ]);
 const estimate = async (query = '') =>
-  api.call('GET', `/api/v1/invoice/estimate${query}`, api.tokenFor('read'));
+  api.call('GET', `/api/v1/invoice/estimate${query}`, await api.tokenFor('read'));
 const TIERED = {
   currency: 'usd',
   bands: [
@@ -66,7 +66,7 @@ describe('GET /api/v1/invoice/estimate', () => {
     spend(batch, 20_000, Date.UTC(2026, 10, 10, 10));
     spend(dev, 30_000, Date.UTC(2026, 10, 20, 10));
     spend(web, 99_999, Date.UTC(2026, 9, 31, 10)); // October: another period
-    const put = await api.call('PUT', '/api/v1/invoice/plan', api.tokenFor('admin'), TIERED);
+    const put = await api.call('PUT', '/api/v1/invoice/plan', await api.tokenFor('admin'), TIERED);
     expect(put.status).toBe(200);
     expect(put.json.plan.currency).toBe('USD');
 
@@ -146,7 +146,7 @@ describe('GET /api/v1/invoice/estimate', () => {
     });
 
     // The plan setting wins over the subscription.
-    await api.call('PUT', '/api/v1/invoice/plan', api.tokenFor('admin'), TIERED);
+    await api.call('PUT', '/api/v1/invoice/plan', await api.tokenFor('admin'), TIERED);
     expect((await estimate()).json).toMatchObject({
       price_source: 'plan',
       amount: 8,
@@ -203,7 +203,7 @@ describe('GET /api/v1/invoice/estimate', () => {
 describe('validation', () => {
   it('answers 400 naming the field, and a rejected plan changes nothing', async () => {
     await setup();
-    const admin = api.tokenFor('admin');
+    const admin = await api.tokenFor('admin');
     for (const [query, message] of [
       ['?period=2026-13', /current, previous or a month/],
       ['?period=last', /current, previous or a month/],
@@ -235,9 +235,11 @@ describe('validation', () => {
     expect(await bad({ currency: 'USD', bands: [] })).toEqual(['bands']);
     expect(await bad({ ...TIERED, extra: 1 })).toEqual(['(body)']);
     expect((await api.call('PUT', '/api/v1/invoice/plan', admin, 'not json')).status).toBe(400);
-    expect((await api.call('PUT', '/api/v1/invoice/plan', api.tokenFor('read'), TIERED)).status).toBe(403);
+    expect((await api.call('PUT', '/api/v1/invoice/plan', await api.tokenFor('read'), TIERED)).status).toBe(
+      403,
+    );
 
-    const plan = (await api.call('GET', '/api/v1/invoice/plan', api.tokenFor('read'))).json.plan;
+    const plan = (await api.call('GET', '/api/v1/invoice/plan', await api.tokenFor('read'))).json.plan;
     expect(plan).toEqual({ ...TIERED, currency: 'USD' });
     const audits = deps.sqlite
       .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'invoice.plan.update'")

@@ -33,7 +33,7 @@ describe('alerting jobs', () => {
     ]);
     const scheduler = startScheduler(jobs, deps.log);
     try {
-      createWriter(deps).open({ keyId: addKey(deps, 'prod-web'), observed: 10, expected: 1 });
+      await createWriter(deps).open({ keyId: await addKey(deps, 'prod-web'), observed: 10, expected: 1 });
       await scheduler.runNow('digests');
       await scheduler.runNow('budgets');
       await scheduler.runNow('snoozes');

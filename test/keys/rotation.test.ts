@@ -9,10 +9,10 @@ let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
 let admin: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
+  admin = await api.tokenFor('admin');
 });
 afterEach(() => deps.cleanup());
 
@@ -41,7 +41,9 @@ describe('/api/v1/keys/:id/rotation', () => {
       use('a2', 'web-2025', T0 - 20 * MINUTE, '203.0.113.7', 'magic-hour-node/0.71.1'),
       use('b1', 'web-2025', T0 - 90 * MINUTE, '198.51.100.4', 'python-requests/2.32', 'text-to-video'),
     ];
-    expect((await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events })).status).toBe(200);
+    expect((await api.call('POST', '/api/v1/usage', await api.tokenFor('ingest'), { events })).status).toBe(
+      200,
+    );
 
     const started = await api.call('POST', `/api/v1/keys/${oldId}/rotation`, admin, {
       new_key_id: newId,
@@ -76,14 +78,14 @@ describe('/api/v1/keys/:id/rotation', () => {
 
     // 40 minutes on, the last client has been quiet for the whole hour: safe, by id or by name.
     deps.clock.advance(40 * MINUTE);
-    const later = await api.call('GET', '/api/v1/keys/web-2025/rotation', api.tokenFor('read'));
+    const later = await api.call('GET', '/api/v1/keys/web-2025/rotation', await api.tokenFor('read'));
     expect(later.status).toBe(200);
     expect(later.json.safe_to_revoke).toBe(true);
     expect(later.json.safe_at).toBeNull();
 
     // One more call on the old key makes it unsafe again.
     const again = [use('a3', 'web-2025', T0 + 39 * MINUTE, '203.0.113.7', 'magic-hour-node/0.71.1')];
-    await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events: again });
+    await api.call('POST', '/api/v1/usage', await api.tokenFor('ingest'), { events: again });
     expect((await api.call('GET', `/api/v1/keys/${oldId}/rotation`, admin)).json.safe_to_revoke).toBe(false);
   });
 
@@ -118,7 +120,7 @@ describe('/api/v1/keys/:id/rotation', () => {
     }
     expect((await api.call('GET', `/api/v1/keys/${oldId}/rotation`, admin)).status).toBe(404);
     expect((await api.call('GET', '/api/v1/keys/nobody/rotation', admin)).status).toBe(404);
-    const reader = api.tokenFor('read');
+    const reader = await api.tokenFor('read');
     expect(
       (await api.call('POST', `/api/v1/keys/${oldId}/rotation`, reader, { new_key_id: 'x' })).status,
     ).toBe(403);

@@ -8,10 +8,10 @@ let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
 let admin: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
-  admin = api.tokenFor('admin');
+  admin = await api.tokenFor('admin');
 });
 afterEach(() => deps.cleanup());
 
@@ -57,7 +57,7 @@ describe('/api/v1/keys', () => {
 
   it('attributes pushed usage by fingerprint and adopts a discovered key when its secret is registered', async () => {
     const fp = fingerprintKey(TEST_SECRET, SECRET);
-    const ingest = api.tokenFor('ingest');
+    const ingest = await api.tokenFor('ingest');
     await api.call('POST', '/api/v1/usage', ingest, {
       events: [{ id: 'x1', key: fp, ts: T0 - 1000, credits: 30 }],
     });
@@ -126,9 +126,9 @@ describe('/api/v1/keys', () => {
 
   it('answers 404 for an unknown key and 403 to a read-only token that writes', async () => {
     expect((await api.call('GET', '/api/v1/keys/nope', admin)).status).toBe(404);
-    const read = api.tokenFor('read');
+    const read = await api.tokenFor('read');
     expect((await api.call('GET', '/api/v1/keys', read)).status).toBe(200);
     expect((await api.call('POST', '/api/v1/keys', read, { name: 'x' })).status).toBe(403);
-    expect((await api.call('POST', '/api/v1/keys/x/revoke', api.tokenFor('ingest'))).status).toBe(403);
+    expect((await api.call('POST', '/api/v1/keys/x/revoke', await api.tokenFor('ingest'))).status).toBe(403);
   });
 });

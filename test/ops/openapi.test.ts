@@ -138,7 +138,7 @@ describe('OpenAPI document', () => {
   });
 
   it('lists as required exactly the fields a body without them is refused for', async () => {
-    const token = api.tokenFor('admin', 'ingest');
+    const token = await api.tokenFor('admin', 'ingest');
     let checked = 0;
     for (const [path, item] of Object.entries(doc.paths)) {
       if (path.includes('{')) continue; // needs an existing resource first
@@ -158,7 +158,7 @@ describe('OpenAPI document', () => {
   });
 
   it('declares answers the routes really give', async () => {
-    const token = api.tokenFor('admin', 'ingest');
+    const token = await api.tokenFor('admin', 'ingest');
     const declared = (ops: ApiOperation[], method: string, path: string) => {
       const schema = ops.find((o) => o.method === method && o.path === path)?.response;
       if (!schema) throw new Error(`no answer schema declared for ${method} ${path}`);
@@ -196,7 +196,7 @@ describe('OpenAPI document', () => {
 describe('API reference page', () => {
   it('lists every operation with its parameters and body fields, for a signed-in user', async () => {
     const { user } = await addUser(deps, { email: 'viewer@example.com', role: 'viewer' }, 'test');
-    const { cookieValue } = createSession(deps, user.id);
+    const { cookieValue } = await createSession(deps, user.id);
     const res = await api.app.request('/api-reference', { headers: { cookie: `kw_session=${cookieValue}` } });
     expect(res.status).toBe(200);
     const html = await res.text();

@@ -45,17 +45,17 @@ describe('key networks', () => {
     ]);
   });
 
-  it("flag a key seen from three network groups this week, and forget last month's", () => {
+  it("flag a key seen from three network groups this week, and forget last month's", async () => {
     recordEvents(deps, [
       event('a', '203.0.113.7', T0 - HOUR),
       event('b', '198.51.100.7', T0 - HOUR),
       event('c', '192.0.2.7', T0 - 20 * DAY),
     ]);
-    const [before] = listKeyRows(deps, T0);
+    const [before] = await listKeyRows(deps, T0);
     expect(before!.ipGroups).toBe(2);
     expect(before!.flags.map((f) => f.code)).not.toContain('many_sources');
     recordEvents(deps, [event('d', '192.0.2.8', T0 - 2 * HOUR)]);
-    const [after] = listKeyRows(deps, T0);
+    const [after] = await listKeyRows(deps, T0);
     expect(after!.ipGroups).toBe(3);
     expect(after!.flags.map((f) => f.code)).toContain('many_sources');
   });

@@ -23,7 +23,7 @@ const FROM = T0 - 3 * DAY - 7 * HOUR - 13 * MINUTE;
 beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
-  read = api.tokenFor('read');
+  read = await api.tokenFor('read');
   const rng = createRng(99);
   events.length = 0;
   for (let i = 0; i < 3000; i++) {
@@ -41,8 +41,11 @@ beforeEach(async () => {
       requests: rng.int(1, 3),
     });
   }
-  await api.call('POST', '/api/v1/keys', api.tokenFor('admin'), { name: 'a', environment: 'production' });
-  const res = await api.call('POST', '/api/v1/usage', api.tokenFor('ingest'), { events });
+  await api.call('POST', '/api/v1/keys', await api.tokenFor('admin'), {
+    name: 'a',
+    environment: 'production',
+  });
+  const res = await api.call('POST', '/api/v1/usage', await api.tokenFor('ingest'), { events });
   expect(res.json).toEqual({ accepted: 3000, duplicates: 0 });
 });
 afterEach(() => deps.cleanup());

@@ -44,7 +44,7 @@ async function main() {
     return;
   }
   const server = await startDemoServer();
-  const incident = insertIncident(server, 'prod-web');
+  const incident = await insertIncident(server, 'prod-web');
   const keyId = server.deps.sqlite
     .prepare("SELECT id FROM keys WHERE name = 'prod-web'")
     .pluck()

@@ -77,7 +77,7 @@ async function main() {
     const clock = fakeClock(END);
     const deps = { db: store.db, sqlite: store.sqlite, clock, config, log: silentLogger };
     let t = performance.now();
-    const accepted = buildScaleTraffic(deps, config.secret);
+    const accepted = await buildScaleTraffic(deps, config.secret);
     console.log(
       `detect: built ${KEYS} keys x ${DAYS} days of the scale bench's traffic, ${accepted} events (${f((performance.now() - t) / 1000)} s)`,
     );
@@ -86,7 +86,7 @@ async function main() {
     const keyMinutes = (from: number, to: number) => (KEYS * (to - from)) / MINUTE;
 
     // Baseline, same run: a slice of history in memory, stepped minute by minute, then replayed.
-    const rules = loadRuleSets(store.db);
+    const rules = await loadRuleSets(store.db);
     const chunks = [];
     const baseTo = Math.min(replayTo, start + BASE_DAYS * DAY);
     for (let s = start; s < baseTo; s += 6 * HOUR) {
@@ -95,7 +95,7 @@ async function main() {
         s,
         e,
         chunk: loadChunk(store.sqlite, s, e),
-        adjustments: loadAdjustments(store.db, s, e),
+        adjustments: await loadAdjustments(store.db, s, e),
       });
     }
     let cpu = cpuMs();
@@ -270,12 +270,12 @@ async function main() {
 
     // The same live minutes in the serving thread: a cold start reads every state back first.
     t = performance.now();
-    runDetection(deps, { until: replayTo + (LIVE + 1) * MINUTE });
+    await runDetection(deps, { until: replayTo + (LIVE + 1) * MINUTE });
     const coldMs = performance.now() - t;
     const inThread: number[] = [];
     for (let m = replayTo + (LIVE + 2) * MINUTE; m <= END; m += MINUTE) {
       t = performance.now();
-      runDetection(deps, { until: m });
+      await runDetection(deps, { until: m });
       inThread.push(performance.now() - t);
     }
     console.log(
@@ -292,7 +292,7 @@ async function main() {
 
 /** The scale bench's raw window (scale.bench.ts build()): its keys, then its events through recordEvents. */
 let firstKey = '';
-function buildScaleTraffic(deps: Deps, secret: string): number {
+async function buildScaleTraffic(deps: Deps, secret: string): Promise<number> {
   const options = { seed: SEED, days: DAYS, keys: KEYS, end: END, incidents: false };
   const base = planSimulation(options);
   const plan = {
@@ -302,7 +302,7 @@ function buildScaleTraffic(deps: Deps, secret: string): number {
     ),
   };
   for (const k of plan.keys)
-    createKey(
+    await createKey(
       { ...deps, secret },
       { name: k.name, environment: k.environment, owner: k.owner, created_at: k.created_at },
       'bench',

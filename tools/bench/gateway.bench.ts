@@ -126,8 +126,8 @@ async function runKeywatch() {
   });
   const running = await startServer(config, silentLogger, { announce: () => {} });
   const deps = running.deps;
-  const token = (scope: 'ingest' | 'read') =>
-    createApiToken(deps, { name: `bench-${scope}`, scopes: [scope], actor: 'bench' }).token;
+  const token = async (scope: 'ingest' | 'read') =>
+    (await createApiToken(deps, { name: `bench-${scope}`, scopes: [scope], actor: 'bench' })).token;
   const events = () =>
     (
       deps.sqlite.prepare("SELECT count(*) AS n FROM usage_events WHERE source = 'gateway'").get() as {
@@ -145,8 +145,8 @@ async function runKeywatch() {
   process.send!({
     port: new URL(running.gatewayUrl!).port,
     main: running.url,
-    ingest: token('ingest'),
-    read: token('read'),
+    ingest: await token('ingest'),
+    read: await token('read'),
   });
 }
 

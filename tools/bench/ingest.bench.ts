@@ -108,7 +108,7 @@ async function runKeywatch() {
     config,
     log: silentLogger,
   };
-  const { token } = createApiToken(deps, { name: 'bench', scopes: ['ingest'], actor: 'bench' });
+  const { token } = await createApiToken(deps, { name: 'bench', scopes: ['ingest'], actor: 'bench' });
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
     process.send!({ port: info.port, token }),

@@ -92,7 +92,7 @@ async function build(path: string): Promise<void> {
   const plan = { ...base, profiles: profilesOf(base) };
   const historyStart = END - DAYS * DAY;
   for (const k of plan.keys) {
-    createKey(
+    await createKey(
       { db: store.db, clock, secret: SECRET },
       {
         name: k.name,
@@ -291,8 +291,8 @@ async function main() {
     .prepare('SELECT id FROM users WHERE email = ?')
     .pluck()
     .get(ADMIN.email) as number;
-  const { cookieValue } = createSession(deps, userId);
-  const { token } = createApiToken(deps, { name: 'bench', scopes: ['read'], actor: 'bench' });
+  const { cookieValue } = await createSession(deps, userId);
+  const { token } = await createApiToken(deps, { name: 'bench', scopes: ['read'], actor: 'bench' });
   const busy = store.sqlite.prepare(`SELECT id FROM keys WHERE name = 'prod-web'`).pluck().get() as string;
   const quiet = store.sqlite
     .prepare('SELECT id FROM keys ORDER BY name DESC LIMIT 1')

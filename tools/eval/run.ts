@@ -22,7 +22,7 @@ const started = performance.now();
 console.log(
   `== (a) simulated traffic: ${SEEDS.length} seeds x ${DAYS} days x ${KEYS} keys, every incident kind ==`,
 );
-const sim = evaluateSimulation(SEEDS, DAYS, KEYS);
+const sim = await evaluateSimulation(SEEDS, DAYS, KEYS);
 console.log('kind                  recall   median delay  worst delay');
 for (const [kind, k] of Object.entries(sim.perKind)) {
   const worst = k.delays.length ? Math.max(...k.delays) : Number.NaN;
@@ -65,8 +65,8 @@ for (const type of [...new Set(outcomes.map((o) => o.change.type))]) {
 }
 if (!args['no-dst']) {
   const dstChange = Date.UTC(2026, 10, 1, 6);
-  const dst = evaluateDst(1, 'America/New_York', dstChange);
-  const dstUtc = evaluateDst(1, 'America/New_York', dstChange, { judgeIn: 'UTC' });
+  const dst = await evaluateDst(1, 'America/New_York', dstChange);
+  const dstUtc = await evaluateDst(1, 'America/New_York', dstChange, { judgeIn: 'UTC' });
   console.log(
     `a team in America/New_York, 70 days spanning the DST change of 2026-11-01 (no incidents injected): ${dst.caused.length} off-hours or spike incidents in the week after the change (${dst.run.incidents.length} in all); judged in UTC instead: ${dstUtc.caused.length} (${dstUtc.run.incidents.length} in all)`,
   );

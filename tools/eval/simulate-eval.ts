@@ -42,15 +42,15 @@ export type SimRun = {
   incidents: IncidentLite[];
   ms: number;
 };
-export type SimChange = ReturnType<typeof ingestSimulation>['changes'][number];
+export type SimChange = Awaited<ReturnType<typeof ingestSimulation>>['changes'][number];
 
-export function runSimulation(
+export async function runSimulation(
   seed: number,
   days: number,
   keys: number,
   incidents: boolean,
   options: { end?: number; timeZone?: string; judgeIn?: string; changes?: boolean } = {},
-): SimRun {
+): Promise<SimRun> {
   const end = options.end ?? SIM_END;
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-eval-'));
   const config = loadConfig({
@@ -65,7 +65,7 @@ export function runSimulation(
   const clock = fakeClock(end);
   const deps = { db: store.db, sqlite: store.sqlite, clock, config, log: silentLogger };
   try {
-    const sim = ingestSimulation(
+    const sim = await ingestSimulation(
       { ...deps, secret: config.secret },
       {
         seed,
@@ -87,7 +87,7 @@ export function runSimulation(
     const started = performance.now();
     for (let t = end - days * DAY; t <= end; t += STEP) {
       clock.set(Math.min(t, end));
-      runDetection(deps, { until: clock.now(), listener });
+      await runDetection(deps, { until: clock.now(), listener });
       sent.run(clock.now(), clock.now());
     }
     const ms = performance.now() - started;
@@ -182,7 +182,7 @@ export type SimSummary = {
   runs: SimRun[];
 };
 
-export function evaluateSimulation(seeds: number[], days: number, keys: number): SimSummary {
+export async function evaluateSimulation(seeds: number[], days: number, keys: number): Promise<SimSummary> {
   const perKind: SimSummary['perKind'] = {};
   const incidentsPerCompromise: number[] = [];
   const messagesPerCompromise: SimSummary['messagesPerCompromise'] = [];
@@ -191,7 +191,7 @@ export function evaluateSimulation(seeds: number[], days: number, keys: number):
   let falseClean: IncidentLite[] = [];
   let keyMonths = 0;
   for (const seed of seeds) {
-    const run = runSimulation(seed, days, keys, true);
+    const run = await runSimulation(seed, days, keys, true);
     runs.push(run);
     for (const label of run.labels) {
       perKind[label.kind] = perKind[label.kind] ?? { found: 0, total: 0, delays: [] };
@@ -210,7 +210,7 @@ export function evaluateSimulation(seeds: number[], days: number, keys: number):
       });
     }
     falseInRuns += falseIncidents(run).length;
-    const clean = runSimulation(seed, days, keys, false);
+    const clean = await runSimulation(seed, days, keys, false);
     runs.push(clean);
     falseClean = falseClean.concat(clean.incidents);
     keyMonths += (keys * days) / 30;
@@ -270,14 +270,14 @@ export const formatDelay = (ms: number) =>
  * the hour-of-week kinds (off hours, credit spikes) that started in the week after it. Their
  * schedule follows their own clock, so each of these is a false incident caused by the change.
  */
-export function evaluateDst(
+export async function evaluateDst(
   seed: number,
   timeZone: string,
   change: number,
   options: { days?: number; keys?: number; judgeIn?: string } = {},
 ) {
   const end = change + 21 * DAY;
-  const run = runSimulation(seed, options.days ?? 70, options.keys ?? 10, false, {
+  const run = await runSimulation(seed, options.days ?? 70, options.keys ?? 10, false, {
     end,
     timeZone,
     changes: false,

@@ -5,16 +5,16 @@ import type { IncidentView } from '../../server/incidents/view.ts';
 
 export type { IncidentDetails, IncidentView } from '../../server/incidents/view.ts';
 
-export function listIncidents(
+export async function listIncidents(
   { db }: { db: Db },
   filter: Omit<IncidentFilter, 'kind'> & { kind?: string } = {},
-): IncidentView[] {
+): Promise<IncidentView[]> {
   const { kind, ...rest } = filter;
-  return queryIncidents(db, { limit: 200, ...rest, ...(kind && { kind: [kind] }) });
+  return await queryIncidents(db, { limit: 200, ...rest, ...(kind && { kind: [kind] }) });
 }
 
-export function findIncident({ db }: { db: Db }, id: string): IncidentView | undefined {
-  return findIncidentView(db, id);
+export async function findIncident({ db }: { db: Db }, id: string): Promise<IncidentView | undefined> {
+  return await findIncidentView(db, id);
 }
 
 export { DETECTED_KINDS, INCIDENT_KINDS } from '../../server/incidents/kinds.ts';

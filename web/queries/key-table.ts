@@ -66,7 +66,7 @@ export function ipGroupCount(sqlite: Sqlite, keyId: string, since: number): numb
   );
 }
 
-export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyRowView[] {
+export async function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): Promise<KeyRowView[]> {
   const start = floorTo(now, DAY) - 6 * DAY;
   const daily = statement<[number], { key_id: string; bucket: number; credits: number }>(
     deps.sqlite,
@@ -86,7 +86,7 @@ export function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): KeyR
     if (i >= 0 && i < 7) series[i] = row.credits;
     byKey.set(row.key_id, series);
   }
-  return listKeys(deps).map((key) => {
+  return (await listKeys(deps)).map((key) => {
     const series = byKey.get(key.id) ?? new Array<number>(7).fill(0);
     const n = ipGroups.get(key.id) ?? 0;
     return {

@@ -59,7 +59,7 @@ export function authRoutes(deps: Deps, getAssets: () => Promise<Assets>, limiter
   app.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'));
     const cookie = getCookie(c, SESSION_COOKIE);
-    if (cookie && authenticateSession(deps, cookie)) return c.redirect(next, 303);
+    if (cookie && (await authenticateSession(deps, cookie))) return c.redirect(next, 303);
     c.header('cache-control', 'no-store');
     return sendPage(c, <LoginPage assets={await getAssets()} next={next} />);
   });
@@ -89,7 +89,7 @@ export function authRoutes(deps: Deps, getAssets: () => Promise<Assets>, limiter
       return fail(401, 'That email and password do not match an active user.');
     }
     limiter.recordSuccess(ip, email);
-    const { cookieValue } = createSession(deps, user.id);
+    const { cookieValue } = await createSession(deps, user.id);
     setCookie(c, SESSION_COOKIE, cookieValue, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -102,10 +102,10 @@ export function authRoutes(deps: Deps, getAssets: () => Promise<Assets>, limiter
 
   app.post('/logout', limitBody(16 * 1024), async (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
-    const session = cookie ? authenticateSession(deps, cookie) : null;
+    const session = cookie ? await authenticateSession(deps, cookie) : null;
     if (cookie && session) {
       checkFormCsrf(session, (await c.req.parseBody())._csrf);
-      deleteSession(deps, cookie);
+      await deleteSession(deps, cookie);
     }
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure });
     return c.redirect('/login', 303);

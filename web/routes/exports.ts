@@ -99,8 +99,8 @@ export function exportRoutes(deps: Deps) {
       }
       return csv(`usage-${range.step}.csv`, POINT_HEADER, totalSeries(deps.sqlite, range).map(point));
     })
-    .get('/key-usage.csv', (c) => {
-      const key = getKey(deps, c.req.query('key') ?? '');
+    .get('/key-usage.csv', async (c) => {
+      const key = await getKey(deps, c.req.query('key') ?? '');
       const range = parseRangeQuery(c.req.query(), deps.clock.now());
       const rows = keySeries(deps.sqlite, key.id, range).map((p) => [
         iso(p.ts),
@@ -111,8 +111,8 @@ export function exportRoutes(deps: Deps) {
       ]);
       return csv(`key-${key.name}-${range.step}.csv`.replace(/[^\w.-]/g, '_'), POINT_HEADER, rows);
     })
-    .get('/keys.csv', () => {
-      const rows = listKeyRows(deps, deps.clock.now()).map((k) => [
+    .get('/keys.csv', async () => {
+      const rows = (await listKeyRows(deps, deps.clock.now())).map((k) => [
         k.id,
         k.name,
         k.last4,
@@ -140,11 +140,11 @@ export function exportRoutes(deps: Deps) {
       ];
       return csv('keys.csv', header, rows);
     })
-    .get('/incidents.csv', (c) => {
+    .get('/incidents.csv', async (c) => {
       const parsed = IncidentQuery.safeParse(c.req.query());
       if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
       const q = parsed.data;
-      const incidents = listIncidents(deps, {
+      const incidents = await listIncidents(deps, {
         ...(q.state && { state: [q.state] }),
         ...(q.kind && { kind: q.kind }),
         ...(q.key && { keyId: q.key }),
@@ -181,8 +181,8 @@ export function exportRoutes(deps: Deps) {
       ]);
       return csv('incidents.csv', header, rows);
     })
-    .get('/audit.csv', requireAuth(deps, 'admin'), () => {
-      const rows = listAudit(deps, { limit: 10_000 }).map((a) => [
+    .get('/audit.csv', requireAuth(deps, 'admin'), async () => {
+      const rows = (await listAudit(deps, { limit: 10_000 })).map((a) => [
         a.id,
         a.ts,
         a.actor,

@@ -84,7 +84,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   app.get('/', auth, async (c) => {
     const now = clock.now();
     // The billing period when the account has a subscription, else the calendar month.
-    const account = readAccountView(deps, now);
+    const account = await readAccountView(deps, now);
     const monthStart = account.budget.start;
     const data = {
       now,
@@ -104,7 +104,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
         // The largest spenders and the rest as one row: a thousand keys is the keys page's job.
         top: OVERVIEW_MONTH_KEYS,
       }),
-      openIncidents: listIncidents(deps, { state: ['open'], limit: 50 }),
+      openIncidents: await listIncidents(deps, { state: ['open'], limit: 50 }),
       freshness: sourceFreshness(deps.sqlite, now),
     };
     return sendPage(c, <OverviewPage ctx={await ctxOf(c)} data={data} />);
@@ -113,12 +113,12 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   app.get('/keys', auth, async (c) => {
     const now = clock.now();
     const page = Number.parseInt(c.req.query('page') ?? '1', 10);
-    const keys = pageOfKeyRows(listKeyRows(deps, now), Number.isFinite(page) ? page : 1);
+    const keys = pageOfKeyRows(await listKeyRows(deps, now), Number.isFinite(page) ? page : 1);
     return sendPage(c, <KeysPage ctx={await ctxOf(c)} keys={keys} now={now} />);
   });
 
   app.get('/keys/:id', auth, async (c) => {
-    const row = findKey(deps.db, c.req.param('id'));
+    const row = await findKey(deps.db, c.req.param('id'));
     if (!row) return c.html(notFoundPage('That key'), 404);
     const now = clock.now();
     const key = toKeyView(row);
@@ -131,9 +131,9 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       operations: operationsOf(deps.sqlite, key.id, from, now + 1),
       ips: ipsOf(deps.sqlite, key.id, from, now + 1),
       agents: userAgentsOf(deps.sqlite, key.id, from, now + 1),
-      incidents: listIncidents(deps, { keyId: key.id, limit: 50 }),
+      incidents: await listIncidents(deps, { keyId: key.id, limit: 50 }),
       // Keys this one can be rotated to: any other key that is not revoked.
-      replacements: listKeys(deps)
+      replacements: (await listKeys(deps))
         .filter((k) => k.id !== key.id && k.status !== 'revoked')
         .map((k) => ({ id: k.id, name: k.name })),
     };
@@ -142,13 +142,13 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
 
   app.get('/incidents', auth, async (c) => {
     const filter = IncidentFilterSchema.parse(c.req.query());
-    const incidents = listIncidents(deps, {
+    const incidents = await listIncidents(deps, {
       ...(filter.state && { state: [filter.state] }),
       ...(filter.kind && { kind: filter.kind }),
       ...(filter.key && { keyId: filter.key }),
       from: clock.now() - Number(filter.days) * DAY,
     });
-    const keys = listKeys(deps).map((k) => ({ id: k.id, name: k.name }));
+    const keys = (await listKeys(deps)).map((k) => ({ id: k.id, name: k.name }));
     return sendPage(
       c,
       <IncidentsPage ctx={await ctxOf(c)} incidents={incidents} filter={filter} keys={keys} />,
@@ -156,13 +156,13 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   });
 
   app.get('/incidents/:id', auth, async (c) => {
-    const incident = findIncident(deps, c.req.param('id'));
+    const incident = await findIncident(deps, c.req.param('id'));
     if (!incident) return c.html(notFoundPage('That incident'), 404);
     return sendPage(c, <IncidentDetailPage ctx={await ctxOf(c)} incident={incident} />);
   });
 
   app.get('/budgets', auth, async (c) => {
-    const keys = listKeys(deps);
+    const keys = await listKeys(deps);
     const environments = [...new Set(keys.map((k) => k.environment).filter((e): e is string => !!e))].sort();
     return sendPage(
       c,
@@ -170,7 +170,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
         ctx={await ctxOf(c)}
         keys={keys.map((k) => ({ id: k.id, name: k.name }))}
         environments={environments}
-        periodNote={readAccountView(deps, clock.now()).note}
+        periodNote={(await readAccountView(deps, clock.now())).note}
       />,
     );
   });
@@ -200,11 +200,11 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   app.get('/settings', auth, async (c) => {
     const admin = c.get('session').role === 'admin';
     const data = {
-      users: admin ? listUsers(deps) : [],
-      tokens: admin ? listApiTokens(deps) : [],
-      audit: admin ? listAudit(deps, { limit: 50 }) : [],
+      users: admin ? await listUsers(deps) : [],
+      tokens: admin ? await listApiTokens(deps) : [],
+      audit: admin ? await listAudit(deps, { limit: 50 }) : [],
       freshness: sourceFreshness(deps.sqlite, clock.now()),
-      account: readAccountView(deps, clock.now()),
+      account: await readAccountView(deps, clock.now()),
       smtp: {
         configured: config.smtpUrl !== undefined,
         host: smtpHost(config.smtpUrl),

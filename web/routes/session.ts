@@ -14,7 +14,7 @@ export const isAdmin = (session: SessionPrincipal) => session.role === 'admin';
 export function requirePage(deps: Pick<Deps, 'db' | 'clock'>): MiddlewareHandler<PageEnv> {
   return async (c, next) => {
     const cookie = getCookie(c, SESSION_COOKIE);
-    const session = cookie ? authenticateSession(deps, cookie) : null;
+    const session = cookie ? await authenticateSession(deps, cookie) : null;
     if (!session) {
       const url = new URL(c.req.url);
       return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);

@@ -1,19 +1,35 @@
 /**
- * Opens a PostgreSQL database (a node-postgres pool under drizzle's pg-core), applies the committed
- * migrations of migrations/pg, and says in one sentence why it cannot when it cannot. Nothing here
- * serves from it yet: `migrate-storage` fills it and `backup` dumps it.
+ * Opens a PostgreSQL database (a node-postgres pool), applies the committed migrations of
+ * migrations/pg, and says in one sentence why it cannot when it cannot.
+ *
+ * Queries run through drizzle's node-postgres driver over the *same table definitions as SQLite*
+ * (db/schema): the query modules are written once, and `Db` is one type whichever store is behind
+ * it. The pg-core mirror (pg/schema) is what migrations/pg is generated from, and the parity test
+ * keeps both describing the same tables. Values cross as the SQLite columns expect them: int8 and
+ * numeric are parsed to numbers (epoch ms, counts and credits are far below 2^53), JSON arrives as
+ * the text the SQLite json columns parse, and booleans as true/false, which they read as 1/0.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { redactDatabaseUrl } from '../../config.ts';
 import { rootPath } from '../../paths.ts';
-import * as schema from './schema/index.ts';
+import type { Db } from '../client.ts';
+import * as schema from '../schema/index.ts';
 
-export type PgDb = NodePgDatabase<typeof schema>;
-export type PgStore = { db: PgDb; pool: pg.Pool; close(): Promise<void> };
+export type PgStore = { db: Db; pool: pg.Pool; close(): Promise<void> };
+
+const INT8 = 20;
+const NUMERIC = 1700;
+const JSON_OID = 114;
+const JSONB = 3802;
+// Process-wide: drizzle's node-postgres session asks pg.types for every query's parsers.
+pg.types.setTypeParser(INT8, (v) => Number(v));
+pg.types.setTypeParser(NUMERIC, (v) => Number(v));
+pg.types.setTypeParser(JSON_OID, (v) => v);
+pg.types.setTypeParser(JSONB, (v) => v);
 
 export const PG_MIGRATIONS_DIR = rootPath('migrations/pg');
 
@@ -49,10 +65,10 @@ export async function openPgStore(url: string, options: PgOpenOptions = {}): Pro
     await pool.end().catch(() => {});
     throw new PgStorageError(describePgFault(e, url, setting, timeoutMs));
   }
-  const db = drizzle(pool, { schema });
+  const db = drizzle(pool, { schema }) as unknown as Db;
   if (options.migrate !== false) {
     try {
-      await migrate(db, { migrationsFolder: PG_MIGRATIONS_DIR });
+      await migrate(drizzle(pool), { migrationsFolder: PG_MIGRATIONS_DIR });
     } catch (e) {
       await pool.end().catch(() => {});
       const cause = (e as { cause?: unknown }).cause ?? e;

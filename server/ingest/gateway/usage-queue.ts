@@ -213,7 +213,7 @@ export function createUsageQueue(
     const batch = items.length <= batchSize ? items : items.slice(0, batchSize);
     items = batch === items ? [] : items.slice(batch.length);
     inflight = batch;
-    writer.write(batchJson(batch), deps.clock.now()).then((reply) => {
+    void writer.write(batchJson(batch), deps.clock.now()).then((reply) => {
       // flush() took this batch over meanwhile: it is stored or queued again there.
       if (inflight !== batch) return;
       inflight = null;

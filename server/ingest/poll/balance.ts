@@ -43,7 +43,7 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
   const text = await res.text().catch(() => '');
   if (res.status === 401 || res.status === 403 || res.status === 404) {
     // Periods fall back to the calendar month at once rather than trust a plan we can no longer read.
-    clearAccountSnapshot(ctx.db);
+    await clearAccountSnapshot(ctx.db);
     return {
       status: 'disabled',
       detail: `GET ${ctx.account.balancePath} answered ${res.status}: ${
@@ -63,7 +63,7 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
     return { status: 'error', detail: `GET ${ctx.account.balancePath} answered without a credit balance.` };
   }
   const account = ctx.account.parseAccount?.(body) ?? null;
-  if (account) saveAccountSnapshot(ctx.db, account, ctx.clock.now());
+  if (account) await saveAccountSnapshot(ctx.db, account, ctx.clock.now());
   const unattributed = storeSample(ctx, ctx.clock.now(), balance);
   return { status: 'ok', balance, unattributed, account };
 }

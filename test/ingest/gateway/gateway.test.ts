@@ -293,7 +293,7 @@ describe('gateway /gw/magichour/*', () => {
 
   it('keeps serving while storage fails and writes the events once it recovers', async () => {
     const api = createTestApi(deps);
-    const read = api.tokenFor('read');
+    const read = await api.tokenFor('read');
     failWrites();
     const res = await gw('/v1/ai-image-generator', {
       method: 'POST',

@@ -17,7 +17,7 @@ beforeEach(async () => {
   deps = createTestDeps({ MAGICHOUR_BASE_URL: fake.url, MAGICHOUR_ACCOUNT_KEY: ACCOUNT_KEY });
   deps.clock.set(Date.UTC(2026, 10, 26, 12));
   api = createTestApi(deps);
-  read = api.tokenFor('read');
+  read = await api.tokenFor('read');
 });
 afterEach(async () => {
   await fake.close();

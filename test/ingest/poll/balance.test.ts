@@ -16,7 +16,7 @@ beforeEach(async () => {
   fake.keys.add(ACCOUNT_KEY);
   deps = createTestDeps({ MAGICHOUR_BASE_URL: fake.url, MAGICHOUR_ACCOUNT_KEY: ACCOUNT_KEY });
   api = createTestApi(deps);
-  read = api.tokenFor('read');
+  read = await api.tokenFor('read');
 });
 afterEach(async () => {
   await fake.close();
@@ -128,7 +128,7 @@ describe('balance poller', () => {
     expect(job.disabled()).toBe(true);
     expect(fake.received).toHaveLength(0);
     const bareApi = createTestApi(bare);
-    const res = await bareApi.call('GET', '/api/v1/balance', bareApi.tokenFor('read'));
+    const res = await bareApi.call('GET', '/api/v1/balance', await bareApi.tokenFor('read'));
     expect(res.json).toMatchObject({ available: false, status: 'disabled' });
     bare.cleanup();
   });

@@ -6,10 +6,10 @@ let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
 let ingest: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
-  ingest = api.tokenFor('ingest');
+  ingest = await api.tokenFor('ingest');
 });
 afterEach(() => deps.cleanup());
 
@@ -137,7 +137,7 @@ describe('POST /api/v1/usage', () => {
 
   it('registers an unknown key as discovered', async () => {
     await api.call('POST', '/api/v1/usage', ingest, { events: [event('d1', { key: 'mystery-key' })] });
-    const keys = await api.call('GET', '/api/v1/keys', api.tokenFor('read'));
+    const keys = await api.call('GET', '/api/v1/keys', await api.tokenFor('read'));
     expect(keys.json.keys).toMatchObject([{ name: 'mystery-key', status: 'discovered' }]);
     expect(keys.json.keys[0].last_used_at).toBe(new Date(T0 - 60_000).toISOString());
     // Its age counts from its first use, not from when Keywatch stored it.
@@ -148,11 +148,11 @@ describe('POST /api/v1/usage', () => {
     const batch = { events: [event('s1')] };
     expect((await api.call('POST', '/api/v1/usage', null, batch)).status).toBe(401);
     expect((await api.call('POST', '/api/v1/usage', 'kw_not-a-real-token', batch)).status).toBe(401);
-    const res = await api.call('POST', '/api/v1/usage', api.tokenFor('read'), batch);
+    const res = await api.call('POST', '/api/v1/usage', await api.tokenFor('read'), batch);
     expect(res.status).toBe(403);
     expect(res.json.error.code).toBe('forbidden');
     expect(count('usage_events')).toBe(0);
-    expect((await api.call('POST', '/api/v1/usage', api.tokenFor('admin'), batch)).status).toBe(200);
+    expect((await api.call('POST', '/api/v1/usage', await api.tokenFor('admin'), batch)).status).toBe(200);
   });
 
   it('answers 415 for a body that is not JSON and 400 for broken JSON', async () => {

@@ -171,7 +171,7 @@ describe('POST /webhooks/magichour', () => {
       final_credits: 45,
     });
     expect(keyCredits()).toBeNull();
-    const read = api.tokenFor('read');
+    const read = await api.tokenFor('read');
     const balance = await api.call('GET', '/api/v1/balance', read);
     expect(balance.json.unattributed_credits_30d).toBe(45);
   });
@@ -206,7 +206,7 @@ describe('POST /webhooks/magichour', () => {
     expect(res.status).toBe(401);
     expect((await res.json()).error.code).toBe('unauthorized');
     expect(deps.sqlite.prepare('SELECT count(*) AS n FROM webhook_events').get()).toEqual({ n: 0 });
-    const sources = await api.call('GET', '/api/v1/sources', api.tokenFor('read'));
+    const sources = await api.call('GET', '/api/v1/sources', await api.tokenFor('read'));
     const hooks = sources.json.sources.find((s: { name: string }) => s.name === 'webhooks');
     expect(hooks).toMatchObject({ status: 'error', errors_last_hour: 1, events_last_hour: 0 });
   });

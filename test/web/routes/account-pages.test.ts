@@ -35,7 +35,7 @@ const page = async (path: string) => {
 
 describe('account plan on the pages', () => {
   it('shows plan, price after discount and renewal, and says the billing period is in use', async () => {
-    saveAccountSnapshot(
+    await saveAccountSnapshot(
       deps.db,
       {
         tier: 'creator',
@@ -74,7 +74,7 @@ describe('account plan on the pages', () => {
     const settings = await page('/settings');
     expect(settings).toContain('has not answered (set MAGICHOUR_ACCOUNT_KEY');
 
-    saveAccountSnapshot(deps.db, { tier: 'free', subscription: null }, T0);
+    await saveAccountSnapshot(deps.db, { tier: 'free', subscription: null }, T0);
     expect(await page('/')).toContain('Calendar month 2026-11 in UTC: the account has no subscription.');
   });
 });

@@ -29,7 +29,7 @@ describe('/export', () => {
   afterEach(() => deps.cleanup());
 
   it('exports usage per key and hour with exact sums, and needs credentials', async () => {
-    const ingest = api.tokenFor('ingest');
+    const ingest = await api.tokenFor('ingest');
     const events = [
       { id: 'a', key: 'web,prod', ts: T0 - 2 * 3_600_000 + 5, credits: 10 },
       { id: 'b', key: 'web,prod', ts: T0 - 3_600_000 + 5, credits: 7 },
@@ -42,7 +42,7 @@ describe('/export', () => {
     const res = await api.call(
       'GET',
       `/export/usage.csv?step=hour&group=key&from=${from}&to=${to}`,
-      api.tokenFor('read'),
+      await api.tokenFor('read'),
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/csv');
@@ -63,10 +63,14 @@ describe('/export', () => {
         { id: 'oct', key: 'web', ts: Date.UTC(2026, 10, 1, 3, 30), credits: 40 },
         { id: 'nov', key: 'web', ts: Date.UTC(2026, 10, 1, 4, 30), credits: 7 },
       ];
-      expect((await zapi.call('POST', '/api/v1/usage', zapi.tokenFor('ingest'), { events })).status).toBe(
-        200,
+      expect(
+        (await zapi.call('POST', '/api/v1/usage', await zapi.tokenFor('ingest'), { events })).status,
+      ).toBe(200);
+      const res = await zapi.call(
+        'GET',
+        '/export/usage.csv?step=month&group=key',
+        await zapi.tokenFor('read'),
       );
-      const res = await zapi.call('GET', '/export/usage.csv?step=month&group=key', zapi.tokenFor('read'));
       expect(res.status).toBe(200);
       const lines = (res.json as string).trim().split('\r\n');
       // No leading zero months: the export starts in October, where the data does.
@@ -75,7 +79,11 @@ describe('/export', () => {
         'web,2026-10,no,40,1,0,0',
         'web,2026-11,yes,7,1,0,0',
       ]);
-      const bad = await zapi.call('GET', '/export/usage.csv?step=month&group=colour', zapi.tokenFor('read'));
+      const bad = await zapi.call(
+        'GET',
+        '/export/usage.csv?step=month&group=colour',
+        await zapi.tokenFor('read'),
+      );
       expect(bad.status).toBe(400);
       expect(bad.json.error.issues[0].path).toBe('group');
     } finally {
@@ -84,28 +92,25 @@ describe('/export', () => {
   });
 
   it('writes incidents.csv with measured amounts rounded to two decimals', async () => {
-    const keyId = addKey(deps, 'web');
-    deps.db
-      .insert(incidents)
-      .values({
-        id: 'inc_round',
-        keyId,
-        kind: 'credit_spike',
-        severity: 'warning',
-        state: 'open',
-        startedAt: T0 - 3_600_000,
-        lastSeenAt: T0 - 1_800_000,
-        observed: 127.70109894251082,
-        expected: 12.004999,
-        score: 0.9,
-        impactCredits: 115.69609894251082,
-        summary: 'web spent more than usual',
-        details: '{}',
-        createdAt: T0,
-        updatedAt: T0,
-      })
-      .run();
-    const res = await api.call('GET', '/export/incidents.csv', api.tokenFor('read'));
+    const keyId = await addKey(deps, 'web');
+    await deps.db.insert(incidents).values({
+      id: 'inc_round',
+      keyId,
+      kind: 'credit_spike',
+      severity: 'warning',
+      state: 'open',
+      startedAt: T0 - 3_600_000,
+      lastSeenAt: T0 - 1_800_000,
+      observed: 127.70109894251082,
+      expected: 12.004999,
+      score: 0.9,
+      impactCredits: 115.69609894251082,
+      summary: 'web spent more than usual',
+      details: '{}',
+      createdAt: T0,
+      updatedAt: T0,
+    });
+    const res = await api.call('GET', '/export/incidents.csv', await api.tokenFor('read'));
     const row = (res.json as string).trim().split('\r\n')[1] ?? '';
     expect(row).toContain(',127.7,12,115.7,');
   });
