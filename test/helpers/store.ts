@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { fakeClock } from '../../server/clock.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
-import { openStore, type Sqlite } from '../../server/db/client.ts';
+import { openStore } from '../../server/db/client.ts';
 import { openPgStore, type PgStore } from '../../server/db/pg/client.ts';
+import { sqliteUnavailable } from '../../server/db/storage.ts';
 import type { Deps } from '../../server/deps.ts';
 import { silentLogger } from '../../server/log.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from './postgres.ts';
@@ -49,20 +50,6 @@ export function createTestDeps(env: Record<string, string> = {}): TestDeps {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * Where a store is not available: touching `deps.sqlite` on PostgreSQL is a bug of the caller (a
- * query module not yet written for both stores), and says so instead of failing somewhere deeper.
- */
-function sqliteUnavailable(): Sqlite {
-  return new Proxy({} as Sqlite, {
-    get(_target, property) {
-      throw new Error(
-        `deps.sqlite.${String(property)} used on PostgreSQL: write this query for both stores.`,
-      );
-    },
-  });
 }
 
 /** The same TestDeps on a fresh database of a running PostgreSQL cluster (test/helpers/postgres.ts). */
