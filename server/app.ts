@@ -16,7 +16,7 @@ import { auditApi, auditRoutes, tokensApi, tokensRoutes, usersApi, usersRoutes }
 import { SESSION_COOKIE } from './auth/sessions.ts';
 import { budgetFor } from './budgets/budgets.ts';
 import { budgetRoutes, budgetsApi } from './budgets/routes.ts';
-import { storageReadiness } from './db/client.ts';
+import { readinessOf } from './db/storage.ts';
 import type { Deps } from './deps.ts';
 import { detectionApi, detectionRoutes } from './detection/routes.ts';
 import type { DetectionRunner } from './detection/runner.ts';
@@ -82,8 +82,8 @@ export function createApp(
   api('/api/v1/balance', balanceRoutes(deps), balanceApi);
   api('/api/v1/account', accountRoutes(deps), accountApi);
   app.get('/healthz', (c) => c.json({ ok: true, time: new Date(deps.clock.now()).toISOString() }));
-  app.get('/readyz', (c) => {
-    const r = storageReadiness(deps.sqlite);
+  app.get('/readyz', async (c) => {
+    const r = await readinessOf(deps.db);
     // The gateway keeps serving while storage is down; its backlog says how far it is behind.
     const q = sources.gateway.queue.stats();
     const gateway_queue = {

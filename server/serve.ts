@@ -6,13 +6,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { openStore } from './db/client.ts';
+import { openStorage } from './db/storage.ts';
 import type { Deps } from './deps.ts';
 import { createDetectionWorker } from './detection/detect-worker.ts';
 import { createNodeServer } from './http/node-server.ts';
 import { createGatewayListener, createNodeListener } from './ingest/gateway/listener.ts';
 import { createSourceServices } from './ingest/services.ts';
 import { createJobs } from './jobs/index.ts';
+import { startLeadership } from './jobs/leader.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './log.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './simulate/demo.ts';
@@ -32,7 +33,7 @@ export async function startServer(
 ): Promise<Running> {
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
   // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
-  const store = openStore(config.dbPath, { checkpoints: false });
+  const store = await openStorage(config.storage, { checkpoints: false });
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: options.clock ?? systemClock, config, log };
 
   const sources = createSourceServices(deps);
@@ -41,7 +42,8 @@ export async function startServer(
   // them pile up in memory).
   const writerReady = sources.gateway.queue.ready();
 
-  if (config.demo && (await isEmpty(deps))) {
+  // Demo data goes only into the embedded SQLite file: a PostgreSQL database is shared and real.
+  if (config.demo && store.kind === 'sqlite' && (await isEmpty(deps))) {
     announce(
       'Empty database: seeding 30 days of demo traffic for 8 keys (KEYWATCH_DEMO=0 to start empty)...',
     );
@@ -74,11 +76,17 @@ export async function startServer(
       eventLoop.disable();
       await close(server);
       await sources.stop();
-      store.close();
+      await store.close();
       throw err;
     }
   }
-  const scheduler = startScheduler(createJobs(deps, { detection }), log);
+  // Several processes may share a PostgreSQL database: one at a time runs the jobs (jobs/leader.ts).
+  // One SQLite file has one server, which always leads.
+  const leadership =
+    config.storage.kind === 'postgres' ? await startLeadership({ url: config.storage.url, log }) : undefined;
+  const scheduler = startScheduler(createJobs(deps, { detection }), log, {
+    isLeader: () => leadership?.isLeader() ?? true,
+  });
 
   announce(`Keywatch is running at ${url}`);
   if (gatewayUrl) announce(`Gateway-only port: ${gatewayUrl}${sources.gateway.prefix}/`);
@@ -95,13 +103,14 @@ export async function startServer(
     stop() {
       stopping ??= (async () => {
         await scheduler.stop();
+        await leadership?.close();
         await Promise.all([close(server), gatewayServer && close(gatewayServer)]);
         // No request can ask for a run any more: let the one in progress finish and store the states.
         await detection.close();
         // After the server closed: every proxied request has queued its event; write them all.
         await sources.stop();
         eventLoop.disable();
-        store.close();
+        await store.close();
       })();
       return stopping;
     },

@@ -16,13 +16,7 @@ import { addImportCommands } from './import.ts';
 import { addIncidentCommands } from './incidents.ts';
 import { addKeyCommands } from './keys.ts';
 import { addSimulateCommand } from './simulate.ts';
-import {
-  addMigrateStorageCommand,
-  backupPostgres,
-  migratePostgres,
-  refuseServingFromPostgres,
-  refuseUnlessSqlite,
-} from './storage.ts';
+import { addMigrateStorageCommand, backupPostgres, migratePostgres, refuseUnlessSqlite } from './storage.ts';
 import { err, StorageFault, storageFault } from './support.ts';
 import { addTokenCommands } from './tokens.ts';
 import { addUserCommands } from './users.ts';
@@ -82,7 +76,6 @@ export function buildProgram(): Command {
     .description('Start the dashboard, API, gateway and jobs (seeds demo data into an empty database).')
     .action(async () => {
       const cfg = config();
-      if (cfg.storage.kind === 'postgres') await refuseServingFromPostgres(cfg.storage);
       // Loaded here, not at the top: the server (app, pages, jobs) is most of the code, and every
       // other command would parse it for nothing (the compiled build keeps it in its own chunk).
       const { startServer } = await import('../serve.ts');

@@ -23,18 +23,6 @@ export function refuseUnlessSqlite(cfg: Config): void {
   );
 }
 
-/**
- * `serve` on PostgreSQL: checked for reachability first (so a wrong URL gets its own sentence),
- * then refused honestly, since the server's storage is still SQLite-only.
- */
-export async function refuseServingFromPostgres(target: PgTarget): Promise<never> {
-  const store = await openPgStore(target.url, { migrate: false });
-  await store.close();
-  throw new ConfigError(
-    `KEYWATCH_DB points at a reachable PostgreSQL database (${target.display}), but serving from PostgreSQL is not in this release: prepare it with keywatch migrate-storage --to URL and keep serving from the SQLite file for now.`,
-  );
-}
-
 /** `keywatch migrate` on PostgreSQL: create or upgrade its tables (migrations/pg), then exit. */
 export async function migratePostgres(target: PgTarget): Promise<void> {
   const store = await openPgStore(target.url, { max: 1 });

@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { StorageTarget } from '../config.ts';
 import { type Db, openStore, type Sqlite, storageReadiness } from './client.ts';
 import { openPgStore, type PgOpenOptions, pgStorageReadiness } from './pg/client.ts';
+import { dialectOf } from './transaction.ts';
 
 export type Readiness = { ready: boolean; detail: string };
 
@@ -63,6 +64,14 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
     readiness: async () => storageReadiness(store.sqlite),
     close: async () => store.close(),
   };
+}
+
+/** Ready to serve: the store answers and every committed migration is applied. */
+export function readinessOf(db: Db): Promise<Readiness> {
+  const client = (db as unknown as { $client: unknown }).$client;
+  return dialectOf(db) === 'postgres'
+    ? pgStorageReadiness(client as pg.Pool)
+    : Promise.resolve(storageReadiness(client as Sqlite));
 }
 
 /** The raw SQLite connection on PostgreSQL: any use names itself (see the module comment). */

@@ -9,7 +9,7 @@
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { openStore } from '../db/client.ts';
+import { openStorage } from '../db/storage.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -38,7 +38,7 @@ export type TaskWorker<T extends Tasks> = {
  * when the database is in memory.
  */
 export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks: T): TaskWorker<T> {
-  const inline = deps.sqlite.memory;
+  const inline = deps.config.storage.kind === 'sqlite' && deps.sqlite.memory;
   let worker: Worker | null = null;
   let nextId = 0;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -48,7 +48,7 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
     pending.clear();
   };
   const start = () => {
-    const w = startWorker(entry, { dbPath: deps.sqlite.name, config: deps.config });
+    const w = startWorker(entry, { config: deps.config });
     // Idle, it holds nothing up: a process may exit with it still there.
     w.unref();
     w.on('message', (reply: Reply) => {
@@ -105,24 +105,25 @@ export function serveTasks(tasks: Tasks): void {
   const port = parentPort;
   // Push batches and backtests are seconds of CPU: the serving thread comes first (worker-thread.ts).
   lowerThreadPriority(BACKGROUND_NICE.heavy);
-  const data = workerData as { dbPath: string; config: Config };
-  // The serving thread has migrated the database already.
-  const store = openStore(data.dbPath, { migrate: false });
+  const { config } = workerData as { config: Config };
   let now = 0;
   const clock: Clock = { now: () => now };
-  const log: Logger = createLogger(data.config.logLevel);
-  const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config: data.config, log };
-  // One task at a time, in order: a task awaits its queries, and the next must not start meanwhile.
-  let queue = Promise.resolve();
+  const log: Logger = createLogger(config.logLevel);
+  // The serving thread has migrated the database already. One task at a time, in order: a task
+  // awaits its queries, and the next must not start meanwhile.
+  const opened = openStorage(config.storage, { migrate: false });
+  let queue: Promise<unknown> = opened;
   port.on('message', (m: Request) => {
     queue = queue.then(() => handle(m));
   });
   async function handle(m: Request): Promise<void> {
+    const store = await opened;
     if (m.id === -1) {
-      store.close();
+      await store.close();
       port.close();
       return;
     }
+    const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
     now = m.now;
     let reply: Reply;
     try {

@@ -8,7 +8,17 @@ export type Job = { name: string; everyMs: number; run(): Promise<void> | void }
 
 export type Scheduler = { stop(): Promise<void>; runNow(name: string): Promise<void> };
 
-export function startScheduler(jobs: readonly Job[], log: Logger): Scheduler {
+/**
+ * `isLeader`: whether this process runs the jobs now (several processes on one PostgreSQL database
+ * elect one, jobs/leader.ts); a tick while it does not is skipped, and the next tick after it
+ * became the leader runs as usual.
+ */
+export function startScheduler(
+  jobs: readonly Job[],
+  log: Logger,
+  options: { isLeader?: () => boolean } = {},
+): Scheduler {
+  const isLeader = options.isLeader ?? (() => true);
   const running = new Map<string, Promise<void>>();
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
@@ -32,7 +42,9 @@ export function startScheduler(jobs: readonly Job[], log: Logger): Scheduler {
   };
 
   for (const job of jobs) {
-    const timer = setInterval(() => void tick(job), job.everyMs);
+    const timer = setInterval(() => {
+      if (isLeader()) void tick(job);
+    }, job.everyMs);
     timer.unref();
     timers.push(timer);
   }

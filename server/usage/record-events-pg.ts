@@ -9,11 +9,13 @@
 import type pg from 'pg';
 import { randomId } from '../auth/secrets.ts';
 import { type Clock, HOUR } from '../clock.ts';
-import type { Sqlite } from '../db/client.ts';
+import type { Db, Sqlite } from '../db/client.ts';
+import { dialectOf } from '../db/transaction.ts';
 import { subjectNetwork } from '../network.ts';
 import { type BatchSums, startBatchSums } from './batch-sums.ts';
 import type { BucketDelta } from './buckets.ts';
 import { addToBucketsPg, cmp } from './buckets-pg.ts';
+import { finalizeProject } from './projects.ts';
 import {
   DISCOVERY_LIMIT,
   type KeyRef,
@@ -22,11 +24,44 @@ import {
   type UsageEvent,
 } from './record-events.ts';
 
-/** What ingest needs from storage, whichever database holds it. */
-export type UsageRecorder = { record(events: readonly UsageEvent[]): Promise<RecordResult> };
+/** A project's final credits as a GET project answer showed them (the gateway's observations). */
+export type ProjectFinal = { projectId: string; finalCredits: number; status: string | null };
+
+/**
+ * What ingest needs from storage, whichever database holds it. `finals`: projects whose final
+ * credits became known, booked in the same transaction as the events (the gateway's batches).
+ */
+export type UsageRecorder = {
+  record(events: readonly UsageEvent[], finals?: readonly ProjectFinal[]): Promise<RecordResult>;
+};
 
 export function sqliteUsageRecorder(deps: { sqlite: Sqlite; clock: Clock }): UsageRecorder {
-  return { record: async (events) => recordEvents(deps, events) };
+  return { record: async (events, finals = []) => recordOnSqlite(deps, events, finals) };
+}
+
+/** The SQLite recorder's work, synchronously (the gateway's inline fallback needs it so). */
+export function recordOnSqlite(
+  deps: { sqlite: Sqlite; clock: Clock },
+  events: readonly UsageEvent[],
+  finals: readonly ProjectFinal[] = [],
+): RecordResult {
+  if (finals.length === 0) return recordEvents(deps, events);
+  const now = deps.clock.now();
+  return deps.sqlite
+    .transaction(() => {
+      const result = recordEvents(deps, events);
+      for (const f of finals) finalizeProject(deps.sqlite, { ...f, now });
+      return result;
+    })
+    .immediate();
+}
+
+/** The recorder of whichever store `db` is (the connection behind it). */
+export function usageRecorderFor(db: Db, clock: Clock): UsageRecorder {
+  const client = (db as unknown as { $client: unknown }).$client;
+  return dialectOf(db) === 'postgres'
+    ? pgUsageRecorder({ pool: client as pg.Pool, clock })
+    : sqliteUsageRecorder({ sqlite: client as Sqlite, clock });
 }
 
 /** The first half of the advisory lock on a network's key discovery ("kwdi" in ASCII). */
@@ -35,11 +70,13 @@ const DISCOVERY_LOCK = 0x6b776469;
 const ATTEMPTS = 3;
 
 export function pgUsageRecorder(deps: { pool: pg.Pool; clock: Clock }): UsageRecorder {
-  const once = async (events: readonly UsageEvent[]) => {
+  const once = async (events: readonly UsageEvent[], finals: readonly ProjectFinal[]) => {
     const client = await deps.pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await recordBatch(client, deps.clock.now(), events);
+      const now = deps.clock.now();
+      const result = await recordBatch(client, now, events);
+      for (const f of finals) await finalizeProjectPg(client, f, now);
       await client.query('COMMIT');
       return result;
     } catch (e) {
@@ -50,10 +87,10 @@ export function pgUsageRecorder(deps: { pool: pg.Pool; clock: Clock }): UsageRec
     }
   };
   return {
-    record: async (events) => {
+    record: async (events, finals = []) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await once(events);
+          return await once(events, finals);
         } catch (e) {
           // Rows are written in a fixed order, but new keys are registered in batch order (their
           // names depend on it): two batches discovering the same keys in opposite orders can
@@ -121,6 +158,39 @@ async function recordBatch(
   await touchKeys(c, sums);
   await noteLate(c, now, sums);
   return { accepted: accepted.length, duplicates: events.length - accepted.length, discovered };
+}
+
+/** finalizeProject (projects.ts) on PostgreSQL: the difference to what was booked moves the buckets. */
+async function finalizeProjectPg(c: pg.PoolClient, f: ProjectFinal, now: number): Promise<void> {
+  const found = await c.query<{
+    key_id: string | null;
+    operation: string | null;
+    created_at: number;
+    estimated_credits: number | null;
+    final_credits: number | null;
+  }>(
+    'SELECT key_id, operation, created_at, estimated_credits, final_credits FROM projects WHERE id = $1 FOR UPDATE',
+    [f.projectId],
+  );
+  const row = found.rows[0];
+  if (!row?.key_id) return;
+  const delta = f.finalCredits - (row.final_credits ?? row.estimated_credits ?? 0);
+  if (delta !== 0)
+    await addToBucketsPg(c, [
+      {
+        keyId: row.key_id,
+        ts: row.created_at,
+        operation: row.operation ?? '',
+        credits: delta,
+        requests: 0,
+        errors: 0,
+        authFailures: 0,
+      },
+    ]);
+  await c.query(
+    'UPDATE projects SET final_credits = $1, status = coalesce($2, status), updated_at = $3 WHERE id = $4',
+    [f.finalCredits, f.status, now, f.projectId],
+  );
 }
 
 const refKey = (ref: KeyRef) => (ref.by === 'ref' ? `r:${ref.value}` : `f:${ref.fingerprint}`);

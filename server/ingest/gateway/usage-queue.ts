@@ -18,13 +18,15 @@
  * to the thread costs the serving thread far less than cloning hundreds of objects.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../clock.ts';
+import type { Config } from '../../config.ts';
 import type { Sqlite } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
 import { type JournalStats, openUsageJournal, type UsageJournal } from './usage-journal.ts';
 import { type BatchWriter, createThreadWriter } from './usage-writer.ts';
-import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
+import { type QueuedUsage, writeUsageBatchNow } from './write-batch.ts';
 
 export type { ProjectObservation, QueuedUsage } from './write-batch.ts';
 
@@ -85,18 +87,26 @@ export type QueueOptions = {
 const INLINE_SLICE = 100;
 
 export function createUsageQueue(
-  deps: { sqlite: Sqlite; clock: Clock; log: Logger },
+  deps: { sqlite: Sqlite; clock: Clock; log: Logger; config: Pick<Config, 'storage' | 'dataDir'> },
   options: QueueOptions = {},
 ): UsageQueue {
+  // On PostgreSQL every write goes through the writer thread (its queries are asynchronous; this
+  // thread never waits for them); SQLite can also write a slice inline when the thread is gone.
+  const { storage } = deps.config;
+  const inlineWrites = storage.kind === 'sqlite';
+  const inMemory = storage.kind === 'sqlite' && deps.sqlite.memory;
   const capacity = options.capacity ?? 50_000;
   // Small enough that a batch holds the write lock only a few ms: the serving thread's own writes
   // (push API, webhooks, jobs) wait for it.
   const batchSize = options.batchSize ?? 250;
   const journalDir =
     options.journalDir === undefined
-      ? deps.sqlite.memory
+      ? inMemory
         ? null
-        : `${deps.sqlite.name}.journal`
+        : storage.kind === 'sqlite'
+          ? `${deps.sqlite.name}.journal`
+          : // Processes sharing one data folder share the folder; each journals into its own files.
+            join(deps.config.dataDir, 'gateway.journal')
       : options.journalDir;
   const journal: UsageJournal | null = journalDir
     ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log)
@@ -108,8 +118,10 @@ export function createUsageQueue(
   const maxRetryMs = options.maxRetryMs ?? 30_000;
   // A new request's work is about a tenth of a millisecond: an answer may wait for one or two.
   const releaseAfterMs = options.releaseAfterMs ?? 0.2;
-  const useThread = (options.writer ?? (deps.sqlite.memory ? 'inline' : 'thread')) === 'thread';
-  let writer: BatchWriter | null = useThread ? createThreadWriter(deps.sqlite.name) : null;
+  const useThread = !inlineWrites || (options.writer ?? (inMemory ? 'inline' : 'thread')) === 'thread';
+  let writer: BatchWriter | null = useThread ? createThreadWriter(storage) : null;
+  /** The in-flight batch's reply handled (see pump); stop() waits for it. */
+  let inflightDone: Promise<void> | null = null;
   let items: Entry[] = [];
   /** The batch the writer thread is storing now; counted in size and capacity. */
   let inflight: Entry[] | null = null;
@@ -189,10 +201,11 @@ export function createUsageQueue(
 
   /** Writes up to `limit` queued events on this thread; false when storage failed. */
   const writeInline = (limit: number): boolean => {
+    if (!inlineWrites) return false;
     const batch = items.slice(0, limit);
     const started = performance.now();
     try {
-      const { discovered } = writeUsageBatch(deps.sqlite, batch, deps.clock.now());
+      const { discovered } = writeUsageBatchNow(deps.sqlite, batch, deps.clock.now());
       items = items.length === batch.length ? [] : items.slice(batch.length);
       confirm(batch);
       succeeded(discovered, performance.now() - started);
@@ -204,8 +217,9 @@ export function createUsageQueue(
   };
 
   /** Background writing: one batch to the thread at a time, or small inline slices. */
-  function pump() {
-    if (stopped || inflight || items.length === 0) return;
+  function pump(draining = false) {
+    if ((stopped && !draining) || inflight || items.length === 0) return;
+    if (!writer && !inlineWrites) writer = createThreadWriter(storage);
     if (!writer) {
       if (writeInline(INLINE_SLICE) && items.length > 0) setImmediate(pump);
       return;
@@ -213,7 +227,7 @@ export function createUsageQueue(
     const batch = items.length <= batchSize ? items : items.slice(0, batchSize);
     items = batch === items ? [] : items.slice(batch.length);
     inflight = batch;
-    void writer.write(batchJson(batch), deps.clock.now()).then((reply) => {
+    inflightDone = writer.write(batchJson(batch), deps.clock.now()).then((reply) => {
       // flush() took this batch over meanwhile: it is stored or queued again there.
       if (inflight !== batch) return;
       inflight = null;
@@ -233,6 +247,15 @@ export function createUsageQueue(
         failed(reply.error);
       }
     });
+  }
+
+  /** At stop on PostgreSQL: what is queued goes through the thread, until done or storage fails. */
+  async function drainThroughThread(): Promise<void> {
+    for (let before = failures; writer; ) {
+      if (inflight) await inflightDone;
+      if (items.length === 0 || failures > before) return;
+      pump(true);
+    }
   }
 
   /** The batch as the writer thread takes it: a JSON array, made of the journal's lines when there are. */
@@ -317,7 +340,8 @@ export function createUsageQueue(
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      flush();
+      if (inlineWrites) flush();
+      else await drainThroughThread();
       // Answers still held for the journal go out (flush() has put their lines on disk).
       syncJournal();
       const closing = writer?.close();

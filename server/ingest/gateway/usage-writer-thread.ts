@@ -1,11 +1,12 @@
 /**
- * The gateway's writer thread: owns its own SQLite connection (WAL lets it write beside the
- * serving thread's) and stores the batches the usage queue posts, so batch writes never hold the
+ * The gateway's writer thread: owns its own connection (SQLite: WAL lets it write beside the
+ * serving thread's; PostgreSQL: a small pool of its own) and stores the batches the usage queue posts, so batch writes never hold the
  * event loop that proxies traffic. One batch at a time; every batch gets exactly one answer.
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from '../../db/client.ts';
+import type { StorageTarget } from '../../config.ts';
+import { openStorage } from '../../db/storage.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../../http/worker-thread.ts';
 import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
 import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
@@ -14,34 +15,48 @@ const port = parentPort!;
 // Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
 lowerThreadPriority(BACKGROUND_NICE.writer);
 // The serving thread has migrated the database already.
-const store = openStore((workerData as { dbPath: string }).dbPath, { migrate: false });
-port.postMessage({ id: -1, ok: true, ready: true } satisfies ReadyReply);
+const opened = openStorage((workerData as { storage: StorageTarget }).storage, { migrate: false });
 
-// The serving thread's connection never checkpoints (openStore's `checkpoints: false`): this one
-// copies the WAL back into the database for every connection, so the WAL stays bounded even
-// while no gateway traffic commits here. PASSIVE never waits for readers or writers.
+// The serving thread's SQLite connection never checkpoints (openStore's `checkpoints: false`):
+// this one copies the WAL back into the database for every connection, so the WAL stays bounded
+// even while no gateway traffic commits here. PASSIVE never waits for readers or writers.
 const CHECKPOINT_EVERY_MS = 5_000;
-setInterval(() => {
-  try {
-    store.sqlite.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // Busy or closing: the next round (or another connection's commit) does it.
-  }
-}, CHECKPOINT_EVERY_MS).unref();
+
+// Batches are stored one at a time, in order (on PostgreSQL a batch's queries are awaited).
+let queue: Promise<unknown> = opened.then(
+  (store) => {
+    port.postMessage({ id: -1, ok: true, ready: true } satisfies ReadyReply);
+    if (store.kind === 'sqlite')
+      setInterval(() => {
+        try {
+          store.sqlite.pragma('wal_checkpoint(PASSIVE)');
+        } catch {
+          // Busy or closing: the next round (or another connection's commit) does it.
+        }
+      }, CHECKPOINT_EVERY_MS).unref();
+  },
+  // Unreachable storage rejects this chain: unhandled, it ends the thread, and the queue keeps its
+  // batches and starts a new thread for the next attempt.
+);
 
 port.on('message', (m: WriterRequest) => {
+  queue = queue.then(() => handle(m));
+});
+
+async function handle(m: WriterRequest): Promise<void> {
+  const store = await opened;
   if (m.type === 'close') {
-    store.close();
+    await store.close();
     port.close();
     return;
   }
   const started = performance.now();
   let reply: WriteReply;
   try {
-    const { discovered } = writeUsageBatch(store.sqlite, JSON.parse(m.batch) as QueuedUsage[], m.now);
+    const { discovered } = await writeUsageBatch(store.db, JSON.parse(m.batch) as QueuedUsage[], m.now);
     reply = { id: m.id, ok: true, discovered, ms: performance.now() - started };
   } catch (err) {
     reply = { id: m.id, ok: false, error: (err as Error).message };
   }
   port.postMessage(reply);
-});
+}

@@ -5,6 +5,7 @@
  * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
  */
 import type { Worker } from 'node:worker_threads';
+import type { StorageTarget } from '../../config.ts';
 import { startWorker } from '../../http/worker-thread.ts';
 
 export type WriterRequest =
@@ -29,7 +30,7 @@ export type BatchWriter = {
 
 const THREAD = new URL('./usage-writer-thread.ts', import.meta.url);
 
-export function createThreadWriter(dbPath: string): BatchWriter {
+export function createThreadWriter(storage: StorageTarget): BatchWriter {
   let worker: Worker | null = null;
   let nextId = 0;
   const pending = new Map<number, (reply: WriteReply) => void>();
@@ -44,7 +45,7 @@ export function createThreadWriter(dbPath: string): BatchWriter {
   const start = () => {
     // Held (ref'd) until it reports ready, so a caller awaiting ready() with nothing else running is
     // not left with an empty event loop (Node would exit mid-await); idle after that, it holds nothing up.
-    const w = startWorker(THREAD, { dbPath });
+    const w = startWorker(THREAD, { storage });
     started = new Promise<void>((resolve) => {
       markReady = resolve;
     });

@@ -5,18 +5,18 @@
  */
 import type { Deps } from '../../deps.ts';
 import { parseJsonBytes } from '../../http/body.ts';
-import { recordEvents } from '../../usage/record-events.ts';
+import { usageRecorderFor } from '../../usage/record-events-pg.ts';
 import { parsePushBatch } from './push.ts';
 
 export type PushOutcome = { accepted: number; duplicates: number; discovered: string[] };
 
 export const pushTasks = {
   /** `body`: the request's bytes, transferred from the serving thread (about 1 MB at 10,000 events). */
-  push(deps: Deps, input: { body: ArrayBuffer }): PushOutcome {
+  async push(deps: Deps, input: { body: ArrayBuffer }): Promise<PushOutcome> {
     const events = parsePushBatch(parseJsonBytes(input.body), deps.clock, {
       maxAgeDays: deps.config.retentionDays.events,
     });
-    const result = recordEvents(deps, events);
+    const result = await usageRecorderFor(deps.db, deps.clock).record(events);
     return {
       accepted: result.accepted,
       duplicates: result.duplicates,

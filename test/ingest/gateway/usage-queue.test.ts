@@ -10,7 +10,7 @@ import {
   type QueuedUsage,
   type UsageQueue,
 } from '../../../server/ingest/gateway/usage-queue.ts';
-import { writeUsageBatch } from '../../../server/ingest/gateway/write-batch.ts';
+import { writeUsageBatchNow } from '../../../server/ingest/gateway/write-batch.ts';
 import { silentLogger } from '../../../server/log.ts';
 import { rows } from '../../helpers/sources.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
@@ -148,7 +148,7 @@ describe('usage queue', () => {
     rmSync(journalDir, { recursive: true });
     deps.sqlite.exec('DROP TRIGGER fail_writes');
     // Stored already before the kill: the first 10 (the next start must not double them).
-    writeUsageBatch(deps.sqlite, usage(10), T0);
+    writeUsageBatchNow(deps.sqlite, usage(10), T0);
     // As a dead process's file (an unused pid), with a line cut short by the kill.
     mkdirSync(journalDir);
     writeFileSync(join(journalDir, `999999999-deadbeef-0.jsonl`), `${left}{"event":{"sou`);
@@ -227,7 +227,12 @@ describe('usage queue', () => {
   it('writes inline, in slices, when the database is in memory', async () => {
     const store = openStore(':memory:');
     const memory = createUsageQueue(
-      { sqlite: store.sqlite, clock: systemClock, log: silentLogger },
+      {
+        sqlite: store.sqlite,
+        clock: systemClock,
+        log: silentLogger,
+        config: { storage: { kind: 'sqlite', path: ':memory:' }, dataDir: '' },
+      },
       { delayMs: 0 },
     );
     for (const item of usage(250)) memory.push(item);
