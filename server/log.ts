@@ -5,6 +5,11 @@ export type Logger = {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * Whether entries at `level` are written. Optional (a hand-made logger writes everything): hot
+   * paths ask before building fields no one will read, e.g. one access-log line per gateway request.
+   */
+  enabled?(level: Exclude<LogLevel, 'silent'>): boolean;
 };
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -17,7 +22,13 @@ export function createLogger(
     if (ORDER[at] < ORDER[level]) return;
     write(JSON.stringify({ t: new Date().toISOString(), level: at, msg, ...fields }));
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    enabled: (at) => ORDER[at] >= ORDER[level],
+  };
 }
 
 export const silentLogger: Logger = createLogger('silent');

@@ -58,6 +58,8 @@ export function logNodeRequest(
   res: ServerResponse,
   fields: { route: string; listener: 'main' | 'gateway' },
 ): void {
+  // Below info nothing would be written: no request id, clock read or close listener per request.
+  if (log.enabled?.('info') === false) return;
   const started = performance.now();
   const header = req.headers[REQUEST_ID_HEADER];
   const id = requestIdFrom(Array.isArray(header) ? undefined : header);

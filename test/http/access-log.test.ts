@@ -1,5 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../server/log.ts';
+import { logNodeRequest } from '../../server/http/access-log.ts';
+import { createLogger, type LogLevel } from '../../server/log.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 
@@ -71,5 +74,51 @@ describe('access log', () => {
     await get('/readyz');
     await get('/assets/app.js');
     expect(entries()).toEqual([]);
+  });
+});
+
+describe('access log of a plain Node listener (the gateway)', () => {
+  /** One request to a real server whose listener logs at `level`; the lines and the close listeners it added. */
+  async function serveOne(level: LogLevel) {
+    const written: string[] = [];
+    const log = createLogger(level, (l) => written.push(l));
+    let closeListeners = -1;
+    const server = http.createServer((req, res) => {
+      logNodeRequest(log, req, res, { route: '/gw/magichour/*', listener: 'gateway' });
+      closeListeners = res.listenerCount('close');
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}/gw/magichour/v1/x?token=secret`, {
+      headers: { 'x-request-id': 'req-1' },
+    });
+    await res.text();
+    // The line is written on the response's close, just after the client has the answer.
+    await new Promise((r) => setTimeout(r, 50));
+    await new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    return { written, closeListeners };
+  }
+
+  it('writes one line at info, without the query', async () => {
+    const { written } = await serveOne('info');
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(written[0]!)).toMatchObject({
+      msg: 'http request',
+      request_id: 'req-1',
+      route: '/gw/magichour/*',
+      listener: 'gateway',
+      status: 200,
+    });
+    expect(written[0]).not.toContain('secret');
+  });
+
+  it('adds no per-request work when info lines are off', async () => {
+    const on = await serveOne('info');
+    const off = await serveOne('warn');
+    expect(off.written).toEqual([]);
+    // At info it listens for the close; below info it does not touch the response at all.
+    expect(off.closeListeners).toBe(on.closeListeners - 1);
   });
 });

@@ -7,7 +7,8 @@
  *
  * - added latency at 500 req/s from 50 clients (each client on its own schedule, one request in
  *   flight): p50 and p99 of (through the proxy) minus (direct to the upstream); goal ≤ 1.3× bare's.
- * - max throughput: 50 clients back to back, requests per second; goal ≥ 0.8× bare's.
+ * - max throughput: 50 clients back to back, requests per second; goal ≥ 0.8× bare's. Also the
+ *   median of each round's own ratio, the steadier figure on a machine whose load drifts.
  * - CPU per request of each proxy process during the throughput phases: all its threads, and its
  *   main thread alone (the one that serves; Linux /proc).
  * - under attack: 300 stalled uploads (Content-Length 100000, one byte sent) held open from
@@ -16,7 +17,7 @@
  *   run in every round, each compared with that round's idle p50.
  *
  * Run: npm run bench gateway [rounds] (default 5). BENCH_SCENARIOS_ONLY=1 skips the throughput
- * phases. BENCH_PROF=keywatch writes a CPU profile of the Keywatch process (every thread) into
+ * phases, BENCH_SKIP_SCENARIOS=1 the scenarios. BENCH_PROF=keywatch writes a CPU profile of the Keywatch process (every thread) into
  * BENCH_PROF_DIR (default /tmp/kwprof).
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -24,7 +25,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,8 @@ const RATE = 500;
 const ROUNDS = Math.max(1, Number(process.argv[2] ?? 5));
 /** BENCH_SCENARIOS_ONLY=1 skips the throughput phases (quicker while working on the scenarios). */
 const SCENARIOS_ONLY = process.env.BENCH_SCENARIOS_ONLY === '1';
+/** BENCH_SKIP_SCENARIOS=1 skips the stalled-upload and push scenarios (quicker while working on the ratios). */
+const SKIP_SCENARIOS = process.env.BENCH_SKIP_SCENARIOS === '1';
 const FIXED_MS = 3_000;
 const SATURATED = 6_000;
 const BODY = JSON.stringify({ image_count: 1, orientation: 'square', style: { prompt: 'bench' } });
@@ -42,8 +45,15 @@ const TOKENS = Array.from({ length: 20 }, (_, i) => `mhk_live_bench_token_${Stri
 
 type Cpu = { cpuUs: number; mainUs: number; served: number };
 
-/** The main thread's CPU time in µs (Linux: /proc, in clock ticks of 10 ms); 0 elsewhere. */
+/**
+ * The main thread's CPU time in µs (Linux: /proc). schedstat counts nanoseconds; stat's clock ticks
+ * of 10 ms (the fallback) make a phase of a few seconds read ±5% from rounding alone.
+ */
 function mainThreadCpuUs(): number {
+  try {
+    const run = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0];
+    if (run && /^\d+$/.test(run)) return Number(run) / 1000;
+  } catch {}
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
@@ -356,7 +366,17 @@ async function backtestLoop(main: string, token: string, stop: { done: boolean }
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
+/** The machine's load average over 1, 5 and 15 minutes (Linux), printed with the results: it is shared. */
+const loadAverage = () => {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+};
+
 async function main() {
+  const loadAtStart = loadAverage();
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-bench-'));
   const upstream = await spawn('upstream', {});
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
@@ -419,6 +439,7 @@ async function main() {
       failures: 0,
       notes: [] as string[],
     }));
+    if (SKIP_SCENARIOS) scenarios.length = 0;
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order so drift in machine load hits every side alike.
       const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
@@ -461,6 +482,9 @@ async function main() {
     const a50 = { bare: added('bare', p50), keywatch: added('keywatch', p50) };
     const a99 = { bare: added('bare', p99), keywatch: added('keywatch', p99) };
     const tput = { bare: median(rps.bare), keywatch: median(rps.keywatch), direct: median(rps.direct) };
+    // Each round's Keywatch figure against the bare proxy's of the same round, a few seconds apart:
+    // the machine's load drifts between rounds far more than within one, and both sides see the same.
+    const tputRatio = median(rps.keywatch.map((v, i) => v / rps.bare[i]!));
     const cpuPer = {
       bare: cpu.bare.cpuUs / cpu.bare.served,
       keywatch: cpu.keywatch.cpuUs / cpu.keywatch.served,
@@ -483,12 +507,18 @@ async function main() {
       `| max throughput, ${CLIENTS} clients | ${tput.direct.toFixed(0)}/s | ${tput.bare.toFixed(0)}/s | ${tput.keywatch.toFixed(0)}/s | ${(tput.keywatch / tput.bare).toFixed(2)}× | ≥ 0.8× |`,
     );
     console.log(
+      `| max throughput, per-round ratios | | | | ${tputRatio.toFixed(2)}× (${rps.keywatch.map((v, i) => (v / rps.bare[i]!).toFixed(2)).join(' ')}) | ≥ 0.8× |`,
+    );
+    console.log(
       `| CPU per request (all threads) | | ${cpuPer.bare.toFixed(0)} µs | ${cpuPer.keywatch.toFixed(0)} µs | ${(cpuPer.keywatch / cpuPer.bare).toFixed(2)}× | |`,
     );
     console.log(
       `| CPU per request (main thread) | | ${mainPer.bare.toFixed(0)} µs | ${mainPer.keywatch.toFixed(0)} µs | ${(mainPer.keywatch / mainPer.bare).toFixed(2)}× | |`,
     );
     console.log(`failed requests in these rounds: ${failures}`);
+    console.log(
+      `load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAverage()} now, on ${availableParallelism()} CPUs`,
+    );
 
     console.log(
       `\nKeywatch gateway at ${RATE} req/s, ${CLIENTS} clients, medians of ${ROUNDS} rounds, each against its round's idle p50 (goal: within 5 ms, 0 failures)`,

@@ -102,6 +102,7 @@ export function createGateway(
       if (finalCredits !== null)
         item.project = { projectId: facts.projectId, finalCredits, status: facts.status };
     }
+    if (deps.log.enabled?.('debug') === false) return item;
     const key = item.event.key.by === 'fingerprint' ? item.event.key : null;
     deps.log.debug('gateway request', {
       method: incoming.method,

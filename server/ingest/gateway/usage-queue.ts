@@ -43,8 +43,16 @@ export type QueueStats = {
   journal: JournalStats | null;
 };
 
-/** A queued event, the journal segment that holds it (-1: none) and its JSON (its journal line). */
-type Entry = QueuedUsage & { segment?: number; line?: string };
+/**
+ * A queued event: its journal line and the segment that holds it (-1: not on disk), or, without a
+ * journal line, the event itself. A journaled event is kept as its line alone: a busy gateway holds
+ * hundreds of events for a batch's delay, and one flat string per event is far less for every
+ * young-generation GC to copy than the event's dozen objects (the serving thread pauses for it).
+ */
+type Entry = { item?: QueuedUsage; line?: string; segment?: number };
+
+/** The event of an entry, parsed back from its line when only the line was kept (inline writes). */
+const itemOf = (e: Entry): QueuedUsage => e.item ?? (JSON.parse(e.line!) as QueuedUsage);
 
 export type UsageQueue = {
   push(item: QueuedUsage): boolean;
@@ -205,7 +213,7 @@ export function createUsageQueue(
     const batch = items.slice(0, limit);
     const started = performance.now();
     try {
-      const { discovered } = writeUsageBatchNow(deps.sqlite, batch, deps.clock.now());
+      const { discovered } = writeUsageBatchNow(deps.sqlite, batch.map(itemOf), deps.clock.now());
       items = items.length === batch.length ? [] : items.slice(batch.length);
       confirm(batch);
       succeeded(discovered, performance.now() - started);
@@ -263,7 +271,7 @@ export function createUsageQueue(
     const parts = new Array<string>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i]!;
-      parts[i] = e.line ?? JSON.stringify({ event: e.event, project: e.project });
+      parts[i] = e.line ?? JSON.stringify({ event: e.item!.event, project: e.item!.project });
     }
     return `[${parts.join(',')}]`;
   }
@@ -281,8 +289,7 @@ export function createUsageQueue(
   if (journal) {
     let adopted = 0;
     for (const a of journal.adopt()) {
-      for (const item of a.items) (item as Entry).segment = a.segment;
-      items = items.concat(a.items);
+      items = items.concat(a.items.map((item) => ({ item, segment: a.segment })));
       adopted += a.items.length;
     }
     if (adopted > 0) {
@@ -297,11 +304,11 @@ export function createUsageQueue(
         dropped++;
         return false;
       }
-      const entry = item as Entry;
+      let entry: Entry;
       if (journal) {
         // Before the client's answer ends (the gateway waits for journaled()): on disk, it survives kill -9.
-        entry.line = JSON.stringify(item);
-        journal.append(entry.line, entry);
+        entry = { line: JSON.stringify(item) };
+        journal.append(entry.line!, entry);
         if (!turnStarted) {
           // The turn's first answer is written at once and never waits; answers that end after it
           // in the same turn (a busy moment) wait for one shared write after the turn's I/O callbacks.
@@ -309,7 +316,7 @@ export function createUsageQueue(
           journal.sync();
           setImmediate(endTurn);
         }
-      }
+      } else entry = { item };
       items.push(entry);
       // While storage is failing the retry timer is already set; otherwise write soon, in a batch.
       if (!inflight) schedule(items.length >= batchSize ? 0 : delayMs);

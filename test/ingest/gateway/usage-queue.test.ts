@@ -125,6 +125,18 @@ describe('usage queue', () => {
     expect(stored()).toEqual({ events: 1_000, credits: 5_000, requests: 1_000 });
   });
 
+  // A journaled event is held as its line alone (less for the serving thread's GC to copy): what is
+  // stored, on the thread or inline, is the event as pushed, whatever its object becomes afterwards.
+  it('stores each journaled event as it was pushed, keeping no hold on the pushed object', async () => {
+    queue = createUsageQueue(deps, { delayMs: 60_000, writer: 'inline' });
+    const items = usage(20);
+    for (const item of items) queue.push(item);
+    for (const item of items) item.event.credits = 1_000;
+    expect(items[0]).not.toHaveProperty('line');
+    expect(queue.flush()).toBe(true);
+    expect(stored()).toEqual({ events: 20, credits: 100, requests: 20 });
+  });
+
   it('stop() writes what is still queued and ends the writer thread', async () => {
     queue = createUsageQueue(deps, { delayMs: 0 });
     for (const item of usage(50)) queue.push(item);
