@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDetectionWorker } from '../../server/detection/detect-worker.ts';
-import { BACKGROUND_NICE, lowerThreadPriority } from '../../server/http/worker-thread.ts';
+import { BACKGROUND_NICE, lowerThreadPriority, startWorker } from '../../server/http/worker-thread.ts';
 import { createUsageQueue } from '../../server/ingest/gateway/usage-queue.ts';
 import { createPushWorker } from '../../server/ingest/push/routes.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
@@ -82,5 +82,18 @@ describe.runIf(linux)('background thread priority', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('background thread memory', () => {
+  it("caps each thread's young generation, which V8 would otherwise grow to 32 MB and keep", async () => {
+    const worker = startWorker(new URL('../helpers/young-garbage-thread.ts', import.meta.url), {});
+    const peakMb = await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(peakMb).toBeGreaterThan(0);
+    expect(peakMb).toBeLessThanOrEqual(12);
   });
 });
