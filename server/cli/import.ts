@@ -1,9 +1,11 @@
 /** `keywatch import csv`: usage history from a CSV file, validated whole before anything is stored. */
+
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CSV_FIELDS, importCsv, parseFieldMap } from '../ingest/csv/import.ts';
 import { iso } from '../timestamps.ts';
+import { refuseUnlessSqlite } from './storage.ts';
 import { err, type WithDeps } from './support.ts';
 
 export function addImportCommands(program: Command, withDeps: WithDeps): void {
@@ -33,6 +35,7 @@ export function addImportCommands(program: Command, withDeps: WithDeps): void {
         throw new InvalidArgumentError(`cannot read ${file}: ${(e as Error).message}`);
       }
       await withDeps((deps) => {
+        refuseUnlessSqlite(deps.config, 'import csv');
         const s = importCsv(deps, text, { map, sourceName: opts.sourceName ?? basename(file) });
         const span = s.from === null || s.to === null ? '' : ` from ${iso(s.from)} to ${iso(s.to)}`;
         err(

@@ -3,9 +3,10 @@ import { chmodSync, closeSync, copyFileSync, existsSync, openSync } from 'node:f
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.ts';
 import { type Config, ConfigError, configuredDbPath, loadConfig } from '../config.ts';
-import { openStore, restrictToOwner, type Store } from '../db/client.ts';
+import { restrictToOwner } from '../db/client.ts';
 import { PgStorageError } from '../db/pg/client.ts';
 import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-from-sqlite.ts';
+import { openStorage, type Storage } from '../db/storage.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
@@ -16,7 +17,7 @@ import { addImportCommands } from './import.ts';
 import { addIncidentCommands } from './incidents.ts';
 import { addKeyCommands } from './keys.ts';
 import { addSimulateCommand } from './simulate.ts';
-import { addMigrateStorageCommand, backupPostgres, migratePostgres, refuseUnlessSqlite } from './storage.ts';
+import { addMigrateStorageCommand, backupPostgres, migratePostgres } from './storage.ts';
 import { err, StorageFault, storageFault } from './support.ts';
 import { addTokenCommands } from './tokens.ts';
 import { addUserCommands } from './users.ts';
@@ -33,14 +34,14 @@ function config(): Config {
   }
 }
 
-/** Runs `fn` with an open, migrated database and closes it after. */
+/** Runs `fn` with an open, migrated database (either store) and closes it after. */
 async function withDeps<T>(fn: (deps: Deps) => Promise<T> | T): Promise<T> {
   const cfg = config();
-  refuseUnlessSqlite(cfg);
-  let store: Store;
+  let store: Storage;
   try {
-    store = openStore(cfg.dbPath);
+    store = await openStorage(cfg.storage);
   } catch (e) {
+    if (e instanceof PgStorageError) throw e;
     // The database (or the directory it and the secret live in) cannot be opened: say so plainly.
     const fault = storageFault(e, configuredDbPath(), true);
     throw fault ? new StorageFault(fault) : e;
@@ -54,7 +55,7 @@ async function withDeps<T>(fn: (deps: Deps) => Promise<T> | T): Promise<T> {
       log: createLogger(cfg.logLevel),
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

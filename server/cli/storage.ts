@@ -15,11 +15,11 @@ import { err } from './support.ts';
 
 type PgTarget = Extract<StorageTarget, { kind: 'postgres' }>;
 
-/** The commands other than migrate-storage and backup open the SQLite file: say so for a URL. */
-export function refuseUnlessSqlite(cfg: Config): void {
+/** The commands whose bulk writes are SQLite's alone so far: say so for a URL. */
+export function refuseUnlessSqlite(cfg: Config, command: string): void {
   if (cfg.storage.kind === 'sqlite') return;
   throw new ConfigError(
-    `KEYWATCH_DB is a PostgreSQL URL (${cfg.storage.display}), and this command works on the SQLite database only in this release: point KEYWATCH_DB at the SQLite file (PostgreSQL is filled with keywatch migrate-storage and dumped with keywatch backup).`,
+    `KEYWATCH_DB is a PostgreSQL URL (${cfg.storage.display}), and keywatch ${command} writes to a SQLite database only in this release: run it on the SQLite file, then copy it with keywatch migrate-storage.`,
   );
 }
 

@@ -99,11 +99,20 @@ describe.skipIf(!available)('PostgreSQL storage commands', { timeout: 120_000 },
     }
   });
 
-  it('other commands say they need the SQLite file', async () => {
-    const r = runCli(['user', 'list'], pgEnv(await cluster.createDatabase()));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(oneSentence);
-    expect(r.stderr).toMatch(/works on the SQLite database only in this release/);
+  it('runs the admin commands on PostgreSQL, and says which still need the SQLite file', async () => {
+    const env = pgEnv(await cluster.createDatabase());
+    const added = runCli(['user', 'add', '--email', 'ops@example.com', '--role', 'admin'], env);
+    expect(added.code).toBe(0);
+    const token = runCli(['token', 'create', '--name', 'ingest-1', '--scope', 'ingest'], env);
+    expect(token.code).toBe(0);
+    expect(token.stdout).toMatch(/^kw_\S+\n$/);
+    const users = runCli(['user', 'list'], env);
+    expect(users.code).toBe(0);
+    expect(users.stdout).toContain('ops@example.com');
+    const sim = runCli(['simulate', '--days', '1', '--ingest'], env);
+    expect(sim.code).toBe(1);
+    expect(sim.stderr).toMatch(oneSentence);
+    expect(sim.stderr).toMatch(/keywatch simulate --ingest writes to a SQLite database only in this release/);
   });
 
   it('copies the demo database into an empty PostgreSQL database with matching counts and sums', async () => {
