@@ -18,7 +18,8 @@ import { stepKey } from './step.ts';
 import type { KeyContext } from './types.ts';
 
 export type SeriesRow = { ts: number; value: number };
-export type SeriesScore = { score: number; anomaly: boolean };
+/** `by`: the evidence behind the score (a detector kind, or the change feature and direction). */
+export type SeriesScore = { score: number; anomaly: boolean; by: string | null };
 
 /** A repeat inside an episode scores just under the decision point: unusual still, but not news. */
 const REPEAT = 0.49;
@@ -93,12 +94,14 @@ export function detectSeries(
       { ts: row.ts, requests: value, credits: value, authFailures: 0, ops: [] },
       ctx,
     );
-    const change = scoreFromP(stepShift(shift, finite).p, shiftAlpha);
-    const raw = Math.max(change, ...findings.map((f) => f.score));
-    if (raw < 0.5) return { score: raw, anomaly: false };
+    const evidence = stepShift(shift, finite);
+    let raw = scoreFromP(evidence.p, shiftAlpha);
+    let by = evidence.kind && `${evidence.kind} ${evidence.rows} ${evidence.direction}`;
+    for (const f of findings) if (f.score > raw) [raw, by] = [f.score, f.kind];
+    if (raw < 0.5) return { score: raw, anomaly: false, by };
     const onset = row.ts - lastAlarm > quiet;
     lastAlarm = row.ts;
     const score = onset ? raw : raw * REPEAT;
-    return { score, anomaly: score >= 0.5 };
+    return { score, anomaly: score >= 0.5, by };
   });
 }
