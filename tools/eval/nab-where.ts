@@ -7,32 +7,15 @@
  * the controls' FPs apart. Not the reported score: tools/eval/nab.ts runs the shipped command.
  * `--rows` also prints every series with its windows' first-detection positions and FP rows.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { detectSeries, type SeriesOptions } from '../../server/detection/core/series.ts';
-import { parseTimestamp } from '../../server/detection/series-csv.ts';
-import { NAB_CATEGORIES, NAB_THRESHOLD, SHARED } from './nab-eval.ts';
-
-type Cost = { tpWeight: number; fnWeight: number; fpWeight: number };
-type Point = { s: number; w: number; win: string | null };
-type Harness = {
-  loadLabels(dir: string): Record<string, [string, string][]>;
-  loadProfiles(dir: string): { standard: { CostMatrix: Cost } };
-  resolveSeries(spec: string, labels: Record<string, unknown>): string[];
-  readSeries(dir: string, rel: string): { ts: string[]; vals: number[] };
-  windowsToIndices(ts: string[], w: [string, string][], rel: string): [number, number][];
-  calcSweepScore(scores: Float64Array, windows: [number, number][], name: string, cost: Cost): Point[];
-  calcScoreByThreshold(points: Point[], cost: Cost): { threshold: number; score: number }[];
-  rowAtThreshold(rows: { threshold: number; score: number }[], t: number): { score: number };
-};
+import type { SeriesOptions } from '../../server/detection/core/series.ts';
+import { NAB_CATEGORIES, NAB_THRESHOLD } from './nab-eval.ts';
+import { scoreInProcess } from './nab-in-process.ts';
 
 const args = process.argv.slice(2);
 const showRows = args.includes('--rows');
 const options = JSON.parse(args.find((a) => a.startsWith('{')) ?? '{}') as Partial<SeriesOptions>;
-const h = (await import(pathToFileURL(join(SHARED, 'tools/nab-eval.mjs')).href)) as Harness;
-const dir = join(SHARED, 'data/nab');
-const labels = h.loadLabels(dir);
-const cost = h.loadProfiles(dir).standard.CostMatrix;
+const scored = await scoreInProcess(options);
+const cost = scored[0]!.cost;
 
 /** Which evidence made the first detection in a window, and the false ones. */
 const tpBy = new Map<string, number>();
@@ -44,16 +27,7 @@ const zero = (): Loss => ({ windows: 0, raw: 0, nullRaw: 0, missed: 0, late: 0, 
 const byCategory = new Map<string, Loss>(NAB_CATEGORIES.map((c) => [c, zero()]));
 const all = zero();
 
-for (const rel of h.resolveSeries(NAB_CATEGORIES.map((c) => `${c}/`).join(','), labels)) {
-  const s = h.readSeries(dir, rel);
-  const windows = h.windowsToIndices(s.ts, labels[rel] ?? [], rel);
-  const rows = s.ts.map((t, i) => ({ ts: parseTimestamp(t), value: s.vals[i]! }));
-  const detected = detectSeries(rows, undefined, options);
-  const scores = Float64Array.from(detected, (x) => x.score);
-  const points = h.calcSweepScore(scores, windows, rel, cost);
-  const byThr = h.calcScoreByThreshold(points, cost);
-  const raw = h.rowAtThreshold(byThr, NAB_THRESHOLD).score;
-  const nullRaw = byThr[0]!.score;
+for (const { series: rel, detected, points, nabRaw: raw, nabNullRaw: nullRaw } of scored) {
   // The same sums as the harness, split by cause.
   const best = new Map<string, number>();
   let fp = 0;
