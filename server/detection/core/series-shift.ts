@@ -144,7 +144,7 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
     const x = featureValue(s, f, t);
     if (x === null) continue;
     const resolution = step / f.rows;
-    const p = tailP(f.tail, x, resolution);
+    const p = tailP(f.tail, x, resolution, featureAlpha);
     if (p) {
       const side = p.hi <= p.lo ? 'up' : 'down';
       const q = Math.min(1, Math.min(p.hi, p.lo) * tests);

@@ -7,6 +7,11 @@
  * taken one per run (declustered), which is the
  * exponential tail once k is large and suitably wary while few excesses are seen. Autocorrelation,
  * skew and burstiness are all in the feature's history, so no distribution is assumed for the series.
+ * The fitted tail is floored by the history itself: the series went beyond x in r separate runs of
+ * its last n rows, so runs beyond x start at a rate of about r/n per row, however thin the
+ * exponential says the tail is. A daily spike of a size seen every day is no news, even while the
+ * fit has learned each one only up to its cap; and with the per-feature budget below 1/n, only a
+ * value beyond everything in memory can be news on that feature (the others still judge it).
  */
 
 /** SPOT's initial threshold: the 98% quantile on each side. */
@@ -21,7 +26,10 @@ const predictive = (excess: number, scale: number, k: number) => (1 + excess / (
 /** The excess whose predictive tail is `q`. */
 const reachOf = (q: number, scale: number, k: number) => k * scale * (q ** (-1 / k) - 1);
 export type Tail = {
+  /** Values as learned, winsorised (the fit's input). */
   buf: Float64Array;
+  /** The same values unwinsorised, in the same slots: how far the series itself went. */
+  raw: Float64Array;
   n: number;
   next: number;
   since: number;
@@ -29,7 +37,8 @@ export type Tail = {
 };
 
 export function createTail(capacity: number): Tail {
-  return { buf: new Float64Array(Math.max(1, capacity)), n: 0, next: 0, since: 0, fit: null };
+  const size = Math.max(1, capacity);
+  return { buf: new Float64Array(size), raw: new Float64Array(size), n: 0, next: 0, since: 0, fit: null };
 }
 
 /** Smallest history a fit needs. */
@@ -112,14 +121,48 @@ function refit(t: Tail): void {
 
 /**
  * One-sided tail probabilities of x, upper and lower, with the exponential scale held at least
- * at `resolution` (a change below the series' measurement step is no evidence). Null until fitted.
+ * at `resolution` (a change below the series' measurement step is no evidence), and never below
+ * the rate at which runs beyond x recur in history. The history is counted only for a side below `floorBelow`
+ * (a scan of it per row would cost more than the rest of the step): above that the caller's
+ * verdict is the same either way. Null until fitted.
  */
-export function tailP(t: Tail, x: number, resolution: number): { hi: number; lo: number } | null {
+export function tailP(
+  t: Tail,
+  x: number,
+  resolution: number,
+  floorBelow = 1,
+): { hi: number; lo: number } | null {
   const f = t.fit;
   if (!f) return null;
   const side = (excess: number, d: Side) =>
     excess <= 0 ? 1 : Math.min(1, f.share * predictive(excess, Math.max(d.scale, resolution), d.runs));
-  return { hi: side(x - f.hi.u, f.hi), lo: side(f.lo.u - x, f.lo) };
+  let hi = side(x - f.hi.u, f.hi);
+  let lo = side(f.lo.u - x, f.lo);
+  if (hi < floorBelow)
+    hi = Math.max(
+      hi,
+      recurrence(t, (v) => v >= x),
+    );
+  if (lo < floorBelow)
+    lo = Math.max(
+      lo,
+      recurrence(t, (v) => v <= x),
+    );
+  return { hi, lo };
+}
+
+/** r/n for the r runs of the unwinsorised history in which `beyond` holds. */
+function recurrence(t: Tail, beyond: (v: number) => boolean): number {
+  const size = t.raw.length;
+  const first = t.n < size ? 0 : t.next;
+  let runs = 0;
+  let inRun = false;
+  for (let i = 0; i < t.n; i++) {
+    const now = beyond(t.raw[(first + i) % size]!);
+    if (now && !inRun) runs++;
+    inRun = now;
+  }
+  return runs / t.n;
 }
 
 /**
@@ -135,6 +178,7 @@ export function learnTail(t: Tail, x: number, alpha: number, resolution: number)
     v = Math.max(v, f.lo.u - reachOf(q, Math.max(f.lo.scale, resolution), f.lo.runs));
   }
   t.buf[t.next] = v;
+  t.raw[t.next] = x;
   t.next = (t.next + 1) % t.buf.length;
   t.n = Math.min(t.n + 1, t.buf.length);
   t.since++;

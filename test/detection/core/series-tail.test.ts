@@ -36,11 +36,16 @@ describe('series tail', () => {
     expect(tailP(thin, 4, 1e-9)!.hi).toBeGreaterThan(tailP(thick, 4, 1e-9)!.hi);
   });
 
-  it('an outlier does not stretch the tail: it is learned at the alarm boundary', () => {
+  it('an outlier does not stretch the fit: it is learned at the alarm boundary', () => {
     const clean = learned(gaussian.slice(0, 4000));
     const hit = learned([...gaussian.slice(0, 3990), 1e6, ...gaussian.slice(3990, 3999)]);
-    const p = (t: ReturnType<typeof learned>) => tailP(t, 6, 1e-9)!.hi;
-    expect(p(hit)).toBeLessThan(10 * p(clean));
+    // The fitted tail alone (no floor from history): the outlier barely moves it.
+    const p = (t: ReturnType<typeof learned>, x: number) => tailP(t, x, 1e-9, 0)!.hi;
+    expect(p(hit, 6)).toBeLessThan(10 * p(clean, 6));
+    // With the floor, a value below the outlier is no rarer than once in the history's rows; one
+    // beyond it is judged by the unstretched fit.
+    expect(tailP(hit, 6, 1e-9)!.hi).toBeCloseTo(1 / 4000, 9);
+    expect(tailP(hit, 2e6, 1e-9)!.hi).toBe(p(hit, 2e6));
   });
 
   it('a constant history measures moves in steps of the resolution, warily (one run seen)', () => {
@@ -49,5 +54,17 @@ describe('series tail', () => {
     expect(tailP(t, 5.01, 0.001)!.hi).toBeGreaterThan(ALPHA);
     expect(tailP(t, 7, 0.001)!.hi).toBeLessThan(ALPHA);
     expect(tailP(t, 3, 0.001)!.lo).toBeLessThan(ALPHA);
+  });
+
+  it('a value the history keeps reaching is no news: the fit is floored by how often runs beyond it recur', () => {
+    // A spike to 50 every 300 rows: each is learned only at the alarm boundary, so the fitted tail
+    // alone keeps calling the next one rare.
+    const values = gaussian.slice(0, 4000).map((x, i) => (i % 300 === 299 ? 50 : x));
+    const t = learned(values);
+    const spikes = values.filter((x) => x >= 50).length;
+    expect(tailP(t, 50, 1e-9, 0)!.hi).toBeLessThan(ALPHA);
+    expect(tailP(t, 50, 1e-9)!.hi).toBeCloseTo(spikes / 4000, 9);
+    // Beyond anything seen, the fit decides again.
+    expect(tailP(t, 500, 1e-9)!.hi).toBeLessThan(ALPHA);
   });
 });

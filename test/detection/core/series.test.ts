@@ -4,6 +4,7 @@ import {
   detectSeries,
   SERIES_KINDS,
   type SeriesRow,
+  SHIFT_ALPHA,
   seriesRules,
 } from '../../../server/detection/core/series.ts';
 import { createRng } from '../../../server/simulate/random.ts';
@@ -74,13 +75,12 @@ describe('detectSeries', () => {
       [withoutCusum(), noCusum],
     ] as const) {
       const got = flagged(rows, rules);
-      if (want === 'none') expect(got).toEqual([]);
-      else {
-        // One alarm per episode, inside the anomaly (or within an hour of its end).
-        expect(got).toHaveLength(1);
-        expect(got[0]!).toBeGreaterThanOrEqual(AT);
-        expect(got[0]!).toBeLessThan(AT + 144 + 12);
-      }
+      // One alarm per episode, inside the anomaly (or within an hour of its end).
+      const inside = got.filter((i) => i >= AT && i < AT + 144 + 12);
+      expect(inside).toHaveLength(want === 'none' ? 0 : 1);
+      if (want === 'once') expect(inside[0]!).toBeLessThan(AT + 12);
+      // Elsewhere the series is clean: false alarms within the change detector's budget per row.
+      expect(got.length - inside.length).toBeLessThanOrEqual(Math.ceil(SHIFT_ALPHA * ROWS));
     }
   });
 
