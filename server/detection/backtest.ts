@@ -92,7 +92,11 @@ export async function backtest(deps: Deps, input: BacktestInput) {
   };
 }
 
-/** The worker's tasks (http/task-worker.ts): the replay runs there, on its own connection. */
+/**
+ * The worker's tasks (http/task-worker.ts): the replay runs there, on its own connection, and so
+ * does the answer's JSON: the serving thread passes one string on instead of copying a structure
+ * of hundreds of incidents out of the thread and serialising it between gateway requests.
+ */
 export const backtestTasks = {
-  backtest,
+  backtestJson: async (deps: Deps, input: BacktestInput) => JSON.stringify(await backtest(deps, input)),
 };

@@ -88,7 +88,9 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
       }
       running.add(caller);
       try {
-        return c.json(await backtests.run('backtest', input));
+        return c.body(await backtests.run('backtestJson', input), 200, {
+          'content-type': 'application/json',
+        });
       } finally {
         running.delete(caller);
       }
