@@ -102,12 +102,15 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
   };
 }
 
-/** The worker side: opens its connection and answers tasks until told to close (id -1). */
-export function serveTasks(tasks: Tasks): void {
+/**
+ * The worker side: opens its connection and answers tasks until told to close (id -1). Push
+ * batches and backtests are seconds of CPU: the serving thread comes first, at `nice` below it
+ * (worker-thread.ts).
+ */
+export function serveTasks(tasks: Tasks, nice: number = BACKGROUND_NICE.heavy): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
-  // Push batches and backtests are seconds of CPU: the serving thread comes first (worker-thread.ts).
-  lowerThreadPriority(BACKGROUND_NICE.heavy);
+  lowerThreadPriority(nice);
   const { config } = workerData as { config: Config };
   let now = 0;
   const clock: Clock = { now: () => now };

@@ -41,9 +41,13 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 12 };
 
 /** Nice values of the background threads (0 is the serving thread's; 19 the lowest priority). */
 export const BACKGROUND_NICE = {
-  /** The gateway's usage writer and detection: they keep up with time and hold the write lock briefly. */
+  /**
+   * The gateway's usage writer, detection and push ingest: they keep up with time, hold the write
+   * lock briefly, and a push client waits for its batch's answer (at 19, any other busy process on
+   * the host halved push throughput).
+   */
   writer: 10,
-  /** Push validation and backtests: long CPU-bound work nobody waits on by the millisecond. */
+  /** Backtests: long CPU-bound work nobody waits on by the millisecond. */
   heavy: 19,
 } as const;
 

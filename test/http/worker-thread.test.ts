@@ -42,16 +42,16 @@ describe.runIf(linux)('background thread priority', () => {
     expect(getPriority(thisThread())).toBe(before);
   });
 
-  it('runs the push worker at the lowest priority and leaves the serving thread alone', async () => {
+  it("runs the push worker at the writer's priority and leaves the serving thread alone", async () => {
     const serving = getPriority(thisThread());
-    const before = threadsAt(BACKGROUND_NICE.heavy);
+    const before = threadsAt(BACKGROUND_NICE.writer);
     const worker = createPushWorker(deps);
     try {
       const body = new TextEncoder().encode(
         JSON.stringify({ events: [{ id: 'p1', key: 'k1', ts: T0 - 60_000, credits: 3 }] }),
       ).buffer;
       expect(await worker.run('push', { body })).toMatchObject({ accepted: 1 });
-      expect(threadsAt(BACKGROUND_NICE.heavy)).toBe(before + 1);
+      expect(threadsAt(BACKGROUND_NICE.writer)).toBe(before + 1);
       expect(getPriority(thisThread())).toBe(serving);
     } finally {
       await worker.close();
