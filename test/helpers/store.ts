@@ -93,7 +93,7 @@ export function forEachStore(
   describe.skipIf(!available)('postgres', () => {
     let cluster: Promise<PgCluster> | undefined;
     afterAll(async () => {
-      if (cluster) await (await cluster).stop();
+      if (cluster !== undefined) await (await cluster).stop();
     });
     body('postgres', async (env) => {
       cluster ??= startPgCluster();
