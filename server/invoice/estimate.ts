@@ -70,7 +70,7 @@ export async function estimateInvoice(deps: EstimateDeps, query: unknown) {
     : period.end - period.start;
   const share = period.source === 'subscription' ? 1 : (period.end - period.start) / intervalMs;
 
-  const keys = creditsByKey(deps.sqlite, period.start, period.end);
+  const keys = await creditsByKey(deps.db, period.start, period.end);
   const credits = keys.reduce((s, k) => s + k.credits, 0);
   const priced = priceCredits(pricing, credits, share);
   const amountOf = (c: number) => priceCredits(pricing, c, share).amount;

@@ -63,15 +63,15 @@ describe('per-key day and month sums', () => {
 });
 
 describe('series of every key', () => {
-  it('read at once (ranked from their rows) equal the pages ranked from the rollups', () => {
+  it('read at once (ranked from their rows) equal the pages ranked from the rollups', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
     recordEvents(deps, randomEvents(3000, keys, T0 - 80 * DAY, T0));
     for (const step of ['day', 'hour'] as const) {
       const range = { from: T0 - (step === 'day' ? 75 : 9) * DAY + 5 * HOUR, to: T0, step };
-      const all = groupedSeries(deps.sqlite, range, 'key');
-      const pages = [0, 5, 10].flatMap(
-        (cursor) => groupedSeries(deps.sqlite, range, 'key', { cursor, limit: 5 }).groups,
-      );
+      const all = await groupedSeries(deps.db, range, 'key');
+      const pages = [];
+      for (const cursor of [0, 5, 10])
+        pages.push(...(await groupedSeries(deps.db, range, 'key', { cursor, limit: 5 })).groups);
       expect(all.groups).toHaveLength(12);
       expect(all.groups).toEqual(pages);
       expect(all.groups.every((g) => g.key_id !== undefined)).toBe(true);

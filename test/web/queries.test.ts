@@ -27,8 +27,8 @@ const event = (source: string, key: string, ts: number, extra: Partial<UsageEven
   ...extra,
 });
 
-describe('page queries', () => {
-  it('reports the newest event and last-hour count per source', () => {
+describe('page queries', async () => {
+  it('reports the newest event and last-hour count per source', async () => {
     recordEvents(deps, [
       event('push', 'a', T0 - 3 * HOUR),
       event('push', 'a', T0 - 30 * 60_000),
@@ -41,20 +41,20 @@ describe('page queries', () => {
     ]);
   });
 
-  it('sums credits over hours and ranks keys by spend', () => {
+  it('sums credits over hours and ranks keys by spend', async () => {
     recordEvents(deps, [
       event('push', 'small', T0 - 2 * HOUR, { credits: 5 }),
       event('push', 'big', T0 - 2 * HOUR, { credits: 500 }),
       event('push', 'big', T0 - 26 * HOUR, { credits: 1000 }),
     ]);
-    expect(sumCredits(deps.sqlite, T0 - 24 * HOUR, T0).credits).toBe(505);
-    expect(topKeys(deps.sqlite, T0 - 48 * HOUR, T0).map((k) => [k.name, k.credits])).toEqual([
+    expect((await sumCredits(deps.db, T0 - 24 * HOUR, T0)).credits).toBe(505);
+    expect((await topKeys(deps.db, T0 - 48 * HOUR, T0)).map((k) => [k.name, k.credits])).toEqual([
       ['big', 1500],
       ['small', 5],
     ]);
   });
 
-  it('counts the networks a key was seen from (/16 for IPv4)', () => {
+  it('counts the networks a key was seen from (/16 for IPv4)', async () => {
     const ips = ['203.0.113.7', '203.0.9.9', '198.51.100.1', '192.0.2.1', '2001:db8::1'];
     recordEvents(
       deps,
@@ -65,7 +65,7 @@ describe('page queries', () => {
     expect(ipGroupCount(deps.sqlite, id, T0)).toBe(0);
   });
 
-  it('lists the largest groups of a month table and sums the rest as one, month by month', () => {
+  it('lists the largest groups of a month table and sums the rest as one, month by month', async () => {
     const keys = ['a', 'b', 'c', 'd', 'e'];
     recordEvents(
       deps,
@@ -75,8 +75,8 @@ describe('page queries', () => {
       ]),
     );
     const opts = { now: T0, timeZone: 'UTC', count: 3, group: 'key' as const };
-    const all = monthTotals(deps.sqlite, opts);
-    const top = monthTotals(deps.sqlite, { ...opts, top: 2 });
+    const all = await monthTotals(deps.db, opts);
+    const top = await monthTotals(deps.db, { ...opts, top: 2 });
     expect(all.map((g) => g.group)).toEqual(['e', 'd', 'c', 'b', 'a']);
     expect(top.map((g) => g.group)).toEqual(['e', 'd', '(other)']);
     expect(top[2]!.key_id).toBeUndefined();
@@ -85,7 +85,7 @@ describe('page queries', () => {
     expect(perMonth(top)).toEqual(perMonth(all));
     expect(top[2]!.months.map((m) => m.credits)).toEqual([0, 60, 600]);
     // One group past the cut is shown as itself, not as "(other)".
-    expect(monthTotals(deps.sqlite, { ...opts, top: 4 }).map((g) => g.group)).toEqual([
+    expect((await monthTotals(deps.db, { ...opts, top: 4 })).map((g) => g.group)).toEqual([
       'e',
       'd',
       'c',
@@ -94,7 +94,7 @@ describe('page queries', () => {
     ]);
   });
 
-  it('month tables add up to the events of each calendar month, in UTC and in a zone with an offset', () => {
+  it('month tables add up to the events of each calendar month, in UTC and in a zone with an offset', async () => {
     deps.sqlite
       .prepare(
         `INSERT INTO keys (id, name, provider, status, environment, created_at, updated_at)
@@ -120,7 +120,7 @@ describe('page queries', () => {
         ['operation', (e: UsageEvent) => (e.operation === '' ? '(unknown)' : e.operation)],
         [undefined, () => 'total'],
       ] as const) {
-        const got = monthTotals(deps.sqlite, { now: T0, timeZone, count: 6, ...(group && { group }) });
+        const got = await monthTotals(deps.db, { now: T0, timeZone, count: 6, ...(group && { group }) });
         const expected = new Map<string, number>();
         for (const e of events) {
           const id = `${nameOf(e)} ${monthOf(e.ts)}`;

@@ -90,12 +90,12 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       now,
       monthStart,
       account,
-      today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
-      month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
-      unattributed: unattributedCredits(deps.sqlite, lastDays(now, 30).from, now + 1),
+      today: (await sumCredits(deps.db, dayPeriod(now, config.timeZone).start, now + 1)).credits,
+      month: (await sumCredits(deps.db, monthStart, now + 1)).credits,
+      unattributed: await unattributedCredits(deps.db, lastDays(now, 30).from, now + 1),
       // To the end of today: nothing is stored after now, and whole days are one row per key.
-      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
-      months: monthTotals(deps.sqlite, {
+      topKeys: await topKeys(deps.db, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
+      months: await monthTotals(deps.db, {
         now,
         timeZone: config.timeZone,
         count: 3,
@@ -179,18 +179,20 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     const now = clock.now();
     // Calendar months of KEYWATCH_TZ per grouping, computed here: the browser only has UTC days.
     const months = Object.fromEntries(
-      GROUPS.map((group) => [
-        group,
-        monthTotals(deps.sqlite, {
-          now,
-          timeZone: config.timeZone,
-          count: 12,
+      await Promise.all(
+        GROUPS.map(async (group) => [
           group,
-          dropLeadingEmpty: true,
-          // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
-          top: CAPACITY_SERIES - 1,
-        }),
-      ]),
+          await monthTotals(deps.db, {
+            now,
+            timeZone: config.timeZone,
+            count: 12,
+            group,
+            dropLeadingEmpty: true,
+            // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
+            top: CAPACITY_SERIES - 1,
+          }),
+        ]),
+      ),
     );
     return sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={now} months={months} />);
   });
