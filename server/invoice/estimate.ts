@@ -77,7 +77,7 @@ export async function estimateInvoice(deps: EstimateDeps, query: unknown) {
 
   let forecast = { credits, amount: priced.amount, low: priced.amount, high: priced.amount };
   if (period.start <= now && now < period.end) {
-    const f = forecastMonth(loadForecastInput(deps.sqlite, now, deps.config.timeZone, {}, period).input);
+    const f = forecastMonth((await loadForecastInput(deps.db, now, deps.config.timeZone, {}, period)).input);
     const projected = Math.round(f.projected);
     forecast = {
       credits: projected,

@@ -93,7 +93,7 @@ describe('forecast days from the day rollup', () => {
     expect(rollupParts(from, to, 'America/New_York')).toEqual([{ resolution: 'hour', from, to }]);
   });
 
-  it('gives the same daily totals as the events, for a key, an environment and the account', () => {
+  it('gives the same daily totals as the events, for a key, an environment and the account', async () => {
     deps.sqlite
       .prepare(`INSERT INTO keys (id, name, provider, status, environment, created_at, updated_at)
       VALUES ('a', 'a', 'magichour', 'active', 'production', 0, 0), ('b', 'b', 'magichour', 'active', 'staging', 0, 0)`)
@@ -113,7 +113,7 @@ describe('forecast days from the day rollup', () => {
       [{ keyId: 'a' }, (e: UsageEvent) => e.key.by === 'ref' && e.key.value === 'a'],
       [{ environment: 'staging' }, (e: UsageEvent) => e.key.by === 'ref' && e.key.value === 'b'],
     ] as const) {
-      const { input } = loadForecastInput(deps.sqlite, T0, 'UTC', filter);
+      const { input } = await loadForecastInput(deps.db, T0, 'UTC', filter);
       const expected = byDate(pick);
       for (const d of [...input.history, ...input.monthToDate]) {
         expect(d.credits, `${JSON.stringify(filter)} ${d.date}`).toBe(expected.get(d.date) ?? 0);

@@ -105,7 +105,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
         top: OVERVIEW_MONTH_KEYS,
       }),
       openIncidents: await listIncidents(deps, { state: ['open'], limit: 50 }),
-      freshness: sourceFreshness(deps.sqlite, now),
+      freshness: await sourceFreshness(deps.db, now),
     };
     return sendPage(c, <OverviewPage ctx={await ctxOf(c)} data={data} />);
   });
@@ -122,15 +122,15 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     if (!row) return c.html(notFoundPage('That key'), 404);
     const now = clock.now();
     const key = toKeyView(row);
-    const ipGroups = ipGroupCount(deps.sqlite, key.id, lastDays(now, 7).from);
+    const ipGroups = await ipGroupCount(deps.db, key.id, lastDays(now, 7).from);
     const from = lastDays(now, 30).from;
     const data = {
       key,
       now,
       flags: flagsFor(key, ipGroups, now),
-      operations: operationsOf(deps.sqlite, key.id, from, now + 1),
-      ips: ipsOf(deps.sqlite, key.id, from, now + 1),
-      agents: userAgentsOf(deps.sqlite, key.id, from, now + 1),
+      operations: await operationsOf(deps.db, key.id, from, now + 1),
+      ips: await ipsOf(deps.db, key.id, from, now + 1),
+      agents: await userAgentsOf(deps.db, key.id, from, now + 1),
       incidents: await listIncidents(deps, { keyId: key.id, limit: 50 }),
       // Keys this one can be rotated to: any other key that is not revoked.
       replacements: (await listKeys(deps))
@@ -205,7 +205,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       users: admin ? await listUsers(deps) : [],
       tokens: admin ? await listApiTokens(deps) : [],
       audit: admin ? await listAudit(deps, { limit: 50 }) : [],
-      freshness: sourceFreshness(deps.sqlite, clock.now()),
+      freshness: await sourceFreshness(deps.db, clock.now()),
       account: await readAccountView(deps, clock.now()),
       smtp: {
         configured: config.smtpUrl !== undefined,
