@@ -4,11 +4,13 @@ import type { PeriodSource } from '../account/billing-period.ts';
 import { currentBudgetPeriod } from '../account/period.ts';
 import { projectPeriodEnd } from '../budgets/projection.ts';
 import { spendBetween } from '../budgets/spend.ts';
+import type { Db } from '../db/client.ts';
 import { incidents } from '../db/schema/index.ts';
 import { rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { findKeyRow } from '../incidents/view.ts';
 import { localDate, type Period } from '../time-zone.ts';
+import { byteOrder } from '../usage/text-order.ts';
 
 export type DigestData = {
   cadence: 'daily' | 'weekly';
@@ -41,13 +43,13 @@ export type DigestData = {
   unpaged: { tooOld: number; belowFloor: number };
 };
 
-const perKey = (from: number, to: number, prevFrom: number) => sql`SELECT k.name AS name,
+const perKey = (db: Db, from: number, to: number, prevFrom: number) => sql`SELECT k.name AS name,
     k.environment AS environment,
     coalesce(sum(CASE WHEN u.bucket >= ${from} AND u.bucket < ${to} THEN u.credits END), 0) AS credits,
     coalesce(sum(CASE WHEN u.bucket >= ${prevFrom} AND u.bucket < ${from} THEN u.credits END), 0) AS previous
   FROM usage_hour u JOIN keys k ON k.id = u.key_id
   WHERE u.bucket >= ${prevFrom} AND u.bucket < ${to}
-  GROUP BY k.id, k.name, k.environment ORDER BY credits DESC, k.name`;
+  GROUP BY k.id, k.name, k.environment ORDER BY credits DESC, k.name${byteOrder(db)}`;
 
 export async function readDigestData(
   deps: Deps,
@@ -57,7 +59,7 @@ export async function readDigestData(
 ): Promise<DigestData> {
   const keys = await rows<DigestData['keys'][number]>(
     deps.db,
-    perKey(period.start, period.end, previous.start),
+    perKey(deps.db, period.start, period.end, previous.start),
   );
   const open = await deps.db
     .select()

@@ -7,10 +7,12 @@ import { sql } from 'drizzle-orm';
 import { currentBudgetPeriod } from '../account/period.ts';
 import { listBudgets } from '../budgets/budgets.ts';
 import { spendBetween } from '../budgets/spend.ts';
+import type { Db } from '../db/client.ts';
 import { SEVERITIES } from '../db/schema/index.ts';
 import { rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import type { Family, Histogram } from '../http/metrics.ts';
+import { byteOrder } from '../usage/text-order.ts';
 
 /** What serve.ts measures in the process: monitorEventLoopDelay's histogram (nanoseconds). */
 export type EventLoopDelay = { percentile(p: number): number; reset(): void };
@@ -22,13 +24,15 @@ export type Instruments = {
 };
 
 // All-time totals from the month rollup (a dozen rows per key a year), names joined after the sums.
-const KEY_TOTALS = sql`SELECT k.name AS key, coalesce(k.environment, '') AS environment, t.credits, t.requests
+const keyTotalsQuery = (
+  db: Db,
+) => sql`SELECT k.name AS key, coalesce(k.environment, '') AS environment, t.credits, t.requests
   FROM (SELECT key_id, sum(credits) AS credits, sum(requests) AS requests FROM usage_month GROUP BY key_id) t
-  JOIN keys k ON k.id = t.key_id ORDER BY k.name`;
+  JOIN keys k ON k.id = t.key_id ORDER BY k.name${byteOrder(db)}`;
 const INCIDENTS_BY_SEVERITY = sql`SELECT severity, count(*) AS n FROM incidents
   WHERE state != 'resolved' GROUP BY severity`;
-const OUTBOX_BACKLOG = sql`SELECT channel, count(*) AS n FROM alert_outbox
-  WHERE status = 'pending' GROUP BY channel ORDER BY channel`;
+const outboxBacklogQuery = (db: Db) => sql`SELECT channel, count(*) AS n FROM alert_outbox
+  WHERE status = 'pending' GROUP BY channel ORDER BY channel${byteOrder(db)}`;
 
 type KeyTotal = { key: string; environment: string; credits: number; requests: number };
 
@@ -36,14 +40,14 @@ export async function collectMetrics(
   deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   ins: Instruments,
 ): Promise<Family[]> {
-  const keyTotals = await rows<KeyTotal>(deps.db, KEY_TOTALS);
+  const keyTotals = await rows<KeyTotal>(deps.db, keyTotalsQuery(deps.db));
   const bySeverity = new Map(
     (await rows<{ severity: string; n: number }>(deps.db, INCIDENTS_BY_SEVERITY)).map((r) => [
       r.severity,
       r.n,
     ]),
   );
-  const backlog = await rows<{ channel: string; n: number }>(deps.db, OUTBOX_BACKLOG);
+  const backlog = await rows<{ channel: string; n: number }>(deps.db, outboxBacklogQuery(deps.db));
   const families: Family[] = [
     {
       name: 'keywatch_key_credits_total',

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { DAY, floorTo } from '../../server/clock.ts';
 import type { Db } from '../../server/db/client.ts';
 import { rows } from '../../server/db/transaction.ts';
+import { byteOrder } from '../../server/usage/text-order.ts';
 
 export type OperationRow = { operation: string; credits: number; requests: number; errors: number };
 export type SeenRow = { value: string; requests: number; credits: number; last_seen: number };
@@ -28,7 +29,7 @@ function seen(db: Db, kind: 'ip' | 'ua', keyId: string, from: number, to: number
     sql`SELECT CASE WHEN value = '' THEN '(not reported)' ELSE value END AS value, sum(requests) AS requests,
          sum(credits) AS credits, max(last_seen_at) AS last_seen
        FROM key_clients WHERE key_id = ${keyId} AND kind = ${kind} AND day >= ${floorTo(from, DAY)} AND day < ${to}
-       GROUP BY key_clients.value ORDER BY requests DESC, value LIMIT ${limit}`,
+       GROUP BY key_clients.value ORDER BY requests DESC, value${byteOrder(db)} LIMIT ${limit}`,
   );
 }
 
