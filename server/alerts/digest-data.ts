@@ -1,14 +1,16 @@
 /** Reads what a digest reports: spend per key against the previous period, open incidents, period-end. */
-import { asc, ne } from 'drizzle-orm';
+import { asc, ne, sql } from 'drizzle-orm';
 import type { PeriodSource } from '../account/billing-period.ts';
 import { currentBudgetPeriod } from '../account/period.ts';
 import { projectPeriodEnd } from '../budgets/projection.ts';
 import { spendBetween } from '../budgets/spend.ts';
+import type { Db } from '../db/client.ts';
 import { incidents } from '../db/schema/index.ts';
-import { statement } from '../db/statements.ts';
+import { rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { findKeyRow } from '../incidents/view.ts';
 import { localDate, type Period } from '../time-zone.ts';
+import { byteOrder } from '../usage/text-order.ts';
 
 export type DigestData = {
   cadence: 'daily' | 'weekly';
@@ -41,12 +43,13 @@ export type DigestData = {
   unpaged: { tooOld: number; belowFloor: number };
 };
 
-const PER_KEY_SQL = `SELECT k.name AS name, k.environment AS environment,
-    coalesce(sum(CASE WHEN u.bucket >= @from AND u.bucket < @to THEN u.credits END), 0) AS credits,
-    coalesce(sum(CASE WHEN u.bucket >= @prevFrom AND u.bucket < @from THEN u.credits END), 0) AS previous
+const perKey = (db: Db, from: number, to: number, prevFrom: number) => sql`SELECT k.name AS name,
+    k.environment AS environment,
+    coalesce(sum(CASE WHEN u.bucket >= ${from} AND u.bucket < ${to} THEN u.credits END), 0) AS credits,
+    coalesce(sum(CASE WHEN u.bucket >= ${prevFrom} AND u.bucket < ${from} THEN u.credits END), 0) AS previous
   FROM usage_hour u JOIN keys k ON k.id = u.key_id
-  WHERE u.bucket >= @prevFrom AND u.bucket < @to
-  GROUP BY k.id ORDER BY credits DESC, k.name`;
+  WHERE u.bucket >= ${prevFrom} AND u.bucket < ${to}
+  GROUP BY k.id, k.name, k.environment ORDER BY credits DESC, k.name${byteOrder(db)}`;
 
 export async function readDigestData(
   deps: Deps,
@@ -54,29 +57,29 @@ export async function readDigestData(
   period: Period,
   previous: Period,
 ): Promise<DigestData> {
-  const keys = statement(deps.sqlite, PER_KEY_SQL).all({
-    from: period.start,
-    to: period.end,
-    prevFrom: previous.start,
-  }) as DigestData['keys'];
+  const keys = await rows<DigestData['keys'][number]>(
+    deps.db,
+    perKey(deps.db, period.start, period.end, previous.start),
+  );
   const open = await deps.db
     .select()
     .from(incidents)
     .where(ne(incidents.state, 'resolved'))
     .orderBy(asc(incidents.startedAt));
-  const unpaged = statement<[number, number], { silenced: string; n: number }>(
-    deps.sqlite,
-    `SELECT n.silenced, count(*) AS n FROM alert_notifications n JOIN incidents i ON i.id = n.incident_id
-     WHERE n.count = 0 AND n.silenced IS NOT NULL AND i.created_at >= ? AND i.created_at < ? GROUP BY n.silenced`,
-  ).all(period.start, period.end);
+  const unpaged = await rows<{ silenced: string; n: number }>(
+    deps.db,
+    sql`SELECT n.silenced, count(*) AS n FROM alert_notifications n JOIN incidents i ON i.id = n.incident_id
+     WHERE n.count = 0 AND n.silenced IS NOT NULL AND i.created_at >= ${period.start}
+       AND i.created_at < ${period.end} GROUP BY n.silenced`,
+  );
   const silenced = (why: string) => unpaged.find((r) => r.silenced === why)?.n ?? 0;
   const now = deps.clock.now();
   const month = await currentBudgetPeriod(deps, now);
-  const spent = spendBetween(deps.sqlite, { scope: 'total', target: '' }, month.start, month.end);
-  const budget = statement(
-    deps.sqlite,
-    "SELECT monthly_credits AS m FROM budgets WHERE scope = 'total'",
-  ).get() as { m: number } | undefined;
+  const spent = await spendBetween(deps.db, { scope: 'total', target: '' }, month.start, month.end);
+  const [budget] = await rows<{ m: number }>(
+    deps.db,
+    sql`SELECT monthly_credits AS m FROM budgets WHERE scope = 'total'`,
+  );
   return {
     cadence,
     period,
@@ -98,8 +101,8 @@ export async function readDigestData(
     month: {
       label: month.label,
       spent,
-      projected: projectPeriodEnd(
-        deps.sqlite,
+      projected: await projectPeriodEnd(
+        deps.db,
         deps.config.timeZone,
         { scope: 'total', target: '' },
         now,

@@ -84,8 +84,8 @@ export async function listBudgets(db: Queryable): Promise<Budget[]> {
 export async function toBudgetView(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>, b: Budget) {
   const now = deps.clock.now();
   const month = await currentBudgetPeriod(deps, now);
-  const spent = spendBetween(deps.sqlite, b, month.start, month.end);
-  const projected = projectPeriodEnd(deps.sqlite, deps.config.timeZone, b, now, month);
+  const spent = await spendBetween(deps.db, b, month.start, month.end);
+  const projected = await projectPeriodEnd(deps.db, deps.config.timeZone, b, now, month);
   const state = spent >= b.monthlyCredits ? 'exceeded' : projected > b.monthlyCredits ? 'at_risk' : 'ok';
   return {
     id: b.id,

@@ -57,8 +57,8 @@ async function evaluateBudget(
   month: BillingPeriod,
   now: number,
 ): Promise<number> {
-  const spent = spendBetween(deps.sqlite, budget, month.start, month.end);
-  const projected = projectPeriodEnd(deps.sqlite, deps.config.timeZone, budget, now, month);
+  const spent = await spendBetween(deps.db, budget, month.start, month.end);
+  const projected = await projectPeriodEnd(deps.db, deps.config.timeZone, budget, now, month);
   const firings = await tx
     .select()
     .from(budgetFirings)

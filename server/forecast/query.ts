@@ -1,9 +1,11 @@
 /** Loads daily totals (in the configured time zone) for the forecast of one period: a month or a billing period. */
 
+import { sql } from 'drizzle-orm';
 import { DAY, HOUR } from '../clock.ts';
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { rows } from '../db/transaction.ts';
 import { localDate, localMidnight, localParts, monthPeriod, type Period } from '../time-zone.ts';
+import { idsIn } from '../usage/id-list.ts';
 import type { ForecastInput } from './month-end.ts';
 
 export type SpendFilter = { keyId?: string; environment?: string };
@@ -37,28 +39,30 @@ export function rollupParts(from: number, to: number, timeZone: string): Part[] 
 }
 
 /** Credits per bucket of one rollup over [from, to): the whole account's, one key's or some keys'. */
-function creditsPerBucket(sqlite: Sqlite, part: Part, filter: Filter) {
+async function creditsPerBucket(db: Db, part: Part, filter: Filter) {
   // By key, days come from the per-key day sums (no operation to add up); hours from the buckets.
-  const table = part.resolution === 'day' ? 'usage_key_day' : 'usage_hour';
+  const table = sql.raw(part.resolution === 'day' ? 'usage_key_day' : 'usage_hour');
   type Out = { bucket: number; credits: number };
   if (filter.keyId) {
-    return statement<[string, number, number], Out>(
-      sqlite,
-      `SELECT bucket, sum(credits) AS credits FROM ${table}
-         WHERE key_id = ? AND bucket >= ? AND bucket < ? GROUP BY bucket`,
-    ).all(filter.keyId, part.from, part.to);
+    return rows<Out>(
+      db,
+      sql`SELECT bucket, sum(credits) AS credits FROM ${table}
+         WHERE key_id = ${filter.keyId} AND bucket >= ${part.from} AND bucket < ${part.to} GROUP BY bucket`,
+    );
   }
   if (filter.keyIds) {
-    return statement<[string, number, number], Out>(
-      sqlite,
-      `SELECT bucket, sum(credits) AS credits FROM ${table}
-         WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ? GROUP BY bucket`,
-    ).all(JSON.stringify(filter.keyIds), part.from, part.to);
+    return rows<Out>(
+      db,
+      sql`SELECT bucket, sum(credits) AS credits FROM ${table}
+         WHERE key_id IN (${idsIn(db, filter.keyIds)}) AND bucket >= ${part.from} AND bucket < ${part.to}
+         GROUP BY bucket`,
+    );
   }
-  return statement<[number, number], Out>(
-    sqlite,
-    `SELECT bucket, credits FROM usage_${part.resolution}_total WHERE bucket >= ? AND bucket < ?`,
-  ).all(part.from, part.to);
+  return rows<Out>(
+    db,
+    sql`SELECT bucket, credits FROM ${sql.raw(`usage_${part.resolution}_total`)}
+      WHERE bucket >= ${part.from} AND bucket < ${part.to}`,
+  );
 }
 
 /**
@@ -66,19 +70,19 @@ function creditsPerBucket(sqlite: Sqlite, part: Part, filter: Filter) {
  * elsewhere: hour granularity is exact for every whole-hour zone. An environment is its keys' ids,
  * looked up first: the sum reads buckets by key, never a join with keys.
  */
-function dailyTotals(sqlite: Sqlite, from: number, to: number, filter: SpendFilter, timeZone: string) {
+async function dailyTotals(db: Db, from: number, to: number, filter: SpendFilter, timeZone: string) {
   const scope: Filter = filter.keyId
     ? { keyId: filter.keyId }
     : filter.environment
       ? {
-          keyIds: statement<[string], string>(sqlite, 'SELECT id FROM keys WHERE environment = ?')
-            .pluck()
-            .all(filter.environment),
+          keyIds: (
+            await rows<{ id: string }>(db, sql`SELECT id FROM keys WHERE environment = ${filter.environment}`)
+          ).map((k) => k.id),
         }
       : {};
   const totals = new Map<string, number>();
   for (const part of rollupParts(from, to, timeZone)) {
-    for (const r of creditsPerBucket(sqlite, part, scope)) {
+    for (const r of await creditsPerBucket(db, part, scope)) {
       const date = localDate(r.bucket, timeZone);
       totals.set(date, (totals.get(date) ?? 0) + r.credits);
     }
@@ -102,22 +106,22 @@ function datesBetween(from: number, to: number, timeZone: string): string[] {
  * start counts as spent (`beforeStart`), that date is left out of the history so no hour is
  * counted twice, and its last date counts only the share inside the period.
  */
-export function loadForecastInput(
-  sqlite: Sqlite,
+export async function loadForecastInput(
+  db: Db,
   now: number,
   timeZone: string,
   filter: SpendFilter,
   period: Period = monthPeriod(now, timeZone),
-): { input: ForecastInput; period: Period } {
+): Promise<{ input: ForecastInput; period: Period }> {
   const historyStart = period.start - HISTORY_DAYS * DAY;
-  const totals = dailyTotals(sqlite, historyStart, now + 1, filter, timeZone);
+  const totals = await dailyTotals(db, historyStart, now + 1, filter, timeZone);
   const periodDates = datesOf(period, timeZone);
   const firstDate = periodDates[0]!;
   const lastDate = periodDates[periodDates.length - 1]!;
   const firstDayStart = startOfLocalDate(period.start, timeZone);
   const beforeStart =
     firstDayStart < period.start
-      ? sumOf(dailyTotals(sqlite, firstDayStart, Math.min(period.start, now + 1), filter, timeZone))
+      ? sumOf(await dailyTotals(db, firstDayStart, Math.min(period.start, now + 1), filter, timeZone))
       : 0;
   const lastDayStart = startOfLocalDate(period.end - 1, timeZone);
   // A period ending at a local midnight (every calendar month) has a whole last date.

@@ -54,7 +54,7 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
     };
     const now = deps.clock.now();
     const period = await readers.period(now);
-    const { input } = loadForecastInput(deps.sqlite, now, deps.config.timeZone, filter, period);
+    const { input } = await loadForecastInput(deps.db, now, deps.config.timeZone, filter, period);
     const f = forecastMonth(input);
     let cumulative = 0;
     const balance = key || parsed.data.environment ? null : readers.balance();

@@ -2,12 +2,14 @@
  * Source health for the dashboard's freshness badges: per source the last event, the last hour's
  * events and errors, and a status with a sentence of detail.
  */
+import { sql } from 'drizzle-orm';
 import { HOUR } from '../clock.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { dialectOf, rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { isoOrNull } from '../timestamps.ts';
 import type { QueueStats } from './gateway/usage-queue.ts';
-import { BALANCE_POLL_MS, latestBalance } from './poll/balance.ts';
+import { BALANCE_POLL_MS } from './poll/balance.ts';
 
 export const SOURCE_NAMES = ['gateway', 'push', 'webhooks', 'balance', 'csv', 'simulate'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
@@ -35,10 +37,13 @@ export type HealthInputs = {
 
 type Counts = { last: number | null; events: number; errors: number };
 
-export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: HealthInputs): SourceView[] {
+export async function listSourceHealth(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  inputs: HealthInputs,
+): Promise<SourceView[]> {
   const now = deps.clock.now();
   const since = now - HOUR;
-  const fresh = new Map(sourceFreshness(deps.sqlite, now).map((f) => [f.source, f]));
+  const fresh = new Map((await sourceFreshness(deps.db, now)).map((f) => [f.source, f]));
   const usage = (source: string): Counts => {
     const f = fresh.get(source);
     return {
@@ -71,10 +76,11 @@ export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: H
   }.`;
   const push = usage('push');
 
-  const wh = statement<[number], { last: number | null; n: number }>(
-    deps.sqlite,
-    'SELECT max(received_at) AS last, sum(received_at >= ?) AS n FROM webhook_events',
-  ).get(since);
+  const [wh] = await rows<{ last: number | null; n: number | null }>(
+    deps.db,
+    sql`SELECT max(received_at) AS last, sum(CASE WHEN received_at >= ${since} THEN 1 ELSE 0 END) AS n
+      FROM webhook_events`,
+  );
   const hooks: Counts = { last: wh?.last ?? null, events: wh?.n ?? 0, errors: inputs.webhookRejectsLastHour };
   const hooksStatus: SourceStatus = !inputs.webhookSecretSet
     ? 'disabled'
@@ -87,7 +93,7 @@ export function listSourceHealth(deps: Pick<Deps, 'sqlite' | 'clock'>, inputs: H
       ? `${hooks.errors} request(s) rejected in the last hour (signature, timestamp or body).`
       : 'Signed events are verified and deduplicated.';
 
-  const balance = balanceState(deps, inputs.accountKeySet);
+  const balance = await balanceState(deps, inputs.accountKeySet);
   const csv = usage('csv');
   const sim = usage('simulate');
   return [
@@ -107,18 +113,25 @@ export type BalanceState = {
   latest: { ts: number; balance: number } | null;
 };
 
-export function balanceState(deps: Pick<Deps, 'sqlite' | 'clock'>, accountKeySet: boolean): BalanceState {
+export async function balanceState(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  accountKeySet: boolean,
+): Promise<BalanceState> {
   const now = deps.clock.now();
-  const latest = latestBalance(deps.sqlite);
-  const n =
-    statement<[number], { n: number }>(
-      deps.sqlite,
-      'SELECT count(*) AS n FROM balance_samples WHERE ts >= ?',
-    ).get(now - HOUR)?.n ?? 0;
-  const state = statement<[], { status: 'ok' | 'error' | 'disabled'; detail: string }>(
-    deps.sqlite,
-    `SELECT status, detail FROM source_state WHERE name = 'balance'`,
-  ).get();
+  // The newest sample (what poll/balance.ts latestBalance reads, here on either store).
+  const [latest = null] = await rows<{ ts: number; balance: number }>(
+    deps.db,
+    sql`SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1`,
+  );
+  const [count] = await rows<{ n: number }>(
+    deps.db,
+    sql`SELECT count(*) AS n FROM balance_samples WHERE ts >= ${now - HOUR}`,
+  );
+  const n = count?.n ?? 0;
+  const [state] = await rows<{ status: 'ok' | 'error' | 'disabled'; detail: string }>(
+    deps.db,
+    sql`SELECT status, detail FROM source_state WHERE name = 'balance'`,
+  );
   const counts: Counts = { last: latest?.ts ?? null, events: n, errors: state?.status === 'error' ? 1 : 0 };
   if (!accountKeySet) {
     return {
@@ -147,32 +160,33 @@ export type SourceFreshness = {
  * it stays fast with a year of events: distinct sources by skip-scan over the (source, event_id)
  * key, then each source's newest event by walking the ts index backwards.
  */
-export function sourceFreshness(sqlite: Deps['sqlite'], now: number): SourceFreshness[] {
-  const sources = statement<[], string>(
-    sqlite,
-    `WITH RECURSIVE s(name) AS (
+export async function sourceFreshness(db: Db, now: number): Promise<SourceFreshness[]> {
+  const sources = await rows<{ name: string }>(
+    db,
+    sql`WITH RECURSIVE s(name) AS (
          SELECT min(source) FROM usage_events
          UNION ALL SELECT (SELECT min(source) FROM usage_events WHERE source > s.name) FROM s WHERE s.name IS NOT NULL
        ) SELECT name FROM s WHERE name IS NOT NULL`,
-  )
-    .pluck()
-    .all();
-  const last = statement<[string], number>(
-    sqlite,
-    'SELECT ts FROM usage_events INDEXED BY usage_events_ts_idx WHERE source = ? ORDER BY ts DESC LIMIT 1',
   );
-  const recent = statement<[number, string], { n: number; e: number | null }>(
-    sqlite,
-    `SELECT count(*) AS n, sum(status >= 400) AS e FROM usage_events INDEXED BY usage_events_ts_idx
-     WHERE ts >= ? AND source = ?`,
-  );
-  return sources.map((source) => {
-    const hour = recent.get(now - HOUR, source);
-    return {
+  // SQLite's planner would pick the (source, event_id) key and sort; PostgreSQL has no hints.
+  const byTs = sql.raw(dialectOf(db) === 'sqlite' ? ' INDEXED BY usage_events_ts_idx' : '');
+  const out: SourceFreshness[] = [];
+  for (const { name: source } of sources) {
+    const [last] = await rows<{ ts: number }>(
+      db,
+      sql`SELECT ts FROM usage_events${byTs} WHERE source = ${source} ORDER BY ts DESC LIMIT 1`,
+    );
+    const [hour] = await rows<{ n: number; e: number | null }>(
+      db,
+      sql`SELECT count(*) AS n, sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS e FROM usage_events${byTs}
+       WHERE ts >= ${now - HOUR} AND source = ${source}`,
+    );
+    out.push({
       source,
-      last_event_at: last.pluck().get(source) ?? 0,
+      last_event_at: last?.ts ?? 0,
       events_last_hour: hour?.n ?? 0,
       errors_last_hour: hour?.e ?? 0,
-    };
-  });
+    });
+  }
+  return out;
 }

@@ -18,9 +18,9 @@ export const balanceApi: ApiOperation[] = [
 ];
 
 export function sourcesRoutes(deps: Deps, services: SourceServices) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps), (c) => {
+  return new Hono<AppEnv>().get('/', requireAuth(deps), async (c) => {
     const q = services.gateway.queue.stats();
-    const sources = listSourceHealth(deps, {
+    const sources = await listSourceHealth(deps, {
       queue: q,
       webhookSecretSet: Boolean(deps.config.magichour.webhookSecret),
       accountKeySet: Boolean(deps.config.magichour.accountKey),
@@ -40,9 +40,9 @@ export function sourcesRoutes(deps: Deps, services: SourceServices) {
 }
 
 export function balanceRoutes(deps: Deps) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps), (c) => {
+  return new Hono<AppEnv>().get('/', requireAuth(deps), async (c) => {
     const now = deps.clock.now();
-    const state = balanceState(deps, Boolean(deps.config.magichour.accountKey));
+    const state = await balanceState(deps, Boolean(deps.config.magichour.accountKey));
     const rows = balanceSamplesSince(deps.sqlite, now - 30 * DAY);
     const unattributed = unattributedCreditsSince(deps.sqlite, now - 30 * DAY);
     return c.json({

@@ -70,14 +70,14 @@ export async function estimateInvoice(deps: EstimateDeps, query: unknown) {
     : period.end - period.start;
   const share = period.source === 'subscription' ? 1 : (period.end - period.start) / intervalMs;
 
-  const keys = creditsByKey(deps.sqlite, period.start, period.end);
+  const keys = await creditsByKey(deps.db, period.start, period.end);
   const credits = keys.reduce((s, k) => s + k.credits, 0);
   const priced = priceCredits(pricing, credits, share);
   const amountOf = (c: number) => priceCredits(pricing, c, share).amount;
 
   let forecast = { credits, amount: priced.amount, low: priced.amount, high: priced.amount };
   if (period.start <= now && now < period.end) {
-    const f = forecastMonth(loadForecastInput(deps.sqlite, now, deps.config.timeZone, {}, period).input);
+    const f = forecastMonth((await loadForecastInput(deps.db, now, deps.config.timeZone, {}, period)).input);
     const projected = Math.round(f.projected);
     forecast = {
       credits: projected,

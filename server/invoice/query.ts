@@ -1,21 +1,13 @@
 /** Credits of a period per key (with its environment), from the hourly rollup. */
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
-import { sumsByKey } from '../usage/rank-groups.ts';
+import type { Db } from '../db/client.ts';
+import { keyDirectory, sumsByKey } from '../usage/rank-groups.ts';
 
 export type KeyCredits = { key_id: string; key: string; environment: string | null; credits: number };
 
 /** Sums from the rollups that tile the period (whole months and days, hours at the edges), then names. */
-export function creditsByKey(sqlite: Sqlite, from: number, to: number): KeyCredits[] {
-  const names = new Map(
-    statement<[], { id: string; name: string; environment: string | null }>(
-      sqlite,
-      'SELECT id, name, environment FROM keys',
-    )
-      .all()
-      .map((k) => [k.id, k]),
-  );
-  return sumsByKey(sqlite, from, to, 'hour')
+export async function creditsByKey(db: Db, from: number, to: number): Promise<KeyCredits[]> {
+  const names = await keyDirectory(db);
+  return (await sumsByKey(db, from, to, 'hour'))
     .filter((t) => t.credits > 0 && names.has(t.key_id))
     .map((t) => {
       const k = names.get(t.key_id)!;

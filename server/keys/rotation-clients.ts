@@ -1,6 +1,7 @@
 /** The raw-event reads a rotation needs: who used a key (IP, user agent, operation) and when last. */
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { rows } from '../db/transaction.ts';
 
 export type ClientRow = {
   source_ip: string | null;
@@ -12,28 +13,25 @@ export type ClientRow = {
 
 /** Every distinct client of a key in [from, to), most recently seen first (at most `limit`). */
 export function clientsOfKey(
-  sqlite: Sqlite,
+  db: Db,
   keyId: string,
   from: number,
   to: number,
   limit = 200,
-): ClientRow[] {
-  return statement<[string, number, number, number], ClientRow>(
-    sqlite,
-    `SELECT source_ip, user_agent, operation, sum(requests) AS requests, max(ts) AS last_seen
-       FROM usage_events WHERE key_id = ? AND ts >= ? AND ts < ?
-       GROUP BY source_ip, user_agent, operation ORDER BY last_seen DESC LIMIT ?`,
-  ).all(keyId, from, to, limit);
+): Promise<ClientRow[]> {
+  return rows<ClientRow>(
+    db,
+    sql`SELECT source_ip, user_agent, operation, sum(requests) AS requests, max(ts) AS last_seen
+       FROM usage_events WHERE key_id = ${keyId} AND ts >= ${from} AND ts < ${to}
+       GROUP BY source_ip, user_agent, operation ORDER BY last_seen DESC LIMIT ${limit}`,
+  );
 }
 
 /** The key's last event before `to`, from raw events (null when none is kept). */
-export function lastUseOfKey(sqlite: Sqlite, keyId: string, to: number): number | null {
-  return (
-    statement<[string, number], number | null>(
-      sqlite,
-      'SELECT max(ts) FROM usage_events WHERE key_id = ? AND ts < ?',
-    )
-      .pluck()
-      .get(keyId, to) ?? null
+export async function lastUseOfKey(db: Db, keyId: string, to: number): Promise<number | null> {
+  const [row] = await rows<{ last: number | null }>(
+    db,
+    sql`SELECT max(ts) AS last FROM usage_events WHERE key_id = ${keyId} AND ts < ${to}`,
   );
+  return row?.last ?? null;
 }

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { writeAudit } from '../audit/write.ts';
 import { type Clock, DAY, MINUTE } from '../clock.ts';
-import type { Db, Sqlite } from '../db/client.ts';
+import type { Db } from '../db/client.ts';
 import { keyRotations } from '../db/schema/index.ts';
 import { transaction } from '../db/transaction.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
@@ -50,7 +50,7 @@ export type RotationView = {
   safe_at: string | null;
 };
 
-type Deps = { db: Db; sqlite: Sqlite; clock: Clock };
+type Deps = { db: Db; clock: Clock };
 
 /** Pairs `oldRef` with `body.new_key_id`; pairing again replaces the pairing (and restarts the clock). */
 export async function startRotation(
@@ -109,8 +109,8 @@ export async function readRotation(deps: Deps, oldRef: string): Promise<Rotation
   if (!replacement) throw notFound(`Key ${JSON.stringify(row.newKeyId)}`);
   const now = deps.clock.now();
   const quietMs = row.quietMinutes * MINUTE;
-  const clients = clientsOfKey(deps.sqlite, old.id, row.startedAt - CLIENT_LOOKBACK, now + 1);
-  const lastUse = Math.max(lastUseOfKey(deps.sqlite, old.id, now + 1) ?? 0, old.lastUsedAt ?? 0) || null;
+  const clients = await clientsOfKey(deps.db, old.id, row.startedAt - CLIENT_LOOKBACK, now + 1);
+  const lastUse = Math.max((await lastUseOfKey(deps.db, old.id, now + 1)) ?? 0, old.lastUsedAt ?? 0) || null;
   const safe = lastUse === null || now - lastUse >= quietMs;
   return {
     old_key: toKeyView(old),

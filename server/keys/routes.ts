@@ -136,7 +136,7 @@ export function keysRoutes(deps: Deps) {
           from: iso(range.from),
           to: iso(range.to),
           step: range.step,
-          points: pointsView(keySeries(deps.sqlite, key.id, range)),
+          points: pointsView(await keySeries(deps.db, key.id, range)),
         });
       })
   );

@@ -2,13 +2,17 @@
  * The values GET /metrics exposes, read from storage (the SQL lives here, not in the route) and
  * from the in-process instruments the caller hands in.
  */
+
+import { sql } from 'drizzle-orm';
 import { currentBudgetPeriod } from '../account/period.ts';
 import { listBudgets } from '../budgets/budgets.ts';
 import { spendBetween } from '../budgets/spend.ts';
+import type { Db } from '../db/client.ts';
 import { SEVERITIES } from '../db/schema/index.ts';
-import { statement } from '../db/statements.ts';
+import { rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import type { Family, Histogram } from '../http/metrics.ts';
+import { byteOrder } from '../usage/text-order.ts';
 
 /** What serve.ts measures in the process: monitorEventLoopDelay's histogram (nanoseconds). */
 export type EventLoopDelay = { percentile(p: number): number; reset(): void };
@@ -20,27 +24,30 @@ export type Instruments = {
 };
 
 // All-time totals from the month rollup (a dozen rows per key a year), names joined after the sums.
-const KEY_TOTALS = `SELECT k.name AS key, coalesce(k.environment, '') AS environment, t.credits, t.requests
+const keyTotalsQuery = (
+  db: Db,
+) => sql`SELECT k.name AS key, coalesce(k.environment, '') AS environment, t.credits, t.requests
   FROM (SELECT key_id, sum(credits) AS credits, sum(requests) AS requests FROM usage_month GROUP BY key_id) t
-  JOIN keys k ON k.id = t.key_id ORDER BY k.name`;
-const INCIDENTS_BY_SEVERITY = `SELECT severity, count(*) AS n FROM incidents
+  JOIN keys k ON k.id = t.key_id ORDER BY k.name${byteOrder(db)}`;
+const INCIDENTS_BY_SEVERITY = sql`SELECT severity, count(*) AS n FROM incidents
   WHERE state != 'resolved' GROUP BY severity`;
-const OUTBOX_BACKLOG = `SELECT channel, count(*) AS n FROM alert_outbox
-  WHERE status = 'pending' GROUP BY channel ORDER BY channel`;
+const outboxBacklogQuery = (db: Db) => sql`SELECT channel, count(*) AS n FROM alert_outbox
+  WHERE status = 'pending' GROUP BY channel ORDER BY channel${byteOrder(db)}`;
 
 type KeyTotal = { key: string; environment: string; credits: number; requests: number };
 
 export async function collectMetrics(
-  deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   ins: Instruments,
 ): Promise<Family[]> {
-  const keyTotals = statement<[], KeyTotal>(deps.sqlite, KEY_TOTALS).all();
+  const keyTotals = await rows<KeyTotal>(deps.db, keyTotalsQuery(deps.db));
   const bySeverity = new Map(
-    statement<[], { severity: string; n: number }>(deps.sqlite, INCIDENTS_BY_SEVERITY)
-      .all()
-      .map((r) => [r.severity, r.n]),
+    (await rows<{ severity: string; n: number }>(deps.db, INCIDENTS_BY_SEVERITY)).map((r) => [
+      r.severity,
+      r.n,
+    ]),
   );
-  const backlog = statement<[], { channel: string; n: number }>(deps.sqlite, OUTBOX_BACKLOG).all();
+  const backlog = await rows<{ channel: string; n: number }>(deps.db, outboxBacklogQuery(deps.db));
   const families: Family[] = [
     {
       name: 'keywatch_key_credits_total',
@@ -107,12 +114,12 @@ export async function collectMetrics(
   return families;
 }
 
-async function budgetRatios(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'config'>) {
+async function budgetRatios(deps: Pick<Deps, 'db' | 'clock' | 'config'>) {
   const period = await currentBudgetPeriod(deps, deps.clock.now());
-  return (await listBudgets(deps.db))
-    .filter((b) => b.monthlyCredits > 0)
-    .map((b) => ({
-      labels: { budget: b.id },
-      value: spendBetween(deps.sqlite, b, period.start, period.end) / b.monthlyCredits,
-    }));
+  const out: { labels: { budget: string }; value: number }[] = [];
+  for (const b of (await listBudgets(deps.db)).filter((b) => b.monthlyCredits > 0)) {
+    const spent = await spendBetween(deps.db, b, period.start, period.end);
+    out.push({ labels: { budget: b.id }, value: spent / b.monthlyCredits });
+  }
+  return out;
 }

@@ -3,9 +3,10 @@
  * that tile it, and ranked largest spender first: what pages, the top N and exports cut from.
  */
 
+import { sql } from 'drizzle-orm';
 import { floorTo } from '../clock.ts';
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { rows as rowsOf } from '../db/transaction.ts';
 import {
   BUCKET_TABLES,
   floorToMonth,
@@ -34,11 +35,8 @@ type KeyInfo = { name: string; environment: string | null };
 export type KeyDirectory = Map<string, KeyInfo>;
 
 /** Names and environments of every key: joined in memory after the sums, never inside the hot scan. */
-export function keyDirectory(sqlite: Sqlite): KeyDirectory {
-  const rows = statement<[], { id: string } & KeyInfo>(
-    sqlite,
-    'SELECT id, name, environment FROM keys',
-  ).all();
+export async function keyDirectory(db: Db): Promise<KeyDirectory> {
+  const rows = await rowsOf<{ id: string } & KeyInfo>(db, sql`SELECT id, name, environment FROM keys`);
   return new Map(rows.map((r) => [r.id, { name: r.name, environment: r.environment }]));
 }
 
@@ -98,20 +96,21 @@ export function tiles(
  * tile the range: per key from the per-key totals where they are kept. One statement per tile,
  * merged here, so each reads its table in key order and none needs a temporary b-tree over a union.
  */
-function sumsByColumn(
-  sqlite: Sqlite,
+async function sumsByColumn(
+  db: Db,
   column: 'key_id' | 'operation',
   from: number,
   to: number,
   step: Step,
-): (Totals & { grp: string })[] {
+): Promise<(Totals & { grp: string })[]> {
   const out = new Map<string, Totals & { grp: string }>();
   for (const t of tiles(from, to, step)) {
     const table = (column === 'key_id' ? KEY_TABLE_OF : OPERATION_TABLE_OF)[t.resolution];
-    const rows = statement<[number, number], Totals & { grp: string }>(
-      sqlite,
-      `SELECT ${column} AS grp, ${SUMS} FROM ${table} WHERE bucket >= ? AND bucket < ? GROUP BY ${column}`,
-    ).all(t.from, t.to);
+    const rows = await rowsOf<Totals & { grp: string }>(
+      db,
+      sql`SELECT ${sql.raw(column)} AS grp, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
+        WHERE bucket >= ${t.from} AND bucket < ${t.to} GROUP BY ${sql.raw(column)}`,
+    );
     for (const r of rows) {
       const had = out.get(r.grp);
       if (had) add(had, r);
@@ -125,32 +124,32 @@ function sumsByColumn(
  * Each key's sums over the buckets starting in [from, to), by key id, from the rollups that tile
  * the range (no join).
  */
-export function sumsByKey(sqlite: Sqlite, from: number, to: number, step: Step = 'hour') {
-  return sumsByColumn(sqlite, 'key_id', from, to, step).map(({ grp, ...t }) => ({
+export async function sumsByKey(db: Db, from: number, to: number, step: Step = 'hour') {
+  return (await sumsByColumn(db, 'key_id', from, to, step)).map(({ grp, ...t }) => ({
     key_id: grp,
     ...t,
   }));
 }
 
 /** Every group's totals over the range, largest spender first: the order pages and the top N cut. */
-export function rankGroups(
-  sqlite: Sqlite,
+export async function rankGroups(
+  db: Db,
   range: Range,
   group: Group,
   // Callers ranking many ranges at once (a year of months) read the keys once and pass them.
   directory?: KeyDirectory,
-): GroupTotals[] {
+): Promise<GroupTotals[]> {
   const from = floorTo(range.from, STEPS[range.step]);
   if (group === 'operation') {
-    return sumsByColumn(sqlite, 'operation', from, range.to, range.step)
+    return (await sumsByColumn(db, 'operation', from, range.to, range.step))
       .map(({ grp, ...t }) => ({ group: operationName(grp), ...t }))
       .sort(byRank);
   }
-  const rows = sumsByColumn(sqlite, 'key_id', from, range.to, range.step).map(({ grp, ...t }) => ({
+  const rows = (await sumsByColumn(db, 'key_id', from, range.to, range.step)).map(({ grp, ...t }) => ({
     key_id: grp,
     ...t,
   }));
-  const keys = directory ?? keyDirectory(sqlite);
+  const keys = directory ?? (await keyDirectory(db));
   if (group === 'key') {
     return rows
       .map(({ key_id, ...t }) => ({ group: keys.get(key_id)?.name ?? key_id, key_id, ...t }))

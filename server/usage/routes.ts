@@ -65,16 +65,21 @@ export const usageApi: ApiOperation[] = [
 ];
 
 export function usageRoutes(deps: Deps) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), (c) => {
+  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), async (c) => {
     const range = parseRangeQuery(c.req.query(), deps.clock.now());
     const body = {
       from: iso(range.from),
       to: iso(range.to),
       step: range.step,
-      points: pointsView(totalSeries(deps.sqlite, range)),
+      points: pointsView(await totalSeries(deps.db, range)),
     };
     if (!range.group) return c.json(body);
-    const { groups, total_groups, next_cursor } = groupedSeries(deps.sqlite, range, range.group, range.page);
+    const { groups, total_groups, next_cursor } = await groupedSeries(
+      deps.db,
+      range,
+      range.group,
+      range.page,
+    );
     // A year of days for every key is tens of MB as one string: each group is formatted as it is sent.
     const head = {
       ...body,

@@ -1,10 +1,12 @@
 /** Usage series from the bucket tables: one key's points, or totals grouped by key, environment or operation. */
 
+import { sql } from 'drizzle-orm';
 import { floorTo } from '../clock.ts';
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { rows as rowsOf } from '../db/transaction.ts';
 import { AppError } from '../errors.ts';
 import { BUCKET_TABLES, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
+import { idsIn } from './id-list.ts';
 import {
   add,
   byRank,
@@ -68,22 +70,23 @@ function fill({ from, to, step }: Range, rows: Row[]): Point[] {
   return points;
 }
 
-export function keySeries(sqlite: Sqlite, keyId: string, range: Range): Point[] {
-  const rows = statement<[string, number, number], Row>(
-    sqlite,
-    `SELECT bucket, ${SUMS} FROM ${BUCKET_TABLES[range.step]}
-       WHERE key_id = ? AND bucket >= ? AND bucket < ? GROUP BY bucket ORDER BY bucket`,
-  ).all(keyId, floorTo(range.from, STEPS[range.step]), range.to);
+export async function keySeries(db: Db, keyId: string, range: Range): Promise<Point[]> {
+  const rows = await rowsOf<Row>(
+    db,
+    sql`SELECT bucket, ${sql.raw(SUMS)} FROM ${sql.raw(BUCKET_TABLES[range.step])}
+       WHERE key_id = ${keyId} AND bucket >= ${floorTo(range.from, STEPS[range.step])} AND bucket < ${range.to}
+       GROUP BY bucket ORDER BY bucket`,
+  );
   return fill(range, rows);
 }
 
 /** Every key's sums, from the per-bucket totals (one row per bucket, whatever the number of keys). */
-export function totalSeries(sqlite: Sqlite, range: Range): Point[] {
-  const rows = statement<[number, number], Row>(
-    sqlite,
-    `SELECT bucket, credits, requests, errors, auth_failures FROM ${TOTAL_TABLES[range.step]}
-       WHERE bucket >= ? AND bucket < ? ORDER BY bucket`,
-  ).all(floorTo(range.from, STEPS[range.step]), range.to);
+export async function totalSeries(db: Db, range: Range): Promise<Point[]> {
+  const rows = await rowsOf<Row>(
+    db,
+    sql`SELECT bucket, credits, requests, errors, auth_failures FROM ${sql.raw(TOTAL_TABLES[range.step])}
+       WHERE bucket >= ${floorTo(range.from, STEPS[range.step])} AND bucket < ${range.to} ORDER BY bucket`,
+  );
   return fill(range, rows);
 }
 
@@ -99,15 +102,16 @@ const perKeySums = (step: Step) => (keepsOneRow(step) ? 'credits, requests, erro
 const perKeyGrouping = (step: Step) => (keepsOneRow(step) ? '' : ' GROUP BY key_id, bucket');
 
 /** Bucket rows of the chosen keys only (a page, or the top N), by key name. */
-function rowsOfKeys(sqlite: Sqlite, range: Range, chosen: GroupTotals[]): Map<string, Row[]> {
+async function rowsOfKeys(db: Db, range: Range, chosen: GroupTotals[]): Promise<Map<string, Row[]>> {
   const out = new Map<string, Row[]>(chosen.map((g) => [g.group, []]));
   const names = new Map(chosen.map((g) => [g.key_id!, g.group]));
   // One row per key and bucket over every operation: what the per-key day sums hold.
-  const rows = statement<[string, number, number], Row & { key_id: string }>(
-    sqlite,
-    `SELECT key_id, bucket, ${perKeySums(range.step)} FROM ${KEY_TABLE_OF[range.step]}
-       WHERE key_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket < ?${perKeyGrouping(range.step)}`,
-  ).all(JSON.stringify([...names.keys()]), floorTo(range.from, STEPS[range.step]), range.to);
+  const rows = await rowsOf<Row & { key_id: string }>(
+    db,
+    sql`SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
+       WHERE key_id IN (${idsIn(db, [...names.keys()])}) AND bucket >= ${floorTo(range.from, STEPS[range.step])}
+       AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
+  );
   for (const { key_id, ...r } of rows) out.get(names.get(key_id)!)?.push(r);
   return out;
 }
@@ -120,7 +124,7 @@ type EveryRow = { rows: Map<string, Row[]>; keyIds: Map<string, string> };
  * their day sums (else the bucket table), keys and environments from the per-key sums (named
  * through the key directory afterwards).
  */
-function rowsOfEveryGroup(sqlite: Sqlite, range: Range, group: Group, keys: KeyDirectory): EveryRow {
+async function rowsOfEveryGroup(db: Db, range: Range, group: Group, keys: KeyDirectory): Promise<EveryRow> {
   const from = floorTo(range.from, STEPS[range.step]);
   const out = new Map<string, Map<number, Row>>();
   const keyIds = new Map<string, string>();
@@ -135,18 +139,18 @@ function rowsOfEveryGroup(sqlite: Sqlite, range: Range, group: Group, keys: KeyD
     else rows.set(r.bucket, r);
   };
   if (group === 'operation') {
-    const rows = statement<[number, number], Row & { operation: string }>(
-      sqlite,
-      `SELECT operation, bucket, ${SUMS} FROM ${OPERATION_TABLE_OF[range.step]}
-         WHERE bucket >= ? AND bucket < ? GROUP BY operation, bucket`,
-    ).all(from, range.to);
+    const rows = await rowsOf<Row & { operation: string }>(
+      db,
+      sql`SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(OPERATION_TABLE_OF[range.step])}
+         WHERE bucket >= ${from} AND bucket < ${range.to} GROUP BY operation, bucket`,
+    );
     for (const { operation, ...r } of rows) put(operationName(operation), r);
   } else {
-    const rows = statement<[number, number], Row & { key_id: string }>(
-      sqlite,
-      `SELECT key_id, bucket, ${perKeySums(range.step)} FROM ${KEY_TABLE_OF[range.step]}
-         WHERE bucket >= ? AND bucket < ?${perKeyGrouping(range.step)}`,
-    ).all(from, range.to);
+    const rows = await rowsOf<Row & { key_id: string }>(
+      db,
+      sql`SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
+         WHERE bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
+    );
     for (const { key_id, ...r } of rows) {
       const k = keys.get(key_id);
       if (group === 'environment') put(environmentOf(k), r);
@@ -188,31 +192,31 @@ function seriesOf(range: Range, g: GroupTotals, rows: Row[]): GroupSeries {
  * or the `top` N with the rest summed as one "(other)" series (what a stacked chart draws). The
  * sums scan the bucket table alone; key names are joined afterwards, so no key row is walked per bucket.
  */
-export function groupedSeries(
-  sqlite: Sqlite,
+export async function groupedSeries(
+  db: Db,
   range: Range,
   group: Group,
   page: GroupPage = {},
-): { groups: GroupSeries[]; total_groups: number; next_cursor: number | null } {
+): Promise<{ groups: GroupSeries[]; total_groups: number; next_cursor: number | null }> {
   // Every group's rows are read anyway for a few groups (operations, environments) and for every
   // key when that fits in one answer: one read ranks and draws them. A page of keys over a long
   // range is ranked from the coarse rollups first, then only its keys' rows are read.
-  const keys = keyDirectory(sqlite);
+  const keys = await keyDirectory(db);
   const everyKey =
     page.limit === undefined && page.top === undefined && bucketCount(range) * keys.size <= MAX_POINTS;
-  const every = group !== 'key' || everyKey ? rowsOfEveryGroup(sqlite, range, group, keys) : null;
+  const every = group !== 'key' || everyKey ? await rowsOfEveryGroup(db, range, group, keys) : null;
   const few = every?.rows ?? null;
-  const ranked = every ? rankRows(every) : rankGroups(sqlite, range, group, keys);
+  const ranked = every ? rankRows(every) : await rankGroups(db, range, group, keys);
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
   const chosen = ranked.slice(offset, offset + count);
   // Zero-filled, every group has every bucket: the cap counts across the groups returned.
   refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
-  const rows = few ?? rowsOfKeys(sqlite, range, chosen);
+  const rows = few ?? (await rowsOfKeys(db, range, chosen));
   const groups = chosen.map((g) => seriesOf(range, g, rows.get(g.group) ?? []));
   if (page.top !== undefined) {
     const rest = ranked.slice(count);
-    if (rest.length > 0) groups.push(otherSeries(sqlite, range, rest, groups));
+    if (rest.length > 0) groups.push(await otherSeries(db, range, rest, groups));
     return { groups, total_groups: ranked.length, next_cursor: null };
   }
   const next = offset + chosen.length;
@@ -220,8 +224,13 @@ export function groupedSeries(
 }
 
 /** The groups past the top N as one series: the total less the top N, bucket by bucket. */
-function otherSeries(sqlite: Sqlite, range: Range, rest: GroupTotals[], top: GroupSeries[]): GroupSeries {
-  const points = totalSeries(sqlite, range);
+async function otherSeries(
+  db: Db,
+  range: Range,
+  rest: GroupTotals[],
+  top: GroupSeries[],
+): Promise<GroupSeries> {
+  const points = await totalSeries(db, range);
   for (const g of top) {
     g.points.forEach((p, i) => {
       const o = points[i]!;

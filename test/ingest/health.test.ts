@@ -2,12 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOUR } from '../../server/clock.ts';
 import { openStore } from '../../server/db/client.ts';
 import { createClientIpResolver } from '../../server/http/client-ip.ts';
+import { balanceState, listSourceHealth } from '../../server/ingest/health.ts';
 import { operationFromPath, parseBalance, responseKind } from '../../server/ingest/providers/magichour.ts';
 import { startServer } from '../../server/serve.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { startFakeMagicHour } from '../helpers/fake-magichour.ts';
-import { createTestDeps, T0, type TestDeps, testConfig } from '../helpers/store.ts';
+import { createTestDeps, forEachStore, T0, type TestDeps, testConfig } from '../helpers/store.ts';
+import { recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
@@ -128,5 +130,49 @@ describe('server shutdown', () => {
       n: 1,
     });
     store.close();
+  });
+});
+
+/** The reads behind /api/v1/sources, straight from storage, on both stores (the route needs the app). */
+forEachStore((_kind, open) => {
+  let store: TestDeps;
+  beforeEach(async () => {
+    store = await open();
+  });
+  afterEach(() => store.cleanup());
+
+  it('source health: last event, last hour, errors and status per source', async () => {
+    await recordUsage(store, [
+      event('push', 'p1', T0 - 10 * 60_000),
+      event('push', 'p2', T0 - 5 * 60_000, 429),
+      event('push', 'p3', T0 - 2 * HOUR),
+      event('csv', 'c1', T0 - 40 * 24 * HOUR),
+    ]);
+    const inputs = {
+      queue: {
+        size: 0,
+        capacity: 10,
+        dropped: 0,
+        last_error: null,
+        last_error_at: null,
+        last_flush_at: null,
+        slowest_flush_ms: 0,
+        journal: null,
+      },
+      webhookSecretSet: true,
+      accountKeySet: true,
+      webhookRejectsLastHour: 0,
+    };
+    const byName = Object.fromEntries((await listSourceHealth(store, inputs)).map((s) => [s.name, s]));
+    expect(byName.push).toMatchObject({
+      status: 'ok',
+      last_event_at: new Date(T0 - 5 * 60_000).toISOString(),
+      events_last_hour: 2,
+      errors_last_hour: 1,
+    });
+    expect(byName.csv).toMatchObject({ status: 'ok', events_last_hour: 0 });
+    expect(byName.webhooks).toMatchObject({ status: 'never', last_event_at: null, events_last_hour: 0 });
+    expect(byName.balance).toMatchObject({ status: 'never', last_event_at: null });
+    expect(await balanceState(store, false)).toMatchObject({ status: 'disabled', latest: null });
   });
 });

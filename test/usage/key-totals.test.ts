@@ -63,15 +63,15 @@ describe('per-key day and month sums', () => {
 });
 
 describe('series of every key', () => {
-  it('read at once (ranked from their rows) equal the pages ranked from the rollups', () => {
+  it('read at once (ranked from their rows) equal the pages ranked from the rollups', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
     recordEvents(deps, randomEvents(3000, keys, T0 - 80 * DAY, T0));
     for (const step of ['day', 'hour'] as const) {
       const range = { from: T0 - (step === 'day' ? 75 : 9) * DAY + 5 * HOUR, to: T0, step };
-      const all = groupedSeries(deps.sqlite, range, 'key');
-      const pages = [0, 5, 10].flatMap(
-        (cursor) => groupedSeries(deps.sqlite, range, 'key', { cursor, limit: 5 }).groups,
-      );
+      const all = await groupedSeries(deps.db, range, 'key');
+      const pages = [];
+      for (const cursor of [0, 5, 10])
+        pages.push(...(await groupedSeries(deps.db, range, 'key', { cursor, limit: 5 })).groups);
       expect(all.groups).toHaveLength(12);
       expect(all.groups).toEqual(pages);
       expect(all.groups.every((g) => g.key_id !== undefined)).toBe(true);
@@ -93,7 +93,7 @@ describe('forecast days from the day rollup', () => {
     expect(rollupParts(from, to, 'America/New_York')).toEqual([{ resolution: 'hour', from, to }]);
   });
 
-  it('gives the same daily totals as the events, for a key, an environment and the account', () => {
+  it('gives the same daily totals as the events, for a key, an environment and the account', async () => {
     deps.sqlite
       .prepare(`INSERT INTO keys (id, name, provider, status, environment, created_at, updated_at)
       VALUES ('a', 'a', 'magichour', 'active', 'production', 0, 0), ('b', 'b', 'magichour', 'active', 'staging', 0, 0)`)
@@ -113,7 +113,7 @@ describe('forecast days from the day rollup', () => {
       [{ keyId: 'a' }, (e: UsageEvent) => e.key.by === 'ref' && e.key.value === 'a'],
       [{ environment: 'staging' }, (e: UsageEvent) => e.key.by === 'ref' && e.key.value === 'b'],
     ] as const) {
-      const { input } = loadForecastInput(deps.sqlite, T0, 'UTC', filter);
+      const { input } = await loadForecastInput(deps.db, T0, 'UTC', filter);
       const expected = byDate(pick);
       for (const d of [...input.history, ...input.monthToDate]) {
         expect(d.credits, `${JSON.stringify(filter)} ${d.date}`).toBe(expected.get(d.date) ?? 0);

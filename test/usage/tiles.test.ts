@@ -34,7 +34,7 @@ describe('ranking over tiled ranges', () => {
   });
   afterEach(() => deps.cleanup());
 
-  it('sums exactly what the events inside the range hold, edges included', () => {
+  it('sums exactly what the events inside the range hold, edges included', async () => {
     const start = Date.UTC(2026, 6, 20, 13);
     const events = Array.from({ length: 400 }, (_, i) => ({
       source: 'push',
@@ -52,12 +52,12 @@ describe('ranking over tiled ranges', () => {
       [Date.UTC(2026, 7, 3, 5), Date.UTC(2026, 7, 9, 19), 'hour'],
     ] as const) {
       const inside = events.filter((e) => e.ts >= from && e.ts < to);
-      const ranked = rankGroups(deps.sqlite, { from, to, step }, 'key');
+      const ranked = await rankGroups(deps.db, { from, to, step }, 'key');
       for (const key of ['a', 'b']) {
         const want = inside.filter((e) => e.key.value === key).reduce((s, e) => s + e.credits, 0);
         expect(ranked.find((g) => g.group === key)?.credits).toBe(want);
       }
-      const ops = rankGroups(deps.sqlite, { from, to, step }, 'operation');
+      const ops = await rankGroups(deps.db, { from, to, step }, 'operation');
       expect(ops.reduce((s, g) => s + g.requests, 0)).toBe(inside.length);
     }
   });

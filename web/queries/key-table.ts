@@ -1,7 +1,8 @@
 /** The keys table: each key with its last 7 days by day, and the hygiene flags it earns. */
+import { type SQL, sql } from 'drizzle-orm';
 import { DAY, floorTo } from '../../server/clock.ts';
-import type { Db, Sqlite } from '../../server/db/client.ts';
-import { statement } from '../../server/db/statements.ts';
+import type { Db } from '../../server/db/client.ts';
+import { dialectOf, rows } from '../../server/db/transaction.ts';
 import { type KeyView, listKeys } from '../../server/keys/keys.ts';
 
 export type HygieneFlag = {
@@ -21,9 +22,13 @@ export const HYGIENE = { rotateAfterDays: 90, unusedDays: 30, manySourceGroups: 
  * A network's group: /16 for IPv4, /32 for IPv6 — a rough "which environment" signal, taken from
  * the /24 and /64 networks `key_networks` keeps per key (maintained on write, so no raw event is read).
  */
-const IP_GROUP_SQL = `CASE WHEN instr(network, '.') > 0
-  THEN substr(network, 1, instr(network, '.') + instr(substr(network, instr(network, '.') + 1), '.') - 1)
-  ELSE substr(network, 1, 9) END`;
+function ipGroupSql(db: Db): SQL {
+  // The same expression on both stores; only the name of "position of a substring" differs.
+  const instr = dialectOf(db) === 'sqlite' ? 'instr' : 'strpos';
+  return sql.raw(`CASE WHEN ${instr}(network, '.') > 0
+  THEN substr(network, 1, ${instr}(network, '.') + ${instr}(substr(network, ${instr}(network, '.') + 1), '.') - 1)
+  ELSE substr(network, 1, 9) END`);
+}
 
 export function flagsFor(key: KeyView, ipGroups: number, now: number): HygieneFlag[] {
   const flags: HygieneFlag[] = [];
@@ -55,29 +60,27 @@ export function flagsFor(key: KeyView, ipGroups: number, now: number): HygieneFl
 }
 
 /** Distinct network groups one key was seen from since `since`. */
-export function ipGroupCount(sqlite: Sqlite, keyId: string, since: number): number {
-  return (
-    statement<[string, number], number>(
-      sqlite,
-      `SELECT count(DISTINCT ${IP_GROUP_SQL}) FROM key_networks WHERE key_id = ? AND last_seen_at >= ?`,
-    )
-      .pluck()
-      .get(keyId, since) ?? 0
+export async function ipGroupCount(db: Db, keyId: string, since: number): Promise<number> {
+  const [row] = await rows<{ n: number }>(
+    db,
+    sql`SELECT count(DISTINCT ${ipGroupSql(db)}) AS n FROM key_networks
+      WHERE key_id = ${keyId} AND last_seen_at >= ${since}`,
   );
+  return row?.n ?? 0;
 }
 
-export async function listKeyRows(deps: { db: Db; sqlite: Sqlite }, now: number): Promise<KeyRowView[]> {
+export async function listKeyRows(deps: { db: Db }, now: number): Promise<KeyRowView[]> {
   const start = floorTo(now, DAY) - 6 * DAY;
-  const daily = statement<[number], { key_id: string; bucket: number; credits: number }>(
-    deps.sqlite,
+  const daily = await rows<{ key_id: string; bucket: number; credits: number }>(
+    deps.db,
     // The per-key day sums: one row per key and day, no operations to add up.
-    'SELECT key_id, bucket, credits FROM usage_key_day WHERE bucket >= ?',
-  ).all(start);
-  const groups = statement<[number], { key_id: string; n: number }>(
-    deps.sqlite,
-    `SELECT key_id, count(DISTINCT ${IP_GROUP_SQL}) AS n FROM key_networks
-       WHERE last_seen_at >= ? GROUP BY key_id`,
-  ).all(start);
+    sql`SELECT key_id, bucket, credits FROM usage_key_day WHERE bucket >= ${start}`,
+  );
+  const groups = await rows<{ key_id: string; n: number }>(
+    deps.db,
+    sql`SELECT key_id, count(DISTINCT ${ipGroupSql(deps.db)}) AS n FROM key_networks
+       WHERE last_seen_at >= ${start} GROUP BY key_id`,
+  );
   const ipGroups = new Map(groups.map((g) => [g.key_id, g.n]));
   const byKey = new Map<string, number[]>();
   for (const row of daily) {

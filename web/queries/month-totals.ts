@@ -4,9 +4,10 @@
  * days from the day table, the hours at its edges from the hour table (a dozen rows per key, not a
  * month of hours).
  */
+import { sql } from 'drizzle-orm';
 import { floorTo, HOUR } from '../../server/clock.ts';
-import type { Sqlite } from '../../server/db/client.ts';
-import { statement } from '../../server/db/statements.ts';
+import type { Db } from '../../server/db/client.ts';
+import { rows as rowsOf } from '../../server/db/transaction.ts';
 import { monthPeriod } from '../../server/time-zone.ts';
 import { floorToMonth, KEY_TOTAL_TABLES, MONTH_TABLE } from '../../server/usage/buckets.ts';
 import {
@@ -43,19 +44,19 @@ type Row = {
 };
 
 /** Each group's sums over [from, to), or one 'total' row. */
-function monthRows(
-  sqlite: Sqlite,
+async function monthRows(
+  db: Db,
   from: number,
   to: number,
   group: Group | undefined,
   keys: KeyDirectory | undefined,
-): Row[] {
+): Promise<Row[]> {
   if (group) {
-    const ranked = rankGroups(sqlite, { from, to, step: 'hour' }, group, keys);
+    const ranked = await rankGroups(db, { from, to, step: 'hour' }, group, keys);
     return ranked.map(({ group: grp, key_id, ...t }) => ({ grp, key_id: key_id ?? '', ...t }));
   }
   // The total needs no key names: the per-key sums straight from the rollups, added up.
-  const rows = sumsByKey(sqlite, floorTo(from, HOUR), to, 'hour');
+  const rows = await sumsByKey(db, floorTo(from, HOUR), to, 'hour');
   const total: Row = { grp: 'total', key_id: '', credits: 0, requests: 0, errors: 0, auth_failures: 0 };
   for (const r of rows) {
     total.credits += r.credits;
@@ -71,12 +72,12 @@ function monthRows(
  * (KEYWATCH_TZ is UTC, or has no offset across them); null otherwise, and each month is tiled on its
  * own. One statement instead of one per month: a month of a thousand keys is a thousand rows.
  */
-function utcMonthRows(
-  sqlite: Sqlite,
+async function utcMonthRows(
+  db: Db,
   months: { start: number; end: number }[],
   group: Group | undefined,
   keys: KeyDirectory | undefined,
-): Row[][] | null {
+): Promise<Row[][] | null> {
   if (months.some((m) => floorToMonth(m.start) !== m.start || floorToMonth(m.end) !== m.end)) return null;
   const index = new Map(months.map((m, i) => [m.start, i]));
   const perMonth = months.map(() => new Map<string, Row>());
@@ -96,18 +97,19 @@ function utcMonthRows(
   const from = months[0]!.start;
   const to = months[months.length - 1]!.end;
   if (group === 'operation') {
-    const rows = statement<[number, number], Sums & { operation: string; bucket: number }>(
-      sqlite,
-      `SELECT operation, bucket, sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors,
-         sum(auth_failures) AS auth_failures FROM ${MONTH_TABLE} WHERE bucket >= ? AND bucket < ? GROUP BY operation, bucket`,
-    ).all(from, to);
+    const rows = await rowsOf<Sums & { operation: string; bucket: number }>(
+      db,
+      sql`SELECT operation, bucket, sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors,
+         sum(auth_failures) AS auth_failures FROM ${sql.raw(MONTH_TABLE)}
+         WHERE bucket >= ${from} AND bucket < ${to} GROUP BY operation, bucket`,
+    );
     for (const { operation, bucket, ...r } of rows) put(bucket, operationName(operation), '', r);
   } else {
-    const rows = statement<[number, number], Sums & { key_id: string; bucket: number }>(
-      sqlite,
-      `SELECT key_id, bucket, credits, requests, errors, auth_failures FROM ${KEY_TOTAL_TABLES.month}
-         WHERE bucket >= ? AND bucket < ?`,
-    ).all(from, to);
+    const rows = await rowsOf<Sums & { key_id: string; bucket: number }>(
+      db,
+      sql`SELECT key_id, bucket, credits, requests, errors, auth_failures FROM ${sql.raw(KEY_TOTAL_TABLES.month)}
+         WHERE bucket >= ${from} AND bucket < ${to}`,
+    );
     for (const { key_id, bucket, ...r } of rows) {
       const k = keys?.get(key_id);
       if (group === 'key') put(bucket, k?.name ?? key_id, key_id, r);
@@ -129,8 +131,8 @@ export function recentMonths(now: number, timeZone: string, count: number) {
  * With `top`, only the largest groups are listed and the rest are summed as one "(other)" group:
  * what a page draws (the CSV export stays complete), and the totals per month are unchanged.
  */
-export function monthTotals(
-  sqlite: Sqlite,
+export async function monthTotals(
+  db: Db,
   opts: {
     now: number;
     timeZone: string;
@@ -139,15 +141,17 @@ export function monthTotals(
     dropLeadingEmpty?: boolean;
     top?: number;
   },
-): GroupMonths[] {
+): Promise<GroupMonths[]> {
   let months = recentMonths(opts.now, opts.timeZone, opts.count);
-  const keys = opts.group && opts.group !== 'operation' ? keyDirectory(sqlite) : undefined;
+  const keys = opts.group && opts.group !== 'operation' ? await keyDirectory(db) : undefined;
   // The current month is read whole: nothing is stored after now but usage stamped a little ahead
   // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
   // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
-  let perMonth =
-    utcMonthRows(sqlite, months, opts.group, keys) ??
-    months.map((m) => monthRows(sqlite, m.start, m.end, opts.group, keys));
+  let perMonth = await utcMonthRows(db, months, opts.group, keys);
+  if (!perMonth) {
+    perMonth = [];
+    for (const m of months) perMonth.push(await monthRows(db, m.start, m.end, opts.group, keys));
+  }
   if (opts.dropLeadingEmpty) {
     const first = perMonth.findIndex((rows) => rows.some((r) => r.credits > 0 || r.requests > 0));
     const from = first === -1 ? months.length : first;

@@ -47,11 +47,11 @@ const IncidentQuery = z.object({
  * Monthly totals per calendar month of KEYWATCH_TZ (a month starts at local midnight), starting
  * with the first month that has usage; the current month is flagged `partial` (to date).
  */
-function monthlyCsv(deps: Deps, groupQuery: string | undefined) {
+async function monthlyCsv(deps: Deps, groupQuery: string | undefined) {
   const group = GROUPS.find((g) => g === groupQuery);
   if (groupQuery && !group)
     throw validationError([{ path: 'group', message: `must be one of ${GROUPS.join(', ')}` }]);
-  const groups = monthTotals(deps.sqlite, {
+  const groups = await monthTotals(deps.db, {
     now: deps.clock.now(),
     timeZone: deps.config.timeZone,
     count: CSV_MONTHS,
@@ -76,7 +76,7 @@ function monthlyCsv(deps: Deps, groupQuery: string | undefined) {
 export function exportRoutes(deps: Deps) {
   return new Hono<AppEnv>()
     .use(requireAuth(deps, 'read'))
-    .get('/usage.csv', (c) => {
+    .get('/usage.csv', async (c) => {
       const query = c.req.query();
       if (query.step === 'month') return monthlyCsv(deps, query.group);
       const range = parseRangeQuery(query, deps.clock.now());
@@ -90,19 +90,19 @@ export function exportRoutes(deps: Deps) {
         auth_failures: number;
       }) => [isoOf(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
       if (range.group) {
-        const { groups } = groupedSeries(deps.sqlite, range, range.group);
+        const { groups } = await groupedSeries(deps.db, range, range.group);
         const rows = (function* () {
           for (const g of groups) for (const p of g.points) yield [g.group, ...point(p)];
         })();
         const header = [range.group, 'ts', ...POINT_HEADER.slice(1)];
         return csv(`usage-${range.step}-by-${range.group}.csv`, header, rows);
       }
-      return csv(`usage-${range.step}.csv`, POINT_HEADER, totalSeries(deps.sqlite, range).map(point));
+      return csv(`usage-${range.step}.csv`, POINT_HEADER, (await totalSeries(deps.db, range)).map(point));
     })
     .get('/key-usage.csv', async (c) => {
       const key = await getKey(deps, c.req.query('key') ?? '');
       const range = parseRangeQuery(c.req.query(), deps.clock.now());
-      const rows = keySeries(deps.sqlite, key.id, range).map((p) => [
+      const rows = (await keySeries(deps.db, key.id, range)).map((p) => [
         iso(p.ts),
         p.credits,
         p.requests,

@@ -90,12 +90,12 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       now,
       monthStart,
       account,
-      today: sumCredits(deps.sqlite, dayPeriod(now, config.timeZone).start, now + 1).credits,
-      month: sumCredits(deps.sqlite, monthStart, now + 1).credits,
-      unattributed: unattributedCredits(deps.sqlite, lastDays(now, 30).from, now + 1),
+      today: (await sumCredits(deps.db, dayPeriod(now, config.timeZone).start, now + 1)).credits,
+      month: (await sumCredits(deps.db, monthStart, now + 1)).credits,
+      unattributed: await unattributedCredits(deps.db, lastDays(now, 30).from, now + 1),
       // To the end of today: nothing is stored after now, and whole days are one row per key.
-      topKeys: topKeys(deps.sqlite, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
-      months: monthTotals(deps.sqlite, {
+      topKeys: await topKeys(deps.db, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
+      months: await monthTotals(deps.db, {
         now,
         timeZone: config.timeZone,
         count: 3,
@@ -105,7 +105,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
         top: OVERVIEW_MONTH_KEYS,
       }),
       openIncidents: await listIncidents(deps, { state: ['open'], limit: 50 }),
-      freshness: sourceFreshness(deps.sqlite, now),
+      freshness: await sourceFreshness(deps.db, now),
     };
     return sendPage(c, <OverviewPage ctx={await ctxOf(c)} data={data} />);
   });
@@ -122,15 +122,15 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     if (!row) return c.html(notFoundPage('That key'), 404);
     const now = clock.now();
     const key = toKeyView(row);
-    const ipGroups = ipGroupCount(deps.sqlite, key.id, lastDays(now, 7).from);
+    const ipGroups = await ipGroupCount(deps.db, key.id, lastDays(now, 7).from);
     const from = lastDays(now, 30).from;
     const data = {
       key,
       now,
       flags: flagsFor(key, ipGroups, now),
-      operations: operationsOf(deps.sqlite, key.id, from, now + 1),
-      ips: ipsOf(deps.sqlite, key.id, from, now + 1),
-      agents: userAgentsOf(deps.sqlite, key.id, from, now + 1),
+      operations: await operationsOf(deps.db, key.id, from, now + 1),
+      ips: await ipsOf(deps.db, key.id, from, now + 1),
+      agents: await userAgentsOf(deps.db, key.id, from, now + 1),
       incidents: await listIncidents(deps, { keyId: key.id, limit: 50 }),
       // Keys this one can be rotated to: any other key that is not revoked.
       replacements: (await listKeys(deps))
@@ -179,18 +179,20 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     const now = clock.now();
     // Calendar months of KEYWATCH_TZ per grouping, computed here: the browser only has UTC days.
     const months = Object.fromEntries(
-      GROUPS.map((group) => [
-        group,
-        monthTotals(deps.sqlite, {
-          now,
-          timeZone: config.timeZone,
-          count: 12,
+      await Promise.all(
+        GROUPS.map(async (group) => [
           group,
-          dropLeadingEmpty: true,
-          // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
-          top: CAPACITY_SERIES - 1,
-        }),
-      ]),
+          await monthTotals(deps.db, {
+            now,
+            timeZone: config.timeZone,
+            count: 12,
+            group,
+            dropLeadingEmpty: true,
+            // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
+            top: CAPACITY_SERIES - 1,
+          }),
+        ]),
+      ),
     );
     return sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={now} months={months} />);
   });
@@ -203,7 +205,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       users: admin ? await listUsers(deps) : [],
       tokens: admin ? await listApiTokens(deps) : [],
       audit: admin ? await listAudit(deps, { limit: 50 }) : [],
-      freshness: sourceFreshness(deps.sqlite, clock.now()),
+      freshness: await sourceFreshness(deps.db, clock.now()),
       account: await readAccountView(deps, clock.now()),
       smtp: {
         configured: config.smtpUrl !== undefined,
