@@ -112,8 +112,10 @@ describe('server shutdown', () => {
   it('writes the queued gateway events before closing the database', async () => {
     const fake = await startFakeMagicHour();
     fake.keys.add('mhk_live_shutdown_0042');
-    const config = { ...testConfig(deps.dir, { MAGICHOUR_BASE_URL: fake.url }), demo: false };
-    config.dbPath = `${deps.dir}/shutdown.db`;
+    const config = {
+      ...testConfig(deps.dir, { MAGICHOUR_BASE_URL: fake.url, KEYWATCH_DB: `${deps.dir}/shutdown.db` }),
+      demo: false,
+    };
     const running = await startServer(config, deps.log, { announce: () => {} });
     const res = await fetch(`${running.url}/gw/magichour/v1/face-swap`, {
       method: 'POST',
