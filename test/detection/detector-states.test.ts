@@ -61,11 +61,11 @@ describe('held detector states', () => {
     const again = { ...stopped, db: store.db, sqlite: store.sqlite };
     try {
       await runDetection(again, { until: END - 5 * MINUTE });
-      writeHeldStates(again);
+      await writeHeldStates(again);
     } finally {
       store.close();
     }
-    writeHeldStates(steady);
+    await writeHeldStates(steady);
     expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
     expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
   });
@@ -93,11 +93,11 @@ describe('held detector states', () => {
     const again = { ...stopped, db: store.db, sqlite: store.sqlite };
     try {
       await runDetection(again, { until: END - 5 * MINUTE });
-      writeHeldStates(again);
+      await writeHeldStates(again);
     } finally {
       store.close();
     }
-    writeHeldStates(steady);
+    await writeHeldStates(steady);
     expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
     expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
   });
