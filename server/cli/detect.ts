@@ -29,7 +29,7 @@ export function addDetectCommands(program: Command, withDeps: WithDeps): void {
         });
         // The process ends here: store every state at the cursor, so the server's worker need not
         // replay any to catch up.
-        writeHeldStates(deps);
+        await writeHeldStates(deps);
         process.stdout.write(
           `${JSON.stringify({ evaluated_until: iso(r.evaluated_until), incidents_opened: r.incidents_opened })}\n`,
         );

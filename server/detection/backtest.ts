@@ -41,12 +41,12 @@ export function parseBacktest(body: unknown): BacktestInput {
 
 /** `input` as parseBacktest() returned it. */
 export async function backtest(deps: Deps, input: BacktestInput) {
-  const keys = loadKeys(deps.sqlite);
+  const keys = await loadKeys(deps.db);
   const key = input.key ? keys.find((k) => k.id === input.key || k.name === input.key) : undefined;
   if (input.key && !key) throw notFound(`Key "${input.key}"`);
   const until = floorTo(deps.clock.now(), MINUTE);
   const windowFrom = until - input.days * DAY;
-  const first = earliestData(deps.sqlite);
+  const first = await earliestData(deps.db);
   const rules = await loadRuleSets(deps.db, (set) => {
     const next = mergeRuleSet(set, input.kind, {
       enabled: true,
@@ -62,7 +62,7 @@ export async function backtest(deps: Deps, input: BacktestInput) {
     const from = Math.max(floorTo(first, MINUTE), windowFrom - LEAD);
     for (let start = from; start < until; start += CHUNK) {
       const end = Math.min(until, start + CHUNK);
-      const chunk = loadChunk(deps.sqlite, start, end, key?.id);
+      const chunk = await loadChunk(deps.db, start, end, key?.id);
       replayChunk(chunk, start, end, {
         rules,
         adjustments: await loadAdjustments(deps.db, start, end),

@@ -1,6 +1,6 @@
 /**
- * The detection worker: its own SQLite connection (WAL, busy_timeout: it writes beside the serving
- * thread) and the whole pipeline of a run, from the minutes through the incident lifecycle to the
+ * The detection worker: its own connection to the store (on SQLite: WAL, busy_timeout, it writes
+ * beside the serving thread; on PostgreSQL: a small pool of its own) and the whole pipeline of a run, from the minutes through the incident lifecycle to the
  * alert listener's outbox rows, in the same transactions as in-thread runs. Nothing here needs the
  * serving thread: the outbox job there sends what this queues. One run at a time, in order; each
  * request gets exactly one answer. Its states stay held between runs (run-detection.ts).
@@ -8,7 +8,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { createAlertListener } from '../alerts/notify.ts';
 import type { Config } from '../config.ts';
-import { openStore } from '../db/client.ts';
+import { openStorage, type Storage } from '../db/storage.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../http/worker-thread.ts';
@@ -20,9 +20,12 @@ const port = parentPort!;
 // Below the serving thread, but not at the bottom like push and backtests: it holds the write lock
 // a few ms at a time every minute, and a thread starved while holding it keeps writers waiting.
 lowerThreadPriority(BACKGROUND_NICE.writer);
-const { dbPath, config } = workerData as { dbPath: string; config: Config };
-// The serving thread has migrated the database already.
-const store = openStore(dbPath, { migrate: false });
+const { config } = workerData as { config: Config };
+// The serving thread has migrated the database already. Opened once, before the first request is
+// handled (requests queue behind it); a store that cannot be opened fails each run with its reason.
+// Runs here are one at a time, so a PostgreSQL pool of two connections is plenty.
+const opening: Promise<Storage> = openStorage(config.storage, { migrate: false, max: 2 });
+opening.catch(() => {});
 /** Each run is judged at the serving thread's now (a fake clock in tests). */
 let now = 0;
 const level = (at: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) =>
@@ -33,8 +36,14 @@ const log: Logger = {
   warn: level('warn'),
   error: level('error'),
 };
-const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: { now: () => now }, config, log };
-const listener = createAlertListener(deps);
+let ready: { deps: Deps; listener: ReturnType<typeof createAlertListener>; store: Storage } | undefined;
+async function open() {
+  if (ready) return ready;
+  const store = await opening;
+  const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: { now: () => now }, config, log };
+  ready = { deps, listener: createAlertListener(deps), store };
+  return ready;
+}
 /**
  * Between two of a run's write transactions the worker sleeps PAUSE_MS: SQLite's busy handler on
  * the serving thread retries 1, 3 and 8 ms after it began waiting, so with each transaction
@@ -57,9 +66,12 @@ async function handle(m: WorkerRequest): Promise<void> {
   if (m.type === 'close') {
     now = m.now;
     try {
-      writeHeldStates(deps);
+      const { deps } = await open();
+      await writeHeldStates(deps);
+    } catch (err) {
+      log.error('detection worker could not store its states on close', { error: String(err) });
     } finally {
-      store.close();
+      await (await opening.catch(() => null))?.close();
       port.close();
     }
     return;
@@ -67,6 +79,7 @@ async function handle(m: WorkerRequest): Promise<void> {
   now = m.now;
   let reply: WorkerReply;
   try {
+    const { deps, listener } = await open();
     const result = await runDetection(deps, { ...m.options, listener, pause });
     reply = { type: 'result', id: m.id, ok: true, result, threadId };
   } catch (err) {

@@ -54,7 +54,8 @@ export function createDetectionWorker(deps: {
   };
 
   const start = () => {
-    const w = startWorker(THREAD, { dbPath: deps.config.dbPath, config: deps.config });
+    // The worker opens the store `config.storage` names (a SQLite file or a PostgreSQL database).
+    const w = startWorker(THREAD, { config: deps.config });
     // Idle, it does not keep the process alive; with a run pending it does (see run()).
     w.unref();
     w.on('message', (reply: WorkerReply) => {

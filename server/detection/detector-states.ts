@@ -12,9 +12,10 @@
  * JSON stays the stored form: measured on real states, a float64 packing of the numeric arrays was
  * larger (10.4 KB vs 8.1 KB, since most values are small integers) and decoded slower.
  */
+import { sql } from 'drizzle-orm';
 import { MINUTE } from '../clock.ts';
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { execute, rows } from '../db/transaction.ts';
 import { type AccountState, createAccountState } from './core/account.ts';
 import type { KeyState } from './core/state.ts';
 import type { ReplayState } from './replay.ts';
@@ -33,26 +34,33 @@ export type LoadedStates = {
 type Row = { key_id: string; state: string; evaluated_until: number; updated_at: number };
 
 /** The account row: the cursor, and a write stamp that changes on every run (see `stamp`). */
-export function readAccountRow(sqlite: Sqlite): { evaluatedUntil: number; updatedAt: number } | undefined {
-  return statement<[], { evaluatedUntil: number; updatedAt: number }>(
-    sqlite,
-    `SELECT evaluated_until AS evaluatedUntil, updated_at AS updatedAt FROM detector_state WHERE key_id = ''`,
-  ).get();
+export async function readAccountRow(
+  db: Db,
+): Promise<{ evaluatedUntil: number; updatedAt: number } | undefined> {
+  const [row] = await rows<{ evaluatedUntil: number; updatedAt: number }>(
+    db,
+    sql`SELECT evaluated_until AS "evaluatedUntil", updated_at AS "updatedAt" FROM detector_state WHERE key_id = ''`,
+  );
+  return row;
 }
 
 /** Identifies the stored states a run left behind: another runner's write changes it. */
 export const stamp = (row: { evaluatedUntil: number; updatedAt: number } | undefined) =>
   row ? `${row.evaluatedUntil}:${row.updatedAt}` : 'none';
 
-export function loadStates(sqlite: Sqlite): LoadedStates {
-  const rows = statement<[], Row>(
-    sqlite,
-    'SELECT key_id, state, evaluated_until, updated_at FROM detector_state',
-  ).all();
+/**
+ * On PostgreSQL the state column is jsonb: it comes back as text with its object keys in jsonb's
+ * order, which JSON.parse turns into the same values (the detectors look values up by name).
+ */
+export async function loadStates(db: Db): Promise<LoadedStates> {
+  const found = await rows<Row>(
+    db,
+    sql`SELECT key_id, state, evaluated_until, updated_at FROM detector_state`,
+  );
   const keys = new Map<string, KeyState>();
   const written = new Map<string, number>();
   let account: AccountState = createAccountState();
-  for (const r of rows) {
+  for (const r of found) {
     if (r.key_id === ACCOUNT) {
       account = JSON.parse(r.state) as AccountState;
       continue;
@@ -94,49 +102,51 @@ export function prepareStates(
   return { evaluatedUntil, rows, account: JSON.stringify(loaded.state.account) };
 }
 
-const UPSERT = `INSERT INTO detector_state (key_id, state, evaluated_until, updated_at) VALUES (?, ?, ?, ?)
-  ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
-    updated_at = excluded.updated_at
-  WHERE excluded.evaluated_until >= detector_state.evaluated_until`;
-
 /**
  * Writes one key's state as of `evaluatedUntil`, unless its row is already further on (a runner
  * beside this one wrote it since: states written after their cursor's commit may arrive late).
  * The caller marks it written once its transaction commits.
  */
-export function storeState(sqlite: Sqlite, keyId: string, json: string, evaluatedUntil: number, now: number) {
-  statement<[string, string, number, number]>(sqlite, UPSERT).run(keyId, json, evaluatedUntil, now);
+export async function storeState(db: Db, keyId: string, json: string, evaluatedUntil: number, now: number) {
+  await execute(
+    db,
+    sql`INSERT INTO detector_state (key_id, state, evaluated_until, updated_at)
+      VALUES (${keyId}, ${json}, ${evaluatedUntil}, ${now})
+      ON CONFLICT (key_id) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
+        updated_at = excluded.updated_at
+      WHERE excluded.evaluated_until >= detector_state.evaluated_until`,
+  );
 }
 
 /**
  * Writes the account row (the cursor). The write stamp grows strictly, so two runs in the same
  * millisecond still leave different stamps. Returns the new stamp.
  */
-export function storeAccount(sqlite: Sqlite, prepared: PreparedStates, now: number): string {
-  const at = Math.max(now, (readAccountRow(sqlite)?.updatedAt ?? 0) + 1);
-  storeState(sqlite, ACCOUNT, prepared.account, prepared.evaluatedUntil, at);
+export async function storeAccount(db: Db, prepared: PreparedStates, now: number): Promise<string> {
+  const at = Math.max(now, ((await readAccountRow(db))?.updatedAt ?? 0) + 1);
+  await storeState(db, ACCOUNT, prepared.account, prepared.evaluatedUntil, at);
   return stamp({ evaluatedUntil: prepared.evaluatedUntil, updatedAt: at });
 }
 
 /** Writes prepared states and always the account row, in the caller's transaction. Returns the new stamp. */
-export function storeStates(
-  sqlite: Sqlite,
+export async function storeStates(
+  db: Db,
   loaded: LoadedStates,
   prepared: PreparedStates,
   now: number,
-): string {
+): Promise<string> {
   for (const [keyId, json] of prepared.rows) {
-    storeState(sqlite, keyId, json, prepared.evaluatedUntil, now);
+    await storeState(db, keyId, json, prepared.evaluatedUntil, now);
     loaded.written.set(keyId, prepared.evaluatedUntil);
   }
-  return storeAccount(sqlite, prepared, now);
+  return storeAccount(db, prepared, now);
 }
 
 /** Writes every state not yet stored up to `evaluatedUntil` (a runner closing cleanly). */
-export function writeAllStates(sqlite: Sqlite, loaded: LoadedStates, evaluatedUntil: number, now: number) {
+export function writeAllStates(db: Db, loaded: LoadedStates, evaluatedUntil: number, now: number) {
   for (const keyId of loaded.state.keys.keys()) loaded.state.touched.add(keyId);
   const prepared = prepareStates(loaded, evaluatedUntil, new Set(loaded.state.keys.keys()));
-  return storeStates(sqlite, loaded, prepared, now);
+  return storeStates(db, loaded, prepared, now);
 }
 
 /** The stagger's slot of the minute ending at `at`. */

@@ -4,7 +4,7 @@
  * numbers and the text; people own state, acknowledgement, note and feedback.
  */
 import type { Clock } from '../clock.ts';
-import type { Db, Sqlite, Tx } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import type { IncidentRow } from '../db/schema/index.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import {
@@ -111,7 +111,7 @@ export function episodeFromRow(row: IncidentRow): Episode {
 }
 
 export async function createIncidentSink(
-  deps: { db: Db; sqlite: Sqlite; clock: Clock; config: { timeZone: string } },
+  deps: { db: Db; clock: Clock; config: { timeZone: string } },
   listener: IncidentListener,
   keyNames: Map<string, string>,
   quietMs: (keyId: string | null) => number,
@@ -134,11 +134,12 @@ export async function createIncidentSink(
       : { key: e.keyId ? (keyNames.get(e.keyId) ?? e.keyId) : null };
   };
 
-  const details = (
+  const details = async (
+    db: Tx,
     e: Episode,
     lead: ReturnType<typeof summarizeEpisode>,
     previous: Details | null,
-  ): Details => {
+  ): Promise<Details> => {
     const from = Math.min(lead.startedAt, lead.peakWindow.from);
     const stale =
       !previous?.contributors_at || lead.lastSeenAt - previous.contributors_at >= CONTRIBUTORS_EVERY;
@@ -146,7 +147,7 @@ export async function createIncidentSink(
       e.keyId === null
         ? undefined
         : stale
-          ? findContributors(deps.sqlite, e.keyId, from, lead.lastSeenAt)
+          ? await findContributors(db, e.keyId, from, lead.lastSeenAt)
           : previous?.contributors;
     const net = network(e);
     return {
@@ -174,7 +175,7 @@ export async function createIncidentSink(
     };
   };
 
-  const columns = (e: Episode, previous: Details | null, late?: Details['late']) => {
+  const columns = async (db: Tx, e: Episode, previous: Details | null, late?: Details['late']) => {
     const lead = summarizeEpisode(e);
     const who = explainFor(e);
     const signals = e.signals.map((s) =>
@@ -198,7 +199,7 @@ export async function createIncidentSink(
         .filter(Boolean)
         .join(' '),
       details: JSON.stringify({
-        ...details(e, lead, previous),
+        ...(await details(db, e, lead, previous)),
         ...((late ?? previous?.late) && { late: late ?? previous?.late }),
       }),
       signals,
@@ -215,7 +216,7 @@ export async function createIncidentSink(
       const row = await openIncident(
         tx,
         listener,
-        { keyId: e.keyId, subject: e.subject, ...columns(e, null) },
+        { keyId: e.keyId, subject: e.subject, ...(await columns(tx, e, null)) },
         when,
       );
       e.id = row.id;
@@ -224,7 +225,11 @@ export async function createIncidentSink(
     }
     const before = await findIncidentRow(tx, e.id);
     if (!before) return;
-    const { detectedAt: _first, ...update } = columns(e, JSON.parse(before.details || '{}') as Details);
+    const { detectedAt: _first, ...update } = await columns(
+      tx,
+      e,
+      JSON.parse(before.details || '{}') as Details,
+    );
     await extendIncident(tx, listener, e.id, update, when);
   };
 
@@ -244,7 +249,7 @@ export async function createIncidentSink(
     const row = await openIncident(
       tx,
       listener,
-      { keyId: e.keyId, subject: e.subject, ...columns(e, null, late) },
+      { keyId: e.keyId, subject: e.subject, ...(await columns(tx, e, null, late)) },
       when,
     );
     opened++;

@@ -5,11 +5,11 @@
  * uses only data up to its bucket; what the replay finds that no incident of that subject covers
  * is opened as an incident that says its data arrived late. Keys rewind at most LATE_REWIND_DAYS.
  */
-import { and, asc, desc, eq, gte, lt, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
 import { DAY, MINUTE } from '../clock.ts';
-import type { Sqlite, Tx } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import { detectorCheckpoints, incidents, lateUsage } from '../db/schema/index.ts';
-import { statement } from '../db/statements.ts';
+import { execute } from '../db/transaction.ts';
 import type { Adjustment } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
 import { type Episode, summarizeEpisode } from './core/episodes.ts';
@@ -33,8 +33,8 @@ export type LateEpisode = {
 };
 
 export type LateContext = {
+  /** The run's transaction: the late keys' minutes are read in it too. */
   tx: Tx;
-  sqlite: Parameters<typeof loadChunk>[0];
   rules: RuleSets;
   adjustments: (from: number, to: number) => Promise<readonly Adjustment[]>;
   state: ReplayState;
@@ -92,7 +92,7 @@ async function replayKey(
   };
   for (let s = from; s < ctx.cursor; s += CHUNK) {
     const end = Math.min(ctx.cursor, s + CHUNK);
-    replayChunk(loadChunk(ctx.sqlite, s, end, keyId), s, end, {
+    replayChunk(await loadChunk(ctx.tx, s, end, keyId), s, end, {
       rules: ctx.rules,
       adjustments: await ctx.adjustments(s, end),
       sink,
@@ -152,29 +152,34 @@ export function prepareCheckpoints(state: ReplayState, keys: Iterable<string>, a
   return rows;
 }
 
-/** Stores prepared snapshots taken at `at` (one prepared statement); drops week-old ones. */
-export function writeCheckpoints(sqlite: Sqlite, rows: readonly CheckpointRow[], at: number): void {
+/** Stores prepared snapshots taken at `at`; drops week-old ones. */
+export async function writeCheckpoints(db: Db, rows: readonly CheckpointRow[], at: number): Promise<void> {
   if (rows.length === 0) return;
-  for (const r of rows) writeCheckpoint(sqlite, r, at);
-  dropOldCheckpoints(sqlite, at);
+  for (const r of rows) await writeCheckpoint(db, r, at);
+  await dropOldCheckpoints(db, at);
 }
 
 /** One snapshot taken at `at`; a second one of the same key and time is ignored. */
-export function writeCheckpoint(sqlite: Sqlite, row: CheckpointRow, at: number): void {
-  statement<[string, number, string]>(
-    sqlite,
-    'INSERT INTO detector_checkpoints (key_id, at, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-  ).run(row.keyId, at, row.state);
+export async function writeCheckpoint(db: Db, row: CheckpointRow, at: number): Promise<void> {
+  await execute(
+    db,
+    sql`INSERT INTO detector_checkpoints (key_id, at, state) VALUES (${row.keyId}, ${at}, ${row.state})
+      ON CONFLICT DO NOTHING`,
+  );
 }
 
 /**
  * Snapshots older than any late usage can rewind to from `at`, at most `limit` of them (each is a
  * whole key state, so a day's worth for 1,000 keys is megabytes to free). Returns how many went.
+ * A slice is named by the primary key (key_id, at): PostgreSQL has no rowid.
  */
-export function dropOldCheckpoints(sqlite: Sqlite, at: number, limit = -1): number {
-  return statement<[number, number]>(
-    sqlite,
-    `DELETE FROM detector_checkpoints WHERE rowid IN
-       (SELECT rowid FROM detector_checkpoints WHERE at < ? LIMIT ?)`,
-  ).run(at - (LATE_REWIND_DAYS + 1) * DAY, limit).changes;
+export async function dropOldCheckpoints(db: Db, at: number, limit?: number): Promise<number> {
+  const cutoff = at - (LATE_REWIND_DAYS + 1) * DAY;
+  return execute(
+    db,
+    limit === undefined
+      ? sql`DELETE FROM detector_checkpoints WHERE at < ${cutoff}`
+      : sql`DELETE FROM detector_checkpoints WHERE (key_id, at) IN
+          (SELECT key_id, at FROM detector_checkpoints WHERE at < ${cutoff} LIMIT ${limit})`,
+  );
 }

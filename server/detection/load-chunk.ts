@@ -2,9 +2,10 @@
  * One chunk of history for the replay: closed minute buckets per key (with operations), the
  * sources (IPs, user agents, client origins) of each key-minute from raw events, unattributed spend, and keys.
  */
+import { sql } from 'drizzle-orm';
 import { MINUTE } from '../clock.ts';
-import type { Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { rows } from '../db/transaction.ts';
 import type { Bucket } from './core/types.ts';
 
 export type KeyInfo = {
@@ -42,18 +43,45 @@ type SourceRow = {
   requests: number;
 };
 
-export function loadKeys(sqlite: Sqlite): KeyInfo[] {
-  return statement<[], KeyInfo>(
-    sqlite,
-    `SELECT k.id, k.name, k.status, k.revoked_at AS revokedAt, k.time_zone AS timeZone,
-         r.started_at AS rotatingSince
+/**
+ * Keys in code-unit order of their ids, the order replay steps them in: sorted here, since
+ * PostgreSQL's ORDER BY on text follows the database's collation (ids are mixed case).
+ */
+export async function loadKeys(db: Db): Promise<KeyInfo[]> {
+  const found = await rows<KeyInfo>(
+    db,
+    sql`SELECT k.id, k.name, k.status, k.revoked_at AS "revokedAt", k.time_zone AS "timeZone",
+         r.started_at AS "rotatingSince"
        FROM keys k LEFT JOIN key_rotations r ON r.old_key_id = k.id ORDER BY k.id`,
-  ).all();
+  );
+  return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: string): Chunk {
-  const keyFilter = onlyKey ? ' AND key_id = @key' : '';
-  const args = { from, to, key: onlyKey ?? '' };
+// Two SQL texts per query (all keys, one key), each prepared once per SQLite connection.
+const minutesOf = (from: number, to: number, onlyKey?: string) =>
+  onlyKey === undefined
+    ? sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
+       WHERE bucket >= ${from} AND bucket < ${to} ORDER BY bucket, key_id, operation`
+    : sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
+       WHERE bucket >= ${from} AND bucket < ${to} AND key_id = ${onlyKey} ORDER BY bucket, key_id, operation`;
+
+// Grouped by the expression, not its alias: PostgreSQL resolves a GROUP BY name to an input
+// column before an output one, and SQLite accepts either.
+const MINUTE_OF_TS = sql.raw(`(ts / ${MINUTE}) * ${MINUTE}`);
+const sourcesOf = (from: number, to: number, onlyKey?: string) =>
+  onlyKey === undefined
+    ? sql`SELECT key_id, ${MINUTE_OF_TS} AS bucket, source_ip AS ip, user_agent AS ua,
+         client_origin AS origin, sum(requests) AS requests
+       FROM usage_events WHERE ts >= ${from} AND ts < ${to}
+       GROUP BY key_id, ${MINUTE_OF_TS}, source_ip, user_agent, client_origin ORDER BY bucket, key_id`
+    : sql`SELECT key_id, ${MINUTE_OF_TS} AS bucket, source_ip AS ip, user_agent AS ua,
+         client_origin AS origin, sum(requests) AS requests
+       FROM usage_events WHERE ts >= ${from} AND ts < ${to} AND key_id = ${onlyKey}
+       GROUP BY key_id, ${MINUTE_OF_TS}, source_ip, user_agent, client_origin ORDER BY bucket, key_id`;
+
+const MINUTE_OF_UNTIL = sql.raw(`(until / ${MINUTE}) * ${MINUTE}`);
+
+export async function loadChunk(db: Db, from: number, to: number, onlyKey?: string): Promise<Chunk> {
   const buckets = new Map<number, Map<string, Bucket>>();
   const bucketOf = (keyId: string, ts: number): Bucket => {
     let byKey = buckets.get(ts);
@@ -68,11 +96,7 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     }
     return b;
   };
-  const minutes = statement<typeof args, MinuteRow>(
-    sqlite,
-    `SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
-       WHERE bucket >= @from AND bucket < @to${keyFilter} ORDER BY bucket, key_id, operation`,
-  ).all(args);
+  const minutes = await rows<MinuteRow>(db, minutesOf(from, to, onlyKey));
   for (const r of minutes) {
     const b = bucketOf(r.key_id, r.bucket);
     b.requests += r.requests;
@@ -80,13 +104,7 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     b.authFailures += r.auth_failures;
     b.ops.push({ op: r.operation, requests: r.requests, credits: r.credits });
   }
-  const sources = statement<typeof args, SourceRow>(
-    sqlite,
-    `SELECT key_id, (ts / ${MINUTE}) * ${MINUTE} AS bucket, source_ip AS ip, user_agent AS ua,
-         client_origin AS origin, sum(requests) AS requests
-       FROM usage_events WHERE ts >= @from AND ts < @to${keyFilter}
-       GROUP BY key_id, bucket, source_ip, user_agent, client_origin ORDER BY bucket, key_id`,
-  ).all(args);
+  const sources = await rows<SourceRow>(db, sourcesOf(from, to, onlyKey));
   for (const r of sources) {
     const b = bucketOf(r.key_id, r.bucket);
     if (r.ip) {
@@ -103,20 +121,21 @@ export function loadChunk(sqlite: Sqlite, from: number, to: number, onlyKey?: st
     }
   }
   const unattributed = new Map<number, number>();
-  const spend = statement<{ from: number; to: number }, { bucket: number; credits: number }>(
-    sqlite,
-    `SELECT (until / ${MINUTE}) * ${MINUTE} AS bucket, sum(credits) AS credits FROM unattributed_spend
-       WHERE until >= @from AND until < @to GROUP BY bucket`,
-  ).all({ from, to });
+  const spend = await rows<{ bucket: number; credits: number }>(
+    db,
+    sql`SELECT ${MINUTE_OF_UNTIL} AS bucket, sum(credits) AS credits FROM unattributed_spend
+       WHERE until >= ${from} AND until < ${to} GROUP BY ${MINUTE_OF_UNTIL}`,
+  );
   for (const r of spend) unattributed.set(r.bucket, r.credits);
-  return { keys: loadKeys(sqlite), buckets, unattributed };
+  return { keys: await loadKeys(db), buckets, unattributed };
 }
 
 /** The first minute with any data, or null on an empty database. */
-export function earliestData(sqlite: Sqlite): number | null {
-  const row = statement<[], { t: number | null }>(
-    sqlite,
-    'SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute UNION ALL SELECT min(until) FROM unattributed_spend)',
-  ).get();
+export async function earliestData(db: Db): Promise<number | null> {
+  const [row] = await rows<{ t: number | null }>(
+    db,
+    sql`SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute
+       UNION ALL SELECT min(until) FROM unattributed_spend) AS firsts`,
+  );
   return row?.t ?? null;
 }

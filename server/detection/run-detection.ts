@@ -5,11 +5,11 @@
  * snapshots of the chunk follow in short transactions of their own (see persistInSlices).
  */
 import { performance } from 'node:perf_hooks';
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
-import type { Queryable, Sqlite, Tx } from '../db/client.ts';
+import type { Db, Queryable, Tx } from '../db/client.ts';
 import { detectorState, lateUsage } from '../db/schema/index.ts';
-import { transaction } from '../db/transaction.ts';
+import { dialectOf, execute, transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
@@ -53,8 +53,22 @@ const HOLD_MS = 3;
 const DROP_SLICE = 50;
 /** A first run never replays more than this much history. */
 export const MAX_REPLAY = 90 * DAY;
+/**
+ * PostgreSQL: the transaction-scoped advisory lock ("kwdt" in ASCII) that a transaction moving the
+ * cursor takes before it reads it, so two runners on one database (two processes, or the CLI beside
+ * the server) check and move it one after the other: the second then sees the first's cursor and
+ * fails with a conflict instead of judging the same minutes again. A row lock would not do: before
+ * the first run there is no cursor row to lock. On SQLite, BEGIN IMMEDIATE already serializes them.
+ */
+const CURSOR_LOCK = 0x6b776474;
 
 export type RunResult = { evaluated_until: number; incidents_opened: number };
+
+/** Inside a transaction that will move the cursor: waits for any other runner's (see CURSOR_LOCK). */
+async function lockCursor(tx: Tx): Promise<void> {
+  if (dialectOf(tx) === 'postgres')
+    await execute(tx, sql`SELECT pg_advisory_xact_lock(CAST(${CURSOR_LOCK} AS bigint))`);
+}
 
 export async function readCursor(deps: { db: Queryable }): Promise<number | null> {
   return (
@@ -64,20 +78,20 @@ export async function readCursor(deps: { db: Queryable }): Promise<number | null
 }
 
 /**
- * The states a runner keeps between runs, per connection (as statements.ts keeps statements), with
+ * The states a runner keeps between runs, per store handle (its connection or pool), with
  * the stamp of the account row it wrote last: if another runner (the CLI beside the server) wrote
  * since, or a run failed and rolled back, the states are read again.
  */
-const held = new WeakMap<Sqlite, { stamp: string; loaded: LoadedStates }>();
+const held = new WeakMap<Db, { stamp: string; loaded: LoadedStates }>();
 
 async function holdStates(deps: Deps, rules: RuleSets, timeZone: string): Promise<LoadedStates> {
-  const current = stamp(readAccountRow(deps.sqlite));
-  const kept = held.get(deps.sqlite);
+  const current = stamp(await readAccountRow(deps.db));
+  const kept = held.get(deps.db);
   if (kept && kept.stamp === current) return kept.loaded;
-  const loaded = loadStates(deps.sqlite);
-  const cursor = readAccountRow(deps.sqlite)?.evaluatedUntil;
+  const loaded = await loadStates(deps.db);
+  const cursor = (await readAccountRow(deps.db))?.evaluatedUntil;
   if (cursor !== undefined) await catchUpStates(deps, loaded, cursor, rules, timeZone);
-  held.set(deps.sqlite, { stamp: current, loaded });
+  held.set(deps.db, { stamp: current, loaded });
   return loaded;
 }
 
@@ -97,7 +111,7 @@ async function catchUpStates(
   if (behind.size === 0) return;
   for (let start = Math.min(...behind.values()); start < cursor; start += CHUNK) {
     const end = Math.min(cursor, start + CHUNK);
-    replayChunk(loadChunk(deps.sqlite, start, end), start, end, {
+    replayChunk(await loadChunk(deps.db, start, end), start, end, {
       rules,
       adjustments: await loadAdjustments(deps.db, start, end),
       sink: ignoreFindings,
@@ -125,7 +139,7 @@ export async function runDetection(
   // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
   const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
   const cursor = await readCursor(deps);
-  const first = earliestData(deps.sqlite);
+  const first = await earliestData(deps.db);
   let from = cursor ?? (first === null ? until : floorTo(first, MINUTE));
   from = Math.max(from, until - MAX_REPLAY);
   const late = cursor !== null && (await deps.db.select({ n: count() }).from(lateUsage).limit(1))[0]!.n > 0;
@@ -138,11 +152,11 @@ export async function runDetection(
   try {
     loaded = await holdStates(deps, rules, timeZone);
   } catch (err) {
-    held.delete(deps.sqlite);
+    held.delete(deps.db);
     throw err;
   }
   const { state } = loaded;
-  const names = new Map(loadKeys(deps.sqlite).map((k) => [k.id, k.name]));
+  const names = new Map((await loadKeys(deps.db)).map((k) => [k.id, k.name]));
   const quiet = (keyId: string | null) => rules.forKey(keyId).params.baseline.quiet_minutes * MINUTE;
   const writer = await createIncidentSink(deps, options.listener ?? ignoreIncidentChanges, names, quiet);
 
@@ -161,6 +175,9 @@ export async function runDetection(
       states: prepareStates(loaded, evaluatedUntil, force, json, more ? REPLAY_WRITE_EVERY : undefined),
     };
   };
+  // PostgreSQL has no database-wide write lock to hand back between slices: a chunk's states go in
+  // one transaction there.
+  const holdMs = dialectOf(deps.db) === 'sqlite' ? HOLD_MS : Number.POSITIVE_INFINITY;
   /** Write transactions: how many, and the longest and total time each held the lock (ms). */
   const writes = { n: 0, longest: 0, total: 0, longestSliced: 0, longestCommit: 0, longestCursor: 0 };
   let cursorTx = true;
@@ -197,33 +214,33 @@ export async function runDetection(
     cursorTx = false;
     while (i < rows.length || j < checkpoints.length) {
       const from = i;
-      await write(async () => {
+      await write(async (tx) => {
         const began = performance.now();
         do {
           if (i < rows.length) {
             const [keyId, json] = rows[i++]!;
-            storeState(deps.sqlite, keyId, json, at, now);
-          } else writeCheckpoint(deps.sqlite, checkpoints[j++]!, at);
-        } while ((i < rows.length || j < checkpoints.length) && performance.now() - began < HOLD_MS);
+            await storeState(tx, keyId, json, at, now);
+          } else await writeCheckpoint(tx, checkpoints[j++]!, at);
+        } while ((i < rows.length || j < checkpoints.length) && performance.now() - began < holdMs);
       });
       for (let k = from; k < i; k++) loaded.written.set(rows[k]![0], at);
     }
     // Old snapshots go in slices of their own too; nothing depends on when.
     while (true) {
       let gone = 0;
-      await write(async () => {
-        gone = dropOldCheckpoints(deps.sqlite, at, DROP_SLICE);
+      await write(async (tx) => {
+        gone = await dropOldCheckpoints(tx, at, DROP_SLICE);
       });
       if (gone < DROP_SLICE) break;
     }
     writes.longestSliced = Math.max(writes.longestSliced, writes.total - before);
     cursorTx = true;
   };
-  /** Inside the run's transaction (raw statements on the same connection are part of it). */
-  const persist = (prepared: ReturnType<typeof prepare>) => {
-    writeCheckpoints(deps.sqlite, prepared.checkpoints, prepared.states.evaluatedUntil);
-    held.set(deps.sqlite, {
-      stamp: storeStates(deps.sqlite, loaded, prepared.states, deps.clock.now()),
+  /** Inside the run's transaction `tx`. */
+  const persist = async (tx: Tx, prepared: ReturnType<typeof prepare>) => {
+    await writeCheckpoints(tx, prepared.checkpoints, prepared.states.evaluatedUntil);
+    held.set(deps.db, {
+      stamp: await storeStates(tx, loaded, prepared.states, deps.clock.now()),
       loaded,
     });
   };
@@ -234,12 +251,12 @@ export async function runDetection(
       // Its rewound states are written with the cursor: a stored state of the cursor's minute that
       // lacks the late usage would never be replayed.
       await write(async (tx) => {
+        await lockCursor(tx);
         if ((await readCursor({ db: tx })) !== cursor)
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
         await rejudgeLateUsage({
           tx,
-          sqlite: deps.sqlite,
           rules,
           adjustments: (a, b) => loadAdjustments(tx, a, b),
           state,
@@ -249,7 +266,7 @@ export async function runDetection(
           raise: writer.raiseLate,
         });
         // A rewound key's state changed out of turn: written now, not at its next slot.
-        persist(prepare(cursor, new Set(state.touched)));
+        await persist(tx, prepare(cursor, new Set(state.touched)));
         writer.setTx(null);
       });
     }
@@ -260,7 +277,7 @@ export async function runDetection(
       done = end;
       // Judged before the transaction: a writer beside it (push ingest on the serving thread)
       // waits for the incident and state writes only, not for the detectors.
-      const chunk = loadChunk(deps.sqlite, start, end);
+      const chunk = await loadChunk(deps.db, start, end);
       for (const k of chunk.keys) names.set(k.id, k.name);
       const recorded = createRecordingSink();
       replayChunk(chunk, start, end, {
@@ -273,12 +290,13 @@ export async function runDetection(
       const prepared = prepare(end, undefined, end < until && n + 1 < (options.maxChunks ?? Infinity));
       await write(async (tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
+        await lockCursor(tx);
         if ((await readCursor({ db: tx })) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
         writer.setTx(tx);
         await recorded.replayInto(writer.sink);
-        held.set(deps.sqlite, {
-          stamp: storeAccount(deps.sqlite, prepared.states, deps.clock.now()),
+        held.set(deps.db, {
+          stamp: await storeAccount(tx, prepared.states, deps.clock.now()),
           loaded,
         });
         writer.setTx(null);
@@ -299,17 +317,17 @@ export async function runDetection(
     return { evaluated_until: done, incidents_opened: writer.opened() };
   } catch (err) {
     // A rolled-back chunk leaves the states in memory ahead of the stored ones: read them again.
-    held.delete(deps.sqlite);
+    held.delete(deps.db);
     throw err;
   }
 }
 
 /** Writes every held state up to the cursor, so the next runner reads them without catching up. */
-export function writeHeldStates(deps: Pick<Deps, 'sqlite' | 'clock'>): void {
-  const kept = held.get(deps.sqlite);
-  const row = readAccountRow(deps.sqlite);
+export async function writeHeldStates(deps: Pick<Deps, 'db' | 'clock'>): Promise<void> {
+  const kept = held.get(deps.db);
+  const row = await readAccountRow(deps.db);
   if (!kept || !row || kept.stamp !== stamp(row)) return;
-  deps.sqlite.transaction(() => {
-    kept.stamp = writeAllStates(deps.sqlite, kept.loaded, row.evaluatedUntil, deps.clock.now());
-  })();
+  await transaction(deps.db, async (tx) => {
+    kept.stamp = await writeAllStates(tx, kept.loaded, row.evaluatedUntil, deps.clock.now());
+  });
 }

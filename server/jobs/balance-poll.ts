@@ -28,7 +28,7 @@ export function createBalancePollJob(
       if (disabled) return;
       if (!accountKey) {
         disabled = true;
-        saveSourceState(
+        await saveSourceState(
           deps,
           'balance',
           'disabled',
@@ -44,7 +44,7 @@ export function createBalancePollJob(
         account: magicHour.account!,
       });
       if (outcome.status === 'ok') {
-        saveSourceState(
+        await saveSourceState(
           deps,
           'balance',
           'ok',
@@ -61,7 +61,7 @@ export function createBalancePollJob(
         disabled = true;
         deps.log.warn('balance poller disabled', { detail: outcome.detail });
       } else deps.log.warn('balance poll failed', { detail: outcome.detail });
-      saveSourceState(deps, 'balance', outcome.status, outcome.detail);
+      await saveSourceState(deps, 'balance', outcome.status, outcome.detail);
     },
   };
 }

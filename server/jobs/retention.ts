@@ -3,15 +3,19 @@
  * never; the per-bucket totals and the key networks seen go with them, so the file stays bounded.
  * Deletes in small chunks so the gateway and ingest never wait long on the write lock.
  */
+import { type SQL, sql } from 'drizzle-orm';
 import { DAY } from '../clock.ts';
-import { statement } from '../db/statements.ts';
+import { dialectOf, execute } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 
 const CHUNK = 5_000;
 /** Free pages returned to the disk per run: 64 MB of 4 KB pages. */
 const VACUUM_PAGES_PER_RUN = 16_384;
 
-/** `row` names the rows to delete in a chunk: bucket tables have no rowid (WITHOUT ROWID). */
+/**
+ * `row` names the rows to delete in a chunk: bucket tables have no rowid (WITHOUT ROWID), and on
+ * PostgreSQL none has one, so `pgRow` names the events by their primary key there.
+ */
 const TARGETS = [
   {
     table: 'usage_minute',
@@ -25,7 +29,13 @@ const TARGETS = [
     column: 'bucket',
     days: (d: Deps) => d.config.retentionDays.minute,
   },
-  { table: 'usage_events', row: 'rowid', column: 'ts', days: (d: Deps) => d.config.retentionDays.events },
+  {
+    table: 'usage_events',
+    row: 'rowid',
+    pgRow: '(source, event_id)',
+    column: 'ts',
+    days: (d: Deps) => d.config.retentionDays.events,
+  },
   {
     table: 'key_networks',
     row: '(key_id, network)',
@@ -55,33 +65,45 @@ const TARGETS = [
 
 const columnsOf = (row: string) => row.replace(/[()]/g, '');
 
-export function applyRetention(deps: Deps): Record<string, number> {
+/** One chunk's DELETE of a target (table and column names are the constants above, never input). */
+function deleteChunk(
+  t: (typeof TARGETS)[number],
+  dialect: ReturnType<typeof dialectOf>,
+  cutoff: number,
+): SQL {
+  const row = dialect === 'postgres' && 'pgRow' in t ? t.pgRow : t.row;
+  return sql`DELETE FROM ${sql.raw(t.table)} WHERE ${sql.raw(row)} IN
+    (SELECT ${sql.raw(columnsOf(row))} FROM ${sql.raw(t.table)} WHERE ${sql.raw(t.column)} < ${cutoff} LIMIT ${sql.raw(String(CHUNK))})`;
+}
+
+export async function applyRetention(deps: Deps): Promise<Record<string, number>> {
+  const dialect = dialectOf(deps.db);
   const deleted: Record<string, number> = {};
   for (const t of TARGETS) {
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
-    const stmt = statement(
-      deps.sqlite,
-      `DELETE FROM ${t.table} WHERE ${t.row} IN (SELECT ${columnsOf(t.row)} FROM ${t.table} WHERE ${t.column} < ? LIMIT ${CHUNK})`,
-    );
     let total = 0;
     for (let changes = CHUNK; changes === CHUNK; ) {
-      changes = stmt.run(cutoff).changes;
+      changes = await execute(deps.db, deleteChunk(t, dialect, cutoff));
       total += changes;
     }
     deleted[t.table] = total;
   }
-  if (Object.values(deleted).some((n) => n > 0)) {
-    deps.log.info('retention applied', deleted);
-    deps.sqlite.pragma('optimize');
+  const any = Object.values(deleted).some((n) => n > 0);
+  if (any) deps.log.info('retention applied', deleted);
+  // SQLite's own maintenance; PostgreSQL's autovacuum and autoanalyze do the same on their own.
+  if (dialect === 'sqlite') {
+    if (any) deps.sqlite.pragma('optimize');
+    // The file stays bounded: freed pages go back to the disk (incremental auto-vacuum, set by
+    // migration 0011), a bounded number per run so the write lock is never held for long.
+    deps.sqlite.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_RUN})`);
   }
-  // The file stays bounded: freed pages go back to the disk (incremental auto-vacuum, set by
-  // migration 0011), a bounded number per run so the write lock is never held for long.
-  deps.sqlite.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_RUN})`);
   return deleted;
 }
 
 export const retentionJob = (deps: Deps) => ({
   name: 'retention',
   everyMs: 6 * 60 * 60_000,
-  run: () => void applyRetention(deps),
+  run: async () => {
+    await applyRetention(deps);
+  },
 });

@@ -4,15 +4,18 @@
  * answered, and closing it stores its states.
  */
 import { threadId } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MINUTE } from '../../server/clock.ts';
+import { rows } from '../../server/db/transaction.ts';
 import { createDetectionWorker, type DetectionWorker } from '../../server/detection/detect-worker.ts';
 import { readCursor } from '../../server/detection/run-detection.ts';
 import { createDetectJob } from '../../server/jobs/detect.ts';
 import { createLogger } from '../../server/log.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { END, seedHistory } from '../helpers/history.ts';
-import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+import { type PgCluster, postgresAvailable, startPgCluster } from '../helpers/postgres.ts';
+import { createPgTestDeps, createTestDeps, type TestDeps } from '../helpers/store.ts';
 
 const count = (deps: TestDeps, table: string) =>
   (deps.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -101,4 +104,38 @@ describe('detection worker', () => {
     expect(count(deps, 'detector_state')).toBeGreaterThan(1);
     await expect(worker.run({ until: END })).rejects.toMatchObject({ status: 503 });
   });
+});
+
+describe.skipIf(!postgresAvailable())('detection worker on PostgreSQL', () => {
+  let cluster: PgCluster | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('opens the store KEYWATCH_DB names, judges on its own thread, and stores its states on close', async () => {
+    cluster ??= await startPgCluster();
+    const deps = await createPgTestDeps(cluster);
+    const worker = createDetectionWorker(deps);
+    try {
+      await seedHistory(deps);
+      deps.clock.set(END + 30_000);
+      const r = await worker.run({ until: END - 20 * MINUTE });
+      expect(r.evaluated_until).toBe(END - 20 * MINUTE);
+      expect(r.incidents_opened).toBeGreaterThan(0);
+      expect(worker.lastThreadId()).not.toBe(threadId);
+      const pg = (query: ReturnType<typeof sql>) => rows<{ n: number }>(deps.db, query);
+      expect((await pg(sql`SELECT count(*) AS n FROM incidents`))[0]!.n).toBe(r.incidents_opened);
+      await worker.run({ until: END - 5 * MINUTE });
+      await worker.close();
+      // Every key's state is stored at the cursor: the next runner need not catch any up.
+      const behind = await pg(
+        sql`SELECT count(*) AS n FROM detector_state WHERE evaluated_until <> ${END - 5 * MINUTE}`,
+      );
+      expect(behind[0]!.n).toBe(0);
+      expect(await readCursor(deps)).toBe(END - 5 * MINUTE);
+    } finally {
+      await worker.close();
+      deps.cleanup();
+    }
+  }, 120_000);
 });

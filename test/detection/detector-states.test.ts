@@ -3,24 +3,36 @@
  * between writes leaves states behind the cursor; the next runner replays them up to it and ends
  * with exactly the states an uninterrupted runner holds.
  */
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MINUTE } from '../../server/clock.ts';
 import { openStore } from '../../server/db/client.ts';
+import { openPgStore } from '../../server/db/pg/client.ts';
+import { rows as query } from '../../server/db/transaction.ts';
 import { WRITE_EVERY } from '../../server/detection/detector-states.ts';
 import { readCursor, runDetection, writeHeldStates } from '../../server/detection/run-detection.ts';
 import { END, seedHistory } from '../helpers/history.ts';
-import { createTestDeps, type TestDeps } from '../helpers/store.ts';
+import { forEachStore, type StoreKind, type TestDeps } from '../helpers/store.ts';
 
 type StateRow = { name: string; state: string; evaluated_until: number };
 
 /** By key name: ids are random per database. */
 const rows = (deps: TestDeps) =>
-  deps.sqlite
-    .prepare(
-      `SELECT k.name, s.state, s.evaluated_until FROM detector_state s JOIN keys k ON k.id = s.key_id
+  query<StateRow>(
+    deps.db,
+    sql`SELECT k.name, s.state, s.evaluated_until FROM detector_state s JOIN keys k ON k.id = s.key_id
        ORDER BY k.name`,
-    )
-    .all() as StateRow[];
+  );
+
+/** A new process on the same database: its own connection (or pool), nothing held. */
+async function reopen(kind: StoreKind, deps: TestDeps) {
+  if (kind === 'sqlite') {
+    const store = openStore(deps.dbPath, { migrate: false });
+    return { deps: { ...deps, db: store.db, sqlite: store.sqlite }, close: async () => store.close() };
+  }
+  const store = await openPgStore(deps.dbPath, { migrate: false });
+  return { deps: { ...deps, db: store.db }, close: () => store.close() };
+}
 
 /** The state without its checkpoint mark (a runner that stopped may snapshot a day's state again). */
 const comparable = (r: StateRow) => {
@@ -35,70 +47,75 @@ async function judge(deps: TestDeps, to: number) {
   for (let t = END - 19 * MINUTE; t <= to; t += MINUTE) await runDetection(deps, { until: t });
 }
 
-describe('held detector states', () => {
-  const all: TestDeps[] = [];
-  afterEach(() => {
-    for (const d of all.splice(0)) d.cleanup();
-  });
+describe('held detector states', () =>
+  forEachStore((kind, open) => {
+    const all: TestDeps[] = [];
+    afterEach(() => {
+      for (const d of all.splice(0)) d.cleanup();
+    });
 
-  it('writes states behind the cursor between their turns, and a new runner catches them up exactly', async () => {
-    const steady = createTestDeps();
-    const stopped = createTestDeps();
-    all.push(steady, stopped);
-    await seedHistory(steady);
-    await seedHistory(stopped);
+    it('writes states behind the cursor between their turns, and a new runner catches them up exactly', async () => {
+      const steady = await open();
+      const stopped = await open();
+      all.push(steady, stopped);
+      await seedHistory(steady);
+      await seedHistory(stopped);
 
-    await judge(steady, END - 5 * MINUTE);
-    await judge(stopped, END - 6 * MINUTE);
-    // Live minutes write a key only at its turn: some stored states are behind the cursor.
-    const cursor = (await readCursor(stopped))!;
-    const behind = rows(stopped).filter((r) => r.evaluated_until < cursor);
-    expect(behind.length).toBeGreaterThan(0);
-    for (const r of rows(stopped)) expect(cursor - r.evaluated_until).toBeLessThan(WRITE_EVERY);
+      await judge(steady, END - 5 * MINUTE);
+      await judge(stopped, END - 6 * MINUTE);
+      // Live minutes write a key only at its turn: some stored states are behind the cursor.
+      const cursor = (await readCursor(stopped))!;
+      const behind = (await rows(stopped)).filter((r) => r.evaluated_until < cursor);
+      expect(behind.length).toBeGreaterThan(0);
+      for (const r of await rows(stopped)) expect(cursor - r.evaluated_until).toBeLessThan(WRITE_EVERY);
 
-    // A new process (its own connection, nothing held) judges the next minute.
-    const store = openStore(stopped.dbPath, { migrate: false });
-    const again = { ...stopped, db: store.db, sqlite: store.sqlite };
-    try {
-      await runDetection(again, { until: END - 5 * MINUTE });
-      writeHeldStates(again);
-    } finally {
-      store.close();
-    }
-    writeHeldStates(steady);
-    expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
-    expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
-  });
+      // A new process (its own connection, nothing held) judges the next minute.
+      const again = await reopen(kind, stopped);
+      try {
+        await runDetection(again.deps, { until: END - 5 * MINUTE });
+        await writeHeldStates(again.deps);
+      } finally {
+        await again.close();
+      }
+      await writeHeldStates(steady);
+      expect((await rows(stopped)).map((r) => r.evaluated_until)).toEqual(
+        (await rows(steady)).map(() => END - 5 * MINUTE),
+      );
+      expect((await rows(stopped)).map(comparable)).toEqual((await rows(steady)).map(comparable));
+    });
 
-  it('a runner stopped after its cursor moved, before the states followed, leaves them for the next to catch up exactly', async () => {
-    const steady = createTestDeps();
-    const stopped = createTestDeps();
-    all.push(steady, stopped);
-    await seedHistory(steady);
-    await seedHistory(stopped);
+    it('a runner stopped after its cursor moved, before the states followed, leaves them for the next to catch up exactly', async () => {
+      const steady = await open();
+      const stopped = await open();
+      all.push(steady, stopped);
+      await seedHistory(steady);
+      await seedHistory(stopped);
 
-    await judge(steady, END - 5 * MINUTE);
-    stopped.clock.set(END + MINUTE);
-    await runDetection(stopped, { until: END - 20 * MINUTE });
-    // The pause before the first state transaction is where the process stops.
-    const stop = () => {
-      throw new Error('stopped');
-    };
-    await expect(runDetection(stopped, { until: END - 6 * MINUTE, pause: stop })).rejects.toThrow('stopped');
-    const cursor = (await readCursor(stopped))!;
-    expect(cursor).toBe(END - 6 * MINUTE);
-    expect(rows(stopped).every((r) => r.evaluated_until <= END - 20 * MINUTE)).toBe(true);
+      await judge(steady, END - 5 * MINUTE);
+      stopped.clock.set(END + MINUTE);
+      await runDetection(stopped, { until: END - 20 * MINUTE });
+      // The pause before the first state transaction is where the process stops.
+      const stop = () => {
+        throw new Error('stopped');
+      };
+      await expect(runDetection(stopped, { until: END - 6 * MINUTE, pause: stop })).rejects.toThrow(
+        'stopped',
+      );
+      const cursor = (await readCursor(stopped))!;
+      expect(cursor).toBe(END - 6 * MINUTE);
+      expect((await rows(stopped)).every((r) => r.evaluated_until <= END - 20 * MINUTE)).toBe(true);
 
-    const store = openStore(stopped.dbPath, { migrate: false });
-    const again = { ...stopped, db: store.db, sqlite: store.sqlite };
-    try {
-      await runDetection(again, { until: END - 5 * MINUTE });
-      writeHeldStates(again);
-    } finally {
-      store.close();
-    }
-    writeHeldStates(steady);
-    expect(rows(stopped).map((r) => r.evaluated_until)).toEqual(rows(steady).map(() => END - 5 * MINUTE));
-    expect(rows(stopped).map(comparable)).toEqual(rows(steady).map(comparable));
-  });
-});
+      const again = await reopen(kind, stopped);
+      try {
+        await runDetection(again.deps, { until: END - 5 * MINUTE });
+        await writeHeldStates(again.deps);
+      } finally {
+        await again.close();
+      }
+      await writeHeldStates(steady);
+      expect((await rows(stopped)).map((r) => r.evaluated_until)).toEqual(
+        (await rows(steady)).map(() => END - 5 * MINUTE),
+      );
+      expect((await rows(stopped)).map(comparable)).toEqual((await rows(steady)).map(comparable));
+    });
+  }));

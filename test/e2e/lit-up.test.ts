@@ -41,7 +41,7 @@ describe.skipIf(!available)('pages lit up by the real endpoints', { timeout: 60_
     server = await startDemoServer();
     api = createTestApi(server.deps);
     admin = await api.tokenFor('admin');
-    storeSample(server.deps, server.clock.now() - 60_000, BALANCE);
+    await storeSample(server.deps, server.clock.now() - 60_000, BALANCE);
     const budget = await api.call('POST', '/api/v1/budgets', admin, {
       scope: 'total',
       target: null,

@@ -63,11 +63,11 @@ describe('period-end forecast over a billing period', () => {
 
   it('says when the balance runs out before the period ends', async () => {
     await saveAccountSnapshot(deps.db, { tier: 'creator', subscription: subscription() }, NOW);
-    storeSample(deps, NOW - 60_000, 5_000);
+    await storeSample(deps, NOW - 60_000, 5_000);
     const f = await forecast();
     expect(f.runway_days).toBeCloseTo(5, 0);
     expect(f.runway_past_period_end).toBe(false);
-    storeSample(deps, NOW, 50_000);
+    await storeSample(deps, NOW, 50_000);
     expect((await forecast()).runway_past_period_end).toBe(true);
   });
 

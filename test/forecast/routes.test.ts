@@ -54,7 +54,7 @@ describe('GET /api/v1/forecast', () => {
   });
 
   it('gives days of runway once the balance poller has stored a sample', async () => {
-    storeSample(deps, NOW - 60_000, 33_000);
+    await storeSample(deps, NOW - 60_000, 33_000);
     const all = (await api.call('GET', '/api/v1/forecast', await api.tokenFor('read'))).json;
     expect(all.balance).toBe(33_000);
     expect(all.runway_days).toBeCloseTo(33_000 / all.daily_rate, 5);

@@ -1,9 +1,18 @@
 /** Ten days of stored history for two keys, with a burst of video renders on day 9. */
+import type { Pool } from 'pg';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
 import { createKey } from '../../server/keys/keys.ts';
 import { createRng } from '../../server/simulate/random.ts';
-import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+import type { UsageEvent } from '../../server/usage/record-events.ts';
+import { pgUsageRecorder, sqliteUsageRecorder } from '../../server/usage/record-events-pg.ts';
 import type { TestDeps } from './store.ts';
+
+/** Records usage through the store's own write path (the PostgreSQL writer when `deps` has a pool). */
+export function recordUsage(deps: TestDeps & { pool?: Pool }, events: readonly UsageEvent[]) {
+  return (
+    deps.pool ? pgUsageRecorder({ pool: deps.pool, clock: deps.clock }) : sqliteUsageRecorder(deps)
+  ).record(events);
+}
 
 export const START = Date.UTC(2026, 9, 1);
 export const END = START + 10 * DAY;
@@ -38,5 +47,5 @@ export async function seedHistory(deps: TestDeps): Promise<void> {
     if (h >= 9 && h < 17) add('sparse', 0.03, 10, '192.0.2.7');
     if (t >= SPIKE && t < SPIKE + 40 * MINUTE) add('busy', 2, 900, '198.51.100.66');
   }
-  recordEvents(deps, events);
+  await recordUsage(deps, events);
 }

@@ -94,8 +94,8 @@ describe('/api/v1/keys/:id/rotation', () => {
     const newId = await key('new');
     const res = await api.call('POST', `/api/v1/keys/${oldId}/rotation`, admin, { new_key_id: 'new' });
     expect(res.json).toMatchObject({ quiet_minutes: 1440, remaining_clients: [], safe_to_revoke: true });
-    expect(loadKeys(deps.sqlite).find((k) => k.id === oldId)?.rotatingSince).toBe(T0);
-    expect(loadKeys(deps.sqlite).find((k) => k.id === newId)?.rotatingSince).toBeNull();
+    expect((await loadKeys(deps.db)).find((k) => k.id === oldId)?.rotatingSince).toBe(T0);
+    expect((await loadKeys(deps.db)).find((k) => k.id === newId)?.rotatingSince).toBeNull();
     const audit = await api.call('GET', '/api/v1/audit', admin);
     expect(audit.json.entries.map((e: { action: string }) => e.action)).toContain('key.rotation.start');
   });

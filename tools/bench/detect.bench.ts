@@ -94,7 +94,7 @@ async function main() {
       chunks.push({
         s,
         e,
-        chunk: loadChunk(store.sqlite, s, e),
+        chunk: await loadChunk(store.db, s, e),
         adjustments: await loadAdjustments(store.db, s, e),
       });
     }

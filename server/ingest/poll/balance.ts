@@ -5,9 +5,13 @@
  * snapshot. 401/403/404 mean the endpoint is not available to this key: the poller forgets the
  * snapshot and reports itself disabled instead of failing every run.
  */
+
+import { sql } from 'drizzle-orm';
 import { type AccountInfo, clearAccountSnapshot, saveAccountSnapshot } from '../../account/snapshot.ts';
 import { floorTo, MINUTE } from '../../clock.ts';
+import type { Db } from '../../db/client.ts';
 import { statement } from '../../db/statements.ts';
+import { execute, rows, transaction } from '../../db/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import type { AccountAdapter } from '../providers/types.ts';
 
@@ -21,7 +25,7 @@ export type PollOutcome =
   | { status: 'ok'; balance: number; unattributed: number; account: AccountInfo | null }
   | { status: 'error' | 'disabled'; detail: string };
 
-export type PollContext = Pick<Deps, 'db' | 'sqlite' | 'clock'> & {
+export type PollContext = Pick<Deps, 'db' | 'clock'> & {
   fetch: typeof fetch;
   baseUrl: string;
   accountKey: string;
@@ -64,12 +68,15 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
   }
   const account = ctx.account.parseAccount?.(body) ?? null;
   if (account) await saveAccountSnapshot(ctx.db, account, ctx.clock.now());
-  const unattributed = storeSample(ctx, ctx.clock.now(), balance);
+  const unattributed = await storeSample(ctx, ctx.clock.now(), balance);
   return { status: 'ok', balance, unattributed, account };
 }
 
-/** Stores a sample and any unexplained drop since the previous one; returns the unattributed credits. */
-/** The newest balance sample, or null before the poller (or a test) stored one. */
+/**
+ * The newest balance sample, or null before the poller (or a test) stored one.
+ * These three readers still take the raw SQLite connection: their callers (ingest/health.ts, the
+ * forecast's balance reader, GET /api/v1/balance) read them synchronously.
+ */
 export function latestBalance(sqlite: Deps['sqlite']): { ts: number; balance: number } | null {
   return (
     statement<[], { ts: number; balance: number }>(
@@ -98,66 +105,62 @@ export function unattributedCreditsSince(sqlite: Deps['sqlite'], from: number): 
   );
 }
 
-export function storeSample(deps: Pick<Deps, 'sqlite' | 'clock'>, ts: number, balance: number): number {
-  const { sqlite } = deps;
-  return sqlite
-    .transaction(() => {
-      const prev = statement<[number], { ts: number; balance: number }>(
-        sqlite,
-        'SELECT ts, balance FROM balance_samples WHERE ts < ? ORDER BY ts DESC LIMIT 1',
-      ).get(ts);
-      statement(sqlite, 'INSERT INTO balance_samples (ts, balance) VALUES (?, ?) ON CONFLICT DO NOTHING').run(
-        ts,
-        balance,
-      );
-      if (!prev) return 0;
-      const drop = prev.balance - balance;
-      if (drop <= 0) return 0;
-      const attributed = sumCredits(
-        sqlite,
-        'SELECT coalesce(sum(credits), 0) AS c FROM usage_minute WHERE bucket >= ? AND bucket < ?',
-        floorTo(prev.ts, MINUTE),
-        floorTo(ts, MINUTE),
-      );
-      const viaWebhooks = sumCredits(
-        sqlite,
-        `SELECT coalesce(sum(credits), 0) AS c FROM unattributed_spend WHERE source = 'webhook' AND ts >= ? AND ts < ?`,
-        prev.ts,
-        ts,
-      );
-      const unexplained = drop - attributed - viaWebhooks;
-      if (unexplained <= Math.max(TOLERANCE_CREDITS, TOLERANCE_SHARE * drop)) return 0;
-      statement(
-        sqlite,
-        `INSERT INTO unattributed_spend (ts, until, source, credits, details, created_at)
-           VALUES (?, ?, 'balance', ?, ?, ?)`,
-      ).run(
-        prev.ts,
-        ts,
-        unexplained,
-        JSON.stringify({ drop, attributed, via_webhooks: viaWebhooks }),
-        deps.clock.now(),
-      );
-      return unexplained;
-    })
-    .immediate();
+/** Stores a sample and any unexplained drop since the previous one; returns the unattributed credits. */
+export async function storeSample(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  ts: number,
+  balance: number,
+): Promise<number> {
+  return transaction(deps.db, async (tx) => {
+    const [prev] = await rows<{ ts: number; balance: number }>(
+      tx,
+      sql`SELECT ts, balance FROM balance_samples WHERE ts < ${ts} ORDER BY ts DESC LIMIT 1`,
+    );
+    const stored = await execute(
+      tx,
+      sql`INSERT INTO balance_samples (ts, balance) VALUES (${ts}, ${balance}) ON CONFLICT DO NOTHING`,
+    );
+    // A sample of a time already stored (a retried run) was judged then: its drop is not counted twice.
+    if (!prev || stored === 0) return 0;
+    const drop = prev.balance - balance;
+    if (drop <= 0) return 0;
+    const attributed = await sumCredits(
+      tx,
+      sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_minute
+        WHERE bucket >= ${floorTo(prev.ts, MINUTE)} AND bucket < ${floorTo(ts, MINUTE)}`,
+    );
+    const viaWebhooks = await sumCredits(
+      tx,
+      sql`SELECT coalesce(sum(credits), 0) AS c FROM unattributed_spend
+        WHERE source = 'webhook' AND ts >= ${prev.ts} AND ts < ${ts}`,
+    );
+    const unexplained = drop - attributed - viaWebhooks;
+    if (unexplained <= Math.max(TOLERANCE_CREDITS, TOLERANCE_SHARE * drop)) return 0;
+    await execute(
+      tx,
+      sql`INSERT INTO unattributed_spend (ts, until, source, credits, details, created_at)
+        VALUES (${prev.ts}, ${ts}, 'balance', ${unexplained},
+          ${JSON.stringify({ drop, attributed, via_webhooks: viaWebhooks })}, ${deps.clock.now()})`,
+    );
+    return unexplained;
+  });
 }
 
-function sumCredits(sqlite: Deps['sqlite'], sql: string, from: number, to: number): number {
-  return (statement<[number, number], { c: number }>(sqlite, sql).get(from, to) ?? { c: 0 }).c;
+async function sumCredits(db: Db, query: ReturnType<typeof sql>): Promise<number> {
+  return (await rows<{ c: number }>(db, query))[0]?.c ?? 0;
 }
 
 /** Persists the poller's state for the API (and for a second process, such as the CLI). */
-export function saveSourceState(
-  deps: Pick<Deps, 'sqlite' | 'clock'>,
+export async function saveSourceState(
+  deps: Pick<Deps, 'db' | 'clock'>,
   name: string,
   status: 'ok' | 'error' | 'disabled',
   detail: string,
-): void {
-  statement(
-    deps.sqlite,
-    `INSERT INTO source_state (name, status, detail, updated_at) VALUES (?, ?, ?, ?)
+): Promise<void> {
+  await execute(
+    deps.db,
+    sql`INSERT INTO source_state (name, status, detail, updated_at) VALUES (${name}, ${status}, ${detail}, ${deps.clock.now()})
        ON CONFLICT (name) DO UPDATE SET status = excluded.status, detail = excluded.detail,
          updated_at = excluded.updated_at`,
-  ).run(name, status, detail, deps.clock.now());
+  );
 }

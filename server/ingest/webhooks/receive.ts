@@ -4,8 +4,8 @@
  * Completion sets a project's final credits, an error refunds it, both on the key that created it;
  * a project no key created is unattributed spend.
  */
-
-import { statement } from '../../db/statements.ts';
+import { sql } from 'drizzle-orm';
+import { execute, rows, transaction } from '../../db/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import { validationError } from '../../errors.ts';
 import { finalizeProject, findProject, noteOrphanProject } from '../../usage/projects.ts';
@@ -14,28 +14,17 @@ import type { ProviderWebhookEvent, WebhookAdapter } from '../providers/types.ts
 export type WebhookOutcome = 'attributed' | 'unattributed' | 'ignored';
 export type ReceiveResult = { duplicate: boolean; outcome: WebhookOutcome | null };
 
-function prepare(sqlite: Deps['sqlite']) {
-  return {
-    insert: statement(
-      sqlite,
-      `INSERT INTO webhook_events (provider, type, object_id, event_ts, received_at, body)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ),
-    processed: statement(sqlite, 'UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE id = ?'),
-    unattributed: statement(
-      sqlite,
-      `INSERT INTO unattributed_spend (ts, until, source, credits, project_id, details, created_at)
-       VALUES (?, ?, 'webhook', ?, ?, ?, ?)`,
-    ),
-  };
-}
-
-export function receiveWebhook(
-  deps: Pick<Deps, 'sqlite' | 'clock'>,
+/**
+ * The project bookkeeping (server/usage/projects.ts) still runs raw SQLite statements on
+ * `deps.sqlite`: on SQLite they share the connection, so they are part of this transaction; on
+ * PostgreSQL they fail naming themselves until projects.ts is written for both stores.
+ */
+export async function receiveWebhook(
+  deps: Pick<Deps, 'db' | 'sqlite' | 'clock'>,
   provider: { id: string; webhooks: WebhookAdapter },
   rawBody: string,
   eventTs: number,
-): ReceiveResult {
+): Promise<ReceiveResult> {
   let body: unknown;
   try {
     body = JSON.parse(rawBody);
@@ -52,27 +41,32 @@ export function receiveWebhook(
       'The webhook body is not an event.',
     );
   }
-  // statement() caches each per connection, so building this object is cheap.
-  const s = prepare(deps.sqlite);
   const now = deps.clock.now();
-  return deps.sqlite
-    .transaction((): ReceiveResult => {
-      const inserted = s.insert.run(provider.id, event.type, event.projectId, eventTs, now, rawBody);
-      if (inserted.changes === 0) return { duplicate: true, outcome: null };
-      const outcome = bookEvent(deps.sqlite, event, eventTs, now, s.unattributed);
-      s.processed.run(now, outcome, inserted.lastInsertRowid);
-      return { duplicate: false, outcome };
-    })
-    .immediate();
+  return transaction(deps.db, async (tx): Promise<ReceiveResult> => {
+    // A redelivery (or the same event arriving at another process at once) inserts nothing.
+    const [inserted] = await rows<{ id: number }>(
+      tx,
+      sql`INSERT INTO webhook_events (provider, type, object_id, event_ts, received_at, body)
+        VALUES (${provider.id}, ${event.type}, ${event.projectId}, ${eventTs}, ${now}, ${rawBody})
+        ON CONFLICT DO NOTHING RETURNING id`,
+    );
+    if (!inserted) return { duplicate: true, outcome: null };
+    const outcome = await bookEvent(tx, deps.sqlite, event, eventTs, now);
+    await execute(
+      tx,
+      sql`UPDATE webhook_events SET processed_at = ${now}, outcome = ${outcome} WHERE id = ${inserted.id}`,
+    );
+    return { duplicate: false, outcome };
+  });
 }
 
-function bookEvent(
+async function bookEvent(
+  tx: Deps['db'],
   sqlite: Deps['sqlite'],
   event: ProviderWebhookEvent,
   eventTs: number,
   now: number,
-  insertUnattributed: { run(...args: unknown[]): unknown },
-): WebhookOutcome {
+): Promise<WebhookOutcome> {
   const final =
     event.outcome === 'completed' ? (event.credits ?? null) : event.outcome === 'errored' ? 0 : null;
   const known = findProject(sqlite, event.projectId)?.key_id != null;
@@ -91,13 +85,11 @@ function bookEvent(
     now,
   });
   if (event.outcome !== 'completed' || !final) return 'ignored';
-  insertUnattributed.run(
-    createdAt,
-    createdAt,
-    final,
-    event.projectId,
-    JSON.stringify({ type: event.type, status: event.status }),
-    now,
+  await execute(
+    tx,
+    sql`INSERT INTO unattributed_spend (ts, until, source, credits, project_id, details, created_at)
+      VALUES (${createdAt}, ${createdAt}, 'webhook', ${final}, ${event.projectId},
+        ${JSON.stringify({ type: event.type, status: event.status })}, ${now})`,
   );
   return 'unattributed';
 }

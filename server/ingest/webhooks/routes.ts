@@ -25,8 +25,8 @@ export function webhookRoutes(
       timestampHeader: provider.webhooks.timestampHeader,
       ...(onReject && { onReject }),
     }),
-    (c) => {
-      const result = receiveWebhook(deps, provider, c.get('rawBody'), c.get('eventTs'));
+    async (c) => {
+      const result = await receiveWebhook(deps, provider, c.get('rawBody'), c.get('eventTs'));
       return c.json({ received: true, ...result });
     },
   );

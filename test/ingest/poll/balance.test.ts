@@ -1,9 +1,12 @@
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rows } from '../../../server/db/transaction.ts';
 import { createBalancePollJob } from '../../../server/jobs/balance-poll.ts';
 import { recordEvents } from '../../../server/usage/record-events.ts';
 import { createTestApi } from '../../helpers/api.ts';
 import { type FakeMagicHour, startFakeMagicHour } from '../../helpers/fake-magichour.ts';
-import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
+import { recordUsage } from '../../helpers/history.ts';
+import { createTestDeps, forEachStore, T0, type TestDeps } from '../../helpers/store.ts';
 
 const ACCOUNT_KEY = 'mhk_live_account_key_0001';
 let fake: FakeMagicHour;
@@ -133,3 +136,58 @@ describe('balance poller', () => {
     bare.cleanup();
   });
 });
+
+/** The poller's writes, on each store (the readers behind GET /api/v1/balance are SQLite's yet). */
+describe('balance poller storage', () =>
+  forEachStore((_kind, open) => {
+    let store: TestDeps;
+    beforeEach(async () => {
+      store = await open({ MAGICHOUR_BASE_URL: fake.url, MAGICHOUR_ACCOUNT_KEY: ACCOUNT_KEY });
+    });
+    afterEach(() => store.cleanup());
+    const stored = async () => ({
+      samples: await rows(store.db, sql`SELECT ts, balance FROM balance_samples ORDER BY ts`),
+      unattributed: await rows(
+        store.db,
+        sql`SELECT ts, until, source, credits FROM unattributed_spend ORDER BY id`,
+      ),
+      source: await rows(store.db, sql`SELECT name, status FROM source_state ORDER BY name`),
+    });
+
+    it('stores samples, the unexplained drop only, and its own state; a sample stored twice counts once', async () => {
+      const job = createBalancePollJob(store);
+      fake.account = { balance: 10_000 };
+      await job.run();
+      store.clock.advance(5 * 60_000);
+      await recordUsage(store, [
+        {
+          source: 'push',
+          eventId: 'a',
+          key: { by: 'ref', value: 'prod' },
+          ts: T0 + 60_000,
+          credits: 100,
+          requests: 1,
+          status: 200,
+          operation: 'face-swap',
+        },
+      ]);
+      fake.account = { balance: 9_700 };
+      await job.run();
+      await job.run();
+      store.clock.advance(5 * 60_000);
+      fake.account = { balance: 50_000 };
+      await job.run();
+      expect(await stored()).toEqual({
+        samples: [
+          { ts: T0, balance: 10_000 },
+          { ts: T0 + 5 * 60_000, balance: 9_700 },
+          { ts: T0 + 10 * 60_000, balance: 50_000 },
+        ],
+        unattributed: [{ ts: T0, until: T0 + 5 * 60_000, source: 'balance', credits: 200 }],
+        source: [{ name: 'balance', status: 'ok' }],
+      });
+      fake.account = { status: 404 };
+      await job.run();
+      expect((await stored()).source).toEqual([{ name: 'balance', status: 'disabled' }]);
+    });
+  }));
