@@ -106,7 +106,7 @@ export function createApp(
     '/api/v1/forecast',
     forecastRoutes(deps, {
       budgetFor: ({ scope, target }) => budgetFor(deps.db, scope, target),
-      balance: () => latestBalance(deps.sqlite)?.balance ?? null,
+      balance: async () => (await latestBalance(deps.db))?.balance ?? null,
       period: (now) => currentBudgetPeriod(deps, now),
     }),
     forecastApi,

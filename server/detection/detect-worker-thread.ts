@@ -24,7 +24,10 @@ const { config } = workerData as { config: Config };
 // The serving thread has migrated the database already. Opened once, before the first request is
 // handled (requests queue behind it); a store that cannot be opened fails each run with its reason.
 // Runs here are one at a time, so a PostgreSQL pool of two connections is plenty.
-const opening: Promise<Storage> = openStorage(config.storage, { migrate: false, max: 2 });
+// No checkpoint inside detection's commits (SQLite): a first replay writes thousands of states, and
+// the default checkpoint every 1,000 WAL pages copied them back inside its commits (a 0.8-6 s
+// COMMIT in the worker's log). The gateway writer thread checkpoints every 5 s between its commits.
+const opening: Promise<Storage> = openStorage(config.storage, { migrate: false, max: 2, checkpoints: false });
 opening.catch(() => {});
 /** Each run is judged at the serving thread's now (a fake clock in tests). */
 let now = 0;

@@ -38,7 +38,7 @@ export type ForecastReaders = {
   /** The monthly budget (credits) for exactly this scope, or null. */
   budgetFor(scope: ForecastScope): Promise<number | null>;
   /** The latest known account balance; null until a balance source reports one. */
-  balance(): number | null;
+  balance(): Promise<number | null>;
   /** The period the forecast runs to at `now`: the billing period, else the calendar month. */
   period(now: number): Promise<Period & { source: 'subscription' | 'calendar' }>;
 };
@@ -57,7 +57,7 @@ export function forecastRoutes(deps: Deps, readers: ForecastReaders) {
     const { input } = await loadForecastInput(deps.db, now, deps.config.timeZone, filter, period);
     const f = forecastMonth(input);
     let cumulative = 0;
-    const balance = key || parsed.data.environment ? null : readers.balance();
+    const balance = key || parsed.data.environment ? null : await readers.balance();
     const scope: ForecastScope = key
       ? { scope: 'key', target: key.id }
       : parsed.data.environment

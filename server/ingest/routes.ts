@@ -43,8 +43,8 @@ export function balanceRoutes(deps: Deps) {
   return new Hono<AppEnv>().get('/', requireAuth(deps), async (c) => {
     const now = deps.clock.now();
     const state = await balanceState(deps, Boolean(deps.config.magichour.accountKey));
-    const rows = balanceSamplesSince(deps.sqlite, now - 30 * DAY);
-    const unattributed = unattributedCreditsSince(deps.sqlite, now - 30 * DAY);
+    const rows = await balanceSamplesSince(deps.db, now - 30 * DAY);
+    const unattributed = await unattributedCreditsSince(deps.db, now - 30 * DAY);
     return c.json({
       available: state.latest !== null,
       status: state.status,

@@ -10,7 +10,6 @@ import { sql } from 'drizzle-orm';
 import { type AccountInfo, clearAccountSnapshot, saveAccountSnapshot } from '../../account/snapshot.ts';
 import { floorTo, MINUTE } from '../../clock.ts';
 import type { Db } from '../../db/client.ts';
-import { statement } from '../../db/statements.ts';
 import { execute, rows, transaction } from '../../db/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import type { AccountAdapter } from '../providers/types.ts';
@@ -77,32 +76,25 @@ export async function pollBalance(ctx: PollContext): Promise<PollOutcome> {
  * These three readers still take the raw SQLite connection: their callers (ingest/health.ts, the
  * forecast's balance reader, GET /api/v1/balance) read them synchronously.
  */
-export function latestBalance(sqlite: Deps['sqlite']): { ts: number; balance: number } | null {
-  return (
-    statement<[], { ts: number; balance: number }>(
-      sqlite,
-      'SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1',
-    ).get() ?? null
+export async function latestBalance(db: Db): Promise<{ ts: number; balance: number } | null> {
+  const [latest] = await rows<{ ts: number; balance: number }>(
+    db,
+    sql`SELECT ts, balance FROM balance_samples ORDER BY ts DESC LIMIT 1`,
   );
+  return latest ?? null;
 }
 
-export function balanceSamplesSince(sqlite: Deps['sqlite'], from: number): { ts: number; balance: number }[] {
-  return statement<[number], { ts: number; balance: number }>(
-    sqlite,
-    'SELECT ts, balance FROM balance_samples WHERE ts >= ? ORDER BY ts',
-  ).all(from);
+export function balanceSamplesSince(db: Db, from: number): Promise<{ ts: number; balance: number }[]> {
+  return rows(db, sql`SELECT ts, balance FROM balance_samples WHERE ts >= ${from} ORDER BY ts`);
 }
 
 /** Credits the balance lost that no attributed usage explains, since `from`. */
-export function unattributedCreditsSince(sqlite: Deps['sqlite'], from: number): number {
-  return (
-    statement<[number], number>(
-      sqlite,
-      'SELECT coalesce(sum(credits), 0) FROM unattributed_spend WHERE ts >= ?',
-    )
-      .pluck()
-      .get(from) ?? 0
+export async function unattributedCreditsSince(db: Db, from: number): Promise<number> {
+  const [row] = await rows<{ n: number | null }>(
+    db,
+    sql`SELECT sum(credits) AS n FROM unattributed_spend WHERE ts >= ${from}`,
   );
+  return row?.n ?? 0;
 }
 
 /** Stores a sample and any unexplained drop since the previous one; returns the unattributed credits. */
