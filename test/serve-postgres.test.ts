@@ -1,7 +1,8 @@
 /**
  * Two real `keywatch serve` processes on one real PostgreSQL database (API.md, Storage): both serve
- * push and the API, a batch sent to one and resent to the other is stored once, and exactly one
- * runs the jobs — when it is killed with SIGKILL, the other takes over.
+ * push, the gateway and the API; a batch sent to one and resent to the other is stored once; both
+ * answer the same series; detection asked of both at once runs once; and exactly one runs the jobs
+ * — when it is killed with SIGKILL, the other takes over.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../server/auth/tokens.ts';
 import { systemClock } from '../server/clock.ts';
 import { openPgStore } from '../server/db/pg/client.ts';
+import { type FakeMagicHour, startFakeMagicHour } from './helpers/fake-magichour.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from './helpers/postgres.ts';
 import { TEST_SECRET } from './helpers/store.ts';
 
@@ -24,18 +26,21 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
   let cluster: PgCluster;
   let dbUrl: string;
   let token: string;
+  let fake: FakeMagicHour;
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-pg-serve-'));
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     cluster = await startPgCluster();
     dbUrl = await cluster.createDatabase();
+    fake = await startFakeMagicHour();
+    fake.keys.add('mhk_live_two_processes_0042');
     // Migrated by the first process to open it; the token is made the way the CLI makes one.
     const store = await openPgStore(dbUrl);
     try {
       ({ token } = await createApiToken(
         { db: store.db, clock: systemClock },
-        { name: 'two-processes', scopes: ['ingest', 'read'], actor: 'test' },
+        { name: 'two-processes', scopes: ['admin'], actor: 'test' },
       ));
     } finally {
       await store.close();
@@ -43,6 +48,7 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await fake?.close();
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -56,6 +62,7 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
         KEYWATCH_SECRET: TEST_SECRET,
         KEYWATCH_LOG_LEVEL: 'info',
         PORT: '0',
+        MAGICHOUR_BASE_URL: fake.url,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -91,16 +98,20 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
     return { status: r.status, body: (await r.json()) as { accepted: number; duplicates: number } };
   };
 
-  const until = async (what: () => boolean, ms: number) => {
+  const until = async (what: () => boolean, ms: number, poll?: () => Promise<unknown>) => {
     const end = Date.now() + ms;
-    while (!what()) {
+    for (;;) {
+      await poll?.();
+      if (what()) return true;
       if (Date.now() > end) return false;
       await new Promise((r) => setTimeout(r, 100));
     }
-    return true;
   };
 
-  it('serve both, store a resent batch once, and hand the jobs over when the leader dies', async () => {
+  const get = async (base: string, path: string) =>
+    (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
+
+  it('serve both: push and gateway usage stored once, same series, one detection, jobs handed over when the leader dies', async () => {
     const a = await serve();
     const b = await serve();
     for (const p of [a, b]) {
@@ -121,10 +132,45 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
     expect(await push(b.url, events)).toEqual({ status: 200, body: { accepted: 0, duplicates: 50 } });
     // Both processes list the two keys the batch discovered, from the one database.
     for (const p of [a, b]) {
-      const r = await fetch(`${p.url}/api/v1/keys`, { headers: { authorization: `Bearer ${token}` } });
-      const names = ((await r.json()) as { keys: { name: string }[] }).keys.map((k) => k.name).sort();
-      expect(names).toEqual(['batch-worker', 'prod-web']);
+      const names = ((await get(p.url, '/api/v1/keys')) as { keys: { name: string }[] }).keys.map(
+        (k) => k.name,
+      );
+      expect(names.sort()).toEqual(['batch-worker', 'prod-web']);
     }
+    // A request through b's gateway is recorded by b's writer thread, and a's series see it.
+    const proxied = await fetch(`${b.url}/gw/magichour/v1/face-swap`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer mhk_live_two_processes_0042', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(proxied.status).toBe(200);
+    const keyCount = async () => ((await get(a.url, '/api/v1/keys')) as { keys: unknown[] }).keys.length;
+    let seen = 0;
+    expect(
+      await until(
+        () => seen === 3,
+        20_000,
+        async () => (seen = await keyCount()),
+      ),
+    ).toBe(true);
+    const hour = 3_600_000;
+    const from = new Date(Math.floor(Date.now() / hour) * hour - 2 * hour).toISOString();
+    const to = new Date(Math.floor(Date.now() / hour) * hour + hour).toISOString();
+    const series = `/api/v1/usage?step=hour&group=key&from=${from}&to=${to}`;
+    expect(await get(a.url, series)).toEqual(await get(b.url, series));
+    // Detection asked of both at once judges each minute once: one answers, the other is told it ran
+    // concurrently (409) or finds nothing left to judge.
+    const runs = await Promise.all(
+      [a, b].map((p) =>
+        fetch(`${p.url}/api/v1/detect/run`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: '{}',
+        }),
+      ),
+    );
+    expect(runs.map((r) => r.status).sort()).toContain(200);
+    for (const r of runs) expect([200, 409]).toContain(r.status);
 
     // Exactly one leads (jobs/leader.ts polls every 15 s at most).
     const leads = (p: Child) => /became the job leader/.test(p.log());
