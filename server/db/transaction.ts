@@ -33,6 +33,30 @@ export function postgresOf(db: Db): PgLike | undefined {
   return is(db as unknown, PgDatabase) ? (db as unknown as PgLike) : undefined;
 }
 
+/**
+ * The node-postgres connection behind a PostgreSQL handle, for the few writers that send arrays
+ * with `unnest` (usage buckets): inside `transaction()` it is the transaction's own connection,
+ * so their statements are part of it. Read from drizzle's session (its `client`); a drizzle
+ * release that moved it fails test/db/transaction.test.ts, not production silently.
+ */
+export function pgClientOf(db: Db): PgQueryable | undefined {
+  if (!postgresOf(db)) return undefined;
+  const client = (db as unknown as { session?: { client?: PgQueryable } }).session?.client;
+  if (!client || typeof client.query !== 'function')
+    throw new Error('drizzle no longer exposes the node-postgres client of a transaction (session.client).');
+  return client;
+}
+
+/** What the array-writing helpers need of a node-postgres client or pool. */
+export type PgQueryable = {
+  query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+};
+
+/** The better-sqlite3 connection behind a SQLite handle (for the synchronous raw writers). */
+export function sqliteOf(db: Db): Database.Database {
+  return (db as unknown as SqliteLike).$client;
+}
+
 /** Which store a handle runs on. */
 export function dialectOf(db: Db): 'sqlite' | 'postgres' {
   return postgresOf(db) ? 'postgres' : 'sqlite';

@@ -1,9 +1,4 @@
-/**
- * buckets.ts for PostgreSQL: deltas merged per bucket in memory, then each resolution's rows,
- * totals, per-key and per-operation sums added by one INSERT ... SELECT FROM unnest ... ON CONFLICT
- * each. Rows go in sorted order, so two processes adding to the same buckets cannot deadlock.
- */
-import type pg from 'pg';
+import type { PgQueryable } from '../db/transaction.ts';
 import { type BucketDelta, ROLLUPS, rollUp, type Sums, sumBy } from './buckets.ts';
 
 export const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
@@ -23,7 +18,7 @@ const sums = (rows: Sums[]) => [
 ];
 
 /** buckets.ts's addToBuckets: each resolution's rows, totals, per-key and per-operation sums. */
-export async function addToBucketsPg(c: pg.PoolClient, deltas: BucketDelta[]): Promise<void> {
+export async function addToBucketsPg(c: PgQueryable, deltas: BucketDelta[]): Promise<void> {
   if (deltas.length === 0) return;
   for (const { resolution, rows: merged, totals } of rollUp(deltas)) {
     const tables = ROLLUPS[resolution];

@@ -2,8 +2,11 @@
  * Provider projects after creation: final credits and refunds are booked on the key that created
  * the project, at the project's creation bucket, as the difference to what was booked before.
  */
-import type { Sqlite } from '../db/client.ts';
+import { sql } from 'drizzle-orm';
+import type { Db, Sqlite } from '../db/client.ts';
+import { execute, type PgQueryable, pgClientOf, rows, sqliteOf } from '../db/transaction.ts';
 import { addToBuckets } from './buckets.ts';
+import { addToBucketsPg } from './buckets-pg.ts';
 
 export type ProjectRow = {
   id: string;
@@ -31,12 +34,6 @@ function prepare(sqlite: Sqlite) {
     forgetUnattributed: sqlite.prepare(
       `DELETE FROM unattributed_spend WHERE source = 'webhook' AND project_id = ?`,
     ),
-    upsertOrphan: sqlite.prepare(
-      `INSERT INTO projects (id, key_id, kind, status, created_at, final_credits, updated_at)
-       VALUES (@id, NULL, @kind, @status, @createdAt, @finalCredits, @now)
-       ON CONFLICT (id) DO UPDATE SET status = coalesce(excluded.status, status),
-         final_credits = coalesce(excluded.final_credits, final_credits), updated_at = excluded.updated_at`,
-    ),
   };
 }
 
@@ -49,8 +46,21 @@ function st(sqlite: Sqlite) {
   return s;
 }
 
-export function findProject(sqlite: Sqlite, id: string): ProjectRow | undefined {
-  return st(sqlite).get.get(id);
+/** A project's row, on either store (webhooks). */
+export async function findProject(db: Db, id: string): Promise<ProjectRow | undefined> {
+  const [row] = await rows<ProjectRow>(
+    db,
+    sql`SELECT id, key_id, operation, created_at, estimated_credits, final_credits FROM projects WHERE id = ${id}`,
+  );
+  return row;
+}
+
+type FinalInput = { projectId: string; finalCredits: number; status: string | null; now: number };
+
+/** finalizeProject on either store, inside the caller's transaction (webhooks). */
+export async function bookFinalCredits(db: Db, input: FinalInput): Promise<number | null> {
+  const client = pgClientOf(db);
+  return client ? finalizeProjectPg(client, input) : finalizeProject(sqliteOf(db), input);
 }
 
 /**
@@ -58,10 +68,7 @@ export function findProject(sqlite: Sqlite, id: string): ProjectRow | undefined 
  * Idempotent: a second call with the same final credits books nothing. Returns the delta booked,
  * or null when no key is known to have created the project. Call inside a transaction.
  */
-export function finalizeProject(
-  sqlite: Sqlite,
-  input: { projectId: string; finalCredits: number; status: string | null; now: number },
-): number | null {
+export function finalizeProject(sqlite: Sqlite, input: FinalInput): number | null {
   const row = st(sqlite).get.get(input.projectId);
   if (!row?.key_id) return null;
   const booked = row.final_credits ?? row.estimated_credits ?? 0;
@@ -83,9 +90,9 @@ export function finalizeProject(
   return delta;
 }
 
-/** Records a project that no key is known to have created (seen only by a webhook). */
-export function noteOrphanProject(
-  sqlite: Sqlite,
+/** Records a project that no key is known to have created (seen only by a webhook), on either store. */
+export async function noteOrphanProject(
+  db: Db,
   p: {
     id: string;
     kind: string;
@@ -94,8 +101,46 @@ export function noteOrphanProject(
     finalCredits: number | null;
     now: number;
   },
-): void {
-  st(sqlite).upsertOrphan.run(p);
+): Promise<void> {
+  await execute(
+    db,
+    sql`INSERT INTO projects (id, key_id, kind, status, created_at, final_credits, updated_at)
+      VALUES (${p.id}, NULL, ${p.kind}, ${p.status}, ${p.createdAt}, ${p.finalCredits}, ${p.now})
+      ON CONFLICT (id) DO UPDATE SET status = coalesce(excluded.status, projects.status),
+        final_credits = coalesce(excluded.final_credits, projects.final_credits),
+        updated_at = excluded.updated_at`,
+  );
+}
+
+/**
+ * finalizeProject on PostgreSQL (the row locked for the transaction): the difference to what was
+ * booked moves the buckets.
+ */
+export async function finalizeProjectPg(c: PgQueryable, f: FinalInput): Promise<number | null> {
+  const found = await c.query<ProjectRow>(
+    'SELECT id, key_id, operation, created_at, estimated_credits, final_credits FROM projects WHERE id = $1 FOR UPDATE',
+    [f.projectId],
+  );
+  const row = found.rows[0];
+  if (!row?.key_id) return null;
+  const delta = f.finalCredits - (row.final_credits ?? row.estimated_credits ?? 0);
+  if (delta !== 0)
+    await addToBucketsPg(c, [
+      {
+        keyId: row.key_id,
+        ts: row.created_at,
+        operation: row.operation ?? '',
+        credits: delta,
+        requests: 0,
+        errors: 0,
+        authFailures: 0,
+      },
+    ]);
+  await c.query(
+    'UPDATE projects SET final_credits = $1, status = coalesce($2, status), updated_at = $3 WHERE id = $4',
+    [f.finalCredits, f.status, f.now, f.projectId],
+  );
+  return delta;
 }
 
 /**

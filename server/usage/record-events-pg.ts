@@ -15,7 +15,7 @@ import { subjectNetwork } from '../network.ts';
 import { type BatchSums, startBatchSums } from './batch-sums.ts';
 import type { BucketDelta } from './buckets.ts';
 import { addToBucketsPg, cmp } from './buckets-pg.ts';
-import { finalizeProject } from './projects.ts';
+import { finalizeProject, finalizeProjectPg } from './projects.ts';
 import {
   DISCOVERY_LIMIT,
   type KeyRef,
@@ -76,7 +76,7 @@ export function pgUsageRecorder(deps: { pool: pg.Pool; clock: Clock }): UsageRec
       await client.query('BEGIN');
       const now = deps.clock.now();
       const result = await recordBatch(client, now, events);
-      for (const f of finals) await finalizeProjectPg(client, f, now);
+      for (const f of finals) await finalizeProjectPg(client, { ...f, now });
       await client.query('COMMIT');
       return result;
     } catch (e) {
@@ -158,39 +158,6 @@ async function recordBatch(
   await touchKeys(c, sums);
   await noteLate(c, now, sums);
   return { accepted: accepted.length, duplicates: events.length - accepted.length, discovered };
-}
-
-/** finalizeProject (projects.ts) on PostgreSQL: the difference to what was booked moves the buckets. */
-async function finalizeProjectPg(c: pg.PoolClient, f: ProjectFinal, now: number): Promise<void> {
-  const found = await c.query<{
-    key_id: string | null;
-    operation: string | null;
-    created_at: number;
-    estimated_credits: number | null;
-    final_credits: number | null;
-  }>(
-    'SELECT key_id, operation, created_at, estimated_credits, final_credits FROM projects WHERE id = $1 FOR UPDATE',
-    [f.projectId],
-  );
-  const row = found.rows[0];
-  if (!row?.key_id) return;
-  const delta = f.finalCredits - (row.final_credits ?? row.estimated_credits ?? 0);
-  if (delta !== 0)
-    await addToBucketsPg(c, [
-      {
-        keyId: row.key_id,
-        ts: row.created_at,
-        operation: row.operation ?? '',
-        credits: delta,
-        requests: 0,
-        errors: 0,
-        authFailures: 0,
-      },
-    ]);
-  await c.query(
-    'UPDATE projects SET final_credits = $1, status = coalesce($2, status), updated_at = $3 WHERE id = $4',
-    [f.finalCredits, f.status, now, f.projectId],
-  );
 }
 
 const refKey = (ref: KeyRef) => (ref.by === 'ref' ? `r:${ref.value}` : `f:${ref.fingerprint}`);

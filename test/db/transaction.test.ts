@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../server/db/client.ts';
 import { openPgStore, type PgStore } from '../../server/db/pg/client.ts';
 import { auditLog, keys } from '../../server/db/schema/index.ts';
-import { changedRows, dialectOf, execute, rows, transaction } from '../../server/db/transaction.ts';
+import {
+  changedRows,
+  dialectOf,
+  execute,
+  pgClientOf,
+  rows,
+  transaction,
+} from '../../server/db/transaction.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from '../helpers/postgres.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
@@ -82,6 +89,19 @@ function suite(kind: 'sqlite' | 'postgres', open: () => Promise<{ db: Db; close(
       expect(row).toEqual({ n: 2, total: 501 });
       const result = await db.update(keys).set({ notes: 'x' }).where(eq(keys.status, 'active'));
       expect(changedRows(result)).toBeGreaterThanOrEqual(7);
+    });
+
+    it("hands array writers the transaction's own PostgreSQL connection", async () => {
+      await transaction(db, async (tx) => {
+        await addKey(tx, 'pc1');
+        const client = pgClientOf(tx);
+        if (kind === 'sqlite') return expect(client).toBeUndefined();
+        // Not yet committed: only the transaction's connection sees the row.
+        const seen = await client!.query<{ n: number }>('SELECT count(*) AS n FROM keys WHERE id = $1', [
+          'pc1',
+        ]);
+        expect(seen.rows[0]!.n).toBe(1);
+      });
     });
 
     it('reads JSON columns and autoincrement ids as SQLite does', async () => {

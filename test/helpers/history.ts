@@ -1,17 +1,15 @@
 /** Ten days of stored history for two keys, with a burst of video renders on day 9. */
-import type { Pool } from 'pg';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
 import { createKey } from '../../server/keys/keys.ts';
 import { createRng } from '../../server/simulate/random.ts';
 import type { UsageEvent } from '../../server/usage/record-events.ts';
-import { pgUsageRecorder, sqliteUsageRecorder } from '../../server/usage/record-events-pg.ts';
-import type { TestDeps } from './store.ts';
 
-/** Records usage through the store's own write path (the PostgreSQL writer when `deps` has a pool). */
-export function recordUsage(deps: TestDeps & { pool?: Pool }, events: readonly UsageEvent[]) {
-  return (
-    deps.pool ? pgUsageRecorder({ pool: deps.pool, clock: deps.clock }) : sqliteUsageRecorder(deps)
-  ).record(events);
+import type { TestDeps } from './store.ts';
+import { recorderOf } from './usage.ts';
+
+/** Records usage through the store's own write path, as one batch. */
+export function recordUsage(deps: TestDeps, events: readonly UsageEvent[]) {
+  return recorderOf(deps).record(events);
 }
 
 export const START = Date.UTC(2026, 9, 1);

@@ -8,19 +8,14 @@ import { sql } from 'drizzle-orm';
 import { execute, rows, transaction } from '../../db/transaction.ts';
 import type { Deps } from '../../deps.ts';
 import { validationError } from '../../errors.ts';
-import { finalizeProject, findProject, noteOrphanProject } from '../../usage/projects.ts';
+import { bookFinalCredits, findProject, noteOrphanProject } from '../../usage/projects.ts';
 import type { ProviderWebhookEvent, WebhookAdapter } from '../providers/types.ts';
 
 export type WebhookOutcome = 'attributed' | 'unattributed' | 'ignored';
 export type ReceiveResult = { duplicate: boolean; outcome: WebhookOutcome | null };
 
-/**
- * The project bookkeeping (server/usage/projects.ts) still runs raw SQLite statements on
- * `deps.sqlite`: on SQLite they share the connection, so they are part of this transaction; on
- * PostgreSQL they fail naming themselves until projects.ts is written for both stores.
- */
 export async function receiveWebhook(
-  deps: Pick<Deps, 'db' | 'sqlite' | 'clock'>,
+  deps: Pick<Deps, 'db' | 'clock'>,
   provider: { id: string; webhooks: WebhookAdapter },
   rawBody: string,
   eventTs: number,
@@ -51,7 +46,7 @@ export async function receiveWebhook(
         ON CONFLICT DO NOTHING RETURNING id`,
     );
     if (!inserted) return { duplicate: true, outcome: null };
-    const outcome = await bookEvent(tx, deps.sqlite, event, eventTs, now);
+    const outcome = await bookEvent(tx, event, eventTs, now);
     await execute(
       tx,
       sql`UPDATE webhook_events SET processed_at = ${now}, outcome = ${outcome} WHERE id = ${inserted.id}`,
@@ -62,21 +57,25 @@ export async function receiveWebhook(
 
 async function bookEvent(
   tx: Deps['db'],
-  sqlite: Deps['sqlite'],
   event: ProviderWebhookEvent,
   eventTs: number,
   now: number,
 ): Promise<WebhookOutcome> {
   const final =
     event.outcome === 'completed' ? (event.credits ?? null) : event.outcome === 'errored' ? 0 : null;
-  const known = findProject(sqlite, event.projectId)?.key_id != null;
+  const known = (await findProject(tx, event.projectId))?.key_id != null;
   if (known) {
     if (final === null) return 'ignored';
-    finalizeProject(sqlite, { projectId: event.projectId, finalCredits: final, status: event.status, now });
+    await bookFinalCredits(tx, {
+      projectId: event.projectId,
+      finalCredits: final,
+      status: event.status,
+      now,
+    });
     return 'attributed';
   }
   const createdAt = event.createdAt ?? eventTs;
-  noteOrphanProject(sqlite, {
+  await noteOrphanProject(tx, {
     id: event.projectId,
     kind: event.kind,
     status: event.status,

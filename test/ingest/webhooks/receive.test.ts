@@ -1,7 +1,11 @@
+import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeClock } from '../../../server/clock.ts';
+import { rows } from '../../../server/db/transaction.ts';
 import type { AppError } from '../../../server/errors.ts';
+import { magicHour } from '../../../server/ingest/providers/magichour.ts';
+import { receiveWebhook } from '../../../server/ingest/webhooks/receive.ts';
 import {
   signPayload,
   verifyWebhookSignature,
@@ -9,7 +13,8 @@ import {
 } from '../../../server/ingest/webhooks/verify.ts';
 import { recordEvents } from '../../../server/usage/record-events.ts';
 import { createTestApi } from '../../helpers/api.ts';
-import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
+import { createTestDeps, forEachStore, T0, type TestDeps } from '../../helpers/store.ts';
+import { recordUsage } from '../../helpers/usage.ts';
 
 // The vector from the issue (and Magic Hour's docs).
 const VECTOR = {
@@ -225,5 +230,67 @@ describe('POST /webhooks/magichour without a secret', () => {
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('webhooks_disabled');
     deps.cleanup();
+  });
+});
+
+forEachStore((kind, open) => {
+  describe(`project bookkeeping of webhooks on ${kind}`, () => {
+    let deps: TestDeps;
+    beforeEach(async () => {
+      deps = await open();
+    });
+    afterEach(() => deps.cleanup());
+
+    const provider = { id: magicHour.id, webhooks: magicHour.webhooks! };
+    const createdAt = T0 - 10 * 60_000;
+    const pushed = (id: string, credits: number) => ({
+      source: 'push',
+      eventId: `e-${id}`,
+      key: { by: 'ref' as const, value: 'prod-web' },
+      ts: createdAt,
+      credits,
+      requests: 1,
+      status: 200,
+      operation: 'text-to-video',
+      projectId: id,
+    });
+    const completed = (id: string, credits: number) =>
+      JSON.stringify({
+        type: 'video.completed',
+        payload: {
+          id,
+          status: 'complete',
+          credits_charged: credits,
+          created_at: new Date(createdAt).toISOString(),
+        },
+      });
+    const hourCredits = async () =>
+      (await rows<{ c: number | null }>(deps.db, sql`SELECT sum(credits) AS c FROM usage_hour`))[0]?.c ??
+      null;
+    const unattributed = async () =>
+      (await rows<{ n: number }>(deps.db, sql`SELECT count(*) AS n FROM unattributed_spend`))[0]?.n;
+
+    it('books final credits on the creating key once, and gives an orphan back to its key', async () => {
+      await recordUsage(deps, [pushed('clv1', 120)]);
+      expect(await receiveWebhook(deps, provider, completed('clv1', 96), createdAt)).toEqual({
+        duplicate: false,
+        outcome: 'attributed',
+      });
+      expect(await hourCredits()).toBe(96);
+      expect(await receiveWebhook(deps, provider, completed('clv1', 96), createdAt)).toEqual({
+        duplicate: true,
+        outcome: null,
+      });
+      expect(await hourCredits()).toBe(96);
+
+      expect((await receiveWebhook(deps, provider, completed('clorphan', 45), createdAt)).outcome).toBe(
+        'unattributed',
+      );
+      expect(await unattributed()).toBe(1);
+      // The key's own event arrives after the webhook: the project is the key's, booked at 45.
+      await recordUsage(deps, [pushed('clorphan', 120)]);
+      expect(await unattributed()).toBe(0);
+      expect(await hourCredits()).toBe(96 + 45);
+    });
   });
 });
