@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db/client.ts';
 import { alertOutbox, type OutboxRow } from '../db/schema/index.ts';
-import { transaction } from '../db/transaction.ts';
+import { changedRows, transaction } from '../db/transaction.ts';
 import { isoOrNull } from '../timestamps.ts';
 import type { RenderedEmail } from './render-incident.ts';
 
@@ -209,7 +209,7 @@ export async function listDeliveries(db: Db, now: number, limit = 100) {
 export const KEEP_DELIVERIES_MS = 90 * 24 * 3_600_000;
 
 export async function pruneOutbox(db: Db, now: number): Promise<number> {
-  return (
+  return changedRows(
     await db
       .delete(alertOutbox)
       .where(
@@ -217,6 +217,6 @@ export async function pruneOutbox(db: Db, now: number): Promise<number> {
           inArray(alertOutbox.status, ['sent', 'failed']),
           lte(alertOutbox.createdAt, now - KEEP_DELIVERIES_MS),
         ),
-      )
-  ).changes;
+      ),
+  );
 }

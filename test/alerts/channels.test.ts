@@ -163,7 +163,7 @@ describe('alert channels', () => {
     // Neither the routing key, the webhook secret nor the Slack URL (a credential) is shown.
     const shown = JSON.stringify(list.json);
     for (const secret of [ROUTING_KEY, SECRET, 'XXXX']) expect(shown).not.toContain(secret);
-    expect(JSON.stringify(outboxRows(deps))).not.toContain(ROUTING_KEY);
+    expect(JSON.stringify(await outboxRows(deps))).not.toContain(ROUTING_KEY);
   });
 
   it('delivers exactly once per channel when every receiver is down for 10 minutes, then up', async () => {
@@ -196,7 +196,7 @@ describe('alert channels', () => {
       expect(logged.filter((l) => l.includes(secret))).toEqual([]);
     expect([hook.received.length, slack.received.length, pd.received.length]).toEqual([1, 1, 1]);
     expect(hook.attempts + slack.attempts + pd.attempts).toBeGreaterThan(6);
-    const rows = outboxRows(deps);
+    const rows = await outboxRows(deps);
     expect(rows).toHaveLength(4);
     const http = rows.filter((r) => r.recipients !== 'oncall@example.com');
     expect(http.map((r) => [r.recipients, r.status, r.attempts > 1])).toEqual([
@@ -264,7 +264,7 @@ describe('alert channels', () => {
     hook.mode = 'drop';
     const incident = await writer.open(spike({ severity: 'warning' as const, impactCredits: 10_000 }));
     await writer.update(incident.id, { severity: 'critical', impactCredits: 41_100 });
-    expect(outboxRows(deps).filter((r) => r.incident_id === incident.id)).toHaveLength(4);
+    expect((await outboxRows(deps)).filter((r) => r.incident_id === incident.id)).toHaveLength(4);
     hook.mode = 'up';
     await deliver();
     expect(json(hook.received[0]).incident).toMatchObject({ severity: 'critical', impact_credits: 41_100 });

@@ -59,7 +59,7 @@ describe('budgets over a billing period that renews on the 17th', () => {
       period: { from: '2026-11-17T08:00:00.000Z', to: '2026-12-17T08:00:00.000Z', source: 'subscription' },
       spent: 6_000,
     });
-    expect(outboxRows(deps)[0]!.subject).toBe(
+    expect((await outboxRows(deps))[0]!.subject).toBe(
       '[Keywatch] INFO Total budget: 60% of 10,000 credits used (6,000)',
     );
 

@@ -31,7 +31,7 @@ const budgetIncidents = () =>
       "SELECT kind, severity, state, key_id FROM incidents WHERE kind LIKE 'budget_%' ORDER BY created_at, rowid",
     )
     .all();
-const subjects = () => outboxRows(deps).map((r) => r.subject);
+const subjects = async () => (await outboxRows(deps)).map((r) => r.subject);
 
 describe('budget evaluation', () => {
   beforeEach(() => setup());
@@ -51,12 +51,12 @@ describe('budget evaluation', () => {
     expect(budgetIncidents()).toEqual([
       { kind: 'budget_threshold', severity: 'warning', state: 'open', key_id: null },
     ]);
-    expect(subjects()).toEqual([
+    expect(await subjects()).toEqual([
       '[Keywatch] WARNING production environment budget: 80% of 50,000 credits used (40,000)',
     ]);
-    expect(outboxRows(deps)[0]!.recipients).toBe(BILLING_TO);
-    expect(outboxRows(deps)[0]!.text).toContain('Check the top keys');
-    markOutboxSent(deps);
+    expect((await outboxRows(deps))[0]!.recipients).toBe(BILLING_TO);
+    expect((await outboxRows(deps))[0]!.text).toContain('Check the top keys');
+    await markOutboxSent(deps);
 
     spend(prod, 10_000);
     expect((await evaluate()).fired).toBe(1);
@@ -65,21 +65,21 @@ describe('budget evaluation', () => {
     expect(budgetIncidents()).toEqual([
       { kind: 'budget_threshold', severity: 'critical', state: 'open', key_id: null },
     ]);
-    expect(subjects()).toHaveLength(2);
-    expect(subjects()[1]).toBe(
+    expect(await subjects()).toHaveLength(2);
+    expect((await subjects())[1]).toBe(
       '[Keywatch] CRITICAL production environment budget: 100% of 50,000 credits used (50,000)',
     );
 
-    markOutboxSent(deps);
+    await markOutboxSent(deps);
     // December: November's findings close; the thresholds may fire again for the new month.
     deps.clock.set(Date.UTC(2026, 11, 1, 0, 30));
     expect(await evaluate()).toEqual({ fired: 0, resolved: 1 });
-    expect(subjects()[2]).toMatch(/^\[Keywatch\] RESOLVED production environment budget/);
+    expect((await subjects())[2]).toMatch(/^\[Keywatch\] RESOLVED production environment budget/);
     spend(prod, 26_000);
     expect((await evaluate()).fired).toBe(1);
     expect((await evaluate()).fired).toBe(0);
     expect(budgetIncidents()).toHaveLength(2);
-    expect(subjects()).toHaveLength(4);
+    expect(await subjects()).toHaveLength(4);
   });
 
   it("warns once when the month is forecast to exceed, and treats a key's budget_credits as its budget", async () => {
@@ -100,7 +100,7 @@ describe('budget evaluation', () => {
       { kind: 'budget_threshold', severity: 'info', state: 'open', key_id: staging },
       { kind: 'budget_forecast', severity: 'warning', state: 'open', key_id: staging },
     ]);
-    expect(subjects()).toEqual([
+    expect(await subjects()).toEqual([
       '[Keywatch] WARNING Total budget: 1,112% of 100,000 credits forecast (1,112,400)',
       '[Keywatch] INFO staging-api (…c3d4): 60% of 1,000 credits used (600)',
       '[Keywatch] WARNING staging-api (…c3d4): 3,240% of 1,000 credits forecast (32,400)',

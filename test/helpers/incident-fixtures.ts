@@ -1,8 +1,9 @@
+import { sql } from 'drizzle-orm';
 /** Shared test setup for alerting: keys, and incidents written through the incident lifecycle. */
 import { createAlertListener } from '../../server/alerts/notify.ts';
 import type { Tx } from '../../server/db/client.ts';
 import { keys } from '../../server/db/schema/index.ts';
-import { transaction } from '../../server/db/transaction.ts';
+import { execute, rows, transaction } from '../../server/db/transaction.ts';
 import type { IncidentListener } from '../../server/incidents/events.ts';
 import {
   extendIncident,
@@ -80,7 +81,7 @@ export function createWriter(deps: TestDeps, listener: IncidentListener = create
 }
 
 export const outboxRows = (deps: TestDeps) =>
-  deps.sqlite.prepare('SELECT * FROM alert_outbox ORDER BY id').all() as {
+  rows<{
     id: number;
     recipients: string;
     subject: string;
@@ -89,10 +90,12 @@ export const outboxRows = (deps: TestDeps) =>
     incident_id: string | null;
     category: string;
     attempts: number;
-  }[];
+    message_id: string;
+  }>(deps.db, sql`SELECT * FROM alert_outbox ORDER BY id`);
 
 /** What the sender does with every due message, without SMTP: later changes then make new messages. */
 export const markOutboxSent = (deps: TestDeps) =>
-  deps.sqlite
-    .prepare(`UPDATE alert_outbox SET status = 'sent', attempts = 1, sent_at = ? WHERE status = 'pending'`)
-    .run(deps.clock.now());
+  execute(
+    deps.db,
+    sql`UPDATE alert_outbox SET status = 'sent', attempts = 1, sent_at = ${deps.clock.now()} WHERE status = 'pending'`,
+  );

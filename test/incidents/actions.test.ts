@@ -72,10 +72,10 @@ describe('incident actions', () => {
   });
 
   it('resolves by hand, telling those who were told it opened', async () => {
-    markOutboxSent(deps);
+    await markOutboxSent(deps);
     const res = await post('resolve', { note: 'key rotated' });
     expect(res.json.incident).toMatchObject({ state: 'resolved', resolved_at: new Date(T0).toISOString() });
-    const mails = outboxRows(deps);
+    const mails = await outboxRows(deps);
     expect(mails.map((m) => m.subject.split(':')[0])).toEqual([
       '[Keywatch] WARNING prod-web (…a1b2)',
       '[Keywatch] RESOLVED prod-web (…a1b2)',

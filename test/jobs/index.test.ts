@@ -38,7 +38,7 @@ describe('alerting jobs', () => {
       await scheduler.runNow('budgets');
       await scheduler.runNow('snoozes');
       await scheduler.runNow('outbox');
-      expect(outboxRows(deps).map((r) => [r.category, r.status])).toEqual([
+      expect((await outboxRows(deps)).map((r) => [r.category, r.status])).toEqual([
         ['incident', 'sent'],
         ['digest', 'sent'],
         ['digest', 'sent'],
