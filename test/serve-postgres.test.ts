@@ -2,7 +2,7 @@
  * Two real `keywatch serve` processes on one real PostgreSQL database (API.md, Storage): both serve
  * push, the gateway and the API; a batch sent to one and resent to the other is stored once; both
  * answer the same series; detection asked of both at once runs once; and exactly one runs the jobs
- * — when it is killed with SIGKILL, the other takes over.
+ * — when it is killed with SIGKILL, the other takes over; with the database gone, /readyz is 503.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +49,7 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await fake?.close();
-    await cluster?.stop();
+    await cluster?.stop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -111,7 +111,7 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
   const get = async (base: string, path: string) =>
     (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
 
-  it('serve both: push and gateway usage stored once, same series, one detection, jobs handed over when the leader dies', async () => {
+  it('serve both: usage stored once, same series, one detection, jobs handed over, 503 when the database is lost', async () => {
     const a = await serve();
     const b = await serve();
     for (const p of [a, b]) {
@@ -180,5 +180,13 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
     leader.child.kill('SIGKILL');
     expect(await until(() => leads(other), 40_000)).toBe(true);
     expect((await fetch(`${other.url}/readyz`)).status).toBe(200);
+
+    // The database lost while running: not ready, and a push is refused rather than acknowledged.
+    await cluster.stop();
+    const lost = await fetch(`${other.url}/readyz`);
+    expect(lost.status).toBe(503);
+    expect(((await lost.json()) as { detail: string }).detail).toMatch(/storage unreachable/);
+    const refused = await push(other.url, [{ id: 'after-loss', key: 'prod-web', ts, credits: 1 }]);
+    expect(refused.status).toBeGreaterThanOrEqual(500);
   });
 });
