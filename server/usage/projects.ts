@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Sqlite } from '../db/client.ts';
 import { execute, type PgQueryable, pgClientOf, rows, sqliteOf } from '../db/transaction.ts';
-import { addToBuckets } from './buckets.ts';
+import { addToBuckets, type BucketDelta } from './buckets.ts';
 import { addToBucketsPg } from './buckets-pg.ts';
 
 export type ProjectRow = {
@@ -71,23 +71,10 @@ export async function bookFinalCredits(db: Db, input: FinalInput): Promise<numbe
 export function finalizeProject(sqlite: Sqlite, input: FinalInput): number | null {
   const row = st(sqlite).get.get(input.projectId);
   if (!row?.key_id) return null;
-  const booked = row.final_credits ?? row.estimated_credits ?? 0;
-  const delta = input.finalCredits - booked;
-  if (delta !== 0) {
-    addToBuckets(sqlite, [
-      {
-        keyId: row.key_id,
-        ts: row.created_at,
-        operation: row.operation ?? '',
-        credits: delta,
-        requests: 0,
-        errors: 0,
-        authFailures: 0,
-      },
-    ]);
-  }
+  const correction = correctionOf(row, row.key_id, input.finalCredits);
+  if (correction.credits !== 0) addToBuckets(sqlite, [correction]);
   st(sqlite).finalize.run(input.finalCredits, input.status, input.now, input.projectId);
-  return delta;
+  return correction.credits;
 }
 
 /** Records a project that no key is known to have created (seen only by a webhook), on either store. */
@@ -123,24 +110,26 @@ export async function finalizeProjectPg(c: PgQueryable, f: FinalInput): Promise<
   );
   const row = found.rows[0];
   if (!row?.key_id) return null;
-  const delta = f.finalCredits - (row.final_credits ?? row.estimated_credits ?? 0);
-  if (delta !== 0)
-    await addToBucketsPg(c, [
-      {
-        keyId: row.key_id,
-        ts: row.created_at,
-        operation: row.operation ?? '',
-        credits: delta,
-        requests: 0,
-        errors: 0,
-        authFailures: 0,
-      },
-    ]);
+  const correction = correctionOf(row, row.key_id, f.finalCredits);
+  if (correction.credits !== 0) await addToBucketsPg(c, [correction]);
   await c.query(
     'UPDATE projects SET final_credits = $1, status = coalesce($2, status), updated_at = $3 WHERE id = $4',
     [f.finalCredits, f.status, f.now, f.projectId],
   );
-  return delta;
+  return correction.credits;
+}
+
+/** The bucket change that makes a project's booked credits its final ones, in its creation bucket. */
+function correctionOf(row: ProjectRow, keyId: string, finalCredits: number): BucketDelta {
+  return {
+    keyId,
+    ts: row.created_at,
+    operation: row.operation ?? '',
+    credits: finalCredits - (row.final_credits ?? row.estimated_credits ?? 0),
+    requests: 0,
+    errors: 0,
+    authFailures: 0,
+  };
 }
 
 /**
