@@ -8,6 +8,7 @@
  *   npm run bench scale -- --keys 50 --days 60    # a quick development run
  *   npm run bench scale -- --runs 5 --rebuild
  *   npm run bench scale -- --from /tmp/migrated-copy.db   # serve a copy of that file instead
+ *   npm run bench scale -- --from FILE --postgres           # the same data served from PostgreSQL
  *
  * The dataset: the simulator's key profiles (mixed environments, daily and weekly cycles, growth);
  * the first 8 keys at their full rate (the busy ones), every other key at a fifth of it (the many
@@ -26,6 +27,8 @@ import { addUser } from '../../server/auth/users.ts';
 import { DAY, fakeClock, floorTo, HOUR, MINUTE } from '../../server/clock.ts';
 import { loadConfig } from '../../server/config.ts';
 import { openStore } from '../../server/db/client.ts';
+import { openPgStore } from '../../server/db/pg/client.ts';
+import { copySqliteToPg } from '../../server/db/pg/copy-from-sqlite.ts';
 import type { Deps } from '../../server/deps.ts';
 import { createAccountState } from '../../server/detection/core/account.ts';
 import { createKey } from '../../server/keys/keys.ts';
@@ -37,6 +40,7 @@ import { createRng } from '../../server/simulate/random.ts';
 import { planSimulation, simulateEvents } from '../../server/simulate/simulate.ts';
 import { addToBuckets, type BucketDelta } from '../../server/usage/buckets.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+import { type PgCluster, startPgCluster } from '../../test/helpers/postgres.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +51,9 @@ const { values: args } = parseArgs({
     // A database to copy instead of the cached build (say, a copy already migrated to this
     // checkout's schema, so each run does not spend minutes migrating the 3 GB build again).
     from: { type: 'string' },
+    // Serve the same data from PostgreSQL instead: a throwaway cluster (as the tests start one),
+    // filled from the prepared SQLite copy by migrate-storage's copy.
+    postgres: { type: 'boolean', default: false },
   },
 });
 const KEYS = Number(args.keys);
@@ -305,9 +312,32 @@ async function main() {
     .prepare('SELECT id FROM keys ORDER BY name DESC LIMIT 1')
     .pluck()
     .get() as string;
+  // PostgreSQL: the prepared copy (session and token included) goes into a fresh database.
+  let cluster: PgCluster | undefined;
+  let served = work;
+  let pgSize: (() => Promise<number>) | undefined;
+  if (args.postgres) {
+    cluster = await startPgCluster();
+    served = await cluster.createDatabase();
+    const target = await openPgStore(served);
+    const copied = await copySqliteToPg(store.sqlite, target.pool, {});
+    process.stderr.write(
+      `copied ${copied.rows} rows into PostgreSQL in ${(copied.ms / 1000).toFixed(1)} s\n`,
+    );
+    await target.close();
+    pgSize = async () => {
+      const c = await openPgStore(served, { migrate: false, max: 1 });
+      try {
+        const r = await c.pool.query<{ n: number }>('SELECT pg_database_size(current_database()) AS n');
+        return r.rows[0]!.n;
+      } finally {
+        await c.close();
+      }
+    };
+  }
   store.close();
 
-  const { child, url } = await serve(work);
+  const { child, url } = await serve(served);
   const pid = child.pid!;
   let sampler: NodeJS.Timeout | undefined;
   try {
@@ -349,18 +379,18 @@ async function main() {
       );
       process.stdout.write(`${rows[rows.length - 1]}\n`);
     }
-    const dbSize = ['', '-wal'].reduce(
-      (s, ext) => s + (existsSync(work + ext) ? statSync(work + ext).size : 0),
-      0,
-    );
+    const dbSize = pgSize
+      ? await pgSize()
+      : ['', '-wal'].reduce((s, ext) => s + (existsSync(work + ext) ? statSync(work + ext).size : 0), 0);
     process.stdout.write(
-      `\nserving RSS: ${bytes(rssAtStart)} after start, peak ${bytes(peak)} (sampled every 10 ms)\n` +
-        `database: ${bytes(dbSize)} (${KEYS} keys, ${DAYS} days); migrations on open: ${migrateMs} ms\n`,
+      `\nserving RSS: ${bytes(rssAtStart)} after start, peak ${bytes(peak)} (sampled every 10 ms; ${cluster ? 'the Keywatch process, not PostgreSQL' : 'all threads'})\n` +
+        `database (${cluster ? 'PostgreSQL' : 'SQLite'}): ${bytes(dbSize)} (${KEYS} keys, ${DAYS} days); migrations on open: ${migrateMs} ms\n`,
     );
   } finally {
     clearInterval(sampler);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+    await cluster?.stop();
     for (const f of leftovers) rmSync(f, { force: true, recursive: true });
   }
 }
