@@ -2,10 +2,12 @@
  * Opens the SQLite database (WAL), applies the committed migrations, and hands out drizzle.
  *
  * The SQL rule: entity tables (keys, incidents, budgets, users, tokens, rules, audit, outbox) are
- * read and written through drizzle. Raw SQL is for where speed or SQLite-specific SQL needs it —
- * usage buckets and rollups, detection chunks, big aggregate reads with index hints — always in a
- * query module (never in a route handler), through `statement()` (statements.ts) or a module's
- * own per-connection statement cache, so each is prepared once per connection.
+ * read and written through drizzle's builders, awaited, so the same code runs on PostgreSQL
+ * (storage.ts). Raw SQL is for where speed needs it — usage buckets and rollups, detection chunks,
+ * big aggregate reads — always in a query module (never in a route handler), written once for both
+ * stores through `rows`/`execute` (transaction.ts; prepared once per SQLite connection). Raw
+ * better-sqlite3 statements remain only on SQLite-only paths: the ingest writer of record-events.ts
+ * (PostgreSQL has its own, record-events-pg.ts), migration tasks and demo seeding.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
