@@ -144,6 +144,10 @@ export async function copySqliteToPg(
     }
     report.sums = await verify(sqlite, client, tables);
     await client.query('COMMIT');
+    // Planner statistics now, not when autovacuum gets round to the new rows: without them a
+    // freshly filled database chose plans that made the source-health reads take over a second.
+    progress('analyzing the copied tables');
+    await client.query('ANALYZE');
     report.ms = now() - started;
     return report;
   } catch (e) {
