@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { StorageTarget } from '../config.ts';
 import { type Db, openStore, type Sqlite, storageReadiness } from './client.ts';
 import { openPgStore, type PgOpenOptions, pgStorageReadiness } from './pg/client.ts';
-import { dialectOf } from './transaction.ts';
+import { pgPoolOf, sqliteOf } from './transaction.ts';
 
 export type Readiness = { ready: boolean; detail: string };
 
@@ -68,10 +68,8 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
 
 /** Ready to serve: the store answers and every committed migration is applied. */
 export function readinessOf(db: Db): Promise<Readiness> {
-  const client = (db as unknown as { $client: unknown }).$client;
-  return dialectOf(db) === 'postgres'
-    ? pgStorageReadiness(client as pg.Pool)
-    : Promise.resolve(storageReadiness(client as Sqlite));
+  const pool = pgPoolOf(db);
+  return pool ? pgStorageReadiness(pool) : Promise.resolve(storageReadiness(sqliteOf(db)));
 }
 
 /** The raw SQLite connection on PostgreSQL: any use names itself (see the module comment). */

@@ -16,6 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import { is, type SQL } from 'drizzle-orm';
 import { PgDatabase } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
 import type { Db } from './client.ts';
 import { statement } from './statements.ts';
 
@@ -57,6 +58,11 @@ export function sqliteOf(db: Db): Database.Database {
   return (db as unknown as SqliteLike).$client;
 }
 
+/** The node-postgres pool behind a PostgreSQL database handle, or undefined on SQLite. */
+export function pgPoolOf(db: Db): pg.Pool | undefined {
+  return postgresOf(db) ? (db as unknown as { $client: pg.Pool }).$client : undefined;
+}
+
 /** Which store a handle runs on. */
 export function dialectOf(db: Db): 'sqlite' | 'postgres' {
   return postgresOf(db) ? 'postgres' : 'sqlite';
@@ -71,7 +77,7 @@ let savepoints = 0;
 export async function transaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
   const pg = postgresOf(db);
   if (pg) return pg.transaction((tx) => fn(tx as Db));
-  const sqlite = (db as unknown as SqliteLike).$client;
+  const sqlite = sqliteOf(db);
   if (inside.getStore() === sqlite) return nested(sqlite, db, fn);
   const before = queues.get(sqlite) ?? Promise.resolve();
   let release!: () => void;
@@ -124,7 +130,7 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   const pg = postgresOf(db);
   if (pg) return (await pg.execute(query)).rows as T[];
   const { sql: text, params } = sqliteQuery(db, query);
-  return statement((db as unknown as SqliteLike).$client, text).all(...params) as T[];
+  return statement(sqliteOf(db), text).all(...params) as T[];
 }
 
 /** Runs a raw statement; how many rows it changed. */
@@ -132,7 +138,7 @@ export async function execute(db: Db, query: SQL): Promise<number> {
   const pg = postgresOf(db);
   if (pg) return (await pg.execute(query)).rowCount ?? 0;
   const { sql: text, params } = sqliteQuery(db, query);
-  return statement((db as unknown as SqliteLike).$client, text).run(...params).changes;
+  return statement(sqliteOf(db), text).run(...params).changes;
 }
 
 function sqliteQuery(db: Db, query: SQL) {

@@ -8,9 +8,10 @@
  */
 import type { SQL } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { postgresOf } from './transaction.ts';
+import { postgresOf, sqliteOf } from './transaction.ts';
 
-type Sqlite = { $client: import('better-sqlite3').Database; run(query: SQL): unknown };
+/** drizzle's SQLite database runs a query synchronously: a busy error is thrown here, not later. */
+type SqliteDb = { run(query: SQL): unknown };
 
 /** Runs `write` without waiting for the lock; false when the database was busy and nothing was written. */
 export function writeWithoutWaiting(db: Db, write: { getSQL(): SQL }): boolean {
@@ -19,11 +20,11 @@ export function writeWithoutWaiting(db: Db, write: { getSQL(): SQL }): boolean {
     pg.execute(write.getSQL()).catch(() => {});
     return true;
   }
-  const { $client: sqlite, run } = db as unknown as Sqlite;
+  const sqlite = sqliteOf(db);
   const wait = sqlite.pragma('busy_timeout', { simple: true }) as number;
   sqlite.pragma('busy_timeout = 0');
   try {
-    run.call(db, write.getSQL());
+    (db as unknown as SqliteDb).run(write.getSQL());
     return true;
   } catch (e) {
     // drizzle wraps the driver's error; the SQLite code is on its cause.

@@ -9,60 +9,13 @@
 import type pg from 'pg';
 import { randomId } from '../auth/secrets.ts';
 import { type Clock, HOUR } from '../clock.ts';
-import type { Db, Sqlite } from '../db/client.ts';
-import { dialectOf } from '../db/transaction.ts';
 import { subjectNetwork } from '../network.ts';
 import { type BatchSums, startBatchSums } from './batch-sums.ts';
 import type { BucketDelta } from './buckets.ts';
 import { addToBucketsPg, cmp } from './buckets-pg.ts';
-import { finalizeProject, finalizeProjectPg } from './projects.ts';
-import {
-  DISCOVERY_LIMIT,
-  type KeyRef,
-  type RecordResult,
-  recordEvents,
-  type UsageEvent,
-} from './record-events.ts';
-
-/** A project's final credits as a GET project answer showed them (the gateway's observations). */
-export type ProjectFinal = { projectId: string; finalCredits: number; status: string | null };
-
-/**
- * What ingest needs from storage, whichever database holds it. `finals`: projects whose final
- * credits became known, booked in the same transaction as the events (the gateway's batches).
- */
-export type UsageRecorder = {
-  record(events: readonly UsageEvent[], finals?: readonly ProjectFinal[]): Promise<RecordResult>;
-};
-
-export function sqliteUsageRecorder(deps: { sqlite: Sqlite; clock: Clock }): UsageRecorder {
-  return { record: async (events, finals = []) => recordOnSqlite(deps, events, finals) };
-}
-
-/** The SQLite recorder's work, synchronously (the gateway's inline fallback needs it so). */
-export function recordOnSqlite(
-  deps: { sqlite: Sqlite; clock: Clock },
-  events: readonly UsageEvent[],
-  finals: readonly ProjectFinal[] = [],
-): RecordResult {
-  if (finals.length === 0) return recordEvents(deps, events);
-  const now = deps.clock.now();
-  return deps.sqlite
-    .transaction(() => {
-      const result = recordEvents(deps, events);
-      for (const f of finals) finalizeProject(deps.sqlite, { ...f, now });
-      return result;
-    })
-    .immediate();
-}
-
-/** The recorder of whichever store `db` is (the connection behind it). */
-export function usageRecorderFor(db: Db, clock: Clock): UsageRecorder {
-  const client = (db as unknown as { $client: unknown }).$client;
-  return dialectOf(db) === 'postgres'
-    ? pgUsageRecorder({ pool: client as pg.Pool, clock })
-    : sqliteUsageRecorder({ sqlite: client as Sqlite, clock });
-}
+import { finalizeProjectPg } from './projects.ts';
+import { DISCOVERY_LIMIT, type KeyRef, type RecordResult, type UsageEvent } from './record-events.ts';
+import type { ProjectFinal, UsageRecorder } from './recorder.ts';
 
 /** The first half of the advisory lock on a network's key discovery ("kwdi" in ASCII). */
 const DISCOVERY_LOCK = 0x6b776469;

@@ -1,11 +1,8 @@
 /** Usage recorded through the product's writer of whichever store a test's deps run on. */
 import type pg from 'pg';
 import type { RecordResult, UsageEvent } from '../../server/usage/record-events.ts';
-import {
-  pgUsageRecorder,
-  sqliteUsageRecorder,
-  type UsageRecorder,
-} from '../../server/usage/record-events-pg.ts';
+import { pgUsageRecorder } from '../../server/usage/record-events-pg.ts';
+import { sqliteUsageRecorder, type UsageRecorder } from '../../server/usage/recorder.ts';
 import type { TestDeps } from './store.ts';
 
 export function recorderOf(deps: TestDeps): UsageRecorder {

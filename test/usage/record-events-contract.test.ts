@@ -8,11 +8,8 @@ import { DAY, fakeClock, HOUR, MINUTE } from '../../server/clock.ts';
 import { openPgStore, type PgStore } from '../../server/db/pg/client.ts';
 import { createRng } from '../../server/simulate/random.ts';
 import type { RecordResult, UsageEvent } from '../../server/usage/record-events.ts';
-import {
-  pgUsageRecorder,
-  sqliteUsageRecorder,
-  type UsageRecorder,
-} from '../../server/usage/record-events-pg.ts';
+import { pgUsageRecorder } from '../../server/usage/record-events-pg.ts';
+import { sqliteUsageRecorder, type UsageRecorder } from '../../server/usage/recorder.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from '../helpers/postgres.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 

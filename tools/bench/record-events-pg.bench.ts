@@ -12,11 +12,8 @@ import { DAY, fakeClock } from '../../server/clock.ts';
 import { openStore } from '../../server/db/client.ts';
 import { openPgStore } from '../../server/db/pg/client.ts';
 import type { UsageEvent } from '../../server/usage/record-events.ts';
-import {
-  pgUsageRecorder,
-  sqliteUsageRecorder,
-  type UsageRecorder,
-} from '../../server/usage/record-events-pg.ts';
+import { pgUsageRecorder } from '../../server/usage/record-events-pg.ts';
+import { sqliteUsageRecorder, type UsageRecorder } from '../../server/usage/recorder.ts';
 import { postgresAvailable, startPgCluster } from '../../test/helpers/postgres.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' } } });

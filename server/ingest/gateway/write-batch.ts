@@ -5,7 +5,7 @@
  */
 import type { Db, Sqlite } from '../../db/client.ts';
 import type { RecordResult, UsageEvent } from '../../usage/record-events.ts';
-import { type ProjectFinal, recordOnSqlite, usageRecorderFor } from '../../usage/record-events-pg.ts';
+import { type ProjectFinal, recordOnSqlite, usageRecorderFor } from '../../usage/recorder.ts';
 
 /** A project's state as a GET project response showed it. */
 export type ProjectObservation = ProjectFinal;

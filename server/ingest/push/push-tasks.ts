@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import { parseJsonBytes } from '../../http/body.ts';
-import { usageRecorderFor } from '../../usage/record-events-pg.ts';
+import { usageRecorderFor } from '../../usage/recorder.ts';
 import { parsePushBatch } from './push.ts';
 
 export type PushOutcome = { accepted: number; duplicates: number; discovered: string[] };
