@@ -2,6 +2,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.ts';
+import { dialectOf } from '../../server/db/transaction.ts';
 import type { Deps } from '../../server/deps.ts';
 import { createNodeServer } from '../../server/http/node-server.ts';
 import type { GatewayOptions } from '../../server/ingest/gateway/gateway.ts';
@@ -27,7 +28,16 @@ export async function startApp(deps: Deps, gateway: GatewayOptions = {}): Promis
     /** Lets pending I/O callbacks queue their events, then writes the queue now. */
     async flush() {
       await new Promise((r) => setImmediate(r));
-      sources.gateway.queue.flush();
+      const queue = sources.gateway.queue;
+      if (dialectOf(deps.db) === 'sqlite') {
+        queue.flush();
+        return;
+      }
+      // PostgreSQL is written only by the writer thread: wait until it has stored what is queued.
+      for (const end = Date.now() + 10_000; queue.stats().size > 0; ) {
+        if (Date.now() > end) throw new Error('the gateway writer did not store its queue within 10 s');
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     async close() {
       server.closeAllConnections();

@@ -2,12 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, describe } from 'vitest';
 import { fakeClock } from '../../server/clock.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
 import { openStore } from '../../server/db/client.ts';
 import { openPgStore, type PgStore } from '../../server/db/pg/client.ts';
 import { sqliteUnavailable } from '../../server/db/storage.ts';
+import { rows } from '../../server/db/transaction.ts';
 import type { Deps } from '../../server/deps.ts';
 import { silentLogger } from '../../server/log.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from './postgres.ts';
@@ -100,4 +102,15 @@ export function forEachStore(
       return createPgTestDeps(await cluster, env);
     });
   });
+}
+
+/** A test's raw SELECT on whichever store its deps run on (assertions read tables directly). */
+export function selectRows<T = Record<string, unknown>>(deps: Deps, text: string): Promise<T[]> {
+  return rows<T>(deps.db, sql.raw(text));
+}
+
+/** How many rows a table holds, on either store. */
+export async function countRows(deps: Deps, table: string): Promise<number> {
+  const [row] = await selectRows<{ n: number }>(deps, `SELECT count(*) AS n FROM ${table}`);
+  return row!.n;
 }
