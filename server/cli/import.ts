@@ -5,7 +5,6 @@ import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CSV_FIELDS, importCsv, parseFieldMap } from '../ingest/csv/import.ts';
 import { iso } from '../timestamps.ts';
-import { refuseUnlessSqlite } from './storage.ts';
 import { err, type WithDeps } from './support.ts';
 
 export function addImportCommands(program: Command, withDeps: WithDeps): void {
@@ -34,9 +33,8 @@ export function addImportCommands(program: Command, withDeps: WithDeps): void {
       } catch (e) {
         throw new InvalidArgumentError(`cannot read ${file}: ${(e as Error).message}`);
       }
-      await withDeps((deps) => {
-        refuseUnlessSqlite(deps.config, 'import csv');
-        const s = importCsv(deps, text, { map, sourceName: opts.sourceName ?? basename(file) });
+      await withDeps(async (deps) => {
+        const s = await importCsv(deps, text, { map, sourceName: opts.sourceName ?? basename(file) });
         const span = s.from === null || s.to === null ? '' : ` from ${iso(s.from)} to ${iso(s.to)}`;
         err(
           `Imported ${s.accepted} of ${s.rows} rows for ${s.keys} key(s)${span}; ${s.duplicates} already stored.`,

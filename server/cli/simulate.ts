@@ -5,7 +5,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { ingestSimulation } from '../simulate/ingest-simulation.ts';
 import { planSimulation, simulateEvents } from '../simulate/simulate.ts';
 import { iso } from '../timestamps.ts';
-import { refuseUnlessSqlite } from './storage.ts';
 import { err, positiveInt, timestamp, type WithDeps } from './support.ts';
 
 export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: string): void {
@@ -53,7 +52,6 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
         };
         if (opts.ingest) {
           await withDeps(async (deps) => {
-            refuseUnlessSqlite(deps.config, 'simulate --ingest');
             const r = await ingestSimulation({ ...deps, secret: deps.config.secret }, options, actor);
             err(`Ingested ${r.accepted} events for ${r.keys} keys (${r.duplicates} duplicates skipped).`);
             for (const l of r.labels)

@@ -1,7 +1,6 @@
 /**
  * PostgreSQL at the command line: `migrate-storage` (copy the SQLite database into an empty
- * PostgreSQL one), `backup` of a PostgreSQL KEYWATCH_DB (pg_dump), and the sentences that say
- * which commands need the SQLite file in this release.
+ * PostgreSQL one) and `backup` of a PostgreSQL KEYWATCH_DB (pg_dump).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, openSync, readdirSync } from 'node:fs';
@@ -14,14 +13,6 @@ import { copySqliteToPg } from '../db/pg/copy-from-sqlite.ts';
 import { err } from './support.ts';
 
 type PgTarget = Extract<StorageTarget, { kind: 'postgres' }>;
-
-/** The commands whose bulk writes are SQLite's alone so far: say so for a URL. */
-export function refuseUnlessSqlite(cfg: Config, command: string): void {
-  if (cfg.storage.kind === 'sqlite') return;
-  throw new ConfigError(
-    `KEYWATCH_DB is a PostgreSQL URL (${cfg.storage.display}), and keywatch ${command} writes to a SQLite database only in this release: run it on the SQLite file, then copy it with keywatch migrate-storage.`,
-  );
-}
 
 /** `keywatch migrate` on PostgreSQL: create or upgrade its tables (migrations/pg), then exit. */
 export async function migratePostgres(target: PgTarget): Promise<void> {

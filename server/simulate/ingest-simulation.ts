@@ -1,9 +1,12 @@
 /** Loads a simulation into the database through the same code paths as real usage. */
+import { eq } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
-import type { Db, Sqlite } from '../db/client.ts';
-import { statement } from '../db/statements.ts';
+import type { Db } from '../db/client.ts';
+import { optimizeAfterBulkLoad } from '../db/maintenance.ts';
+import { unattributedSpend } from '../db/schema/index.ts';
 import { createKey, findKey, revokeKey } from '../keys/keys.ts';
-import { recordEvents, type UsageEvent } from '../usage/record-events.ts';
+import type { UsageEvent } from '../usage/record-events.ts';
+import { usageRecorderFor } from '../usage/recorder.ts';
 import type { LegitChange } from './changes.ts';
 import { planSimulation, type SimEvent, type SimOptions, simulateEvents } from './simulate.ts';
 
@@ -27,7 +30,7 @@ export function toUsageEvent(e: SimEvent, source = SIMULATION_SOURCE): UsageEven
 }
 
 export async function ingestSimulation(
-  deps: { db: Db; sqlite: Sqlite; clock: Clock; secret: string },
+  deps: { db: Db; clock: Clock; secret: string },
   options: SimOptions,
   actor: string,
 ): Promise<{
@@ -49,33 +52,39 @@ export async function ingestSimulation(
     }
     if (k.revoked_at !== null) await revokeKey(deps, k.name, { at: k.revoked_at }, actor);
   }
+  const recorder = usageRecorderFor(deps.db, deps.clock);
   let accepted = 0;
   let duplicates = 0;
   let batch: UsageEvent[] = [];
-  const flush = () => {
-    const r = recordEvents(deps, batch);
+  const flush = async () => {
+    const r = await recorder.record(batch);
     accepted += r.accepted;
     duplicates += r.duplicates;
     batch = [];
   };
   for (const e of simulateEvents(options, plan)) {
     batch.push(toUsageEvent(e));
-    if (batch.length >= BATCH) flush();
+    if (batch.length >= BATCH) await flush();
   }
-  flush();
-  const insert = statement(
-    deps.sqlite,
-    `INSERT INTO unattributed_spend (ts, until, source, credits, project_id, details, created_at)
-     VALUES (?, ?, 'webhook', ?, ?, 'simulated project created outside the gateway', ?)`,
-  );
-  const known = statement<[string], { n: number }>(
-    deps.sqlite,
-    'SELECT count(*) AS n FROM unattributed_spend WHERE project_id = ?',
-  );
+  await flush();
   for (const u of plan.unattributed) {
-    if (known.get(u.projectId)!.n === 0) insert.run(u.ts, u.ts, u.credits, u.projectId, deps.clock.now());
+    const known = await deps.db
+      .select({ id: unattributedSpend.id })
+      .from(unattributedSpend)
+      .where(eq(unattributedSpend.projectId, u.projectId))
+      .limit(1);
+    if (known.length > 0) continue;
+    await deps.db.insert(unattributedSpend).values({
+      ts: u.ts,
+      until: u.ts,
+      source: 'webhook',
+      credits: u.credits,
+      projectId: u.projectId,
+      details: 'simulated project created outside the gateway',
+      createdAt: deps.clock.now(),
+    });
   }
-  deps.sqlite.pragma('optimize');
+  await optimizeAfterBulkLoad(deps.db);
   const changes = plan.changes.map((c) => ({
     key: plan.profiles[c.keyIndex]!.name,
     type: c.type,

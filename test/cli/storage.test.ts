@@ -3,7 +3,7 @@
  * commands on a postgres:// KEYWATCH_DB, `migrate-storage` of the demo data, and `backup` (pg_dump).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -99,7 +99,7 @@ describe.skipIf(!available)('PostgreSQL storage commands', { timeout: 120_000 },
     }
   });
 
-  it('runs the admin commands on PostgreSQL, and says which still need the SQLite file', async () => {
+  it('runs the admin, simulation and import commands on PostgreSQL', async () => {
     const env = pgEnv(await cluster.createDatabase());
     const added = runCli(['user', 'add', '--email', 'ops@example.com', '--role', 'admin'], env);
     expect(added.code).toBe(0);
@@ -109,10 +109,35 @@ describe.skipIf(!available)('PostgreSQL storage commands', { timeout: 120_000 },
     const users = runCli(['user', 'list'], env);
     expect(users.code).toBe(0);
     expect(users.stdout).toContain('ops@example.com');
-    const sim = runCli(['simulate', '--days', '1', '--ingest'], env);
-    expect(sim.code).toBe(1);
-    expect(sim.stderr).toMatch(oneSentence);
-    expect(sim.stderr).toMatch(/keywatch simulate --ingest writes to a SQLite database only in this release/);
+    const sim = runCli(['simulate', '--days', '1', '--keys', '3', '--ingest'], env);
+    expect(sim.stderr).toMatch(/^Ingested \d+ events for 3 keys/);
+    expect(sim.code).toBe(0);
+    const simulated = Number(/Ingested (\d+) events/.exec(sim.stderr)![1]);
+    expect(simulated).toBeGreaterThan(0);
+
+    const file = join(dir, 'history.csv');
+    writeFileSync(
+      file,
+      'ts,key,credits\n2026-10-01T10:00:00Z,legacy-app,40\n2026-10-02T10:00:00Z,legacy-app,60\n',
+    );
+    const imported = runCli(['import', 'csv', file], env);
+    expect(imported.stderr).toMatch(/^Imported 2 of 2 rows for 1 key\(s\)/);
+    expect(imported.code).toBe(0);
+    expect(runCli(['import', 'csv', file], env).stderr).toMatch(/Imported 0 of 2 rows .* 2 already stored/);
+
+    const client = new pg.Client(env.KEYWATCH_DB);
+    await client.connect();
+    try {
+      const events = await client.query('SELECT count(*)::int AS n FROM usage_events');
+      expect(events.rows[0]).toEqual({ n: simulated + 2 });
+      // Old history lands in the day rollup (learned as baseline) like on SQLite.
+      const day = await client.query(
+        `SELECT sum(d.credits)::float AS credits FROM usage_day d JOIN keys k ON k.id = d.key_id WHERE k.name = 'legacy-app'`,
+      );
+      expect(day.rows[0]).toEqual({ credits: 100 });
+    } finally {
+      await client.end();
+    }
   });
 
   it('copies the demo database into an empty PostgreSQL database with matching counts and sums', async () => {

@@ -1,13 +1,15 @@
 /**
  * `keywatch import csv`: rows mapped to usage events by a column map, validated like the push API
- * with line numbers, and written through recordEvents() only when every row is valid. Event ids
+ * with line numbers, and written through the store's usage recorder only when every row is valid. Event ids
  * are `<source name>:<id column>` or `<source name>:<line>`, so importing a file again (or a longer
  * version of it) stores nothing twice.
  */
 import type { Clock } from '../../clock.ts';
-import type { Sqlite } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
+import { optimizeAfterBulkLoad } from '../../db/maintenance.ts';
 import { type Issue, issuesFromZod, validationError } from '../../errors.ts';
-import { recordEvents, type UsageEvent } from '../../usage/record-events.ts';
+import type { UsageEvent } from '../../usage/record-events.ts';
+import { usageRecorderFor } from '../../usage/recorder.ts';
 import { MAX_FUTURE_SKEW_MS, PushEventSchema, toUsageEvent } from '../push/push.ts';
 import { CsvSyntaxError, parseCsv } from './parse.ts';
 
@@ -134,11 +136,11 @@ function readRecords(text: string) {
   }
 }
 
-export function importCsv(
-  deps: { sqlite: Sqlite; clock: Clock },
+export async function importCsv(
+  deps: { db: Db; clock: Clock },
   text: string,
   options: { map: Partial<Record<CsvField, string>>; sourceName: string },
-): ImportSummary {
+): Promise<ImportSummary> {
   const events = parseCsvEvents(text, options, deps.clock);
   const summary: ImportSummary = {
     rows: events.length,
@@ -149,8 +151,9 @@ export function importCsv(
     from: null,
     to: null,
   };
+  const recorder = usageRecorderFor(deps.db, deps.clock);
   for (let i = 0; i < events.length; i += CHUNK) {
-    const r = recordEvents(deps, events.slice(i, i + CHUNK));
+    const r = await recorder.record(events.slice(i, i + CHUNK));
     summary.accepted += r.accepted;
     summary.duplicates += r.duplicates;
     summary.discovered.push(...r.discovered.map((k) => k.name));
@@ -161,6 +164,6 @@ export function importCsv(
     summary.from = Math.min(summary.from ?? e.ts, e.ts);
     summary.to = Math.max(summary.to ?? e.ts, e.ts);
   }
-  if (events.length > 0) deps.sqlite.pragma('optimize');
+  if (events.length > 0) await optimizeAfterBulkLoad(deps.db);
   return summary;
 }
