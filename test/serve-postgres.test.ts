@@ -2,13 +2,15 @@
  * Two real `keywatch serve` processes on one real PostgreSQL database (API.md, Storage): both serve
  * push, the gateway and the API; a batch sent to one and resent to the other is stored once; both
  * answer the same series; detection asked of both at once runs once; and exactly one runs the jobs
- * — when it is killed with SIGKILL, the other takes over; with the database gone, /readyz is 503.
+ * — when it is killed with SIGKILL, the other takes over; with the database gone, /readyz is 503,
+ * push is refused, and what the gateway answered meanwhile is stored once the database is back.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../server/auth/tokens.ts';
 import { systemClock } from '../server/clock.ts';
@@ -111,7 +113,7 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
   const get = async (base: string, path: string) =>
     (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
 
-  it('serve both: usage stored once, same series, one detection, jobs handed over, 503 when the database is lost', async () => {
+  it('serve both: usage stored once, same series, one detection, jobs handed over, 503 when the database is lost and nothing answered lost', async () => {
     const a = await serve();
     const b = await serve();
     for (const p of [a, b]) {
@@ -182,11 +184,41 @@ describe.skipIf(!available)('several serve processes on one PostgreSQL', { timeo
     expect((await fetch(`${other.url}/readyz`)).status).toBe(200);
 
     // The database lost while running: not ready, and a push is refused rather than acknowledged.
-    await cluster.stop();
+    // The gateway still answers its callers (the upstream is up); what it answered waits in its
+    // journal and queue, and is stored once the database is back.
+    const stored = async () => {
+      const client = new pg.Client(dbUrl);
+      await client.connect();
+      try {
+        return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_events')).rows[0]!.n;
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await stored();
+    await cluster.pause();
     const lost = await fetch(`${other.url}/readyz`);
     expect(lost.status).toBe(503);
     expect(((await lost.json()) as { detail: string }).detail).toMatch(/storage unreachable/);
     const refused = await push(other.url, [{ id: 'after-loss', key: 'prod-web', ts, credits: 1 }]);
     expect(refused.status).toBeGreaterThanOrEqual(500);
+    for (let i = 0; i < 5; i++) {
+      const answered = await fetch(`${other.url}/gw/magichour/v1/face-swap`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer mhk_live_two_processes_0042', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(answered.status).toBe(200);
+    }
+    await cluster.resume();
+    let now = before;
+    expect(
+      await until(
+        () => now === before + 5,
+        30_000,
+        async () => (now = await stored().catch(() => now)),
+      ),
+    ).toBe(true);
+    expect((await fetch(`${other.url}/readyz`)).status).toBe(200);
   });
 });

@@ -47,6 +47,10 @@ export type PgCluster = {
   createDatabase(): Promise<string>;
   /** The URL of a database as the password role (which must give PASSWORD_ROLE.password). */
   urlAs(user: string, password: string | undefined, database: string): string;
+  /** Shuts the server down, keeping its data (a database lost while Keywatch runs). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port, with the same data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -103,11 +107,7 @@ export async function startPgCluster(): Promise<PgCluster> {
   );
   if (asRoot) chownSync(hba, uidOf('postgres'), gidOf('postgres'));
 
-  let server: ChildProcess | undefined;
-  let port = 0;
-  // Another process may take the free port between the probe and the bind: try a few.
-  for (let attempt = 0; attempt < 3 && !server; attempt++) {
-    port = await freePort();
+  const launch = async (port: number): Promise<{ child?: ChildProcess; log: string }> => {
     const [cmd, args] = pgCommand(binDir, 'postgres', [
       '-D',
       data,
@@ -130,17 +130,35 @@ export async function startPgCluster(): Promise<PgCluster> {
     child.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
     });
-    if (await acceptsConnections(port, child)) server = child;
-    else {
-      child.kill('SIGKILL');
-      if (attempt === 2) {
-        rmSync(dir, { recursive: true, force: true });
-        throw new Error(`PostgreSQL did not start within ${START_TIMEOUT_MS} ms: ${log.slice(-2000)}`);
-      }
+    if (await acceptsConnections(port, child)) return { child, log };
+    child.kill('SIGKILL');
+    return { log };
+  };
+  const shutDown = async () => {
+    const [cmd, args] = pgCommand(binDir, 'pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '10']);
+    const stopped = spawnSync(cmd, args, { encoding: 'utf8', timeout: STOP_TIMEOUT_MS });
+    if (stopped.status !== 0) server?.kill('SIGKILL');
+    await waitForExit(server, STOP_TIMEOUT_MS);
+  };
+
+  let server: ChildProcess | undefined;
+  let port = 0;
+  // Another process may take the free port between the probe and the bind: try a few.
+  for (let attempt = 0; attempt < 3 && !server; attempt++) {
+    port = await freePort();
+    const started = await launch(port);
+    server = started.child;
+    if (!server && attempt === 2) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`PostgreSQL did not start within ${START_TIMEOUT_MS} ms: ${started.log.slice(-2000)}`);
     }
   }
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-  await admin.connect();
+  const connectAdmin = async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+    await c.connect();
+    return c;
+  };
+  let admin = await connectAdmin();
   await admin.query(`CREATE ROLE ${PASSWORD_ROLE.user} LOGIN PASSWORD '${PASSWORD_ROLE.password}'`);
   let n = 0;
   const urlAs = (user: string, password: string | undefined, database: string) =>
@@ -156,12 +174,21 @@ export async function startPgCluster(): Promise<PgCluster> {
       await admin.query(`CREATE DATABASE ${name} OWNER ${PASSWORD_ROLE.user}`);
       return urlAs('postgres', undefined, name);
     },
+    async pause() {
+      await admin.end().catch(() => {});
+      await shutDown();
+      server = undefined;
+    },
+    async resume() {
+      const started = await launch(port);
+      if (!started.child)
+        throw new Error(`PostgreSQL did not restart on port ${port}: ${started.log.slice(-2000)}`);
+      server = started.child;
+      admin = await connectAdmin();
+    },
     async stop() {
       await admin.end().catch(() => {});
-      const [cmd, args] = pgCommand(binDir, 'pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '10']);
-      const stopped = spawnSync(cmd, args, { encoding: 'utf8', timeout: STOP_TIMEOUT_MS });
-      if (stopped.status !== 0) server?.kill('SIGKILL');
-      await waitForExit(server, STOP_TIMEOUT_MS);
+      if (server) await shutDown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
