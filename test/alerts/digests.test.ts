@@ -1,9 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendDueDigests } from '../../server/alerts/digests.ts';
-import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import type { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
-import { addKey, alertEnv, BILLING_TO, createWriter } from '../helpers/incident-fixtures.ts';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import {
+  addKey,
+  alertEnv,
+  BILLING_TO,
+  closeAlertStore,
+  createWriter,
+  openAlertStore,
+} from '../helpers/incident-fixtures.ts';
+import type { TestSmtp } from '../helpers/smtp.ts';
 import { forEachStore, type TestDeps } from '../helpers/store.ts';
 import { recordUsage } from '../helpers/usage.ts';
 
@@ -27,15 +34,9 @@ const spend = (keyId: string, day: number, credits: number) =>
 
 forEachStore((_kind, open) => {
   beforeEach(async () => {
-    smtp = await startSmtp();
-    deps = await open(alertEnv(smtp.url));
-    mailers = smtpMailerFactory(deps.config.smtpUrl);
+    ({ smtp, deps, mailers } = await openAlertStore(open));
   });
-  afterEach(async () => {
-    mailers()?.close();
-    deps.cleanup();
-    await smtp.close();
-  });
+  afterEach(() => closeAlertStore({ smtp, deps, mailers }));
 
   describe('digests', () => {
     it('sends yesterday and last week once each, after the morning hour, with spend, movers, incidents and forecast', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import type { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { createAlertListener } from '../../server/alerts/notify.ts';
 import { saveRouting } from '../../server/alerts/routing.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
@@ -11,13 +11,14 @@ import {
 } from '../../server/incidents/actions.ts';
 import {
   addKey,
-  alertEnv,
   BILLING_TO,
+  closeAlertStore,
   createWriter,
   credit_details,
+  openAlertStore,
   SECURITY_TO,
 } from '../helpers/incident-fixtures.ts';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import type { TestSmtp } from '../helpers/smtp.ts';
 import { forEachStore, selectRows, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -52,17 +53,11 @@ const spike = (impactCredits: number, extra = {}) => {
 
 forEachStore((_kind, open) => {
   beforeEach(async () => {
-    smtp = await startSmtp();
-    deps = await open(alertEnv(smtp.url));
+    ({ smtp, deps, mailers } = await openAlertStore(open));
     writer = createWriter(deps);
-    mailers = smtpMailerFactory(deps.config.smtpUrl);
     keyId = await addKey(deps, 'prod-web');
   });
-  afterEach(async () => {
-    mailers()?.close();
-    deps.cleanup();
-    await smtp.close();
-  });
+  afterEach(() => closeAlertStore({ smtp, deps, mailers }));
 
   describe('incident notifications', () => {
     it('sends one email when an incident opens, none for unchanged updates, one when it resolves', async () => {

@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import type { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { DAY, HOUR, MINUTE } from '../../server/clock.ts';
 import { DISCOVERY_LIMIT, type UsageEvent } from '../../server/usage/record-events.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { type FakeMagicHour, startFakeMagicHour } from '../helpers/fake-magichour.ts';
-import { alertEnv, SECURITY_TO } from '../helpers/incident-fixtures.ts';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { alertEnv, closeAlertStore, openAlertStore, SECURITY_TO } from '../helpers/incident-fixtures.ts';
+import type { TestSmtp } from '../helpers/smtp.ts';
 import { type RunningApp, startApp } from '../helpers/sources.ts';
 import { countRows, forEachStore, selectRows, type TestDeps } from '../helpers/store.ts';
 import { recordUsage } from '../helpers/usage.ts';
@@ -51,15 +51,9 @@ const deliver = () => sendOutbox(deps, mailers);
 
 forEachStore((_kind, open) => {
   beforeEach(async () => {
-    smtp = await startSmtp();
-    deps = await open(alertEnv(smtp.url));
-    mailers = smtpMailerFactory(deps.config.smtpUrl);
+    ({ smtp, deps, mailers } = await openAlertStore(open));
   });
-  afterEach(async () => {
-    mailers()?.close();
-    deps.cleanup();
-    await smtp.close();
-  });
+  afterEach(() => closeAlertStore({ smtp, deps, mailers }));
 
   describe('one compromise, one incident, one page', () => {
     it('an hour of text-to-video from a new IP after two quiet weeks gives one email, then one resolve', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
+import type { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import {
   claimDue,
   KEEP_DELIVERIES_MS,
@@ -10,8 +10,14 @@ import {
 import { sendOutbox } from '../../server/alerts/send-outbox.ts';
 import { HOUR, MINUTE } from '../../server/clock.ts';
 import { createTestApi } from '../helpers/api.ts';
-import { addKey, alertEnv, createWriter, outboxRows } from '../helpers/incident-fixtures.ts';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import {
+  addKey,
+  closeAlertStore,
+  createWriter,
+  openAlertStore,
+  outboxRows,
+} from '../helpers/incident-fixtures.ts';
+import type { TestSmtp } from '../helpers/smtp.ts';
 import { forEachStore, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -32,17 +38,11 @@ async function openIncidents(n: number) {
 // The outbox is the store's: the same cases on SQLite and on PostgreSQL.
 forEachStore((_kind, open) => {
   beforeEach(async () => {
-    smtp = await startSmtp();
-    deps = await open(alertEnv(smtp.url));
+    ({ smtp, deps, mailers } = await openAlertStore(open));
     api = createTestApi(deps);
     admin = await api.tokenFor('admin');
-    mailers = smtpMailerFactory(deps.config.smtpUrl);
   });
-  afterEach(async () => {
-    mailers()?.close();
-    deps.cleanup();
-    await smtp.close();
-  });
+  afterEach(() => closeAlertStore({ smtp, deps, mailers }));
 
   describe('the email outbox', () => {
     it('delivers every message exactly once when SMTP refuses for 10 minutes and then accepts', async () => {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 /** Shared test setup for alerting: keys, and incidents written through the incident lifecycle. */
+import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { createAlertListener } from '../../server/alerts/notify.ts';
 import type { Tx } from '../../server/db/client.ts';
 import { keys } from '../../server/db/schema/index.ts';
@@ -11,6 +12,7 @@ import {
   openIncident,
   resolveIncident,
 } from '../../server/incidents/lifecycle.ts';
+import { startSmtp, type TestSmtp } from './smtp.ts';
 import type { TestDeps } from './store.ts';
 
 export const SECURITY_TO = 'oncall@example.com';
@@ -99,3 +101,22 @@ export const markOutboxSent = (deps: TestDeps) =>
     deps.db,
     sql`UPDATE alert_outbox SET status = 'sent', attempts = 1, sent_at = ${deps.clock.now()} WHERE status = 'pending'`,
   );
+
+/** What an alert test runs against: an in-process SMTP server, a store that sends to it, its mailer. */
+export type AlertStore = { smtp: TestSmtp; deps: TestDeps; mailers: ReturnType<typeof smtpMailerFactory> };
+
+/** Starts an AlertStore on the store `open` gives (forEachStore's), with alertEnv and `env` on top. */
+export async function openAlertStore(
+  open: (env?: Record<string, string>) => Promise<TestDeps>,
+  env: Record<string, string> = {},
+): Promise<AlertStore> {
+  const smtp = await startSmtp();
+  const deps = await open({ ...alertEnv(smtp.url), ...env });
+  return { smtp, deps, mailers: smtpMailerFactory(deps.config.smtpUrl) };
+}
+
+export async function closeAlertStore(s: AlertStore): Promise<void> {
+  s.mailers()?.close();
+  s.deps.cleanup();
+  await s.smtp.close();
+}
