@@ -10,22 +10,14 @@ import { optimizeAfterBulkLoad } from '../../db/maintenance.ts';
 import { type Issue, issuesFromZod, validationError } from '../../errors.ts';
 import type { UsageEvent } from '../../usage/record-events.ts';
 import { usageRecorderFor } from '../../usage/recorder.ts';
+import { PUSH_FIELDS } from '../push/fast-event.ts';
 import { MAX_FUTURE_SKEW_MS, PushEventSchema, toUsageEvent } from '../push/push.ts';
 import { CsvSyntaxError, parseCsv } from './parse.ts';
 
-export const CSV_FIELDS = [
-  'id',
-  'ts',
-  'key',
-  'credits',
-  'requests',
-  'operation',
-  'status',
-  'source_ip',
-  'user_agent',
-  'project_id',
-  'latency_ms',
-] as const;
+/** Push's fields but `origin`: a web page's origin is not something usage exports carry. */
+export const CSV_FIELDS = PUSH_FIELDS.filter(
+  (f): f is Exclude<(typeof PUSH_FIELDS)[number], 'origin'> => f !== 'origin',
+);
 export type CsvField = (typeof CSV_FIELDS)[number];
 const NUMERIC = new Set<CsvField>(['credits', 'requests', 'status', 'latency_ms']);
 const REQUIRED: CsvField[] = ['ts', 'key'];

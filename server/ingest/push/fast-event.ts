@@ -10,7 +10,7 @@ import { clientOriginOf } from '../client-origin.ts';
 import type { PushEvent } from './push.ts';
 
 /** PushEventSchema's fields (a test keeps them equal: push.ts imports this module, so it cannot read them here). */
-export const PUSH_EVENT_FIELDS = new Set([
+export const PUSH_FIELDS = [
   'id',
   'key',
   'ts',
@@ -23,7 +23,8 @@ export const PUSH_EVENT_FIELDS = new Set([
   'project_id',
   'latency_ms',
   'origin',
-]);
+] as const;
+export const PUSH_EVENT_FIELDS = new Set<string>(PUSH_FIELDS);
 const OPERATION = /^[\w./:-]*$/;
 const EPOCH_DIGITS = /^\d{1,16}$/;
 
