@@ -7,8 +7,9 @@ import { rows } from '../db/transaction.ts';
 type Scope = { scope: BudgetScope; target: string };
 
 const QUERY: Record<BudgetScope, (s: Scope, from: number, to: number) => SQL> = {
+  // Every key's hours are one row per hour in the totals (usage_hour has no index on bucket alone).
   total: (_s, from, to) =>
-    sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour WHERE bucket >= ${from} AND bucket < ${to}`,
+    sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour_total WHERE bucket >= ${from} AND bucket < ${to}`,
   key: (s, from, to) =>
     sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour
       WHERE key_id = ${s.target} AND bucket >= ${from} AND bucket < ${to}`,
@@ -16,8 +17,9 @@ const QUERY: Record<BudgetScope, (s: Scope, from: number, to: number) => SQL> = 
     s,
     from,
     to,
-  ) => sql`SELECT coalesce(sum(u.credits), 0) AS c FROM usage_hour u JOIN keys k ON k.id = u.key_id
-    WHERE k.environment = ${s.target} AND u.bucket >= ${from} AND u.bucket < ${to}`,
+    // The environment's keys first, then one primary-key range per key.
+  ) => sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour
+    WHERE key_id IN (SELECT id FROM keys WHERE environment = ${s.target}) AND bucket >= ${from} AND bucket < ${to}`,
 };
 
 /**

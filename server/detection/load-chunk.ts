@@ -60,8 +60,10 @@ export async function loadKeys(db: Db): Promise<KeyInfo[]> {
 // Two SQL texts per query (all keys, one key), each prepared once per SQLite connection.
 const minutesOf = (from: number, to: number, onlyKey?: string) =>
   onlyKey === undefined
-    ? sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
-       WHERE bucket >= ${from} AND bucket < ${to} ORDER BY bucket, key_id, operation`
+    ? // One primary-key seek per key: usage_minute has no index on bucket alone (migration 0012).
+      sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
+       WHERE key_id IN (SELECT id FROM keys) AND bucket >= ${from} AND bucket < ${to}
+       ORDER BY bucket, key_id, operation`
     : sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
        WHERE bucket >= ${from} AND bucket < ${to} AND key_id = ${onlyKey} ORDER BY bucket, key_id, operation`;
 
@@ -134,7 +136,9 @@ export async function loadChunk(db: Db, from: number, to: number, onlyKey?: stri
 export async function earliestData(db: Db): Promise<number | null> {
   const [row] = await rows<{ t: number | null }>(
     db,
-    sql`SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute
+    // The per-minute totals hold a row for every minute any key has (written and dropped with it):
+    // their first is the rowid table's first row, where usage_minute has no index on bucket.
+    sql`SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute_total
        UNION ALL SELECT min(until) FROM unattributed_spend) AS firsts`,
   );
   return row?.t ?? null;
