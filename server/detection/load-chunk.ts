@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { MINUTE } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { rows } from '../db/transaction.ts';
+import { everyKey } from '../usage/every-key.ts';
 import type { Bucket } from './core/types.ts';
 
 export type KeyInfo = {
@@ -58,11 +59,11 @@ export async function loadKeys(db: Db): Promise<KeyInfo[]> {
 }
 
 // Two SQL texts per query (all keys, one key), each prepared once per SQLite connection.
-const minutesOf = (from: number, to: number, onlyKey?: string) =>
+const minutesOf = (db: Db, from: number, to: number, onlyKey?: string) =>
   onlyKey === undefined
     ? // One primary-key seek per key: usage_minute has no index on bucket alone (migration 0012).
       sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
-       WHERE key_id IN (SELECT id FROM keys) AND bucket >= ${from} AND bucket < ${to}
+       WHERE ${everyKey(db)} AND bucket >= ${from} AND bucket < ${to}
        ORDER BY bucket, key_id, operation`
     : sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
        WHERE bucket >= ${from} AND bucket < ${to} AND key_id = ${onlyKey} ORDER BY bucket, key_id, operation`;
@@ -98,7 +99,7 @@ export async function loadChunk(db: Db, from: number, to: number, onlyKey?: stri
     }
     return b;
   };
-  const minutes = await rows<MinuteRow>(db, minutesOf(from, to, onlyKey));
+  const minutes = await rows<MinuteRow>(db, minutesOf(db, from, to, onlyKey));
   for (const r of minutes) {
     const b = bucketOf(r.key_id, r.bucket);
     b.requests += r.requests;

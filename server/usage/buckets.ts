@@ -55,15 +55,6 @@ const FLOORS: Record<Resolution, (ms: number) => number> = {
 };
 const ORDER: Resolution[] = ['minute', 'hour', 'day', 'month'];
 
-/**
- * Every key, as the first column of the primary key: a range over all keys in a table keyed
- * (key_id, bucket, ...) becomes one primary-key seek per key. The minute and hour tables keep no
- * index on bucket alone (migration 0012: it was 420 MB of a year of 1,000 keys and one more B-tree
- * written per new bucket row), so a range that does not name its keys says this instead. Bucket
- * rows only ever belong to stored keys (events reference keys, and keys are never deleted).
- */
-export const EVERY_KEY = 'key_id IN (SELECT id FROM keys)';
-
 /** Per-key sums over every operation, for the resolutions rankings and key charts read. */
 export const KEY_TOTAL_TABLES = { day: 'usage_key_day', month: 'usage_key_month' } as const;
 /** Day sums per operation over every key. */

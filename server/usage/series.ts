@@ -143,7 +143,7 @@ async function rowsOfEveryGroup(db: Db, range: Range, group: Group, keys: KeyDir
     const rows = await rowsOf<Row & { operation: string }>(
       db,
       sql`SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(OPERATION_TABLE_OF[range.step])}
-         WHERE ${everyKeyIn(OPERATION_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}
+         WHERE ${everyKeyIn(db, OPERATION_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}
          GROUP BY operation, bucket`,
     );
     for (const { operation, ...r } of rows) put(operationName(operation), r);
@@ -151,7 +151,7 @@ async function rowsOfEveryGroup(db: Db, range: Range, group: Group, keys: KeyDir
     const rows = await rowsOf<Row & { key_id: string }>(
       db,
       sql`SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
-         WHERE ${everyKeyIn(KEY_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
+         WHERE ${everyKeyIn(db, KEY_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
     );
     for (const { key_id, ...r } of rows) {
       const k = keys.get(key_id);

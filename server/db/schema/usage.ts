@@ -62,7 +62,7 @@ function bucketTable(name: string, bucketIndex = true) {
 /**
  * No bucket index on minutes and hours (migration 0012: 420 MB of a year of 1,000 keys, and one more
  * B-tree written per new bucket row): ranges over every key read the totals, or one primary-key range
- * per key (EVERY_KEY in server/usage/buckets.ts), and retention deletes key by key.
+ * per key (everyKey in server/usage/every-key.ts), and retention deletes key by key.
  */
 export const usageMinute = bucketTable('usage_minute', false);
 export const usageHour = bucketTable('usage_hour', false);

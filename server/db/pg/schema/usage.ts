@@ -56,7 +56,7 @@ function bucketTable(name: string, bucketIndex = true) {
 
 /**
  * No bucket index on minutes and hours, as SQLite's migration 0012: ranges over every key are one
- * primary-key range per key (EVERY_KEY in server/usage/buckets.ts).
+ * primary-key range per key (everyKey in server/usage/every-key.ts).
  */
 export const usageMinute = bucketTable('usage_minute', false);
 export const usageHour = bucketTable('usage_hour', false);
