@@ -45,6 +45,7 @@ export const EnvSchema = z.object({
   KEYWATCH_RETENTION_MINUTE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   KEYWATCH_RETENTION_EVENT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   KEYWATCH_RETENTION_HOUR_DAYS: z.coerce.number().int().min(1).max(36500).default(730),
+  KEYWATCH_RETENTION_PROJECT_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -117,7 +118,7 @@ export type Config = {
     upstreamSockets: number;
   };
   /** Days each resolution is kept; daily rollups are kept forever. */
-  retentionDays: { minute: number; events: number; hour: number };
+  retentionDays: { minute: number; events: number; hour: number; projects: number };
   smtpUrl: string | undefined;
   alertFrom: string;
   alertSecurityTo: string[];
@@ -206,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minute: e.KEYWATCH_RETENTION_MINUTE_DAYS,
       events: e.KEYWATCH_RETENTION_EVENT_DAYS,
       hour: e.KEYWATCH_RETENTION_HOUR_DAYS,
+      projects: e.KEYWATCH_RETENTION_PROJECT_DAYS,
     },
     smtpUrl: e.SMTP_URL,
     alertFrom: e.ALERT_FROM,

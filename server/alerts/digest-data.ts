@@ -10,6 +10,7 @@ import { rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { findKeyRow } from '../incidents/view.ts';
 import { localDate, type Period } from '../time-zone.ts';
+import { everyKey } from '../usage/every-key.ts';
 import { byteOrder } from '../usage/text-order.ts';
 
 export type DigestData = {
@@ -43,12 +44,13 @@ export type DigestData = {
   unpaged: { tooOld: number; belowFloor: number };
 };
 
+// One primary-key range per key (usage_hour has no index on bucket alone).
 const perKey = (db: Db, from: number, to: number, prevFrom: number) => sql`SELECT k.name AS name,
     k.environment AS environment,
     coalesce(sum(CASE WHEN u.bucket >= ${from} AND u.bucket < ${to} THEN u.credits END), 0) AS credits,
     coalesce(sum(CASE WHEN u.bucket >= ${prevFrom} AND u.bucket < ${from} THEN u.credits END), 0) AS previous
   FROM usage_hour u JOIN keys k ON k.id = u.key_id
-  WHERE u.bucket >= ${prevFrom} AND u.bucket < ${to}
+  WHERE ${everyKey(db)} AND u.bucket >= ${prevFrom} AND u.bucket < ${to}
   GROUP BY k.id, k.name, k.environment ORDER BY credits DESC, k.name${byteOrder(db)}`;
 
 export async function readDigestData(

@@ -3,21 +3,21 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { BudgetScope } from '../db/schema/index.ts';
 import { rows } from '../db/transaction.ts';
+import { everyKey } from '../usage/every-key.ts';
 
 type Scope = { scope: BudgetScope; target: string };
 
-const QUERY: Record<BudgetScope, (s: Scope, from: number, to: number) => SQL> = {
-  total: (_s, from, to) =>
-    sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour WHERE bucket >= ${from} AND bucket < ${to}`,
-  key: (s, from, to) =>
+const QUERY: Record<BudgetScope, (db: Db, s: Scope, from: number, to: number) => SQL> = {
+  // Every key's hours are one row per hour in the totals (usage_hour has no index on bucket alone).
+  total: (_db, _s, from, to) =>
+    sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour_total WHERE bucket >= ${from} AND bucket < ${to}`,
+  key: (_db, s, from, to) =>
     sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour
       WHERE key_id = ${s.target} AND bucket >= ${from} AND bucket < ${to}`,
-  environment: (
-    s,
-    from,
-    to,
-  ) => sql`SELECT coalesce(sum(u.credits), 0) AS c FROM usage_hour u JOIN keys k ON k.id = u.key_id
-    WHERE k.environment = ${s.target} AND u.bucket >= ${from} AND u.bucket < ${to}`,
+  // The environment's keys first, then one primary-key range per key.
+  environment: (db, s, from, to) =>
+    sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_hour
+      WHERE ${everyKey(db, s.target)} AND bucket >= ${from} AND bucket < ${to}`,
 };
 
 /**
@@ -25,6 +25,6 @@ const QUERY: Record<BudgetScope, (s: Scope, from: number, to: number) => SQL> = 
  * in every zone with whole-hour offsets (a half-hour zone counts its first half hour late).
  */
 export async function spendBetween(db: Db, scope: Scope, from: number, to: number): Promise<number> {
-  const [row] = await rows<{ c: number }>(db, QUERY[scope.scope](scope, from, to));
+  const [row] = await rows<{ c: number }>(db, QUERY[scope.scope](db, scope, from, to));
   return row?.c ?? 0;
 }

@@ -6,7 +6,7 @@
  * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup and the
  * per-key day and month sums of migration 0007 and the per-operation day sums of 0009), and fill
  * `key_networks` from raw events. Migration 0008: fill `key_clients` (who called each key, per day)
- * from raw events.
+ * from raw events. Migrations 0011 and 0013: compact the file, and return free pages to the disk.
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -81,6 +81,39 @@ function compact(sqlite: Sqlite, say: Progress): void {
   say(`compacting the database: ${mb(fileBytes())} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * Migration 0013: the pages dropped indexes left free go back to the disk by incremental vacuum,
+ * a step at a time so progress can be said (it moves pages within the file; no second copy). A file
+ * not in incremental mode (auto_vacuum NONE: never compacted by 0011) has nothing to return this way.
+ */
+function reclaim(sqlite: Sqlite, say: Progress): void {
+  const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
+  const free = () => sqlite.pragma('freelist_count', { simple: true }) as number;
+  const incremental = (sqlite.pragma('auto_vacuum', { simple: true }) as number) === 2;
+  const started = Date.now();
+  const total = free();
+  if (incremental && total > 0) {
+    say(`returning free pages to the disk: ${mb(total * pageSize)}`);
+    let reported = Date.now();
+    for (let left = total; left > 0; ) {
+      sqlite.pragma(`incremental_vacuum(${RECLAIM_PAGES_PER_STEP})`);
+      const now = free();
+      if (now >= left) break;
+      left = now;
+      if (Date.now() - reported > 2_000) {
+        say(`returning free pages to the disk: ${Math.round((100 * (total - left)) / total)}%`);
+        reported = Date.now();
+      }
+    }
+    say(
+      `returning free pages to the disk: ${mb(total * pageSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+  sqlite.prepare(`DELETE FROM migration_tasks WHERE name = 'reclaim'`).run();
+}
+/** 16 MB of 4 KB pages per step: a progress line every few seconds on a slow disk. */
+const RECLAIM_PAGES_PER_STEP = 4_096;
+
 const mb = (n: number) => `${Math.ceil(n / 1e6).toLocaleString('en-US')} MB`;
 
 export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progress): void {
@@ -89,7 +122,13 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
   // The copy is written beside the old table, and the write-ahead log holds it until checkpoint.
   const need =
     2 *
-    tasks.reduce((s, t) => s + (t.name === 'compact' ? usedBytes(sqlite) : tableBytes(sqlite, t.source)), 0);
+    tasks.reduce(
+      (s, t) =>
+        // Reclaiming moves pages within the file: only the write-ahead log grows, by what it moves.
+        s +
+        (t.name === 'compact' ? usedBytes(sqlite) : t.name === 'reclaim' ? 0 : tableBytes(sqlite, t.source)),
+      0,
+    );
   if (path !== ':memory:' && need > 0) {
     const fs = statfsSync(dirname(path));
     const free = fs.bavail * fs.bsize;
@@ -106,6 +145,10 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
     const say = quiet ? () => {} : progress;
     if (task.name === 'compact') {
       compact(sqlite, say);
+      continue;
+    }
+    if (task.name === 'reclaim') {
+      reclaim(sqlite, say);
       continue;
     }
     say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { MINUTE } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { rows } from '../db/transaction.ts';
+import { everyKey } from '../usage/every-key.ts';
 import type { Bucket } from './core/types.ts';
 
 export type KeyInfo = {
@@ -58,10 +59,12 @@ export async function loadKeys(db: Db): Promise<KeyInfo[]> {
 }
 
 // Two SQL texts per query (all keys, one key), each prepared once per SQLite connection.
-const minutesOf = (from: number, to: number, onlyKey?: string) =>
+const minutesOf = (db: Db, from: number, to: number, onlyKey?: string) =>
   onlyKey === undefined
-    ? sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
-       WHERE bucket >= ${from} AND bucket < ${to} ORDER BY bucket, key_id, operation`
+    ? // One primary-key seek per key: usage_minute has no index on bucket alone (migration 0012).
+      sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
+       WHERE ${everyKey(db)} AND bucket >= ${from} AND bucket < ${to}
+       ORDER BY bucket, key_id, operation`
     : sql`SELECT key_id, bucket, operation, credits, requests, auth_failures FROM usage_minute
        WHERE bucket >= ${from} AND bucket < ${to} AND key_id = ${onlyKey} ORDER BY bucket, key_id, operation`;
 
@@ -96,7 +99,7 @@ export async function loadChunk(db: Db, from: number, to: number, onlyKey?: stri
     }
     return b;
   };
-  const minutes = await rows<MinuteRow>(db, minutesOf(from, to, onlyKey));
+  const minutes = await rows<MinuteRow>(db, minutesOf(db, from, to, onlyKey));
   for (const r of minutes) {
     const b = bucketOf(r.key_id, r.bucket);
     b.requests += r.requests;
@@ -134,7 +137,9 @@ export async function loadChunk(db: Db, from: number, to: number, onlyKey?: stri
 export async function earliestData(db: Db): Promise<number | null> {
   const [row] = await rows<{ t: number | null }>(
     db,
-    sql`SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute
+    // The per-minute totals hold a row for every minute any key has (written and dropped with it):
+    // their first is the rowid table's first row, where usage_minute has no index on bucket.
+    sql`SELECT min(t) AS t FROM (SELECT min(bucket) AS t FROM usage_minute_total
        UNION ALL SELECT min(until) FROM unattributed_spend) AS firsts`,
   );
   return row?.t ?? null;

@@ -1,28 +1,23 @@
 /**
  * Retention: drops minute buckets and raw events past their age, hourly buckets later, daily
- * never; the per-bucket totals and the key networks seen go with them, so the file stays bounded.
+ * never; the per-bucket totals and the key networks seen go with them, and provider projects once
+ * no final credits can still come for them, so the file stays bounded.
  * Deletes in small chunks so the gateway and ingest never wait long on the write lock.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { DAY } from '../clock.ts';
-import { dialectOf, execute } from '../db/transaction.ts';
+import { dialectOf, execute, rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 
 const CHUNK = 5_000;
-/** Free pages returned to the disk per run: 64 MB of 4 KB pages. */
-const VACUUM_PAGES_PER_RUN = 16_384;
+/** Free pages returned to the disk per statement: 64 MB of 4 KB pages. */
+const VACUUM_PAGES_PER_STEP = 16_384;
 
 /**
  * `row` names the rows to delete in a chunk: bucket tables have no rowid (WITHOUT ROWID), and on
  * PostgreSQL none has one, so `pgRow` names the events by their primary key there.
  */
 const TARGETS = [
-  {
-    table: 'usage_minute',
-    row: '(key_id, bucket, operation)',
-    column: 'bucket',
-    days: (d: Deps) => d.config.retentionDays.minute,
-  },
   {
     table: 'usage_minute_total',
     row: 'bucket',
@@ -50,17 +45,28 @@ const TARGETS = [
     days: (d: Deps) => d.config.retentionDays.events,
   },
   {
-    table: 'usage_hour',
-    row: '(key_id, bucket, operation)',
-    column: 'bucket',
-    days: (d: Deps) => d.config.retentionDays.hour,
-  },
-  {
     table: 'usage_hour_total',
     row: 'bucket',
     column: 'bucket',
     days: (d: Deps) => d.config.retentionDays.hour,
   },
+  {
+    // Projects only wait for their final credits (completion webhook or GET project).
+    table: 'projects',
+    row: 'rowid',
+    pgRow: 'id',
+    column: 'created_at',
+    days: (d: Deps) => d.config.retentionDays.projects,
+  },
+] as const;
+
+/**
+ * Bucket tables keyed (key_id, bucket, operation) with no index on bucket alone (migration 0012):
+ * their old rows are deleted key by key, each a range at the start of that key's primary key.
+ */
+const PER_KEY_TARGETS = [
+  { table: 'usage_minute', days: (d: Deps) => d.config.retentionDays.minute },
+  { table: 'usage_hour', days: (d: Deps) => d.config.retentionDays.hour },
 ] as const;
 
 const columnsOf = (row: string) => row.replace(/[()]/g, '');
@@ -76,9 +82,27 @@ function deleteChunk(
     (SELECT ${sql.raw(columnsOf(row))} FROM ${sql.raw(t.table)} WHERE ${sql.raw(t.column)} < ${cutoff} LIMIT ${sql.raw(String(CHUNK))})`;
 }
 
+/** One chunk of one key's old buckets (the table name is a constant above, never input). */
+const deleteKeyChunk = (table: string, keyId: string, cutoff: number) =>
+  sql`DELETE FROM ${sql.raw(table)} WHERE (key_id, bucket, operation) IN
+    (SELECT key_id, bucket, operation FROM ${sql.raw(table)} WHERE key_id = ${keyId} AND bucket < ${cutoff}
+     LIMIT ${sql.raw(String(CHUNK))})`;
+
 export async function applyRetention(deps: Deps): Promise<Record<string, number>> {
   const dialect = dialectOf(deps.db);
   const deleted: Record<string, number> = {};
+  const keyIds = (await rows<{ id: string }>(deps.db, sql`SELECT id FROM keys`)).map((k) => k.id);
+  for (const t of PER_KEY_TARGETS) {
+    const cutoff = deps.clock.now() - t.days(deps) * DAY;
+    let total = 0;
+    for (const keyId of keyIds) {
+      for (let changes = CHUNK; changes === CHUNK; ) {
+        changes = await execute(deps.db, deleteKeyChunk(t.table, keyId, cutoff));
+        total += changes;
+      }
+    }
+    deleted[t.table] = total;
+  }
   for (const t of TARGETS) {
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
     let total = 0;
@@ -93,11 +117,27 @@ export async function applyRetention(deps: Deps): Promise<Record<string, number>
   // SQLite's own maintenance; PostgreSQL's autovacuum and autoanalyze do the same on their own.
   if (dialect === 'sqlite') {
     if (any) deps.sqlite.pragma('optimize');
-    // The file stays bounded: freed pages go back to the disk (incremental auto-vacuum, set by
-    // migration 0011), a bounded number per run so the write lock is never held for long.
-    deps.sqlite.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_RUN})`);
+    await returnFreePages(deps);
   }
   return deleted;
+}
+
+/**
+ * The file stays bounded: every free page goes back to the disk (incremental auto-vacuum, set by
+ * migration 0011), a bounded number per statement with the event loop free between them, so the
+ * write lock is never held for long and a big first pass (an upgrade's dropped indexes, a
+ * shortened retention) shrinks the file in the same run instead of 64 MB every six hours.
+ */
+async function returnFreePages(deps: Deps): Promise<void> {
+  const free = () => deps.sqlite.pragma('freelist_count', { simple: true }) as number;
+  for (let left = free(); left > 0; ) {
+    deps.sqlite.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_STEP})`);
+    const now = free();
+    // Not an incremental-vacuum file (auto_vacuum NONE): nothing to return this way.
+    if (now >= left) break;
+    left = now;
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 export const retentionJob = (deps: Deps) => ({

@@ -23,11 +23,11 @@ export type Instruments = {
   residentMemory?: () => number;
 };
 
-// All-time totals from the month rollup (a dozen rows per key a year), names joined after the sums.
+// All-time totals from the per-key month sums (a dozen rows per key a year), names joined after the sums.
 const keyTotalsQuery = (
   db: Db,
 ) => sql`SELECT k.name AS key, coalesce(k.environment, '') AS environment, t.credits, t.requests
-  FROM (SELECT key_id, sum(credits) AS credits, sum(requests) AS requests FROM usage_month GROUP BY key_id) t
+  FROM (SELECT key_id, sum(credits) AS credits, sum(requests) AS requests FROM usage_key_month GROUP BY key_id) t
   JOIN keys k ON k.id = t.key_id ORDER BY k.name${byteOrder(db)}`;
 const INCIDENTS_BY_SEVERITY = sql`SELECT severity, count(*) AS n FROM incidents
   WHERE state != 'resolved' GROUP BY severity`;

@@ -17,6 +17,7 @@ import {
   STEPS,
   type Step,
 } from './buckets.ts';
+import { everyKey } from './every-key.ts';
 import type { Group, Range } from './series.ts';
 
 export const SUMS =
@@ -66,6 +67,12 @@ const TABLE_OF: Record<Resolution, string> = { ...BUCKET_TABLES, month: MONTH_TA
 export const KEY_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, ...KEY_TOTAL_TABLES };
 /** Where sums per operation are read: the per-operation day sums, else the bucket table. */
 export const OPERATION_TABLE_OF: Record<Resolution, string> = { ...TABLE_OF, day: OPERATION_DAY_TABLE };
+/**
+ * The condition a range over every key starts with: every table but the per-operation day sums is
+ * keyed by key first, and is read one key at a time (everyKey) instead of through a bucket index.
+ */
+export const everyKeyIn = (db: Db, table: string) =>
+  table === OPERATION_DAY_TABLE ? sql`` : sql`${everyKey(db)} AND `;
 const floorOf = (r: Resolution, ms: number) => (r === 'month' ? floorToMonth(ms) : floorTo(ms, STEPS[r]));
 const ceilOf = (r: Resolution, ms: number) => {
   const f = floorOf(r, ms);
@@ -109,7 +116,7 @@ async function sumsByColumn(
     const rows = await rowsOf<Totals & { grp: string }>(
       db,
       sql`SELECT ${sql.raw(column)} AS grp, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
-        WHERE bucket >= ${t.from} AND bucket < ${t.to} GROUP BY ${sql.raw(column)}`,
+        WHERE ${everyKeyIn(db, table)}bucket >= ${t.from} AND bucket < ${t.to} GROUP BY ${sql.raw(column)}`,
     );
     for (const r of rows) {
       const had = out.get(r.grp);

@@ -11,6 +11,7 @@ import {
   add,
   byRank,
   environmentOf,
+  everyKeyIn,
   type GroupTotals,
   KEY_TABLE_OF,
   type KeyDirectory,
@@ -142,14 +143,15 @@ async function rowsOfEveryGroup(db: Db, range: Range, group: Group, keys: KeyDir
     const rows = await rowsOf<Row & { operation: string }>(
       db,
       sql`SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(OPERATION_TABLE_OF[range.step])}
-         WHERE bucket >= ${from} AND bucket < ${range.to} GROUP BY operation, bucket`,
+         WHERE ${everyKeyIn(db, OPERATION_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}
+         GROUP BY operation, bucket`,
     );
     for (const { operation, ...r } of rows) put(operationName(operation), r);
   } else {
     const rows = await rowsOf<Row & { key_id: string }>(
       db,
       sql`SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
-         WHERE bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
+         WHERE ${everyKeyIn(db, KEY_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
     );
     for (const { key_id, ...r } of rows) {
       const k = keys.get(key_id);

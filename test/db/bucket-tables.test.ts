@@ -210,21 +210,53 @@ describe('hot queries use the keys of their tables', () => {
     }
   });
 
-  it('ranking keys over a range and retention read the bucket index', () => {
+  it('ranking keys over a range and retention seek key by key: minutes and hours keep no bucket index', () => {
     expect(
       plan(
-        'SELECT key_id, sum(credits) FROM usage_hour WHERE bucket >= ? AND bucket < ? GROUP BY key_id',
+        `SELECT key_id, sum(credits) FROM usage_hour
+           WHERE key_id IN (SELECT id FROM keys) AND bucket >= ? AND bucket < ? GROUP BY key_id`,
         0,
         1,
       ),
-    ).toMatch(/SEARCH usage_hour USING (COVERING )?INDEX usage_hour_bucket_idx \(bucket>\? AND bucket<\?\)/);
+    ).toMatch(/SEARCH usage_hour USING PRIMARY KEY \(key_id=\? AND bucket>\? AND bucket<\?\)/);
     expect(
       plan(
         `DELETE FROM usage_minute WHERE (key_id, bucket, operation) IN
-           (SELECT key_id, bucket, operation FROM usage_minute WHERE bucket < ? LIMIT 5000)`,
+           (SELECT key_id, bucket, operation FROM usage_minute WHERE key_id = ? AND bucket < ? LIMIT 5000)`,
+        'k',
         0,
       ),
-    ).toMatch(/SEARCH usage_minute USING (COVERING )?INDEX usage_minute_bucket_idx \(bucket<\?\)/);
+    ).toMatch(/SEARCH usage_minute USING PRIMARY KEY \(key_id=\? AND bucket<\?\)/);
+  });
+
+  it('keeps a bucket index on months only (a dozen rows per key a year), and projects by creation only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keywatch-plan-'));
+    dirs.push(dir);
+    const store = openStore(join(dir, 'k.db'));
+    try {
+      const indexes = store.sqlite
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN
+             ('usage_minute', 'usage_hour', 'usage_day', 'usage_month', 'projects') AND sql IS NOT NULL ORDER BY name`,
+        )
+        .pluck()
+        .all();
+      expect(indexes).toEqual(['projects_created_idx', 'usage_month_bucket_idx']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('projects are read by id and expired by creation, with no index by key', () => {
+    expect(plan('SELECT final_credits FROM projects WHERE id = ?', 'p')).toMatch(
+      /SEARCH projects USING INDEX sqlite_autoindex_projects_1 \(id=\?\)/,
+    );
+    expect(
+      plan(
+        'DELETE FROM projects WHERE rowid IN (SELECT rowid FROM projects WHERE created_at < ? LIMIT 5000)',
+        0,
+      ),
+    ).toMatch(/projects USING COVERING INDEX projects_created_idx \(created_at<\?\)/);
   });
 
   it("the keys page's network flag reads key_networks only, and its retention the last-seen index", () => {

@@ -12,6 +12,7 @@ const env = {
   KEYWATCH_RETENTION_MINUTE_DAYS: '30',
   KEYWATCH_RETENTION_EVENT_DAYS: '30',
   KEYWATCH_RETENTION_HOUR_DAYS: '60',
+  KEYWATCH_RETENTION_PROJECT_DAYS: '5',
 };
 afterEach(() => deps.cleanup());
 
@@ -38,18 +39,22 @@ describe('retention', () =>
           requests: 1,
           status: 200,
           operation: 'face-swap',
+          projectId: `p${i}`,
         })),
       );
       expect(await applyRetention(deps)).toEqual({
         usage_minute: 3,
+        usage_hour: 2,
         usage_minute_total: 3,
         usage_events: 3,
         key_networks: 0,
         // Each old day had one IP row and one agent row ('' when not reported).
         key_clients: 6,
-        usage_hour: 2,
         usage_hour_total: 2,
+        // Only the project of a day ago can still get its final credits.
+        projects: 4,
       });
+      expect(await count('projects')).toBe(1);
       expect(await count('usage_minute')).toBe(2);
       expect(await count('usage_events')).toBe(2);
       expect(await count('key_clients')).toBe(4);
@@ -62,6 +67,34 @@ describe('retention', () =>
 describe('retention on SQLite', () => {
   beforeEach(() => {
     deps = createTestDeps(env);
+  });
+
+  it('deletes old buckets key by key, each key keeping its recent rows', async () => {
+    const keys = ['a', 'b', 'c'];
+    await recordUsage(
+      deps,
+      keys.flatMap((k) =>
+        [5, 35, 50, 70].map((age) => ({
+          source: 'test',
+          eventId: `${k}${age}`,
+          key: { by: 'ref' as const, value: k },
+          ts: T0 - age * DAY,
+          credits: 1,
+          requests: 1,
+          status: 200,
+          operation: 'face-swap',
+        })),
+      ),
+    );
+    const deleted = await applyRetention(deps);
+    expect([deleted.usage_minute, deleted.usage_hour]).toEqual([9, 3]);
+    const left = (table: string) =>
+      deps.sqlite
+        .prepare(`SELECT key_id, count(*) AS n FROM ${table} GROUP BY key_id ORDER BY key_id`)
+        .all()
+        .map((r) => (r as { n: number }).n);
+    expect(left('usage_minute')).toEqual([1, 1, 1]);
+    expect(left('usage_hour')).toEqual([3, 3, 3]);
   });
 
   it('hands the freed pages back to the disk: the file shrinks after a big delete', async () => {

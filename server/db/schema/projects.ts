@@ -22,7 +22,8 @@ export const projects = sqliteTable(
     finalCredits: real('final_credits'),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('projects_key_idx').on(t.keyId, t.createdAt)],
+  // Retention's only way in (no query reads a key's projects): old projects are deleted by creation.
+  (t) => [index('projects_created_idx').on(t.createdAt)],
 );
 
 /** Credits spent on the account that no gateway or push event attributes to a key. */

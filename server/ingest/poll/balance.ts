@@ -118,7 +118,8 @@ export async function storeSample(
     if (drop <= 0) return 0;
     const attributed = await sumCredits(
       tx,
-      sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_minute
+      // Every key's credits per minute, one row per minute (usage_minute has no bucket index).
+      sql`SELECT coalesce(sum(credits), 0) AS c FROM usage_minute_total
         WHERE bucket >= ${floorTo(prev.ts, MINUTE)} AND bucket < ${floorTo(ts, MINUTE)}`,
     );
     const viaWebhooks = await sumCredits(

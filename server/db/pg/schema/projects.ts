@@ -15,7 +15,8 @@ export const projects = pgTable(
     finalCredits: doublePrecision('final_credits'),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
   },
-  (t) => [index('projects_key_idx').on(t.keyId, t.createdAt)],
+  // Retention's only way in (no query reads a key's projects): old projects are deleted by creation.
+  (t) => [index('projects_created_idx').on(t.createdAt)],
 );
 
 export const unattributedSpend = pgTable(

@@ -54,8 +54,12 @@ function bucketTable(name: string, bucketIndex = true) {
   );
 }
 
-export const usageMinute = bucketTable('usage_minute');
-export const usageHour = bucketTable('usage_hour');
+/**
+ * No bucket index on minutes and hours, as SQLite's migration 0012: ranges over every key are one
+ * primary-key range per key (everyKey in server/usage/every-key.ts).
+ */
+export const usageMinute = bucketTable('usage_minute', false);
+export const usageHour = bucketTable('usage_hour', false);
 /** No bucket index, as SQLite's migration 0010. */
 export const usageDay = bucketTable('usage_day', false);
 export const usageMonth = bucketTable('usage_month');

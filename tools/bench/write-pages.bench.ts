@@ -1,0 +1,100 @@
+/**
+ * Where a small ingest batch's cost goes: the database pages one recordEvents() batch changes, by
+ * table and index. A commit writes every changed page whole (4 KB) to the write-ahead log, and a
+ * checkpoint copies it back, so at small batches the pages changed, not the rows, set the cost.
+ * Tables clustered by key first (the bucket tables, the per-key event index) change about one page
+ * per distinct key in the batch; time-ordered ones (raw events, totals) one or two at their end.
+ *
+ *   npm run bench write-pages                   # batches of 100 over 200 keys, as `bench ingest`
+ *   npm run bench write-pages -- --batch 5000
+ *
+ * Method: the file is checkpointed before and after each batch and compared page by page; each
+ * changed page is named through dbstat. Deterministic (no timing), so no baseline is needed.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DAY, fakeClock } from '../../server/clock.ts';
+import { openStore } from '../../server/db/client.ts';
+import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+
+const { values: args } = parseArgs({
+  options: { batch: { type: 'string', default: '100' }, batches: { type: 'string', default: '20' } },
+});
+const BATCH = Number(args.batch);
+const BATCHES = Number(args.batches);
+/** The traffic of `bench ingest`: 200 keys, three operations, a week, a handful of networks. */
+const KEYS = 200;
+const EVENTS = 200_000;
+const START = Date.UTC(2026, 10, 1);
+const OPERATIONS = ['face-swap', 'ai-image-generator', 'text-to-video'];
+const PAGE = 4096;
+
+const eventOf = (i: number): UsageEvent => ({
+  source: 'push',
+  eventId: `e${i}`,
+  key: { by: 'ref', value: `key-${i % KEYS}` },
+  ts: START + Math.floor((i / EVENTS) * 7 * DAY),
+  credits: [5, 24, 120][i % 3]!,
+  requests: 1,
+  status: i % 50 === 0 ? 429 : 200,
+  operation: OPERATIONS[i % OPERATIONS.length]!,
+  sourceIp: `203.0.${113 + (i % 4)}.${i % 200}`,
+  userAgent: 'magic-hour-node/0.43.1',
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'keywatch-write-pages-'));
+const path = join(dir, 'k.db');
+const store = openStore(path);
+try {
+  const deps = { sqlite: store.sqlite, clock: fakeClock(START + 8 * DAY) };
+  // Half the week first, in big batches: the tables have the depth of a used install.
+  const warm = EVENTS / 2;
+  for (let i = 0; i < warm; i += 5000) {
+    recordEvents(
+      deps,
+      Array.from({ length: 5000 }, (_, j) => eventOf(i + j)),
+    );
+  }
+  const snapshot = () => {
+    store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    return readFileSync(path);
+  };
+  const changed = new Map<string, number>();
+  for (let b = 0; b < BATCHES; b++) {
+    const before = snapshot();
+    recordEvents(
+      deps,
+      Array.from({ length: BATCH }, (_, j) => eventOf(warm + b * BATCH + j)),
+    );
+    const after = snapshot();
+    const names = new Map(
+      (
+        store.sqlite.prepare('SELECT pageno, name FROM dbstat').all() as { pageno: number; name: string }[]
+      ).map((r) => [r.pageno, r.name]),
+    );
+    for (let p = 0; p * PAGE < after.length; p++) {
+      const page = after.subarray(p * PAGE, (p + 1) * PAGE);
+      if (page.equals(before.subarray(p * PAGE, (p + 1) * PAGE))) continue;
+      // Page 1 is the header; pages dbstat does not list are free-list and pointer-map pages.
+      const name = names.get(p + 1) ?? (p === 0 ? '(file header)' : '(free list, pointer map)');
+      changed.set(name, (changed.get(name) ?? 0) + 1);
+    }
+  }
+  const rows = [...changed].sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((s, [, n]) => s + n, 0) / BATCHES;
+  process.stdout.write(
+    `pages changed per batch of ${BATCH.toLocaleString('en')} events (${KEYS} keys; mean of ${BATCHES} batches): ` +
+      `${total.toFixed(0)} (${((total * PAGE) / 1e6).toFixed(2)} MB written to the WAL per commit)\n` +
+      '| table or index | pages per batch | share |\n|---|---|---|\n',
+  );
+  for (const [name, n] of rows) {
+    process.stdout.write(
+      `| ${name} | ${(n / BATCHES).toFixed(1)} | ${((100 * n) / BATCHES / total).toFixed(0)}% |\n`,
+    );
+  }
+} finally {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
