@@ -26,6 +26,7 @@ const ENTRIES = [
   { in: 'server/detection/detect-worker-thread.ts', out: 'detect-worker-thread' },
   { in: 'server/ingest/push/push-worker.ts', out: 'push-worker' },
   { in: 'server/detection/backtest-worker.ts', out: 'backtest-worker' },
+  { in: 'server/jobs/retention-worker.ts', out: 'retention-worker' },
 ];
 
 /**

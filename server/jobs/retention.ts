@@ -8,6 +8,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { DAY } from '../clock.ts';
 import { dialectOf, execute, rows } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
+import { createTaskWorker } from '../http/task-worker.ts';
 
 const CHUNK = 5_000;
 /** Free pages returned to the disk per statement: 64 MB of 4 KB pages. */
@@ -140,10 +141,18 @@ async function returnFreePages(deps: Deps): Promise<void> {
   }
 }
 
-export const retentionJob = (deps: Deps) => ({
-  name: 'retention',
-  everyMs: 6 * 60 * 60_000,
-  run: async () => {
-    await applyRetention(deps);
-  },
-});
+export const retentionTasks = { apply: (deps: Deps) => applyRetention(deps) };
+
+/** Every six hours, on its own worker thread and connection (retention-worker.ts). */
+export function retentionJob(deps: Deps) {
+  // Started on the first run; idle, it does not keep the process alive.
+  const worker = createTaskWorker(deps, new URL('./retention-worker.ts', import.meta.url), retentionTasks);
+  return {
+    name: 'retention',
+    everyMs: 6 * 60 * 60_000,
+    run: async () => {
+      await worker.run('apply', undefined);
+    },
+    close: () => worker.close(),
+  };
+}

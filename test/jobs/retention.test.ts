@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY } from '../../server/clock.ts';
 import { rows } from '../../server/db/transaction.ts';
-import { applyRetention } from '../../server/jobs/retention.ts';
+import { applyRetention, retentionJob } from '../../server/jobs/retention.ts';
 import { recordEvents } from '../../server/usage/record-events.ts';
 import { recordUsage } from '../helpers/history.ts';
 import { createTestDeps, forEachStore, T0, type TestDeps } from '../helpers/store.ts';
@@ -116,5 +116,34 @@ describe('retention on SQLite', () => {
     await applyRetention(deps);
     expect(deps.sqlite.pragma('freelist_count', { simple: true })).toBe(0);
     expect(pages()).toBeLessThan(before / 2);
+  });
+
+  it('runs as a job on its own worker thread, never on the serving thread', async () => {
+    await recordUsage(deps, [
+      {
+        source: 'test',
+        eventId: 'old',
+        key: { by: 'ref' as const, value: 'k' },
+        ts: T0 - 45 * DAY,
+        credits: 1,
+        requests: 1,
+        status: 200,
+        operation: 'face-swap',
+        projectId: 'p-old',
+      },
+    ]);
+    // A TEMP trigger lives on this connection only: a delete from the serving thread would fail.
+    deps.sqlite.exec(
+      `CREATE TEMP TRIGGER not_here BEFORE DELETE ON usage_events BEGIN SELECT RAISE(ABORT, 'deleted on the serving thread'); END`,
+    );
+    const job = retentionJob(deps);
+    try {
+      await job.run();
+      expect(await count('usage_events')).toBe(0);
+      expect(await count('projects')).toBe(0);
+    } finally {
+      await job.close();
+      deps.sqlite.exec('DROP TRIGGER temp.not_here');
+    }
   });
 });
