@@ -9,7 +9,7 @@ import { floorTo, HOUR } from '../../server/clock.ts';
 import type { Db } from '../../server/db/client.ts';
 import { rowArrays } from '../../server/db/transaction.ts';
 import { monthPeriod } from '../../server/time-zone.ts';
-import { floorToMonth, KEY_TOTAL_TABLES, MONTH_TABLE } from '../../server/usage/buckets.ts';
+import { floorToMonth, KEY_TOTAL_TABLES, OPERATION_DAY_TABLE } from '../../server/usage/buckets.ts';
 import {
   environmentOf,
   type KeyDirectory,
@@ -19,6 +19,7 @@ import {
   sumsByKey,
 } from '../../server/usage/rank-groups.ts';
 import { type Group, OTHER_GROUP } from '../../server/usage/series.ts';
+import { parseRun, RUN_TEXT, type Run, WIDTH } from '../../server/usage/series-runs.ts';
 
 export type MonthTotal = {
   /** 'YYYY-MM' in the zone. */
@@ -81,43 +82,56 @@ async function utcMonthRows(
   if (months.some((m) => floorToMonth(m.start) !== m.start || floorToMonth(m.end) !== m.end)) return null;
   const index = new Map(months.map((m, i) => [m.start, i]));
   const perMonth = months.map(() => new Map<string, Row>());
-  const put = (bucket: number, grp: string, keyId: string, r: Omit<Row, 'grp' | 'key_id'>) => {
+  // Values at `i` of a run added to the group's row of the month holding `bucket`.
+  const put = (bucket: number, grp: string, keyId: string, run: Run, i: number) => {
     const rows = perMonth[index.get(bucket) ?? -1];
     if (!rows) return;
     const had = rows.get(grp);
-    if (!had) rows.set(grp, { grp, key_id: keyId, ...r });
+    if (!had)
+      rows.set(grp, {
+        grp,
+        key_id: keyId,
+        credits: run[i + 1]!,
+        requests: run[i + 2]!,
+        errors: run[i + 3]!,
+        auth_failures: run[i + 4]!,
+      });
     else {
-      had.credits += r.credits;
-      had.requests += r.requests;
-      had.errors += r.errors;
-      had.auth_failures += r.auth_failures;
+      had.credits += run[i + 1]!;
+      had.requests += run[i + 2]!;
+      had.errors += run[i + 3]!;
+      had.auth_failures += run[i + 4]!;
     }
   };
-  type Cells = [bucket: number, credits: number, requests: number, errors: number, auth_failures: number];
-  const sums = (r: Cells) => ({ credits: r[1], requests: r[2], errors: r[3], auth_failures: r[4] });
   const from = months[0]!.start;
   const to = months[months.length - 1]!.end;
-  // Read as arrays: a year of a thousand keys' months is 12,000 rows, and an object per row cost
-  // more than the read.
+  // Each group's rows as one run (series-runs.ts): a year of a thousand keys' months is 12,000 rows,
+  // and reading them as rows cost more than the query.
+  const runs = async (column: 'key_id' | 'operation', table: string) => {
+    const rows = await rowArrays<[string, string | null]>(
+      db,
+      sql`SELECT ${sql.raw(column)}, ${RUN_TEXT} FROM (
+         SELECT ${sql.raw(column)}, bucket, credits, requests, errors, auth_failures FROM ${sql.raw(table)}
+         WHERE bucket >= ${from} AND bucket < ${to}
+       ) AS r GROUP BY ${sql.raw(column)}`,
+    );
+    // In key (or operation) order whatever order the store grouped in, so sums add up alike.
+    rows.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    return rows.map(([id, text]) => [id, parseRun(text)] as const);
+  };
   if (group === 'operation') {
-    const rows = await rowArrays<[string, ...Cells]>(
-      db,
-      sql`SELECT operation, bucket, sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors,
-         sum(auth_failures) AS auth_failures FROM ${sql.raw(MONTH_TABLE)}
-         WHERE bucket >= ${from} AND bucket < ${to} GROUP BY operation, bucket`,
-    );
-    for (const [operation, ...r] of rows) put(r[0], operationName(operation), '', sums(r));
+    // The operations' day sums added up by month (whole UTC days tile a UTC month): 365 rows per
+    // operation, where the month table holds a row per key and operation to add up.
+    for (const [operation, run] of await runs('operation', OPERATION_DAY_TABLE)) {
+      const name = operationName(operation);
+      for (let i = 0; i < run.length; i += WIDTH) put(floorToMonth(run[i]!), name, '', run, i);
+    }
   } else {
-    const rows = await rowArrays<[string, ...Cells]>(
-      db,
-      sql`SELECT key_id, bucket, credits, requests, errors, auth_failures FROM ${sql.raw(KEY_TOTAL_TABLES.month)}
-         WHERE bucket >= ${from} AND bucket < ${to}`,
-    );
-    for (const [keyId, ...r] of rows) {
+    for (const [keyId, run] of await runs('key_id', KEY_TOTAL_TABLES.month)) {
       const k = keys?.get(keyId);
-      if (group === 'key') put(r[0], k?.name ?? keyId, keyId, sums(r));
-      else if (group === 'environment') put(r[0], environmentOf(k), '', sums(r));
-      else put(r[0], 'total', '', sums(r));
+      const name =
+        group === 'key' ? (k?.name ?? keyId) : group === 'environment' ? environmentOf(k) : 'total';
+      for (let i = 0; i < run.length; i += WIDTH) put(run[i]!, name, group === 'key' ? keyId : '', run, i);
     }
   }
   return perMonth.map((rows) => [...rows.values()]);
