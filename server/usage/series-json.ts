@@ -16,32 +16,25 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
  * (`{"ts":"…","credits":`) and its all-zero point are formatted once, not once per group.
  */
 export function groupJsonWriter(range: Range): (g: GroupRun) => string {
-  const openings = new Map<number, string>();
-  const zeros = new Map<number, string>();
-  const opening = (ts: number) => {
-    let text = openings.get(ts);
-    if (text === undefined) {
-      text = `{"ts":"${iso(ts)}","credits":`;
-      openings.set(ts, text);
-    }
-    return text;
-  };
-  const zero = (ts: number) => {
-    let text = zeros.get(ts);
-    if (text === undefined) {
-      text = `${opening(ts)}0,"requests":0,"errors":0,"auth_failures":0}`;
-      zeros.set(ts, text);
-    }
-    return text;
-  };
+  // By the bucket's place in the range: every group visits the same buckets in the same order.
+  const openings: string[] = [];
+  const zeros: string[] = [];
   return ({ run, ...fields }) => {
     const parts: string[] = [];
+    let k = 0;
     eachBucket(range, run, (ts, i) => {
+      let opening = openings[k];
+      if (opening === undefined) {
+        opening = `{"ts":"${iso(ts)}","credits":`;
+        openings[k] = opening;
+        zeros[k] = `${opening}0,"requests":0,"errors":0,"auth_failures":0}`;
+      }
       parts.push(
         i < 0
-          ? zero(ts)
-          : `${opening(ts)}${num(run[i + 1]!)},"requests":${num(run[i + 2]!)},"errors":${num(run[i + 3]!)},"auth_failures":${num(run[i + 4]!)}}`,
+          ? zeros[k]!
+          : `${opening}${num(run[i + 1]!)},"requests":${num(run[i + 2]!)},"errors":${num(run[i + 3]!)},"auth_failures":${num(run[i + 4]!)}}`,
       );
+      k++;
     });
     // The other fields keep their order; `points` comes last, where the series has it.
     const head = JSON.stringify(fields);
