@@ -78,6 +78,7 @@ async function utcMonthRows(
   months: { start: number; end: number }[],
   group: Group | undefined,
   keys: KeyDirectory | undefined,
+  reads: MonthReads | undefined,
 ): Promise<Row[][] | null> {
   if (months.some((m) => floorToMonth(m.start) !== m.start || floorToMonth(m.end) !== m.end)) return null;
   const index = new Map(months.map((m, i) => [m.start, i]));
@@ -107,7 +108,9 @@ async function utcMonthRows(
   const to = months[months.length - 1]!.end;
   // Each group's rows as one run (series-runs.ts): a year of a thousand keys' months is 12,000 rows,
   // and reading them as rows cost more than the query.
-  const runs = async (column: 'key_id' | 'operation', table: string) => {
+  const runs = (column: 'key_id' | 'operation', table: string) =>
+    shared(reads, `${table} ${from} ${to}`, () => readRuns(column, table));
+  const readRuns = async (column: 'key_id' | 'operation', table: string) => {
     const rows = await rowArrays<[string, string | null]>(
       db,
       sql`SELECT ${sql.raw(column)}, ${RUN_TEXT} FROM (
@@ -137,6 +140,22 @@ async function utcMonthRows(
   return perMonth.map((rows) => [...rows.values()]);
 }
 
+/**
+ * Reads that the month tables of one request share: the capacity page asks for keys and for
+ * environments, and one read of every key's months (and of the key directory) serves both.
+ */
+export type MonthReads = Map<string, Promise<unknown>>;
+
+function shared<T>(reads: MonthReads | undefined, name: string, read: () => Promise<T>): Promise<T> {
+  if (!reads) return read();
+  let found = reads.get(name) as Promise<T> | undefined;
+  if (!found) {
+    found = read();
+    reads.set(name, found);
+  }
+  return found;
+}
+
 /** The `count` calendar months up to and including the one holding `now`, oldest first. */
 export function recentMonths(now: number, timeZone: string, count: number) {
   return Array.from({ length: count }, (_, i) => monthPeriod(now, timeZone, i - count + 1));
@@ -157,14 +176,19 @@ export async function monthTotals(
     group?: Group;
     dropLeadingEmpty?: boolean;
     top?: number;
+    /** Shared with the request's other monthTotals calls (their results are read, never changed). */
+    reads?: MonthReads;
   },
 ): Promise<GroupMonths[]> {
   let months = recentMonths(opts.now, opts.timeZone, opts.count);
-  const keys = opts.group && opts.group !== 'operation' ? await keyDirectory(db) : undefined;
+  const keys =
+    opts.group && opts.group !== 'operation'
+      ? await shared(opts.reads, 'keys', () => keyDirectory(db))
+      : undefined;
   // The current month is read whole: nothing is stored after now but usage stamped a little ahead
   // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
   // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
-  let perMonth = await utcMonthRows(db, months, opts.group, keys);
+  let perMonth = await utcMonthRows(db, months, opts.group, keys, opts.reads);
   if (!perMonth) {
     perMonth = [];
     for (const m of months) perMonth.push(await monthRows(db, m.start, m.end, opts.group, keys));
