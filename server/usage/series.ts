@@ -1,6 +1,6 @@
 /** Usage series from the bucket tables: one key's points, or totals grouped by key, environment or operation. */
 
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { floorTo } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { rowArrays, rows as rowsOf } from '../db/transaction.ts';
@@ -113,21 +113,23 @@ const keepsOneRow = (step: Step) => KEY_TABLE_OF[step] !== BUCKET_TABLES[step];
 const perKeySums = (step: Step) => (keepsOneRow(step) ? 'credits, requests, errors, auth_failures' : SUMS);
 const perKeyGrouping = (step: Step) => (keepsOneRow(step) ? '' : ' GROUP BY key_id, bucket');
 
+/** keyRuns' statement (exported for the test of its query plan). */
+export function keyRunsQuery(db: Db, range: Range, keyIds: string[] | null): SQL {
+  const from = floorTo(range.from, STEPS[range.step]);
+  const only = keyIds ? sql`key_id IN (${idsIn(db, keyIds)}) AND ` : sql``;
+  return sql`SELECT key_id, ${RUN_TEXT} FROM (
+       SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
+       WHERE ${only}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}
+     ) AS r GROUP BY key_id`;
+}
+
 /**
  * Each key's buckets over the range as runs, by key id: of the given keys (a page, or the top N)
  * or of every key. One text per key from the database (series-runs.ts): a year of days of a
  * hundred keys is 36,500 rows, and reading them as rows cost several times the query.
  */
 export async function keyRuns(db: Db, range: Range, keyIds: string[] | null): Promise<Map<string, Run>> {
-  const from = floorTo(range.from, STEPS[range.step]);
-  const only = keyIds ? sql`key_id IN (${idsIn(db, keyIds)}) AND ` : sql``;
-  const rows = await rowArrays<[string, string | null]>(
-    db,
-    sql`SELECT key_id, ${RUN_TEXT} FROM (
-       SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
-       WHERE ${only}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}
-     ) AS r GROUP BY key_id`,
-  );
+  const rows = await rowArrays<[string, string | null]>(db, keyRunsQuery(db, range, keyIds));
   // In key id order whatever order the store grouped in, so sums across keys add up alike.
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return new Map(rows.map(([id, text]) => [id, parseRun(text)]));
