@@ -24,3 +24,23 @@ export function statement<P extends unknown[] | object = unknown[], R = unknown>
   }
   return found as Database.Statement<P, R>;
 }
+
+const arrayCache = new WeakMap<Sqlite, Map<string, Database.Statement<unknown[], unknown[]>>>();
+
+/**
+ * The same, in raw mode: rows come back as arrays of column values, in SELECT order. A cache of
+ * their own, since the mode sticks to a statement and one SQL text may be read both ways.
+ */
+export function arrayStatement(sqlite: Sqlite, sql: string): Database.Statement<unknown[], unknown[]> {
+  let statements = arrayCache.get(sqlite);
+  if (!statements) {
+    statements = new Map();
+    arrayCache.set(sqlite, statements);
+  }
+  let found = statements.get(sql);
+  if (!found) {
+    found = sqlite.prepare<unknown[], unknown[]>(sql).raw(true);
+    statements.set(sql, found);
+  }
+  return found;
+}

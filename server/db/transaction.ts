@@ -18,7 +18,7 @@ import { is, type SQL } from 'drizzle-orm';
 import { PgDatabase } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import type { Db } from './client.ts';
-import { statement } from './statements.ts';
+import { arrayStatement, statement } from './statements.ts';
 
 type PgLike = {
   transaction<T>(fn: (tx: unknown) => Promise<T>): Promise<T>;
@@ -131,6 +131,18 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   if (pg) return (await pg.execute(query)).rows as T[];
   const { sql: text, params } = sqliteQuery(db, query);
   return statement(sqliteOf(db), text).all(...params) as T[];
+}
+
+/**
+ * Rows of a raw query as arrays of column values in SELECT order: for big reads (a year of days of
+ * a hundred keys), where making an object per row costs more than the query. On PostgreSQL, the
+ * row objects' values (their keys keep the SELECT order).
+ */
+export async function rowArrays<T extends unknown[]>(db: Db, query: SQL): Promise<T[]> {
+  const pg = postgresOf(db);
+  if (pg) return (await pg.execute(query)).rows.map((r) => Object.values(r as object) as T);
+  const { sql: text, params } = sqliteQuery(db, query);
+  return arrayStatement(sqliteOf(db), text).all(...params) as T[];
 }
 
 /** Runs a raw statement; how many rows it changed. */

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { floorTo } from '../clock.ts';
 import type { Db } from '../db/client.ts';
-import { rows as rowsOf } from '../db/transaction.ts';
+import { rowArrays, rows as rowsOf } from '../db/transaction.ts';
 import {
   BUCKET_TABLES,
   floorToMonth,
@@ -113,15 +113,20 @@ async function sumsByColumn(
   const out = new Map<string, Totals & { grp: string }>();
   for (const t of tiles(from, to, step)) {
     const table = (column === 'key_id' ? KEY_TABLE_OF : OPERATION_TABLE_OF)[t.resolution];
-    const rows = await rowsOf<Totals & { grp: string }>(
+    // As arrays: a tile is a row per key, and three tiles of a thousand keys rank every page.
+    const rows = await rowArrays<[string, number, number, number, number]>(
       db,
       sql`SELECT ${sql.raw(column)} AS grp, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
         WHERE ${everyKeyIn(db, table)}bucket >= ${t.from} AND bucket < ${t.to} GROUP BY ${sql.raw(column)}`,
     );
-    for (const r of rows) {
-      const had = out.get(r.grp);
-      if (had) add(had, r);
-      else out.set(r.grp, r);
+    for (const [grp, credits, requests, errors, auth_failures] of rows) {
+      const had = out.get(grp);
+      if (had) {
+        had.credits += credits;
+        had.requests += requests;
+        had.errors += errors;
+        had.auth_failures += auth_failures;
+      } else out.set(grp, { grp, credits, requests, errors, auth_failures });
     }
   }
   return [...out.values()];

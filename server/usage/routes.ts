@@ -8,7 +8,8 @@ import type { ApiOperation } from '../http/api-operation.ts';
 import { JSON_HEADERS, jsonWithArray, streamResponse } from '../http/stream.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery, RangeQuerySchema } from './range.ts';
-import { groupedSeries, type Point, totalSeries } from './series.ts';
+import { groupedRuns, type Point, totalSeries } from './series.ts';
+import { groupJsonWriter } from './series-json.ts';
 
 /**
  * Points with ISO times. `isoOf` may be shared by every group of one answer: a thousand keys' series
@@ -74,23 +75,14 @@ export function usageRoutes(deps: Deps) {
       points: pointsView(await totalSeries(deps.db, range)),
     };
     if (!range.group) return c.json(body);
-    const { groups, total_groups, next_cursor } = await groupedSeries(
-      deps.db,
-      range,
-      range.group,
-      range.page,
-    );
-    // A year of days for every key is tens of MB as one string: each group is formatted as it is sent.
+    const { groups, total_groups, next_cursor } = await groupedRuns(deps.db, range, range.group, range.page);
+    // A page of keys over a year is megabytes as one string: each group is written as it is sent.
     const head = {
       ...body,
       group: range.group,
       total_groups,
       next_cursor: next_cursor === null ? null : String(next_cursor),
     };
-    const isoOf = rememberedIso();
-    const items = (function* () {
-      for (const g of groups) yield { ...g, points: pointsView(g.points, isoOf) };
-    })();
-    return streamResponse(jsonWithArray(head, 'groups', items), JSON_HEADERS);
+    return streamResponse(jsonWithArray(head, 'groups', groups, groupJsonWriter(range)), JSON_HEADERS);
   });
 }

@@ -1,9 +1,9 @@
 /** Usage series from the bucket tables: one key's points, or totals grouped by key, environment or operation. */
 
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { floorTo } from '../clock.ts';
 import type { Db } from '../db/client.ts';
-import { rows as rowsOf } from '../db/transaction.ts';
+import { rowArrays, rows as rowsOf } from '../db/transaction.ts';
 import { AppError } from '../errors.ts';
 import { BUCKET_TABLES, STEPS, type Step, TOTAL_TABLES } from './buckets.ts';
 import { idsIn } from './id-list.ts';
@@ -22,6 +22,16 @@ import {
   SUMS,
   zero,
 } from './rank-groups.ts';
+import {
+  eachBucket,
+  mergeRuns,
+  parseRun,
+  pointsOf,
+  RUN_TEXT,
+  type Run,
+  runOf,
+  WIDTH,
+} from './series-runs.ts';
 
 export type Point = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
 export const GROUPS = ['key', 'environment', 'operation'] as const;
@@ -92,6 +102,8 @@ export async function totalSeries(db: Db, range: Range): Promise<Point[]> {
 }
 
 export type GroupSeries = Omit<GroupTotals, 'auth_failures'> & { points: Point[] };
+/** The same with the group's stored buckets as a run (zero-filled when written out). */
+export type GroupRun = Omit<GroupTotals, 'auth_failures'> & { run: Run };
 /** A page of groups: `limit` after `cursor` (an offset into the ranking), or the `top` N and the rest as one. */
 export type GroupPage = { limit?: number; cursor?: number; top?: number };
 /** The rest of the groups past the top N, summed into one series. */
@@ -102,144 +114,176 @@ const keepsOneRow = (step: Step) => KEY_TABLE_OF[step] !== BUCKET_TABLES[step];
 const perKeySums = (step: Step) => (keepsOneRow(step) ? 'credits, requests, errors, auth_failures' : SUMS);
 const perKeyGrouping = (step: Step) => (keepsOneRow(step) ? '' : ' GROUP BY key_id, bucket');
 
-/** Bucket rows of the chosen keys only (a page, or the top N), by key name. */
-async function rowsOfKeys(db: Db, range: Range, chosen: GroupTotals[]): Promise<Map<string, Row[]>> {
-  const out = new Map<string, Row[]>(chosen.map((g) => [g.group, []]));
-  const names = new Map(chosen.map((g) => [g.key_id!, g.group]));
-  // One row per key and bucket over every operation: what the per-key day sums hold.
-  const rows = await rowsOf<Row & { key_id: string }>(
-    db,
-    sql`SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
-       WHERE key_id IN (${idsIn(db, [...names.keys()])}) AND bucket >= ${floorTo(range.from, STEPS[range.step])}
-       AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
-  );
-  for (const { key_id, ...r } of rows) out.get(names.get(key_id)!)?.push(r);
-  return out;
+/** keyRuns' statement (exported for the test of its query plan). */
+export function keyRunsQuery(db: Db, range: Range, keyIds: string[] | null): SQL {
+  const from = floorTo(range.from, STEPS[range.step]);
+  const table = KEY_TABLE_OF[range.step];
+  const only = keyIds ? sql`key_id IN (${idsIn(db, keyIds)}) AND ` : everyKeyIn(db, table);
+  return sql`SELECT key_id, ${RUN_TEXT} FROM (
+       SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
+       WHERE ${only}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}
+     ) AS r GROUP BY key_id`;
 }
 
-/** Every group's rows over the range by group name, and the key id behind each key name. */
-type EveryRow = { rows: Map<string, Row[]>; keyIds: Map<string, string> };
+/**
+ * Each key's buckets over the range as runs, by key id: of the given keys (a page, or the top N)
+ * or of every key. One text per key from the database (series-runs.ts): a year of days of a
+ * hundred keys is 36,500 rows, and reading them as rows cost several times the query.
+ */
+export async function keyRuns(db: Db, range: Range, keyIds: string[] | null): Promise<Map<string, Run>> {
+  const rows = await rowArrays<[string, string | null]>(db, keyRunsQuery(db, range, keyIds));
+  // In key id order whatever order the store grouped in, so sums across keys add up alike.
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new Map(rows.map(([id, text]) => [id, parseRun(text)]));
+}
+
+/** Every operation's buckets over the range as runs, by operation ('' for none). */
+async function operationRuns(db: Db, range: Range): Promise<Map<string, Run>> {
+  const table = OPERATION_TABLE_OF[range.step];
+  const rows = await rowArrays<[string, string | null]>(
+    db,
+    sql`SELECT operation, ${RUN_TEXT} FROM (
+       SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
+       WHERE ${everyKeyIn(db, table)}bucket >= ${floorTo(range.from, STEPS[range.step])} AND bucket < ${range.to}
+       GROUP BY operation, bucket
+     ) AS r GROUP BY operation`,
+  );
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new Map(rows.map(([op, text]) => [op, parseRun(text)]));
+}
+
+/** Every group's runs over the range by group name, and the key id behind each key name. */
+type EveryRun = { runs: Map<string, Run>; keyIds: Map<string, string> };
 
 /**
- * Every operation's, environment's or key's rows over the range, by group name: operations from
+ * Every operation's, environment's or key's runs over the range, by group name: operations from
  * their day sums (else the bucket table), keys and environments from the per-key sums (named
- * through the key directory afterwards).
+ * through the key directory afterwards; an environment's keys merged bucket by bucket).
  */
-async function rowsOfEveryGroup(db: Db, range: Range, group: Group, keys: KeyDirectory): Promise<EveryRow> {
-  const from = floorTo(range.from, STEPS[range.step]);
-  const out = new Map<string, Map<number, Row>>();
+async function runsOfEveryGroup(db: Db, range: Range, group: Group, keys: KeyDirectory): Promise<EveryRun> {
+  const out = new Map<string, Run>();
   const keyIds = new Map<string, string>();
-  const put = (name: string, r: Row) => {
-    let rows = out.get(name);
-    if (!rows) {
-      rows = new Map();
-      out.set(name, rows);
-    }
-    const had = rows.get(r.bucket);
-    if (had) add(had, r);
-    else rows.set(r.bucket, r);
+  const put = (name: string, run: Run) => {
+    const had = out.get(name);
+    out.set(name, had ? mergeRuns(had, run) : run);
   };
   if (group === 'operation') {
-    const rows = await rowsOf<Row & { operation: string }>(
-      db,
-      sql`SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(OPERATION_TABLE_OF[range.step])}
-         WHERE ${everyKeyIn(db, OPERATION_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}
-         GROUP BY operation, bucket`,
-    );
-    for (const { operation, ...r } of rows) put(operationName(operation), r);
+    for (const [operation, run] of await operationRuns(db, range)) put(operationName(operation), run);
   } else {
-    const rows = await rowsOf<Row & { key_id: string }>(
-      db,
-      sql`SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
-         WHERE ${everyKeyIn(db, KEY_TABLE_OF[range.step])}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}`,
-    );
-    for (const { key_id, ...r } of rows) {
-      const k = keys.get(key_id);
-      if (group === 'environment') put(environmentOf(k), r);
+    for (const [keyId, run] of await keyRuns(db, range, null)) {
+      const k = keys.get(keyId);
+      if (group === 'environment') put(environmentOf(k), run);
       else {
-        const name = k?.name ?? key_id;
-        keyIds.set(name, key_id);
-        put(name, r);
+        const name = k?.name ?? keyId;
+        keyIds.set(name, keyId);
+        put(name, run);
       }
     }
   }
-  return { rows: new Map([...out].map(([name, rows]) => [name, [...rows.values()]])), keyIds };
+  return { runs: out, keyIds };
 }
 
-/** Groups ranked by their rows' sums, largest spender first. */
-function rankRows({ rows, keyIds }: EveryRow): GroupTotals[] {
-  return [...rows]
-    .map(([group, rs]) => {
+/** Groups ranked by their runs' sums, largest spender first. */
+function rankRuns({ runs, keyIds }: EveryRun): GroupTotals[] {
+  return [...runs]
+    .map(([group, run]) => {
       const t = zero();
-      for (const r of rs) add(t, r);
+      for (let i = 0; i < run.length; i += WIDTH) {
+        t.credits += run[i + 1]!;
+        t.requests += run[i + 2]!;
+        t.errors += run[i + 3]!;
+        t.auth_failures += run[i + 4]!;
+      }
       const id = keyIds.get(group);
       return { group, ...(id !== undefined && { key_id: id }), ...t };
     })
     .sort(byRank);
 }
 
-function seriesOf(range: Range, g: GroupTotals, rows: Row[]): GroupSeries {
+function groupRunOf(g: GroupTotals, run: Run): GroupRun {
   return {
     group: g.group,
     ...(g.key_id !== undefined && { key_id: g.key_id }),
     credits: g.credits,
     requests: g.requests,
     errors: g.errors,
-    points: fill(range, rows),
+    run,
   };
 }
 
+/** A group's run as zero-filled points (its fields in the same order, `points` last). */
+export function seriesOf(range: Range, { run, ...g }: GroupRun): GroupSeries {
+  return { ...g, points: pointsOf(range, run) };
+}
+
 /**
- * Series per group, largest spender first: every group, a page of them (`limit` after `cursor`),
+ * Runs per group, largest spender first: every group, a page of them (`limit` after `cursor`),
  * or the `top` N with the rest summed as one "(other)" series (what a stacked chart draws). The
  * sums scan the bucket table alone; key names are joined afterwards, so no key row is walked per bucket.
  */
-export async function groupedSeries(
+export async function groupedRuns(
   db: Db,
   range: Range,
   group: Group,
   page: GroupPage = {},
-): Promise<{ groups: GroupSeries[]; total_groups: number; next_cursor: number | null }> {
+): Promise<{ groups: GroupRun[]; total_groups: number; next_cursor: number | null }> {
   // Every group's rows are read anyway for a few groups (operations, environments) and for every
   // key when that fits in one answer: one read ranks and draws them. A page of keys over a long
   // range is ranked from the coarse rollups first, then only its keys' rows are read.
   const keys = await keyDirectory(db);
   const everyKey =
     page.limit === undefined && page.top === undefined && bucketCount(range) * keys.size <= MAX_POINTS;
-  const every = group !== 'key' || everyKey ? await rowsOfEveryGroup(db, range, group, keys) : null;
-  const few = every?.rows ?? null;
-  const ranked = every ? rankRows(every) : await rankGroups(db, range, group, keys);
+  const every = group !== 'key' || everyKey ? await runsOfEveryGroup(db, range, group, keys) : null;
+  const ranked = every ? rankRuns(every) : await rankGroups(db, range, group, keys);
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
   const chosen = ranked.slice(offset, offset + count);
   // Zero-filled, every group has every bucket: the cap counts across the groups returned.
   refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
-  const rows = few ?? (await rowsOfKeys(db, range, chosen));
-  const groups = chosen.map((g) => seriesOf(range, g, rows.get(g.group) ?? []));
+  const runOfGroup = every
+    ? (g: GroupTotals) => every.runs.get(g.group) ?? []
+    : await (async () => {
+        const byId = await keyRuns(
+          db,
+          range,
+          chosen.map((g) => g.key_id!),
+        );
+        return (g: GroupTotals) => byId.get(g.key_id!) ?? [];
+      })();
+  const groups = chosen.map((g) => groupRunOf(g, runOfGroup(g)));
   if (page.top !== undefined) {
     const rest = ranked.slice(count);
-    if (rest.length > 0) groups.push(await otherSeries(db, range, rest, groups));
+    if (rest.length > 0) groups.push(await otherRun(db, range, rest, groups));
     return { groups, total_groups: ranked.length, next_cursor: null };
   }
   const next = offset + chosen.length;
   return { groups, total_groups: ranked.length, next_cursor: next < ranked.length ? next : null };
 }
 
-/** The groups past the top N as one series: the total less the top N, bucket by bucket. */
-async function otherSeries(
+/** The same with each group's points (zero-filled): what callers that walk points read. */
+export async function groupedSeries(
   db: Db,
   range: Range,
-  rest: GroupTotals[],
-  top: GroupSeries[],
-): Promise<GroupSeries> {
+  group: Group,
+  page: GroupPage = {},
+): Promise<{ groups: GroupSeries[]; total_groups: number; next_cursor: number | null }> {
+  const { groups, ...rest } = await groupedRuns(db, range, group, page);
+  return { groups: groups.map((g) => seriesOf(range, g)), ...rest };
+}
+
+/** The groups past the top N as one series: the total less the top N, bucket by bucket. */
+async function otherRun(db: Db, range: Range, rest: GroupTotals[], top: GroupRun[]): Promise<GroupRun> {
   const points = await totalSeries(db, range);
   for (const g of top) {
-    g.points.forEach((p, i) => {
-      const o = points[i]!;
-      o.credits -= p.credits;
-      o.requests -= p.requests;
-      o.errors -= p.errors;
-      o.auth_failures -= p.auth_failures;
+    // The total's points and the visits are the same zero-filled buckets, one for one.
+    let k = 0;
+    eachBucket(range, g.run, (_ts, i) => {
+      const o = points[k++]!;
+      if (i < 0) return;
+      o.credits -= g.run[i + 1]!;
+      o.requests -= g.run[i + 2]!;
+      o.errors -= g.run[i + 3]!;
+      o.auth_failures -= g.run[i + 4]!;
     });
   }
   const totals = zero();
@@ -249,6 +293,6 @@ async function otherSeries(
     credits: totals.credits,
     requests: totals.requests,
     errors: totals.errors,
-    points,
+    run: runOf(points),
   };
 }

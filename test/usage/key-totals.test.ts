@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 /**
  * The per-key day and month sums (usage_key_day, usage_key_month) and the per-operation day sums
  * (usage_operation_day): written through with every
@@ -10,7 +11,7 @@ import { statement } from '../../server/db/statements.ts';
 import { loadForecastInput, rollupParts } from '../../server/forecast/query.ts';
 import { createRng } from '../../server/simulate/random.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
-import { groupedSeries } from '../../server/usage/series.ts';
+import { groupedSeries, keyRunsQuery } from '../../server/usage/series.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -155,6 +156,24 @@ describe('their queries read the primary key', () => {
         T0,
       ),
     ).toMatch(/SEARCH usage_key_day USING PRIMARY KEY \(ANY\(key_id\) AND bucket>\? AND bucket<\?\)/);
+  });
+
+  it('the runs of a page of keys, and of every key, are read as ranges of the primary key', () => {
+    const runsPlan = (keyIds: string[] | null) => {
+      const q = (
+        deps.db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }
+      ).dialect.sqlToQuery(keyRunsQuery(deps.db, { from: T0 - 30 * DAY, to: T0, step: 'day' }, keyIds));
+      return plan(q.sql, ...q.params);
+    };
+    expect(runsPlan(['key_1', 'key_2'])).toMatch(
+      /SEARCH usage_key_day USING PRIMARY KEY \(key_id=\? AND bucket>\? AND bucket<\?\)/,
+    );
+    // Every key: one descent per stored key (usage/every-key.ts), not a skip-scan of the table.
+    expect(runsPlan(null)).toMatch(
+      /SEARCH usage_key_day USING PRIMARY KEY \(key_id=\? AND bucket>\? AND bucket<\?\)/,
+    );
+    for (const keyIds of [['key_1'], null])
+      expect(runsPlan(keyIds)).not.toMatch(/TEMP B-TREE|SCAN usage_key_day/);
   });
 
   it("a page of keys and an environment's forecast are ranges of the primary key, key by key", () => {

@@ -99,6 +99,13 @@ forEachStore((_kind, open) => {
         'b',
         'a',
       ]);
+      // One request's calls sharing their reads (the capacity page) answer as separate calls do.
+      const reads = new Map();
+      for (const group of ['key', 'environment', 'operation'] as const) {
+        const alone = await monthTotals(deps.db, { ...opts, group, top: 2 });
+        expect(await monthTotals(deps.db, { ...opts, group, top: 2, reads }), group).toEqual(alone);
+      }
+      expect([...reads.keys()]).toHaveLength(3);
     });
 
     it('month tables add up to the events of each calendar month, in UTC and in a zone with an offset', async () => {

@@ -1,16 +1,21 @@
 /**
  * A year of 1,000 keys: builds the dataset through the product's own write path (cached in /tmp by
  * its parameters), serves it with `keywatch serve` in a child process, and times every page, API
- * call and export with one sequential client over real HTTP: p50/p95, body size, and the serving
- * process's RSS after each. Ends with the database's size on disk: after the migrations, after one
- * retention pass (what a live install runs within six hours of an upgrade: the file it settles at)
- * with its largest tables, and after the run. The source file is only ever copied, never opened.
+ * call and export with one sequential client over real HTTP: p50/p95, the serving process's CPU
+ * time per request (mean, all threads: steadier than wall time on a busy machine), body size, and
+ * the serving process's RSS after each. Ends with the database's size on disk: after the
+ * migrations, after one retention pass (what a live install runs within six hours of an upgrade:
+ * the file it settles at) with its largest tables, and after the run. The source file is only ever
+ * copied, never opened.
  *
  *   npm run bench scale                           # 1,000 keys, 365 days (the fixed dataset)
  *   npm run bench scale -- --keys 50 --days 60    # a quick development run
  *   npm run bench scale -- --runs 5 --rebuild
  *   npm run bench scale -- --from /tmp/migrated-copy.db   # serve a copy of that file instead
  *   npm run bench scale -- --from FILE --postgres           # the same data served from PostgreSQL
+ *   npm run bench scale -- --from FILE --only 'csv|/keys'   # only the rows whose name matches
+ *   npm run bench scale -- --from FILE --cpu-prof DIR       # V8 CPU profiles of the serving process
+ *   npm run bench scale -- --from FILE --runs 1 --save DIR  # each row's answer into DIR, to diff two builds
  *
  * The dataset: the simulator's key profiles (mixed environments, daily and weekly cycles, growth);
  * the first 8 keys at their full rate (the busy ones), every other key at a fifth of it (the many
@@ -19,7 +24,16 @@
  * written by addToBuckets() into the hour, day and month rollups only, as minute retention would leave them.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -57,6 +71,12 @@ const { values: args } = parseArgs({
     // Serve the same data from PostgreSQL instead: a throwaway cluster (as the tests start one),
     // filled from the prepared SQLite copy by migrate-storage's copy.
     postgres: { type: 'boolean', default: false },
+    // Only the rows whose name matches this regular expression (profiling one slow row).
+    only: { type: 'string' },
+    // A folder for V8 CPU profiles of the serving process (every thread), written when it stops.
+    'cpu-prof': { type: 'string' },
+    // A folder to write each row's last answer into (one file per row), to compare two builds' answers.
+    save: { type: 'string' },
   },
 });
 const KEYS = Number(args.keys);
@@ -240,6 +260,17 @@ function targets(busyKeyId: string, quietKeyId: string): Target[] {
   ];
 }
 
+/**
+ * CPU time the serving process has used (every thread, user and system), in ms: per request it
+ * varies far less with other load on the machine than the wall-clock time does.
+ */
+function cpuMsOf(pid: number): number {
+  // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th, in ticks.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
 function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
@@ -253,7 +284,8 @@ async function serve(dbPath: string): Promise<{ child: ChildProcess; url: string
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (built.status !== 0) throw new Error('the build failed');
-  const child = spawn(process.execPath, [join(ROOT, 'server/keywatch.mjs'), 'serve'], {
+  const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'server/keywatch.mjs'), 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -377,14 +409,18 @@ async function main() {
       peak = Math.max(peak, rss);
     }, 10);
     const rows: string[] = [];
-    for (const t of targets(busy, quiet)) {
+    if (args.save) mkdirSync(args.save, { recursive: true });
+    const only = args.only ? new RegExp(args.only, 'i') : null;
+    for (const t of targets(busy, quiet).filter((x) => !only || only.test(x.name))) {
       const headers: Record<string, string> =
         t.auth === 'cookie' ? { cookie: `kw_session=${cookieValue}` } : { authorization: `Bearer ${token}` };
       const times: number[] = [];
       targetPeak = rssOf(pid);
       let size = 0;
       let status = 0;
+      let cpuMs = 0;
       for (let run = 0; run < RUNS + 2; run++) {
+        const cpuBefore = cpuMsOf(pid);
         const started = performance.now();
         const res = await fetch(`${url}${t.path}`, { headers, redirect: 'manual' });
         const body = new Uint8Array(await res.arrayBuffer());
@@ -392,7 +428,12 @@ async function main() {
         status = res.status;
         size = body.byteLength;
         // The first two warm caches (statements, the dashboard bundle); they are not counted.
-        if (run >= 2) times.push(ms);
+        if (run >= 2) {
+          times.push(ms);
+          cpuMs += cpuMsOf(pid) - cpuBefore;
+        }
+        if (args.save && run === RUNS + 1)
+          writeFileSync(join(args.save, `${t.name.replace(/[^\w]+/g, '-')}.out`), body);
         const after = rssOf(pid);
         peak = Math.max(peak, after);
         targetPeak = Math.max(targetPeak, after);
@@ -400,7 +441,7 @@ async function main() {
       times.sort((a, b) => a - b);
       const rss = rssOf(pid);
       rows.push(
-        `| ${t.name} | ${status} | ${pct(times, 50).toFixed(1)} | ${pct(times, 95).toFixed(1)} | ${bytes(size)} | ${bytes(rss)} | ${bytes(targetPeak)} |`,
+        `| ${t.name} | ${status} | ${pct(times, 50).toFixed(1)} | ${pct(times, 95).toFixed(1)} | ${(cpuMs / times.length).toFixed(1)} | ${bytes(size)} | ${bytes(rss)} | ${bytes(targetPeak)} |`,
       );
       process.stdout.write(`${rows[rows.length - 1]}\n`);
     }
@@ -427,6 +468,6 @@ async function main() {
 }
 
 process.stdout.write(
-  '| endpoint | status | p50 ms | p95 ms | size | RSS after | RSS peak |\n|---|---|---|---|---|---|---|\n',
+  '| endpoint | status | p50 ms | p95 ms | CPU ms | size | RSS after | RSS peak |\n|---|---|---|---|---|---|---|---|\n',
 );
 await main();

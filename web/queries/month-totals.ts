@@ -7,9 +7,9 @@
 import { sql } from 'drizzle-orm';
 import { floorTo, HOUR } from '../../server/clock.ts';
 import type { Db } from '../../server/db/client.ts';
-import { rows as rowsOf } from '../../server/db/transaction.ts';
+import { rowArrays } from '../../server/db/transaction.ts';
 import { monthPeriod } from '../../server/time-zone.ts';
-import { floorToMonth, KEY_TOTAL_TABLES, MONTH_TABLE } from '../../server/usage/buckets.ts';
+import { floorToMonth, KEY_TOTAL_TABLES, OPERATION_DAY_TABLE } from '../../server/usage/buckets.ts';
 import {
   environmentOf,
   type KeyDirectory,
@@ -19,6 +19,7 @@ import {
   sumsByKey,
 } from '../../server/usage/rank-groups.ts';
 import { type Group, OTHER_GROUP } from '../../server/usage/series.ts';
+import { parseRun, RUN_TEXT, type Run, WIDTH } from '../../server/usage/series-runs.ts';
 
 export type MonthTotal = {
   /** 'YYYY-MM' in the zone. */
@@ -77,47 +78,82 @@ async function utcMonthRows(
   months: { start: number; end: number }[],
   group: Group | undefined,
   keys: KeyDirectory | undefined,
+  reads: MonthReads | undefined,
 ): Promise<Row[][] | null> {
   if (months.some((m) => floorToMonth(m.start) !== m.start || floorToMonth(m.end) !== m.end)) return null;
   const index = new Map(months.map((m, i) => [m.start, i]));
   const perMonth = months.map(() => new Map<string, Row>());
-  const put = (bucket: number, grp: string, keyId: string, r: Omit<Row, 'grp' | 'key_id'>) => {
+  // Values at `i` of a run added to the group's row of the month holding `bucket`.
+  const put = (bucket: number, grp: string, keyId: string, run: Run, i: number) => {
     const rows = perMonth[index.get(bucket) ?? -1];
     if (!rows) return;
     const had = rows.get(grp);
-    if (!had) rows.set(grp, { grp, key_id: keyId, ...r });
+    if (!had)
+      rows.set(grp, {
+        grp,
+        key_id: keyId,
+        credits: run[i + 1]!,
+        requests: run[i + 2]!,
+        errors: run[i + 3]!,
+        auth_failures: run[i + 4]!,
+      });
     else {
-      had.credits += r.credits;
-      had.requests += r.requests;
-      had.errors += r.errors;
-      had.auth_failures += r.auth_failures;
+      had.credits += run[i + 1]!;
+      had.requests += run[i + 2]!;
+      had.errors += run[i + 3]!;
+      had.auth_failures += run[i + 4]!;
     }
   };
-  type Sums = { credits: number; requests: number; errors: number; auth_failures: number };
   const from = months[0]!.start;
   const to = months[months.length - 1]!.end;
+  // Each group's rows as one run (series-runs.ts): a year of a thousand keys' months is 12,000 rows,
+  // and reading them as rows cost more than the query.
+  const runs = (column: 'key_id' | 'operation', table: string) =>
+    shared(reads, `${table} ${from} ${to}`, () => readRuns(column, table));
+  const readRuns = async (column: 'key_id' | 'operation', table: string) => {
+    const rows = await rowArrays<[string, string | null]>(
+      db,
+      sql`SELECT ${sql.raw(column)}, ${RUN_TEXT} FROM (
+         SELECT ${sql.raw(column)}, bucket, credits, requests, errors, auth_failures FROM ${sql.raw(table)}
+         WHERE bucket >= ${from} AND bucket < ${to}
+       ) AS r GROUP BY ${sql.raw(column)}`,
+    );
+    // In key (or operation) order whatever order the store grouped in, so sums add up alike.
+    rows.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    return rows.map(([id, text]) => [id, parseRun(text)] as const);
+  };
   if (group === 'operation') {
-    const rows = await rowsOf<Sums & { operation: string; bucket: number }>(
-      db,
-      sql`SELECT operation, bucket, sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors,
-         sum(auth_failures) AS auth_failures FROM ${sql.raw(MONTH_TABLE)}
-         WHERE bucket >= ${from} AND bucket < ${to} GROUP BY operation, bucket`,
-    );
-    for (const { operation, bucket, ...r } of rows) put(bucket, operationName(operation), '', r);
+    // The operations' day sums added up by month (whole UTC days tile a UTC month): 365 rows per
+    // operation, where the month table holds a row per key and operation to add up.
+    for (const [operation, run] of await runs('operation', OPERATION_DAY_TABLE)) {
+      const name = operationName(operation);
+      for (let i = 0; i < run.length; i += WIDTH) put(floorToMonth(run[i]!), name, '', run, i);
+    }
   } else {
-    const rows = await rowsOf<Sums & { key_id: string; bucket: number }>(
-      db,
-      sql`SELECT key_id, bucket, credits, requests, errors, auth_failures FROM ${sql.raw(KEY_TOTAL_TABLES.month)}
-         WHERE bucket >= ${from} AND bucket < ${to}`,
-    );
-    for (const { key_id, bucket, ...r } of rows) {
-      const k = keys?.get(key_id);
-      if (group === 'key') put(bucket, k?.name ?? key_id, key_id, r);
-      else if (group === 'environment') put(bucket, environmentOf(k), '', r);
-      else put(bucket, 'total', '', r);
+    for (const [keyId, run] of await runs('key_id', KEY_TOTAL_TABLES.month)) {
+      const k = keys?.get(keyId);
+      const name =
+        group === 'key' ? (k?.name ?? keyId) : group === 'environment' ? environmentOf(k) : 'total';
+      for (let i = 0; i < run.length; i += WIDTH) put(run[i]!, name, group === 'key' ? keyId : '', run, i);
     }
   }
   return perMonth.map((rows) => [...rows.values()]);
+}
+
+/**
+ * Reads that the month tables of one request share: the capacity page asks for keys and for
+ * environments, and one read of every key's months (and of the key directory) serves both.
+ */
+export type MonthReads = Map<string, Promise<unknown>>;
+
+function shared<T>(reads: MonthReads | undefined, name: string, read: () => Promise<T>): Promise<T> {
+  if (!reads) return read();
+  let found = reads.get(name) as Promise<T> | undefined;
+  if (!found) {
+    found = read();
+    reads.set(name, found);
+  }
+  return found;
 }
 
 /** The `count` calendar months up to and including the one holding `now`, oldest first. */
@@ -140,14 +176,19 @@ export async function monthTotals(
     group?: Group;
     dropLeadingEmpty?: boolean;
     top?: number;
+    /** Shared with the request's other monthTotals calls (their results are read, never changed). */
+    reads?: MonthReads;
   },
 ): Promise<GroupMonths[]> {
   let months = recentMonths(opts.now, opts.timeZone, opts.count);
-  const keys = opts.group && opts.group !== 'operation' ? await keyDirectory(db) : undefined;
+  const keys =
+    opts.group && opts.group !== 'operation'
+      ? await shared(opts.reads, 'keys', () => keyDirectory(db))
+      : undefined;
   // The current month is read whole: nothing is stored after now but usage stamped a little ahead
   // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
   // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
-  let perMonth = await utcMonthRows(db, months, opts.group, keys);
+  let perMonth = await utcMonthRows(db, months, opts.group, keys, opts.reads);
   if (!perMonth) {
     perMonth = [];
     for (const m of months) perMonth.push(await monthRows(db, m.start, m.end, opts.group, keys));
@@ -184,8 +225,11 @@ export async function monthTotals(
       groups.set(r.grp, g);
     }
   });
-  const total = (g: GroupMonths) => g.months.reduce((s, m) => s + m.credits, 0);
-  const ranked = [...groups.values()].sort((a, b) => total(b) - total(a) || a.group.localeCompare(b.group));
+  // Each group's total once, not once per comparison.
+  const totals = new Map([...groups.values()].map((g) => [g, g.months.reduce((s, m) => s + m.credits, 0)]));
+  const ranked = [...groups.values()].sort(
+    (a, b) => totals.get(b)! - totals.get(a)! || a.group.localeCompare(b.group),
+  );
   return opts.top === undefined || ranked.length <= opts.top + 1 ? ranked : foldRest(ranked, opts.top);
 }
 

@@ -13,8 +13,9 @@ import { getKey } from '../../server/keys/keys.ts';
 import { iso } from '../../server/timestamps.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
 import { rememberedIso } from '../../server/usage/routes.ts';
-import { GROUPS, groupedSeries, keySeries, totalSeries } from '../../server/usage/series.ts';
-import { type Cell, csvLines } from '../csv.ts';
+import { GROUPS, groupedRuns, keySeries, totalSeries } from '../../server/usage/series.ts';
+import { type Cell, csvCell, csvLines } from '../csv.ts';
+import { runLines } from '../csv-runs.ts';
 import { listIncidents } from '../queries/incidents.ts';
 import { listKeyRows } from '../queries/key-table.ts';
 import { monthTotals } from '../queries/month-totals.ts';
@@ -23,11 +24,37 @@ const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
 /** A CSV download, formatted row by row as the client reads it (never one string in memory). */
 function csv(name: string, header: string[], rows: Iterable<Cell[]>): Response {
-  return streamResponse(csvLines(header, rows), {
+  return csvText(name, csvLines(header, rows));
+}
+
+/** The same from CSV text already formatted (header first), piece by piece. */
+function csvText(name: string, lines: Iterable<string>): Response {
+  return streamResponse(lines, {
     'content-type': 'text/csv; charset=utf-8',
     'content-disposition': `attachment; filename="${name}"`,
     'cache-control': 'no-store',
   });
+}
+
+/**
+ * The header, then one piece per group: its lines (the group's cell, quoted once, then each of its
+ * `rows`, already CSV), as csvLines would write them: a piece per group, not an array of cells per
+ * line (a thousand keys' months are 12,000 lines).
+ */
+function* groupLines<G>(
+  header: string[],
+  groups: Iterable<G>,
+  lead: (g: G) => Cell[],
+  rows: (g: G) => string[],
+): Generator<string> {
+  yield* csvLines(header, []);
+  for (const g of groups) {
+    const cells = lead(g);
+    const head = cells.length > 0 ? `${cells.map(csvCell).join(',')},` : '';
+    let text = '';
+    for (const row of rows(g)) text += `${head}${row}\r\n`;
+    yield text;
+  }
 }
 
 /** Months kept in the monthly CSV: the last twelve calendar months in KEYWATCH_TZ, the current one to date. */
@@ -58,19 +85,18 @@ async function monthlyCsv(deps: Deps, groupQuery: string | undefined) {
     dropLeadingEmpty: true,
     ...(group && { group }),
   });
-  const rows = groups.flatMap((g) =>
-    g.months.map((m) => [
-      ...(group ? [g.group] : []),
-      m.month,
-      m.partial ? 'yes' : 'no',
-      m.credits,
-      m.requests,
-      m.errors,
-      m.auth_failures,
-    ]),
-  );
   const header = [...(group ? [group] : []), 'month', 'partial', ...POINT_HEADER.slice(1)];
-  return csv(`usage-month${group ? `-by-${group}` : ''}.csv`, header, rows);
+  const lines = groupLines(
+    header,
+    groups,
+    (g) => (group ? [g.group] : []),
+    (g) =>
+      g.months.map(
+        (m) =>
+          `${csvCell(m.month)},${m.partial ? 'yes' : 'no'},${csvCell(m.credits)},${csvCell(m.requests)},${csvCell(m.errors)},${csvCell(m.auth_failures)}`,
+      ),
+  );
+  return csvText(`usage-month${group ? `-by-${group}` : ''}.csv`, lines);
 }
 
 export function exportRoutes(deps: Deps) {
@@ -90,12 +116,10 @@ export function exportRoutes(deps: Deps) {
         auth_failures: number;
       }) => [isoOf(p.ts), p.credits, p.requests, p.errors, p.auth_failures] as Cell[];
       if (range.group) {
-        const { groups } = await groupedSeries(deps.db, range, range.group);
-        const rows = (function* () {
-          for (const g of groups) for (const p of g.points) yield [g.group, ...point(p)];
-        })();
+        const { groups } = await groupedRuns(deps.db, range, range.group);
         const header = [range.group, 'ts', ...POINT_HEADER.slice(1)];
-        return csv(`usage-${range.step}-by-${range.group}.csv`, header, rows);
+        const lines = runLines(header, range, groups, isoOf);
+        return csvText(`usage-${range.step}-by-${range.group}.csv`, lines);
       }
       return csv(`usage-${range.step}.csv`, POINT_HEADER, (await totalSeries(deps.db, range)).map(point));
     })

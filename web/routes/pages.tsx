@@ -30,7 +30,7 @@ import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
 import { flagsFor, ipGroupCount, listKeyRows, pageOfKeyRows } from '../queries/key-table.ts';
-import { monthTotals } from '../queries/month-totals.ts';
+import { type MonthReads, monthTotals } from '../queries/month-totals.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
@@ -178,6 +178,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   app.get('/capacity', auth, async (c) => {
     const now = clock.now();
     // Calendar months of KEYWATCH_TZ per grouping, computed here: the browser only has UTC days.
+    // Keys and environments are summed from one read of every key's months.
+    const reads: MonthReads = new Map();
     const months = Object.fromEntries(
       await Promise.all(
         GROUPS.map(async (group) => [
@@ -190,6 +192,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
             dropLeadingEmpty: true,
             // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
             top: CAPACITY_SERIES - 1,
+            reads,
           }),
         ]),
       ),
