@@ -24,7 +24,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { DAY, fakeClock, HOUR, MINUTE } from '../../server/clock.ts';
 import { loadConfig } from '../../server/config.ts';
 import { openStore } from '../../server/db/client.ts';
@@ -149,11 +149,24 @@ async function main() {
       gaps.push(Math.max(0, now - last - 5));
       last = now;
     }, 5);
+    // What the serving thread itself spends: its garbage collections (their pauses), and its
+    // event-loop utilisation (the share of the window it was running callbacks, not waiting).
+    let gcPauses: number[] = [];
+    const gcSeen = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push(e.duration);
+    });
+    gcSeen.observe({ entryTypes: ['gc'] });
+    let elu = performance.eventLoopUtilization();
     const resetStall = () => {
       loop.reset();
       gaps = [];
+      gcPauses = [];
+      elu = performance.eventLoopUtilization();
       last = performance.now();
     };
+    const busy = () =>
+      `busy ${f(100 * performance.eventLoopUtilization(elu).utilization)}% of the window, ` +
+      `${gcPauses.length} GC pauses (longest ${f(gcPauses.length ? max(gcPauses) : 0)} ms)`;
     const worst = () => Math.max(loop.max / 1e6, ...gaps);
     const stall = () => {
       const over = gaps.filter((g) => g > STALL_GOAL_MS).length;
@@ -212,7 +225,9 @@ async function main() {
     resetPush();
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleWorst = worst();
-    console.log(`detect: serving thread, detection idle for ${IDLE_MS / 1000} s (noise floor): ${stall()}`);
+    console.log(
+      `detect: serving thread, detection idle for ${IDLE_MS / 1000} s (noise floor): ${stall()}; ${busy()}`,
+    );
     console.log(`detect: push ingest through its worker, detection idle: ${pushSeen()}`);
     resetPush();
 
@@ -248,7 +263,7 @@ async function main() {
     const first = await worker.run({ until: replayTo });
     const replayMs = performance.now() - t;
     const replayCpu = cpuMs() - cpu;
-    const replayStall = stall();
+    const replayStall = `${stall()}; ${busy()}`;
     const replayVerdict = verdict();
     const replayWorst = worst();
     const replayUs = (replayCpu * 1000) / keyMinutes(start, replayTo);
@@ -282,7 +297,7 @@ async function main() {
       tick.push(performance.now() - t);
       tickCpu.push(cpuMs() - cpu);
     }
-    const liveStall = stall();
+    const liveStall = `${stall()}; ${busy()}`;
     const liveVerdict = verdict();
     clearInterval(push);
     await worker.close();
@@ -313,6 +328,7 @@ async function main() {
         `max ${f(max(inThread))} ms; cold start with every state read back ${f(coldMs)} ms`,
     );
     clearInterval(beat);
+    gcSeen.disconnect();
     loop.disable();
     store.close();
   } finally {
