@@ -21,7 +21,7 @@
  * KW_BENCH_SERVING_CHECKPOINT=1 gives it SQLite's default auto-checkpoints back, for comparison.
  * Run: npm run bench detect
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
@@ -77,6 +77,35 @@ const quantile = (xs: number[], q: number) =>
 const median = (xs: number[]) => quantile(xs, 0.5);
 const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
 const f = (x: number, digits = 1) => x.toFixed(digits);
+/**
+ * CPU seconds of this process's threads by scheduling class (Linux /proc; empty elsewhere): the
+ * serving thread, the background threads that lower their priority (detection, push), and the
+ * rest at normal priority beside the serving thread (V8's GC helpers, libuv's pool).
+ */
+function cpuByThread(): { serving: number; niced: number; normal: number } {
+  const out = { serving: 0, niced: 0, normal: 0 };
+  if (process.platform !== 'linux') return out;
+  const tick = 100;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15, nice 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const sec = (Number(fields[11]) + Number(fields[12])) / tick;
+    if (Number(tid) === process.pid) out.serving += sec;
+    else if (Number(fields[16]) > 0) out.niced += sec;
+    else out.normal += sec;
+  }
+  return out;
+}
+const cpuSince = (a: ReturnType<typeof cpuByThread>) => {
+  const b = cpuByThread();
+  return `CPU by thread: serving ${f(b.serving - a.serving)} s, niced background ${f(b.niced - a.niced)} s, other threads at normal priority ${f(b.normal - a.normal)} s`;
+};
 /** A full collection on this thread, without starting node with --expose-gc. */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
@@ -240,10 +269,11 @@ async function main() {
     await new Promise((r) => setTimeout(r, 2000));
     resetStall();
     resetPush();
+    const threadsAtIdle = cpuByThread();
     await new Promise((r) => setTimeout(r, IDLE_MS));
     const idleWorst = worst();
     console.log(
-      `detect: serving thread, detection idle for ${IDLE_MS / 1000} s (noise floor): ${stall()}; ${busy()}`,
+      `detect: serving thread, detection idle for ${IDLE_MS / 1000} s (noise floor): ${stall()}; ${busy()}; ${cpuSince(threadsAtIdle)}`,
     );
     console.log(`detect: push ingest through its worker, detection idle: ${pushSeen()}`);
     resetPush();
@@ -275,12 +305,13 @@ async function main() {
       `a chunk's states in all ${f(writes.sliced)} ms, formerly one transaction)`;
     const worker = createDetectionWorker({ ...deps, log });
     resetStall();
+    const threadsAtReplay = cpuByThread();
     cpu = cpuMs();
     t = performance.now();
     const first = await worker.run({ until: replayTo });
     const replayMs = performance.now() - t;
     const replayCpu = cpuMs() - cpu;
-    const replayStall = `${stall()}; ${busy()}`;
+    const replayStall = `${stall()}; ${busy()}; ${cpuSince(threadsAtReplay)}`;
     const replayVerdict = verdict();
     const replayWorst = worst();
     const replayUs = (replayCpu * 1000) / keyMinutes(start, replayTo);
@@ -307,6 +338,7 @@ async function main() {
     resetStall();
     resetPush();
     resetWrites();
+    const threadsAtLive = cpuByThread();
     for (let m = replayTo + MINUTE; m <= replayTo + LIVE * MINUTE; m += MINUTE) {
       cpu = cpuMs();
       t = performance.now();
@@ -314,7 +346,7 @@ async function main() {
       tick.push(performance.now() - t);
       tickCpu.push(cpuMs() - cpu);
     }
-    const liveStall = `${stall()}; ${busy()}`;
+    const liveStall = `${stall()}; ${busy()}; ${cpuSince(threadsAtLive)}`;
     const liveVerdict = verdict();
     clearInterval(push);
     await worker.close();
