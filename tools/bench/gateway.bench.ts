@@ -16,9 +16,14 @@
  *   backtests one after another; gateway p50 at 500 req/s within 5 ms of idle, no failures. Both
  *   run in every round, each compared with that round's idle p50.
  *
+ * After each Keywatch throughput phase the bench waits until Keywatch has stored every answered
+ * request's event: the writer's catch-up is Keywatch's CPU (counted in its phase), and must not
+ * slow the next side's phase.
+ *
  * Run: npm run bench gateway [rounds] (default 5). BENCH_SCENARIOS_ONLY=1 skips the throughput
- * phases, BENCH_SKIP_SCENARIOS=1 the scenarios. BENCH_PROF=keywatch writes a CPU profile of the Keywatch process (every thread) into
- * BENCH_PROF_DIR (default /tmp/kwprof).
+ * phases, BENCH_SKIP_SCENARIOS=1 the scenarios, BENCH_THROUGHPUT_ONLY=1 everything but the
+ * throughput phases. BENCH_PROF=keywatch (or bare) writes a CPU profile of that process (every
+ * thread) into BENCH_PROF_DIR (default /tmp/kwprof).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,7 +42,9 @@ const ROUNDS = Math.max(1, Number(process.argv[2] ?? 5));
 /** BENCH_SCENARIOS_ONLY=1 skips the throughput phases (quicker while working on the scenarios). */
 const SCENARIOS_ONLY = process.env.BENCH_SCENARIOS_ONLY === '1';
 /** BENCH_SKIP_SCENARIOS=1 skips the stalled-upload and push scenarios (quicker while working on the ratios). */
-const SKIP_SCENARIOS = process.env.BENCH_SKIP_SCENARIOS === '1';
+const SKIP_SCENARIOS = process.env.BENCH_SKIP_SCENARIOS === '1' || process.env.BENCH_THROUGHPUT_ONLY === '1';
+/** BENCH_THROUGHPUT_ONLY=1: the max-throughput phases alone (no fixed-rate latency phases, no scenarios). */
+const THROUGHPUT_ONLY = process.env.BENCH_THROUGHPUT_ONLY === '1';
 const FIXED_MS = 3_000;
 const SATURATED = 6_000;
 const BODY = JSON.stringify({ image_count: 1, orientation: 'square', style: { prompt: 'bench' } });
@@ -115,6 +122,8 @@ async function runBareProxy() {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
   reportCpu(() => n);
+  // Exits rather than dies when stopped, so BENCH_PROF=bare gets its profile written.
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 async function runKeywatch() {
@@ -394,9 +403,26 @@ async function main() {
   type Side = keyof typeof targets;
   const sides: Side[] = ['direct', 'bare', 'keywatch'];
   try {
+    /** Each round's CPU per request, to compare bare and Keywatch round by round like the throughput. */
+    const perRound: Record<'bare' | 'keywatch', { cpuUs: number; mainUs: number }[]> = {
+      bare: [],
+      keywatch: [],
+    };
+    /** Waits (at most 20 s) until Keywatch has stored an event for every request it answered. */
+    const allRecorded = async () => {
+      const deadline = performance.now() + 20_000;
+      while (performance.now() < deadline) {
+        if (
+          (await ask<number>(keywatch.child, 'recorded', 'recorded')) >= (answered.get(targets.keywatch) ?? 0)
+        )
+          return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     // Warm-up, the same for every side: V8 compiles the hot paths in the first seconds of traffic (a
     // few thousand requests leave Keywatch's optimising compiler threads busy well into round one).
     for (const side of sides) await measure(targets[side], { ...saturated, total: 12_000 });
+    await allRecorded();
     const p50: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const p99: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const rps: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
@@ -443,7 +469,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order so drift in machine load hits every side alike.
       const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
-      for (const side of order) {
+      for (const side of THROUGHPUT_ONLY ? [] : order) {
         const r = await measure(targets[side], fixed);
         failures += r.failures;
         p50[side].push(pct(r.latencies, 50));
@@ -456,12 +482,19 @@ async function main() {
           const r = await measure(targets[side], saturated);
           failures += r.failures;
           rps[side].push((r.latencies.length / r.ms) * 1000);
+          // Keywatch's writer may still be storing the phase's events: that work is Keywatch's, so its
+          // CPU is counted here, and it must not run on into the next side's phase.
+          if (side === 'keywatch') await allRecorded();
           if (proc && before) {
             const after = await ask<Cpu>(proc.child, 'cpu', 'cpu');
             const c = cpu[side as 'bare' | 'keywatch'];
             c.cpuUs += after.cpuUs - before.cpuUs;
             c.mainUs += after.mainUs - before.mainUs;
             c.served += r.latencies.length + r.failures;
+            perRound[side as 'bare' | 'keywatch'].push({
+              cpuUs: (after.cpuUs - before.cpuUs) / (r.latencies.length + r.failures),
+              mainUs: (after.mainUs - before.mainUs) / (r.latencies.length + r.failures),
+            });
           }
         }
       }
@@ -493,6 +526,8 @@ async function main() {
       bare: cpu.bare.mainUs / cpu.bare.served,
       keywatch: cpu.keywatch.mainUs / cpu.keywatch.served,
     };
+    const roundRatio = (k: 'cpuUs' | 'mainUs') =>
+      median(perRound.keywatch.map((v, i) => v[k] / perRound.bare[i]![k]));
     const idleP50 = median(p50.keywatch);
     console.log(`Gateway vs a bare node:http keep-alive proxy, same upstream, medians of ${ROUNDS} rounds`);
     console.log('| measure | direct | bare proxy | Keywatch | ratio | goal |');
@@ -514,6 +549,9 @@ async function main() {
     );
     console.log(
       `| CPU per request (main thread) | | ${mainPer.bare.toFixed(0)} µs | ${mainPer.keywatch.toFixed(0)} µs | ${(mainPer.keywatch / mainPer.bare).toFixed(2)}× | |`,
+    );
+    console.log(
+      `| CPU per request, per-round ratios (all threads; main thread) | | | | ${roundRatio('cpuUs').toFixed(2)}×; ${roundRatio('mainUs').toFixed(2)}× (${perRound.keywatch.map((v, i) => (v.mainUs / perRound.bare[i]!.mainUs).toFixed(2)).join(' ')}) | |`,
     );
     console.log(`failed requests in these rounds: ${failures}`);
     console.log(
