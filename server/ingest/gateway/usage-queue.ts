@@ -25,6 +25,7 @@ import type { Config } from '../../config.ts';
 import type { Sqlite } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
 import { type JournalStats, openUsageJournal, type UsageJournal } from './usage-journal.ts';
+import { usageLine } from './usage-line.ts';
 import { type BatchWriter, createThreadWriter } from './usage-writer.ts';
 import { type QueuedUsage, writeUsageBatchNow } from './write-batch.ts';
 
@@ -271,7 +272,7 @@ export function createUsageQueue(
     const parts = new Array<string>(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i]!;
-      parts[i] = e.line ?? JSON.stringify({ event: e.item!.event, project: e.item!.project });
+      parts[i] = e.line ?? usageLine(e.item!);
     }
     return `[${parts.join(',')}]`;
   }
@@ -307,7 +308,7 @@ export function createUsageQueue(
       let entry: Entry;
       if (journal) {
         // Before the client's answer ends (the gateway waits for journaled()): on disk, it survives kill -9.
-        entry = { line: JSON.stringify(item) };
+        entry = { line: usageLine(item) };
         journal.append(entry.line!, entry);
         if (!turnStarted) {
           // The turn's first answer is written at once and never waits; answers that end after it
