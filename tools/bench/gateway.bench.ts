@@ -22,7 +22,9 @@
  *
  * Run: npm run bench gateway [rounds] (default 5). BENCH_SCENARIOS_ONLY=1 skips the throughput
  * phases, BENCH_SKIP_SCENARIOS=1 the scenarios, BENCH_THROUGHPUT_ONLY=1 everything but the
- * throughput phases. BENCH_PROF=keywatch (or bare) writes a CPU profile of that process (every
+ * throughput phases. BENCH_BEFORE=<another checkout> also runs that checkout's Keywatch, right after
+ * this one in every throughput round, and prints this one's throughput and main-thread CPU against
+ * it (before/after at the same moment of a shared machine). BENCH_PROF=keywatch (or bare) writes a CPU profile of that process (every
  * thread) into BENCH_PROF_DIR (default /tmp/kwprof).
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -171,8 +173,12 @@ async function runKeywatch() {
 
 type Started = { child: ChildProcess; port: number; info: Record<string, string> };
 
-function spawn(roleName: string, env: Record<string, string>): Promise<Started> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
+function spawn(
+  roleName: string,
+  env: Record<string, string>,
+  script = fileURLToPath(import.meta.url),
+): Promise<Started> {
+  const child = fork(script, [], {
     env: { ...process.env, ...env, BENCH_ROLE: roleName },
     execArgv: [
       '--import',
@@ -391,6 +397,20 @@ async function main() {
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const bare = await spawn('bare', { BENCH_UPSTREAM: upstreamUrl });
   const keywatch = await spawn('keywatch', { BENCH_DIR: dir, BENCH_UPSTREAM: upstreamUrl });
+  // BENCH_BEFORE=<another checkout>: that checkout's Keywatch too, measured in the same rounds (its
+  // own bench file starts it), for before/after figures that share the machine's moment.
+  const beforeTree = process.env.BENCH_BEFORE;
+  const beforeDir = beforeTree ? mkdtempSync(join(tmpdir(), 'keywatch-bench-before-')) : null;
+  const prior = beforeTree
+    ? await spawn(
+        'keywatch',
+        { BENCH_DIR: beforeDir!, BENCH_UPSTREAM: upstreamUrl },
+        join(beforeTree, 'tools/bench/gateway.bench.ts'),
+      )
+    : null;
+  const beforeUrl = prior ? `http://127.0.0.1:${prior.port}/gw/magichour` : '';
+  const beforeRps: number[] = [];
+  const beforeMain: number[] = [];
   const targets = {
     direct: upstreamUrl,
     bare: `http://127.0.0.1:${bare.port}/gw/magichour`,
@@ -398,7 +418,7 @@ async function main() {
   };
   // However this process ends, its children end too (a crash must not leave load running).
   process.on('exit', () => {
-    for (const p of [keywatch, bare, upstream]) p.child.kill();
+    for (const p of [keywatch, bare, upstream, prior]) p?.child.kill();
   });
   type Side = keyof typeof targets;
   const sides: Side[] = ['direct', 'bare', 'keywatch'];
@@ -409,13 +429,10 @@ async function main() {
       keywatch: [],
     };
     /** Waits (at most 20 s) until Keywatch has stored an event for every request it answered. */
-    const allRecorded = async () => {
+    const allRecorded = async (proc = keywatch, url = targets.keywatch) => {
       const deadline = performance.now() + 20_000;
       while (performance.now() < deadline) {
-        if (
-          (await ask<number>(keywatch.child, 'recorded', 'recorded')) >= (answered.get(targets.keywatch) ?? 0)
-        )
-          return;
+        if ((await ask<number>(proc.child, 'recorded', 'recorded')) >= (answered.get(url) ?? 0)) return;
         await new Promise((r) => setTimeout(r, 100));
       }
     };
@@ -423,6 +440,10 @@ async function main() {
     // few thousand requests leave Keywatch's optimising compiler threads busy well into round one).
     for (const side of sides) await measure(targets[side], { ...saturated, total: 12_000 });
     await allRecorded();
+    if (prior) {
+      await measure(beforeUrl, { ...saturated, total: 12_000 });
+      await allRecorded(prior, beforeUrl);
+    }
     const p50: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const p99: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const rps: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
@@ -496,6 +517,16 @@ async function main() {
               mainUs: (after.mainUs - before.mainUs) / (r.latencies.length + r.failures),
             });
           }
+          // The other checkout right after this one, so each pair shares the machine's moment.
+          if (side === 'keywatch' && prior) {
+            const cpuBefore = await ask<Cpu>(prior.child, 'cpu', 'cpu');
+            const b = await measure(beforeUrl, saturated);
+            failures += b.failures;
+            beforeRps.push((b.latencies.length / b.ms) * 1000);
+            await allRecorded(prior, beforeUrl);
+            const cpuAfter = await ask<Cpu>(prior.child, 'cpu', 'cpu');
+            beforeMain.push((cpuAfter.mainUs - cpuBefore.mainUs) / (b.latencies.length + b.failures));
+          }
         }
       }
       // Each scenario against this round's idle p50, so drift in machine load between rounds cancels.
@@ -553,6 +584,13 @@ async function main() {
     console.log(
       `| CPU per request, per-round ratios (all threads; main thread) | | | | ${roundRatio('cpuUs').toFixed(2)}×; ${roundRatio('mainUs').toFixed(2)}× (${perRound.keywatch.map((v, i) => (v.mainUs / perRound.bare[i]!.mainUs).toFixed(2)).join(' ')}) | |`,
     );
+    if (prior && beforeRps.length > 0) {
+      const vs = (xs: number[], ys: number[]) => median(xs.map((v, i) => v / ys[i]!)).toFixed(2);
+      const mainNow = perRound.keywatch.map((v) => v.mainUs);
+      console.log(
+        `| Keywatch vs ${beforeTree} (measured right after this one in each round): max throughput; main-thread CPU per request | | | | ${vs(rps.keywatch, beforeRps)}× (that one ${vs(beforeRps, rps.bare)}× bare's); ${vs(mainNow, beforeMain)}× (${median(beforeMain).toFixed(0)} µs there, ${median(mainNow).toFixed(0)} µs here) | |`,
+      );
+    }
     console.log(`failed requests in these rounds: ${failures}`);
     console.log(
       `load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAverage()} now, on ${availableParallelism()} CPUs`,
@@ -577,12 +615,14 @@ async function main() {
     console.log(
       `\nKeywatch recorded ${rec} gateway events for ${answered.get(targets.keywatch)} answered requests.`,
     );
+    if (prior) await ask(prior.child, 'stop', 'stopped');
     await ask(keywatch.child, 'stop', 'stopped');
     // Let it exit by itself (a CPU profile is written at exit).
     await new Promise((r) => keywatch.child.once('exit', r));
   } finally {
-    for (const p of [keywatch, bare, upstream]) p.child.kill();
+    for (const p of [keywatch, bare, upstream, prior]) p?.child.kill();
     rmSync(dir, { recursive: true, force: true });
+    if (beforeDir) rmSync(beforeDir, { recursive: true, force: true });
   }
 }
 
