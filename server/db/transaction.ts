@@ -73,6 +73,8 @@ const queues = new WeakMap<Database.Database, Promise<void>>();
 // The connection whose transaction the current async context is inside (for nesting).
 const inside = new AsyncLocalStorage<Database.Database>();
 let savepoints = 0;
+/** SQLite transactions of this thread begun or waiting for their turn. */
+let open = 0;
 
 export async function transaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
   const pg = postgresOf(db);
@@ -88,8 +90,9 @@ export async function transaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promis
     sqlite,
     before.then(() => mine),
   );
-  await before;
+  open++;
   try {
+    await before;
     return await inside.run(sqlite, async () => {
       // IMMEDIATE takes the write lock up front (waiting up to busy_timeout): a deferred transaction
       // that reads first and writes later can fail outright when another connection wrote meanwhile.
@@ -105,6 +108,11 @@ export async function transaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promis
     });
   } finally {
     release();
+    // With no transaction left the nesting check is switched off: while an AsyncLocalStorage is
+    // enabled, Node runs a hook for every promise and async resource of the thread, a tax on every
+    // request the serving thread handles (about 15% of the gateway's CPU per request, measured with
+    // tools/bench/gateway.bench.ts BENCH_BEFORE). The next transaction's run() enables it again.
+    if (--open === 0) inside.disable();
   }
 }
 

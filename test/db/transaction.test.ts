@@ -76,6 +76,21 @@ function suite(kind: 'sqlite' | 'postgres', open: () => Promise<{ db: Db; close(
       expect((await keyIds(db)).filter((k) => k.startsWith('n'))).toEqual(['n1', 'n3']);
     });
 
+    // Node 20 marks every promise of a thread with each enabled AsyncLocalStorage's symbol: a cost on
+    // every request (the gateway's serving thread). No transaction left, no mark left.
+    it('leaves no async context tracking behind once no transaction runs', async () => {
+      const marks = () => Object.getOwnPropertySymbols(Promise.resolve()).length;
+      const outside = marks();
+      await Promise.all([
+        transaction(db, async (tx) => addKey(tx, 'h1')),
+        transaction(db, async (tx) => {
+          await transaction(tx, async (inner) => addKey(inner, 'h2'));
+        }),
+      ]);
+      expect(marks()).toBe(outside);
+      expect((await keyIds(db)).filter((k) => k.startsWith('h'))).toEqual(['h1', 'h2']);
+    });
+
     it('runs raw SQL written once, with numbers back as numbers', async () => {
       const changed = await execute(
         db,

@@ -16,9 +16,16 @@
  *   backtests one after another; gateway p50 at 500 req/s within 5 ms of idle, no failures. Both
  *   run in every round, each compared with that round's idle p50.
  *
+ * After each Keywatch throughput phase the bench waits until Keywatch has stored every answered
+ * request's event: the writer's catch-up is Keywatch's CPU (counted in its phase), and must not
+ * slow the next side's phase.
+ *
  * Run: npm run bench gateway [rounds] (default 5). BENCH_SCENARIOS_ONLY=1 skips the throughput
- * phases, BENCH_SKIP_SCENARIOS=1 the scenarios. BENCH_PROF=keywatch writes a CPU profile of the Keywatch process (every thread) into
- * BENCH_PROF_DIR (default /tmp/kwprof).
+ * phases, BENCH_SKIP_SCENARIOS=1 the scenarios, BENCH_THROUGHPUT_ONLY=1 everything but the
+ * throughput phases. BENCH_BEFORE=<another checkout> also runs that checkout's Keywatch, right after
+ * this one in every throughput round, and prints this one's throughput and main-thread CPU against
+ * it (before/after at the same moment of a shared machine). BENCH_PROF=keywatch (or bare) writes a CPU profile of that process (every
+ * thread) into BENCH_PROF_DIR (default /tmp/kwprof).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,7 +44,13 @@ const ROUNDS = Math.max(1, Number(process.argv[2] ?? 5));
 /** BENCH_SCENARIOS_ONLY=1 skips the throughput phases (quicker while working on the scenarios). */
 const SCENARIOS_ONLY = process.env.BENCH_SCENARIOS_ONLY === '1';
 /** BENCH_SKIP_SCENARIOS=1 skips the stalled-upload and push scenarios (quicker while working on the ratios). */
-const SKIP_SCENARIOS = process.env.BENCH_SKIP_SCENARIOS === '1';
+/**
+ * BENCH_THROUGHPUT_ONLY=1: the max-throughput phases alone (no fixed-rate latency phases, no
+ * scenarios). Implied by BENCH_BEFORE: a second Keywatch process, idle but running its jobs and
+ * threads, would skew the latency phases (p50 +1.4 ms, p99 ×3 in one run).
+ */
+const THROUGHPUT_ONLY = process.env.BENCH_THROUGHPUT_ONLY === '1' || Boolean(process.env.BENCH_BEFORE);
+const SKIP_SCENARIOS = process.env.BENCH_SKIP_SCENARIOS === '1' || THROUGHPUT_ONLY;
 const FIXED_MS = 3_000;
 const SATURATED = 6_000;
 const BODY = JSON.stringify({ image_count: 1, orientation: 'square', style: { prompt: 'bench' } });
@@ -115,6 +128,8 @@ async function runBareProxy() {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
   reportCpu(() => n);
+  // Exits rather than dies when stopped, so BENCH_PROF=bare gets its profile written.
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 async function runKeywatch() {
@@ -162,8 +177,12 @@ async function runKeywatch() {
 
 type Started = { child: ChildProcess; port: number; info: Record<string, string> };
 
-function spawn(roleName: string, env: Record<string, string>): Promise<Started> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
+function spawn(
+  roleName: string,
+  env: Record<string, string>,
+  script = fileURLToPath(import.meta.url),
+): Promise<Started> {
+  const child = fork(script, [], {
     env: { ...process.env, ...env, BENCH_ROLE: roleName },
     execArgv: [
       '--import',
@@ -382,6 +401,20 @@ async function main() {
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const bare = await spawn('bare', { BENCH_UPSTREAM: upstreamUrl });
   const keywatch = await spawn('keywatch', { BENCH_DIR: dir, BENCH_UPSTREAM: upstreamUrl });
+  // BENCH_BEFORE=<another checkout>: that checkout's Keywatch too, measured in the same rounds (its
+  // own bench file starts it), for before/after figures that share the machine's moment.
+  const beforeTree = process.env.BENCH_BEFORE;
+  const beforeDir = beforeTree ? mkdtempSync(join(tmpdir(), 'keywatch-bench-before-')) : null;
+  const prior = beforeTree
+    ? await spawn(
+        'keywatch',
+        { BENCH_DIR: beforeDir!, BENCH_UPSTREAM: upstreamUrl },
+        join(beforeTree, 'tools/bench/gateway.bench.ts'),
+      )
+    : null;
+  const beforeUrl = prior ? `http://127.0.0.1:${prior.port}/gw/magichour` : '';
+  const beforeRps: number[] = [];
+  const beforeMain: number[] = [];
   const targets = {
     direct: upstreamUrl,
     bare: `http://127.0.0.1:${bare.port}/gw/magichour`,
@@ -389,14 +422,32 @@ async function main() {
   };
   // However this process ends, its children end too (a crash must not leave load running).
   process.on('exit', () => {
-    for (const p of [keywatch, bare, upstream]) p.child.kill();
+    for (const p of [keywatch, bare, upstream, prior]) p?.child.kill();
   });
   type Side = keyof typeof targets;
   const sides: Side[] = ['direct', 'bare', 'keywatch'];
   try {
+    /** Each round's CPU per request, to compare bare and Keywatch round by round like the throughput. */
+    const perRound: Record<'bare' | 'keywatch', { cpuUs: number; mainUs: number }[]> = {
+      bare: [],
+      keywatch: [],
+    };
+    /** Waits (at most 20 s) until Keywatch has stored an event for every request it answered. */
+    const allRecorded = async (proc = keywatch, url = targets.keywatch) => {
+      const deadline = performance.now() + 20_000;
+      while (performance.now() < deadline) {
+        if ((await ask<number>(proc.child, 'recorded', 'recorded')) >= (answered.get(url) ?? 0)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     // Warm-up, the same for every side: V8 compiles the hot paths in the first seconds of traffic (a
     // few thousand requests leave Keywatch's optimising compiler threads busy well into round one).
     for (const side of sides) await measure(targets[side], { ...saturated, total: 12_000 });
+    await allRecorded();
+    if (prior) {
+      await measure(beforeUrl, { ...saturated, total: 12_000 });
+      await allRecorded(prior, beforeUrl);
+    }
     const p50: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const p99: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
     const rps: Record<Side, number[]> = { direct: [], bare: [], keywatch: [] };
@@ -443,7 +494,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order so drift in machine load hits every side alike.
       const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
-      for (const side of order) {
+      for (const side of THROUGHPUT_ONLY ? [] : order) {
         const r = await measure(targets[side], fixed);
         failures += r.failures;
         p50[side].push(pct(r.latencies, 50));
@@ -456,12 +507,29 @@ async function main() {
           const r = await measure(targets[side], saturated);
           failures += r.failures;
           rps[side].push((r.latencies.length / r.ms) * 1000);
+          // Keywatch's writer may still be storing the phase's events: that work is Keywatch's, so its
+          // CPU is counted here, and it must not run on into the next side's phase.
+          if (side === 'keywatch') await allRecorded();
           if (proc && before) {
             const after = await ask<Cpu>(proc.child, 'cpu', 'cpu');
             const c = cpu[side as 'bare' | 'keywatch'];
             c.cpuUs += after.cpuUs - before.cpuUs;
             c.mainUs += after.mainUs - before.mainUs;
             c.served += r.latencies.length + r.failures;
+            perRound[side as 'bare' | 'keywatch'].push({
+              cpuUs: (after.cpuUs - before.cpuUs) / (r.latencies.length + r.failures),
+              mainUs: (after.mainUs - before.mainUs) / (r.latencies.length + r.failures),
+            });
+          }
+          // The other checkout right after this one, so each pair shares the machine's moment.
+          if (side === 'keywatch' && prior) {
+            const cpuBefore = await ask<Cpu>(prior.child, 'cpu', 'cpu');
+            const b = await measure(beforeUrl, saturated);
+            failures += b.failures;
+            beforeRps.push((b.latencies.length / b.ms) * 1000);
+            await allRecorded(prior, beforeUrl);
+            const cpuAfter = await ask<Cpu>(prior.child, 'cpu', 'cpu');
+            beforeMain.push((cpuAfter.mainUs - cpuBefore.mainUs) / (b.latencies.length + b.failures));
           }
         }
       }
@@ -493,6 +561,8 @@ async function main() {
       bare: cpu.bare.mainUs / cpu.bare.served,
       keywatch: cpu.keywatch.mainUs / cpu.keywatch.served,
     };
+    const roundRatio = (k: 'cpuUs' | 'mainUs') =>
+      median(perRound.keywatch.map((v, i) => v[k] / perRound.bare[i]![k]));
     const idleP50 = median(p50.keywatch);
     console.log(`Gateway vs a bare node:http keep-alive proxy, same upstream, medians of ${ROUNDS} rounds`);
     console.log('| measure | direct | bare proxy | Keywatch | ratio | goal |');
@@ -515,6 +585,16 @@ async function main() {
     console.log(
       `| CPU per request (main thread) | | ${mainPer.bare.toFixed(0)} µs | ${mainPer.keywatch.toFixed(0)} µs | ${(mainPer.keywatch / mainPer.bare).toFixed(2)}× | |`,
     );
+    console.log(
+      `| CPU per request, per-round ratios (all threads; main thread) | | | | ${roundRatio('cpuUs').toFixed(2)}×; ${roundRatio('mainUs').toFixed(2)}× (${perRound.keywatch.map((v, i) => (v.mainUs / perRound.bare[i]!.mainUs).toFixed(2)).join(' ')}) | |`,
+    );
+    if (prior && beforeRps.length > 0) {
+      const vs = (xs: number[], ys: number[]) => median(xs.map((v, i) => v / ys[i]!)).toFixed(2);
+      const mainNow = perRound.keywatch.map((v) => v.mainUs);
+      console.log(
+        `| Keywatch vs ${beforeTree} (measured right after this one in each round): max throughput; main-thread CPU per request | | | | ${vs(rps.keywatch, beforeRps)}× (that one ${vs(beforeRps, rps.bare)}× bare's); ${vs(mainNow, beforeMain)}× (${median(beforeMain).toFixed(0)} µs there, ${median(mainNow).toFixed(0)} µs here) | |`,
+      );
+    }
     console.log(`failed requests in these rounds: ${failures}`);
     console.log(
       `load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAverage()} now, on ${availableParallelism()} CPUs`,
@@ -539,12 +619,14 @@ async function main() {
     console.log(
       `\nKeywatch recorded ${rec} gateway events for ${answered.get(targets.keywatch)} answered requests.`,
     );
+    if (prior) await ask(prior.child, 'stop', 'stopped');
     await ask(keywatch.child, 'stop', 'stopped');
     // Let it exit by itself (a CPU profile is written at exit).
     await new Promise((r) => keywatch.child.once('exit', r));
   } finally {
-    for (const p of [keywatch, bare, upstream]) p.child.kill();
+    for (const p of [keywatch, bare, upstream, prior]) p?.child.kill();
     rmSync(dir, { recursive: true, force: true });
+    if (beforeDir) rmSync(beforeDir, { recursive: true, force: true });
   }
 }
 

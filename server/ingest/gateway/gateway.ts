@@ -7,6 +7,7 @@
  * KEYWATCH_GATEWAY_MAX_PER_CLIENT requests in flight; past that it gets 429.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { lastFour, randomId } from '../../auth/secrets.ts';
 import type { Deps } from '../../deps.ts';
@@ -18,7 +19,7 @@ import type { GatewayAdapter, ResponseKind } from '../providers/types.ts';
 import { CLOSE, sendError } from './answer.ts';
 import { clientOf, createClientSlots } from './client-slots.ts';
 import { createFingerprintCache } from './fingerprint-cache.ts';
-import { createUpstream, type ForwardResult, forwardRequest, isClientFailure } from './forward.ts';
+import { createUpstream, type ForwardResult, forward, isClientFailure } from './forward.ts';
 import type { Origin } from './headers.ts';
 import { gatewayPath } from './target.ts';
 import { createUsageQueue, type QueuedUsage, type QueueOptions, type UsageQueue } from './usage-queue.ts';
@@ -42,6 +43,11 @@ export type Gateway = {
    * served on the dashboard's origin (main PORT) or on the gateway's own port.
    */
   handle(incoming: IncomingMessage, outgoing: ServerResponse, origin: Origin): Promise<void>;
+  /**
+   * handle() without its promise, for the Node listeners' hot path: `finished` (if given) is called
+   * once the answer has been sent and the event queued. Throws only what a bug would throw.
+   */
+  serve(incoming: IncomingMessage, outgoing: ServerResponse, origin: Origin, finished?: () => void): void;
   /** Writes the queued events and closes upstream connections and the writer thread. */
   stop(): Promise<void>;
 };
@@ -115,62 +121,93 @@ export function createGateway(
     return item;
   }
 
-  return {
-    prefix,
-    queue,
-    async handle(incoming, outgoing, origin) {
-      // Answers held for the journal go out before this request's work delays them (usage-queue.ts).
-      queue.release();
-      const ts = deps.clock.now();
-      const started = performance.now();
-      const sourceIp = clientIp(incoming.socket.remoteAddress, header(incoming, 'x-forwarded-for'));
-      const client = clientOf(sourceIp);
-      if (!slots.take(client)) {
-        // Not metered: the provider never saw it. Debug only, so a flood cannot flood the log too.
-        deps.log.debug('gateway client over its in-flight limit', { client, limit: limits.maxPerClient });
-        sendError(
-          outgoing,
-          429,
-          'rate_limited',
-          `This client has ${limits.maxPerClient} gateway requests in flight already; retry once some finish.`,
-          { 'retry-after': '1', ...CLOSE },
-        );
-        return;
-      }
-      // The listener and the Hono mount only hand over the gateway's own targets.
-      const pathAndQuery = gatewayPath(incoming.url ?? '/', prefix) ?? '/';
-      const path = pathAndQuery.split('?', 1)[0]!;
-      const method = incoming.method ?? 'GET';
-      const kind = adapter.responseKind(method, path);
-      let result: ForwardResult | undefined;
-      // Runs before the client's answer ends, which waits for the journal's write (see forward.ts).
-      const record = (r: ForwardResult) => {
-        result = r;
-        // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
-        if (isClientFailure(r)) return;
-        const item = usageOf(incoming, r, { ts, started, sourceIp, path, kind });
-        if (item && !queue.push(item))
-          deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
-      };
-      try {
-        await forwardRequest(incoming, outgoing, upstream, pathAndQuery, {
+  // Without trusted proxies a request's client is its connection's peer: worked out once per
+  // connection (keep-alive clients send many requests on one), not parsed again for each request.
+  const perConnection = deps.config.trustedProxies.length === 0;
+  const peers = new WeakMap<Socket, Peer>();
+  const peerOf = (incoming: IncomingMessage): Peer => {
+    const socket = incoming.socket;
+    if (!perConnection) return peer(clientIp(socket.remoteAddress, header(incoming, 'x-forwarded-for')));
+    let p = peers.get(socket);
+    if (p === undefined) {
+      p = peer(clientIp(socket.remoteAddress, undefined));
+      peers.set(socket, p);
+    }
+    return p;
+  };
+
+  function serve(incoming: IncomingMessage, outgoing: ServerResponse, origin: Origin, finished?: () => void) {
+    // Answers held for the journal go out before this request's work delays them (usage-queue.ts).
+    queue.release();
+    const ts = deps.clock.now();
+    const started = performance.now();
+    const { sourceIp, client } = peerOf(incoming);
+    if (!slots.take(client)) {
+      // Not metered: the provider never saw it. Debug only, so a flood cannot flood the log too.
+      deps.log.debug('gateway client over its in-flight limit', { client, limit: limits.maxPerClient });
+      sendError(
+        outgoing,
+        429,
+        'rate_limited',
+        `This client has ${limits.maxPerClient} gateway requests in flight already; retry once some finish.`,
+        { 'retry-after': '1', ...CLOSE },
+      );
+      finished?.();
+      return;
+    }
+    // The listener and the Hono mount only hand over the gateway's own targets.
+    const pathAndQuery = gatewayPath(incoming.url ?? '/', prefix) ?? '/';
+    const query = pathAndQuery.indexOf('?');
+    const path = query < 0 ? pathAndQuery : pathAndQuery.slice(0, query);
+    const kind = adapter.responseKind(incoming.method ?? 'GET', path);
+    try {
+      forward(
+        incoming,
+        outgoing,
+        upstream,
+        pathAndQuery,
+        {
           copyLimit: kind ? COPY_LIMIT : 0,
           origin,
           bodyIdleMs: limits.bodyIdleMs,
-          record,
+          // Runs before the client's answer ends, which waits for the journal's write (see forward.ts).
+          record: (r) => {
+            // The upstream never got the whole request (client gone mid-upload, body stalled): no charge, no event.
+            if (isClientFailure(r)) return;
+            const item = usageOf(incoming, r, { ts, started, sourceIp, path, kind });
+            if (item && !queue.push(item))
+              deps.log.warn('gateway queue full: usage event dropped', { size: queue.stats().size });
+          },
           recorded: queue.journaled,
-        });
-      } finally {
-        slots.give(client);
-      }
-      if (result && !isClientFailure(result)) options.latency?.observe((performance.now() - started) / 1000);
-    },
+        },
+        (result) => {
+          slots.give(client);
+          if (!isClientFailure(result)) options.latency?.observe((performance.now() - started) / 1000);
+          finished?.();
+        },
+      );
+    } catch (err) {
+      slots.give(client);
+      throw err;
+    }
+  }
+
+  return {
+    prefix,
+    queue,
+    serve,
+    handle: (incoming, outgoing, origin) =>
+      new Promise<void>((resolve) => serve(incoming, outgoing, origin, resolve)),
     async stop() {
       upstream.agent.destroy();
       await queue.stop();
     },
   };
 }
+
+/** Where a request comes from: its client's address, and whose in-flight slots it uses. */
+type Peer = { sourceIp: string | null; client: string };
+const peer = (sourceIp: string | null): Peer => ({ sourceIp, client: clientOf(sourceIp) });
 
 function header(incoming: IncomingMessage, name: string): string | undefined {
   const v = incoming.headers[name];

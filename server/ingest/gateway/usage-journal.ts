@@ -17,6 +17,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log.ts';
+import type { Chunk } from './usage-chunk.ts';
 import type { QueuedUsage } from './write-batch.ts';
 
 /** Lines per segment before a new file starts (a few MB), so stored segments can be deleted. */
@@ -33,21 +34,18 @@ export type JournalStats = {
 
 export type Adopted = { items: QueuedUsage[]; segment: number };
 
-/** An event as the journal takes it: `segment` is set by append() (-1: not on disk, memory only). */
-export type Journaled = { segment?: number };
-
 export type UsageJournal = {
+  /** Buffers one event's line (its JSON, no newline) for the next sync(). */
+  append(line: string): void;
   /**
-   * Buffers one event's line (`line`: its JSON) for the next sync() and sets `holder.segment`; the
-   * holder's segment becomes -1 when the disk refuses it (the event is then kept in memory only).
+   * Writes the buffered lines in one write() and hands them to `written` as one chunk: its segment,
+   * or -1 when the disk refused them (the events are then kept in memory only). False then.
    */
-  append(line: string, holder: Journaled): void;
-  /** Writes the buffered lines in one write(); false when the disk refused them. */
   sync(): boolean;
   /** Lines buffered and not yet written. */
   buffered(): number;
-  /** Confirms that events of these segments (one entry per event) are in storage. */
-  stored(segments: readonly number[]): void;
+  /** Confirms that this many events of each segment are in storage. */
+  stored(counts: ReadonlyMap<number, number>): void;
   /** Events left by earlier processes, each file as one segment of this journal. */
   adopt(): Adopted[];
   stats(): JournalStats;
@@ -57,7 +55,12 @@ export type UsageJournal = {
 
 type Segment = { path: string; lines: number; pending: number; fd: number | null };
 
-export function openUsageJournal(dir: string, instance: string, log: Logger): UsageJournal {
+export function openUsageJournal(
+  dir: string,
+  instance: string,
+  log: Logger,
+  written: (chunk: Chunk) => void,
+): UsageJournal {
   const segments = new Map<number, Segment>();
   let current: Segment | null = null;
   let currentId = -1;
@@ -96,16 +99,17 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
     }
   };
 
-  /** Lines waiting for sync(), all of the current segment (a full one is synced before it closes). */
+  /**
+   * Lines waiting for sync(), all of the current segment (a full one is synced before it closes), or
+   * of none when no file could be opened (`current` null).
+   */
   let lines: string[] = [];
-  let holders: Journaled[] = [];
 
   function sync(): boolean {
     if (lines.length === 0) return true;
     const text = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-    const group = holders;
+    const count = lines.length;
     lines = [];
-    holders = [];
     const s = current;
     try {
       // Lines are whole in the kernel or cut short at the end only (kill -9 mid-write): adopt()
@@ -119,21 +123,24 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
         done += n;
       }
       error = null;
+      written({ count, segment: currentId, bytes: text, items: null });
       return true;
     } catch (err) {
       fail('journal append', err);
       // Not on disk: these events are kept in memory only, and do not hold their segment open.
-      for (const h of group) h.segment = -1;
       if (s) {
-        s.pending -= group.length;
-        s.lines -= group.length;
+        s.pending -= count;
+        s.lines -= count;
       }
+      written({ count, segment: -1, bytes: text, items: null });
       return false;
     }
   }
 
   return {
-    append(line, holder) {
+    append(line) {
+      // Lines buffered while no file could be opened go out (as memory only) before a file is tried again.
+      if (!current && lines.length > 0) sync();
       if (!current) {
         const id = next++;
         const path = join(dir, `${process.pid}-${instance}-${id}.jsonl`);
@@ -141,15 +148,14 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
           current = { path, lines: 0, pending: 0, fd: openSync(path, 'a', 0o600) };
         } catch (err) {
           fail('journal open', err);
-          holder.segment = -1;
+          // Buffered all the same: sync() hands it on as memory only (no file, so the write fails).
+          lines.push(line);
           return;
         }
         currentId = id;
         segments.set(id, current);
       }
       lines.push(line);
-      holders.push(holder);
-      holder.segment = currentId;
       current.lines++;
       current.pending++;
       // A full segment: its lines go out now, so its file can be closed and a new one started.
@@ -161,16 +167,14 @@ export function openUsageJournal(dir: string, instance: string, log: Logger): Us
     },
     sync,
     buffered: () => lines.length,
-    stored(ids) {
+    stored(counts) {
       // Nothing is confirmed before its own line is on disk: a segment must not be deleted under it.
       if (lines.length > 0) sync();
-      for (const id of ids) {
+      for (const [id, n] of counts) {
         const s = segments.get(id);
-        if (s) s.pending--;
-      }
-      for (const id of new Set(ids)) {
-        const s = segments.get(id);
-        if (s && s.pending <= 0) remove(id, s);
+        if (!s) continue;
+        s.pending -= n;
+        if (s.pending <= 0) remove(id, s);
       }
     },
     adopt() {

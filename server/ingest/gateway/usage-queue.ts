@@ -12,10 +12,10 @@
  * With a file database every event is also appended to a journal (usage-journal.ts) when it is
  * pushed, and the journal forgets it once a write confirmed it: a `kill -9` loses no event that
  * journaled() released, and the next start adopts what the journal holds. The capacity bounds the
- * journal too. Appends of one event-loop turn reach the disk together, at the end of the turn.
+ * journal too. Appends of one event-loop turn reach the disk together (journal-turns.ts).
  *
- * The writer thread gets each batch as JSON text (the journal's lines, joined): copying one string
- * to the thread costs the serving thread far less than cloning hundreds of objects.
+ * Events wait in chunks (usage-chunk.ts): the bytes of each journal write, off the JS heap. The
+ * writer thread gets each batch as one buffer of lines, transferred: no copy, no object per event.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -24,7 +24,10 @@ import type { Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
 import type { Sqlite } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
+import { createJournalTurns } from './journal-turns.ts';
+import { batchBytes, type Chunk, itemsOf, splitChunk } from './usage-chunk.ts';
 import { type JournalStats, openUsageJournal, type UsageJournal } from './usage-journal.ts';
+import { usageLine } from './usage-line.ts';
 import { type BatchWriter, createThreadWriter } from './usage-writer.ts';
 import { type QueuedUsage, writeUsageBatchNow } from './write-batch.ts';
 
@@ -42,17 +45,6 @@ export type QueueStats = {
   /** Events journaled on disk and not stored yet (null: no journal, an in-memory database). */
   journal: JournalStats | null;
 };
-
-/**
- * A queued event: its journal line and the segment that holds it (-1: not on disk), or, without a
- * journal line, the event itself. A journaled event is kept as its line alone: a busy gateway holds
- * hundreds of events for a batch's delay, and one flat string per event is far less for every
- * young-generation GC to copy than the event's dozen objects (the serving thread pauses for it).
- */
-type Entry = { item?: QueuedUsage; line?: string; segment?: number };
-
-/** The event of an entry, parsed back from its line when only the line was kept (inline writes). */
-const itemOf = (e: Entry): QueuedUsage => e.item ?? (JSON.parse(e.line!) as QueuedUsage);
 
 export type UsageQueue = {
   push(item: QueuedUsage): boolean;
@@ -116,8 +108,15 @@ export function createUsageQueue(
           : // Processes sharing one data folder share the folder; each journals into its own files.
             join(deps.config.dataDir, 'gateway.journal')
       : options.journalDir;
+  /** Chunks waiting, oldest first, and how many events they hold. */
+  let chunks: Chunk[] = [];
+  let queued = 0;
+  const add = (chunk: Chunk) => {
+    chunks.push(chunk);
+    queued += chunk.count;
+  };
   const journal: UsageJournal | null = journalDir
-    ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log)
+    ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log, add)
     : null;
   // Each batch is one commit (about a millisecond of WAL writes however small it is), so at a few
   // hundred requests a second a longer wait means far fewer commits. The journal keeps the events
@@ -125,20 +124,14 @@ export function createUsageQueue(
   const delayMs = options.delayMs ?? (journal ? 250 : 50);
   const maxRetryMs = options.maxRetryMs ?? 30_000;
   // A new request's work is about a tenth of a millisecond: an answer may wait for one or two.
-  const releaseAfterMs = options.releaseAfterMs ?? 0.2;
+  const turns = createJournalTurns(journal, options.releaseAfterMs ?? 0.2);
   const useThread = !inlineWrites || (options.writer ?? (inMemory ? 'inline' : 'thread')) === 'thread';
   let writer: BatchWriter | null = useThread ? createThreadWriter(storage) : null;
   /** The in-flight batch's reply handled (see pump); stop() waits for it. */
   let inflightDone: Promise<void> | null = null;
-  let items: Entry[] = [];
   /** The batch the writer thread is storing now; counted in size and capacity. */
-  let inflight: Entry[] | null = null;
-  const confirm = (batch: readonly Entry[]) => {
-    if (!journal) return;
-    const segments: number[] = [];
-    for (const e of batch) if (e.segment !== undefined && e.segment >= 0) segments.push(e.segment);
-    if (segments.length > 0) journal.stored(segments);
-  };
+  let inflight: Chunk[] | null = null;
+  let inflightCount = 0;
   let dropped = 0;
   let failures = 0;
   let lastError: string | null = null;
@@ -147,28 +140,41 @@ export function createUsageQueue(
   let slowestFlushMs = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  /** Waiting for the journal's write at the end of this turn. */
-  let waiters: (() => void)[] = [];
-  /** When the first of `waiters` began to wait (performance.now()). */
-  let waitingSince = 0;
-  /** An event-loop turn has journaled a line already: the turn's later lines share one write at its end. */
-  let turnStarted = false;
 
-  /** One write() for the turn's lines, then the answers held for them go out. */
-  const syncJournal = () => {
-    if (waiters.length === 0 && !journal?.buffered()) return;
-    journal?.sync();
-    const released = waiters;
-    waiters = [];
-    for (const then of released) then();
+  const size = () => queued + inflightCount + (journal?.buffered() ?? 0);
+
+  /** Events of a batch now in storage: their journal segments may go. */
+  const confirm = (batch: readonly Chunk[]) => {
+    if (!journal) return;
+    const counts = new Map<number, number>();
+    for (const c of batch) if (c.segment >= 0) counts.set(c.segment, (counts.get(c.segment) ?? 0) + c.count);
+    if (counts.size > 0) journal.stored(counts);
   };
 
-  const endTurn = () => {
-    turnStarted = false;
-    syncJournal();
+  /** Takes whole chunks, oldest first, up to `limit` events (a larger first chunk is split). */
+  const take = (limit: number): { batch: Chunk[]; count: number } => {
+    const batch: Chunk[] = [];
+    let count = 0;
+    while (chunks.length > 0 && count < limit) {
+      let c = chunks[0]!;
+      if (count + c.count > limit) {
+        if (count > 0) break;
+        const [head, rest] = splitChunk(c, limit);
+        chunks[0] = rest;
+        c = head;
+      } else chunks.shift();
+      batch.push(c);
+      count += c.count;
+    }
+    queued -= count;
+    return { batch, count };
   };
 
-  const size = () => items.length + (inflight?.length ?? 0);
+  /** A batch that could not be stored goes back to the front, to be tried first. */
+  const putBack = (batch: Chunk[], count: number) => {
+    chunks = batch.concat(chunks);
+    queued += count;
+  };
 
   const schedule = (ms: number) => {
     if (timer || stopped) return;
@@ -210,15 +216,15 @@ export function createUsageQueue(
   /** Writes up to `limit` queued events on this thread; false when storage failed. */
   const writeInline = (limit: number): boolean => {
     if (!inlineWrites) return false;
-    const batch = items.slice(0, limit);
+    const { batch, count } = take(limit);
     const started = performance.now();
     try {
-      const { discovered } = writeUsageBatchNow(deps.sqlite, batch.map(itemOf), deps.clock.now());
-      items = items.length === batch.length ? [] : items.slice(batch.length);
+      const { discovered } = writeUsageBatchNow(deps.sqlite, batch.flatMap(itemsOf), deps.clock.now());
       confirm(batch);
       succeeded(discovered, performance.now() - started);
       return true;
     } catch (err) {
+      putBack(batch, count);
       failed((err as Error).message);
       return false;
     }
@@ -226,25 +232,26 @@ export function createUsageQueue(
 
   /** Background writing: one batch to the thread at a time, or small inline slices. */
   function pump(draining = false) {
-    if ((stopped && !draining) || inflight || items.length === 0) return;
+    if ((stopped && !draining) || inflight || queued === 0) return;
     if (!writer && !inlineWrites) writer = createThreadWriter(storage);
     if (!writer) {
-      if (writeInline(INLINE_SLICE) && items.length > 0) setImmediate(pump);
+      if (writeInline(INLINE_SLICE) && queued > 0) setImmediate(pump);
       return;
     }
-    const batch = items.length <= batchSize ? items : items.slice(0, batchSize);
-    items = batch === items ? [] : items.slice(batch.length);
+    const { batch, count } = take(batchSize);
     inflight = batch;
-    inflightDone = writer.write(batchJson(batch), deps.clock.now()).then((reply) => {
+    inflightCount = count;
+    inflightDone = writer.write(batchBytes(batch), deps.clock.now()).then((reply) => {
       // flush() took this batch over meanwhile: it is stored or queued again there.
       if (inflight !== batch) return;
       inflight = null;
+      inflightCount = 0;
       if (reply.ok) {
         confirm(batch);
         succeeded(reply.discovered, reply.ms);
-        if (items.length > 0) schedule(items.length >= batchSize ? 0 : delayMs);
+        if (queued > 0) schedule(queued >= batchSize ? 0 : delayMs);
       } else {
-        items = batch.concat(items);
+        putBack(batch, count);
         if (reply.thread) {
           // The thread itself is broken (not storage): keep recording, on this thread.
           deps.log.warn('gateway writer thread unavailable; writing on the serving thread', {
@@ -261,27 +268,20 @@ export function createUsageQueue(
   async function drainThroughThread(): Promise<void> {
     for (let before = failures; writer; ) {
       if (inflight) await inflightDone;
-      if (items.length === 0 || failures > before) return;
+      if (queued === 0 || failures > before) return;
       pump(true);
     }
   }
 
-  /** The batch as the writer thread takes it: a JSON array, made of the journal's lines when there are. */
-  function batchJson(batch: readonly Entry[]): string {
-    const parts = new Array<string>(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const e = batch[i]!;
-      parts[i] = e.line ?? JSON.stringify({ event: e.item!.event, project: e.item!.project });
-    }
-    return `[${parts.join(',')}]`;
-  }
-
   function flush(): boolean {
     if (inflight) {
-      items = inflight.concat(items);
+      putBack(inflight, inflightCount);
       inflight = null;
+      inflightCount = 0;
     }
-    while (items.length > 0) if (!writeInline(batchSize)) return false;
+    // Lines of this turn not written yet become a chunk first (on disk, then stored).
+    journal?.sync();
+    while (queued > 0) if (!writeInline(batchSize)) return false;
     return true;
   }
 
@@ -289,7 +289,7 @@ export function createUsageQueue(
   if (journal) {
     let adopted = 0;
     for (const a of journal.adopt()) {
-      items = items.concat(a.items.map((item) => ({ item, segment: a.segment })));
+      add({ count: a.items.length, segment: a.segment, bytes: null, items: a.items });
       adopted += a.items.length;
     }
     if (adopted > 0) {
@@ -304,31 +304,17 @@ export function createUsageQueue(
         dropped++;
         return false;
       }
-      let entry: Entry;
       if (journal) {
         // Before the client's answer ends (the gateway waits for journaled()): on disk, it survives kill -9.
-        entry = { line: JSON.stringify(item) };
-        journal.append(entry.line!, entry);
-        if (!turnStarted) {
-          // The turn's first answer is written at once and never waits; answers that end after it
-          // in the same turn (a busy moment) wait for one shared write after the turn's I/O callbacks.
-          turnStarted = true;
-          journal.sync();
-          setImmediate(endTurn);
-        }
-      } else entry = { item };
-      items.push(entry);
+        journal.append(usageLine(item));
+        turns.appended();
+      } else add({ count: 1, segment: -1, bytes: null, items: [item] });
       // While storage is failing the retry timer is already set; otherwise write soon, in a batch.
-      if (!inflight) schedule(items.length >= batchSize ? 0 : delayMs);
+      if (!inflight) schedule(size() >= batchSize ? 0 : delayMs);
       return true;
     },
-    release() {
-      if (waiters.length > 0 && performance.now() - waitingSince >= releaseAfterMs) syncJournal();
-    },
-    journaled(then) {
-      if (!journal || journal.buffered() === 0) then();
-      else if (waiters.push(then) === 1) waitingSince = performance.now();
-    },
+    release: turns.release,
+    journaled: turns.journaled,
     flush,
     stats: () => ({
       size: size(),
@@ -347,19 +333,21 @@ export function createUsageQueue(
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      journal?.sync();
       if (inlineWrites) flush();
       else await drainThroughThread();
-      // Answers still held for the journal go out (flush() has put their lines on disk).
-      syncJournal();
+      // Answers still held for the journal go out (their lines are on disk now).
+      turns.syncNow();
       const closing = writer?.close();
       writer = null;
       await closing;
       journal?.close();
-      if (items.length > 0) {
+      const left = size();
+      if (left > 0) {
         const kept = journal ? ' (kept in the journal for the next start)' : '';
-        deps.log.error(`gateway events not stored at shutdown${kept}`, { count: items.length });
+        deps.log.error(`gateway events not stored at shutdown${kept}`, { count: left });
       }
-      return items.length;
+      return left;
     },
   };
 }

@@ -8,8 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { StorageTarget } from '../../config.ts';
 import { openStorage } from '../../db/storage.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../../http/worker-thread.ts';
+import { parseLines } from './usage-chunk.ts';
 import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
-import { type QueuedUsage, writeUsageBatch } from './write-batch.ts';
+import { writeUsageBatch } from './write-batch.ts';
 
 const port = parentPort!;
 // Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
@@ -53,7 +54,7 @@ async function handle(m: WriterRequest): Promise<void> {
   const started = performance.now();
   let reply: WriteReply;
   try {
-    const { discovered } = await writeUsageBatch(store.db, JSON.parse(m.batch) as QueuedUsage[], m.now);
+    const { discovered } = await writeUsageBatch(store.db, parseLines(m.batch), m.now);
     reply = { id: m.id, ok: true, discovered, ms: performance.now() - started };
   } catch (err) {
     reply = { id: m.id, ok: false, error: (err as Error).message };

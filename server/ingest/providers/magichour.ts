@@ -8,12 +8,6 @@ const PROJECT_PATH = /^\/v1\/(video|image|audio)-projects\/[^/]+\/?$/;
 /** POSTs that are not billable creates. */
 const NOT_CREATES = new Set(['files']);
 
-const FactsSchema = z.looseObject({
-  id: z.string().min(1).max(200).optional(),
-  credits_charged: z.number().finite().min(0).optional(),
-  status: z.string().max(50).optional(),
-});
-
 const WebhookSchema = z.looseObject({
   type: z.string().min(1).max(100),
   payload: z.looseObject({
@@ -41,10 +35,25 @@ export function responseKind(method: string, path: string): ResponseKind {
   return m?.[1] && !NOT_CREATES.has(m[1]) ? 'create' : null;
 }
 
+/**
+ * The facts of a create or project answer: `id` (1-200 characters), `credits_charged` (a finite
+ * number >= 0) and `status` (at most 50 characters), each optional; any other field is ignored and
+ * any one of these out of shape makes the answer unreadable (null). Checked by hand rather than
+ * with a zod schema: this runs on the gateway's serving thread for every proxied create, where
+ * zod's object parse (shared by every schema of the app, so megamorphic, with a memo WeakMap per
+ * call) cost several microseconds a request (tools/bench/gateway.bench.ts, BENCH_PROF=keywatch).
+ * test/ingest/providers/magichour-facts.test.ts holds the equivalent zod schema as the reference.
+ */
 export function readFacts(_kind: Exclude<ResponseKind, null>, body: unknown): ResponseFacts | null {
-  const parsed = FactsSchema.safeParse(body);
-  if (!parsed.success) return null;
-  const { id, credits_charged, status } = parsed.data;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const { id, credits_charged, status } = body as Record<string, unknown>;
+  if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 200)) return null;
+  if (
+    credits_charged !== undefined &&
+    (typeof credits_charged !== 'number' || !Number.isFinite(credits_charged) || credits_charged < 0)
+  )
+    return null;
+  if (status !== undefined && (typeof status !== 'string' || status.length > 50)) return null;
   if (id === undefined && credits_charged === undefined) return null;
   return { credits: credits_charged ?? null, projectId: id ?? null, status: status ?? null };
 }

@@ -236,6 +236,18 @@ describe('usage queue', () => {
     expect(stored()).toEqual({ events: 9, credits: 45, requests: 9 });
   });
 
+  it('keeps events in memory and stores them when the journal cannot be written, saying so', async () => {
+    // A file where the journal folder should be: nothing can be opened in it.
+    const journalDir = join(`${deps.dbPath}.blocked`, 'journal');
+    writeFileSync(`${deps.dbPath}.blocked`, '');
+    queue = createUsageQueue(deps, { delayMs: 0, journalDir });
+    for (const item of usage(7)) queue.push(item);
+    await until(() => queue!.stats().size === 0);
+    expect(stored()).toEqual({ events: 7, credits: 35, requests: 7 });
+    expect(queue.stats().journal).toMatchObject({ pending: 0, files: 0 });
+    expect(queue.stats().journal?.error).toMatch(/journal/);
+  });
+
   it('writes inline, in slices, when the database is in memory', async () => {
     const store = openStore(':memory:');
     const memory = createUsageQueue(

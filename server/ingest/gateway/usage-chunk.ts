@@ -1,0 +1,63 @@
+/**
+ * How queued usage is held between the journal and storage: in chunks, not one object per event.
+ * A chunk is the lines one journal write took, kept as those bytes (off the JS heap: the serving
+ * thread's young-generation GC neither copies nor promotes them, where a string and an object per
+ * event, held for a batch's delay, were promoted by the thousand), or events as objects (adopted
+ * from an earlier process's journal, or queued without a journal). The writer thread gets a batch
+ * as one buffer of lines, transferred, not copied.
+ */
+import { usageLine } from './usage-line.ts';
+import type { QueuedUsage } from './write-batch.ts';
+
+export type Chunk = {
+  count: number;
+  /** The journal segment holding these events; -1 when they are in memory only. */
+  segment: number;
+  /** Lines, each ending with a newline; or null when `items` holds the events. */
+  bytes: Uint8Array | null;
+  items: QueuedUsage[] | null;
+};
+
+const NEWLINE = 0x0a;
+const decoder = new TextDecoder();
+
+/** Events of a buffer of lines. A JSON line holds no raw newline (JSON escapes it), so they join as an array. */
+export function parseLines(bytes: Uint8Array): QueuedUsage[] {
+  const text = decoder.decode(bytes);
+  if (text === '') return [];
+  return JSON.parse(`[${text.slice(0, text.endsWith('\n') ? -1 : undefined).replaceAll('\n', ',')}]`);
+}
+
+export const itemsOf = (chunk: Chunk): QueuedUsage[] => chunk.items ?? parseLines(chunk.bytes!);
+
+/** The first `n` events of a chunk and the rest (n < count). */
+export function splitChunk(chunk: Chunk, n: number): [Chunk, Chunk] {
+  const { segment } = chunk;
+  if (chunk.items) {
+    return [
+      { count: n, segment, bytes: null, items: chunk.items.slice(0, n) },
+      { count: chunk.count - n, segment, bytes: null, items: chunk.items.slice(n) },
+    ];
+  }
+  const bytes = chunk.bytes!;
+  let at = 0;
+  for (let lines = 0; lines < n; lines++) at = bytes.indexOf(NEWLINE, at) + 1;
+  return [
+    { count: n, segment, bytes: bytes.subarray(0, at), items: null },
+    { count: chunk.count - n, segment, bytes: bytes.subarray(at), items: null },
+  ];
+}
+
+/** One buffer of every line of these chunks, owning its memory (so it can be transferred to a thread). */
+export function batchBytes(chunks: readonly Chunk[]): Uint8Array {
+  const parts = chunks.map((c) => c.bytes ?? Buffer.from(`${c.items!.map(usageLine).join('\n')}\n`));
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
