@@ -27,6 +27,7 @@ const ENTRIES = [
   { in: 'server/ingest/push/push-worker.ts', out: 'push-worker' },
   { in: 'server/detection/backtest-worker.ts', out: 'backtest-worker' },
   { in: 'server/jobs/retention-worker.ts', out: 'retention-worker' },
+  { in: 'server/usage/reads-worker.ts', out: 'reads-worker' },
 ];
 
 /**
