@@ -5,26 +5,13 @@ import { toUsageEvent } from '../../server/ingest/push/push.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
 import { writeUsageAnswer } from '../../server/usage/usage-reads.ts';
 import { createTestApi } from '../helpers/api.ts';
+import { hideUsageFromServingThread } from '../helpers/serving-thread.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 import { recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
 let read: string;
-
-/**
- * Empty TEMP tables named like every usage table and the keys table, on the serving thread's
- * connection only: SQLite resolves an unqualified name to the temp schema first, so a read on this
- * connection would see no usage at all, while the worker's connection still sees the real tables.
- */
-function hideUsageFromServingThread() {
-  const tables = deps.sqlite
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'usage%' OR name = 'keys')")
-    .pluck()
-    .all() as string[];
-  expect(tables).toContain('usage_day');
-  for (const t of tables) deps.sqlite.exec(`CREATE TEMP TABLE "${t}" AS SELECT * FROM main."${t}" WHERE 0`);
-}
 
 beforeEach(async () => {
   deps = createTestDeps();
@@ -62,7 +49,7 @@ describe('GET /api/v1/usage on the reads worker', () => {
     expect(before.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(before[1]!.json.groups).toHaveLength(3);
 
-    hideUsageFromServingThread();
+    hideUsageFromServingThread(deps);
     // The same read in this thread now sees nothing: the check below could fail.
     const query = Object.fromEntries(new URL(paths[1]!, 'http://x').searchParams);
     const here = JSON.parse(await writeUsageAnswer(deps, parseRangeQuery(query, T0)));

@@ -1,0 +1,145 @@
+/**
+ * The usage and keys CSV exports, read and written on the export worker (export-worker.ts): a
+ * thousand keys' days over a month (~36 ms) or their last twelve months (~50 ms) would otherwise
+ * stall every gateway request on the serving thread. The route has validated the query already;
+ * each task returns the whole file as bytes, bounded by the point cap (MAX_POINTS lines) or the
+ * number of keys, a few MB at most.
+ */
+import type { Deps } from '../server/deps.ts';
+import { iso } from '../server/timestamps.ts';
+import type { RangeQuery } from '../server/usage/range.ts';
+import { type Group, groupedRuns, keySeries, type Range, totalSeries } from '../server/usage/series.ts';
+import { rememberedIso } from '../server/usage/series-view.ts';
+import { type Cell, csvCell, csvLines } from './csv.ts';
+import { runLines } from './csv-runs.ts';
+import { listKeyRows } from './queries/key-table.ts';
+import { monthTotals } from './queries/month-totals.ts';
+
+export const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
+
+/** Months kept in the monthly CSV: the last twelve calendar months in KEYWATCH_TZ, the current one to date. */
+const CSV_MONTHS = 12;
+
+const KEY_HEADER = [
+  'id',
+  'name',
+  'last4',
+  'environment',
+  'owner',
+  'status',
+  'created_at',
+  'last_used_at',
+  'revoked_at',
+  'credits_7d',
+  'flags',
+];
+
+/** The file's pieces as one body: copied once to the serving thread, sent from there. */
+const bytesOf = (pieces: Iterable<string>) => new TextEncoder().encode(Array.from(pieces).join(''));
+
+/**
+ * The header, then one piece per group: its lines (the group's cell, quoted once, then each of its
+ * `rows`, already CSV), as csvLines would write them: a piece per group, not an array of cells per
+ * line (a thousand keys' months are 12,000 lines).
+ */
+function* groupLines<G>(
+  header: string[],
+  groups: Iterable<G>,
+  lead: (g: G) => Cell[],
+  rows: (g: G) => string[],
+): Generator<string> {
+  yield* csvLines(header, []);
+  for (const g of groups) {
+    const cells = lead(g);
+    const head = cells.length > 0 ? `${cells.map(csvCell).join(',')},` : '';
+    let text = '';
+    for (const row of rows(g)) text += `${head}${row}\r\n`;
+    yield text;
+  }
+}
+
+type PointLike = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
+const pointCells = (p: PointLike, isoOf: (ms: number) => string): Cell[] => [
+  isoOf(p.ts),
+  p.credits,
+  p.requests,
+  p.errors,
+  p.auth_failures,
+];
+
+export const exportTasks = {
+  /** usage.csv by minute, hour or day: the totals, or every group's series zero-filled. */
+  async usageCsv(deps: Deps, range: RangeQuery): Promise<Uint8Array<ArrayBuffer>> {
+    // Every group shares the same buckets: each bucket's time is formatted once.
+    const isoOf = rememberedIso();
+    if (range.group) {
+      const { groups } = await groupedRuns(deps.db, range, range.group);
+      return bytesOf(runLines([range.group, 'ts', ...POINT_HEADER.slice(1)], range, groups, isoOf));
+    }
+    const points = await totalSeries(deps.db, range);
+    return bytesOf(
+      csvLines(
+        POINT_HEADER,
+        points.map((p) => pointCells(p, isoOf)),
+      ),
+    );
+  },
+
+  /**
+   * usage.csv by month: totals per calendar month of KEYWATCH_TZ (a month starts at local
+   * midnight), starting with the first month that has usage; the current month is flagged
+   * `partial` (to date).
+   */
+  async monthlyCsv(deps: Deps, input: { group?: Group }): Promise<Uint8Array<ArrayBuffer>> {
+    const { group } = input;
+    const groups = await monthTotals(deps.db, {
+      now: deps.clock.now(),
+      timeZone: deps.config.timeZone,
+      count: CSV_MONTHS,
+      dropLeadingEmpty: true,
+      ...(group && { group }),
+    });
+    const header = [...(group ? [group] : []), 'month', 'partial', ...POINT_HEADER.slice(1)];
+    return bytesOf(
+      groupLines(
+        header,
+        groups,
+        (g) => (group ? [g.group] : []),
+        (g) =>
+          g.months.map(
+            (m) =>
+              `${csvCell(m.month)},${m.partial ? 'yes' : 'no'},${csvCell(m.credits)},${csvCell(m.requests)},${csvCell(m.errors)},${csvCell(m.auth_failures)}`,
+          ),
+      ),
+    );
+  },
+
+  /** key-usage.csv: one key's series (the route has found the key). */
+  async keyUsageCsv(deps: Deps, input: { keyId: string; range: Range }): Promise<Uint8Array<ArrayBuffer>> {
+    const points = await keySeries(deps.db, input.keyId, input.range);
+    return bytesOf(
+      csvLines(
+        POINT_HEADER,
+        points.map((p) => pointCells(p, iso)),
+      ),
+    );
+  },
+
+  /** keys.csv: every key with its last week's credits and flags. */
+  async keysCsv(deps: Deps): Promise<Uint8Array<ArrayBuffer>> {
+    const rows = (await listKeyRows(deps, deps.clock.now())).map((k) => [
+      k.id,
+      k.name,
+      k.last4,
+      k.environment,
+      k.owner,
+      k.status,
+      k.created_at,
+      k.last_used_at,
+      k.revoked_at,
+      k.credits7d,
+      k.flags.map((f) => f.code).join(' '),
+    ]);
+    return bytesOf(csvLines(KEY_HEADER, rows));
+  },
+};
