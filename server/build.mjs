@@ -28,7 +28,7 @@ const ENTRIES = [
   { in: 'server/detection/backtest-worker.ts', out: 'backtest-worker' },
   { in: 'server/jobs/retention-worker.ts', out: 'retention-worker' },
   { in: 'server/usage/reads-worker.ts', out: 'reads-worker' },
-  { in: 'web/export-worker.ts', out: 'export-worker' },
+  { in: 'web/dashboard-reads-worker.ts', out: 'dashboard-reads-worker' },
 ];
 
 /**

@@ -9,12 +9,11 @@ import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import { issuesFromZod, validationError } from '../../server/errors.ts';
 import { streamResponse } from '../../server/http/stream.ts';
-import { createTaskWorker } from '../../server/http/task-worker.ts';
 import { getKey } from '../../server/keys/keys.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
 import { GROUPS } from '../../server/usage/series.ts';
 import { type Cell, csvLines } from '../csv.ts';
-import { exportTasks } from '../export-tasks.ts';
+import { dashboardReadsFor } from '../dashboard-reads.ts';
 import { listIncidents } from '../queries/incidents.ts';
 
 const CSV_HEADERS = (name: string) => ({
@@ -28,7 +27,7 @@ function csv(name: string, header: string[], rows: Iterable<Cell[]>): Response {
   return streamResponse(csvLines(header, rows), CSV_HEADERS(name));
 }
 
-/** A CSV file the export worker wrote whole (export-tasks.ts). */
+/** A CSV file the reads worker wrote whole (dashboard-reads.ts). */
 const csvBytes = (name: string, body: Uint8Array<ArrayBuffer>) =>
   new Response(body, { status: 200, headers: CSV_HEADERS(name) });
 
@@ -43,11 +42,11 @@ const IncidentQuery = z.object({
 });
 
 /**
- * Usage and keys exports are read and written on the export worker, one at a time; the queries
+ * Usage and keys exports are read and written on the dashboard's reads worker (dashboard-reads.ts), one at a time; the queries
  * are checked here first, so a bad one gets the same 400 without a trip there.
  */
 export function exportRoutes(deps: Deps) {
-  const exports = createTaskWorker(deps, new URL('../export-worker.ts', import.meta.url), exportTasks);
+  const exports = dashboardReadsFor(deps);
   return new Hono<AppEnv>()
     .use(requireAuth(deps, 'read'))
     .get('/usage.csv', async (c) => {

@@ -1,11 +1,16 @@
-/** The usage and keys exports are read and written on the export worker, not on the serving thread. */
+/**
+ * The usage and keys exports and the /keys and /capacity pages' data are read on the dashboard's
+ * reads worker, not on the serving thread.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DAY, HOUR } from '../../../server/clock.ts';
-import { toUsageEvent } from '../../../server/ingest/push/push.ts';
-import { createTestApi } from '../../helpers/api.ts';
-import { dropTempTables, hideUsageFromServingThread } from '../../helpers/serving-thread.ts';
-import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
-import { recordUsage } from '../../helpers/usage.ts';
+import { createSession } from '../../server/auth/sessions.ts';
+import { addUser } from '../../server/auth/users.ts';
+import { DAY, HOUR } from '../../server/clock.ts';
+import { toUsageEvent } from '../../server/ingest/push/push.ts';
+import { createTestApi } from '../helpers/api.ts';
+import { dropTempTables, hideUsageFromServingThread } from '../helpers/serving-thread.ts';
+import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
+import { recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
@@ -44,7 +49,7 @@ const csvOf = async (path: string) => {
   };
 };
 
-describe('/export on the export worker', () => {
+describe('/export on the reads worker', () => {
   it('answers usage and keys CSVs the serving thread can no longer see', async () => {
     const paths = [
       `/export/usage.csv?step=day&from=${T0 - 30 * DAY}&to=${T0}`,
@@ -82,5 +87,29 @@ describe('/export on the export worker', () => {
     expect(step.status).toBe(400);
     expect(step.json.error.issues[0].path).toBe('step');
     expect((await api.call('GET', '/export/key-usage.csv?key=nobody', read)).status).toBe(404);
+  });
+});
+
+describe('/keys and /capacity on the reads worker', () => {
+  it('renders the pages from data the serving thread can no longer see', async () => {
+    const { user } = await addUser(
+      deps,
+      { email: 'a@example.com', role: 'admin', password: 'correct horse battery' },
+      't',
+    );
+    const { cookieValue } = await createSession(deps, user.id);
+    const page = async (path: string) => {
+      const res = await api.app.request(path, { headers: { cookie: `kw_session=${cookieValue}` } });
+      expect(res.status, path).toBe(200);
+      return res.text();
+    };
+    const paths = ['/keys', '/keys?page=2', '/capacity'];
+    const before = [];
+    for (const p of paths) before.push(await page(p));
+    expect(before[0]).toContain('batch');
+    expect(before[2]).toContain('face-swap');
+
+    hideUsageFromServingThread(deps);
+    for (const [i, p] of paths.entries()) expect(await page(p)).toBe(before[i]);
   });
 });

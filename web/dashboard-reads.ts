@@ -1,19 +1,28 @@
 /**
- * The usage and keys CSV exports, read and written on the export worker (export-worker.ts): a
- * thousand keys' days over a month (~36 ms) or their last twelve months (~50 ms) would otherwise
- * stall every gateway request on the serving thread. The route has validated the query already;
- * each task returns the whole file as bytes, bounded by the point cap (MAX_POINTS lines) or the
- * number of keys, a few MB at most.
+ * The dashboard's large reads, run on its reads worker (dashboard-reads-worker.ts): the usage and
+ * keys CSV exports and the data of the /keys and /capacity pages. A thousand keys' days over a
+ * month (~36 ms), their last twelve months (~50 ms) or the keys table (~30 ms) would otherwise
+ * stall every gateway request on the serving thread. The routes have validated their queries
+ * already. A CSV comes back whole as bytes, bounded by the point cap (MAX_POINTS lines) or the
+ * number of keys, a few MB at most; page data as the few plain objects its page renders.
  */
 import type { Deps } from '../server/deps.ts';
+import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
 import { iso } from '../server/timestamps.ts';
 import type { RangeQuery } from '../server/usage/range.ts';
-import { type Group, groupedRuns, keySeries, type Range, totalSeries } from '../server/usage/series.ts';
+import {
+  GROUPS,
+  type Group,
+  groupedRuns,
+  keySeries,
+  type Range,
+  totalSeries,
+} from '../server/usage/series.ts';
 import { rememberedIso } from '../server/usage/series-view.ts';
 import { type Cell, csvCell, csvLines } from './csv.ts';
 import { runLines } from './csv-runs.ts';
-import { listKeyRows } from './queries/key-table.ts';
-import { monthTotals } from './queries/month-totals.ts';
+import { type KeyPage, listKeyRows, pageOfKeyRows } from './queries/key-table.ts';
+import { type GroupMonths, type MonthReads, monthTotals } from './queries/month-totals.ts';
 
 export const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
@@ -67,7 +76,7 @@ const pointCells = (p: PointLike, isoOf: (ms: number) => string): Cell[] => [
   p.auth_failures,
 ];
 
-export const exportTasks = {
+export const dashboardReadTasks = {
   /** usage.csv by minute, hour or day: the totals, or every group's series zero-filled. */
   async usageCsv(deps: Deps, range: RangeQuery): Promise<Uint8Array<ArrayBuffer>> {
     // Every group shares the same buckets: each bucket's time is formatted once.
@@ -142,4 +151,52 @@ export const exportTasks = {
     ]);
     return bytesOf(csvLines(KEY_HEADER, rows));
   },
+
+  /** The /keys page's rows: one page of every key's row, and the counts over all of them. */
+  async keysPage(deps: Deps, input: { page: number }): Promise<KeyPage> {
+    return pageOfKeyRows(await listKeyRows(deps, deps.clock.now()), input.page);
+  },
+
+  /**
+   * The /capacity page's calendar months of KEYWATCH_TZ per grouping, the `top` largest series
+   * and the rest summed; keys and environments are summed from one read of every key's months.
+   */
+  async capacityMonths(deps: Deps, input: { top: number }): Promise<Record<string, GroupMonths[]>> {
+    const now = deps.clock.now();
+    const reads: MonthReads = new Map();
+    return Object.fromEntries(
+      await Promise.all(
+        GROUPS.map(async (group) => [
+          group,
+          await monthTotals(deps.db, {
+            now,
+            timeZone: deps.config.timeZone,
+            count: 12,
+            group,
+            dropLeadingEmpty: true,
+            top: input.top,
+            reads,
+          }),
+        ]),
+      ),
+    );
+  },
 };
+
+export type DashboardReads = TaskWorker<typeof dashboardReadTasks>;
+
+/** One worker per app: the exports and the pages are mounted separately with the same deps. */
+const workers = new WeakMap<Deps, DashboardReads>();
+
+export function dashboardReadsFor(deps: Deps): DashboardReads {
+  let worker = workers.get(deps);
+  if (!worker) {
+    worker = createTaskWorker(
+      deps,
+      new URL('./dashboard-reads-worker.ts', import.meta.url),
+      dashboardReadTasks,
+    );
+    workers.set(deps, worker);
+  }
+  return worker;
+}
