@@ -9,6 +9,7 @@
 import type { Deps } from '../server/deps.ts';
 import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
 import { iso } from '../server/timestamps.ts';
+import { encodeBody } from '../server/usage/encode-body.ts';
 import type { RangeQuery } from '../server/usage/range.ts';
 import {
   GROUPS,
@@ -44,7 +45,7 @@ const KEY_HEADER = [
 ];
 
 /** The file's pieces as one body: copied once to the serving thread, sent from there. */
-const bytesOf = (pieces: Iterable<string>) => new TextEncoder().encode(Array.from(pieces).join(''));
+const bytesOf = encodeBody;
 
 /**
  * The header, then one piece per group: its lines (the group's cell, quoted once, then each of its

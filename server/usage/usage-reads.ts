@@ -8,20 +8,21 @@
 import type { Deps } from '../deps.ts';
 import { jsonWithArray } from '../http/stream.ts';
 import { iso } from '../timestamps.ts';
+import { encodeBody } from './encode-body.ts';
 import type { RangeQuery } from './range.ts';
 import { groupedRuns, totalSeries } from './series.ts';
 import { groupJsonWriter } from './series-json.ts';
 import { pointsView } from './series-view.ts';
 
-/** The answer's text: the totals' series, then (grouped) each group's series written from its runs. */
-export async function writeUsageAnswer(deps: Deps, range: RangeQuery): Promise<string> {
+/** The answer's text in pieces: the totals' series, then (grouped) each group's series written from its runs. */
+export async function writeUsageAnswer(deps: Deps, range: RangeQuery): Promise<Iterable<string>> {
   const body = {
     from: iso(range.from),
     to: iso(range.to),
     step: range.step,
     points: pointsView(await totalSeries(deps.db, range)),
   };
-  if (!range.group) return JSON.stringify(body);
+  if (!range.group) return [JSON.stringify(body)];
   const { groups, total_groups, next_cursor } = await groupedRuns(deps.db, range, range.group, range.page);
   const head = {
     ...body,
@@ -29,11 +30,11 @@ export async function writeUsageAnswer(deps: Deps, range: RangeQuery): Promise<s
     total_groups,
     next_cursor: next_cursor === null ? null : String(next_cursor),
   };
-  return Array.from(jsonWithArray(head, 'groups', groups, groupJsonWriter(range))).join('');
+  return jsonWithArray(head, 'groups', groups, groupJsonWriter(range));
 }
 
 export const usageReadTasks = {
   async usage(deps: Deps, range: RangeQuery): Promise<Uint8Array<ArrayBuffer>> {
-    return new TextEncoder().encode(await writeUsageAnswer(deps, range));
+    return encodeBody(await writeUsageAnswer(deps, range));
   },
 };
