@@ -1,11 +1,14 @@
 /**
- * The dashboard's large reads, run on its reads worker (dashboard-reads-worker.ts): the usage and
- * keys CSV exports and the data of the /keys and /capacity pages. A thousand keys' days over a
+ * The dashboard's large reads, run on its reads worker (dashboard-reads-worker.ts): the CSV
+ * exports (usage, keys, incidents, audit) and the data of the /keys and /capacity pages. A thousand keys' days over a
  * month (~36 ms), their last twelve months (~50 ms) or the keys table (~30 ms) would otherwise
  * stall every gateway request on the serving thread. The routes have validated their queries
  * already. A CSV comes back whole as bytes, bounded by the point cap (MAX_POINTS lines) or the
  * number of keys, a few MB at most; page data as the few plain objects its page renders.
  */
+import { listAudit } from '../server/audit/list.ts';
+import { DAY } from '../server/clock.ts';
+import type { IncidentState } from '../server/db/schema/index.ts';
 import type { Deps } from '../server/deps.ts';
 import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
 import { iso } from '../server/timestamps.ts';
@@ -22,6 +25,7 @@ import {
 import { rememberedIso } from '../server/usage/series-view.ts';
 import { type Cell, csvCell, csvLines } from './csv.ts';
 import { runLines } from './csv-runs.ts';
+import { listIncidents } from './queries/incidents.ts';
 import { type KeyPage, listKeyRows, pageOfKeyRows } from './queries/key-table.ts';
 import { type GroupMonths, type MonthReads, monthTotals } from './queries/month-totals.ts';
 
@@ -43,6 +47,24 @@ const KEY_HEADER = [
   'credits_7d',
   'flags',
 ];
+
+const INCIDENT_HEADER = [
+  'id',
+  'key',
+  'kind',
+  'severity',
+  'state',
+  'started_at',
+  'last_seen_at',
+  'resolved_at',
+  'observed',
+  'expected',
+  'impact_credits',
+  'summary',
+];
+
+/** Integers stay as they are; measured amounts (observed, expected, impact) keep two decimals. */
+const round2 = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
 
 /** The file's pieces as one body: copied once to the serving thread, sent from there. */
 const bytesOf = encodeBody;
@@ -151,6 +173,48 @@ export const dashboardReadTasks = {
       k.flags.map((f) => f.code).join(' '),
     ]);
     return bytesOf(csvLines(KEY_HEADER, rows));
+  },
+
+  /** incidents.csv: up to 10,000 incidents started in the last `days`, newest first. */
+  async incidentsCsv(
+    deps: Deps,
+    q: { state?: IncidentState; kind?: string; keyId?: string; days: number },
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const incidents = await listIncidents(deps, {
+      ...(q.state && { state: [q.state] }),
+      ...(q.kind && { kind: q.kind }),
+      ...(q.keyId && { keyId: q.keyId }),
+      from: deps.clock.now() - q.days * DAY,
+      limit: 10_000,
+    });
+    const rows = incidents.map((i) => [
+      i.id,
+      i.key,
+      i.kind,
+      i.severity,
+      i.state,
+      i.started_at,
+      i.last_seen_at,
+      i.resolved_at,
+      round2(i.observed),
+      round2(i.expected),
+      round2(i.impact_credits),
+      i.summary,
+    ]);
+    return bytesOf(csvLines(INCIDENT_HEADER, rows));
+  },
+
+  /** audit.csv: the last 10,000 entries of the audit log. */
+  async auditCsv(deps: Deps): Promise<Uint8Array<ArrayBuffer>> {
+    const rows = (await listAudit(deps, { limit: 10_000 })).map((a) => [
+      a.id,
+      a.ts,
+      a.actor,
+      a.action,
+      a.target,
+      a.details ? JSON.stringify(a.details) : '',
+    ]);
+    return bytesOf(csvLines(['id', 'ts', 'actor', 'action', 'target', 'details'], rows));
   },
 
   /** The /keys page's rows: one page of every key's row, and the counts over all of them. */
