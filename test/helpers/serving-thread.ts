@@ -15,6 +15,11 @@ export function hideUsageFromServingThread(deps: TestDeps, { keys = true } = {})
     .pluck()
     .all(keys ? 'keys' : '') as string[];
   expect(tables).toContain('usage_day');
+  return hideTablesFromServingThread(deps, tables);
+}
+
+/** The same for the named tables: empty TEMP copies on the serving thread's connection. */
+export function hideTablesFromServingThread(deps: TestDeps, tables: string[]): string[] {
   for (const t of tables) deps.sqlite.exec(`CREATE TEMP TABLE "${t}" AS SELECT * FROM main."${t}" WHERE 0`);
   return tables;
 }

@@ -6,9 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSession } from '../../server/auth/sessions.ts';
 import { addUser } from '../../server/auth/users.ts';
 import { DAY, HOUR } from '../../server/clock.ts';
+import { incidents } from '../../server/db/schema/index.ts';
 import { toUsageEvent } from '../../server/ingest/push/push.ts';
 import { createTestApi } from '../helpers/api.ts';
-import { dropTempTables, hideUsageFromServingThread } from '../helpers/serving-thread.ts';
+import {
+  dropTempTables,
+  hideTablesFromServingThread,
+  hideUsageFromServingThread,
+} from '../helpers/serving-thread.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 import { recordUsage } from '../helpers/usage.ts';
 
@@ -79,6 +84,41 @@ describe('/export on the reads worker', () => {
     dropTempTables(deps, hidden);
   });
 
+  it('answers incidents and audit CSVs from the worker', async () => {
+    const [key] = (await deps.sqlite
+      .prepare("SELECT id FROM keys WHERE name = 'web'")
+      .pluck()
+      .all()) as string[];
+    await deps.db.insert(incidents).values({
+      id: 'inc_1',
+      keyId: key!,
+      kind: 'credit_spike',
+      severity: 'warning',
+      state: 'open',
+      startedAt: T0 - HOUR,
+      lastSeenAt: T0 - HOUR / 2,
+      observed: 127.70109894251082,
+      expected: 12.004999,
+      score: 0.9,
+      impactCredits: 115.69609894251082,
+      summary: 'web spent more than usual',
+      details: '{}',
+      createdAt: T0,
+      updatedAt: T0,
+    });
+    const admin = await api.tokenFor('admin');
+    const get = async (path: string) => {
+      const res = await api.call('GET', path, admin);
+      expect(res.status, path).toBe(200);
+      return res.json as string;
+    };
+    const before = [await get('/export/incidents.csv?state=open'), await get('/export/audit.csv')];
+    expect(before[0]).toContain(',127.7,12,115.7,');
+    expect(before[1]).toContain('token');
+    hideTablesFromServingThread(deps, ['incidents', 'audit_log']);
+    expect([await get('/export/incidents.csv?state=open'), await get('/export/audit.csv')]).toEqual(before);
+  });
+
   it('refuses bad queries on the serving thread with the same 400s', async () => {
     const month = await api.call('GET', '/export/usage.csv?step=month&group=nope', read);
     expect(month.status).toBe(400);
@@ -87,6 +127,9 @@ describe('/export on the reads worker', () => {
     expect(step.status).toBe(400);
     expect(step.json.error.issues[0].path).toBe('step');
     expect((await api.call('GET', '/export/key-usage.csv?key=nobody', read)).status).toBe(404);
+    const days = await api.call('GET', '/export/incidents.csv?days=0', read);
+    expect(days.status).toBe(400);
+    expect(days.json.error.issues[0].path).toBe('days');
   });
 });
 
