@@ -171,5 +171,17 @@ describe('the compiled CLI', () => {
       expect(backtest.status).toBe(200);
       expect(backtest.json.fired).toEqual(expect.any(Number));
     });
+
+    it('reads usage and exports on their own compiled thread bundles', async () => {
+      // After the push above: its key's usage comes back from the reads and dashboard workers.
+      const get = (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const usage = await get('/api/v1/usage?step=hour&group=key');
+      expect(usage.status).toBe(200);
+      const body = (await usage.json()) as { groups: { group: string }[] };
+      expect(body.groups.map((g) => g.group)).toContain('compiled-push');
+      const csv = await get('/export/keys.csv');
+      expect(csv.status).toBe(200);
+      expect(await csv.text()).toContain('compiled-push');
+    });
   });
 });

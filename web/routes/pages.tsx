@@ -12,11 +12,11 @@ import type { OpenApiDocument } from '../../server/http/openapi.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
 import { dayPeriod } from '../../server/time-zone.ts';
-import { GROUPS } from '../../server/usage/series.ts';
 import type { Assets } from '../assets.ts';
 import type { PageContext } from '../components/layout.tsx';
 import { sendPage } from '../components/render.ts';
 import { lastDays } from '../components/windows.ts';
+import { dashboardReadsFor } from '../dashboard-reads.ts';
 import { ApiReferencePage } from '../pages/api-reference.tsx';
 import { BudgetsPage } from '../pages/budgets.tsx';
 import { CapacityPage } from '../pages/capacity.tsx';
@@ -29,8 +29,8 @@ import { OverviewPage } from '../pages/overview.tsx';
 import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
-import { flagsFor, ipGroupCount, listKeyRows, pageOfKeyRows } from '../queries/key-table.ts';
-import { type MonthReads, monthTotals } from '../queries/month-totals.ts';
+import { flagsFor, ipGroupCount } from '../queries/key-table.ts';
+import { monthTotals } from '../queries/month-totals.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
@@ -65,6 +65,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   const app = new Hono<PageEnv>();
   // Per route, not app.use(): mounted at '/', a wildcard would also catch unknown API paths.
   const auth = requirePage(deps);
+  const reads = dashboardReadsFor(deps);
   const ctxOf = async (c: { get(k: 'session'): PageContext['session'] }): Promise<PageContext> => ({
     assets: await getAssets(),
     session: c.get('session'),
@@ -113,7 +114,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   app.get('/keys', auth, async (c) => {
     const now = clock.now();
     const page = Number.parseInt(c.req.query('page') ?? '1', 10);
-    const keys = pageOfKeyRows(await listKeyRows(deps, now), Number.isFinite(page) ? page : 1);
+    // Every key's row is read and ranked on the reads worker; only the page shown comes back.
+    const keys = await reads.run('keysPage', { page: Number.isFinite(page) ? page : 1 });
     return sendPage(c, <KeysPage ctx={await ctxOf(c)} keys={keys} now={now} />);
   });
 
@@ -177,26 +179,10 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
 
   app.get('/capacity', auth, async (c) => {
     const now = clock.now();
-    // Calendar months of KEYWATCH_TZ per grouping, computed here: the browser only has UTC days.
-    // Keys and environments are summed from one read of every key's months.
-    const reads: MonthReads = new Map();
-    const months = Object.fromEntries(
-      await Promise.all(
-        GROUPS.map(async (group) => [
-          group,
-          await monthTotals(deps.db, {
-            now,
-            timeZone: config.timeZone,
-            count: 12,
-            group,
-            dropLeadingEmpty: true,
-            // What the stacked chart draws (its largest series and the rest summed); the CSV has them all.
-            top: CAPACITY_SERIES - 1,
-            reads,
-          }),
-        ]),
-      ),
-    );
+    // Calendar months of KEYWATCH_TZ per grouping, computed on the reads worker: the browser only
+    // has UTC days. What the stacked chart draws (its largest series and the rest summed); the CSV
+    // has them all.
+    const months = await reads.run('capacityMonths', { top: CAPACITY_SERIES - 1 });
     return sendPage(c, <CapacityPage ctx={await ctxOf(c)} now={now} months={months} />);
   });
 

@@ -1,0 +1,267 @@
+/**
+ * The dashboard's large reads, run on its reads worker (dashboard-reads-worker.ts): the CSV
+ * exports (usage, keys, incidents, audit) and the data of the /keys and /capacity pages. A thousand keys' days over a
+ * month (~36 ms), their last twelve months (~50 ms) or the keys table (~30 ms) would otherwise
+ * stall every gateway request on the serving thread. The routes have validated their queries
+ * already. A CSV comes back whole as bytes, bounded by the point cap (MAX_POINTS lines) or the
+ * number of keys, a few MB at most; page data as the few plain objects its page renders.
+ */
+import { listAudit } from '../server/audit/list.ts';
+import { DAY } from '../server/clock.ts';
+import type { IncidentState } from '../server/db/schema/index.ts';
+import type { Deps } from '../server/deps.ts';
+import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
+import { iso } from '../server/timestamps.ts';
+import { encodeBody } from '../server/usage/encode-body.ts';
+import type { RangeQuery } from '../server/usage/range.ts';
+import {
+  GROUPS,
+  type Group,
+  groupedRuns,
+  keySeries,
+  type Range,
+  totalSeries,
+} from '../server/usage/series.ts';
+import { rememberedIso } from '../server/usage/series-view.ts';
+import { type Cell, csvCell, csvLines } from './csv.ts';
+import { runLines } from './csv-runs.ts';
+import { listIncidents } from './queries/incidents.ts';
+import { type KeyPage, listKeyRows, pageOfKeyRows } from './queries/key-table.ts';
+import { type GroupMonths, type MonthReads, monthTotals } from './queries/month-totals.ts';
+
+export const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
+
+/** Months kept in the monthly CSV: the last twelve calendar months in KEYWATCH_TZ, the current one to date. */
+const CSV_MONTHS = 12;
+
+const KEY_HEADER = [
+  'id',
+  'name',
+  'last4',
+  'environment',
+  'owner',
+  'status',
+  'created_at',
+  'last_used_at',
+  'revoked_at',
+  'credits_7d',
+  'flags',
+];
+
+const INCIDENT_HEADER = [
+  'id',
+  'key',
+  'kind',
+  'severity',
+  'state',
+  'started_at',
+  'last_seen_at',
+  'resolved_at',
+  'observed',
+  'expected',
+  'impact_credits',
+  'summary',
+];
+
+/** Integers stay as they are; measured amounts (observed, expected, impact) keep two decimals. */
+const round2 = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
+
+/** The file's pieces as one body: copied once to the serving thread, sent from there. */
+const bytesOf = encodeBody;
+
+/**
+ * The header, then one piece per group: its lines (the group's cell, quoted once, then each of its
+ * `rows`, already CSV), as csvLines would write them: a piece per group, not an array of cells per
+ * line (a thousand keys' months are 12,000 lines).
+ */
+function* groupLines<G>(
+  header: string[],
+  groups: Iterable<G>,
+  lead: (g: G) => Cell[],
+  rows: (g: G) => string[],
+): Generator<string> {
+  yield* csvLines(header, []);
+  for (const g of groups) {
+    const cells = lead(g);
+    const head = cells.length > 0 ? `${cells.map(csvCell).join(',')},` : '';
+    let text = '';
+    for (const row of rows(g)) text += `${head}${row}\r\n`;
+    yield text;
+  }
+}
+
+type PointLike = { ts: number; credits: number; requests: number; errors: number; auth_failures: number };
+const pointCells = (p: PointLike, isoOf: (ms: number) => string): Cell[] => [
+  isoOf(p.ts),
+  p.credits,
+  p.requests,
+  p.errors,
+  p.auth_failures,
+];
+
+export const dashboardReadTasks = {
+  /** usage.csv by minute, hour or day: the totals, or every group's series zero-filled. */
+  async usageCsv(deps: Deps, range: RangeQuery): Promise<Uint8Array<ArrayBuffer>> {
+    // Every group shares the same buckets: each bucket's time is formatted once.
+    const isoOf = rememberedIso();
+    if (range.group) {
+      const { groups } = await groupedRuns(deps.db, range, range.group);
+      return bytesOf(runLines([range.group, 'ts', ...POINT_HEADER.slice(1)], range, groups, isoOf));
+    }
+    const points = await totalSeries(deps.db, range);
+    return bytesOf(
+      csvLines(
+        POINT_HEADER,
+        points.map((p) => pointCells(p, isoOf)),
+      ),
+    );
+  },
+
+  /**
+   * usage.csv by month: totals per calendar month of KEYWATCH_TZ (a month starts at local
+   * midnight), starting with the first month that has usage; the current month is flagged
+   * `partial` (to date).
+   */
+  async monthlyCsv(deps: Deps, input: { group?: Group }): Promise<Uint8Array<ArrayBuffer>> {
+    const { group } = input;
+    const groups = await monthTotals(deps.db, {
+      now: deps.clock.now(),
+      timeZone: deps.config.timeZone,
+      count: CSV_MONTHS,
+      dropLeadingEmpty: true,
+      ...(group && { group }),
+    });
+    const header = [...(group ? [group] : []), 'month', 'partial', ...POINT_HEADER.slice(1)];
+    return bytesOf(
+      groupLines(
+        header,
+        groups,
+        (g) => (group ? [g.group] : []),
+        (g) =>
+          g.months.map(
+            (m) =>
+              `${csvCell(m.month)},${m.partial ? 'yes' : 'no'},${csvCell(m.credits)},${csvCell(m.requests)},${csvCell(m.errors)},${csvCell(m.auth_failures)}`,
+          ),
+      ),
+    );
+  },
+
+  /** key-usage.csv: one key's series (the route has found the key). */
+  async keyUsageCsv(deps: Deps, input: { keyId: string; range: Range }): Promise<Uint8Array<ArrayBuffer>> {
+    const points = await keySeries(deps.db, input.keyId, input.range);
+    return bytesOf(
+      csvLines(
+        POINT_HEADER,
+        points.map((p) => pointCells(p, iso)),
+      ),
+    );
+  },
+
+  /** keys.csv: every key with its last week's credits and flags. */
+  async keysCsv(deps: Deps): Promise<Uint8Array<ArrayBuffer>> {
+    const rows = (await listKeyRows(deps, deps.clock.now())).map((k) => [
+      k.id,
+      k.name,
+      k.last4,
+      k.environment,
+      k.owner,
+      k.status,
+      k.created_at,
+      k.last_used_at,
+      k.revoked_at,
+      k.credits7d,
+      k.flags.map((f) => f.code).join(' '),
+    ]);
+    return bytesOf(csvLines(KEY_HEADER, rows));
+  },
+
+  /** incidents.csv: up to 10,000 incidents started in the last `days`, newest first. */
+  async incidentsCsv(
+    deps: Deps,
+    q: { state?: IncidentState; kind?: string; keyId?: string; days: number },
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const incidents = await listIncidents(deps, {
+      ...(q.state && { state: [q.state] }),
+      ...(q.kind && { kind: q.kind }),
+      ...(q.keyId && { keyId: q.keyId }),
+      from: deps.clock.now() - q.days * DAY,
+      limit: 10_000,
+    });
+    const rows = incidents.map((i) => [
+      i.id,
+      i.key,
+      i.kind,
+      i.severity,
+      i.state,
+      i.started_at,
+      i.last_seen_at,
+      i.resolved_at,
+      round2(i.observed),
+      round2(i.expected),
+      round2(i.impact_credits),
+      i.summary,
+    ]);
+    return bytesOf(csvLines(INCIDENT_HEADER, rows));
+  },
+
+  /** audit.csv: the last 10,000 entries of the audit log. */
+  async auditCsv(deps: Deps): Promise<Uint8Array<ArrayBuffer>> {
+    const rows = (await listAudit(deps, { limit: 10_000 })).map((a) => [
+      a.id,
+      a.ts,
+      a.actor,
+      a.action,
+      a.target,
+      a.details ? JSON.stringify(a.details) : '',
+    ]);
+    return bytesOf(csvLines(['id', 'ts', 'actor', 'action', 'target', 'details'], rows));
+  },
+
+  /** The /keys page's rows: one page of every key's row, and the counts over all of them. */
+  async keysPage(deps: Deps, input: { page: number }): Promise<KeyPage> {
+    return pageOfKeyRows(await listKeyRows(deps, deps.clock.now()), input.page);
+  },
+
+  /**
+   * The /capacity page's calendar months of KEYWATCH_TZ per grouping, the `top` largest series
+   * and the rest summed; keys and environments are summed from one read of every key's months.
+   */
+  async capacityMonths(deps: Deps, input: { top: number }): Promise<Record<string, GroupMonths[]>> {
+    const now = deps.clock.now();
+    const reads: MonthReads = new Map();
+    return Object.fromEntries(
+      await Promise.all(
+        GROUPS.map(async (group) => [
+          group,
+          await monthTotals(deps.db, {
+            now,
+            timeZone: deps.config.timeZone,
+            count: 12,
+            group,
+            dropLeadingEmpty: true,
+            top: input.top,
+            reads,
+          }),
+        ]),
+      ),
+    );
+  },
+};
+
+export type DashboardReads = TaskWorker<typeof dashboardReadTasks>;
+
+/** One worker per app: the exports and the pages are mounted separately with the same deps. */
+const workers = new WeakMap<Deps, DashboardReads>();
+
+export function dashboardReadsFor(deps: Deps): DashboardReads {
+  let worker = workers.get(deps);
+  if (!worker) {
+    worker = createTaskWorker(
+      deps,
+      new URL('./dashboard-reads-worker.ts', import.meta.url),
+      dashboardReadTasks,
+    );
+    workers.set(deps, worker);
+  }
+  return worker;
+}
