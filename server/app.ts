@@ -1,6 +1,7 @@
 /** createApp(deps): the whole HTTP surface, with one error handler and one error shape. */
 import { Hono } from 'hono';
 import { lazyAssets } from '../web/assets.ts';
+import { dashboardReadsFor } from '../web/dashboard-reads.ts';
 import { assetRoutes } from '../web/routes/assets.ts';
 import { authRoutes } from '../web/routes/auth.tsx';
 import { exportRoutes } from '../web/routes/exports.ts';
@@ -100,7 +101,7 @@ export function createApp(
     metricsRoutes(deps, { gatewayLatency: sources.gatewayLatency, eventLoop: instruments.eventLoop }),
   );
   api('/api/v1/usage', pushRoutes(deps, sources.push), pushApi);
-  api('/api/v1/usage', usageRoutes(deps), usageApi);
+  api('/api/v1/usage', usageRoutes(deps, dashboardReadsFor(deps)), usageApi);
   api('/api/v1/keys', keysRoutes(deps), keysApi);
   api(
     '/api/v1/forecast',

@@ -27,7 +27,6 @@ const ENTRIES = [
   { in: 'server/ingest/push/push-worker.ts', out: 'push-worker' },
   { in: 'server/detection/backtest-worker.ts', out: 'backtest-worker' },
   { in: 'server/jobs/retention-worker.ts', out: 'retention-worker' },
-  { in: 'server/usage/reads-worker.ts', out: 'reads-worker' },
   { in: 'web/dashboard-reads-worker.ts', out: 'dashboard-reads-worker' },
 ];
 

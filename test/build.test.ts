@@ -172,8 +172,8 @@ describe('the compiled CLI', () => {
       expect(backtest.json.fired).toEqual(expect.any(Number));
     });
 
-    it('reads usage and exports on their own compiled thread bundles', async () => {
-      // After the push above: its key's usage comes back from the reads and dashboard workers.
+    it('reads usage and exports on the compiled reads worker bundle', async () => {
+      // After the push above: its key's usage comes back from the reads worker.
       const get = (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
       const usage = await get('/api/v1/usage?step=hour&group=key');
       expect(usage.status).toBe(200);

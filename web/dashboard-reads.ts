@@ -23,6 +23,7 @@ import {
   totalSeries,
 } from '../server/usage/series.ts';
 import { rememberedIso } from '../server/usage/series-view.ts';
+import { usageReadTasks } from '../server/usage/usage-reads.ts';
 import { type Cell, csvCell, csvLines } from './csv.ts';
 import { runLines } from './csv-runs.ts';
 import { listIncidents } from './queries/incidents.ts';
@@ -248,19 +249,26 @@ export const dashboardReadTasks = {
   },
 };
 
-export type DashboardReads = TaskWorker<typeof dashboardReadTasks>;
+/** Every large read of the app, on one worker: the dashboard's and the usage API's. */
+export const readTasks = { ...dashboardReadTasks, ...usageReadTasks };
 
-/** One worker per app: the exports and the pages are mounted separately with the same deps. */
+export type DashboardReads = TaskWorker<typeof readTasks>;
+
+/**
+ * One worker per app, shared by the exports, the pages and the usage API (app.ts hands it to
+ * usageRoutes): each reads worker holds a V8 heap and a SQLite page cache of its own, and a second
+ * one cost the process about 80 MB of its 250 MB budget (npm run bench scale).
+ */
 const workers = new WeakMap<Deps, DashboardReads>();
 
 export function dashboardReadsFor(deps: Deps): DashboardReads {
   let worker = workers.get(deps);
   if (!worker) {
-    worker = createTaskWorker(
-      deps,
-      new URL('./dashboard-reads-worker.ts', import.meta.url),
-      dashboardReadTasks,
-    );
+    // Its reads are bounded by the point caps (a few MB live at most); capped, V8 collects the old
+    // generation after a big answer instead of keeping it grown while the worker sits idle.
+    worker = createTaskWorker(deps, new URL('./dashboard-reads-worker.ts', import.meta.url), readTasks, {
+      maxOldGenerationSizeMb: 64,
+    });
     workers.set(deps, worker);
   }
   return worker;

@@ -58,6 +58,8 @@ export function openStore(
      * checkpoints instead (usage-writer-thread.ts), as do the other connections' own commits.
      */
     checkpoints?: boolean;
+    /** SQLite's page cache of this connection in MB (default 16). */
+    cacheMb?: number;
   } = {},
 ): Store {
   if (path !== ':memory:') {
@@ -75,7 +77,7 @@ export function openStore(
   // 16 MB per connection, and there is one per thread (serving, usage writer, detection, task
   // workers): pages beyond it are re-read from the kernel's file cache, which costs a syscall, not
   // the process's memory (issue 14's RSS goal counts every thread).
-  sqlite.pragma('cache_size = -16384');
+  sqlite.pragma(`cache_size = -${(options.cacheMb ?? 16) * 1024}`);
   if (options.checkpoints === false) sqlite.pragma('wal_autocheckpoint = 0');
   const db = drizzle(sqlite, { schema });
   if (options.migrate !== false) {

@@ -31,6 +31,8 @@ export type OpenStorageOptions = {
   migrate?: boolean;
   /** SQLite: whether this connection's commits checkpoint the WAL (client.ts). */
   checkpoints?: boolean;
+  /** SQLite: this connection's page cache in MB (client.ts; default 16). */
+  cacheMb?: number;
   progress?: (line: string) => void;
   /** PostgreSQL: connections this process's pool may open. */
   max?: PgOpenOptions['max'];
@@ -54,6 +56,7 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
   const store = openStore(target.path, {
     ...(options.migrate !== undefined && { migrate: options.migrate }),
     ...(options.checkpoints !== undefined && { checkpoints: options.checkpoints }),
+    ...(options.cacheMb !== undefined && { cacheMb: options.cacheMb }),
     ...(options.progress && { progress: options.progress }),
   });
   return {

@@ -6,7 +6,7 @@
  *
  * The caller passes `now` with each task, so a fake clock in tests reaches the worker too.
  */
-import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type ResourceLimits, type Worker, workerData } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { openStorage } from '../db/storage.ts';
@@ -38,9 +38,15 @@ export type TaskWorker<T extends Tasks> = {
 
 /**
  * `entry` is the module that calls serveTasks(tasks) (its URL); `tasks` the same tasks, run inline
- * when the database is in memory.
+ * when the database is in memory. `limits`: the thread's V8 heap limits beyond worker-thread.ts's own
+ * (a thread that exceeds them exits; its pending tasks fail and the next run starts a new one).
  */
-export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks: T): TaskWorker<T> {
+export function createTaskWorker<T extends Tasks>(
+  deps: Deps,
+  entry: URL,
+  tasks: T,
+  limits: ResourceLimits = {},
+): TaskWorker<T> {
   const inline = deps.config.storage.kind === 'sqlite' && deps.sqlite.memory;
   let worker: Worker | null = null;
   let nextId = 0;
@@ -51,7 +57,7 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
     pending.clear();
   };
   const start = () => {
-    const w = startWorker(entry, { config: deps.config });
+    const w = startWorker(entry, { config: deps.config }, limits);
     // Idle, it holds nothing up: a process may exit with it still there.
     w.unref();
     w.on('message', (reply: Reply) => {
@@ -107,7 +113,11 @@ export function createTaskWorker<T extends Tasks>(deps: Deps, entry: URL, tasks:
  * batches and backtests are seconds of CPU: the serving thread comes first, at `nice` below it
  * (worker-thread.ts).
  */
-export function serveTasks(tasks: Tasks, nice: number = BACKGROUND_NICE.heavy): void {
+export function serveTasks(
+  tasks: Tasks,
+  nice: number = BACKGROUND_NICE.heavy,
+  options: { cacheMb?: number } = {},
+): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
   lowerThreadPriority(nice);
@@ -121,7 +131,7 @@ export function serveTasks(tasks: Tasks, nice: number = BACKGROUND_NICE.heavy): 
   // per key) and every commit at 5,000, half the push path's time. A timer checkpoints between
   // tasks instead, so a page rewritten by many batches is copied back once, and the WAL stays
   // bounded even where no gateway writer thread runs (an app without serve.ts).
-  const opened = openStorage(config.storage, { migrate: false, checkpoints: false });
+  const opened = openStorage(config.storage, { migrate: false, checkpoints: false, ...options });
   let checkpoints: NodeJS.Timeout | undefined;
   // One task at a time, in order: a task awaits its queries, and the next must not start meanwhile.
   let queue: Promise<unknown> = opened.then((store) => {

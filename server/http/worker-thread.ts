@@ -11,21 +11,23 @@
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { isMainThread, type ResourceLimits, Worker } from 'node:worker_threads';
 
 const COMPILED = import.meta.url.endsWith('.js');
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
 /** `entry`: the thread module's URL, as `new URL('./x-thread.ts', import.meta.url)` in its caller. */
-export function startWorker(entry: URL, workerData: Record<string, unknown>): Worker {
+export function startWorker(
+  entry: URL,
+  workerData: Record<string, unknown>,
+  limits: ResourceLimits = {},
+): Worker {
+  const resourceLimits = { ...WORKER_LIMITS, ...limits };
   if (COMPILED) {
     const name = entry.pathname.slice(entry.pathname.lastIndexOf('/') + 1).replace(/\.ts$/, '.js');
-    return new Worker(new URL(`./${name}`, import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
+    return new Worker(new URL(`./${name}`, import.meta.url), { workerData, resourceLimits });
   }
-  return new Worker(BOOT, {
-    workerData: { ...workerData, entry: entry.href },
-    resourceLimits: WORKER_LIMITS,
-  });
+  return new Worker(BOOT, { workerData: { ...workerData, entry: entry.href }, resourceLimits });
 }
 
 /**

@@ -6,9 +6,12 @@ import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
 import { JSON_HEADERS } from '../http/stream.ts';
-import { createTaskWorker } from '../http/task-worker.ts';
+import type { TaskWorker } from '../http/task-worker.ts';
 import { parseRangeQuery, RangeQuerySchema } from './range.ts';
-import { usageReadTasks } from './usage-reads.ts';
+import type { usageReadTasks } from './usage-reads.ts';
+
+/** The worker that runs usageReadTasks (the app's reads worker, web/dashboard-reads.ts). */
+export type UsageReads = Pick<TaskWorker<typeof usageReadTasks>, 'run'>;
 
 // Where the answers' points are written; kept importable from here, as before.
 export { pointsView, rememberedIso } from './series-view.ts';
@@ -43,11 +46,10 @@ export const usageApi: ApiOperation[] = [
 
 /**
  * The query is checked here, so a bad one gets the same 400 without a trip to the worker; the
- * answer is read and written on the reads worker (usage-reads.ts), one at a time, and only sent
- * from this thread.
+ * answer is read and written on the app's reads worker (usage-reads.ts), one at a time, and only
+ * sent from this thread.
  */
-export function usageRoutes(deps: Deps) {
-  const reads = createTaskWorker(deps, new URL('./reads-worker.ts', import.meta.url), usageReadTasks);
+export function usageRoutes(deps: Deps, reads: UsageReads) {
   return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), async (c) => {
     const range = parseRangeQuery(c.req.query(), deps.clock.now());
     const body = await reads.run('usage', range);

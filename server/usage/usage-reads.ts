@@ -1,5 +1,5 @@
 /**
- * GET /api/v1/usage's answer, computed on the reads worker (reads-worker.ts): a page of a hundred
+ * GET /api/v1/usage's answer, computed on the app's reads worker (web/dashboard-reads-worker.ts): a page of a hundred
  * keys over a year is about 60 ms of queries and formatting, a stall for every gateway request if
  * it ran on the serving thread. The route has validated the query already; this reads and writes
  * the whole body, bounded by the point cap (MAX_POINTS: a few MB at most), and hands it back as
