@@ -21,3 +21,21 @@ export async function recordUsage(
   for (let i = 0; i < events.length; i += batch) out.push(await recorder.record(events.slice(i, i + batch)));
   return out;
 }
+
+/**
+ * `count` pushed events over `keys` in turn, spread back from `end` over about 100 days: two
+ * operations, fractional credits, one or two requests, a 401 in every six. For tests that compare
+ * two ways of reading the same usage, so the answers have groups, gaps and decimals to get wrong.
+ */
+export function mixedUsage(keys: readonly string[], count: number, end: number): UsageEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    source: 'push',
+    eventId: `e${i}`,
+    key: { by: 'ref' as const, value: keys[i % keys.length]! },
+    ts: end - (i % 80) * 31 * 3_600_000 - 1,
+    credits: 0.5 + (i % 9),
+    requests: 1 + (i % 2),
+    status: i % 6 ? 200 : 401,
+    operation: i % 3 ? 'face-swap' : 'ai-image-generator',
+  }));
+}

@@ -1,13 +1,12 @@
 /** GET /api/v1/usage is read and written on its reads worker, not on the serving thread. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DAY, HOUR } from '../../server/clock.ts';
-import { toUsageEvent } from '../../server/ingest/push/push.ts';
+import { DAY } from '../../server/clock.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
 import { writeUsageAnswer } from '../../server/usage/usage-reads.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { hideUsageFromServingThread } from '../helpers/serving-thread.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
-import { recordUsage } from '../helpers/usage.ts';
+import { mixedUsage, recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
@@ -17,22 +16,7 @@ beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
   read = await api.tokenFor('read');
-  const events = Array.from({ length: 200 }, (_, i) =>
-    toUsageEvent(
-      {
-        id: `e${i}`,
-        key: ['web', 'batch', 'cron'][i % 3]!,
-        ts: T0 - (i % 40) * 17 * HOUR - 1,
-        credits: 1 + (i % 7),
-        requests: 1,
-        status: i % 5 ? 200 : 401,
-        operation: i % 2 ? 'face-swap' : 'ai-image-generator',
-      } as never,
-      T0,
-      'push',
-    ),
-  );
-  await recordUsage(deps, events);
+  await recordUsage(deps, mixedUsage(['web', 'batch', 'cron'], 200, T0));
 });
 afterEach(() => deps.cleanup());
 

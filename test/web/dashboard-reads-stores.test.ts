@@ -3,14 +3,13 @@
  * own connection: the usage API, the CSV exports and the /keys and /capacity pages.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DAY, HOUR } from '../../server/clock.ts';
-import { toUsageEvent } from '../../server/ingest/push/push.ts';
+import { DAY } from '../../server/clock.ts';
 import { parseRangeQuery } from '../../server/usage/range.ts';
 import { writeUsageAnswer } from '../../server/usage/usage-reads.ts';
 import { dashboardReadTasks } from '../../web/dashboard-reads.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { forEachStore, T0, type TestDeps } from '../helpers/store.ts';
-import { recordUsage } from '../helpers/usage.ts';
+import { mixedUsage, recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
@@ -23,22 +22,7 @@ forEachStore((_kind, open) => {
     deps = await open();
     api = createTestApi(deps);
     read = await api.tokenFor('read');
-    const events = Array.from({ length: 240 }, (_, i) =>
-      toUsageEvent(
-        {
-          id: `e${i}`,
-          key: ['web', 'batch', 'cron,"x"', 'ünïcode'][i % 4]!,
-          ts: T0 - (i % 80) * 31 * HOUR - 1,
-          credits: 0.5 + (i % 9),
-          requests: 1 + (i % 2),
-          status: i % 6 ? 200 : 401,
-          operation: i % 3 ? 'face-swap' : 'ai-image-generator',
-        } as never,
-        T0,
-        'push',
-      ),
-    );
-    await recordUsage(deps, events);
+    await recordUsage(deps, mixedUsage(['web', 'batch', 'cron,"x"', 'ünïcode'], 240, T0));
   }, 60_000);
   afterEach(() => deps.cleanup());
 

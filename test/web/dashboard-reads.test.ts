@@ -7,7 +7,6 @@ import { createSession } from '../../server/auth/sessions.ts';
 import { addUser } from '../../server/auth/users.ts';
 import { DAY, HOUR } from '../../server/clock.ts';
 import { incidents } from '../../server/db/schema/index.ts';
-import { toUsageEvent } from '../../server/ingest/push/push.ts';
 import { createTestApi } from '../helpers/api.ts';
 import {
   dropTempTables,
@@ -15,7 +14,7 @@ import {
   hideUsageFromServingThread,
 } from '../helpers/serving-thread.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
-import { recordUsage } from '../helpers/usage.ts';
+import { mixedUsage, recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let api: ReturnType<typeof createTestApi>;
@@ -25,22 +24,7 @@ beforeEach(async () => {
   deps = createTestDeps();
   api = createTestApi(deps);
   read = await api.tokenFor('read');
-  const events = Array.from({ length: 300 }, (_, i) =>
-    toUsageEvent(
-      {
-        id: `e${i}`,
-        key: ['web', 'batch', 'cron,"x"'][i % 3]!,
-        ts: T0 - (i % 60) * 29 * HOUR - 1,
-        credits: 1 + (i % 7),
-        requests: 1,
-        status: i % 5 ? 200 : 401,
-        operation: i % 2 ? 'face-swap' : 'ai-image-generator',
-      } as never,
-      T0,
-      'push',
-    ),
-  );
-  await recordUsage(deps, events);
+  await recordUsage(deps, mixedUsage(['web', 'batch', 'cron,"x"'], 300, T0));
 });
 afterEach(() => deps.cleanup());
 
