@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { smtpMailerFactory } from '../../server/alerts/mailer.ts';
 import { createAlertListener } from '../../server/alerts/notify.ts';
 import type { Tx } from '../../server/db/client.ts';
-import { keys } from '../../server/db/schema/index.ts';
+import { incidents, keys } from '../../server/db/schema/index.ts';
 import { execute, rows, transaction } from '../../server/db/transaction.ts';
 import type { IncidentListener } from '../../server/incidents/events.ts';
 import {
@@ -119,4 +119,28 @@ export async function closeAlertStore(s: AlertStore): Promise<void> {
   s.mailers()?.close();
   s.deps.cleanup();
   await s.smtp.close();
+}
+
+/**
+ * An open credit spike on `keyId` written straight into the table, with measured amounts that need
+ * rounding in a CSV (127.70109894251082 observed, 12.004999 expected, 115.69609894251082 impact).
+ */
+export async function insertUnroundedIncident(deps: TestDeps, id: string, keyId: string, at: number) {
+  await deps.db.insert(incidents).values({
+    id,
+    keyId,
+    kind: 'credit_spike',
+    severity: 'warning',
+    state: 'open',
+    startedAt: at - 3_600_000,
+    lastSeenAt: at - 1_800_000,
+    observed: 127.70109894251082,
+    expected: 12.004999,
+    score: 0.9,
+    impactCredits: 115.69609894251082,
+    summary: 'web spent more than usual',
+    details: '{}',
+    createdAt: at,
+    updatedAt: at,
+  });
 }

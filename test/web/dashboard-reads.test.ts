@@ -5,9 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSession } from '../../server/auth/sessions.ts';
 import { addUser } from '../../server/auth/users.ts';
-import { DAY, HOUR } from '../../server/clock.ts';
-import { incidents } from '../../server/db/schema/index.ts';
+import { DAY } from '../../server/clock.ts';
 import { createTestApi } from '../helpers/api.ts';
+import { insertUnroundedIncident } from '../helpers/incident-fixtures.ts';
 import {
   dropTempTables,
   hideTablesFromServingThread,
@@ -73,23 +73,7 @@ describe('/export on the reads worker', () => {
       .prepare("SELECT id FROM keys WHERE name = 'web'")
       .pluck()
       .all()) as string[];
-    await deps.db.insert(incidents).values({
-      id: 'inc_1',
-      keyId: key!,
-      kind: 'credit_spike',
-      severity: 'warning',
-      state: 'open',
-      startedAt: T0 - HOUR,
-      lastSeenAt: T0 - HOUR / 2,
-      observed: 127.70109894251082,
-      expected: 12.004999,
-      score: 0.9,
-      impactCredits: 115.69609894251082,
-      summary: 'web spent more than usual',
-      details: '{}',
-      createdAt: T0,
-      updatedAt: T0,
-    });
+    await insertUnroundedIncident(deps, 'inc_1', key!, T0);
     const admin = await api.tokenFor('admin');
     const get = async (path: string) => {
       const res = await api.call('GET', path, admin);

@@ -1,9 +1,8 @@
 /** CSV text and the export endpoints. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { incidents } from '../../../server/db/schema/index.ts';
 import { csvCell, csvLines } from '../../../web/csv.ts';
 import { createTestApi } from '../../helpers/api.ts';
-import { addKey } from '../../helpers/incident-fixtures.ts';
+import { addKey, insertUnroundedIncident } from '../../helpers/incident-fixtures.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
 
 describe('CSV text', () => {
@@ -93,23 +92,7 @@ describe('/export', () => {
 
   it('writes incidents.csv with measured amounts rounded to two decimals', async () => {
     const keyId = await addKey(deps, 'web');
-    await deps.db.insert(incidents).values({
-      id: 'inc_round',
-      keyId,
-      kind: 'credit_spike',
-      severity: 'warning',
-      state: 'open',
-      startedAt: T0 - 3_600_000,
-      lastSeenAt: T0 - 1_800_000,
-      observed: 127.70109894251082,
-      expected: 12.004999,
-      score: 0.9,
-      impactCredits: 115.69609894251082,
-      summary: 'web spent more than usual',
-      details: '{}',
-      createdAt: T0,
-      updatedAt: T0,
-    });
+    await insertUnroundedIncident(deps, 'inc_round', keyId, T0);
     const res = await api.call('GET', '/export/incidents.csv', await api.tokenFor('read'));
     const row = (res.json as string).trim().split('\r\n')[1] ?? '';
     expect(row).toContain(',127.7,12,115.7,');
