@@ -47,19 +47,41 @@ async function judge(deps: TestDeps, to: number) {
   for (let t = END - 19 * MINUTE; t <= to; t += MINUTE) await runDetection(deps, { until: t });
 }
 
+/**
+ * A new process on the stopped runner's database judges up to END - 5 min and writes its states:
+ * they must be at that minute and equal to those of the runner that never stopped.
+ */
+async function expectCaughtUp(kind: StoreKind, stopped: TestDeps, steady: TestDeps) {
+  const again = await reopen(kind, stopped);
+  try {
+    await runDetection(again.deps, { until: END - 5 * MINUTE });
+    await writeHeldStates(again.deps);
+  } finally {
+    await again.close();
+  }
+  await writeHeldStates(steady);
+  expect((await rows(stopped)).map((r) => r.evaluated_until)).toEqual(
+    (await rows(steady)).map(() => END - 5 * MINUTE),
+  );
+  expect((await rows(stopped)).map(comparable)).toEqual((await rows(steady)).map(comparable));
+}
+
 describe('held detector states', () =>
   forEachStore((kind, open) => {
     const all: TestDeps[] = [];
     afterEach(() => {
       for (const d of all.splice(0)) d.cleanup();
     });
+    /** Two databases with the same history: one runner that never stops, one that will. */
+    const twoSeeded = async () => {
+      const pair = [await open(), await open()] as const;
+      all.push(...pair);
+      for (const d of pair) await seedHistory(d);
+      return pair;
+    };
 
     it('writes states behind the cursor between their turns, and a new runner catches them up exactly', async () => {
-      const steady = await open();
-      const stopped = await open();
-      all.push(steady, stopped);
-      await seedHistory(steady);
-      await seedHistory(stopped);
+      const [steady, stopped] = await twoSeeded();
 
       await judge(steady, END - 5 * MINUTE);
       await judge(stopped, END - 6 * MINUTE);
@@ -70,26 +92,11 @@ describe('held detector states', () =>
       for (const r of await rows(stopped)) expect(cursor - r.evaluated_until).toBeLessThan(WRITE_EVERY);
 
       // A new process (its own connection, nothing held) judges the next minute.
-      const again = await reopen(kind, stopped);
-      try {
-        await runDetection(again.deps, { until: END - 5 * MINUTE });
-        await writeHeldStates(again.deps);
-      } finally {
-        await again.close();
-      }
-      await writeHeldStates(steady);
-      expect((await rows(stopped)).map((r) => r.evaluated_until)).toEqual(
-        (await rows(steady)).map(() => END - 5 * MINUTE),
-      );
-      expect((await rows(stopped)).map(comparable)).toEqual((await rows(steady)).map(comparable));
+      await expectCaughtUp(kind, stopped, steady);
     });
 
     it('a runner stopped after its cursor moved, before the states followed, leaves them for the next to catch up exactly', async () => {
-      const steady = await open();
-      const stopped = await open();
-      all.push(steady, stopped);
-      await seedHistory(steady);
-      await seedHistory(stopped);
+      const [steady, stopped] = await twoSeeded();
 
       await judge(steady, END - 5 * MINUTE);
       stopped.clock.set(END + MINUTE);
@@ -105,17 +112,6 @@ describe('held detector states', () =>
       expect(cursor).toBe(END - 6 * MINUTE);
       expect((await rows(stopped)).every((r) => r.evaluated_until <= END - 20 * MINUTE)).toBe(true);
 
-      const again = await reopen(kind, stopped);
-      try {
-        await runDetection(again.deps, { until: END - 5 * MINUTE });
-        await writeHeldStates(again.deps);
-      } finally {
-        await again.close();
-      }
-      await writeHeldStates(steady);
-      expect((await rows(stopped)).map((r) => r.evaluated_until)).toEqual(
-        (await rows(steady)).map(() => END - 5 * MINUTE),
-      );
-      expect((await rows(stopped)).map(comparable)).toEqual((await rows(steady)).map(comparable));
+      await expectCaughtUp(kind, stopped, steady);
     });
   }));
