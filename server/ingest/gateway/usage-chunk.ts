@@ -61,3 +61,49 @@ export function batchBytes(chunks: readonly Chunk[]): Uint8Array {
   }
   return out;
 }
+
+/** Chunks waiting for storage, oldest first, counted in events. */
+export type ChunkQueue = {
+  /** Events waiting. */
+  readonly count: number;
+  add(chunk: Chunk): void;
+  /** Takes whole chunks, oldest first, up to `limit` events (a larger first chunk is split). */
+  take(limit: number): { batch: Chunk[]; count: number };
+  /** A batch that could not be stored goes back to the front, to be tried first. */
+  putBack(batch: Chunk[], count: number): void;
+};
+
+export function createChunkQueue(): ChunkQueue {
+  let chunks: Chunk[] = [];
+  let count = 0;
+  return {
+    get count() {
+      return count;
+    },
+    add(chunk) {
+      chunks.push(chunk);
+      count += chunk.count;
+    },
+    take(limit) {
+      const batch: Chunk[] = [];
+      let taken = 0;
+      while (chunks.length > 0 && taken < limit) {
+        let c = chunks[0]!;
+        if (taken + c.count > limit) {
+          if (taken > 0) break;
+          const [head, rest] = splitChunk(c, limit);
+          chunks[0] = rest;
+          c = head;
+        } else chunks.shift();
+        batch.push(c);
+        taken += c.count;
+      }
+      count -= taken;
+      return { batch, count: taken };
+    },
+    putBack(batch, n) {
+      chunks = batch.concat(chunks);
+      count += n;
+    },
+  };
+}

@@ -25,7 +25,7 @@ import type { Config } from '../../config.ts';
 import type { Sqlite } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
 import { createJournalTurns } from './journal-turns.ts';
-import { batchBytes, type Chunk, itemsOf, splitChunk } from './usage-chunk.ts';
+import { batchBytes, type Chunk, createChunkQueue, itemsOf } from './usage-chunk.ts';
 import { type JournalStats, openUsageJournal, type UsageJournal } from './usage-journal.ts';
 import { usageLine } from './usage-line.ts';
 import { type BatchWriter, createThreadWriter } from './usage-writer.ts';
@@ -108,15 +108,9 @@ export function createUsageQueue(
           : // Processes sharing one data folder share the folder; each journals into its own files.
             join(deps.config.dataDir, 'gateway.journal')
       : options.journalDir;
-  /** Chunks waiting, oldest first, and how many events they hold. */
-  let chunks: Chunk[] = [];
-  let queued = 0;
-  const add = (chunk: Chunk) => {
-    chunks.push(chunk);
-    queued += chunk.count;
-  };
+  const waiting = createChunkQueue();
   const journal: UsageJournal | null = journalDir
-    ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log, add)
+    ? openUsageJournal(journalDir, randomBytes(6).toString('hex'), deps.log, waiting.add)
     : null;
   // Each batch is one commit (about a millisecond of WAL writes however small it is), so at a few
   // hundred requests a second a longer wait means far fewer commits. The journal keeps the events
@@ -141,7 +135,7 @@ export function createUsageQueue(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const size = () => queued + inflightCount + (journal?.buffered() ?? 0);
+  const size = () => waiting.count + inflightCount + (journal?.buffered() ?? 0);
 
   /** Events of a batch now in storage: their journal segments may go. */
   const confirm = (batch: readonly Chunk[]) => {
@@ -149,31 +143,6 @@ export function createUsageQueue(
     const counts = new Map<number, number>();
     for (const c of batch) if (c.segment >= 0) counts.set(c.segment, (counts.get(c.segment) ?? 0) + c.count);
     if (counts.size > 0) journal.stored(counts);
-  };
-
-  /** Takes whole chunks, oldest first, up to `limit` events (a larger first chunk is split). */
-  const take = (limit: number): { batch: Chunk[]; count: number } => {
-    const batch: Chunk[] = [];
-    let count = 0;
-    while (chunks.length > 0 && count < limit) {
-      let c = chunks[0]!;
-      if (count + c.count > limit) {
-        if (count > 0) break;
-        const [head, rest] = splitChunk(c, limit);
-        chunks[0] = rest;
-        c = head;
-      } else chunks.shift();
-      batch.push(c);
-      count += c.count;
-    }
-    queued -= count;
-    return { batch, count };
-  };
-
-  /** A batch that could not be stored goes back to the front, to be tried first. */
-  const putBack = (batch: Chunk[], count: number) => {
-    chunks = batch.concat(chunks);
-    queued += count;
   };
 
   const schedule = (ms: number) => {
@@ -216,7 +185,7 @@ export function createUsageQueue(
   /** Writes up to `limit` queued events on this thread; false when storage failed. */
   const writeInline = (limit: number): boolean => {
     if (!inlineWrites) return false;
-    const { batch, count } = take(limit);
+    const { batch, count } = waiting.take(limit);
     const started = performance.now();
     try {
       const { discovered } = writeUsageBatchNow(deps.sqlite, batch.flatMap(itemsOf), deps.clock.now());
@@ -224,7 +193,7 @@ export function createUsageQueue(
       succeeded(discovered, performance.now() - started);
       return true;
     } catch (err) {
-      putBack(batch, count);
+      waiting.putBack(batch, count);
       failed((err as Error).message);
       return false;
     }
@@ -232,13 +201,13 @@ export function createUsageQueue(
 
   /** Background writing: one batch to the thread at a time, or small inline slices. */
   function pump(draining = false) {
-    if ((stopped && !draining) || inflight || queued === 0) return;
+    if ((stopped && !draining) || inflight || waiting.count === 0) return;
     if (!writer && !inlineWrites) writer = createThreadWriter(storage);
     if (!writer) {
-      if (writeInline(INLINE_SLICE) && queued > 0) setImmediate(pump);
+      if (writeInline(INLINE_SLICE) && waiting.count > 0) setImmediate(pump);
       return;
     }
-    const { batch, count } = take(batchSize);
+    const { batch, count } = waiting.take(batchSize);
     inflight = batch;
     inflightCount = count;
     inflightDone = writer.write(batchBytes(batch), deps.clock.now()).then((reply) => {
@@ -249,9 +218,9 @@ export function createUsageQueue(
       if (reply.ok) {
         confirm(batch);
         succeeded(reply.discovered, reply.ms);
-        if (queued > 0) schedule(queued >= batchSize ? 0 : delayMs);
+        if (waiting.count > 0) schedule(waiting.count >= batchSize ? 0 : delayMs);
       } else {
-        putBack(batch, count);
+        waiting.putBack(batch, count);
         if (reply.thread) {
           // The thread itself is broken (not storage): keep recording, on this thread.
           deps.log.warn('gateway writer thread unavailable; writing on the serving thread', {
@@ -268,20 +237,20 @@ export function createUsageQueue(
   async function drainThroughThread(): Promise<void> {
     for (let before = failures; writer; ) {
       if (inflight) await inflightDone;
-      if (queued === 0 || failures > before) return;
+      if (waiting.count === 0 || failures > before) return;
       pump(true);
     }
   }
 
   function flush(): boolean {
     if (inflight) {
-      putBack(inflight, inflightCount);
+      waiting.putBack(inflight, inflightCount);
       inflight = null;
       inflightCount = 0;
     }
     // Lines of this turn not written yet become a chunk first (on disk, then stored).
     journal?.sync();
-    while (queued > 0) if (!writeInline(batchSize)) return false;
+    while (waiting.count > 0) if (!writeInline(batchSize)) return false;
     return true;
   }
 
@@ -289,7 +258,7 @@ export function createUsageQueue(
   if (journal) {
     let adopted = 0;
     for (const a of journal.adopt()) {
-      add({ count: a.items.length, segment: a.segment, bytes: null, items: a.items });
+      waiting.add({ count: a.items.length, segment: a.segment, bytes: null, items: a.items });
       adopted += a.items.length;
     }
     if (adopted > 0) {
@@ -308,7 +277,7 @@ export function createUsageQueue(
         // Before the client's answer ends (the gateway waits for journaled()): on disk, it survives kill -9.
         journal.append(usageLine(item));
         turns.appended();
-      } else add({ count: 1, segment: -1, bytes: null, items: [item] });
+      } else waiting.add({ count: 1, segment: -1, bytes: null, items: [item] });
       // While storage is failing the retry timer is already set; otherwise write soon, in a batch.
       if (!inflight) schedule(size() >= batchSize ? 0 : delayMs);
       return true;
