@@ -3,20 +3,10 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { readDigestData } from '../../server/alerts/digest-data.ts';
 import { DAY } from '../../server/clock.ts';
 import { budgets, keys } from '../../server/db/schema/index.ts';
-import type { UsageEvent } from '../../server/usage/record-events.ts';
 import { forEachStore, T0, type TestDeps } from '../helpers/store.ts';
-import { recordUsage } from '../helpers/usage.ts';
+import { pushedEvent, recordUsage } from '../helpers/usage.ts';
 
-const use = (id: string, key: string, ts: number, credits: number): UsageEvent => ({
-  source: 'push',
-  eventId: id,
-  key: { by: 'ref', value: key },
-  ts,
-  credits,
-  requests: 1,
-  status: 200,
-  operation: 'face-swap',
-});
+const use = (id: string, key: string, ts: number, credits: number) => pushedEvent(key, id, ts, credits);
 
 forEachStore((_kind, open) => {
   let deps: TestDeps;

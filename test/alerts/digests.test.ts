@@ -12,25 +12,14 @@ import {
 } from '../helpers/incident-fixtures.ts';
 import type { TestSmtp } from '../helpers/smtp.ts';
 import { forEachStore, type TestDeps } from '../helpers/store.ts';
-import { recordUsage } from '../helpers/usage.ts';
+import { pushedEvent, recordUsage } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 let smtp: TestSmtp;
 let mailers: ReturnType<typeof smtpMailerFactory>;
 
 const spend = (keyId: string, day: number, credits: number) =>
-  recordUsage(deps, [
-    {
-      source: 'push',
-      eventId: `${keyId}-${day}`,
-      key: { by: 'ref', value: keyId },
-      ts: Date.UTC(2026, 10, day, 10),
-      operation: 'face-swap',
-      credits,
-      requests: 1,
-      status: 200,
-    },
-  ]);
+  recordUsage(deps, [pushedEvent(keyId, `${keyId}-${day}`, Date.UTC(2026, 10, day, 10), credits)]);
 
 forEachStore((_kind, open) => {
   beforeEach(async () => {

@@ -8,22 +8,18 @@ import { createKey } from '../../server/keys/keys.ts';
 import type { UsageEvent } from '../../server/usage/record-events.ts';
 import { recordUsage } from '../helpers/history.ts';
 import { forEachStore, type TestDeps } from '../helpers/store.ts';
+import { pushedEvent } from '../helpers/usage.ts';
 
 let deps: TestDeps;
 const START = Date.UTC(2026, 10, 10);
 
-const use = (key: string, id: string, ts: number, credits: number, source = 'push'): UsageEvent => ({
-  source,
-  eventId: id,
-  key: { by: 'ref', value: key },
-  ts,
-  credits,
-  requests: 1,
-  status: 200,
-  operation: 'ai-image-generator',
-  sourceIp: '198.51.100.10',
-  userAgent: 'magic-hour-node/0.43.1',
-});
+const use = (key: string, id: string, ts: number, credits: number, source = 'push') =>
+  pushedEvent(key, id, ts, credits, {
+    source,
+    operation: 'ai-image-generator',
+    sourceIp: '198.51.100.10',
+    userAgent: 'magic-hour-node/0.43.1',
+  });
 
 /** Ten days of 5 credits every other minute, 08:00–20:00 UTC. */
 function history(key: string, until: number): UsageEvent[] {

@@ -39,3 +39,24 @@ export function mixedUsage(keys: readonly string[], count: number, end: number):
     operation: i % 3 ? 'face-swap' : 'ai-image-generator',
   }));
 }
+
+/** One pushed event of `key`: one request answered 200, a face swap unless `extra` says otherwise. */
+export function pushedEvent(
+  key: string,
+  eventId: string,
+  ts: number,
+  credits: number,
+  extra: Partial<UsageEvent> = {},
+): UsageEvent {
+  return {
+    source: 'push',
+    eventId,
+    key: { by: 'ref', value: key },
+    ts,
+    credits,
+    requests: 1,
+    status: 200,
+    operation: 'face-swap',
+    ...extra,
+  };
+}

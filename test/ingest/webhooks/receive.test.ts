@@ -14,7 +14,11 @@ import {
 import { recordEvents } from '../../../server/usage/record-events.ts';
 import { createTestApi } from '../../helpers/api.ts';
 import { createTestDeps, forEachStore, T0, type TestDeps } from '../../helpers/store.ts';
-import { recordUsage } from '../../helpers/usage.ts';
+import { pushedEvent, recordUsage } from '../../helpers/usage.ts';
+
+/** A text-to-video project of prod-web, pushed with its project id when it was created. */
+const projectEvent = (id: string, credits: number, createdAt: number) =>
+  pushedEvent('prod-web', `e-${id}`, createdAt, credits, { operation: 'text-to-video', projectId: id });
 
 // The vector from the issue (and Magic Hour's docs).
 const VECTOR = {
@@ -113,19 +117,7 @@ describe('POST /webhooks/magichour', () => {
   const createdAt = T0 - 10 * 60_000;
   /** A project created through a known path (push with project_id), 120 credits estimated. */
   const pushProject = (id: string, credits = 120) =>
-    recordEvents(deps, [
-      {
-        source: 'push',
-        eventId: `e-${id}`,
-        key: { by: 'ref', value: 'prod-web' },
-        ts: createdAt,
-        credits,
-        requests: 1,
-        status: 200,
-        operation: 'text-to-video',
-        projectId: id,
-      },
-    ]);
+    recordEvents(deps, [projectEvent(id, credits, createdAt)]);
   const keyCredits = () =>
     (deps.sqlite.prepare('SELECT sum(credits) AS c FROM usage_hour').get() as { c: number | null }).c;
   const completed = (id: string, credits: number, kind = 'video') => ({
@@ -243,17 +235,7 @@ forEachStore((kind, open) => {
 
     const provider = { id: magicHour.id, webhooks: magicHour.webhooks! };
     const createdAt = T0 - 10 * 60_000;
-    const pushed = (id: string, credits: number) => ({
-      source: 'push',
-      eventId: `e-${id}`,
-      key: { by: 'ref' as const, value: 'prod-web' },
-      ts: createdAt,
-      credits,
-      requests: 1,
-      status: 200,
-      operation: 'text-to-video',
-      projectId: id,
-    });
+    const pushed = (id: string, credits: number) => projectEvent(id, credits, createdAt);
     const completed = (id: string, credits: number) =>
       JSON.stringify({
         type: 'video.completed',
