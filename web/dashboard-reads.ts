@@ -10,6 +10,7 @@ import { listAudit } from '../server/audit/list.ts';
 import { DAY } from '../server/clock.ts';
 import type { IncidentState } from '../server/db/schema/index.ts';
 import type { Deps } from '../server/deps.ts';
+import { type InFlight, limitInFlight } from '../server/auth/in-flight.ts';
 import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
 import { iso } from '../server/timestamps.ts';
 import { encodeBody } from '../server/usage/encode-body.ts';
@@ -252,7 +253,13 @@ export const dashboardReadTasks = {
 /** Every large read of the app, on one worker: the dashboard's and the usage API's. */
 export const readTasks = { ...dashboardReadTasks, ...usageReadTasks };
 
-export type DashboardReads = TaskWorker<typeof readTasks>;
+/**
+ * The worker, and the admission every route that waits on it mounts after authentication: the
+ * worker answers one read at a time, so what waits is bounded (the largest answers are a few MB).
+ * Four per user or token leaves a page's own requests and a download room; more get 429.
+ */
+export type DashboardReads = TaskWorker<typeof readTasks> & { admit: InFlight['admit'] };
+const READS_IN_FLIGHT = { work: 'exports and large reads', perCaller: 4, total: 16, retryAfterS: 1 };
 
 /**
  * One worker per app, shared by the exports, the pages and the usage API (app.ts hands it to
@@ -262,14 +269,20 @@ export type DashboardReads = TaskWorker<typeof readTasks>;
 const workers = new WeakMap<Deps, DashboardReads>();
 
 export function dashboardReadsFor(deps: Deps): DashboardReads {
-  let worker = workers.get(deps);
-  if (!worker) {
+  let reads = workers.get(deps);
+  if (!reads) {
     // Its reads are bounded by the point caps (a few MB live at most); capped, V8 collects the old
     // generation after a big answer instead of keeping it grown while the worker sits idle.
-    worker = createTaskWorker(deps, new URL('./dashboard-reads-worker.ts', import.meta.url), readTasks, {
-      maxOldGenerationSizeMb: 64,
-    });
-    workers.set(deps, worker);
+    const worker = createTaskWorker(
+      deps,
+      new URL('./dashboard-reads-worker.ts', import.meta.url),
+      readTasks,
+      {
+        maxOldGenerationSizeMb: 64,
+      },
+    );
+    reads = Object.assign(worker, { admit: limitInFlight(READS_IN_FLIGHT).admit });
+    workers.set(deps, reads);
   }
-  return worker;
+  return reads;
 }

@@ -20,3 +20,8 @@ export function hasScope(principal: Principal, scope: Scope): boolean {
 export function scopesForRole(role: Role): Set<Scope> {
   return role === 'admin' ? new Set<Scope>(['admin', 'read', 'ingest']) : new Set<Scope>(['read']);
 }
+
+/** One caller across requests, for per-caller limits: a user or a token, by id. */
+export function callerOf(p: Principal): string {
+  return p.userId !== undefined ? `user:${p.userId}` : `token:${p.tokenId ?? p.actor}`;
+}

@@ -10,7 +10,7 @@ import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import { errorBody } from '../http/errors.ts';
+import { limitInFlight } from '../auth/in-flight.ts';
 import { createTaskWorker } from '../http/task-worker.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';
@@ -22,8 +22,11 @@ import { type DetectionRunner, inThreadRunner } from './runner.ts';
 const BODY_LIMIT = 64 * 1024;
 const RunSchema = z.strictObject({ until: TimestampSchema.optional() });
 const RunResultSchema = z.object({ evaluated_until: z.iso.datetime(), incidents_opened: z.number().int() });
-/** Seconds a refused caller is told to wait: a 30-day backtest takes about this long. */
-const BACKTEST_RETRY_AFTER_S = 5;
+/**
+ * One backtest at a time per user or token, four at once in all (each holds seconds of a worker's
+ * CPU); a refused caller is told to wait about as long as a 30-day backtest takes.
+ */
+const BACKTESTS_IN_FLIGHT = { work: 'backtests', perCaller: 1, total: 4, retryAfterS: 5 };
 
 export const detectionApi: ApiOperation[] = [
   {
@@ -50,6 +53,7 @@ export const detectionApi: ApiOperation[] = [
     summary: 'How often a rule would have fired (nothing written)',
     scope: 'read',
     body: BacktestSchema,
+    errors: [429],
   },
 ];
 
@@ -58,8 +62,7 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
   const detection = runner ?? inThreadRunner(deps, listener);
   // Started on the first backtest; idle, it does not keep the process alive.
   const backtests = createTaskWorker(deps, new URL('./backtest-worker.ts', import.meta.url), backtestTasks);
-  /** Callers with a backtest running: a user or a token, by id. */
-  const running = new Set<string>();
+  const oneBacktestEach = limitInFlight(BACKTESTS_IN_FLIGHT);
   return new Hono<AppEnv>()
     .post('/detect/run', requireAuth(deps, 'admin'), limitBody(BODY_LIMIT), async (c) => {
       const parsed = RunSchema.safeParse((await readJson(c, { optional: true })) ?? {});
@@ -72,27 +75,8 @@ export function detectionRoutes(deps: Deps, listener?: IncidentListener, runner?
       const rule = await putRule(deps, c.req.param('kind'), await readJson(c), c.get('principal').actor);
       return c.json({ rule });
     })
-    .post('/backtest', requireAuth(deps, 'read'), limitBody(BODY_LIMIT), async (c) => {
+    .post('/backtest', requireAuth(deps, 'read'), oneBacktestEach.admit, limitBody(BODY_LIMIT), async (c) => {
       const input = parseBacktest(await readJson(c));
-      const p = c.get('principal');
-      const caller = p.userId !== undefined ? `user:${p.userId}` : `token:${p.tokenId ?? p.actor}`;
-      if (running.has(caller)) {
-        return c.json(
-          errorBody(
-            'rate_limited',
-            'A backtest of yours is still running; one runs at a time per user or token. Retry when it has finished.',
-          ),
-          429,
-          { 'retry-after': String(BACKTEST_RETRY_AFTER_S) },
-        );
-      }
-      running.add(caller);
-      try {
-        return c.body(await backtests.run('backtestJson', input), 200, {
-          'content-type': 'application/json',
-        });
-      } finally {
-        running.delete(caller);
-      }
+      return c.body(await backtests.run('backtestJson', input), 200, { 'content-type': 'application/json' });
     });
 }

@@ -1,5 +1,5 @@
 /** GET /api/v1/usage: totals over a range, optionally grouped by key, environment or operation. */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
@@ -11,7 +11,7 @@ import { parseRangeQuery, RangeQuerySchema } from './range.ts';
 import type { usageReadTasks } from './usage-reads.ts';
 
 /** The worker that runs usageReadTasks (the app's reads worker, web/dashboard-reads.ts). */
-export type UsageReads = Pick<TaskWorker<typeof usageReadTasks>, 'run'>;
+export type UsageReads = Pick<TaskWorker<typeof usageReadTasks>, 'run'> & { admit: MiddlewareHandler };
 
 // Where the answers' points are written; kept importable from here, as before.
 export { pointsView, rememberedIso } from './series-view.ts';
@@ -37,6 +37,7 @@ export const usageApi: ApiOperation[] = [
     summary: 'Usage totals over a range, optionally grouped by key, environment or operation',
     scope: 'read',
     query: RangeQuerySchema,
+    errors: [429],
     response: SeriesSchema.extend({
       group: RangeQuerySchema.shape.group.unwrap().optional(),
       groups: z.array(z.object({ points: z.array(PointSchema) }).loose()).optional(),
@@ -50,7 +51,7 @@ export const usageApi: ApiOperation[] = [
  * sent from this thread.
  */
 export function usageRoutes(deps: Deps, reads: UsageReads) {
-  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), async (c) => {
+  return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), reads.admit, async (c) => {
     const range = parseRangeQuery(c.req.query(), deps.clock.now());
     const body = await reads.run('usage', range);
     // As c.json() labels an answer without groups; the grouped one was streamed with JSON_HEADERS.

@@ -35,7 +35,7 @@ const IncidentQuery = z.object({
 export function exportRoutes(deps: Deps) {
   const exports = dashboardReadsFor(deps);
   return new Hono<AppEnv>()
-    .use(requireAuth(deps, 'read'))
+    .use(requireAuth(deps, 'read'), exports.admit)
     .get('/usage.csv', async (c) => {
       const query = c.req.query();
       if (query.step === 'month') {

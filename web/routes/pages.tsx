@@ -111,7 +111,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     return sendPage(c, <OverviewPage ctx={await ctxOf(c)} data={data} />);
   });
 
-  app.get('/keys', auth, async (c) => {
+  app.get('/keys', auth, reads.admit, async (c) => {
     const now = clock.now();
     const page = Number.parseInt(c.req.query('page') ?? '1', 10);
     // Every key's row is read and ranked on the reads worker; only the page shown comes back.
@@ -177,7 +177,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     );
   });
 
-  app.get('/capacity', auth, async (c) => {
+  app.get('/capacity', auth, reads.admit, async (c) => {
     const now = clock.now();
     // Calendar months of KEYWATCH_TZ per grouping, computed on the reads worker: the browser only
     // has UTC days. What the stacked chart draws (its largest series and the rest summed); the CSV

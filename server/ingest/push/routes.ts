@@ -9,6 +9,7 @@ import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
 import type { ApiOperation } from '../../http/api-operation.ts';
 import { limitBody, readJsonBytes } from '../../http/body.ts';
+import { limitInFlight } from '../../auth/in-flight.ts';
 import { createTaskWorker, type TaskWorker } from '../../http/task-worker.ts';
 import { PushBatchSchema, PushResultSchema } from './push.ts';
 import { pushTasks } from './push-tasks.ts';
@@ -23,7 +24,7 @@ export const pushApi: ApiOperation[] = [
     scope: 'ingest',
     body: PushBatchSchema,
     response: PushResultSchema,
-    errors: [503],
+    errors: [429, 503],
   },
 ];
 
@@ -32,8 +33,16 @@ export type PushWorker = TaskWorker<typeof pushTasks>;
 export const createPushWorker = (deps: Deps): PushWorker =>
   createTaskWorker(deps, new URL('./push-worker.ts', import.meta.url), pushTasks);
 
+/**
+ * Batches waiting for the push worker, refused (429) before their body is read: up to 10 MB each,
+ * and a storm of retries must not queue without end. Four per token lets a shipper overlap its
+ * requests.
+ */
+const PUSHES_IN_FLIGHT = { work: 'push batches', perCaller: 4, total: 8, retryAfterS: 1 };
+
 export function pushRoutes(deps: Deps, worker: PushWorker) {
-  return new Hono<AppEnv>().post('/', requireAuth(deps, 'ingest'), limitBody(), async (c) => {
+  const inFlight = limitInFlight(PUSHES_IN_FLIGHT);
+  return new Hono<AppEnv>().post('/', requireAuth(deps, 'ingest'), inFlight.admit, limitBody(), async (c) => {
     const body = await readJsonBytes(c);
     const result = await worker.run('push', { body }, [body]);
     if (result.discovered.length > 0) {
