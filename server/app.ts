@@ -102,7 +102,7 @@ export function createApp(
   );
   api('/api/v1/usage', pushRoutes(deps, sources.push), pushApi);
   api('/api/v1/usage', usageRoutes(deps, dashboardReadsFor(deps)), usageApi);
-  api('/api/v1/keys', keysRoutes(deps), keysApi);
+  api('/api/v1/keys', keysRoutes(deps, dashboardReadsFor(deps)), keysApi);
   api(
     '/api/v1/forecast',
     forecastRoutes(deps, {

@@ -7,11 +7,12 @@
  * number of keys, a few MB at most; page data as the few plain objects its page renders.
  */
 import { listAudit } from '../server/audit/list.ts';
+import { type InFlight, limitInFlight } from '../server/auth/in-flight.ts';
 import { DAY } from '../server/clock.ts';
 import type { IncidentState } from '../server/db/schema/index.ts';
 import type { Deps } from '../server/deps.ts';
-import { type InFlight, limitInFlight } from '../server/auth/in-flight.ts';
 import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
+import { keyReadTasks } from '../server/keys/key-reads.ts';
 import { iso } from '../server/timestamps.ts';
 import { encodeBody } from '../server/usage/encode-body.ts';
 import type { RangeQuery } from '../server/usage/range.ts';
@@ -224,6 +225,18 @@ export const dashboardReadTasks = {
     return pageOfKeyRows(await listKeyRows(deps, deps.clock.now()), input.page);
   },
 
+  /** The overview's month card: the last three calendar months, the `top` keys and the rest summed. */
+  async overviewMonths(deps: Deps, input: { top: number }): Promise<GroupMonths[]> {
+    return monthTotals(deps.db, {
+      now: deps.clock.now(),
+      timeZone: deps.config.timeZone,
+      count: 3,
+      group: 'key',
+      dropLeadingEmpty: true,
+      top: input.top,
+    });
+  },
+
   /**
    * The /capacity page's calendar months of KEYWATCH_TZ per grouping, the `top` largest series
    * and the rest summed; keys and environments are summed from one read of every key's months.
@@ -251,7 +264,7 @@ export const dashboardReadTasks = {
 };
 
 /** Every large read of the app, on one worker: the dashboard's and the usage API's. */
-export const readTasks = { ...dashboardReadTasks, ...usageReadTasks };
+export const readTasks = { ...dashboardReadTasks, ...usageReadTasks, ...keyReadTasks };
 
 /**
  * The worker, and the admission every route that waits on it mounts after authentication: the

@@ -5,12 +5,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
+import { limitInFlight } from '../auth/in-flight.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
-import { limitInFlight } from '../auth/in-flight.ts';
 import { createTaskWorker } from '../http/task-worker.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import { iso, TimestampSchema } from '../timestamps.ts';

@@ -127,6 +127,18 @@ export async function listKeys({ db }: { db: Db }): Promise<KeyView[]> {
   return (await db.select().from(keys).orderBy(asc(keys.name))).map(toKeyView);
 }
 
+/**
+ * Every key's name and what a pick list filters on, by name: the pages' key choices. Four columns
+ * instead of whole rows made into views (listKeys), which at a thousand keys is a stall of about
+ * 10 ms on the serving thread per page.
+ */
+export async function listKeyChoices({ db }: { db: Db }) {
+  return db
+    .select({ id: keys.id, name: keys.name, status: keys.status, environment: keys.environment })
+    .from(keys)
+    .orderBy(asc(keys.name));
+}
+
 /** Finds a key by id, name or fingerprint. */
 export async function findKey(db: Queryable, ref: string): Promise<KeyRow | undefined> {
   return (

@@ -1,21 +1,22 @@
 /** /api/v1/keys: list, register, edit, revoke, and each key's usage series. */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
+import type { TaskWorker } from '../http/task-worker.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery, RangeQuerySchema } from '../usage/range.ts';
 import { pointsView, SeriesSchema } from '../usage/routes.ts';
 import { keySeries } from '../usage/series.ts';
+import type { keyReadTasks } from './key-reads.ts';
 import {
   createKey,
   getKey,
   KeyPatchSchema,
   KeyViewSchema,
-  listKeys,
   NewKeySchema,
   RevokeSchema,
   revokeKey,
@@ -35,6 +36,7 @@ export const keysApi: ApiOperation[] = [
     path: '/',
     summary: 'List watched keys',
     scope: 'read',
+    errors: [429],
     response: z.object({ keys: z.array(KeyViewSchema) }),
   },
   {
@@ -94,12 +96,17 @@ export const keysApi: ApiOperation[] = [
   },
 ];
 
-export function keysRoutes(deps: Deps) {
+/** The worker that runs keyReadTasks (the app's reads worker, web/dashboard-reads.ts). */
+export type KeyReads = Pick<TaskWorker<typeof keyReadTasks>, 'run'> & { admit: MiddlewareHandler };
+
+export function keysRoutes(deps: Deps, reads: KeyReads) {
   const keyDeps = { db: deps.db, clock: deps.clock, secret: deps.config.secret };
   return (
     new Hono<AppEnv>()
       .use(requireAuth(deps))
-      .get('/', async (c) => c.json({ keys: await listKeys(deps) }))
+      .get('/', reads.admit, async (c) =>
+        c.body(await reads.run('keysJson', undefined), 200, { 'content-type': 'application/json' }),
+      )
       .post('/', limitBody(BODY_LIMIT), async (c) => {
         const key = await createKey(keyDeps, await readJson(c), c.get('principal').actor);
         return c.json({ key, ...key }, 201);

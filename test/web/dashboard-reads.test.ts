@@ -124,3 +124,31 @@ describe('/keys and /capacity on the reads worker', () => {
     for (const [i, p] of paths.entries()) expect(await page(p)).toBe(before[i]);
   });
 });
+
+describe('the overview’s month card and GET /api/v1/keys on the reads worker', () => {
+  it('answer from data the serving thread can no longer see', async () => {
+    const { user } = await addUser(
+      deps,
+      { email: 'a@example.com', role: 'viewer', password: 'correct horse battery' },
+      't',
+    );
+    const { cookieValue } = await createSession(deps, user.id);
+    const monthCard = async () => {
+      const res = await api.app.request('/', { headers: { cookie: `kw_session=${cookieValue}` } });
+      expect(res.status).toBe(200);
+      return /<section aria-labelledby="months-h">[\s\S]*?<\/section>/.exec(await res.text())?.[0];
+    };
+    const keysJson = async () => {
+      const res = await api.call('GET', '/api/v1/keys', read);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      return res.json as { keys: { name: string }[] };
+    };
+    const before = { card: await monthCard(), keys: await keysJson() };
+    expect(before.card).toContain('batch');
+    expect(before.keys.keys.map((k) => k.name)).toEqual(['batch', 'cron,"x"', 'web']);
+
+    hideUsageFromServingThread(deps);
+    expect({ card: await monthCard(), keys: await keysJson() }).toEqual(before);
+  });
+});

@@ -10,7 +10,7 @@ import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import type { OpenApiDocument } from '../../server/http/openapi.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
-import { findKey, listKeys, toKeyView } from '../../server/keys/keys.ts';
+import { findKey, listKeyChoices, toKeyView } from '../../server/keys/keys.ts';
 import { dayPeriod } from '../../server/time-zone.ts';
 import type { Assets } from '../assets.ts';
 import type { PageContext } from '../components/layout.tsx';
@@ -30,7 +30,6 @@ import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
 import { flagsFor, ipGroupCount } from '../queries/key-table.ts';
-import { monthTotals } from '../queries/month-totals.ts';
 import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
@@ -82,7 +81,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
     return c.body(FAVICON_SVG);
   });
 
-  app.get('/', auth, async (c) => {
+  app.get('/', auth, reads.admit, async (c) => {
     const now = clock.now();
     // The billing period when the account has a subscription, else the calendar month.
     const account = await readAccountView(deps, now);
@@ -96,15 +95,9 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       unattributed: await unattributedCredits(deps.db, lastDays(now, 30).from, now + 1),
       // To the end of today: nothing is stored after now, and whole days are one row per key.
       topKeys: await topKeys(deps.db, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
-      months: await monthTotals(deps.db, {
-        now,
-        timeZone: config.timeZone,
-        count: 3,
-        group: 'key',
-        dropLeadingEmpty: true,
-        // The largest spenders and the rest as one row: a thousand keys is the keys page's job.
-        top: OVERVIEW_MONTH_KEYS,
-      }),
+      // Every key's months are read on the reads worker. The largest spenders and the rest as one
+      // row: a thousand keys is the keys page's job.
+      months: await reads.run('overviewMonths', { top: OVERVIEW_MONTH_KEYS }),
       openIncidents: await listIncidents(deps, { state: ['open'], limit: 50 }),
       freshness: await sourceFreshness(deps.db, now),
     };
@@ -135,7 +128,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       agents: await userAgentsOf(deps.db, key.id, from, now + 1),
       incidents: await listIncidents(deps, { keyId: key.id, limit: 50 }),
       // Keys this one can be rotated to: any other key that is not revoked.
-      replacements: (await listKeys(deps))
+      replacements: (await listKeyChoices(deps))
         .filter((k) => k.id !== key.id && k.status !== 'revoked')
         .map((k) => ({ id: k.id, name: k.name })),
     };
@@ -150,7 +143,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
       ...(filter.key && { keyId: filter.key }),
       from: clock.now() - Number(filter.days) * DAY,
     });
-    const keys = (await listKeys(deps)).map((k) => ({ id: k.id, name: k.name }));
+    const keys = (await listKeyChoices(deps)).map((k) => ({ id: k.id, name: k.name }));
     return sendPage(
       c,
       <IncidentsPage ctx={await ctxOf(c)} incidents={incidents} filter={filter} keys={keys} />,
@@ -164,7 +157,7 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   });
 
   app.get('/budgets', auth, async (c) => {
-    const keys = await listKeys(deps);
+    const keys = await listKeyChoices(deps);
     const environments = [...new Set(keys.map((k) => k.environment).filter((e): e is string => !!e))].sort();
     return sendPage(
       c,

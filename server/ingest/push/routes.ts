@@ -5,11 +5,11 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../auth/app-env.ts';
+import { limitInFlight } from '../../auth/in-flight.ts';
 import { requireAuth } from '../../auth/middleware.ts';
 import type { Deps } from '../../deps.ts';
 import type { ApiOperation } from '../../http/api-operation.ts';
 import { limitBody, readJsonBytes } from '../../http/body.ts';
-import { limitInFlight } from '../../auth/in-flight.ts';
 import { createTaskWorker, type TaskWorker } from '../../http/task-worker.ts';
 import { PushBatchSchema, PushResultSchema } from './push.ts';
 import { pushTasks } from './push-tasks.ts';
