@@ -6,13 +6,16 @@
  * already. A CSV comes back whole as bytes, bounded by the point cap (MAX_POINTS lines) or the
  * number of keys, a few MB at most; page data as the few plain objects its page renders.
  */
+import { readAccountView } from '../server/account/view.ts';
 import { listAudit } from '../server/audit/list.ts';
 import { type InFlight, limitInFlight } from '../server/auth/in-flight.ts';
-import { DAY } from '../server/clock.ts';
+import { DAY, floorTo } from '../server/clock.ts';
 import type { IncidentState } from '../server/db/schema/index.ts';
 import type { Deps } from '../server/deps.ts';
 import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
+import { sourceFreshness } from '../server/ingest/health.ts';
 import { keyReadTasks } from '../server/keys/key-reads.ts';
+import { dayPeriod } from '../server/time-zone.ts';
 import { iso } from '../server/timestamps.ts';
 import { encodeBody } from '../server/usage/encode-body.ts';
 import type { RangeQuery } from '../server/usage/range.ts';
@@ -26,11 +29,14 @@ import {
 } from '../server/usage/series.ts';
 import { rememberedIso } from '../server/usage/series-view.ts';
 import { usageReadTasks } from '../server/usage/usage-reads.ts';
+import { lastDays } from './components/windows.ts';
 import { type Cell, csvCell, csvLines } from './csv.ts';
 import { runLines } from './csv-runs.ts';
+import type { OverviewData } from './pages/overview.tsx';
 import { listIncidents } from './queries/incidents.ts';
 import { type KeyPage, listKeyRows, pageOfKeyRows } from './queries/key-table.ts';
 import { type GroupMonths, type MonthReads, monthTotals } from './queries/month-totals.ts';
+import { sumCredits, topKeys, unattributedCredits } from './queries/spend.ts';
 
 export const POINT_HEADER = ['ts', 'credits', 'requests', 'errors', 'auth_failures'];
 
@@ -225,16 +231,37 @@ export const dashboardReadTasks = {
     return pageOfKeyRows(await listKeyRows(deps, deps.clock.now()), input.page);
   },
 
-  /** The overview's month card: the last three calendar months, the `top` keys and the rest summed. */
-  async overviewMonths(deps: Deps, input: { top: number }): Promise<GroupMonths[]> {
-    return monthTotals(deps.db, {
-      now: deps.clock.now(),
-      timeZone: deps.config.timeZone,
-      count: 3,
-      group: 'key',
-      dropLeadingEmpty: true,
-      top: input.top,
-    });
+  /**
+   * The overview's figures: spend today and in the budget period (the billing period when the
+   * account has a subscription, else the calendar month), the top keys of the last 7 days, the
+   * last three calendar months of the `topMonthKeys` largest keys and the rest as one row (a
+   * thousand keys is the keys page's job), open incidents and each source's freshness.
+   */
+  async overview(deps: Deps, input: { topMonthKeys: number }): Promise<OverviewData> {
+    const { db, config } = deps;
+    const now = deps.clock.now();
+    const account = await readAccountView(deps, now);
+    const monthStart = account.budget.start;
+    return {
+      now,
+      monthStart,
+      account,
+      today: (await sumCredits(db, dayPeriod(now, config.timeZone).start, now + 1)).credits,
+      month: (await sumCredits(db, monthStart, now + 1)).credits,
+      unattributed: await unattributedCredits(db, lastDays(now, 30).from, now + 1),
+      // To the end of today: nothing is stored after now, and whole days are one row per key.
+      topKeys: await topKeys(db, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
+      months: await monthTotals(db, {
+        now,
+        timeZone: config.timeZone,
+        count: 3,
+        group: 'key',
+        dropLeadingEmpty: true,
+        top: input.topMonthKeys,
+      }),
+      openIncidents: await listIncidents(deps, { state: ['open'], limit: 50 }),
+      freshness: await sourceFreshness(db, now),
+    };
   },
 
   /**

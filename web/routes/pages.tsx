@@ -5,13 +5,12 @@ import { readAccountView } from '../../server/account/view.ts';
 import { listAudit } from '../../server/audit/list.ts';
 import { listApiTokens } from '../../server/auth/tokens.ts';
 import { listUsers } from '../../server/auth/users.ts';
-import { DAY, floorTo } from '../../server/clock.ts';
+import { DAY } from '../../server/clock.ts';
 import { INCIDENT_STATES } from '../../server/db/schema/index.ts';
 import type { Deps } from '../../server/deps.ts';
 import type { OpenApiDocument } from '../../server/http/openapi.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import { findKey, listKeyChoices, toKeyView } from '../../server/keys/keys.ts';
-import { dayPeriod } from '../../server/time-zone.ts';
 import type { Assets } from '../assets.ts';
 import type { PageContext } from '../components/layout.tsx';
 import { sendPage } from '../components/render.ts';
@@ -30,7 +29,6 @@ import { SettingsPage } from '../pages/settings.tsx';
 import { findIncident, listIncidents } from '../queries/incidents.ts';
 import { ipsOf, operationsOf, userAgentsOf } from '../queries/key-activity.ts';
 import { flagsFor, ipGroupCount } from '../queries/key-table.ts';
-import { sumCredits, topKeys, unattributedCredits } from '../queries/spend.ts';
 import { type PageEnv, requirePage } from './session.ts';
 
 /** Keys listed by name in the overview's month table; the rest are summed as one row. */
@@ -82,25 +80,8 @@ export function pageRoutes(deps: Deps, getAssets: () => Promise<Assets>, apiDocu
   });
 
   app.get('/', auth, reads.admit, async (c) => {
-    const now = clock.now();
-    // The billing period when the account has a subscription, else the calendar month.
-    const account = await readAccountView(deps, now);
-    const monthStart = account.budget.start;
-    const data = {
-      now,
-      monthStart,
-      account,
-      today: (await sumCredits(deps.db, dayPeriod(now, config.timeZone).start, now + 1)).credits,
-      month: (await sumCredits(deps.db, monthStart, now + 1)).credits,
-      unattributed: await unattributedCredits(deps.db, lastDays(now, 30).from, now + 1),
-      // To the end of today: nothing is stored after now, and whole days are one row per key.
-      topKeys: await topKeys(deps.db, lastDays(now, 7).from, floorTo(now, DAY) + DAY),
-      // Every key's months are read on the reads worker. The largest spenders and the rest as one
-      // row: a thousand keys is the keys page's job.
-      months: await reads.run('overviewMonths', { top: OVERVIEW_MONTH_KEYS }),
-      openIncidents: await listIncidents(deps, { state: ['open'], limit: 50 }),
-      freshness: await sourceFreshness(deps.db, now),
-    };
+    // Read on the reads worker: the month card alone walks every key's months.
+    const data = await reads.run('overview', { topMonthKeys: OVERVIEW_MONTH_KEYS });
     return sendPage(c, <OverviewPage ctx={await ctxOf(c)} data={data} />);
   });
 
