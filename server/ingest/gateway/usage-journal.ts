@@ -3,8 +3,8 @@
  * database before the client sees the end of its answer, and the file is deleted once the writer
  * has stored all of its events. A `kill -9` loses nothing the kernel already has (a write() that
  * returned is in the page cache; only a power cut needs fsync, which would cost every request a
- * disk flush). A process that starts adopts the files of processes that are gone and stores their
- * events again: event ids are unique per (source, id), so what was stored already counts once.
+ * disk flush). A process that starts adopts the files of processes that are gone (writerMayBeAlive)
+ * and stores their events again: event ids are unique per (source, id), so what was stored already counts once.
  *
  * Appends are grouped: the lines of every request answered in one turn of the event loop go to
  * disk in one write() at the end of that turn (sync()), and the gateway holds each answer's end
@@ -14,7 +14,16 @@
  * holds SEGMENT_LINES lines, or until all its events are stored (then it is deleted at once, so an
  * idle gateway keeps no file).
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log.ts';
 import type { Chunk } from './usage-chunk.ts';
@@ -187,8 +196,15 @@ export function openUsageJournal(
       const adopted: Adopted[] = [];
       for (const name of names.sort()) {
         const m = NAME.exec(name);
-        if (!m || m[2] === instance || isAlive(Number(m[1]))) continue;
+        if (!m || m[2] === instance) continue;
         const path = join(dir, name);
+        let lastWriteMs: number;
+        try {
+          lastWriteMs = statSync(path).mtimeMs;
+        } catch {
+          continue;
+        }
+        if (writerMayBeAlive(Number(m[1]), lastWriteMs)) continue;
         const items: QueuedUsage[] = [];
         let bad = 0;
         for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -223,13 +239,40 @@ export function openUsageJournal(
   };
 }
 
-/** Another live process owns its files (several may share a database); ours from before a restart may reuse our pid. */
-function isAlive(pid: number): boolean {
+/**
+ * Whether the process that last wrote a journal file may still be running: another live process
+ * owns its files (several may share a database). Ours from before a restart may reuse our pid. A
+ * pid is also reused by unrelated processes, after a reboot above all (pids are handed out in
+ * order at boot): where the start of a process can be read (Linux), a live pid whose process
+ * started after the file's last write cannot be its writer, and the file is adopted.
+ */
+function writerMayBeAlive(pid: number, lastWriteMs: number): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const started = processStartMs(pid);
+  return started === null || started <= lastWriteMs + START_SLACK_MS;
+}
+
+/** The boot time is known to the second: a start this close to the last write may be its writer's. */
+const START_SLACK_MS = 2_000;
+/** Linux's clock ticks per second for /proc times (USER_HZ, 100 on every architecture Node runs on). */
+const USER_HZ = 100;
+
+/** When process `pid` started, in epoch ms, or null where /proc cannot say. */
+export function processStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: the 22nd field
+    // of the line (start time in ticks since boot) is the 20th of these.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const bootS = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(bootS)) return null;
+    return bootS * 1000 + (ticks * 1000) / USER_HZ;
+  } catch {
+    return null;
   }
 }
