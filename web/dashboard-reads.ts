@@ -12,7 +12,7 @@ import type { IncidentState } from '../server/db/schema/index.ts';
 import type { Deps } from '../server/deps.ts';
 import { createTaskWorker, type TaskWorker } from '../server/http/task-worker.ts';
 import { iso } from '../server/timestamps.ts';
-import { encodeBody } from '../server/usage/encode-body.ts';
+import { createBodyWriter, encodeBody } from '../server/usage/encode-body.ts';
 import type { RangeQuery } from '../server/usage/range.ts';
 import {
   GROUPS,
@@ -25,7 +25,7 @@ import {
 import { rememberedIso } from '../server/usage/series-view.ts';
 import { usageReadTasks } from '../server/usage/usage-reads.ts';
 import { type Cell, csvCell, csvLines } from './csv.ts';
-import { runLines } from './csv-runs.ts';
+import { writeRunLines } from './csv-runs.ts';
 import { listIncidents } from './queries/incidents.ts';
 import { type KeyPage, listKeyRows, pageOfKeyRows } from './queries/key-table.ts';
 import { type GroupMonths, type MonthReads, monthTotals } from './queries/month-totals.ts';
@@ -107,7 +107,9 @@ export const dashboardReadTasks = {
     const isoOf = rememberedIso();
     if (range.group) {
       const { groups } = await groupedRuns(deps.db, range, range.group);
-      return bytesOf(runLines([range.group, 'ts', ...POINT_HEADER.slice(1)], range, groups, isoOf));
+      const out = createBodyWriter();
+      writeRunLines(out, [range.group, 'ts', ...POINT_HEADER.slice(1)], range, groups, isoOf);
+      return out.done();
     }
     const points = await totalSeries(deps.db, range);
     return bytesOf(
