@@ -89,7 +89,8 @@ async function dailyCredits(db: Db, start: number, keyIds: string[] | null): Pro
   return byKey;
 }
 
-type FlaggedKey = KeyView & { ipGroups: number; flags: HygieneFlag[] };
+/** A key with its flags, not yet a row: each row's object is made once, with its days. */
+type FlaggedKey = { key: KeyView; ipGroups: number; flags: HygieneFlag[] };
 
 /** Every key by name with its network groups of the week and its flags: what every row and the counts need. */
 async function flaggedKeys(db: Db, now: number, start: number): Promise<FlaggedKey[]> {
@@ -101,13 +102,13 @@ async function flaggedKeys(db: Db, now: number, start: number): Promise<FlaggedK
   const ipGroups = new Map(groups.map((g) => [g.key_id, g.n]));
   return (await listKeys({ db })).map((key) => {
     const n = ipGroups.get(key.id) ?? 0;
-    return { ...key, ipGroups: n, flags: flagsFor(key, n, now) };
+    return { key, ipGroups: n, flags: flagsFor(key, n, now) };
   });
 }
 
 /** Keys with their week by day, in the order given. */
 function withDays(keys: FlaggedKey[], days: Map<string, number[]>): KeyRowView[] {
-  return keys.map(({ ipGroups, flags, ...key }) => {
+  return keys.map(({ key, ipGroups, flags }) => {
     const series = days.get(key.id) ?? new Array<number>(7).fill(0);
     return { ...key, daily: series, credits7d: series.reduce((a, b) => a + b, 0), ipGroups, flags };
   });
@@ -149,7 +150,7 @@ export async function pageOfKeyRows(deps: { db: Db }, now: number, page: number)
   const days = await dailyCredits(
     deps.db,
     start,
-    keys.map((k) => k.id),
+    keys.map((k) => k.key.id),
   );
   return {
     rows: withDays(keys, days),
