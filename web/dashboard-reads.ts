@@ -17,7 +17,7 @@ import { sourceFreshness } from '../server/ingest/health.ts';
 import { keyReadTasks } from '../server/keys/key-reads.ts';
 import { dayPeriod } from '../server/time-zone.ts';
 import { iso } from '../server/timestamps.ts';
-import { encodeBody } from '../server/usage/encode-body.ts';
+import { createBodyWriter, encodeBody } from '../server/usage/encode-body.ts';
 import type { RangeQuery } from '../server/usage/range.ts';
 import {
   GROUPS,
@@ -31,7 +31,7 @@ import { rememberedIso } from '../server/usage/series-view.ts';
 import { usageReadTasks } from '../server/usage/usage-reads.ts';
 import { lastDays } from './components/windows.ts';
 import { type Cell, csvCell, csvLines } from './csv.ts';
-import { runLines } from './csv-runs.ts';
+import { writeRunLines } from './csv-runs.ts';
 import type { OverviewData } from './pages/overview.tsx';
 import { listIncidents } from './queries/incidents.ts';
 import { type KeyPage, listKeyRows, pageOfKeyRows } from './queries/key-table.ts';
@@ -115,7 +115,9 @@ export const dashboardReadTasks = {
     const isoOf = rememberedIso();
     if (range.group) {
       const { groups } = await groupedRuns(deps.db, range, range.group);
-      return bytesOf(runLines([range.group, 'ts', ...POINT_HEADER.slice(1)], range, groups, isoOf));
+      const out = createBodyWriter();
+      writeRunLines(out, [range.group, 'ts', ...POINT_HEADER.slice(1)], range, groups, isoOf);
+      return out.done();
     }
     const points = await totalSeries(deps.db, range);
     return bytesOf(
@@ -228,7 +230,7 @@ export const dashboardReadTasks = {
 
   /** The /keys page's rows: one page of every key's row, and the counts over all of them. */
   async keysPage(deps: Deps, input: { page: number }): Promise<KeyPage> {
-    return pageOfKeyRows(await listKeyRows(deps, deps.clock.now()), input.page);
+    return pageOfKeyRows(deps, deps.clock.now(), input.page);
   },
 
   /**

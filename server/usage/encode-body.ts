@@ -1,24 +1,111 @@
 /**
- * A response body's text pieces as UTF-8 bytes, each piece encoded as soon as it is made. Joining
- * the pieces first kept every one of them alive until the end: on a worker thread, whose young
- * generation is capped (http/worker-thread.ts), a 1.5 MB CSV then spent more time in the garbage
- * collector copying and promoting pieces than reading and formatting them. Here each piece dies
- * young, and the body grows in one buffer outside the JavaScript heap.
+ * Response bodies written straight into UTF-8 bytes. Joining text pieces first kept every one of
+ * them alive until the end, and writing a big answer as a string per bucket (a page of a hundred
+ * keys over a year is 36,500 points) made the reads worker's capped young generation (http/
+ * worker-thread.ts) scavenge and promote megabytes of short-lived strings on every request: more
+ * time in the garbage collector than in reading and formatting. Here the body grows in one buffer
+ * outside the JavaScript heap, and the hot writers add fixed pieces as cached bytes and numbers as
+ * digits, without making a string for either.
  */
-export function encodeBody(pieces: Iterable<string>): Uint8Array<ArrayBuffer> {
+
+export type BodyWriter = {
+  /** Any text, as UTF-8. */
+  text(s: string): void;
+  /** Bytes made once (asciiBytes) and written many times: a bucket's time, a separator. */
+  bytes(b: Uint8Array): void;
+  /** A finite number as String(n) writes it (the callers decide what a non-finite one is). */
+  number(n: number): void;
+  /**
+   * Exactly the body, copied out (posting a view to another thread copies its whole buffer, spare
+   * room included); the writer is not used after.
+   */
+  done(): Uint8Array<ArrayBuffer>;
+};
+
+/** A text of ASCII characters as its bytes (one per character), to write again and again. */
+export const asciiBytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+const ZERO = 48;
+const MINUS = 45;
+/** Up to this many characters or bytes, copied one by one rather than through a native call. */
+const SHORT = 64;
+
+/**
+ * The thread's buffer from its last body, written over by the next one. A fresh buffer per body
+ * (grown by doubling, then copied out) was three or four times the body in new ArrayBuffers per
+ * answer, and V8 answers that much external memory with a scavenge and a full mark-compact
+ * ("external memory pressure"): most of a big answer's GC time. Taken while a writer is open, so
+ * writers that interleave (inline tasks awaiting queries) never share it; at most KEEP_BYTES stays.
+ */
+let spare: Uint8Array | null = null;
+const KEEP_BYTES = 8 * 1024 * 1024;
+
+export function createBodyWriter(): BodyWriter {
   const encoder = new TextEncoder();
-  let bytes = new Uint8Array(64 * 1024);
+  let buffer = spare ?? new Uint8Array(64 * 1024);
+  spare = null;
   let length = 0;
-  for (const piece of pieces) {
-    // A UTF-16 code unit is at most 3 bytes of UTF-8.
-    const most = piece.length * 3;
-    if (length + most > bytes.length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, length + most));
-      grown.set(bytes.subarray(0, length));
-      bytes = grown;
-    }
-    length += encoder.encodeInto(piece, bytes.subarray(length)).written;
-  }
-  // Exactly the body: posting a view to another thread copies its whole buffer, spare room included.
-  return bytes.slice(0, length);
+  const room = (n: number) => {
+    if (length + n <= buffer.length) return;
+    const grown = new Uint8Array(Math.max(buffer.length * 2, length + n));
+    grown.set(buffer.subarray(0, length));
+    buffer = grown;
+  };
+  return {
+    text(s) {
+      // A UTF-16 code unit is at most 3 bytes of UTF-8.
+      room(s.length * 3);
+      // Short texts (a number, a name) byte by byte while they are ASCII: encodeInto's call and
+      // the view it writes into cost more than the copy.
+      if (s.length <= SHORT) {
+        let i = 0;
+        for (; i < s.length; i++) {
+          const c = s.charCodeAt(i);
+          if (c > 127) break;
+          buffer[length + i] = c;
+        }
+        if (i === s.length) {
+          length += i;
+          return;
+        }
+      }
+      length += encoder.encodeInto(s, buffer.subarray(length)).written;
+    },
+    bytes(b) {
+      room(b.length);
+      if (b.length <= SHORT) for (let i = 0; i < b.length; i++) buffer[length + i] = b[i]!;
+      else buffer.set(b, length);
+      length += b.length;
+    },
+    number(n) {
+      // Integers (most counts, and whole credits) digit by digit; String() for the rest, which
+      // is also what it writes for integers past 2^53 (1e21 and up in exponent form).
+      if (!Number.isSafeInteger(n)) return this.text(String(n));
+      room(17);
+      let v = n;
+      if (v < 0) {
+        buffer[length++] = MINUS;
+        v = -v;
+      }
+      let digits = 1;
+      for (let rest = v; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+      length += digits;
+      for (let i = length - 1; i >= length - digits; i--) {
+        buffer[i] = ZERO + (v % 10);
+        v = Math.floor(v / 10);
+      }
+    },
+    done() {
+      const body = buffer.slice(0, length);
+      if (buffer.length <= KEEP_BYTES) spare = buffer;
+      return body;
+    },
+  };
+}
+
+/** Text pieces as one body, each piece encoded as soon as it is made (it dies young). */
+export function encodeBody(pieces: Iterable<string>): Uint8Array<ArrayBuffer> {
+  const out = createBodyWriter();
+  for (const piece of pieces) out.text(piece);
+  return out.done();
 }

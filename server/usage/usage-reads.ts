@@ -6,35 +6,46 @@
  * bytes (copied once between threads, not re-encoded there).
  */
 import type { Deps } from '../deps.ts';
-import { jsonWithArray } from '../http/stream.ts';
 import { iso } from '../timestamps.ts';
-import { encodeBody } from './encode-body.ts';
+import { createBodyWriter } from './encode-body.ts';
 import type { RangeQuery } from './range.ts';
 import { groupedRuns, totalSeries } from './series.ts';
 import { groupJsonWriter } from './series-json.ts';
 import { pointsView } from './series-view.ts';
 
-/** The answer's text in pieces: the totals' series, then (grouped) each group's series written from its runs. */
-export async function writeUsageAnswer(deps: Deps, range: RangeQuery): Promise<Iterable<string>> {
+/**
+ * The answer as UTF-8: the totals' series, then (grouped) each group's series written from its
+ * runs, as JSON.stringify would write the whole object (the groups array after the other fields).
+ */
+export async function writeUsageAnswer(deps: Deps, range: RangeQuery): Promise<Uint8Array<ArrayBuffer>> {
+  const out = createBodyWriter();
   const body = {
     from: iso(range.from),
     to: iso(range.to),
     step: range.step,
     points: pointsView(await totalSeries(deps.db, range)),
   };
-  if (!range.group) return [JSON.stringify(body)];
+  if (!range.group) {
+    out.text(JSON.stringify(body));
+    return out.done();
+  }
   const { groups, total_groups, next_cursor } = await groupedRuns(deps.db, range, range.group, range.page);
-  const head = {
+  const head = JSON.stringify({
     ...body,
     group: range.group,
     total_groups,
     next_cursor: next_cursor === null ? null : String(next_cursor),
-  };
-  return jsonWithArray(head, 'groups', groups, groupJsonWriter(range));
+  });
+  out.text(`${head.slice(0, -1)},"groups":[`);
+  const write = groupJsonWriter(range);
+  groups.forEach((g, i) => {
+    if (i > 0) out.text(',');
+    write(g, out);
+  });
+  out.text(']}');
+  return out.done();
 }
 
 export const usageReadTasks = {
-  async usage(deps: Deps, range: RangeQuery): Promise<Uint8Array<ArrayBuffer>> {
-    return encodeBody(await writeUsageAnswer(deps, range));
-  },
+  usage: writeUsageAnswer,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBody } from '../../server/usage/encode-body.ts';
+import { asciiBytes, createBodyWriter, encodeBody } from '../../server/usage/encode-body.ts';
 
 describe('encodeBody', () => {
   it('gives the UTF-8 of the joined pieces, exactly sized, across growth and multi-byte text', () => {
@@ -10,5 +10,35 @@ describe('encodeBody', () => {
     expect(bytes.buffer.byteLength).toBe(expected.byteLength);
     expect(Buffer.from(bytes).equals(Buffer.from(expected))).toBe(true);
     expect(encodeBody([]).byteLength).toBe(0);
+  });
+
+  it('writes numbers as String() does, and cached bytes as they were made', () => {
+    const numbers = [
+      0,
+      -0,
+      7,
+      10,
+      99,
+      100,
+      -1,
+      -120,
+      2 ** 31,
+      2 ** 53 - 1,
+      -(2 ** 53) + 1,
+      2 ** 53,
+      1e21,
+      0.1 + 0.2,
+      -2.5,
+      5e-324,
+      1.7976931348623157e308,
+    ];
+    const out = createBodyWriter();
+    const comma = asciiBytes(',');
+    for (const n of numbers) {
+      out.number(n);
+      out.bytes(comma);
+    }
+    out.text('ü');
+    expect(new TextDecoder().decode(out.done())).toBe(`${numbers.map(String).join(',')},ü`);
   });
 });

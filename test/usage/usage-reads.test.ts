@@ -36,7 +36,9 @@ describe('GET /api/v1/usage on the reads worker', () => {
     hideUsageFromServingThread(deps);
     // The same read in this thread now sees nothing: the check below could fail.
     const query = Object.fromEntries(new URL(paths[1]!, 'http://x').searchParams);
-    const here = JSON.parse([...(await writeUsageAnswer(deps, parseRangeQuery(query, T0)))].join(''));
+    const here = JSON.parse(
+      new TextDecoder().decode(await writeUsageAnswer(deps, parseRangeQuery(query, T0))),
+    );
     expect(here.groups).toEqual([]);
 
     for (const [i, p] of paths.entries()) {

@@ -40,7 +40,7 @@ forEachStore((_kind, open) => {
         'step=hour&group=operation&top=1',
       ]) {
         const range = parseRangeQuery(Object.fromEntries(new URLSearchParams(q)), T0);
-        expect(await get(`/api/v1/usage?${q}`)).toBe([...(await writeUsageAnswer(deps, range))].join(''));
+        expect(await get(`/api/v1/usage?${q}`)).toBe(text(await writeUsageAnswer(deps, range)));
         expect(await get(`/export/usage.csv?${q}`)).toBe(
           text(await dashboardReadTasks.usageCsv(deps, range)),
         );

@@ -1,12 +1,12 @@
 /** Server-side queries behind the pages, on a real migrated SQLite file and a real PostgreSQL database. */
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR } from '../../server/clock.ts';
+import { DAY, HOUR } from '../../server/clock.ts';
 import { keys as keysTable } from '../../server/db/schema/index.ts';
 import { rows } from '../../server/db/transaction.ts';
 import { sourceFreshness } from '../../server/ingest/health.ts';
 import type { UsageEvent } from '../../server/usage/record-events.ts';
-import { ipGroupCount } from '../../web/queries/key-table.ts';
+import { ipGroupCount, KEYS_PER_PAGE, listKeyRows, pageOfKeyRows } from '../../web/queries/key-table.ts';
 import { monthTotals } from '../../web/queries/month-totals.ts';
 import { sumCredits, topKeys } from '../../web/queries/spend.ts';
 import { forEachStore, T0, type TestDeps } from '../helpers/store.ts';
@@ -70,6 +70,29 @@ forEachStore((_kind, open) => {
       ];
       expect(await ipGroupCount(deps.db, id, T0 - 2 * HOUR)).toBe(4);
       expect(await ipGroupCount(deps.db, id, T0)).toBe(0);
+    });
+
+    it('reads a keys page with the same rows as the list of every key, days included, and counts over all', async () => {
+      // More keys than a page, named so the second page starts mid-list; spend on some days of the week.
+      const names = Array.from({ length: KEYS_PER_PAGE + 7 }, (_, i) => `key-${String(i).padStart(3, '0')}`);
+      await recordUsage(
+        deps,
+        names.flatMap((name, i) => [
+          // Every key is seen 8 days ago (outside the week); two in three also inside it.
+          event('push', name, T0 - 8 * DAY, { credits: 1000 }),
+          ...(i % 3 === 0 ? [] : [event('push', name, T0 - (i % 7) * DAY - HOUR, { credits: i + 0.5 })]),
+        ]),
+      );
+      const all = await listKeyRows(deps, T0);
+      expect(all).toHaveLength(names.length);
+      expect(all.filter((k) => k.credits7d > 0).length).toBeGreaterThan(KEYS_PER_PAGE / 2);
+      for (const page of [1, 2]) {
+        const shown = await pageOfKeyRows(deps, T0, page);
+        expect(shown.rows).toEqual(all.slice((page - 1) * KEYS_PER_PAGE, page * KEYS_PER_PAGE));
+        expect(shown).toMatchObject({ total: names.length, page, pages: 2 });
+        expect(shown.flagged).toBe(all.filter((k) => k.flags.length > 0).length);
+      }
+      expect((await pageOfKeyRows(deps, T0, 9)).page).toBe(2);
     });
 
     it('lists the largest groups of a month table and sums the rest as one, month by month', async () => {

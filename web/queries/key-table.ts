@@ -4,6 +4,7 @@ import { DAY, floorTo } from '../../server/clock.ts';
 import type { Db } from '../../server/db/client.ts';
 import { dialectOf, rowArrays, rows } from '../../server/db/transaction.ts';
 import { type KeyView, listKeys } from '../../server/keys/keys.ts';
+import { idsIn } from '../../server/usage/id-list.ts';
 
 export type HygieneFlag = {
   code: 'rotate' | 'unused' | 'discovered' | 'revoked_used' | 'many_sources';
@@ -69,38 +70,63 @@ export async function ipGroupCount(db: Db, keyId: string, since: number): Promis
   return row?.n ?? 0;
 }
 
-export async function listKeyRows(deps: { db: Db }, now: number): Promise<KeyRowView[]> {
-  const start = floorTo(now, DAY) - 6 * DAY;
-  // The per-key day sums: one row per key and day, no operations to add up; as arrays, since a
-  // thousand keys' week is 7,000 rows and an object per row cost as much as the query.
-  const daily = await rowArrays<[keyId: string, bucket: number, credits: number]>(
-    deps.db,
-    sql`SELECT key_id, bucket, credits FROM usage_key_day WHERE bucket >= ${start}`,
+/** Per key, its credits on each of the 7 days from `start` (0 where none): of `keyIds`, or of every key. */
+async function dailyCredits(db: Db, start: number, keyIds: string[] | null): Promise<Map<string, number[]>> {
+  // The per-key day sums hold one row per key and day: each day's credits picked into a column of
+  // its own, so the store returns a row per key, not the week's 7,000 rows of a thousand keys.
+  const only = keyIds ? sql`key_id IN (${idsIn(db, keyIds)}) AND ` : sql``;
+  // Named apart: PostgreSQL's rows are objects, where seven columns all called `max` would be one.
+  const days = Array.from(
+    { length: 7 },
+    (_, i) => sql`max(CASE WHEN bucket = ${start + i * DAY} THEN credits END) AS ${sql.raw(`d${i}`)}`,
   );
+  const week = await rowArrays<[keyId: string, ...credits: (number | null)[]]>(
+    db,
+    sql`SELECT key_id, ${sql.join(days, sql`, `)} FROM usage_key_day
+       WHERE ${only}bucket >= ${start} GROUP BY key_id`,
+  );
+  const byKey = new Map<string, number[]>();
+  for (const [keyId, ...credits] of week)
+    byKey.set(
+      keyId,
+      credits.map((c) => c ?? 0),
+    );
+  return byKey;
+}
+
+/** A key with its flags, not yet a row: each row's object is made once, with its days. */
+type FlaggedKey = { key: KeyView; ipGroups: number; flags: HygieneFlag[] };
+
+/** Every key by name with its network groups of the week and its flags: what every row and the counts need. */
+async function flaggedKeys(db: Db, now: number, start: number): Promise<FlaggedKey[]> {
   const groups = await rows<{ key_id: string; n: number }>(
-    deps.db,
-    sql`SELECT key_id, count(DISTINCT ${ipGroupSql(deps.db)}) AS n FROM key_networks
+    db,
+    sql`SELECT key_id, count(DISTINCT ${ipGroupSql(db)}) AS n FROM key_networks
        WHERE last_seen_at >= ${start} GROUP BY key_id`,
   );
   const ipGroups = new Map(groups.map((g) => [g.key_id, g.n]));
-  const byKey = new Map<string, number[]>();
-  for (const [keyId, bucket, credits] of daily) {
-    const series = byKey.get(keyId) ?? new Array<number>(7).fill(0);
-    const i = Math.round((bucket - start) / DAY);
-    if (i >= 0 && i < 7) series[i] = credits;
-    byKey.set(keyId, series);
-  }
-  return (await listKeys(deps)).map((key) => {
-    const series = byKey.get(key.id) ?? new Array<number>(7).fill(0);
+  return (await listKeys({ db })).map((key) => {
     const n = ipGroups.get(key.id) ?? 0;
-    return {
-      ...key,
-      daily: series,
-      credits7d: series.reduce((a, b) => a + b, 0),
-      ipGroups: n,
-      flags: flagsFor(key, n, now),
-    };
+    return { key, ipGroups: n, flags: flagsFor(key, n, now) };
   });
+}
+
+/** Keys with their week by day, in the order given. */
+function withDays(keys: FlaggedKey[], days: Map<string, number[]>): KeyRowView[] {
+  return keys.map(({ key, ipGroups, flags }) => {
+    const series = days.get(key.id) ?? new Array<number>(7).fill(0);
+    return { ...key, daily: series, credits7d: series.reduce((a, b) => a + b, 0), ipGroups, flags };
+  });
+}
+
+/** The first of the 7 days the table shows (today included). */
+const weekStart = (now: number) => floorTo(now, DAY) - 6 * DAY;
+
+/** Every key's row, by name (the CSV export). */
+export async function listKeyRows(deps: { db: Db }, now: number): Promise<KeyRowView[]> {
+  const start = weekStart(now);
+  const keys = await flaggedKeys(deps.db, now, start);
+  return withDays(keys, await dailyCredits(deps.db, start, null));
 }
 
 /** Rows one keys page shows; the CSV export and the API list stay complete. */
@@ -115,12 +141,24 @@ export type KeyPage = {
   pages: number;
 };
 
-/** One page of the keys table (by name), with the counts over every key. */
-export function pageOfKeyRows(all: KeyRowView[], page: number): KeyPage {
+/**
+ * One page of the keys table (by name), with the counts over every key: every key's flags are
+ * computed (the count needs them), but days are read for the page's rows only (a hundred keys'
+ * index descents into the day sums instead of a thousand).
+ */
+export async function pageOfKeyRows(deps: { db: Db }, now: number, page: number): Promise<KeyPage> {
+  const start = weekStart(now);
+  const all = await flaggedKeys(deps.db, now, start);
   const pages = Math.max(1, Math.ceil(all.length / KEYS_PER_PAGE));
   const shown = Math.min(Math.max(1, page), pages);
+  const keys = all.slice((shown - 1) * KEYS_PER_PAGE, shown * KEYS_PER_PAGE);
+  const days = await dailyCredits(
+    deps.db,
+    start,
+    keys.map((k) => k.key.id),
+  );
   return {
-    rows: all.slice((shown - 1) * KEYS_PER_PAGE, shown * KEYS_PER_PAGE),
+    rows: withDays(keys, days),
     total: all.length,
     flagged: all.filter((k) => k.flags.length > 0).length,
     page: shown,

@@ -68,41 +68,53 @@ async function monthRows(
   return rows.length > 0 ? [total] : [];
 }
 
+/** Values kept per month of a group: credits, requests, errors, auth_failures. */
+const FIELDS = 4;
+
 /**
- * Every month's rows in one read of the month rollups, when the months are UTC calendar months
+ * A group's sums month by month, in one flat array (FIELDS per month): no object per group and
+ * month until the groups an answer lists are written out (a thousand keys' year is 12,000).
+ */
+/** `last`: the latest month (by index) the group has a stored row in, -1 for none. */
+type GroupSums = { grp: string; key_id: string; sums: number[]; last: number };
+type SumsByGroup = Map<string, GroupSums>;
+
+function sumsOf(groups: SumsByGroup, grp: string, keyId: string, months: number): GroupSums {
+  let g = groups.get(grp);
+  if (!g) {
+    g = { grp, key_id: keyId, sums: new Array<number>(months * FIELDS).fill(0), last: -1 };
+    groups.set(grp, g);
+  }
+  return g;
+}
+
+/**
+ * Every month's sums in one read of the month rollups, when the months are UTC calendar months
  * (KEYWATCH_TZ is UTC, or has no offset across them); null otherwise, and each month is tiled on its
  * own. One statement instead of one per month: a month of a thousand keys is a thousand rows.
  */
-async function utcMonthRows(
+async function utcMonthSums(
   db: Db,
   months: { start: number; end: number }[],
   group: Group | undefined,
   keys: KeyDirectory | undefined,
   reads: MonthReads | undefined,
-): Promise<Row[][] | null> {
+): Promise<SumsByGroup | null> {
   if (months.some((m) => floorToMonth(m.start) !== m.start || floorToMonth(m.end) !== m.end)) return null;
   const index = new Map(months.map((m, i) => [m.start, i]));
-  const perMonth = months.map(() => new Map<string, Row>());
-  // Values at `i` of a run added to the group's row of the month holding `bucket`.
+  const out: SumsByGroup = new Map();
+  // Values at `i` of a run added to the group's sums of the month holding `bucket`.
   const put = (bucket: number, grp: string, keyId: string, run: Run, i: number) => {
-    const rows = perMonth[index.get(bucket) ?? -1];
-    if (!rows) return;
-    const had = rows.get(grp);
-    if (!had)
-      rows.set(grp, {
-        grp,
-        key_id: keyId,
-        credits: run[i + 1]!,
-        requests: run[i + 2]!,
-        errors: run[i + 3]!,
-        auth_failures: run[i + 4]!,
-      });
-    else {
-      had.credits += run[i + 1]!;
-      had.requests += run[i + 2]!;
-      had.errors += run[i + 3]!;
-      had.auth_failures += run[i + 4]!;
-    }
+    const at = index.get(bucket);
+    if (at === undefined) return;
+    const k = at * FIELDS;
+    const g = sumsOf(out, grp, keyId, months.length);
+    g.last = Math.max(g.last, at);
+    const { sums } = g;
+    sums[k] = sums[k]! + run[i + 1]!;
+    sums[k + 1] = sums[k + 1]! + run[i + 2]!;
+    sums[k + 2] = sums[k + 2]! + run[i + 3]!;
+    sums[k + 3] = sums[k + 3]! + run[i + 4]!;
   };
   const from = months[0]!.start;
   const to = months[months.length - 1]!.end;
@@ -137,7 +149,7 @@ async function utcMonthRows(
       for (let i = 0; i < run.length; i += WIDTH) put(run[i]!, name, group === 'key' ? keyId : '', run, i);
     }
   }
-  return perMonth.map((rows) => [...rows.values()]);
+  return out;
 }
 
 /**
@@ -180,7 +192,7 @@ export async function monthTotals(
     reads?: MonthReads;
   },
 ): Promise<GroupMonths[]> {
-  let months = recentMonths(opts.now, opts.timeZone, opts.count);
+  const months = recentMonths(opts.now, opts.timeZone, opts.count);
   const keys =
     opts.group && opts.group !== 'operation'
       ? await shared(opts.reads, 'keys', () => keyDirectory(db))
@@ -188,67 +200,60 @@ export async function monthTotals(
   // The current month is read whole: nothing is stored after now but usage stamped a little ahead
   // (push refuses more than 5 minutes), which counts in its month either way. Whole months are one
   // row per key in the month rollup; cut at now, today's hours of every key would be read instead.
-  let perMonth = await utcMonthRows(db, months, opts.group, keys, opts.reads);
-  if (!perMonth) {
-    perMonth = [];
-    for (const m of months) perMonth.push(await monthRows(db, m.start, m.end, opts.group, keys));
-  }
-  if (opts.dropLeadingEmpty) {
-    const first = perMonth.findIndex((rows) => rows.some((r) => r.credits > 0 || r.requests > 0));
-    const from = first === -1 ? months.length : first;
-    months = months.slice(from);
-    perMonth = perMonth.slice(from);
-  }
-  const groups = new Map<string, GroupMonths>();
-  perMonth.forEach((rows, i) => {
-    for (const r of rows) {
-      const g = groups.get(r.grp) ?? {
-        group: r.grp,
-        ...(opts.group === 'key' && { key_id: r.key_id }),
-        months: months.map((m) => ({
-          month: m.label,
-          start: m.start,
-          end: m.end,
-          partial: m.end > opts.now + 1,
-          credits: 0,
-          requests: 0,
-          errors: 0,
-          auth_failures: 0,
-        })),
-      };
-      Object.assign(g.months[i]!, {
-        credits: r.credits,
-        requests: r.requests,
-        errors: r.errors,
-        auth_failures: r.auth_failures,
-      });
-      groups.set(r.grp, g);
-    }
-  });
-  // Each group's total once, not once per comparison.
-  const totals = new Map([...groups.values()].map((g) => [g, g.months.reduce((s, m) => s + m.credits, 0)]));
-  const ranked = [...groups.values()].sort(
-    (a, b) => totals.get(b)! - totals.get(a)! || a.group.localeCompare(b.group),
-  );
-  return opts.top === undefined || ranked.length <= opts.top + 1 ? ranked : foldRest(ranked, opts.top);
-}
-
-/** The first `top` groups as they are, and the rest summed month by month as one "(other)" group. */
-function foldRest(ranked: GroupMonths[], top: number): GroupMonths[] {
-  const rest = ranked.slice(top);
-  const other: GroupMonths = {
-    group: OTHER_GROUP,
-    months: rest[0]!.months.map((m, i) => {
-      const sum = { ...m, credits: 0, requests: 0, errors: 0, auth_failures: 0 };
-      for (const g of rest) {
-        const x = g.months[i]!;
-        sum.credits += x.credits;
-        sum.requests += x.requests;
-        sum.errors += x.errors;
-        sum.auth_failures += x.auth_failures;
+  let groups = await utcMonthSums(db, months, opts.group, keys, opts.reads);
+  if (!groups) {
+    groups = new Map();
+    for (const [i, m] of months.entries()) {
+      for (const r of await monthRows(db, m.start, m.end, opts.group, keys)) {
+        const g = sumsOf(groups, r.grp, r.key_id, months.length);
+        g.sums.splice(i * FIELDS, FIELDS, r.credits, r.requests, r.errors, r.auth_failures);
+        g.last = i;
       }
-      return sum;
-    }),
-  };
-  return [...ranked.slice(0, top), other];
+    }
+  }
+  // The months listed: from the first with usage, with dropLeadingEmpty.
+  let first = 0;
+  if (opts.dropLeadingEmpty) {
+    const all = [...groups.values()];
+    const used = (i: number) => all.some(({ sums }) => sums[i * FIELDS]! > 0 || sums[i * FIELDS + 1]! > 0);
+    while (first < months.length && !used(first)) first++;
+  }
+  const shown = months.slice(first);
+  // Listed: the groups with a stored row in a month listed.
+  const kept = [...groups.values()].filter((g) => g.last >= first);
+  /** The months listed of sums laid out from the first month read (`skip` of them not listed). */
+  const monthsOf = (sums: number[], skip: number): MonthTotal[] =>
+    shown.map((m, i) => {
+      const k = (skip + i) * FIELDS;
+      return {
+        month: m.label,
+        start: m.start,
+        end: m.end,
+        partial: m.end > opts.now + 1,
+        credits: sums[k]!,
+        requests: sums[k + 1]!,
+        errors: sums[k + 2]!,
+        auth_failures: sums[k + 3]!,
+      };
+    });
+  // Each group's total over the months listed, once, not once per comparison.
+  const totals = new Map<GroupSums, number>();
+  for (const g of kept) {
+    let total = 0;
+    for (let i = 0; i < shown.length; i++) total += g.sums[(first + i) * FIELDS]!;
+    totals.set(g, total);
+  }
+  const ranked = kept.sort((a, b) => totals.get(b)! - totals.get(a)! || a.grp.localeCompare(b.grp));
+  const listed = (g: GroupSums): GroupMonths => ({
+    group: g.grp,
+    ...(opts.group === 'key' && { key_id: g.key_id }),
+    months: monthsOf(g.sums, first),
+  });
+  if (opts.top === undefined || ranked.length <= opts.top + 1) return ranked.map(listed);
+  // The first `top` groups as they are, and the rest summed month by month (in rank order) as one.
+  const rest = new Array<number>(shown.length * FIELDS).fill(0);
+  for (let i = 0; i < rest.length; i++) {
+    for (let r = opts.top; r < ranked.length; r++) rest[i] = rest[i]! + ranked[r]!.sums[first * FIELDS + i]!;
+  }
+  return [...ranked.slice(0, opts.top).map(listed), { group: OTHER_GROUP, months: monthsOf(rest, 0) }];
 }
