@@ -4,7 +4,7 @@
  * here once for both stores (record-events.ts for SQLite, record-events-pg.ts for PostgreSQL), so
  * the two cannot count a batch differently; each store only writes the sums.
  */
-import { DAY, floorTo } from '../clock.ts';
+import { DAY, floorTo, MINUTE } from '../clock.ts';
 import { subjectNetwork } from '../network.ts';
 import type { BucketDelta } from './buckets.ts';
 import type { UsageEvent } from './record-events.ts';
@@ -21,6 +21,7 @@ export type ClientSum = {
 };
 
 export type BatchSums = {
+  /** Bucket deltas, already summed per (key, minute, operation). */
   deltas: BucketDelta[];
   /** Per key id: the first and last use in the batch. */
   used: Map<string, { first: number; last: number }>;
@@ -34,6 +35,24 @@ export type BatchSums = {
 /** `judgedUntil`: detection's cursor (null before it first ran); usage stamped before it is late. */
 export function startBatchSums(judgedUntil: number | null): BatchSums {
   const networkOf = new Map<string, string>();
+  // Lookups by nested maps, not by a string id built per event: a batch is mostly the same few keys,
+  // minutes, clients and networks again, and the string per event and per table (with a delta object
+  // per event) was most of the writer thread's garbage. An id string is built only for a new row.
+  const minuteRows = new Nested<BucketDelta>();
+  const networkRows = new Nested<NetworkSum>();
+  const clientRows = { ip: new Nested<ClientSum>(), ua: new Nested<ClientSum>() };
+  const addClient = (keyId: string, day: number, kind: 'ip' | 'ua', value: string, e: UsageEvent) => {
+    const c = clientRows[kind].get(keyId, day, value);
+    if (c) {
+      c.requests += e.requests;
+      c.credits += e.credits;
+      c.last = Math.max(c.last, e.ts);
+      return;
+    }
+    const row: ClientSum = { keyId, day, kind, value, requests: e.requests, credits: e.credits, last: e.ts };
+    clientRows[kind].set(keyId, day, value, row);
+    sums.clients.set(`${keyId}\u0000${day}\u0000${kind}\u0000${value}`, row);
+  };
   const sums: BatchSums = {
     deltas: [],
     used: new Map(),
@@ -41,15 +60,29 @@ export function startBatchSums(judgedUntil: number | null): BatchSums {
     networks: new Map(),
     clients: new Map(),
     add(keyId, e) {
-      sums.deltas.push({
-        keyId,
-        ts: e.ts,
-        operation: e.operation,
-        credits: e.credits,
-        requests: e.requests,
-        errors: e.status >= 400 ? e.requests : 0,
-        authFailures: e.status === 401 ? e.requests : 0,
-      });
+      // Summed per minute here already (coarser buckets contain minutes: rollUp gives the same sums).
+      const minute = floorTo(e.ts, MINUTE);
+      const errors = e.status >= 400 ? e.requests : 0;
+      const authFailures = e.status === 401 ? e.requests : 0;
+      const m = minuteRows.get(keyId, minute, e.operation);
+      if (m) {
+        m.credits += e.credits;
+        m.requests += e.requests;
+        m.errors += errors;
+        m.authFailures += authFailures;
+      } else {
+        const row: BucketDelta = {
+          keyId,
+          ts: minute,
+          operation: e.operation,
+          credits: e.credits,
+          requests: e.requests,
+          errors,
+          authFailures,
+        };
+        minuteRows.set(keyId, minute, e.operation, row);
+        sums.deltas.push(row);
+      }
       const u = sums.used.get(keyId);
       if (u) {
         u.first = Math.min(u.first, e.ts);
@@ -67,35 +100,42 @@ export function startBatchSums(judgedUntil: number | null): BatchSums {
           network = subjectNetwork(e.sourceIp);
           networkOf.set(e.sourceIp, network);
         }
-        const id = `${keyId}\u0000${network}`;
-        const n = sums.networks.get(id);
+        const n = networkRows.get(keyId, 0, network);
         if (n) {
           n.first = Math.min(n.first, e.ts);
           n.last = Math.max(n.last, e.ts);
           n.requests += e.requests;
-        } else sums.networks.set(id, { keyId, network, first: e.ts, last: e.ts, requests: e.requests });
+        } else {
+          const row: NetworkSum = { keyId, network, first: e.ts, last: e.ts, requests: e.requests };
+          networkRows.set(keyId, 0, network, row);
+          sums.networks.set(`${keyId}\u0000${network}`, row);
+        }
       }
       const day = floorTo(e.ts, DAY);
-      addClient(sums.clients, keyId, day, 'ip', e.sourceIp ?? '', e);
-      addClient(sums.clients, keyId, day, 'ua', e.userAgent ?? '', e);
+      addClient(keyId, day, 'ip', e.sourceIp ?? '', e);
+      addClient(keyId, day, 'ua', e.userAgent ?? '', e);
     },
   };
   return sums;
 }
 
-function addClient(
-  clients: Map<string, ClientSum>,
-  keyId: string,
-  day: number,
-  kind: 'ip' | 'ua',
-  value: string,
-  e: UsageEvent,
-) {
-  const id = `${keyId}\u0000${day}\u0000${kind}\u0000${value}`;
-  const c = clients.get(id);
-  if (c) {
-    c.requests += e.requests;
-    c.credits += e.credits;
-    c.last = Math.max(c.last, e.ts);
-  } else clients.set(id, { keyId, day, kind, value, requests: e.requests, credits: e.credits, last: e.ts });
+/** Rows by (key id, a number, a string): three map lookups and no string built per event. */
+class Nested<T> {
+  private readonly byKey = new Map<string, Map<number, Map<string, T>>>();
+  get(keyId: string, n: number, s: string): T | undefined {
+    return this.byKey.get(keyId)?.get(n)?.get(s);
+  }
+  set(keyId: string, n: number, s: string, row: T): void {
+    let byN = this.byKey.get(keyId);
+    if (!byN) {
+      byN = new Map();
+      this.byKey.set(keyId, byN);
+    }
+    let byS = byN.get(n);
+    if (!byS) {
+      byS = new Map();
+      byN.set(n, byS);
+    }
+    byS.set(s, row);
+  }
 }

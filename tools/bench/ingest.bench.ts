@@ -7,6 +7,7 @@
  *
  *   npm run bench ingest                     # batches of 100 and of 5,000
  *   npm run bench ingest -- --events 50000   # a quicker run
+ *   BENCH_PROF=keywatch npm run bench ingest # also a CPU profile of Keywatch's server (every thread)
  *
  * Each server runs in its own child process; one client posts batches back to back, after one
  * untimed batch that warms each server up.
@@ -124,7 +125,14 @@ async function runKeywatch() {
 function spawn(role: string, dir: string): Promise<{ child: ChildProcess; port: number; token?: string }> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, BENCH_ROLE: role, BENCH_DIR: dir },
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      '--import',
+      'tsx',
+      // BENCH_PROF=keywatch (or bare): a CPU profile of that server, every thread, in BENCH_PROF_DIR.
+      ...(process.env.BENCH_PROF === role
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

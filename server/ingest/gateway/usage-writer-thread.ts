@@ -15,8 +15,13 @@ import { writeUsageBatch } from './write-batch.ts';
 const port = parentPort!;
 // Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
 lowerThreadPriority(BACKGROUND_NICE.writer);
-// The serving thread has migrated the database already.
-const opened = openStorage((workerData as { storage: StorageTarget }).storage, { migrate: false });
+// The serving thread has migrated the database already. No checkpoint inside a batch's commit
+// (SQLite's default, every 1,000 WAL pages, made every few batches copy the WAL and fsync): the
+// timer below does it between batches, once for every page written in the meantime.
+const opened = openStorage((workerData as { storage: StorageTarget }).storage, {
+  migrate: false,
+  checkpoints: false,
+});
 
 // The serving thread's SQLite connection never checkpoints (openStore's `checkpoints: false`):
 // this one copies the WAL back into the database for every connection, so the WAL stays bounded

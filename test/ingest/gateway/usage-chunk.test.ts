@@ -40,6 +40,16 @@ describe('usage chunks', () => {
     expect(parseLines(new Uint8Array(0))).toEqual([]);
   });
 
+  it('reads a last line without its newline, and a split at any line boundary, line by line', () => {
+    const items = usage(4);
+    const text = items.map(usageLine).join('\n');
+    expect(parseLines(Buffer.from(text))).toEqual(items);
+    const bytes = Buffer.from(`${text}\n`);
+    const cut = bytes.indexOf(0x0a, bytes.indexOf(0x0a) + 1) + 1;
+    expect(parseLines(bytes.subarray(0, cut))).toEqual(items.slice(0, 2));
+    expect(parseLines(bytes.subarray(cut))).toEqual(items.slice(2));
+  });
+
   it('splits a chunk of lines or of objects after its n-th event, keeping the segment', () => {
     const items = usage(5);
     for (const chunk of [linesOf(items), { count: 5, segment: 3, bytes: null, items }]) {
