@@ -163,8 +163,23 @@ export function serveTasks(
     } catch (err) {
       reply = { id: m.id, ok: false, error: toFailure(err) };
     }
-    port.postMessage(reply);
+    port.postMessage(reply, reply.ok ? ownBuffer(reply.value) : []);
   }
+}
+
+/**
+ * A task's answer made of bytes (a finished body: CSV, JSON) is moved to the serving thread rather
+ * than copied there, which spares that thread an allocation and a copy of up to a few MB. Only a
+ * buffer that is exactly the answer: a view into a shared one (Node's small Buffers come from a
+ * pool) is copied as before. A task that returns bytes gives them away.
+ */
+function ownBuffer(value: unknown): ArrayBuffer[] {
+  return value instanceof Uint8Array &&
+    value.buffer instanceof ArrayBuffer &&
+    value.byteOffset === 0 &&
+    value.byteLength === value.buffer.byteLength
+    ? [value.buffer]
+    : [];
 }
 
 function toFailure(err: unknown): Failure | string {

@@ -4,7 +4,9 @@
  */
 import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTaskWorker } from '../../server/http/task-worker.ts';
 import { createPushWorker } from '../../server/ingest/push/routes.ts';
+import { bytesTasks } from '../helpers/bytes-tasks-worker.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 let deps: TestDeps;
@@ -37,6 +39,28 @@ describe('task worker connection', () => {
       expect(statSync(deps.dbPath).size).toBe(fileBefore);
       // Committed all the same: another connection reads every row.
       expect(deps.sqlite.prepare('SELECT count(*) FROM usage_events').pluck().get()).toBe(10_000);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('answers made of bytes', () => {
+  it('are moved to the caller, not copied, unless they are a view into a shared buffer', async () => {
+    const worker = createTaskWorker(
+      deps,
+      new URL('../helpers/bytes-tasks-worker.ts', import.meta.url),
+      bytesTasks,
+    );
+    try {
+      const body = await worker.run('bytes', { size: 1_000_000, pooled: false });
+      expect(body.byteLength).toBe(1_000_000);
+      expect(body[999_999]).toBe(120);
+      expect(await worker.run('keptLength', undefined)).toBe(0);
+
+      const pooled = await worker.run('bytes', { size: 10, pooled: true });
+      expect(Buffer.from(pooled).toString()).toBe('x'.repeat(10));
+      expect(await worker.run('keptLength', undefined)).toBe(10);
     } finally {
       await worker.close();
     }
