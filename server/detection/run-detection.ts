@@ -179,8 +179,19 @@ export async function runDetection(
   // one transaction there.
   const holdMs = dialectOf(deps.db) === 'sqlite' ? HOLD_MS : Number.POSITIVE_INFINITY;
   /** Write transactions: how many, and the longest and total time each held the lock (ms). */
-  const writes = { n: 0, longest: 0, total: 0, longestSliced: 0, longestCommit: 0, longestCursor: 0 };
+  const writes = {
+    n: 0,
+    longest: 0,
+    total: 0,
+    longestSliced: 0,
+    longestCommit: 0,
+    longestCursor: 0,
+    /** Incident changes the longest cursor transaction wrote (what it still holds the lock for). */
+    longestCursorChanges: 0,
+  };
   let cursorTx = true;
+  /** Incident changes the current cursor transaction wrote. */
+  let changes = 0;
   const write = async (fn: (tx: Tx) => Promise<void>) => {
     if (writes.n > 0) options.pause?.();
     let began = 0;
@@ -192,7 +203,11 @@ export async function runDetection(
     });
     const held = performance.now() - began;
     writes.longestCommit = Math.max(writes.longestCommit, performance.now() - wrote);
-    if (cursorTx) writes.longestCursor = Math.max(writes.longestCursor, held);
+    if (cursorTx && held > writes.longestCursor) {
+      writes.longestCursor = held;
+      writes.longestCursorChanges = changes;
+    }
+    changes = 0;
     writes.n++;
     writes.longest = Math.max(writes.longest, held);
     writes.total += held;
@@ -288,18 +303,19 @@ export async function runDetection(
         timeZone,
       });
       const prepared = prepare(end, undefined, end < until && n + 1 < (options.maxChunks ?? Infinity));
+      // The incidents' rows are built here too (their contributors are reads of the usage tables):
+      // the transaction below only writes them.
+      await recorded.replayInto(writer.sink);
       await write(async (tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
         await lockCursor(tx);
         if ((await readCursor({ db: tx })) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
-        writer.setTx(tx);
-        await recorded.replayInto(writer.sink);
+        changes = await writer.flush(tx);
         held.set(deps.db, {
           stamp: await storeAccount(tx, prepared.states, deps.clock.now()),
           loaded,
         });
-        writer.setTx(null);
       });
       await persistInSlices(prepared);
     }
@@ -312,6 +328,7 @@ export async function runDetection(
       longest_sliced_ms: Math.round(writes.longestSliced),
       // The transactions that move the cursor (incidents with it), and the longest COMMIT alone.
       longest_cursor_ms: Math.round(writes.longestCursor * 10) / 10,
+      longest_cursor_changes: writes.longestCursorChanges,
       longest_commit_ms: Math.round(writes.longestCommit * 10) / 10,
     });
     return { evaluated_until: done, incidents_opened: writer.opened() };

@@ -288,7 +288,7 @@ async function main() {
 
     // First replay on the worker.
     // The worker's own account of its write transactions (run-detection.ts logs one line a run).
-    const writes = { longest: 0, sliced: 0, n: 0, cursor: 0, commit: 0 };
+    const writes = { longest: 0, sliced: 0, n: 0, cursor: 0, commit: 0, changes: 0 };
     const log = {
       ...silentLogger,
       debug(msg: string, fields?: Record<string, unknown>) {
@@ -296,6 +296,8 @@ async function main() {
         writes.longest = Math.max(writes.longest, Number(fields.longest_write_ms));
         writes.sliced = Math.max(writes.sliced, Number(fields.longest_sliced_ms));
         writes.n += Number(fields.writes);
+        if (Number(fields.longest_cursor_ms) > writes.cursor)
+          writes.changes = Number(fields.longest_cursor_changes ?? 0);
         writes.cursor = Math.max(writes.cursor, Number(fields.longest_cursor_ms));
         writes.commit = Math.max(writes.commit, Number(fields.longest_commit_ms));
       },
@@ -306,10 +308,11 @@ async function main() {
       writes.n = 0;
       writes.cursor = 0;
       writes.commit = 0;
+      writes.changes = 0;
     };
     const writesSeen = () =>
       `${writes.n} write transactions, longest held ${f(writes.longest)} ms ` +
-      `(those moving the cursor with incidents ${f(writes.cursor)} ms; the longest COMMIT alone ${f(writes.commit)} ms; ` +
+      `(those moving the cursor with incidents ${f(writes.cursor)} ms, ${writes.changes} incident changes in the longest; the longest COMMIT alone ${f(writes.commit)} ms; ` +
       `a chunk's states in all ${f(writes.sliced)} ms, formerly one transaction)`;
     const worker = createDetectionWorker({ ...deps, log });
     resetStall();
