@@ -288,11 +288,26 @@ async function main() {
 
     // First replay on the worker.
     // The worker's own account of its write transactions (run-detection.ts logs one line a run).
-    const writes = { longest: 0, sliced: 0, n: 0, cursor: 0, commit: 0, changes: 0 };
+    const writes = {
+      longest: 0,
+      sliced: 0,
+      n: 0,
+      cursor: 0,
+      commit: 0,
+      changes: 0,
+      cpu: 0,
+      wait: 0,
+      lockWait: 0,
+    };
     const log = {
       ...silentLogger,
       debug(msg: string, fields?: Record<string, unknown>) {
         if (msg !== 'detection run' || !fields) return;
+        if (Number(fields.longest_write_ms) > writes.longest) {
+          writes.cpu = Number(fields.longest_write_cpu_ms ?? Number.NaN);
+          writes.wait = Number(fields.longest_write_wait_ms ?? Number.NaN);
+        }
+        writes.lockWait += Number(fields.lock_wait_ms ?? 0);
         writes.longest = Math.max(writes.longest, Number(fields.longest_write_ms));
         writes.sliced = Math.max(writes.sliced, Number(fields.longest_sliced_ms));
         writes.n += Number(fields.writes);
@@ -309,9 +324,14 @@ async function main() {
       writes.cursor = 0;
       writes.commit = 0;
       writes.changes = 0;
+      writes.cpu = 0;
+      writes.wait = 0;
+      writes.lockWait = 0;
     };
     const writesSeen = () =>
       `${writes.n} write transactions, longest held ${f(writes.longest)} ms ` +
+      `(of it ${f(writes.cpu)} ms on a CPU, ${f(writes.wait)} ms runnable waiting for one; ` +
+      `${f(writes.lockWait)} ms waiting for a CPU with the lock held over all of them) ` +
       `(those moving the cursor with incidents ${f(writes.cursor)} ms, ${writes.changes} incident changes in the longest; the longest COMMIT alone ${f(writes.commit)} ms; ` +
       `a chunk's states in all ${f(writes.sliced)} ms, formerly one transaction)`;
     const worker = createDetectionWorker({ ...deps, log });
