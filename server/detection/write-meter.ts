@@ -22,7 +22,7 @@ export function readThreadSchedule(): { cpuNs: number; waitNs: number } | null {
 
 export type WriteKind = 'cursor' | 'states';
 
-const ms = (x: number) => Math.round(x * 10) / 10;
+const ms = (x: number) => Math.round(x * 100) / 100;
 
 export function createWriteMeter() {
   const m = {
@@ -38,6 +38,12 @@ export function createWriteMeter() {
     longestWait: null as number | null,
     /** All the run's transactions: ms waiting for a CPU while holding the lock. */
     totalWait: 0,
+    /**
+     * The most CPU one transaction of each kind spent holding the lock: the part of a hold that is
+     * this code's own work, whatever else the host runs.
+     */
+    cpuCursor: 0,
+    cpuStates: 0,
   };
   let began = 0;
   let wrote = 0;
@@ -58,6 +64,9 @@ export function createWriteMeter() {
       const after = sched && readThreadSchedule();
       const held = end - began;
       const wait = sched && after ? (after.waitNs - sched.waitNs) / 1e6 : null;
+      const cpu = sched && after ? (after.cpuNs - sched.cpuNs) / 1e6 : null;
+      if (cpu !== null && kind === 'cursor') m.cpuCursor = Math.max(m.cpuCursor, cpu);
+      if (cpu !== null && kind === 'states') m.cpuStates = Math.max(m.cpuStates, cpu);
       m.longestCommit = Math.max(m.longestCommit, end - wrote);
       if (kind === 'cursor' && held > m.longestCursor) {
         m.longestCursor = held;
@@ -65,7 +74,7 @@ export function createWriteMeter() {
       }
       if (held > m.longest) {
         m.longest = held;
-        m.longestCpu = sched && after ? (after.cpuNs - sched.cpuNs) / 1e6 : null;
+        m.longestCpu = cpu;
         m.longestWait = wait;
       }
       m.n++;
@@ -92,6 +101,8 @@ export function createWriteMeter() {
         ...(m.longestWait !== null && {
           longest_write_wait_ms: ms(m.longestWait),
           lock_wait_ms: ms(m.totalWait),
+          most_cpu_cursor_ms: ms(m.cpuCursor),
+          most_cpu_states_ms: ms(m.cpuStates),
         }),
       };
     },
