@@ -4,12 +4,13 @@
  * numbers and the text; people own state, acknowledgement, note and feedback.
  */
 import type { Clock } from '../clock.ts';
-import type { Db, Tx } from '../db/client.ts';
+import type { Db, Queryable, Tx } from '../db/client.ts';
 import type { IncidentRow } from '../db/schema/index.ts';
 import type { IncidentListener } from '../incidents/events.ts';
 import {
   extendIncident,
   findIncidentRow,
+  type NewIncident,
   openIncident,
   resolveIncident,
   unresolvedIncidents,
@@ -135,7 +136,7 @@ export async function createIncidentSink(
   };
 
   const details = async (
-    db: Tx,
+    db: Queryable,
     e: Episode,
     lead: ReturnType<typeof summarizeEpisode>,
     previous: Details | null,
@@ -175,7 +176,12 @@ export async function createIncidentSink(
     };
   };
 
-  const columns = async (db: Tx, e: Episode, previous: Details | null, late?: Details['late']) => {
+  const columns = async (
+    db: Queryable,
+    e: Episode,
+    previous: Details | null,
+    late?: Details['late'],
+  ): Promise<Columns> => {
     const lead = summarizeEpisode(e);
     const who = explainFor(e);
     const signals = e.signals.map((s) =>
@@ -208,29 +214,74 @@ export async function createIncidentSink(
     };
   };
 
-  const write = async (change: EpisodeChange, at: number) => {
-    if (!tx) throw new Error('incident sink used outside a transaction');
+  /**
+   * What a chunk's findings do to incidents, worked out before its write transaction: the book is
+   * applied and each row's columns built (contributors are four aggregate reads of the usage
+   * tables) outside it, so the transaction that moves the cursor only writes. An incident opened
+   * here has no row yet: it carries a placeholder id until flush() inserts it.
+   */
+  const pending: Op[] = [];
+  /** Placeholder ids of incidents opened by pending ops, to the ids their rows got. */
+  const realIds = new Map<string, string>();
+  let placeholders = 0;
+  /** The details each incident was last written with (a later extension builds on them). */
+  const lastDetails = new Map<string, Details | null>();
+  const idOf = (e: Episode) => (e.id === null ? null : (realIds.get(e.id) ?? e.id));
+  const previousDetails = async (id: string): Promise<Details | null> => {
+    if (lastDetails.has(id)) return lastDetails.get(id)!;
+    // An incident of an earlier run: only detection writes its details, so a read outside the
+    // write transaction sees what the transaction would.
+    const row = await findIncidentRow(deps.db, id);
+    const d = row ? (JSON.parse(row.details || '{}') as Details) : null;
+    lastDetails.set(id, d);
+    return d;
+  };
+
+  const plan = async (change: EpisodeChange, at: number) => {
     const e = change.episode;
-    const when = { at, now: deps.clock.now() };
     if (change.type === 'opened' || !e.id) {
-      const row = await openIncident(
-        tx,
-        listener,
-        { keyId: e.keyId, subject: e.subject, ...(await columns(tx, e, null)) },
-        when,
-      );
-      e.id = row.id;
-      opened++;
+      const cols = await columns(deps.db, e, null);
+      e.id = `pending:${placeholders++}`;
+      lastDetails.set(e.id, JSON.parse(cols.details) as Details);
+      pending.push({ type: 'open', episode: e, columns: cols, at });
       return;
     }
-    const before = await findIncidentRow(tx, e.id);
-    if (!before) return;
-    const { detectedAt: _first, ...update } = await columns(
-      tx,
-      e,
-      JSON.parse(before.details || '{}') as Details,
-    );
-    await extendIncident(tx, listener, e.id, update, when);
+    const previous = await previousDetails(e.id);
+    // Its row is gone (retention): nothing to extend, as before.
+    if (!previous) return;
+    const { detectedAt: _first, ...update } = await columns(deps.db, e, previous);
+    lastDetails.set(e.id, JSON.parse(update.details) as Details);
+    pending.push({ type: 'extend', episode: e, update, at });
+  };
+
+  /**
+   * Writes the planned changes, in order, inside the transaction that moves the cursor; returns
+   * how many.
+   */
+  const flush = async (tx: Tx): Promise<number> => {
+    const n = pending.length;
+    const now = deps.clock.now();
+    for (const op of pending) {
+      const when = { at: op.at, now };
+      if (op.type === 'open') {
+        const { episode: e } = op;
+        const row = await openIncident(
+          tx,
+          listener,
+          { keyId: e.keyId, subject: e.subject, ...op.columns },
+          when,
+        );
+        realIds.set(e.id!, row.id);
+        opened++;
+      } else {
+        const id = idOf(op.episode);
+        if (!id) continue;
+        if (op.type === 'extend') await extendIncident(tx, listener, id, op.update, when);
+        else await resolveIncident(tx, listener, id, when);
+      }
+    }
+    pending.length = 0;
+    return n;
   };
 
   /**
@@ -258,19 +309,19 @@ export async function createIncidentSink(
     else book.adopt({ ...e, id: row.id });
   };
 
+  /** Plans (see plan()); flush() writes. */
   const sink: WritingSink = {
     async finding(subject, f, params) {
       paramsOf.set(subject.subject, params);
-      await write(book.apply(subject, f, params), f.window.to);
+      await plan(book.apply(subject, f, params), f.window.to);
     },
     async tick(t) {
-      for (const e of book.due(t, quietMs)) {
-        if (tx && e.id) await resolveIncident(tx, listener, e.id, { at: t, now: deps.clock.now() });
-      }
+      for (const e of book.due(t, quietMs)) if (e.id) pending.push({ type: 'resolve', episode: e, at: t });
     },
   };
   return {
     sink,
+    flush,
     raiseLate,
     setTx(next: Tx | null) {
       tx = next;
@@ -278,6 +329,13 @@ export async function createIncidentSink(
     opened: () => opened,
   };
 }
+
+/** An incident's measured columns, as detection writes them. */
+type Columns = Omit<NewIncident, 'keyId' | 'subject'> & { detectedAt: number; signals: StoredSignal[] };
+type Op =
+  | { type: 'open'; episode: Episode; columns: Columns; at: number }
+  | { type: 'extend'; episode: Episode; update: Omit<Columns, 'detectedAt'>; at: number }
+  | { type: 'resolve'; episode: Episode; at: number };
 
 function lateNote(late: Details['late'] | undefined): string {
   if (!late) return '';

@@ -39,6 +39,7 @@ import { earliestData, loadChunk, loadKeys } from './load-chunk.ts';
 import { createRecordingSink, ignoreFindings, replayChunk } from './replay.ts';
 import type { RuleSets } from './rules.ts';
 import { loadRuleSets } from './rules.ts';
+import { createWriteMeter, type WriteKind } from './write-meter.ts';
 
 const CHUNK = 6 * HOUR;
 /** How far behind the replay a stored state may fall while more chunks of the same run follow. */
@@ -178,24 +179,20 @@ export async function runDetection(
   // PostgreSQL has no database-wide write lock to hand back between slices: a chunk's states go in
   // one transaction there.
   const holdMs = dialectOf(deps.db) === 'sqlite' ? HOLD_MS : Number.POSITIVE_INFINITY;
-  /** Write transactions: how many, and the longest and total time each held the lock (ms). */
-  const writes = { n: 0, longest: 0, total: 0, longestSliced: 0, longestCommit: 0, longestCursor: 0 };
-  let cursorTx = true;
+  const meter = createWriteMeter();
+  let kind: WriteKind = 'cursor';
+  /** Incident changes the current cursor transaction wrote. */
+  let changes = 0;
+  let longestSliced = 0;
   const write = async (fn: (tx: Tx) => Promise<void>) => {
-    if (writes.n > 0) options.pause?.();
-    let began = 0;
-    let wrote = 0;
+    if (meter.count() > 0) options.pause?.();
     await transaction(deps.db, async (tx) => {
-      began = performance.now();
+      meter.began();
       await fn(tx);
-      wrote = performance.now();
+      meter.wrote();
     });
-    const held = performance.now() - began;
-    writes.longestCommit = Math.max(writes.longestCommit, performance.now() - wrote);
-    if (cursorTx) writes.longestCursor = Math.max(writes.longestCursor, held);
-    writes.n++;
-    writes.longest = Math.max(writes.longest, held);
-    writes.total += held;
+    meter.committed(kind, changes);
+    changes = 0;
   };
   /**
    * A chunk's states and snapshots, after the transaction that moved the cursor past them, in
@@ -210,8 +207,8 @@ export async function runDetection(
     const now = deps.clock.now();
     let i = 0;
     let j = 0;
-    const before = writes.total;
-    cursorTx = false;
+    const before = meter.total();
+    kind = 'states';
     while (i < rows.length || j < checkpoints.length) {
       const from = i;
       await write(async (tx) => {
@@ -233,8 +230,8 @@ export async function runDetection(
       });
       if (gone < DROP_SLICE) break;
     }
-    writes.longestSliced = Math.max(writes.longestSliced, writes.total - before);
-    cursorTx = true;
+    longestSliced = Math.max(longestSliced, meter.total() - before);
+    kind = 'cursor';
   };
   /** Inside the run's transaction `tx`. */
   const persist = async (tx: Tx, prepared: ReturnType<typeof prepare>) => {
@@ -288,32 +285,23 @@ export async function runDetection(
         timeZone,
       });
       const prepared = prepare(end, undefined, end < until && n + 1 < (options.maxChunks ?? Infinity));
+      // The incidents' rows are built here too (their contributors are reads of the usage tables):
+      // the transaction below only writes them.
+      await recorded.replayInto(writer.sink);
       await write(async (tx) => {
         // Another runner (the CLI beside the server) may have moved on meanwhile: never evaluate twice.
         await lockCursor(tx);
         if ((await readCursor({ db: tx })) !== (start === from ? cursor : start))
           throw conflict('Detection ran concurrently; try again.');
-        writer.setTx(tx);
-        await recorded.replayInto(writer.sink);
+        changes = await writer.flush(tx);
         held.set(deps.db, {
           stamp: await storeAccount(tx, prepared.states, deps.clock.now()),
           loaded,
         });
-        writer.setTx(null);
       });
       await persistInSlices(prepared);
     }
-    deps.log.debug('detection run', {
-      evaluated_until: done,
-      writes: writes.n,
-      longest_write_ms: Math.round(writes.longest * 10) / 10,
-      write_ms: Math.round(writes.total),
-      // What the longest chunk's states held the lock for in all: one transaction used to.
-      longest_sliced_ms: Math.round(writes.longestSliced),
-      // The transactions that move the cursor (incidents with it), and the longest COMMIT alone.
-      longest_cursor_ms: Math.round(writes.longestCursor * 10) / 10,
-      longest_commit_ms: Math.round(writes.longestCommit * 10) / 10,
-    });
+    deps.log.debug('detection run', { evaluated_until: done, ...meter.fields(longestSliced) });
     return { evaluated_until: done, incidents_opened: writer.opened() };
   } catch (err) {
     // A rolled-back chunk leaves the states in memory ahead of the stored ones: read them again.

@@ -288,14 +288,36 @@ async function main() {
 
     // First replay on the worker.
     // The worker's own account of its write transactions (run-detection.ts logs one line a run).
-    const writes = { longest: 0, sliced: 0, n: 0, cursor: 0, commit: 0 };
+    const writes = {
+      longest: 0,
+      sliced: 0,
+      n: 0,
+      cursor: 0,
+      commit: 0,
+      changes: 0,
+      cpu: 0,
+      wait: 0,
+      lockWait: 0,
+      cpuCursor: 0,
+      cpuStates: 0,
+    };
     const log = {
       ...silentLogger,
       debug(msg: string, fields?: Record<string, unknown>) {
         if (msg !== 'detection run' || !fields) return;
+        if (Number(fields.longest_write_ms) > writes.longest) {
+          writes.cpu = Number(fields.longest_write_cpu_ms ?? Number.NaN);
+          writes.wait = Number(fields.longest_write_wait_ms ?? Number.NaN);
+        }
+        writes.lockWait += Number(fields.lock_wait_ms ?? 0);
+        // Absent from a run that wrote nothing, and where the host does not say (not Linux).
+        writes.cpuCursor = Math.max(writes.cpuCursor, Number(fields.most_cpu_cursor_ms ?? 0));
+        writes.cpuStates = Math.max(writes.cpuStates, Number(fields.most_cpu_states_ms ?? 0));
         writes.longest = Math.max(writes.longest, Number(fields.longest_write_ms));
         writes.sliced = Math.max(writes.sliced, Number(fields.longest_sliced_ms));
         writes.n += Number(fields.writes);
+        if (Number(fields.longest_cursor_ms) > writes.cursor)
+          writes.changes = Number(fields.longest_cursor_changes ?? 0);
         writes.cursor = Math.max(writes.cursor, Number(fields.longest_cursor_ms));
         writes.commit = Math.max(writes.commit, Number(fields.longest_commit_ms));
       },
@@ -306,10 +328,19 @@ async function main() {
       writes.n = 0;
       writes.cursor = 0;
       writes.commit = 0;
+      writes.changes = 0;
+      writes.cpu = 0;
+      writes.wait = 0;
+      writes.lockWait = 0;
+      writes.cpuCursor = 0;
+      writes.cpuStates = 0;
     };
     const writesSeen = () =>
       `${writes.n} write transactions, longest held ${f(writes.longest)} ms ` +
-      `(those moving the cursor with incidents ${f(writes.cursor)} ms; the longest COMMIT alone ${f(writes.commit)} ms; ` +
+      `(of it ${f(writes.cpu)} ms on a CPU, ${f(writes.wait)} ms runnable waiting for one; ` +
+      `${f(writes.lockWait)} ms waiting for a CPU with the lock held over all of them; ` +
+      `most CPU with the lock held in one transaction: moving the cursor ${f(writes.cpuCursor, 2)} ms, states ${f(writes.cpuStates, 2)} ms) ` +
+      `(those moving the cursor with incidents ${f(writes.cursor)} ms, ${writes.changes} incident changes in the longest; the longest COMMIT alone ${f(writes.commit)} ms; ` +
       `a chunk's states in all ${f(writes.sliced)} ms, formerly one transaction)`;
     const worker = createDetectionWorker({ ...deps, log });
     resetStall();

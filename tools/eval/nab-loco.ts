@@ -19,14 +19,18 @@ const HOUR_MS = 3_600_000;
  * the same whichever it picked): the change budget on a grid of about half a decade from 1e-5 to
  * 1e-2, and a day-long episode.
  */
-const CANDIDATES: SeriesOptions[] = [
+const GRID: Omit<SeriesOptions, 'confirmBelow'>[] = [
   ...[1e-5, 1e-4, 1e-3, 3e-3, 1e-2].map((shiftAlpha) => ({ shiftAlpha, episodeMs: 6 * HOUR_MS })),
   { shiftAlpha: 1e-4, episodeMs: 24 * HOUR_MS },
   { shiftAlpha: 3e-3, episodeMs: 24 * HOUR_MS },
 ];
+/** Each with marginal onsets raised at once (0.5, off) and confirmed by the next row (0.6). */
+const CANDIDATES: SeriesOptions[] = GRID.flatMap((c) =>
+  [0.5, 0.6].map((confirmBelow) => ({ ...c, confirmBelow })),
+);
 
 const describe = (c: Partial<SeriesOptions>) =>
-  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h`;
+  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h, confirm <${c.confirmBelow}`;
 const categoryOf = (r: SeriesResult) => r.series.split('/')[0];
 
 const runs: { candidate: Partial<SeriesOptions>; rows: SeriesResult[] }[] = [];
@@ -43,11 +47,13 @@ for (const candidate of CANDIDATES) {
     }),
   );
   runs.push({ candidate, rows });
-  console.log(`${describe(candidate).padEnd(28)} all 45: ${scoreGroup('all', rows).nab!.toFixed(1)}`);
+  console.log(`${describe(candidate).padEnd(44)} all 45: ${scoreGroup('all', rows).nab!.toFixed(1)}`);
 }
 
 const held: SeriesResult[] = [];
-console.log('\nheld-out category      chosen on the other five       their score  held-out score');
+console.log(
+  '\nheld-out category      chosen on the other five                     their score  held-out score',
+);
 for (const c of NAB_CATEGORIES) {
   const restScore = (rows: SeriesResult[]) =>
     scoreGroup(
@@ -59,7 +65,7 @@ for (const c of NAB_CATEGORIES) {
   held.push(...own);
   const ownScore = scoreGroup(c, own).nab;
   console.log(
-    `${c.padEnd(22)} ${describe(best.candidate).padEnd(30)} ${restScore(best.rows).toFixed(1).padStart(11)}  ${ownScore === null ? '  - (no windows)' : ownScore.toFixed(1).padStart(14)}`,
+    `${c.padEnd(22)} ${describe(best.candidate).padEnd(44)} ${restScore(best.rows).toFixed(1).padStart(11)}  ${ownScore === null ? '  - (no windows)' : ownScore.toFixed(1).padStart(14)}`,
   );
 }
 console.log(
@@ -74,7 +80,8 @@ console.log(
     const same = runs.find(
       (r) =>
         r.candidate.shiftAlpha === SERIES_DEFAULTS.shiftAlpha &&
-        r.candidate.episodeMs === SERIES_DEFAULTS.episodeMs,
+        r.candidate.episodeMs === SERIES_DEFAULTS.episodeMs &&
+        r.candidate.confirmBelow === SERIES_DEFAULTS.confirmBelow,
     );
     return same ? scoreGroup('all', same.rows).nab!.toFixed(1) : 'not a candidate';
   })()}`,
