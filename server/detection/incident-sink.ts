@@ -277,7 +277,12 @@ export async function createIncidentSink(
         const id = idOf(op.episode);
         if (!id) continue;
         if (op.type === 'extend') await extendIncident(tx, listener, id, op.update, when);
-        else await resolveIncident(tx, listener, id, when);
+        else {
+          await resolveIncident(tx, listener, id, when);
+          // Its episode is over: nothing will build on its details again.
+          for (const key of [id, op.episode.id!]) lastDetails.delete(key);
+          realIds.delete(op.episode.id!);
+        }
       }
     }
     pending.length = 0;
