@@ -1,5 +1,6 @@
 /** `keywatch simulate`: realistic traffic to a JSON-lines file, stdout, or straight into the database. */
 
+import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ingestSimulation } from '../simulate/ingest-simulation.ts';
@@ -61,6 +62,8 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
         }
         const plan = planSimulation(options);
         const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+        // A file that cannot be opened rejects here, as one error, before any event is made.
+        if (opts.out) await once(out, 'open');
         let n = 0;
         for (const e of simulateEvents(options, plan)) {
           if (!out.write(`${JSON.stringify({ ...e, ts: iso(e.ts) })}\n`))

@@ -55,6 +55,24 @@ describe('keywatch CLI', () => {
     expect(missing.stderr).toMatch(/--email/);
   });
 
+  it('exits 2 on a bad option value, and 1 with one clear line on a file it cannot read', () => {
+    const scope = runCli(['token', 'create', '--name', 'x', '--scope', 'read,root'], env);
+    expect(scope.code).toBe(2);
+    expect(scope.stderr).toMatch(/--scope/);
+    expect(scope.stdout).toBe('');
+    const missing = join(dir, 'no-such.csv');
+    for (const args of [
+      ['detect', 'series', '--input', missing],
+      ['backup', join(dir, 'no-such-dir', 'copy.db')],
+      ['simulate', '--days', '1', '--keys', '1', '--out', join(dir, 'no-such-dir', 'x.jsonl')],
+    ]) {
+      const r = runCli(args, env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^keywatch: .*no such file or directory/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('reads settings from ./.env, and the environment wins over the file', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'keywatch-env-'));
     try {
