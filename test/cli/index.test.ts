@@ -73,6 +73,17 @@ describe('keywatch CLI', () => {
     }
   });
 
+  it('exits 2 on a malformed --map of import csv, and stores nothing', () => {
+    const file = join(dir, 'history.csv');
+    writeFileSync(file, 'timestamp,api_key,cost\n2026-11-20T10:00:00Z,csv-key,5\n');
+    const r = runCli(['import', 'csv', file, '--map', 'garbage'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--map/);
+    expect(r.stderr).toMatch(/field=column/);
+    const keys = runCli(['keys', 'list', '--json'], env);
+    expect(JSON.parse(keys.stdout).map((k: { name: string }) => k.name)).not.toContain('csv-key');
+  });
+
   it('reads settings from ./.env, and the environment wins over the file', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'keywatch-env-'));
     try {
