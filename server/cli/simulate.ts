@@ -2,7 +2,7 @@
 
 import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, Option } from 'commander';
 import { ingestSimulation } from '../simulate/ingest-simulation.ts';
 import { planSimulation, simulateEvents } from '../simulate/simulate.ts';
 import { iso } from '../timestamps.ts';
@@ -29,7 +29,9 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
       false,
     )
     .option('--out <file>', 'write events as JSON lines (push API format); labels go to <file>.labels.json')
-    .option('--ingest', 'write the traffic into the database instead', false)
+    .addOption(
+      new Option('--ingest', 'write the traffic into the database instead').default(false).conflicts('out'),
+    )
     .action(
       async (opts: {
         days: number;
@@ -41,8 +43,6 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
         out?: string;
         ingest: boolean;
       }) => {
-        if (opts.out && opts.ingest)
-          throw new InvalidArgumentError('use either --out or --ingest, not both.');
         const options = {
           seed: opts.seed,
           days: opts.days,

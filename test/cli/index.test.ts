@@ -84,6 +84,15 @@ describe('keywatch CLI', () => {
     expect(JSON.parse(keys.stdout).map((k: { name: string }) => k.name)).not.toContain('csv-key');
   });
 
+  it('exits 2 when simulate is given both --out and --ingest, writing nothing', () => {
+    const out = join(dir, 'both.jsonl');
+    const r = runCli(['simulate', '--days', '1', '--keys', '1', '--out', out, '--ingest'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--ingest/);
+    expect(r.stderr).toMatch(/--out/);
+    expect(() => readFileSync(out)).toThrow();
+  });
+
   it('reads settings from ./.env, and the environment wins over the file', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'keywatch-env-'));
     try {
