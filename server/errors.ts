@@ -36,7 +36,7 @@ export function issuesFromZod(
   const pathOf = (path: ReadonlyArray<PropertyKey>) => [...prefix, ...path.map(String)].join('.') || '(body)';
   return zodIssues.flatMap((i) =>
     i.code === 'unrecognized_keys' && i.keys && i.keys.length > 0
-      ? i.keys.map((key) => ({ path: pathOf([...i.path, key]), message: 'is not a known field' }))
+      ? i.keys.map((key) => ({ path: pathOf([...i.path, key]), message: `Unrecognized key: "${key}"` }))
       : [{ path: pathOf(i.path), message: i.message }],
   );
 }

@@ -107,7 +107,7 @@ forEachStore((kind, open) => {
         events: [{ id: 'a', key: 'k', credit: 50 }],
       });
       expect(res.status).toBe(400);
-      expect(res.json.error.issues[0].path).toBe('events.0');
+      expect(res.json.error.issues[0].path).toBe('events.0.credit');
       expect(res.json.error.issues[0].message).toMatch(/credit/);
     });
 
