@@ -148,6 +148,23 @@ forEachStore((kind, open) => {
       expect(keys.json.keys[0].created_at).toBe(new Date(T0 - 60_000).toISOString());
     });
 
+    it('changes nothing for a duplicate, even one naming a key nobody registered', async () => {
+      await api.call('POST', '/api/v1/usage', ingest, { events: [event('d2')] });
+      const fingerprint = `sha256:${'ab'.repeat(32)}`;
+      const res = await api.call('POST', '/api/v1/usage', ingest, {
+        events: [event('d2', { key: 'other-key' }), event('d2', { key: fingerprint })],
+      });
+      expect(res.json).toEqual({ accepted: 0, duplicates: 2 });
+      const keys = await api.call('GET', '/api/v1/keys', await api.tokenFor('read'));
+      expect(keys.json.keys.map((k: { name: string }) => k.name)).toEqual(['prod-web']);
+      // A new event in the same batch as a duplicate still registers its key.
+      const mixed = await api.call('POST', '/api/v1/usage', ingest, {
+        events: [event('d2', { key: 'late-key' }), event('d3', { key: 'late-key' })],
+      });
+      expect(mixed.json).toEqual({ accepted: 1, duplicates: 1 });
+      expect(await count('keys')).toBe(2);
+    });
+
     it('needs credentials with the ingest scope', async () => {
       const batch = { events: [event('s1')] };
       expect((await api.call('POST', '/api/v1/usage', null, batch)).status).toBe(401);
