@@ -165,6 +165,28 @@ forEachStore((kind, open) => {
       expect(await count('keys')).toBe(2);
     });
 
+    it('rejects a date that is not on the calendar (February 30th), in a body and in a query', async () => {
+      const res = await api.call('POST', '/api/v1/usage', ingest, {
+        events: [
+          event('c1', { ts: '2026-02-30T10:00:00Z' }),
+          event('c2', { ts: '2026-04-31T10:00:00+02:00' }),
+        ],
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.error.issues.map((i: { path: string }) => i.path)).toEqual([
+        'events.0.ts',
+        'events.1.ts',
+      ]);
+      expect(await count('usage_events')).toBe(0);
+      const read = await api.call(
+        'GET',
+        '/api/v1/incidents?from=2026-02-30T00:00:00Z',
+        await api.tokenFor('read'),
+      );
+      expect(read.status).toBe(400);
+      expect(read.json.error.issues[0].path).toBe('from');
+    });
+
     it('needs credentials with the ingest scope', async () => {
       const batch = { events: [event('s1')] };
       expect((await api.call('POST', '/api/v1/usage', null, batch)).status).toBe(401);
