@@ -94,7 +94,10 @@ export function createApp(
       journaled: q.journal?.pending ?? null,
       last_error: q.last_error ?? q.journal?.error ?? null,
     };
-    return c.json({ ready: r.ready, detail: r.detail, gateway_queue }, r.ready ? 200 : 503);
+    if (r.ready) return c.json({ ready: true, detail: r.detail, gateway_queue });
+    // Not ready is an error answer like any other: it carries the error body beside the detail.
+    const error = { code: 'not_ready', message: `Not ready: ${r.detail}.` };
+    return c.json({ ready: false, detail: r.detail, gateway_queue, error }, 503);
   });
   app.route(
     '/metrics',

@@ -2,9 +2,18 @@
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from './time-zone.ts';
+
+/** An entry of KEYWATCH_TRUSTED_PROXIES: an IP, or an IP with a prefix length its family allows. */
+function isIpOrCidr(entry: string): boolean {
+  const [addr = '', bits, ...rest] = entry.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+}
 
 const boolFromEnv = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
@@ -34,7 +43,13 @@ export const EnvSchema = z.object({
   KEYWATCH_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   KEYWATCH_TZ: z.string().min(1).default('UTC'),
   KEYWATCH_CREDIT_PRICE: z.coerce.number().positive().optional(),
-  KEYWATCH_TRUSTED_PROXIES: z.string().default(''),
+  KEYWATCH_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v.split(',').every((entry) => entry.trim() === '' || isIpOrCidr(entry.trim())),
+      'must be comma-separated IP addresses or CIDR ranges (10.0.0.0/8)',
+    ),
   KEYWATCH_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   KEYWATCH_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   KEYWATCH_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),

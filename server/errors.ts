@@ -20,13 +20,23 @@ export const unauthorized = (message = 'Missing or unknown credentials.') =>
   new AppError(401, 'unauthorized', message);
 export const forbidden = (message: string) => new AppError(403, 'forbidden', message);
 
-/** Turns zod issues into our `{path, message}` list (`events.3.credits`). */
+/**
+ * Turns zod issues into our `{path, message}` list (`events.3.credits`). An unknown field is
+ * reported by zod on its parent object, so it becomes one issue per field, at the field's path.
+ */
 export function issuesFromZod(
-  zodIssues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  zodIssues: ReadonlyArray<{
+    path: ReadonlyArray<PropertyKey>;
+    message: string;
+    code?: string;
+    keys?: readonly string[];
+  }>,
   prefix: string[] = [],
 ): Issue[] {
-  return zodIssues.map((i) => ({
-    path: [...prefix, ...i.path.map(String)].join('.') || '(body)',
-    message: i.message,
-  }));
+  const pathOf = (path: ReadonlyArray<PropertyKey>) => [...prefix, ...path.map(String)].join('.') || '(body)';
+  return zodIssues.flatMap((i) =>
+    i.code === 'unrecognized_keys' && i.keys && i.keys.length > 0
+      ? i.keys.map((key) => ({ path: pathOf([...i.path, key]), message: `Unrecognized key: "${key}"` }))
+      : [{ path: pathOf(i.path), message: i.message }],
+  );
 }

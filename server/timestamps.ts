@@ -3,6 +3,15 @@ import { z } from 'zod';
 
 export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
+/** Epoch ms of an ISO-8601 string with an offset; NaN when malformed or off the calendar (Feb 30th). */
+export function parseIsoWithOffset(value: string): number {
+  if (!ISO_WITH_OFFSET.test(value)) return Number.NaN;
+  // Date.parse rolls a day past the month's end over into the next month; that is a typo, not a date.
+  const [y = 0, m = 0, d = 0] = value.slice(0, 10).split('-').map(Number);
+  if (m < 1 || m > 12 || d < 1 || d > new Date(Date.UTC(y, m, 0)).getUTCDate()) return Number.NaN;
+  return Date.parse(value);
+}
+
 /** Parses a request timestamp to epoch ms; zod messages name what was wrong. */
 export const TimestampSchema = z
   .union([z.number(), z.string()])
@@ -15,7 +24,7 @@ export const TimestampSchema = z
       return value;
     }
     if (/^\d{1,16}$/.test(value)) return Number(value);
-    const ms = ISO_WITH_OFFSET.test(value) ? Date.parse(value) : Number.NaN;
+    const ms = parseIsoWithOffset(value);
     if (Number.isNaN(ms)) {
       ctx.addIssue({
         code: 'custom',

@@ -3,9 +3,22 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { AppError } from '../errors.ts';
 import { CSV_FIELDS, importCsv, parseFieldMap } from '../ingest/csv/import.ts';
 import { iso } from '../timestamps.ts';
 import { err, type WithDeps } from './support.ts';
+
+/** A malformed `--map` is a usage error (exit 2), found while the arguments are parsed. */
+function fieldMapOption(value: string): string {
+  try {
+    parseFieldMap(value);
+  } catch (e) {
+    if (e instanceof AppError)
+      throw new InvalidArgumentError((e.issues ?? []).map((i) => `${i.path}: ${i.message}`).join('; '));
+    throw e;
+  }
+  return value;
+}
 
 export function addImportCommands(program: Command, withDeps: WithDeps): void {
   const importCmd = program.command('import').description('Import usage history.');
@@ -20,6 +33,7 @@ export function addImportCommands(program: Command, withDeps: WithDeps): void {
       '--map <pairs>',
       `field=column pairs, e.g. ts=timestamp,key=api_key,credits=cost (fields: ${CSV_FIELDS.join(', ')}; ` +
         'unmapped fields use a column of the same name; ts and key are required)',
+      fieldMapOption,
     )
     .option(
       '--source-name <name>',

@@ -152,6 +152,11 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** A file named on the command line that cannot be read or written (ENOENT, EACCES...): no stack. */
+function isFileError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'path' in e;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     // Settings from ./.env, as .env.example shows; the environment itself wins over the file.
@@ -179,7 +184,8 @@ export async function main(argv: string[]): Promise<number> {
     else if (e instanceof AppError) {
       err(`keywatch: ${e.message}`);
       for (const i of e.issues ?? []) err(`  ${i.path}: ${i.message}`);
-    } else err(`keywatch: ${(e as Error)?.stack ?? String(e)}`);
+    } else if (isFileError(e)) err(`keywatch: ${e.message}`);
+    else err(`keywatch: ${(e as Error)?.stack ?? String(e)}`);
     return 1;
   }
 }

@@ -1,7 +1,8 @@
 /** `keywatch simulate`: realistic traffic to a JSON-lines file, stdout, or straight into the database. */
 
+import { once } from 'node:events';
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, Option } from 'commander';
 import { ingestSimulation } from '../simulate/ingest-simulation.ts';
 import { planSimulation, simulateEvents } from '../simulate/simulate.ts';
 import { iso } from '../timestamps.ts';
@@ -28,7 +29,9 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
       false,
     )
     .option('--out <file>', 'write events as JSON lines (push API format); labels go to <file>.labels.json')
-    .option('--ingest', 'write the traffic into the database instead', false)
+    .addOption(
+      new Option('--ingest', 'write the traffic into the database instead').default(false).conflicts('out'),
+    )
     .action(
       async (opts: {
         days: number;
@@ -40,8 +43,6 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
         out?: string;
         ingest: boolean;
       }) => {
-        if (opts.out && opts.ingest)
-          throw new InvalidArgumentError('use either --out or --ingest, not both.');
         const options = {
           seed: opts.seed,
           days: opts.days,
@@ -61,6 +62,8 @@ export function addSimulateCommand(program: Command, withDeps: WithDeps, actor: 
         }
         const plan = planSimulation(options);
         const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+        // A file that cannot be opened rejects here, as one error, before any event is made.
+        if (opts.out) await once(out, 'open');
         let n = 0;
         for (const e of simulateEvents(options, plan)) {
           if (!out.write(`${JSON.stringify({ ...e, ts: iso(e.ts) })}\n`))

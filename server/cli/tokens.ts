@@ -11,6 +11,14 @@ function tokenId(value: string): number {
   return n;
 }
 
+/** `--scope read,admin` (repeatable): an unknown scope is a usage error, like any bad choice. */
+function scopeList(value: string, previous: Scope[] | undefined): Scope[] {
+  const scopes = value.split(',').map((s) => s.trim());
+  if (scopes.some((s) => !(SCOPES as readonly string[]).includes(s)))
+    throw new InvalidArgumentError(`must be one or more of the scopes ${SCOPES.join(', ')}.`);
+  return [...(previous ?? []), ...(scopes as Scope[])];
+}
+
 export function addTokenCommands(program: Command, withDeps: WithDeps, actor: string): void {
   const token = program.command('token').description('Manage API tokens.');
   token
@@ -20,9 +28,10 @@ export function addTokenCommands(program: Command, withDeps: WithDeps, actor: st
     .requiredOption(
       '--scope <scope...>',
       `one or more of ${SCOPES.join(', ')} (repeat or separate with commas)`,
+      scopeList,
     )
-    .action(async (opts: { name: string; scope: string[] }) => {
-      const scopes = opts.scope.flatMap((s) => s.split(',')).map((s) => s.trim()) as Scope[];
+    .action(async (opts: { name: string; scope: Scope[] }) => {
+      const scopes = opts.scope;
       await withDeps(async (deps) => {
         const { token: secret, view } = await createApiToken(deps, { name: opts.name, scopes, actor });
         err(

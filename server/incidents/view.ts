@@ -31,6 +31,18 @@ export function parseDetails(row: Pick<IncidentRow, 'details'>): IncidentDetails
   }
 }
 
+/** Detection's bookkeeping keeps epoch ms (`contributors_at`, `impact_bucket`, `facts.revoked_at`); answers say ISO. */
+function detailsView(details: IncidentDetails): IncidentDetails {
+  const isoTimes = (o: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(o).map(([k, v]) => [k, /(_at|_bucket)$/.test(k) && typeof v === 'number' ? iso(v) : v]),
+    );
+  const view: IncidentDetails = isoTimes(details);
+  if (details.facts && typeof details.facts === 'object')
+    view.facts = isoTimes(details.facts as Record<string, unknown>);
+  return view;
+}
+
 export function toIncidentView(row: IncidentRow, keyName: string | null) {
   return {
     id: row.id,
@@ -54,7 +66,7 @@ export function toIncidentView(row: IncidentRow, keyName: string | null) {
     note: row.note,
     snoozed_until: isoOrNull(row.snoozedUntil),
     feedback: row.feedback,
-    details: parseDetails(row),
+    details: detailsView(parseDetails(row)),
     signals: parseSignals(row).map(toSignalView),
   };
 }

@@ -70,7 +70,10 @@ async function recordBatch(
     const id = `${e.source}\u0000${e.eventId}`;
     if (!firsts.has(id)) firsts.set(id, e);
   }
-  const unique = [...firsts.values()].sort((a, b) => cmp(a.source, b.source) || cmp(a.eventId, b.eventId));
+  // Events left without a key are duplicates naming a key nobody registered (see resolveKeys).
+  const unique = [...firsts.values()]
+    .filter((e) => keyIds.has(refKey(e.key)))
+    .sort((a, b) => cmp(a.source, b.source) || cmp(a.eventId, b.eventId));
   const inserted = await c.query<{ source: string; event_id: string }>(
     `INSERT INTO usage_events (source, event_id, key_id, ts, credits, requests, status, operation,
        source_ip, user_agent, project_id, latency_ms, received_at, client_origin)
@@ -146,9 +149,27 @@ async function resolveKeys(
     // SQLite's `id = ? OR name = ?` takes the first row in rowid order; an id match is the usual case.
     const id =
       ref.by === 'ref' ? (byId.get(ref.value) ?? byName.get(ref.value)) : byFingerprint.get(ref.fingerprint);
-    ids.set(k, id ?? (await discover(c, now, e, discovered)));
+    if (id !== undefined) ids.set(k, id);
+    // A duplicate changes nothing: a key is discovered only for an event not stored before.
+    else if (
+      await anyNotStored(
+        c,
+        events.filter((x) => refKey(x.key) === k),
+      )
+    )
+      ids.set(k, await discover(c, now, e, discovered));
   }
   return ids;
+}
+
+async function anyNotStored(c: pg.PoolClient, events: readonly UsageEvent[]): Promise<boolean> {
+  const distinct = [...new Map(events.map((e) => [`${e.source}\u0000${e.eventId}`, e])).values()];
+  const found = await c.query<{ n: string }>(
+    `SELECT count(*) AS n FROM usage_events
+     WHERE (source, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [distinct.map((e) => e.source), distinct.map((e) => e.eventId)],
+  );
+  return Number(found.rows[0]?.n ?? 0) < distinct.length;
 }
 
 async function discover(

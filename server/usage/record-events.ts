@@ -70,6 +70,9 @@ function prepare(sqlite: Sqlite) {
         'SELECT count(*) FROM keys WHERE discovered_network = ? AND created_at >= ?',
       )
       .pluck(),
+    eventStored: sqlite.prepare<[string, string], number>(
+      'SELECT 1 FROM usage_events WHERE source = ? AND event_id = ?',
+    ),
     insertEvent: sqlite.prepare(
       `INSERT INTO usage_events (source, event_id, key_id, ts, credits, requests, status, operation,
          source_ip, user_agent, project_id, latency_ms, received_at, client_origin)
@@ -124,7 +127,8 @@ export function recordEvents(
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
-    const resolve = (e: UsageEvent): string => {
+    // null: the key is unknown and the event a duplicate, which changes nothing (no key discovered).
+    const resolve = (e: UsageEvent): string | null => {
       const { key: ref } = e;
       const cacheKey = ref.by === 'ref' ? `r:${ref.value}` : `f:${ref.fingerprint}`;
       let id = keyIds.get(cacheKey);
@@ -132,6 +136,7 @@ export function recordEvents(
       id =
         ref.by === 'ref' ? st.byRef.get(ref.value, ref.value)?.id : st.byFingerprint.get(ref.fingerprint)?.id;
       if (!id) {
+        if (st.eventStored.get(e.source, e.eventId) !== undefined) return null;
         // Unauthenticated gateway clients cannot mint keys without end: past a few new tokens an
         // hour from one network, the rest is counted on that network's one "unknown keys" row.
         const network = e.source === 'gateway' && e.sourceIp ? subjectNetwork(e.sourceIp) : null;
@@ -167,6 +172,7 @@ export function recordEvents(
 
     for (const e of events) {
       const keyId = resolve(e);
+      if (keyId === null) continue;
       const inserted = st.insertEvent.run(
         e.source,
         e.eventId,

@@ -1,8 +1,8 @@
 /** Requests waiting on a worker are bounded per caller and in all; past that, 429 at once. */
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Principal } from '../../server/auth/principal.ts';
 import { limitInFlight } from '../../server/auth/in-flight.ts';
+import type { Principal } from '../../server/auth/principal.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { createTestDeps, type TestDeps } from '../helpers/store.ts';
 

@@ -55,6 +55,44 @@ describe('keywatch CLI', () => {
     expect(missing.stderr).toMatch(/--email/);
   });
 
+  it('exits 2 on a bad option value, and 1 with one clear line on a file it cannot read', () => {
+    const scope = runCli(['token', 'create', '--name', 'x', '--scope', 'read,root'], env);
+    expect(scope.code).toBe(2);
+    expect(scope.stderr).toMatch(/--scope/);
+    expect(scope.stdout).toBe('');
+    const missing = join(dir, 'no-such.csv');
+    for (const args of [
+      ['detect', 'series', '--input', missing],
+      ['backup', join(dir, 'no-such-dir', 'copy.db')],
+      ['simulate', '--days', '1', '--keys', '1', '--out', join(dir, 'no-such-dir', 'x.jsonl')],
+    ]) {
+      const r = runCli(args, env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^keywatch: .*no such file or directory/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('exits 2 on a malformed --map of import csv, and stores nothing', () => {
+    const file = join(dir, 'history.csv');
+    writeFileSync(file, 'timestamp,api_key,cost\n2026-11-20T10:00:00Z,csv-key,5\n');
+    const r = runCli(['import', 'csv', file, '--map', 'garbage'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--map/);
+    expect(r.stderr).toMatch(/field=column/);
+    const keys = runCli(['keys', 'list', '--json'], env);
+    expect(JSON.parse(keys.stdout).map((k: { name: string }) => k.name)).not.toContain('csv-key');
+  });
+
+  it('exits 2 when simulate is given both --out and --ingest, writing nothing', () => {
+    const out = join(dir, 'both.jsonl');
+    const r = runCli(['simulate', '--days', '1', '--keys', '1', '--out', out, '--ingest'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--ingest/);
+    expect(r.stderr).toMatch(/--out/);
+    expect(() => readFileSync(out)).toThrow();
+  });
+
   it('reads settings from ./.env, and the environment wins over the file', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'keywatch-env-'));
     try {

@@ -33,6 +33,10 @@ describe('/readyz', () => {
     );
     const res = await createTestApi(deps).app.request('/readyz');
     expect(res.status).toBe(503);
-    expect((await res.json()).detail).toMatch(/migrations applied/);
+    const body = await res.json();
+    expect(body.detail).toMatch(/migrations applied/);
+    expect(body.ready).toBe(false);
+    // Every non-2xx answer carries the API's error body (API.md, Errors).
+    expect(body.error).toEqual({ code: 'not_ready', message: expect.stringMatching(/migrations applied/) });
   });
 });

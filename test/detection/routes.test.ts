@@ -43,6 +43,24 @@ describe('POST /api/v1/detect/run', () => {
 describe('GET /api/v1/incidents', () => {
   beforeEach(() => runDetection(deps, { until: END }));
 
+  it('shows every timestamp of an incident, its details included, as ISO-8601 with milliseconds', async () => {
+    const all = await api.call('GET', '/api/v1/incidents', reader);
+    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    const bad: string[] = [];
+    let seen = 0;
+    const walk = (v: unknown, path: string): void => {
+      if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+      else if (/(_at|_bucket)$/.test(path) && v !== null) {
+        seen++;
+        if (typeof v !== 'string' || !ISO.test(v)) bad.push(`${path}=${String(v)}`);
+      }
+    };
+    walk(all.json.incidents, 'incidents');
+    expect(all.json.incidents.some((i: { details: object }) => 'contributors_at' in i.details)).toBe(true);
+    expect(seen).toBeGreaterThan(0);
+    expect(bad).toEqual([]);
+  });
+
   it('lists incidents as IncidentView with details, and filters them', async () => {
     const all = await api.call('GET', '/api/v1/incidents', reader);
     expect(all.status).toBe(200);

@@ -233,7 +233,7 @@ describe('validation', () => {
       await bad({ currency: 'USD', bands: [{ from_credits: 5, to_credits: null, price_per_credit: -1 }] }),
     ).toEqual(['bands.0.price_per_credit', 'bands.0.from_credits']);
     expect(await bad({ currency: 'USD', bands: [] })).toEqual(['bands']);
-    expect(await bad({ ...TIERED, extra: 1 })).toEqual(['(body)']);
+    expect(await bad({ ...TIERED, extra: 1 })).toEqual(['extra']);
     expect((await api.call('PUT', '/api/v1/invoice/plan', admin, 'not json')).status).toBe(400);
     expect((await api.call('PUT', '/api/v1/invoice/plan', await api.tokenFor('read'), TIERED)).status).toBe(
       403,

@@ -85,6 +85,16 @@ describe('/api/v1/keys', () => {
     expect((await api.call('GET', '/api/v1/keys', admin)).json.keys).toHaveLength(0);
   });
 
+  it('names an unknown field in the issue path, in a body and in a query', async () => {
+    const created = await api.call('POST', '/api/v1/keys', admin, { name: 'a' });
+    const patch = await api.call('PATCH', `/api/v1/keys/${created.json.id}`, admin, { colour: 'red' });
+    expect(patch.status).toBe(400);
+    expect(patch.json.error.issues.map((i: { path: string }) => i.path)).toEqual(['colour']);
+    const query = await api.call('GET', '/api/v1/incidents?colour=red&shade=blue', admin);
+    expect(query.status).toBe(400);
+    expect(query.json.error.issues.map((i: { path: string }) => i.path)).toEqual(['colour', 'shade']);
+  });
+
   it('refuses a duplicate name with 409', async () => {
     await api.call('POST', '/api/v1/keys', admin, { name: 'a' });
     const res = await api.call('POST', '/api/v1/keys', admin, { name: 'a' });

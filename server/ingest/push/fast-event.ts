@@ -5,7 +5,7 @@
  * asks zod, whose answer (and error message) stays the reference. Pure.
  */
 import { regexes } from 'zod';
-import { ISO_WITH_OFFSET } from '../../timestamps.ts';
+import { parseIsoWithOffset } from '../../timestamps.ts';
 import { clientOriginOf } from '../client-origin.ts';
 import type { PushEvent } from './push.ts';
 
@@ -38,7 +38,7 @@ function timestampOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 8.64e15 ? v : undefined;
   if (typeof v !== 'string') return undefined;
   if (EPOCH_DIGITS.test(v)) return Number(v);
-  const ms = ISO_WITH_OFFSET.test(v) ? Date.parse(v) : Number.NaN;
+  const ms = parseIsoWithOffset(v);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

@@ -107,7 +107,7 @@ forEachStore((kind, open) => {
         events: [{ id: 'a', key: 'k', credit: 50 }],
       });
       expect(res.status).toBe(400);
-      expect(res.json.error.issues[0].path).toBe('events.0');
+      expect(res.json.error.issues[0].path).toBe('events.0.credit');
       expect(res.json.error.issues[0].message).toMatch(/credit/);
     });
 
@@ -146,6 +146,45 @@ forEachStore((kind, open) => {
       expect(keys.json.keys[0].last_used_at).toBe(new Date(T0 - 60_000).toISOString());
       // Its age counts from its first use, not from when Keywatch stored it.
       expect(keys.json.keys[0].created_at).toBe(new Date(T0 - 60_000).toISOString());
+    });
+
+    it('changes nothing for a duplicate, even one naming a key nobody registered', async () => {
+      await api.call('POST', '/api/v1/usage', ingest, { events: [event('d2')] });
+      const fingerprint = `sha256:${'ab'.repeat(32)}`;
+      const res = await api.call('POST', '/api/v1/usage', ingest, {
+        events: [event('d2', { key: 'other-key' }), event('d2', { key: fingerprint })],
+      });
+      expect(res.json).toEqual({ accepted: 0, duplicates: 2 });
+      const keys = await api.call('GET', '/api/v1/keys', await api.tokenFor('read'));
+      expect(keys.json.keys.map((k: { name: string }) => k.name)).toEqual(['prod-web']);
+      // A new event in the same batch as a duplicate still registers its key.
+      const mixed = await api.call('POST', '/api/v1/usage', ingest, {
+        events: [event('d2', { key: 'late-key' }), event('d3', { key: 'late-key' })],
+      });
+      expect(mixed.json).toEqual({ accepted: 1, duplicates: 1 });
+      expect(await count('keys')).toBe(2);
+    });
+
+    it('rejects a date that is not on the calendar (February 30th), in a body and in a query', async () => {
+      const res = await api.call('POST', '/api/v1/usage', ingest, {
+        events: [
+          event('c1', { ts: '2026-02-30T10:00:00Z' }),
+          event('c2', { ts: '2026-04-31T10:00:00+02:00' }),
+        ],
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.error.issues.map((i: { path: string }) => i.path)).toEqual([
+        'events.0.ts',
+        'events.1.ts',
+      ]);
+      expect(await count('usage_events')).toBe(0);
+      const read = await api.call(
+        'GET',
+        '/api/v1/incidents?from=2026-02-30T00:00:00Z',
+        await api.tokenFor('read'),
+      );
+      expect(read.status).toBe(400);
+      expect(read.json.error.issues[0].path).toBe('from');
     });
 
     it('needs credentials with the ingest scope', async () => {
