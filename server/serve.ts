@@ -13,7 +13,6 @@ import { createNodeServer } from './http/node-server.ts';
 import { createGatewayListener, createNodeListener } from './ingest/gateway/listener.ts';
 import { createSourceServices } from './ingest/services.ts';
 import { createJobs } from './jobs/index.ts';
-import { startLeadership } from './jobs/leader.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import type { Logger } from './log.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './simulate/demo.ts';
@@ -83,7 +82,9 @@ export async function startServer(
   // Several processes may share a PostgreSQL database: one at a time runs the jobs (jobs/leader.ts).
   // One SQLite file has one server, which always leads.
   const leadership =
-    config.storage.kind === 'postgres' ? await startLeadership({ url: config.storage.url, log }) : undefined;
+    config.storage.kind === 'postgres'
+      ? await (await import('./jobs/leader.ts')).startLeadership({ url: config.storage.url, log })
+      : undefined;
   const scheduler = startScheduler(createJobs(deps, { detection }), log, {
     isLeader: () => leadership?.isLeader() ?? true,
   });

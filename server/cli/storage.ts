@@ -8,14 +8,22 @@ import { delimiter, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, ConfigError, parseStorage, type StorageTarget } from '../config.ts';
 import { openStore } from '../db/client.ts';
-import { openPgStore } from '../db/pg/client.ts';
-import { copySqliteToPg } from '../db/pg/copy-from-sqlite.ts';
 import { err } from './support.ts';
 
 type PgTarget = Extract<StorageTarget, { kind: 'postgres' }>;
 
+/** node-postgres, drizzle's driver and the copy: loaded by the commands that use them, not at every start. */
+async function loadPostgres() {
+  const [{ openPgStore }, { copySqliteToPg }] = await Promise.all([
+    import('../db/pg/client.ts'),
+    import('../db/pg/copy-from-sqlite.ts'),
+  ]);
+  return { openPgStore, copySqliteToPg };
+}
+
 /** `keywatch migrate` on PostgreSQL: create or upgrade its tables (migrations/pg), then exit. */
 export async function migratePostgres(target: PgTarget): Promise<void> {
+  const { openPgStore } = await loadPostgres();
   const store = await openPgStore(target.url, { max: 1 });
   await store.close();
   err(`Database is up to date: ${target.display}`);
@@ -55,6 +63,7 @@ export function addMigrateStorageCommand(program: Command, config: () => Config)
         throw new ConfigError(
           `KEYWATCH_DB=${cfg.storage.path} is not a database file: point KEYWATCH_DB at the SQLite database to copy from.`,
         );
+      const { openPgStore, copySqliteToPg } = await loadPostgres();
       const source = openStore(cfg.storage.path);
       try {
         const pgStore = await openPgStore(target.url, { setting: '--to', max: 2 });

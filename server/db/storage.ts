@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import type { StorageTarget } from '../config.ts';
 import { type Db, openStore, type Sqlite, storageReadiness } from './client.ts';
-import { openPgStore, type PgOpenOptions, pgStorageReadiness } from './pg/client.ts';
+import type { PgOpenOptions } from './pg/client.ts';
 import { pgPoolOf, sqliteOf } from './transaction.ts';
 
 export type Readiness = { ready: boolean; detail: string };
@@ -40,6 +40,9 @@ export type OpenStorageOptions = {
 
 export async function openStorage(target: StorageTarget, options: OpenStorageOptions = {}): Promise<Storage> {
   if (target.kind === 'postgres') {
+    // Loaded only here: node-postgres and drizzle's driver for it are a large part of the code every
+    // thread would otherwise compile at start, SQLite or not.
+    const { openPgStore, pgStorageReadiness } = await import('./pg/client.ts');
     const store = await openPgStore(target.url, {
       ...(options.migrate !== undefined && { migrate: options.migrate }),
       ...(options.max !== undefined && { max: options.max }),
@@ -70,9 +73,11 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
 }
 
 /** Ready to serve: the store answers and every committed migration is applied. */
-export function readinessOf(db: Db): Promise<Readiness> {
+export async function readinessOf(db: Db): Promise<Readiness> {
   const pool = pgPoolOf(db);
-  return pool ? pgStorageReadiness(pool) : Promise.resolve(storageReadiness(sqliteOf(db)));
+  if (!pool) return storageReadiness(sqliteOf(db));
+  const { pgStorageReadiness } = await import('./pg/client.ts');
+  return pgStorageReadiness(pool);
 }
 
 /** The raw SQLite connection on PostgreSQL: any use names itself (see the module comment). */

@@ -18,6 +18,7 @@ import { redactDatabaseUrl } from '../../config.ts';
 import { rootPath } from '../../paths.ts';
 import type { Db } from '../client.ts';
 import * as schema from '../schema/index.ts';
+import { PgStorageError } from './storage-error.ts';
 
 export type PgStore = { db: Db; pool: pg.Pool; close(): Promise<void> };
 
@@ -33,8 +34,7 @@ pg.types.setTypeParser(JSONB, (v) => v);
 
 export const PG_MIGRATIONS_DIR = rootPath('migrations/pg');
 
-/** The database cannot be reached, entered or migrated: `message` is one sentence for the operator. */
-export class PgStorageError extends Error {}
+export { PgStorageError };
 
 export type PgOpenOptions = {
   /** Apply the committed migrations (default true). */
