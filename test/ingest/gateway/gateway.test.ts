@@ -141,24 +141,6 @@ describe('gateway /gw/magichour/*', () => {
     expect(fake.received.map((r) => r.path)).toEqual(['/?x=1']);
   });
 
-  it('books the final credits a GET project reports on the key that created it', async () => {
-    const created = (await (
-      await gw('/v1/text-to-video', { method: 'POST', body: JSON.stringify({ end_seconds: 5 }) })
-    ).json()) as { id: string; credits_charged: number };
-    expect(created.credits_charged).toBe(120);
-    const project = (await (await gw(`/v1/video-projects/${created.id}`)).json()) as {
-      credits_charged: number;
-    };
-    expect(project.credits_charged).toBe(96);
-    await app.flush();
-    expect(minuteTotals()).toMatchObject({ credits: 96, requests: 2, errors: 0 });
-    expect(events().map((e) => e.operation)).toEqual(['text-to-video', 'video-projects']);
-    // Asking again changes nothing: the correction is booked once.
-    await gw(`/v1/video-projects/${created.id}`);
-    await app.flush();
-    expect(minuteTotals().credits).toBe(96);
-  });
-
   it('passes 401, 402, 422 and 429 through unchanged and records them as errors without credits', async () => {
     const unauthorized = await gw('/v1/face-swap', { method: 'POST', body: '{}' }, 'mhk_live_wrong_zz99');
     expect(unauthorized.status).toBe(401);
