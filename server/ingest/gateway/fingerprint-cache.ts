@@ -1,7 +1,11 @@
 /**
  * Key fingerprints (HMAC under the server secret) remembered per token, so a busy key is not
  * re-HMACed on every request. The cache is keyed by the token's SHA-256, never the token itself,
- * and is bounded: the oldest entry goes first (Map keeps insertion order; hits are re-inserted).
+ * and is bounded: the entry added first goes first (Map keeps insertion order).
+ *
+ * A hit leaves the map alone: moving the entry to the end (least recently used goes first) wrote a
+ * new string into this long-lived map on every request, which the young-generation GC must then
+ * trace. The price: a busy key is HMACed again once 1,000 newer tokens have pushed it out.
  */
 import crypto from 'node:crypto';
 import { fingerprintKey } from '../../auth/secrets.ts';
@@ -16,13 +20,10 @@ export function createFingerprintCache(secret: string, max = 1_000): (token: str
   const entries = new Map<string, string>();
   return (token) => {
     const id = sha256(token);
-    let fingerprint = entries.get(id);
-    if (fingerprint !== undefined) {
-      entries.delete(id);
-    } else {
-      fingerprint = fingerprintKey(secret, token);
-      if (entries.size >= max) entries.delete(entries.keys().next().value!);
-    }
+    const known = entries.get(id);
+    if (known !== undefined) return known;
+    const fingerprint = fingerprintKey(secret, token);
+    if (entries.size >= max) entries.delete(entries.keys().next().value!);
     entries.set(id, fingerprint);
     return fingerprint;
   };
