@@ -95,10 +95,12 @@ export async function revokeApiToken({ db, clock }: Deps, id: number, actor: str
   return await transaction(db, async (tx) => {
     const row = (await tx.select().from(apiTokens).where(eq(apiTokens.id, id)).limit(1))[0];
     if (!row) throw notFound(`Token ${id}`);
+    // Revoked already: a retry changes nothing and is not audited twice.
+    if (row.revokedAt !== null) return toTokenView(row);
     const updated = (
       await tx
         .update(apiTokens)
-        .set({ revokedAt: row.revokedAt ?? now })
+        .set({ revokedAt: now })
         .where(eq(apiTokens.id, id))
         .returning()
     )[0]!;

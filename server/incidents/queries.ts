@@ -59,6 +59,9 @@ export async function listIncidents(db: Db, query: Record<string, string>): Prom
   const parsed = IncidentListQuerySchema.safeParse(query);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const q = parsed.data;
+  // As the usage endpoints answer: an empty window is a mistake in the request, not "no incidents".
+  if (q.from !== undefined && q.to !== undefined && q.from >= q.to)
+    throw validationError([{ path: 'from', message: 'must be before to' }]);
   const states = csv(q.state);
   const bad = states.filter((s) => !(INCIDENT_STATES as readonly string[]).includes(s));
   if (bad.length)

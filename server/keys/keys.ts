@@ -212,6 +212,9 @@ export async function revokeKey(
   const row = await transaction(deps.db, async (tx) => {
     const current = await findKey(tx, ref);
     if (!current) throw notFound(`Key ${JSON.stringify(ref)}`);
+    // A retried revoke changes nothing: moving revoked_at to now would hide the uses in between
+    // from the used-after-revocation signal. An explicit `at` still corrects the time.
+    if (current.status === 'revoked' && data.at === undefined) return current;
     const saved = (
       await tx
         .update(keys)

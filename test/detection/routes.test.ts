@@ -100,6 +100,13 @@ describe('GET /api/v1/incidents', () => {
     ).toEqual([]);
     expect((await api.call('GET', '/api/v1/incidents?limit=1', reader)).json.incidents).toHaveLength(1);
     expect((await api.call('GET', '/api/v1/incidents?state=bogus', reader)).status).toBe(400);
+    const backwards = await api.call(
+      'GET',
+      `/api/v1/incidents?from=${new Date(START + DAY).toISOString()}&to=${new Date(START).toISOString()}`,
+      reader,
+    );
+    expect(backwards.status).toBe(400);
+    expect(backwards.json.error.issues).toEqual([{ path: 'from', message: 'must be before to' }]);
     expect((await api.call('GET', '/api/v1/incidents?key=nope', reader)).status).toBe(404);
 
     const one = await api.call('GET', `/api/v1/incidents/${spike.id}`, reader);

@@ -112,8 +112,15 @@ describe('/api/v1/keys', () => {
     const at = '2026-11-20T08:00:00.000Z';
     const revoked = await api.call('POST', `/api/v1/keys/${key.id}/revoke`, admin, { at });
     expect(revoked.json.key).toMatchObject({ status: 'revoked', revoked_at: at });
-    const now = await api.call('POST', '/api/v1/keys/staging/revoke', admin);
-    expect(now.status).toBe(200);
+    // Retried without a time: nothing moves (uses since `at` stay uses after revocation), no second audit entry.
+    const again = await api.call('POST', '/api/v1/keys/staging/revoke', admin);
+    expect(again.status).toBe(200);
+    expect(again.json.key).toMatchObject({ status: 'revoked', revoked_at: at });
+    const corrected = '2026-11-19T08:00:00.000Z';
+    const moved = await api.call('POST', '/api/v1/keys/staging/revoke', admin, { at: corrected });
+    expect(moved.json.key.revoked_at).toBe(corrected);
+    const revokes = deps.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'key.revoke'").get();
+    expect(revokes).toEqual({ n: 2 });
     const actions = deps.sqlite.prepare('SELECT action FROM audit_log ORDER BY id').all() as {
       action: string;
     }[];
