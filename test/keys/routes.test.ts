@@ -59,7 +59,11 @@ describe('/api/v1/keys', () => {
     const fp = fingerprintKey(TEST_SECRET, SECRET);
     const ingest = await api.tokenFor('ingest');
     await api.call('POST', '/api/v1/usage', ingest, {
-      events: [{ id: 'x1', key: fp, ts: T0 - 1000, credits: 30 }],
+      // The same fingerprint in upper case is the same key, not a key named after it.
+      events: [
+        { id: 'x1', key: fp, ts: T0 - 1000, credits: 20 },
+        { id: 'x2', key: `sha256:${fp.slice('sha256:'.length).toUpperCase()}`, ts: T0 - 900, credits: 10 },
+      ],
     });
     let keys = (await api.call('GET', '/api/v1/keys', admin)).json.keys;
     expect(keys).toHaveLength(1);

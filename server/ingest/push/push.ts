@@ -10,7 +10,8 @@ import { parseCommonEvent } from './fast-event.ts';
 export const MAX_EVENTS_PER_BATCH = 10_000;
 /** Events stamped further ahead than this are a client clock bug, not usage. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
-const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
+/** `sha256:<64 hex>` in either case (a fingerprint as some tool printed it); stored lowercase. */
+const FINGERPRINT = /^sha256:[0-9a-f]{64}$/i;
 
 const optionalText = (max: number) => z.string().max(max).nullish();
 
@@ -107,7 +108,7 @@ export function parsePushBatch(
 /** A validated push-format event as recordEvents() takes it; `ts` defaults to `now`. */
 export function toUsageEvent(e: PushEvent, now: number, source: string): UsageEvent {
   const key: KeyRef = FINGERPRINT.test(e.key)
-    ? { by: 'fingerprint', fingerprint: e.key }
+    ? { by: 'fingerprint', fingerprint: e.key.toLowerCase() }
     : { by: 'ref', value: e.key };
   return {
     source,
