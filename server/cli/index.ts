@@ -161,7 +161,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // Settings from ./.env, as .env.example shows; the environment itself wins over the file.
     if (existsSync('.env')) process.loadEnvFile('.env');
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    // No command at all is a usage error, as an unknown one is: the help on stderr, exit 2.
+    if (argv.length <= 2) {
+      process.stderr.write(program.helpInformation());
+      return 2;
+    }
+    await program.parseAsync(argv);
     return 0;
   } catch (e) {
     // Thrown by a command's own checks (a file that exists...): a failure, said here.

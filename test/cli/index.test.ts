@@ -53,6 +53,11 @@ describe('keywatch CLI', () => {
     const missing = runCli(['user', 'add'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--email/);
+    // No command at all: the help, on stderr, and a usage error's exit.
+    const none = runCli([], env);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/Usage: keywatch/);
   });
 
   it('exits 2 on a bad option value, and 1 with one clear line on a file it cannot read', () => {
