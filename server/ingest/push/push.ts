@@ -65,6 +65,8 @@ export function parsePushBatch(
       413,
       'payload_too_large',
       `At most ${MAX_EVENTS_PER_BATCH} events per request; got ${raw.length}.`,
+      // Named like a validation issue, so a client can tell which part of the request to split.
+      [{ path: 'events', message: `at most ${MAX_EVENTS_PER_BATCH} events per request` }],
     );
   }
   const extra = Object.keys(body).filter((k) => k !== 'events');

@@ -213,7 +213,11 @@ forEachStore((kind, open) => {
 
     it('answers 413 over 10,000 events or 10 MiB, storing nothing', async () => {
       const many = { events: Array.from({ length: 10_001 }, (_, i) => ({ id: `m${i}`, key: 'k' })) };
-      expect((await api.call('POST', '/api/v1/usage', ingest, many)).status).toBe(413);
+      const tooMany = await api.call('POST', '/api/v1/usage', ingest, many);
+      expect(tooMany.status).toBe(413);
+      expect(tooMany.json.error.issues).toEqual([
+        { path: 'events', message: 'at most 10000 events per request' },
+      ]);
       const big = { events: [{ id: 'big', key: 'k', user_agent: 'x'.repeat(11 * 1024 * 1024) }] };
       expect((await api.call('POST', '/api/v1/usage', ingest, big)).status).toBe(413);
       expect(await count('usage_events')).toBe(0);
