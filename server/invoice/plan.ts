@@ -1,7 +1,7 @@
 /**
  * The invoice plan setting (PUT /api/v1/invoice/plan): a currency and contiguous price bands from
- * 0 credits, the last one open-ended or not. Validated whole before anything is written; every
- * change is audited.
+ * 0 credits, the last one open-ended (a capped last band would price the credits past it at
+ * nothing). Validated whole before anything is written; every change is audited.
  */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
@@ -46,6 +46,12 @@ export const PlanSchema = z
           code: 'custom',
           path: ['bands', i, 'to_credits'],
           message: 'must be above from_credits',
+        });
+      } else if (b.to_credits !== null && i === plan.bands.length - 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bands', i, 'to_credits'],
+          message: 'must be null in the last band: credits past it would have no price',
         });
       }
     });
