@@ -20,6 +20,10 @@
  * The serving connection is opened as serve opens it, without checkpoints in its own commits, and
  * serve's gateway writer thread runs beside it, checkpointing the WAL every 5 s;
  * KW_BENCH_SERVING_CHECKPOINT=1 gives it SQLite's default auto-checkpoints back, for comparison.
+ * KW_BENCH_GATEWAY=1 also runs a gateway on the serving thread (tools/bench/gateway-probe.ts: its
+ * own writer thread, a local upstream, 500 req/s from 50 clients in a child process) and reports its
+ * p50 during the first replay against the idle window's (issue 11: within 5 ms). Off by default:
+ * its CPU would count in the replay's and the idle window's figures.
  * Run: npm run bench detect
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -50,6 +54,7 @@ import { silentLogger } from '../../server/log.ts';
 import { toUsageEvent } from '../../server/simulate/ingest-simulation.ts';
 import { planSimulation, simulateEvents } from '../../server/simulate/simulate.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
+import { startGatewayProbe } from './gateway-probe.ts';
 
 const KEYS = 1000;
 const DAYS = Number(process.env.KW_BENCH_DAYS ?? 14);
@@ -67,6 +72,9 @@ const STALL_GOAL_MS = 20;
 const IDLE_MS = 15_000;
 /** The push probe's key (a raw key: pushed usage discovers it). */
 const PUSH_KEY = 'mh_bench_push_probe_0123456789';
+const GATEWAY_PROBE = process.env.KW_BENCH_GATEWAY === '1';
+/** How long the gateway probe measures, idle and during the replay (the 14-day replay lasts longer). */
+const PROBE_MS = 10_000;
 
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -274,11 +282,16 @@ async function main() {
     // The noise floor: the same sampler and the same push load, with detection idle (after the push
     // worker has started and stored its first batch, which discovers the probe's key).
     while (pushLatency.length === 0 && refused === 0) await new Promise((r) => setTimeout(r, 50));
+    const probe = GATEWAY_PROBE ? await startGatewayProbe(deps) : null;
+    if (probe) await probe.measure(2_000); // warm-up: V8 compiles the proxy's hot path
     await new Promise((r) => setTimeout(r, 2000));
     resetStall();
     resetPush();
     const threadsAtIdle = cpuByThread();
-    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const [probeIdle] = await Promise.all([
+      probe?.measure(PROBE_MS),
+      new Promise((r) => setTimeout(r, IDLE_MS)),
+    ]);
     const idleWorst = worst();
     console.log(
       `detect: serving thread, detection idle for ${IDLE_MS / 1000} s (noise floor): ${stall()}; ${busy()}; ${cpuSince(threadsAtIdle)}`,
@@ -347,7 +360,9 @@ async function main() {
     const threadsAtReplay = cpuByThread();
     cpu = cpuMs();
     t = performance.now();
-    const first = await worker.run({ until: replayTo });
+    const replaying = worker.run({ until: replayTo });
+    const probeReplay = await probe?.measure(PROBE_MS);
+    const first = await replaying;
     const replayMs = performance.now() - t;
     const replayCpu = cpuMs() - cpu;
     const replayStall = `${stall()}; ${busy()}; ${cpuSince(threadsAtReplay)}`;
@@ -370,6 +385,18 @@ async function main() {
     );
     console.log(`detect: push ingest through its worker during the replay: ${pushSeen()}`);
     console.log(`detect: the worker during the replay: ${writesSeen()}`);
+    if (probeIdle && probeReplay) {
+      const added = probeReplay.p50 - probeIdle.p50;
+      const within = added <= 5 && probeReplay.failures === 0;
+      const whole =
+        replayMs >= PROBE_MS ? 'inside the replay' : `the replay ended after ${f(replayMs / 1000)} s`;
+      console.log(
+        `detect: gateway on the serving thread, 500 req/s: idle p50 ${f(probeIdle.p50, 2)} ms, p99 ${f(probeIdle.p99, 2)} ms; ` +
+          `first ${PROBE_MS / 1000} s of the replay (${whole}) p50 ${f(probeReplay.p50, 2)} ms (${added >= 0 ? '+' : ''}${f(added, 2)} ms), ` +
+          `p99 ${f(probeReplay.p99, 2)} ms, ${probeReplay.answered} answered, ${probeReplay.failures} failed; ` +
+          `goal p50 within 5 ms of idle, no failures: ${within ? 'MET' : 'NOT MET'}`,
+      );
+    }
 
     // Live minutes on the worker.
     const tick: number[] = [];
@@ -417,6 +444,7 @@ async function main() {
         `max ${f(max(inThread))} ms; cold start with every state read back ${f(coldMs)} ms`,
     );
     clearInterval(beat);
+    await probe?.stop();
     gcSeen.disconnect();
     loop.disable();
     store.close();

@@ -639,10 +639,26 @@ async function main() {
   }
 }
 
+/**
+ * The fixed load for another bench (gateway-probe.ts): each `{cmd: 'measure', ms}` runs RATE req/s
+ * from CLIENTS clients against BENCH_TARGET for `ms` and answers its p50, p99 and failures.
+ */
+async function runLoad() {
+  const base = process.env.BENCH_TARGET!;
+  process.on('message', async (m: { cmd: string; ms?: number }) => {
+    if (m.cmd !== 'measure') return;
+    const r = await measure(base, { ...fixed, total: Number.MAX_SAFE_INTEGER, durationMs: m.ms });
+    const measured = { p50: pct(r.latencies, 50), p99: pct(r.latencies, 99), failures: r.failures };
+    process.send!({ measured: { ...measured, answered: r.latencies.length } });
+  });
+  process.send!({ port: 0 });
+}
+
 // Dispatch last: the helpers above must be initialised before top-level await runs them.
 const role = process.env.BENCH_ROLE;
 if (role === 'upstream') await runUpstream();
 else if (role === 'bare') await runBareProxy();
 else if (role === 'keywatch') await runKeywatch();
 else if (role === 'pusher') await runPusher();
+else if (role === 'load') await runLoad();
 else await main();
