@@ -24,7 +24,7 @@ const GRID: Omit<SeriesOptions, 'confirmBelow'>[] = [
   { shiftAlpha: 1e-4, episodeMs: 24 * HOUR_MS },
   { shiftAlpha: 3e-3, episodeMs: 24 * HOUR_MS },
 ];
-/** Each with marginal onsets raised at once (0.5, off) and confirmed by the next row (0.6). */
+/** Each with marginal onsets (of any detector) raised at once (0.5, off) and confirmed by the next row (0.6). */
 const CANDIDATES: SeriesOptions[] = GRID.flatMap((c) =>
   [0.5, 0.6].map((confirmBelow) => ({ ...c, confirmBelow })),
 );

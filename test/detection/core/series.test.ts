@@ -85,7 +85,7 @@ describe('detectSeries', () => {
     }
   });
 
-  it('raises an onset the change features only just see when the next row alarms too, not at once', () => {
+  it('raises an onset only just seen when the next row alarms too, not at once', () => {
     // Noise alone: the change features' marginal onsets are the false alarms this targets.
     const rows = [3, 5, 7]
       .flatMap((seed) => countSeries(20, () => 1, seed))
@@ -93,9 +93,7 @@ describe('detectSeries', () => {
         ...r,
         ts: START + i * STEP,
       }));
-    const change = (s: { by: string | null }) => !SERIES_KINDS.includes(s.by as never);
-    const marginal = (s: { anomaly: boolean; score: number; by: string | null }) =>
-      s.anomaly && s.score < CONFIRM_BELOW && change(s);
+    const marginal = (s: { anomaly: boolean; score: number }) => s.anomaly && s.score < CONFIRM_BELOW;
     const off = detectSeries(rows, undefined, { confirmBelow: 0.5 });
     const on = detectSeries(rows);
     expect(off.filter(marginal).length).toBeGreaterThan(0);
@@ -104,6 +102,30 @@ describe('detectSeries', () => {
     // repeat inside an episode never reaches 0.5.
     const unconfirmed = on.flatMap((s, i) => (marginal(s) && on[i - 1]?.score !== 0.49 ? [i] : []));
     expect(unconfirmed).toEqual([]);
+  });
+
+  it('holds back a burst the spike test only just sees, as it holds back the change features', () => {
+    // The change features held to a budget no row reaches: the spike test speaks alone.
+    const alone = { shiftAlpha: 1e-12 };
+    const clean = countSeries(20, () => 1);
+    // One row at m times its count: the smallest multiple whose spike alarm is marginal.
+    const burst = (m: number) =>
+      clean.map((r, i) => (i === AT ? { ...r, value: Math.round(r.value * m) } : r));
+    const multiples = Array.from({ length: 13 }, (_, k) => 1.25 + k * 0.125);
+    const m = multiples.find(
+      (x) => detectSeries(burst(x), undefined, { ...alone, confirmBelow: 0.5 })[AT]!.anomaly,
+    );
+    expect(m).toBeDefined();
+    const off = detectSeries(burst(m!), undefined, { ...alone, confirmBelow: 0.5 })[AT]!;
+    expect(off.by).toBe('credit_spike');
+    expect(off.score).toBeLessThan(CONFIRM_BELOW);
+    // Held: not raised on its row, and the row after it is ordinary, so not at all.
+    const on = detectSeries(burst(m!), undefined, alone);
+    expect(on[AT]!.anomaly).toBe(false);
+    expect(on[AT + 1]!.anomaly).toBe(false);
+    // A burst clearly past the budget is raised at once.
+    const big = detectSeries(burst(3), undefined, alone)[AT]!;
+    expect(big).toMatchObject({ anomaly: true, by: 'credit_spike' });
   });
 
   it('scores in [0, 1] with is_anomaly exactly at 0.5, and causally', () => {
