@@ -13,8 +13,6 @@ import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
 import { writeUsageBatch } from './write-batch.ts';
 
 const port = parentPort!;
-// Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
-lowerThreadPriority(BACKGROUND_NICE.writer);
 // The thread starts before the serving thread migrates the database (so its code loads meanwhile,
 // usage-writer.ts) and opens its connection only when told: `open` comes once the database is
 // migrated. No checkpoint inside a batch's commit (SQLite's default, every 1,000 WAL pages, made
@@ -39,6 +37,9 @@ port.on('message', (m: WriterRequest) => {
     queue = queue.then(() =>
       opened!.then(
         (store) => {
+          // Batches may wait a little; the thread that proxies requests may not (worker-thread.ts).
+          // Lowered only now: until its connection is open, start-up waits for this thread.
+          lowerThreadPriority(BACKGROUND_NICE.writer);
           port.postMessage({ id: -1, ok: true, ready: true } satisfies ReadyReply);
           if (store.kind === 'sqlite')
             setInterval(() => {
