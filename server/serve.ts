@@ -1,8 +1,10 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { generateHashedPassword, type HashedPassword } from './auth/secrets.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStorage, type Storage } from './db/storage.ts';
@@ -32,12 +34,27 @@ export async function startServer(
   const writer =
     storage.kind === 'postgres' || storage.path !== ':memory:' ? createThreadWriter(storage) : undefined;
   writer?.spawn();
+  // A database file not there yet has no users: the first admin's password is hashed (a tenth of a
+  // second on the thread pool) while the database is created and migrated.
+  const firstPassword =
+    storage.kind === 'sqlite' && storage.path !== ':memory:' && !existsSync(storage.path)
+      ? generateHashedPassword()
+      : undefined;
+  // Awaited later; a failure meanwhile must not surface as an unhandled rejection.
+  firstPassword?.catch(() => {});
   let opened: Storage | undefined;
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
     // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
     opened = await openStorage(storage, { checkpoints: false });
-    prepared = await prepare(config, opened, options.clock ?? systemClock, log, writer, announce);
+    prepared = await prepare(opened, {
+      config,
+      clock: options.clock ?? systemClock,
+      log,
+      writer,
+      announce,
+      firstPassword,
+    });
   } catch (err) {
     // A writer thread never told to open would hold the process up.
     await writer?.close();
@@ -120,22 +137,27 @@ export async function startServer(
 
 /**
  * Everything before the app: seeding an empty database (with demo data on), the first admin (a
- * scrypt hash, about a tenth of a second on the thread pool, overlapped with loading the server's
- * code), the source services that take the writer thread over, and the server's code itself.
+ * scrypt hash, about a tenth of a second on the thread pool, overlapped with migrating or with
+ * loading the server's code), the source services that take the writer thread over, and the
+ * server's code itself.
  */
 async function prepare(
-  config: Config,
   store: Storage,
-  clock: Clock,
-  log: Logger,
-  writer: BatchWriter | undefined,
-  announce: (line: string) => void,
+  start: {
+    config: Config;
+    clock: Clock;
+    log: Logger;
+    writer: BatchWriter | undefined;
+    announce: (line: string) => void;
+    firstPassword: Promise<HashedPassword> | undefined;
+  },
 ) {
+  const { config, clock, log, writer, announce, firstPassword } = start;
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
   // Demo data goes only into the embedded SQLite file: a PostgreSQL database is shared and real.
   const seeding = config.demo && store.kind === 'sqlite' && (await isEmpty(deps));
   // Started now unless seeding (which must find no user): the hash runs while the code loads.
-  const admin = seeding ? null : ensureFirstAdmin(deps);
+  const admin = seeding ? null : ensureFirstAdmin(deps, firstPassword);
   // Awaited later; a failure meanwhile must not surface as an unhandled rejection.
   admin?.catch(() => {});
   const serving = await loadServing();
@@ -149,7 +171,14 @@ async function prepare(
     );
     await seedDemo(deps);
   }
-  return { deps, store, serving, sources, admin: admin ?? ensureFirstAdmin(deps), writerReady };
+  return {
+    deps,
+    store,
+    serving,
+    sources,
+    admin: admin ?? ensureFirstAdmin(deps, firstPassword),
+    writerReady,
+  };
 }
 
 /**
