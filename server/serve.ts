@@ -47,6 +47,8 @@ export async function startServer(
   try {
     // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
     opened = await openStorage(storage, { checkpoints: false });
+    // Migrated: the writer thread opens its connection while this one loads the server's code.
+    void writer?.ready();
     prepared = await prepare(opened, {
       config,
       clock: options.clock ?? systemClock,
