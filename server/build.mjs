@@ -3,15 +3,25 @@
 // a second per CLI call went to transforming TypeScript at every start). `npm install` / `npm ci`
 // run it through the `prepare` script; `node server/build.mjs` runs it by hand.
 //
-// Output: server/.build/ (gitignored): keywatch.js (the CLI, which holds the server) and one bundle
-// per worker thread module (gateway writer, detection, push, backtests). Inside the checkout rather than node_modules/.cache because node_modules may be shared
+// Output: server/.build/ (gitignored): cli.cjs (the CLI, which holds the server: one CommonJS
+// bundle, run through V8's code cache by keywatch.js, a copy of load-compiled.mjs) and one ES module
+// bundle per worker thread module (gateway writer, detection, push, backtests). Inside the checkout rather than node_modules/.cache because node_modules may be shared
 // (a symlink between worktrees, a volume between images): one checkout's build must never be taken
 // for another's. The bundles find package.json, migrations/ and web/ from the checkout's root
 // (server/paths.ts), so any folder inside the checkout works.
 //
 // inputs.json lists every source file the bundles were built from and when the build began; the
 // launcher (keywatch.mjs) uses the build only while none of them has changed since.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +29,9 @@ const SERVER_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SERVER_DIR);
 export const BUILD_DIR = join(SERVER_DIR, '.build');
 const MANIFEST = 'inputs.json';
-const ENTRIES = [
-  { in: 'server/cli/index.ts', out: 'keywatch' },
+const CLI = { in: 'server/cli/index.ts', out: 'cli' };
+const LOADER = 'server/load-compiled.mjs';
+const THREADS = [
   // Thread modules, each a bundle named after its module (server/http/worker-thread.ts finds them).
   { in: 'server/ingest/gateway/usage-writer-thread.ts', out: 'usage-writer-thread' },
   { in: 'server/detection/detect-worker-thread.ts', out: 'detect-worker-thread' },
@@ -74,39 +85,61 @@ export async function buildServer(dir = BUILD_DIR) {
   const startedAt = Date.now();
   const staging = `${dir}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
-  const result = await build({
+  const common = {
     absWorkingDir: ROOT,
-    entryPoints: ENTRIES,
     outdir: staging,
-    outExtension: { '.js': '.js' },
     bundle: true,
     // Dependencies are bundled too (resolving hundreds of files at every start is most of what
     // remains), except the ones that find files of their own at run time: better-sqlite3 its
     // native addon, esbuild its platform binary.
     external: ['better-sqlite3', 'esbuild', 'nodemailer'],
     platform: 'node',
-    format: 'esm',
     target: 'node20',
     metafile: true,
-    // `keywatch serve` imports the server lazily: its own chunk, which other commands never parse.
-    splitting: true,
-    chunkNames: 'chunk-[hash]',
     // Less to parse at every start; names are kept for stack traces and `err.name` checks.
     minify: true,
     logLevel: 'warning',
     legalComments: 'none',
     plugins: [englishZodOnly],
     keepNames: true,
-    // Bundled CommonJS dependencies (commander, nodemailer) call require() for Node's modules.
-    banner: {
-      js: "import { createRequire as __keywatchRequire } from 'node:module'; const require = __keywatchRequire(import.meta.url);",
-    },
-  });
+  };
+  const [cli, threads] = await Promise.all([
+    // CommonJS, so load-compiled.mjs can hand V8 its code cache (an ES module takes none in Node 20).
+    // One file: `keywatch serve` imports the server lazily, and its modules are initialised only
+    // then (esbuild wraps them); other commands parse it, from the cache, without running it.
+    build({
+      ...common,
+      entryPoints: [CLI],
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
+      // The thread modules are found beside the bundle (server/http/worker-thread.ts), and the
+      // checkout's root above it (server/paths.ts); load-compiled.mjs passes the bundle's URL in.
+      define: { 'import.meta.url': '__kwMetaUrl' },
+      // import() becomes require() of the bundled module (or the external package): a script run
+      // by node:vm has no loader for import().
+      supported: { 'dynamic-import': false },
+    }),
+    build({
+      ...common,
+      entryPoints: THREADS,
+      format: 'esm',
+      outExtension: { '.js': '.js' },
+      // Code the threads share is parsed once per thread, from one chunk.
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
+      // Bundled CommonJS dependencies call require() for Node's modules.
+      banner: {
+        js: "import { createRequire as __keywatchRequire } from 'node:module'; const require = __keywatchRequire(import.meta.url);",
+      },
+    }),
+  ]);
+  mkdirSync(staging, { recursive: true });
+  copyFileSync(join(ROOT, LOADER), join(staging, 'keywatch.js'));
   // For a bundled dependency, its package.json stands for its files (a reinstall rewrites it):
   // one stat per package instead of hundreds at every start.
   const inputs = [
     ...new Set(
-      Object.keys(result.metafile.inputs)
+      [...Object.keys(cli.metafile.inputs), ...Object.keys(threads.metafile.inputs), LOADER]
         // A plugin's virtual module (`zod-locales:...`) is no file; its real import is listed.
         .filter((f) => !/^[a-z-]+:/.test(f))
         .map((f) => {
@@ -115,7 +148,6 @@ export async function buildServer(dir = BUILD_DIR) {
         }),
     ),
   ];
-  mkdirSync(staging, { recursive: true });
   writeFileSync(join(staging, MANIFEST), `${JSON.stringify({ started_at: startedAt, inputs }, null, 1)}\n`);
   const old = `${dir}.old-${process.pid}`;
   if (existsSync(dir)) renameSync(dir, old);
@@ -127,7 +159,7 @@ export async function buildServer(dir = BUILD_DIR) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // `prepare` also runs where only package.json is present (a Docker layer that installs
   // dependencies first): nothing to build there, and that is not an error.
-  if (!existsSync(join(ROOT, ENTRIES[0].in))) {
+  if (!existsSync(join(ROOT, CLI.in))) {
     console.error('keywatch build: no sources here; skipped.');
   } else {
     const r = await buildServer();

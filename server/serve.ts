@@ -1,19 +1,15 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createApp } from './app.ts';
+import { generateHashedPassword, type HashedPassword } from './auth/secrets.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { openStorage } from './db/storage.ts';
+import { openStorage, type Storage } from './db/storage.ts';
 import type { Deps } from './deps.ts';
-import { createDetectionWorker } from './detection/detect-worker.ts';
-import { createNodeServer } from './http/node-server.ts';
-import { createGatewayListener, createNodeListener } from './ingest/gateway/listener.ts';
-import { createSourceServices } from './ingest/services.ts';
-import { createJobs } from './jobs/index.ts';
-import { startScheduler } from './jobs/scheduler.ts';
+import { type BatchWriter, createThreadWriter } from './ingest/gateway/usage-writer.ts';
 import type { Logger } from './log.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './simulate/demo.ts';
 
@@ -31,33 +27,56 @@ export async function startServer(
   options: { clock?: Clock; announce?: (line: string) => void } = {},
 ): Promise<Running> {
   const announce = options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
-  // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
-  const store = await openStorage(config.storage, { checkpoints: false });
-  const deps: Deps = { db: store.db, sqlite: store.sqlite, clock: options.clock ?? systemClock, config, log };
-
-  const sources = createSourceServices(deps);
-  // The writer thread boots (a second or so) while the demo data is seeded; the ports open only
-  // once it has its connection (the journal keeps events either way, but a slow start would let
-  // them pile up in memory).
-  const writerReady = sources.gateway.queue.ready();
-
-  // Demo data goes only into the embedded SQLite file: a PostgreSQL database is shared and real.
-  if (config.demo && store.kind === 'sqlite' && (await isEmpty(deps))) {
-    announce(
-      'Empty database: seeding 30 days of demo traffic for 8 keys (KEYWATCH_DEMO=0 to start empty)...',
-    );
-    await seedDemo(deps);
+  // The gateway's writer thread loads its code (a few hundred ms) on another core while this one
+  // migrates the database and loads the server; it opens its connection once the database is
+  // migrated (sources.gateway.queue.ready() below). In-memory databases write inline, no thread.
+  const storage = config.storage;
+  const writer =
+    storage.kind === 'postgres' || storage.path !== ':memory:' ? createThreadWriter(storage) : undefined;
+  writer?.spawn();
+  // A database file not there yet has no users: the first admin's password is hashed (a tenth of a
+  // second on the thread pool) while the database is created and migrated.
+  const firstPassword =
+    storage.kind === 'sqlite' && storage.path !== ':memory:' && !existsSync(storage.path)
+      ? generateHashedPassword()
+      : undefined;
+  // Awaited later; a failure meanwhile must not surface as an unhandled rejection.
+  firstPassword?.catch(() => {});
+  let opened: Storage | undefined;
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
+    opened = await openStorage(storage, { checkpoints: false });
+    // Migrated: the writer thread opens its connection while this one loads the server's code.
+    void writer?.ready();
+    prepared = await prepare(opened, {
+      config,
+      clock: options.clock ?? systemClock,
+      log,
+      writer,
+      announce,
+      firstPassword,
+    });
+  } catch (err) {
+    // A writer thread never told to open would hold the process up.
+    await writer?.close();
+    await opened?.close();
+    throw err;
   }
-  const admin = await ensureFirstAdmin(deps);
+  const { store, deps, serving, sources, admin, writerReady } = prepared;
+  const { createDetectionWorker, createNodeServer, createNodeListener, createGatewayListener } = serving;
+  const { createApp, startScheduler, createJobs } = serving;
 
   // For GET /metrics: sampled every 20 ms, read and reset on each scrape.
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
   // Detection (live minutes, catch-up and first replays, late usage) runs on its own thread.
   const detection = createDetectionWorker(deps);
-  await writerReady;
   const app = createApp(deps, sources, { eventLoop, detection });
   const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
+  // Built meanwhile; the listener accepts only once the writer thread is ready (issue 13).
+  await writerReady;
+  const adminCreated = await admin;
   const port = await listen(server, config.port, config.host);
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.
   const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
@@ -91,8 +110,8 @@ export async function startServer(
 
   announce(`Keywatch is running at ${url}`);
   if (gatewayUrl) announce(`Gateway-only port: ${gatewayUrl}${sources.gateway.prefix}/`);
-  if (admin) {
-    announce(`Sign in as ${admin.email} with password: ${admin.password}`);
+  if (adminCreated) {
+    announce(`Sign in as ${adminCreated.email} with password: ${adminCreated.password}`);
     announce('(This password is shown only once. Add users with `npx keywatch user add`.)');
   }
 
@@ -116,6 +135,69 @@ export async function startServer(
       return stopping;
     },
   };
+}
+
+/**
+ * Everything before the app: seeding an empty database (with demo data on), the first admin (a
+ * scrypt hash, about a tenth of a second on the thread pool, overlapped with migrating or with
+ * loading the server's code), the source services that take the writer thread over, and the
+ * server's code itself.
+ */
+async function prepare(
+  store: Storage,
+  start: {
+    config: Config;
+    clock: Clock;
+    log: Logger;
+    writer: BatchWriter | undefined;
+    announce: (line: string) => void;
+    firstPassword: Promise<HashedPassword> | undefined;
+  },
+) {
+  const { config, clock, log, writer, announce, firstPassword } = start;
+  const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
+  // Demo data goes only into the embedded SQLite file: a PostgreSQL database is shared and real.
+  const seeding = config.demo && store.kind === 'sqlite' && (await isEmpty(deps));
+  // Started now unless seeding (which must find no user): the hash runs while the code loads.
+  const admin = seeding ? null : ensureFirstAdmin(deps, firstPassword);
+  // Awaited later; a failure meanwhile must not surface as an unhandled rejection.
+  admin?.catch(() => {});
+  const serving = await loadServing();
+  const sources = serving.createSourceServices(deps, { gateway: { queue: { threadWriter: writer } } });
+  // The ports open only once the writer thread has its connection (the journal keeps events
+  // either way, but a slow start would let them pile up in memory).
+  const writerReady = sources.gateway.queue.ready();
+  if (seeding) {
+    announce(
+      'Empty database: seeding 30 days of demo traffic for 8 keys (KEYWATCH_DEMO=0 to start empty)...',
+    );
+    await seedDemo(deps);
+  }
+  return {
+    deps,
+    store,
+    serving,
+    sources,
+    admin: admin ?? ensureFirstAdmin(deps, firstPassword),
+    writerReady,
+  };
+}
+
+/**
+ * The server's code (app, pages, gateway, jobs: most of the bundle), loaded once the database is
+ * open, so the first admin's hash and the writer thread's start overlap with it.
+ */
+async function loadServing() {
+  const [app, detectWorker, nodeServer, listener, services, jobs, scheduler] = await Promise.all([
+    import('./app.ts'),
+    import('./detection/detect-worker.ts'),
+    import('./http/node-server.ts'),
+    import('./ingest/gateway/listener.ts'),
+    import('./ingest/services.ts'),
+    import('./jobs/index.ts'),
+    import('./jobs/scheduler.ts'),
+  ]);
+  return { ...app, ...detectWorker, ...nodeServer, ...listener, ...services, ...jobs, ...scheduler };
 }
 
 /** Resolves with the port listened on (the OS's pick for port 0). */

@@ -5,7 +5,7 @@
  * judged stale as soon as a source it was built from is newer than the build.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,5 +183,47 @@ describe('the compiled CLI', () => {
       expect(csv.status).toBe(200);
       expect(await csv.text()).toContain('compiled-push');
     });
+
+    it('keeps a code cache once serving (load-compiled.mjs), which later runs read', async () => {
+      const cache = join(BUILD, 'cli.cache');
+      // Written right after the start; the requests above came after it.
+      expect(existsSync(cache)).toBe(true);
+      expect(statSync(cache).size).toBeGreaterThan(100_000);
+      expect(runCompiled(['--version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    });
   });
+});
+
+describe('the code cache', () => {
+  it('is ignored when V8 rejects it (another Node version, a damaged file), and serve writes it again', async () => {
+    const cache = join(BUILD, 'cli.cache');
+    writeFileSync(cache, 'not a code cache');
+    expect(runCompiled(['--version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    const child = spawn(process.execPath, [entry, 'serve'], {
+      env: {
+        ...process.env,
+        KEYWATCH_DB: join(data, 'cache.db'),
+        PORT: '0',
+        KEYWATCH_DEMO: '0',
+        KEYWATCH_LOG_LEVEL: 'silent',
+      },
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d) => {
+          out += d;
+          if (/running at/.test(out)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      for (let i = 0; i < 100 && statSync(cache).size < 100_000; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(statSync(cache).size).toBeGreaterThan(100_000);
+    } finally {
+      const exit = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exit;
+    }
+  }, 60_000);
 });

@@ -10,7 +10,16 @@ const ROOT = join(import.meta.dirname, '..');
 
 /** Top to bottom; the longest path or folder that matches a file names its layer. */
 const LAYERS: { name: string; paths: string[] }[] = [
-  { name: 'entry', paths: ['server/serve.ts', 'server/cli/', 'server/keywatch.mjs', 'server/build.mjs'] },
+  {
+    name: 'entry',
+    paths: [
+      'server/serve.ts',
+      'server/cli/',
+      'server/keywatch.mjs',
+      'server/build.mjs',
+      'server/load-compiled.mjs',
+    ],
+  },
   { name: 'app', paths: ['server/app.ts'] },
   { name: 'ops', paths: ['server/ops/'] },
   { name: 'web', paths: ['web/'] },

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build, transform } from 'esbuild';
 import { rootPath } from '../server/paths.ts';
 
 // From the root, not this module: the compiled server (server/.build/) bundles this file elsewhere.
@@ -40,6 +39,8 @@ export type Assets = {
 const hash = (data: Uint8Array) => createHash('sha256').update(data).digest('base64url').slice(0, 10);
 
 export async function buildAssets(): Promise<Assets> {
+  // Loaded at first use, not with the server: esbuild's API is 100 KB of code every start would parse.
+  const { build, transform } = await import('esbuild');
   const result = await build({
     entryPoints: PAGE_SCRIPTS.map((name) => ({
       in: join(WEB_DIR, 'client', 'pages', `${name}.ts`),

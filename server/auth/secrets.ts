@@ -72,3 +72,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export function generatePassword(): string {
   return randomBytes(15).toString('base64url');
 }
+
+export type HashedPassword = { password: string; passwordHash: string };
+
+/** A generated password with its hash: started early, the hash runs on the thread pool meanwhile. */
+export async function generateHashedPassword(): Promise<HashedPassword> {
+  const password = generatePassword();
+  return { password, passwordHash: await hashPassword(password) };
+}

@@ -196,5 +196,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv);
-if (code !== 0) process.exit(code);
+/**
+ * The command's whole run. Not awaited at the top level: the compiled build runs this module as a
+ * CommonJS script (server/load-compiled.mjs), which waits for it before keeping its code cache.
+ */
+export const finished = main(process.argv).then((code) => {
+  if (code !== 0) process.exit(code);
+});

@@ -62,13 +62,16 @@ export function openStore(
     cacheMb?: number;
   } = {},
 ): Store {
+  const created = path !== ':memory:' && !existsSync(path);
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
     // Created owner-only before SQLite sees it (an empty file is an empty database).
-    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    if (created) closeSync(openSync(path, 'a', 0o600));
     restrictToOwner(path);
   }
   const sqlite = new Database(path);
+  // Before its first table: the mode migration 0011 switches older files to with a VACUUM.
+  if (created) sqlite.pragma('auto_vacuum = INCREMENTAL');
   sqlite.pragma('journal_mode = WAL');
   // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
   sqlite.pragma('synchronous = NORMAL');

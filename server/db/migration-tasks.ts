@@ -75,8 +75,12 @@ function compact(sqlite: Sqlite, say: Progress): void {
   say(
     `compacting the database: ${mb(before)}, ${mb(before - usedBytes(sqlite))} of it free pages (no progress until done)`,
   );
-  sqlite.pragma('auto_vacuum = INCREMENTAL');
-  sqlite.exec('VACUUM');
+  // A database created in incremental mode (openStore, for a new file) has no mode to switch, and
+  // reclaim returns its free pages: no rewrite.
+  if ((sqlite.pragma('auto_vacuum', { simple: true }) as number) !== 2) {
+    sqlite.pragma('auto_vacuum = INCREMENTAL');
+    sqlite.exec('VACUUM');
+  }
   sqlite.prepare(`DELETE FROM migration_tasks WHERE name = 'compact'`).run();
   say(`compacting the database: ${mb(fileBytes())} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -138,10 +142,12 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
       );
     }
   }
+  let moved = false;
   for (const task of tasks) {
     const started = Date.now();
     // A new, empty database has nothing to move and nothing to say.
     const quiet = !sqlite.prepare(`SELECT 1 FROM ${task.source} LIMIT 1`).get();
+    moved ||= !quiet;
     const say = quiet ? () => {} : progress;
     if (task.name === 'compact') {
       compact(sqlite, say);
@@ -160,7 +166,9 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
     })();
     say(`migrating ${task.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  // The copies' pages leave the write-ahead log now. Nothing moved (a new database): its few pages
+  // wait for the usual checkpoints, and a start does not wait for an fsync.
+  if (moved) sqlite.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 function copyBucketTable(sqlite: Sqlite, table: string, source: string, progress: Progress): void {

@@ -13,7 +13,8 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, type ResourceLimits, Worker } from 'node:worker_threads';
 
-const COMPILED = import.meta.url.endsWith('.js');
+// The sources are .ts; the build is .cjs (the CLI's bundle) or .js (a thread's, starting another).
+const COMPILED = !import.meta.url.endsWith('.ts');
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
 /** `entry`: the thread module's URL, as `new URL('./x-thread.ts', import.meta.url)` in its caller. */

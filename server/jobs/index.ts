@@ -19,6 +19,12 @@ import { snoozesJob } from './snoozes.ts';
  */
 export type JobOptions = { mailers?: MailerFactory; fetch?: Fetch; detection?: DetectionRunner };
 
+/**
+ * The global fetch, looked up at each call: reading `globalThis.fetch` makes Node load its fetch
+ * implementation (undici, with its connection pool), which a start would otherwise do before listening.
+ */
+const fetchWhenCalled: Fetch = (input, init) => globalThis.fetch(input, init);
+
 export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   const mailers = options.mailers ?? smtpMailerFactory(deps.config.smtpUrl);
   // Every job that changes incidents tells alerting through the same listener.
@@ -26,7 +32,7 @@ export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   return [
     createDetectJob(deps, options.detection ?? inThreadRunner(deps, listener)),
     retentionJob(deps),
-    outboxJob(deps, mailers, options.fetch ?? globalThis.fetch),
+    outboxJob(deps, mailers, options.fetch ?? fetchWhenCalled),
     snoozesJob(deps, listener),
     budgetsJob(deps, listener),
     digestsJob(deps),

@@ -1,5 +1,5 @@
 /** Existing databases migrate: incidents from before signals become incidents with one signal each. */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -108,6 +108,26 @@ describe('migrations', () => {
       ]);
     } finally {
       store.close();
+    }
+  });
+
+  // A start on an empty folder waits for this: no VACUUM, no checkpoint of pages nobody moved.
+  it('create a new database in incremental auto-vacuum mode, every migration task done, no page free', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keywatch-new-db-'));
+    try {
+      const store = openStore(join(dir, 'new.db'));
+      try {
+        expect(store.sqlite.pragma('auto_vacuum', { simple: true })).toBe(2);
+        expect(store.sqlite.pragma('freelist_count', { simple: true })).toBe(0);
+        expect(store.sqlite.prepare('SELECT name FROM migration_tasks').all()).toEqual([]);
+        // Its pages are still in the write-ahead log: not copied back and truncated at start (the
+        // writer thread's checkpoints do it).
+        expect(statSync(join(dir, 'new.db-wal')).size).toBeGreaterThan(0);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -81,6 +81,11 @@ export type QueueOptions = {
   journalDir?: string | null;
   /** How long an answer may wait for the journal while new requests are handled (ms; see release()). */
   releaseAfterMs?: number;
+  /**
+   * A writer thread spawned earlier (serve.ts starts it before migrating, so its code loads
+   * meanwhile); closed unused when this queue writes inline.
+   */
+  threadWriter?: BatchWriter;
 };
 
 /** Inline writes run in slices this small, one per macrotask, so proxied traffic interleaves. */
@@ -122,7 +127,8 @@ export function createUsageQueue(
   // A new request's work is about a tenth of a millisecond: an answer may wait for one or two.
   const turns = createJournalTurns(journal, options.releaseAfterMs ?? 0.2);
   const useThread = !inlineWrites || (options.writer ?? (inMemory ? 'inline' : 'thread')) === 'thread';
-  let writer: BatchWriter | null = useThread ? createThreadWriter(storage) : null;
+  let writer: BatchWriter | null = useThread ? (options.threadWriter ?? createThreadWriter(storage)) : null;
+  if (!useThread) void options.threadWriter?.close();
   /** The in-flight batch's reply handled (see pump); stop() waits for it. */
   let inflightDone: Promise<void> | null = null;
   /** The batch the writer thread is storing now; counted in size and capacity. */

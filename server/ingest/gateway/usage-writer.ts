@@ -1,7 +1,8 @@
 /**
  * The serving thread's handle on the writer thread (usage-writer-thread.ts): posts a batch and
- * resolves with the thread's answer. The thread starts on first use, or at start-up through
- * ready(), and is unref'd. If the thread fails, pending writes answer with
+ * resolves with the thread's answer. The thread starts on first use, at start-up through ready(),
+ * or earlier through spawn(): then its code loads while the caller migrates the database, and its
+ * connection opens at ready() or the first write. Once ready it is unref'd. If the thread fails, pending writes answer with
  * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
  */
 import type { Worker } from 'node:worker_threads';
@@ -10,7 +11,10 @@ import { startWorker } from '../../http/worker-thread.ts';
 
 export type WriterRequest =
   /** `batch`: QueuedUsage as JSON lines (usage-chunk.ts), transferred: it crosses threads with no copy. */
-  { type: 'write'; id: number; batch: Uint8Array; now: number } | { type: 'close' };
+  | { type: 'write'; id: number; batch: Uint8Array; now: number }
+  /** Open the connection: the database is migrated. The thread waits for it before anything else. */
+  | { type: 'open' }
+  | { type: 'close' };
 /** The thread's connection is open: it can take batches. */
 export type ReadyReply = { id: -1; ok: true; ready: true };
 export type WriterReply = ReadyReply | WriteReply;
@@ -20,6 +24,11 @@ export type WriteReply =
   | { id: number; ok: false; error: string; thread?: boolean };
 
 export type BatchWriter = {
+  /**
+   * Starts the thread without opening its connection (a second or so of loading, on a core of its
+   * own): call it before migrating, then ready() once the database is migrated.
+   */
+  spawn(): void;
   /** `batch`: the events as JSON lines, in a buffer of its own (it is transferred: unusable here after). */
   write(batch: Uint8Array, now: number): Promise<WriteReply>;
   /** Starts the thread; resolves once it has opened its connection, or failed (writes then fail over). */
@@ -35,6 +44,8 @@ export function createThreadWriter(storage: StorageTarget): BatchWriter {
   let nextId = 0;
   const pending = new Map<number, (reply: WriteReply) => void>();
   let started: Promise<void> | null = null;
+  /** Whether the current thread was told to open its connection. */
+  let opening = false;
   let markReady = () => {};
 
   const failAll = (error: string) => {
@@ -46,6 +57,7 @@ export function createThreadWriter(storage: StorageTarget): BatchWriter {
     // Held (ref'd) until it reports ready, so a caller awaiting ready() with nothing else running is
     // not left with an empty event loop (Node would exit mid-await); idle after that, it holds nothing up.
     const w = startWorker(THREAD, { storage });
+    opening = false;
     started = new Promise<void>((resolve) => {
       markReady = resolve;
     });
@@ -71,18 +83,31 @@ export function createThreadWriter(storage: StorageTarget): BatchWriter {
     return w;
   };
 
+  /** The running thread, told to open its connection (messages keep their order: writes follow). */
+  const opened = (): Worker => {
+    worker ??= start();
+    if (!opening) {
+      opening = true;
+      worker.postMessage({ type: 'open' } satisfies WriterRequest);
+    }
+    return worker;
+  };
+
   return {
-    ready() {
+    spawn() {
       worker ??= start();
+    },
+    ready() {
+      opened();
       return started ?? Promise.resolve();
     },
     write(batch, now) {
-      worker ??= start();
+      const w = opened();
       const id = nextId++;
       const message: WriterRequest = { type: 'write', id, batch, now };
       return new Promise((resolve) => {
         pending.set(id, resolve);
-        worker!.postMessage(message, [batch.buffer as ArrayBuffer]);
+        w.postMessage(message, [batch.buffer as ArrayBuffer]);
       });
     },
     async close() {
