@@ -98,11 +98,7 @@ export async function revokeApiToken({ db, clock }: Deps, id: number, actor: str
     // Revoked already: a retry changes nothing and is not audited twice.
     if (row.revokedAt !== null) return toTokenView(row);
     const updated = (
-      await tx
-        .update(apiTokens)
-        .set({ revokedAt: now })
-        .where(eq(apiTokens.id, id))
-        .returning()
+      await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).returning()
     )[0]!;
     await writeAudit(tx, { ts: now, actor, action: 'token.revoke', target: `token:${id}` });
     return toTokenView(updated);

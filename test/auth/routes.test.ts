@@ -60,7 +60,9 @@ describe('tokens', () => {
     // A retry answers the same token and leaves one audit entry.
     const again = await api.call('POST', `/api/v1/tokens/${created.json.api_token.id}/revoke`, admin);
     expect(again.json.api_token).toEqual(revoked.json.api_token);
-    const audited = deps.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'token.revoke'").get();
+    const audited = deps.sqlite
+      .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'token.revoke'")
+      .get();
     expect(audited).toEqual({ n: 1 });
     expect((await api.call('POST', '/api/v1/usage', secret, push)).status).toBe(401);
     expect((await api.call('POST', '/api/v1/tokens/99999/revoke', admin)).status).toBe(404);

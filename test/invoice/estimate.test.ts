@@ -231,7 +231,10 @@ describe('validation', () => {
     expect(await bad({ currency: 'dollars', bands: TIERED.bands })).toEqual(['currency']);
     // A capped last band would leave the credits past it unpriced.
     expect(
-      await bad({ currency: 'USD', bands: [{ from_credits: 0, to_credits: 1_000, price_per_credit: 0.002 }] }),
+      await bad({
+        currency: 'USD',
+        bands: [{ from_credits: 0, to_credits: 1_000, price_per_credit: 0.002 }],
+      }),
     ).toEqual(['bands.0.to_credits']);
     expect(
       await bad({ currency: 'USD', bands: [{ from_credits: 5, to_credits: null, price_per_credit: -1 }] }),

@@ -123,7 +123,9 @@ describe('/api/v1/keys', () => {
     const corrected = '2026-11-19T08:00:00.000Z';
     const moved = await api.call('POST', '/api/v1/keys/staging/revoke', admin, { at: corrected });
     expect(moved.json.key.revoked_at).toBe(corrected);
-    const revokes = deps.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'key.revoke'").get();
+    const revokes = deps.sqlite
+      .prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'key.revoke'")
+      .get();
     expect(revokes).toEqual({ n: 2 });
     const actions = deps.sqlite.prepare('SELECT action FROM audit_log ORDER BY id').all() as {
       action: string;
