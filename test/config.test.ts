@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../server/config.ts';
+import { loadConfig } from '../server/config.ts';
+import { ConfigError } from '../server/config-error.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'keywatch-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

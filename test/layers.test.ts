@@ -45,6 +45,8 @@ const LAYERS: { name: string; paths: string[] }[] = [
     name: 'base',
     paths: [
       'server/config.ts',
+      'server/config-error.ts',
+      'server/storage-target.ts',
       'server/clock.ts',
       'server/log.ts',
       'server/errors.ts',

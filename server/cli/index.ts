@@ -2,7 +2,8 @@
 import { chmodSync, closeSync, copyFileSync, existsSync, openSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.ts';
-import { type Config, ConfigError, configuredDbPath, loadConfig } from '../config.ts';
+import { type Config, loadConfig } from '../config.ts';
+import { ConfigError } from '../config-error.ts';
 import { restrictToOwner } from '../db/client.ts';
 import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-from-sqlite.ts';
 import { PgStorageError } from '../db/pg/storage-error.ts';
@@ -11,6 +12,7 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { VERSION } from '../paths.ts';
+import { configuredDbPath } from '../storage-target.ts';
 import { addAlertCommands } from './alerts.ts';
 import { addDetectCommands } from './detect.ts';
 import { addImportCommands } from './import.ts';

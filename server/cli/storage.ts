@@ -6,8 +6,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Config, ConfigError, parseStorage, type StorageTarget } from '../config.ts';
+import type { Config } from '../config.ts';
+import { ConfigError } from '../config-error.ts';
 import { openStore } from '../db/client.ts';
+import { parseStorage, type StorageTarget } from '../storage-target.ts';
 import { err } from './support.ts';
 
 type PgTarget = Extract<StorageTarget, { kind: 'postgres' }>;

@@ -9,7 +9,7 @@
  * yet ported fails loudly instead of silently writing elsewhere.
  */
 import type pg from 'pg';
-import type { StorageTarget } from '../config.ts';
+import type { StorageTarget } from '../storage-target.ts';
 import { type Db, openStore, type Sqlite, storageReadiness } from './client.ts';
 import type { PgOpenOptions } from './pg/client.ts';
 import { pgPoolOf, sqliteOf } from './transaction.ts';

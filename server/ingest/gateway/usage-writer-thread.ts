@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { StorageTarget } from '../../config.ts';
 import { openStorage, type Storage } from '../../db/storage.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../../http/worker-thread.ts';
+import type { StorageTarget } from '../../storage-target.ts';
 import { parseLines } from './usage-chunk.ts';
 import type { ReadyReply, WriteReply, WriterRequest } from './usage-writer.ts';
 import { writeUsageBatch } from './write-batch.ts';

@@ -6,8 +6,8 @@
  * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
  */
 import type { Worker } from 'node:worker_threads';
-import type { StorageTarget } from '../../config.ts';
 import { startWorker } from '../../http/worker-thread.ts';
+import type { StorageTarget } from '../../storage-target.ts';
 
 export type WriterRequest =
   /** `batch`: QueuedUsage as JSON lines (usage-chunk.ts), transferred: it crosses threads with no copy. */
