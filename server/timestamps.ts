@@ -1,5 +1,6 @@
 /** Timestamps at the edges: ISO-8601 with an offset, or integer epoch milliseconds. */
 import { z } from 'zod';
+import { validationError } from './errors.ts';
 
 export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -42,4 +43,9 @@ export function iso(ms: number): string {
 
 export function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** A query's `from`..`to` window must hold some time: an empty one is a mistake, answered 400. */
+export function refuseEmptyWindow(from: number, to: number): void {
+  if (from >= to) throw validationError([{ path: 'from', message: 'must be before to' }]);
 }

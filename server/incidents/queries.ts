@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { INCIDENT_STATES, type IncidentRow, incidents, keys } from '../db/schema/index.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
-import { TimestampSchema } from '../timestamps.ts';
+import { refuseEmptyWindow, TimestampSchema } from '../timestamps.ts';
 import { type IncidentView, toIncidentView } from './view.ts';
 
 export const IncidentListQuerySchema = z.strictObject({
@@ -60,8 +60,7 @@ export async function listIncidents(db: Db, query: Record<string, string>): Prom
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const q = parsed.data;
   // As the usage endpoints answer: an empty window is a mistake in the request, not "no incidents".
-  if (q.from !== undefined && q.to !== undefined && q.from >= q.to)
-    throw validationError([{ path: 'from', message: 'must be before to' }]);
+  if (q.from !== undefined && q.to !== undefined) refuseEmptyWindow(q.from, q.to);
   const states = csv(q.state);
   const bad = states.filter((s) => !(INCIDENT_STATES as readonly string[]).includes(s));
   if (bad.length)

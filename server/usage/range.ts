@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DAY, HOUR } from '../clock.ts';
 import { issuesFromZod, validationError } from '../errors.ts';
-import { TimestampSchema } from '../timestamps.ts';
+import { refuseEmptyWindow, TimestampSchema } from '../timestamps.ts';
 import { STEPS, type Step } from './buckets.ts';
 import { GROUPS, type Group, type GroupPage, type Range, refuseTooManyPoints } from './series.ts';
 
@@ -41,7 +41,7 @@ export function parseRangeQuery(query: Record<string, string>, now: number): Ran
   };
   const to = parsed.data.to ?? now;
   const from = parsed.data.from ?? to - DEFAULT_SPAN[step];
-  if (from >= to) throw validationError([{ path: 'from', message: 'must be before to' }]);
+  refuseEmptyWindow(from, to);
   const range = { from, to, step };
   refuseTooManyPoints(range);
   return group ? { ...range, group, page } : { ...range, page };
