@@ -4,7 +4,6 @@
  * fixed load (500 req/s from 50 clients) driven from a child process: so a bench can ask what the
  * gateway's latency is while other work runs in the same process (detect.bench.ts: a first replay).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Deps } from '../../server/deps.ts';
@@ -12,28 +11,14 @@ import { createNodeServer } from '../../server/http/node-server.ts';
 import { createGateway } from '../../server/ingest/gateway/gateway.ts';
 import { createGatewayListener } from '../../server/ingest/gateway/listener.ts';
 import { magicHour } from '../../server/ingest/providers/magichour.ts';
+import { spawnRole } from './bench-roles.ts';
 
 export type ProbeResult = { p50: number; p99: number; failures: number; answered: number };
 
 const BENCH = fileURLToPath(new URL('./gateway.bench.ts', import.meta.url));
 
-function child(
-  role: string,
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; port: number }> {
-  const c = fork(BENCH, [], {
-    env: { ...process.env, ...env, BENCH_ROLE: role },
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    c.once('message', (m: { port: number }) => resolve({ child: c, port: m.port }));
-    c.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
-
 export async function startGatewayProbe(deps: Deps) {
-  const upstream = await child('upstream');
+  const upstream = await spawnRole(BENCH, 'upstream');
   const gateway = createGateway(
     deps,
     { id: magicHour.id, gateway: magicHour.gateway! },
@@ -43,7 +28,7 @@ export async function startGatewayProbe(deps: Deps) {
   const server = createNodeServer(createGatewayListener(gateway, deps.log), deps.config.http);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gw/magichour`;
-  const load = await child('load', { BENCH_TARGET: base });
+  const load = await spawnRole(BENCH, 'load', { BENCH_TARGET: base });
   return {
     /** The fixed load for `ms`; resolves with its latencies (ms). */
     measure(ms: number): Promise<ProbeResult> {

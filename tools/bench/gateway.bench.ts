@@ -27,7 +27,7 @@
  * it (before/after at the same moment of a shared machine). BENCH_PROF=keywatch (or bare) writes a CPU profile of that process (every
  * thread) into BENCH_PROF_DIR (default /tmp/kwprof).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,6 +36,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { spawnRole } from './bench-roles.ts';
 
 const CLIENTS = 50;
 const RATE = 500;
@@ -175,31 +176,9 @@ async function runKeywatch() {
   });
 }
 
-type Started = { child: ChildProcess; port: number; info: Record<string, string> };
-
-function spawn(
-  roleName: string,
-  env: Record<string, string>,
-  script = fileURLToPath(import.meta.url),
-): Promise<Started> {
-  const child = fork(script, [], {
-    env: { ...process.env, ...env, BENCH_ROLE: roleName },
-    execArgv: [
-      '--import',
-      'tsx',
-      ...(process.env.BENCH_PROF === roleName
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
-        : []),
-    ],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { port: number | string } & Record<string, string>) =>
-      resolve({ child, port: Number(m.port), info: m }),
-    );
-    child.once('exit', (code) => reject(new Error(`${roleName} exited with ${code}`)));
-  });
-}
+/** A role of this file in a process of its own (bench-roles.ts). */
+const spawn = (roleName: string, env: Record<string, string>, script = fileURLToPath(import.meta.url)) =>
+  spawnRole(script, roleName, env);
 
 function ask<T>(child: ChildProcess, cmd: string, key: string): Promise<T> {
   return new Promise((resolve) => {
