@@ -2,8 +2,9 @@
  * The serving thread's handle on the writer thread (usage-writer-thread.ts): posts a batch and
  * resolves with the thread's answer. The thread starts on first use, at start-up through ready(),
  * or earlier through spawn(): then its code loads while the caller migrates the database, and its
- * connection opens at ready() or the first write. Once ready it is unref'd. If the thread fails, pending writes answer with
- * `thread: true` (the queue keeps their events and writes them on its own thread from then on).
+ * connection opens at ready() or the first write. Once ready it is unref'd. If the thread fails,
+ * pending writes answer with `thread: true` (the queue keeps their events and writes them on its
+ * own thread from then on).
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../http/worker-thread.ts';
