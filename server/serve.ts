@@ -9,7 +9,11 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStorage, type Storage } from './db/storage.ts';
 import type { Deps } from './deps.ts';
-import { type BatchWriter, createThreadWriter } from './ingest/gateway/usage-writer.ts';
+import {
+  type BatchWriter,
+  createThreadWriter,
+  discardPrestartedWriterThread,
+} from './ingest/gateway/usage-writer.ts';
 import type { Logger } from './log.ts';
 import { ensureFirstAdmin, isEmpty, seedDemo } from './simulate/demo.ts';
 
@@ -33,7 +37,8 @@ export async function startServer(
   const storage = config.storage;
   const writer =
     storage.kind === 'postgres' || storage.path !== ':memory:' ? createThreadWriter(storage) : undefined;
-  writer?.spawn();
+  if (writer) writer.spawn();
+  else discardPrestartedWriterThread();
   // A database file not there yet has no users: the first admin's password is hashed (a tenth of a
   // second on the thread pool) while the database is created and migrated.
   const firstPassword =

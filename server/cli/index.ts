@@ -1,4 +1,6 @@
 /** The `keywatch` command line. Results go to stdout, everything else to stderr; non-zero exit on error. */
+// First, before the rest loads: `serve` starts its writer thread here (prestart.ts).
+import './prestart.ts';
 import { chmodSync, closeSync, copyFileSync, existsSync, openSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { systemClock } from '../clock.ts';

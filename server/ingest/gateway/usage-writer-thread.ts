@@ -4,7 +4,7 @@
  * event loop that proxies traffic. One batch at a time; every batch gets exactly one answer.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { openStorage, type Storage } from '../../db/storage.ts';
 import { BACKGROUND_NICE, lowerThreadPriority } from '../../http/worker-thread.ts';
 import type { StorageTarget } from '../../storage-target.ts';
@@ -18,9 +18,11 @@ const port = parentPort!;
 // migrated. No checkpoint inside a batch's commit (SQLite's default, every 1,000 WAL pages, made
 // every few batches copy the WAL and fsync): the timer below does it between batches, once for
 // every page written in the meantime.
+// The storage target comes with `open`: the thread may start before the configuration is read
+// (usage-writer.ts, prestartWriterThread).
 let opened: Promise<Storage> | null = null;
-const open = (): Promise<Storage> =>
-  openStorage((workerData as { storage: StorageTarget }).storage, { migrate: false, checkpoints: false });
+const open = (storage: StorageTarget): Promise<Storage> =>
+  openStorage(storage, { migrate: false, checkpoints: false });
 
 // The serving thread's SQLite connection never checkpoints (openStore's `checkpoints: false`):
 // this one copies the WAL back into the database for every connection, so the WAL stays bounded
@@ -33,7 +35,7 @@ let queue: Promise<unknown> = Promise.resolve();
 port.on('message', (m: WriterRequest) => {
   if (m.type === 'open') {
     if (opened !== null) return;
-    opened = open();
+    opened = open(m.storage);
     queue = queue.then(() =>
       opened!.then(
         (store) => {

@@ -2,7 +2,9 @@
  * The serving thread's handle on the writer thread (usage-writer-thread.ts): posts a batch and
  * resolves with the thread's answer. The thread starts on first use, at start-up through ready(),
  * or earlier through spawn(): then its code loads while the caller migrates the database, and its
- * connection opens at ready() or the first write. Once ready it is unref'd. If the thread fails,
+ * connection opens at ready() or the first write. `keywatch serve` starts one earlier still, before
+ * the CLI's own code loads (prestartWriterThread); the first writer adopts it. Once ready it is
+ * unref'd. If the thread fails,
  * pending writes answer with `thread: true` (the queue keeps their events and writes them on its
  * own thread from then on).
  */
@@ -14,7 +16,7 @@ export type WriterRequest =
   /** `batch`: QueuedUsage as JSON lines (usage-chunk.ts), transferred: it crosses threads with no copy. */
   | { type: 'write'; id: number; batch: Uint8Array; now: number }
   /** Open the connection: the database is migrated. The thread waits for it before anything else. */
-  | { type: 'open' }
+  | { type: 'open'; storage: StorageTarget }
   | { type: 'close' };
 /** The thread's connection is open: it can take batches. */
 export type ReadyReply = { id: -1; ok: true; ready: true };
@@ -40,6 +42,42 @@ export type BatchWriter = {
 
 const THREAD = new URL('./usage-writer-thread.ts', import.meta.url);
 
+/** A thread started by prestartWriterThread and not yet adopted by a writer; null once it exited. */
+let prestarted: Worker | null = null;
+
+/**
+ * Starts a writer thread loading now, for the first createThreadWriter to adopt. The thread's code
+ * takes a few hundred milliseconds to load, and the listener waits for it (issue 13): started from
+ * the CLI's first module (cli/prestart.ts), it loads on the other core while the CLI's own code
+ * loads and the database migrates, instead of after. Idle and unref'd until adopted, so a command
+ * that ends before (bad configuration) is not held up by it.
+ */
+export function prestartWriterThread(): Worker {
+  if (prestarted) return prestarted;
+  const w = startWorker(THREAD, {});
+  w.unref();
+  // A thread that fails before it is adopted is simply not adopted: a writer starts its own.
+  w.on('error', () => {});
+  w.on('exit', () => {
+    if (prestarted === w) prestarted = null;
+  });
+  prestarted = w;
+  return w;
+}
+
+/** Stops a prestarted thread no writer will adopt (an in-memory database writes inline). */
+export function discardPrestartedWriterThread(): void {
+  void prestarted?.terminate();
+  prestarted = null;
+}
+
+function adoptPrestarted(): Worker | null {
+  const w = prestarted;
+  prestarted = null;
+  w?.ref();
+  return w;
+}
+
 export function createThreadWriter(storage: StorageTarget): BatchWriter {
   let worker: Worker | null = null;
   let nextId = 0;
@@ -57,7 +95,7 @@ export function createThreadWriter(storage: StorageTarget): BatchWriter {
   const start = () => {
     // Held (ref'd) until it reports ready, so a caller awaiting ready() with nothing else running is
     // not left with an empty event loop (Node would exit mid-await); idle after that, it holds nothing up.
-    const w = startWorker(THREAD, { storage });
+    const w = adoptPrestarted() ?? startWorker(THREAD, {});
     opening = false;
     started = new Promise<void>((resolve) => {
       markReady = resolve;
@@ -89,7 +127,7 @@ export function createThreadWriter(storage: StorageTarget): BatchWriter {
     worker ??= start();
     if (!opening) {
       opening = true;
-      worker.postMessage({ type: 'open' } satisfies WriterRequest);
+      worker.postMessage({ type: 'open', storage } satisfies WriterRequest);
     }
     return worker;
   };

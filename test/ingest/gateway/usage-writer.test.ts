@@ -1,6 +1,7 @@
 /**
- * The writer thread's handle: spawned early (serve.ts starts it before migrating), it opens its
- * connection only when told, and a thread never told to open closes without touching storage.
+ * The writer thread's handle: spawned early (serve.ts starts it before migrating, the CLI before
+ * its own code loads), it opens its connection only when told, and a thread never told to open
+ * closes without touching storage.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../server/db/client.ts';
 import { batchBytes } from '../../../server/ingest/gateway/usage-chunk.ts';
-import { createThreadWriter } from '../../../server/ingest/gateway/usage-writer.ts';
+import {
+  createThreadWriter,
+  discardPrestartedWriterThread,
+  prestartWriterThread,
+} from '../../../server/ingest/gateway/usage-writer.ts';
 import { T0 } from '../../helpers/store.ts';
 
 let dir: string;
@@ -61,5 +66,30 @@ describe('usage writer thread', () => {
       await writer.close();
       store.close();
     }
+  });
+
+  it('a thread prestarted before the configuration is read is the one the first writer opens and closes', async () => {
+    const thread = prestartWriterThread();
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    const path = join(dir, 'prestarted.db');
+    const store = openStore(path);
+    const writer = createThreadWriter({ kind: 'sqlite', path });
+    try {
+      await writer.ready();
+      const reply = await writer.write(
+        batchBytes([{ count: 1, segment: -1, bytes: null, items: [event('p.1')] }]),
+        T0,
+      );
+      expect(reply).toMatchObject({ ok: true });
+      expect(store.sqlite.prepare('SELECT event_id FROM usage_events').all()).toEqual([{ event_id: 'p.1' }]);
+    } finally {
+      await writer.close();
+      store.close();
+    }
+    // Adopted: closing the writer ended that very thread (one left unadopted would still be idling).
+    await exited;
+    // The next writer starts a thread of its own.
+    expect(prestartWriterThread()).not.toBe(thread);
+    discardPrestartedWriterThread();
   });
 });
