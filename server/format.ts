@@ -56,9 +56,14 @@ export function formatLocalTime(isoOrMs: string | number, timeZone: string, with
 /** The "…a1b2" suffix that tells keys apart without revealing them. */
 export const keySuffix = (last4: string | null | undefined) => (last4 ? ` (…${last4})` : '');
 
-const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+// Made on first use, not when the module loads: the first Intl object a process makes loads ICU's
+// data (tens of milliseconds), which `keywatch serve` need not wait for before listening.
+let money: Intl.NumberFormat | undefined;
 
-export const formatMoney = (credits: number, price: number) => money.format(credits * price);
+export function formatMoney(credits: number, price: number): string {
+  money ??= new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+  return money.format(credits * price);
+}
 
 export function formatCredits(n: number, price?: number): string {
   const credits = `${formatNumber(n)} credits`;

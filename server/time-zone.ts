@@ -133,6 +133,9 @@ export function monthPeriod(ms: number, timeZone: string, offsetMonths = 0): Per
 
 /** An IANA zone name this runtime knows (America/New_York, Asia/Kolkata, UTC). */
 export function isValidTimeZone(tz: string): boolean {
+  // The default, known to every runtime: checking it through Intl would load ICU's data (tens of
+  // milliseconds) while `keywatch serve` starts.
+  if (tz === 'UTC') return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

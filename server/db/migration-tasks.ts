@@ -118,10 +118,16 @@ function reclaim(sqlite: Sqlite, say: Progress): void {
 /** 16 MB of 4 KB pages per step: a progress line every few seconds on a slow disk. */
 const RECLAIM_PAGES_PER_STEP = 4_096;
 
-const mb = (n: number) => `${Math.ceil(n / 1e6).toLocaleString('en-US')} MB`;
+// Grouped by hand: toLocaleString would load ICU's data (tens of milliseconds) on every start.
+const mb = (n: number) => `${String(Math.ceil(n / 1e6)).replace(/\B(?=(\d{3})+$)/g, ',')} MB`;
 
 export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progress): void {
-  const tasks = pendingMigrationTasks(sqlite);
+  // A task whose source table is empty (every task of a new database) has nothing to move and
+  // nothing to say: its table is not measured (dbstat reads every page of the file).
+  const tasks = pendingMigrationTasks(sqlite).map((t) => ({
+    ...t,
+    quiet: !sqlite.prepare(`SELECT 1 FROM ${t.source} LIMIT 1`).get(),
+  }));
   if (tasks.length === 0) return;
   // The copy is written beside the old table, and the write-ahead log holds it until checkpoint.
   const need =
@@ -130,7 +136,11 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
       (s, t) =>
         // Reclaiming moves pages within the file: only the write-ahead log grows, by what it moves.
         s +
-        (t.name === 'compact' ? usedBytes(sqlite) : t.name === 'reclaim' ? 0 : tableBytes(sqlite, t.source)),
+        (t.name === 'compact'
+          ? usedBytes(sqlite)
+          : t.name === 'reclaim' || t.quiet
+            ? 0
+            : tableBytes(sqlite, t.source)),
       0,
     );
   if (path !== ':memory:' && need > 0) {
@@ -145,10 +155,8 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
   let moved = false;
   for (const task of tasks) {
     const started = Date.now();
-    // A new, empty database has nothing to move and nothing to say.
-    const quiet = !sqlite.prepare(`SELECT 1 FROM ${task.source} LIMIT 1`).get();
-    moved ||= !quiet;
-    const say = quiet ? () => {} : progress;
+    moved ||= !task.quiet;
+    const say = task.quiet ? () => {} : progress;
     if (task.name === 'compact') {
       compact(sqlite, say);
       continue;
@@ -157,7 +165,8 @@ export function runMigrationTasks(sqlite: Sqlite, path: string, progress: Progre
       reclaim(sqlite, say);
       continue;
     }
-    say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);
+    if (!task.quiet)
+      say(`migrating ${task.name}: starting (${mb(tableBytes(sqlite, task.source))} to rewrite)`);
     sqlite.transaction(() => {
       if (task.name === 'key_networks') fillKeyNetworks(sqlite);
       else if (task.name === 'key_clients') fillKeyClients(sqlite, say);
