@@ -9,7 +9,18 @@
  * better-sqlite3 statements remain only on SQLite-only paths: the ingest writer of record-events.ts
  * (PostgreSQL has its own, record-events-pg.ts), migration tasks and demo seeding.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -46,6 +57,54 @@ export function restrictToOwner(path: string): void {
   }
 }
 
+/**
+ * A new database is made and migrated under a temporary name, then linked into place: one fsync
+ * instead of about ten (each mode switch and commit otherwise syncs the journal, the file and its
+ * folder: 20–80 ms of a start on an ordinary disk, issue 14). Nothing in it is anyone's data until
+ * it is linked, so it is written unsynced; an OS crash meanwhile leaves a stray temporary file, not
+ * a half-made database. Two processes making the same database at once both end up on the one
+ * linked first: link, unlike rename, fails when the path exists.
+ */
+function createMigrated(path: string, progress: (line: string) => void): boolean {
+  const temporary = `${path}.new-${process.pid}`;
+  const remove = () => {
+    for (const file of [temporary, `${temporary}-wal`, `${temporary}-shm`]) rmSync(file, { force: true });
+  };
+  try {
+    closeSync(openSync(temporary, 'w', 0o600));
+    const sqlite = new Database(temporary);
+    try {
+      sqlite.pragma('synchronous = OFF');
+      sqlite.pragma('auto_vacuum = INCREMENTAL');
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('foreign_keys = ON');
+      migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+      runMigrationTasks(sqlite, temporary, progress);
+    } finally {
+      // The last connection's close checkpoints the WAL into the file and deletes it.
+      sqlite.close();
+    }
+    const fd = openSync(temporary, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temporary, path);
+      return true;
+    } catch (e) {
+      // EEXIST: another process made it first, and that one is used (and migrated as usual). A
+      // file system without hard links: renamed instead, unless one appeared meanwhile.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' || existsSync(path)) return false;
+      renameSync(temporary, path);
+      return true;
+    }
+  } finally {
+    remove();
+  }
+}
+
 export function openStore(
   path: string,
   options: {
@@ -62,9 +121,16 @@ export function openStore(
     cacheMb?: number;
   } = {},
 ): Store {
-  const created = path !== ':memory:' && !existsSync(path);
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let created = path !== ':memory:' && !existsSync(path);
+  /** Made migrated (createMigrated): nothing left to apply. */
+  let migrated = false;
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
+    if (created && options.migrate !== false) {
+      migrated = createMigrated(path, progress);
+      created = false;
+    }
     // Created owner-only before SQLite sees it (an empty file is an empty database).
     if (created) closeSync(openSync(path, 'a', 0o600));
     restrictToOwner(path);
@@ -83,9 +149,9 @@ export function openStore(
   sqlite.pragma(`cache_size = -${(options.cacheMb ?? 16) * 1024}`);
   if (options.checkpoints === false) sqlite.pragma('wal_autocheckpoint = 0');
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) {
+  if (options.migrate !== false && !migrated) {
     migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-    runMigrationTasks(sqlite, path, options.progress ?? ((line) => process.stderr.write(`${line}\n`)));
+    runMigrationTasks(sqlite, path, progress);
   }
   if (path !== ':memory:') restrictToOwner(path);
   return {
