@@ -7,7 +7,7 @@ import { systemClock } from '../clock.ts';
 import { type Config, loadConfig } from '../config.ts';
 import { ConfigError } from '../config-error.ts';
 import { restrictToOwner } from '../db/client.ts';
-import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-from-sqlite.ts';
+import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from '../db/pg/copy-errors.ts';
 import { PgStorageError } from '../db/pg/storage-error.ts';
 import { openStorage, type Storage } from '../db/storage.ts';
 import type { Deps } from '../deps.ts';

@@ -11,6 +11,7 @@ import { is } from 'drizzle-orm';
 import { getTableConfig, type PgTable, PgTable as PgTableClass } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import type { Sqlite } from '../client.ts';
+import { CopyFailedError, CopyMismatchError, TargetNotEmptyError } from './copy-errors.ts';
 import * as schema from './schema/index.ts';
 
 const DEFAULT_BATCH_ROWS = 5_000;
@@ -29,11 +30,6 @@ const SUMMED = new Set([
   'usage_operation_day',
   'key_clients',
 ]);
-
-export class TargetNotEmptyError extends Error {}
-export class CopyMismatchError extends Error {}
-/** A table's rows could not be written (a value PostgreSQL refuses, a broken reference...). */
-export class CopyFailedError extends Error {}
 
 type TableCopy = {
   name: string;

@@ -6,12 +6,8 @@
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, type PgStore } from '../../../server/db/pg/client.ts';
-import {
-  CopyMismatchError,
-  copySqliteToPg,
-  TargetNotEmptyError,
-  tablesInDependencyOrder,
-} from '../../../server/db/pg/copy-from-sqlite.ts';
+import { CopyMismatchError, TargetNotEmptyError } from '../../../server/db/pg/copy-errors.ts';
+import { copySqliteToPg, tablesInDependencyOrder } from '../../../server/db/pg/copy-from-sqlite.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from '../../helpers/postgres.ts';
 import { createTestDeps, T0, type TestDeps } from '../../helpers/store.ts';
 
