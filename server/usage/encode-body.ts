@@ -16,6 +16,14 @@ export type BodyWriter = {
   /** A finite number as String(n) writes it (the callers decide what a non-finite one is). */
   number(n: number): void;
   /**
+   * For writers of many small pieces (a point, a line): room for `n` more bytes at once, then the
+   * buffer (a new one after growth) to write them into from `at()`, and `moveTo(end)` after them.
+   * One bounds check per piece instead of one per separator and number.
+   */
+  reserve(n: number): Uint8Array;
+  at(): number;
+  moveTo(end: number): void;
+  /**
    * Exactly the body, copied out (posting a view to another thread copies its whole buffer, spare
    * room included); the writer is not used after.
    */
@@ -95,12 +103,64 @@ export function createBodyWriter(): BodyWriter {
         v = Math.floor(v / 10);
       }
     },
+    reserve(n) {
+      room(n);
+      return buffer;
+    },
+    at: () => length,
+    moveTo(end) {
+      length = end;
+    },
     done() {
       const body = buffer.slice(0, length);
       if (buffer.length <= KEEP_BYTES) spare = buffer;
       return body;
     },
   };
+}
+
+/** The longest text String() writes for a number ("-1.2345678901234567e-308" is 24). */
+export const MAX_NUMBER_BYTES = 24;
+
+/**
+ * A finite number written at `at` as String(n) writes it, with room for MAX_NUMBER_BYTES reserved
+ * there; returns the end. Integers below 2^31 digit by digit in int arithmetic (counts, whole
+ * credits: nearly every value), anything else through String(), which is always ASCII for a number.
+ */
+export function writeNumberAt(buffer: Uint8Array, at: number, n: number): number {
+  let v = n;
+  let p = at;
+  if (v < 0 && v > -2147483648 && (v | 0) === v) {
+    buffer[p++] = MINUS;
+    v = -v;
+  }
+  // -0 is `0` here as in String(); 0 <= v < 2^31 and whole.
+  if ((v | 0) === v && v >= 0) {
+    if (v < 10) {
+      buffer[p] = ZERO + v;
+      return p + 1;
+    }
+    let digits = 2;
+    for (let rest = (v / 100) | 0; rest > 0; rest = (rest / 10) | 0) digits++;
+    const end = p + digits;
+    for (let i = end - 1; i >= p; i--) {
+      const q = (v / 10) | 0;
+      buffer[i] = ZERO + (v - q * 10);
+      v = q;
+    }
+    return end;
+  }
+  const s = String(n);
+  for (let i = 0; i < s.length; i++) buffer[p + i] = s.charCodeAt(i);
+  return p + s.length;
+}
+
+/** `bytes` copied into `buffer` at `at` (room reserved); returns the end. Short pieces by hand. */
+export function copyAt(buffer: Uint8Array, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n <= SHORT) for (let i = 0; i < n; i++) buffer[at + i] = bytes[i]!;
+  else buffer.set(bytes, at);
+  return at + n;
 }
 
 /** Text pieces as one body, each piece encoded as soon as it is made (it dies young). */
