@@ -7,6 +7,7 @@
  * outside the JavaScript heap, and the hot writers add fixed pieces as cached bytes and numbers as
  * digits, without making a string for either.
  */
+import { keepBuffer, lend, takeBuffer } from '../http/body-pool.ts';
 
 export type BodyWriter = {
   /** Any text, as UTF-8. */
@@ -24,8 +25,9 @@ export type BodyWriter = {
   at(): number;
   moveTo(end: number): void;
   /**
-   * Exactly the body, copied out (posting a view to another thread copies its whole buffer, spare
-   * room included); the writer is not used after.
+   * The body: a small one copied out (its buffer kept for the next body), a large one as a view of
+   * the writer's own buffer, lent (http/body-pool.ts) to be moved whole to the serving thread and
+   * given back once sent. The writer is not used after.
    */
   done(): Uint8Array<ArrayBuffer>;
 };
@@ -39,19 +41,16 @@ const MINUS = 45;
 const SHORT = 64;
 
 /**
- * The thread's buffer from its last body, written over by the next one. A fresh buffer per body
- * (grown by doubling, then copied out) was three or four times the body in new ArrayBuffers per
- * answer, and V8 answers that much external memory with a scavenge and a full mark-compact
- * ("external memory pressure"): most of a big answer's GC time. Taken while a writer is open, so
- * writers that interleave (inline tasks awaiting queries) never share it; at most KEEP_BYTES stays.
+ * Bodies up to this size are copied out and their buffer kept for the next one; larger ones are
+ * handed over with their buffer (http/body-pool.ts), which comes back once the body is sent. The
+ * copy's fresh pages cost a page fault each, a few for a small body; a small body never holds a
+ * big buffer while a slow client reads it.
  */
-let spare: Uint8Array | null = null;
-const KEEP_BYTES = 8 * 1024 * 1024;
+const COPY_BYTES = 256 * 1024;
 
 export function createBodyWriter(): BodyWriter {
   const encoder = new TextEncoder();
-  let buffer = spare ?? new Uint8Array(64 * 1024);
-  spare = null;
+  let buffer = takeBuffer() ?? new Uint8Array(64 * 1024);
   let length = 0;
   const room = (n: number) => {
     if (length + n <= buffer.length) return;
@@ -112,9 +111,13 @@ export function createBodyWriter(): BodyWriter {
       length = end;
     },
     done() {
-      const body = buffer.slice(0, length);
-      if (buffer.length <= KEEP_BYTES) spare = buffer;
-      return body;
+      if (length <= COPY_BYTES) {
+        const body = buffer.slice(0, length);
+        keepBuffer(buffer);
+        return body;
+      }
+      lend(buffer.buffer);
+      return buffer.subarray(0, length);
     },
   };
 }
