@@ -5,12 +5,20 @@
  * string per line (a thousand keys' days are tens of thousands of lines, and on the reads worker
  * every short-lived string is garbage its small young generation has to sweep).
  */
-import { asciiBytes, type BodyWriter } from '../server/usage/encode-body.ts';
+import {
+  asciiBytes,
+  type BodyWriter,
+  copyAt,
+  MAX_NUMBER_BYTES,
+  writeNumberAt,
+} from '../server/usage/encode-body.ts';
 import type { GroupRun, Range } from '../server/usage/series.ts';
 import { eachBucket } from '../server/usage/series-runs.ts';
 import { csvCell, csvLines } from './csv.ts';
+import { FIELDS, type MonthSums } from './queries/month-totals.ts';
 
 const COMMA = asciiBytes(',');
+const COMMA_CODE = 44;
 const LINE_END = asciiBytes('\r\n');
 
 /** csvCell of a number: its String() text, empty when not finite. */
@@ -57,5 +65,43 @@ export function writeRunLines(
       writeCell(out, run[i + 4]!);
       out.bytes(LINE_END);
     });
+  }
+}
+
+const CRLF = [13, 10] as const;
+
+/** A number cell written in place (room reserved): its String() text, nothing when not finite. */
+const cellAt = (buffer: Uint8Array, at: number, n: number) =>
+  Number.isFinite(n) ? writeNumberAt(buffer, at, n) : at;
+
+/**
+ * Month sums (queries/month-totals.ts) as the monthly CSV's lines, written straight into the body:
+ * the text csvLines writes for the rows `[group?, month, partial, credits, requests, errors,
+ * auth_failures]`, without a month object, a cell array or a string per line (a thousand keys'
+ * year is 12,000 lines). `grouped`: the group's name leads each line.
+ */
+export function writeMonthLines(out: BodyWriter, header: string[], sums: MonthSums, grouped: boolean): void {
+  for (const line of csvLines(header, [])) out.text(line);
+  // Each month's `month,partial,` cells, made once for every group.
+  const months = sums.months.map((m) => asciiBytes(`${csvCell(m.month)},${m.partial ? 'yes' : 'no'},`));
+  const longest = months.reduce((n, m) => Math.max(n, m.length), 0) + 4 * MAX_NUMBER_BYTES + 5;
+  for (const g of sums.groups) {
+    const lead = grouped ? new TextEncoder().encode(`${csvCell(g.group)},`) : new Uint8Array(0);
+    for (let i = 0; i < months.length; i++) {
+      const k = g.offset + i * FIELDS;
+      const buffer = out.reserve(lead.length + longest);
+      let p = copyAt(buffer, out.at(), lead);
+      p = copyAt(buffer, p, months[i]!);
+      p = cellAt(buffer, p, g.sums[k]!);
+      buffer[p++] = COMMA_CODE;
+      p = cellAt(buffer, p, g.sums[k + 1]!);
+      buffer[p++] = COMMA_CODE;
+      p = cellAt(buffer, p, g.sums[k + 2]!);
+      buffer[p++] = COMMA_CODE;
+      p = cellAt(buffer, p, g.sums[k + 3]!);
+      buffer[p++] = CRLF[0];
+      buffer[p++] = CRLF[1];
+      out.moveTo(p);
+    }
   }
 }

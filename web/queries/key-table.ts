@@ -129,6 +129,25 @@ export async function listKeyRows(deps: { db: Db }, now: number): Promise<KeyRow
   return withDays(keys, await dailyCredits(deps.db, start, null));
 }
 
+/** A key with its week's credits and flags: a keys CSV line, without the row view's copy of the key. */
+export type KeyWeek = { key: KeyView; credits7d: number; flags: HygieneFlag[] };
+
+/**
+ * Every key by name with its last 7 days' credits (summed as listKeyRows sums them, day by day)
+ * and its flags: the CSV export's lines. No row object per key spread from its view (a thousand
+ * of them, and their garbage, cost the export more than its queries).
+ */
+export async function listKeyWeeks(deps: { db: Db }, now: number): Promise<KeyWeek[]> {
+  const start = weekStart(now);
+  const keys = await flaggedKeys(deps.db, now, start);
+  const days = await dailyCredits(deps.db, start, null);
+  return keys.map(({ key, flags }) => {
+    let credits7d = 0;
+    for (const c of days.get(key.id) ?? []) credits7d += c;
+    return { key, credits7d, flags };
+  });
+}
+
 /** Rows one keys page shows; the CSV export and the API list stay complete. */
 export const KEYS_PER_PAGE = 100;
 
