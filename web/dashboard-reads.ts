@@ -284,14 +284,14 @@ export function dashboardReadsFor(deps: Deps): DashboardReads {
     // generation larger than the other workers' 12 MB: a big read's rows and runs (a page of a
     // hundred keys' year: ~3 MB, alive until its body is written) were scavenged, copied and
     // promoted mid-answer, then collected again from old space (page of 100 keys: 73 -> 63 ms of
-    // CPU, ~20 MB more resident at the peak).
+    // CPU at 32 MB). 24 MB: 32 took the bench's peak RSS to 237 MB of its 250.
     const worker = createTaskWorker(
       deps,
       new URL('./dashboard-reads-worker.ts', import.meta.url),
       readTasks,
       {
         maxOldGenerationSizeMb: 64,
-        maxYoungGenerationSizeMb: 32,
+        maxYoungGenerationSizeMb: 24,
       },
     );
     reads = Object.assign(worker, { admit: limitInFlight(READS_IN_FLIGHT).admit });
