@@ -21,6 +21,8 @@ import { csvCell, csvLines } from './csv.ts';
 import { FIELDS, type MonthSums } from './queries/month-totals.ts';
 
 const COMMA_CODE = 44;
+/** Group names as UTF-8 (any text), with one encoder for every line's lead. */
+const UTF8 = new TextEncoder();
 
 export function writeRunLines(
   out: BodyWriter,
@@ -43,7 +45,7 @@ export function writeRunLines(
   }
   const longest = zeros.reduce((n, z) => Math.max(n, z.length), 0) + 4 * MAX_NUMBER_BYTES;
   for (const g of groups) {
-    const lead = new TextEncoder().encode(`${csvCell(g.group)},`);
+    const lead = UTF8.encode(`${csvCell(g.group)},`);
     const { run } = g;
     let i = 0;
     for (let k = 0; k < times.length; k++) {
@@ -88,7 +90,7 @@ export function writeMonthLines(out: BodyWriter, header: string[], sums: MonthSu
   const months = sums.months.map((m) => asciiBytes(`${csvCell(m.month)},${m.partial ? 'yes' : 'no'},`));
   const longest = months.reduce((n, m) => Math.max(n, m.length), 0) + 4 * MAX_NUMBER_BYTES + 5;
   for (const g of sums.groups) {
-    const lead = grouped ? new TextEncoder().encode(`${csvCell(g.group)},`) : new Uint8Array(0);
+    const lead = grouped ? UTF8.encode(`${csvCell(g.group)},`) : new Uint8Array(0);
     for (let i = 0; i < months.length; i++) {
       const k = g.offset + i * FIELDS;
       const buffer = out.reserve(lead.length + longest);
