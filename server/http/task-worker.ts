@@ -13,6 +13,7 @@ import { openStorage } from '../db/storage.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { isLent, keepBuffer } from './body-pool.ts';
 import { BACKGROUND_NICE, lowerThreadPriority, startWorker } from './worker-thread.ts';
 
 /** As the gateway's writer thread: PASSIVE, so it never waits for readers or the writer. */
@@ -22,6 +23,9 @@ export type Task<I, O> = (deps: Deps, input: I) => O;
 export type Tasks = Record<string, Task<never, unknown>>;
 
 type Request = { id: number; task: string; input: unknown; now: number };
+/** Ids of the messages that are not tasks: close the thread; take a body's buffer back. */
+const CLOSE = -1;
+const RELEASE = -2;
 type Failure = { status: AppError['status']; code: string; message: string; issues?: Issue[] };
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Failure | string };
 
@@ -32,6 +36,12 @@ export type TaskWorker<T extends Tasks> = {
     input: Parameters<T[K]>[1],
     transfer?: readonly ArrayBuffer[],
   ): Promise<ReturnType<T[K]>>;
+  /**
+   * Gives a body the thread answered with back to it once sent (sentThen), to write the next one
+   * into: a body buffer reused is one whose pages are not faulted in again (http/body-pool.ts).
+   * The body is unusable here after.
+   */
+  release(body: Uint8Array): void;
   /** Ends the thread once its current task is done. */
   close(): Promise<void>;
 };
@@ -94,6 +104,13 @@ export function createTaskWorker<T extends Tasks>(
         if (pending.size === 0) w.unref();
       }) as Promise<ReturnType<T[typeof task]>>;
     },
+    release(body) {
+      const { buffer } = body;
+      if (!(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+      // Inline, the tasks write their bodies in this thread: its own pool takes the buffer.
+      if (inline) return keepBuffer(new Uint8Array(buffer));
+      worker?.postMessage({ id: RELEASE, task: '', input: buffer, now: 0 } satisfies Request, [buffer]);
+    },
     async close() {
       const w = worker;
       worker = null;
@@ -102,7 +119,7 @@ export function createTaskWorker<T extends Tasks>(
       // running exit in the middle of this await.
       w.ref();
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-      w.postMessage({ id: -1, task: '', input: null, now: 0 } satisfies Request);
+      w.postMessage({ id: CLOSE, task: '', input: null, now: 0 } satisfies Request);
       await exited;
     },
   };
@@ -145,11 +162,13 @@ export function serveTasks(
       }, CHECKPOINT_EVERY_MS).unref();
   });
   port.on('message', (m: Request) => {
+    // A buffer coming back is taken at once: the writer of the task running meanwhile has its own.
+    if (m.id === RELEASE) return keepBuffer(new Uint8Array(m.input as ArrayBuffer));
     queue = queue.then(() => handle(m));
   });
   async function handle(m: Request): Promise<void> {
     const store = await opened;
-    if (m.id === -1) {
+    if (m.id === CLOSE) {
       clearInterval(checkpoints);
       await store.close();
       port.close();
@@ -170,14 +189,15 @@ export function serveTasks(
 /**
  * A task's answer made of bytes (a finished body: CSV, JSON) is moved to the serving thread rather
  * than copied there, which spares that thread an allocation and a copy of up to a few MB. Only a
- * buffer that is exactly the answer: a view into a shared one (Node's small Buffers come from a
- * pool) is copied as before. A task that returns bytes gives them away.
+ * buffer that is exactly the answer, or one lent with it (body-pool.ts: the body is its start): a
+ * view into a shared one (Node's small Buffers come from a pool) is copied as before. A task that
+ * returns bytes gives them away.
  */
 function ownBuffer(value: unknown): ArrayBuffer[] {
   return value instanceof Uint8Array &&
     value.buffer instanceof ArrayBuffer &&
     value.byteOffset === 0 &&
-    value.byteLength === value.buffer.byteLength
+    (value.byteLength === value.buffer.byteLength || isLent(value.buffer))
     ? [value.buffer]
     : [];
 }

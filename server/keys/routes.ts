@@ -6,6 +6,7 @@ import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
 import { limitBody, readJson } from '../http/body.ts';
+import { sentThen } from '../http/sent-then.ts';
 import type { TaskWorker } from '../http/task-worker.ts';
 import { iso } from '../timestamps.ts';
 import { parseRangeQuery, RangeQuerySchema } from '../usage/range.ts';
@@ -97,16 +98,20 @@ export const keysApi: ApiOperation[] = [
 ];
 
 /** The worker that runs keyReadTasks (the app's reads worker, web/dashboard-reads.ts). */
-export type KeyReads = Pick<TaskWorker<typeof keyReadTasks>, 'run'> & { admit: MiddlewareHandler };
+export type KeyReads = Pick<TaskWorker<typeof keyReadTasks>, 'run' | 'release'> & {
+  admit: MiddlewareHandler;
+};
 
 export function keysRoutes(deps: Deps, reads: KeyReads) {
   const keyDeps = { db: deps.db, clock: deps.clock, secret: deps.config.secret };
   return (
     new Hono<AppEnv>()
       .use(requireAuth(deps))
-      .get('/', reads.admit, async (c) =>
-        c.body(await reads.run('keysJson', undefined), 200, { 'content-type': 'application/json' }),
-      )
+      .get('/', reads.admit, async (c) => {
+        const body = await reads.run('keysJson', undefined);
+        sentThen(c, () => reads.release(body));
+        return c.body(body, 200, { 'content-type': 'application/json' });
+      })
       .post('/', limitBody(BODY_LIMIT), async (c) => {
         const key = await createKey(keyDeps, await readJson(c), c.get('principal').actor);
         return c.json({ key, ...key }, 201);

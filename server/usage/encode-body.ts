@@ -7,6 +7,7 @@
  * outside the JavaScript heap, and the hot writers add fixed pieces as cached bytes and numbers as
  * digits, without making a string for either.
  */
+import { keepBuffer, lend, takeBuffer } from '../http/body-pool.ts';
 
 export type BodyWriter = {
   /** Any text, as UTF-8. */
@@ -16,8 +17,17 @@ export type BodyWriter = {
   /** A finite number as String(n) writes it (the callers decide what a non-finite one is). */
   number(n: number): void;
   /**
-   * Exactly the body, copied out (posting a view to another thread copies its whole buffer, spare
-   * room included); the writer is not used after.
+   * For writers of many small pieces (a point, a line): room for `n` more bytes at once, then the
+   * buffer (a new one after growth) to write them into from `at()`, and `moveTo(end)` after them.
+   * One bounds check per piece instead of one per separator and number.
+   */
+  reserve(n: number): Uint8Array;
+  at(): number;
+  moveTo(end: number): void;
+  /**
+   * The body: a small one copied out (its buffer kept for the next body), a large one as a view of
+   * the writer's own buffer, lent (http/body-pool.ts) to be moved whole to the serving thread and
+   * given back once sent. The writer is not used after.
    */
   done(): Uint8Array<ArrayBuffer>;
 };
@@ -31,19 +41,16 @@ const MINUS = 45;
 const SHORT = 64;
 
 /**
- * The thread's buffer from its last body, written over by the next one. A fresh buffer per body
- * (grown by doubling, then copied out) was three or four times the body in new ArrayBuffers per
- * answer, and V8 answers that much external memory with a scavenge and a full mark-compact
- * ("external memory pressure"): most of a big answer's GC time. Taken while a writer is open, so
- * writers that interleave (inline tasks awaiting queries) never share it; at most KEEP_BYTES stays.
+ * Bodies up to this size are copied out and their buffer kept for the next one; larger ones are
+ * handed over with their buffer (http/body-pool.ts), which comes back once the body is sent. The
+ * copy's fresh pages cost a page fault each, a few for a small body; a small body never holds a
+ * big buffer while a slow client reads it.
  */
-let spare: Uint8Array | null = null;
-const KEEP_BYTES = 8 * 1024 * 1024;
+const COPY_BYTES = 256 * 1024;
 
 export function createBodyWriter(): BodyWriter {
   const encoder = new TextEncoder();
-  let buffer = spare ?? new Uint8Array(64 * 1024);
-  spare = null;
+  let buffer = takeBuffer() ?? new Uint8Array(64 * 1024);
   let length = 0;
   const room = (n: number) => {
     if (length + n <= buffer.length) return;
@@ -95,12 +102,68 @@ export function createBodyWriter(): BodyWriter {
         v = Math.floor(v / 10);
       }
     },
+    reserve(n) {
+      room(n);
+      return buffer;
+    },
+    at: () => length,
+    moveTo(end) {
+      length = end;
+    },
     done() {
-      const body = buffer.slice(0, length);
-      if (buffer.length <= KEEP_BYTES) spare = buffer;
-      return body;
+      if (length <= COPY_BYTES) {
+        const body = buffer.slice(0, length);
+        keepBuffer(buffer);
+        return body;
+      }
+      lend(buffer.buffer);
+      return buffer.subarray(0, length);
     },
   };
+}
+
+/** The longest text String() writes for a number ("-1.2345678901234567e-308" is 24). */
+export const MAX_NUMBER_BYTES = 24;
+
+/**
+ * A finite number written at `at` as String(n) writes it, with room for MAX_NUMBER_BYTES reserved
+ * there; returns the end. Integers below 2^31 digit by digit in int arithmetic (counts, whole
+ * credits: nearly every value), anything else through String(), which is always ASCII for a number.
+ */
+export function writeNumberAt(buffer: Uint8Array, at: number, n: number): number {
+  let v = n;
+  let p = at;
+  if (v < 0 && v > -2147483648 && (v | 0) === v) {
+    buffer[p++] = MINUS;
+    v = -v;
+  }
+  // -0 is `0` here as in String(); 0 <= v < 2^31 and whole.
+  if ((v | 0) === v && v >= 0) {
+    if (v < 10) {
+      buffer[p] = ZERO + v;
+      return p + 1;
+    }
+    let digits = 2;
+    for (let rest = (v / 100) | 0; rest > 0; rest = (rest / 10) | 0) digits++;
+    const end = p + digits;
+    for (let i = end - 1; i >= p; i--) {
+      const q = (v / 10) | 0;
+      buffer[i] = ZERO + (v - q * 10);
+      v = q;
+    }
+    return end;
+  }
+  const s = String(n);
+  for (let i = 0; i < s.length; i++) buffer[p + i] = s.charCodeAt(i);
+  return p + s.length;
+}
+
+/** `bytes` copied into `buffer` at `at` (room reserved); returns the end. Short pieces by hand. */
+export function copyAt(buffer: Uint8Array, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n <= SHORT) for (let i = 0; i < n; i++) buffer[at + i] = bytes[i]!;
+  else buffer.set(bytes, at);
+  return at + n;
 }
 
 /** Text pieces as one body, each piece encoded as soon as it is made (it dies young). */

@@ -5,13 +5,16 @@ import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
 import type { Deps } from '../deps.ts';
 import type { ApiOperation } from '../http/api-operation.ts';
+import { sentThen } from '../http/sent-then.ts';
 import { JSON_HEADERS } from '../http/stream.ts';
 import type { TaskWorker } from '../http/task-worker.ts';
 import { parseRangeQuery, RangeQuerySchema } from './range.ts';
 import type { usageReadTasks } from './usage-reads.ts';
 
 /** The worker that runs usageReadTasks (the app's reads worker, web/dashboard-reads.ts). */
-export type UsageReads = Pick<TaskWorker<typeof usageReadTasks>, 'run'> & { admit: MiddlewareHandler };
+export type UsageReads = Pick<TaskWorker<typeof usageReadTasks>, 'run' | 'release'> & {
+  admit: MiddlewareHandler;
+};
 
 // Where the answers' points are written; kept importable from here, as before.
 export { pointsView, rememberedIso } from './series-view.ts';
@@ -54,6 +57,7 @@ export function usageRoutes(deps: Deps, reads: UsageReads) {
   return new Hono<AppEnv>().get('/', requireAuth(deps, 'read'), reads.admit, async (c) => {
     const range = parseRangeQuery(c.req.query(), deps.clock.now());
     const body = await reads.run('usage', range);
+    sentThen(c, () => reads.release(body));
     // As c.json() labels an answer without groups; the grouped one was streamed with JSON_HEADERS.
     return c.body(body, 200, range.group ? JSON_HEADERS : { 'content-type': 'application/json' });
   });

@@ -1,5 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { asciiBytes, createBodyWriter, encodeBody } from '../../server/usage/encode-body.ts';
+import {
+  asciiBytes,
+  copyAt,
+  createBodyWriter,
+  encodeBody,
+  MAX_NUMBER_BYTES,
+  writeNumberAt,
+} from '../../server/usage/encode-body.ts';
+
+const NUMBERS = [
+  0,
+  -0,
+  7,
+  10,
+  99,
+  100,
+  -1,
+  -120,
+  2 ** 31 - 1,
+  -(2 ** 31) + 1,
+  -(2 ** 31),
+  2 ** 31,
+  2 ** 53 - 1,
+  -(2 ** 53) + 1,
+  2 ** 53,
+  1e21,
+  0.1 + 0.2,
+  -2.5,
+  5e-324,
+  -1.2345678901234567e-308,
+  1.7976931348623157e308,
+];
 
 describe('encodeBody', () => {
   it('gives the UTF-8 of the joined pieces, exactly sized, across growth and multi-byte text', () => {
@@ -13,25 +44,7 @@ describe('encodeBody', () => {
   });
 
   it('writes numbers as String() does, and cached bytes as they were made', () => {
-    const numbers = [
-      0,
-      -0,
-      7,
-      10,
-      99,
-      100,
-      -1,
-      -120,
-      2 ** 31,
-      2 ** 53 - 1,
-      -(2 ** 53) + 1,
-      2 ** 53,
-      1e21,
-      0.1 + 0.2,
-      -2.5,
-      5e-324,
-      1.7976931348623157e308,
-    ];
+    const numbers = NUMBERS;
     const out = createBodyWriter();
     const comma = asciiBytes(',');
     for (const n of numbers) {
@@ -40,5 +53,19 @@ describe('encodeBody', () => {
     }
     out.text('ü');
     expect(new TextDecoder().decode(out.done())).toBe(`${numbers.map(String).join(',')},ü`);
+  });
+
+  it('writes numbers and pieces in place, after one reservation, as String() and the bytes are', () => {
+    const out = createBodyWriter();
+    out.text('x');
+    const comma = asciiBytes(',');
+    for (const n of NUMBERS) {
+      const buffer = out.reserve(MAX_NUMBER_BYTES + comma.length);
+      out.moveTo(copyAt(buffer, writeNumberAt(buffer, out.at(), n), comma));
+    }
+    const long = asciiBytes('y'.repeat(200));
+    out.moveTo(copyAt(out.reserve(long.length), out.at(), long));
+    expect(new TextDecoder().decode(out.done())).toBe(`x${NUMBERS.map(String).join(',')},${'y'.repeat(200)}`);
+    expect(Math.max(...NUMBERS.map((n) => String(n).length))).toBe(MAX_NUMBER_BYTES);
   });
 });

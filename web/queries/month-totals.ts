@@ -69,7 +69,7 @@ async function monthRows(
 }
 
 /** Values kept per month of a group: credits, requests, errors, auth_failures. */
-const FIELDS = 4;
+export const FIELDS = 4;
 
 /**
  * A group's sums month by month, in one flat array (FIELDS per month): no object per group and
@@ -173,25 +173,35 @@ export function recentMonths(now: number, timeZone: string, count: number) {
   return Array.from({ length: count }, (_, i) => monthPeriod(now, timeZone, i - count + 1));
 }
 
+type MonthOptions = {
+  now: number;
+  timeZone: string;
+  count: number;
+  group?: Group;
+  dropLeadingEmpty?: boolean;
+  top?: number;
+  /** Shared with the request's other monthTotals calls (their results are read, never changed). */
+  reads?: MonthReads;
+};
+
+/** A month listed: its label ('YYYY-MM' in the zone), bounds, and whether it is the one to date. */
+export type MonthListed = { month: string; start: number; end: number; partial: boolean };
+
 /**
- * Per group, its totals in each of the last `count` months (zero-filled). With `dropLeadingEmpty`,
- * months before the first one with any usage are left out, so an export starts where data does.
- * With `top`, only the largest groups are listed and the rest are summed as one "(other)" group:
- * what a page draws (the CSV export stays complete), and the totals per month are unchanged.
+ * monthTotals before any object per group and month is made: the months listed, and the groups in
+ * their order, each with its sums as FIELDS numbers per month listed from `offset` in `sums`
+ * (credits, requests, errors, auth_failures). What the monthly CSV writes from directly (a
+ * thousand keys' year is 12,000 lines).
  */
-export async function monthTotals(
-  db: Db,
-  opts: {
-    now: number;
-    timeZone: string;
-    count: number;
-    group?: Group;
-    dropLeadingEmpty?: boolean;
-    top?: number;
-    /** Shared with the request's other monthTotals calls (their results are read, never changed). */
-    reads?: MonthReads;
-  },
-): Promise<GroupMonths[]> {
+export type MonthSums = {
+  months: MonthListed[];
+  groups: { group: string; key_id?: string; sums: number[]; offset: number }[];
+};
+
+/**
+ * Per group, its totals in each of the last `count` months (zero-filled), as monthTotals lists them.
+ */
+export async function monthSums(db: Db, opts: MonthOptions): Promise<MonthSums> {
   const months = recentMonths(opts.now, opts.timeZone, opts.count);
   const keys =
     opts.group && opts.group !== 'operation'
@@ -218,24 +228,14 @@ export async function monthTotals(
     const used = (i: number) => all.some(({ sums }) => sums[i * FIELDS]! > 0 || sums[i * FIELDS + 1]! > 0);
     while (first < months.length && !used(first)) first++;
   }
-  const shown = months.slice(first);
+  const shown = months.slice(first).map((m) => ({
+    month: m.label,
+    start: m.start,
+    end: m.end,
+    partial: m.end > opts.now + 1,
+  }));
   // Listed: the groups with a stored row in a month listed.
   const kept = [...groups.values()].filter((g) => g.last >= first);
-  /** The months listed of sums laid out from the first month read (`skip` of them not listed). */
-  const monthsOf = (sums: number[], skip: number): MonthTotal[] =>
-    shown.map((m, i) => {
-      const k = (skip + i) * FIELDS;
-      return {
-        month: m.label,
-        start: m.start,
-        end: m.end,
-        partial: m.end > opts.now + 1,
-        credits: sums[k]!,
-        requests: sums[k + 1]!,
-        errors: sums[k + 2]!,
-        auth_failures: sums[k + 3]!,
-      };
-    });
   // Each group's total over the months listed, once, not once per comparison.
   const totals = new Map<GroupSums, number>();
   for (const g of kept) {
@@ -244,16 +244,44 @@ export async function monthTotals(
     totals.set(g, total);
   }
   const ranked = kept.sort((a, b) => totals.get(b)! - totals.get(a)! || a.grp.localeCompare(b.grp));
-  const listed = (g: GroupSums): GroupMonths => ({
+  const listed = (g: GroupSums) => ({
     group: g.grp,
     ...(opts.group === 'key' && { key_id: g.key_id }),
-    months: monthsOf(g.sums, first),
+    sums: g.sums,
+    offset: first * FIELDS,
   });
-  if (opts.top === undefined || ranked.length <= opts.top + 1) return ranked.map(listed);
+  if (opts.top === undefined || ranked.length <= opts.top + 1)
+    return { months: shown, groups: ranked.map(listed) };
   // The first `top` groups as they are, and the rest summed month by month (in rank order) as one.
   const rest = new Array<number>(shown.length * FIELDS).fill(0);
   for (let i = 0; i < rest.length; i++) {
     for (let r = opts.top; r < ranked.length; r++) rest[i] = rest[i]! + ranked[r]!.sums[first * FIELDS + i]!;
   }
-  return [...ranked.slice(0, opts.top).map(listed), { group: OTHER_GROUP, months: monthsOf(rest, 0) }];
+  return {
+    months: shown,
+    groups: [...ranked.slice(0, opts.top).map(listed), { group: OTHER_GROUP, sums: rest, offset: 0 }],
+  };
+}
+
+/**
+ * Per group, its totals in each of the last `count` months (zero-filled). With `dropLeadingEmpty`,
+ * months before the first one with any usage are left out, so an export starts where data does.
+ * With `top`, only the largest groups are listed and the rest are summed as one "(other)" group:
+ * what a page draws (the CSV export stays complete), and the totals per month are unchanged.
+ */
+export async function monthTotals(db: Db, opts: MonthOptions): Promise<GroupMonths[]> {
+  const { months, groups } = await monthSums(db, opts);
+  return groups.map(({ sums, offset, ...g }) => ({
+    ...g,
+    months: months.map((m, i) => {
+      const k = offset + i * FIELDS;
+      return {
+        ...m,
+        credits: sums[k]!,
+        requests: sums[k + 1]!,
+        errors: sums[k + 2]!,
+        auth_failures: sums[k + 3]!,
+      };
+    }),
+  }));
 }
