@@ -81,6 +81,12 @@ export type KeyState = {
    */
   level?: number;
   /**
+   * The highest rate (requests per bucket) the key held lately and when it was last at it
+   * (held-level.ts): the upward tests judge a return from a quiet spell against it. Absent in
+   * states stored before it.
+   */
+  held?: { rate: number; at: number };
+  /**
    * The last 24 closed hours' requests and expectations, oldest overwritten first; bit j of
    * `moved` marks slot j as already learned as moved work (moved-work.ts).
    */

@@ -18,6 +18,7 @@ import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
 import { foldDrop } from './detectors/usage-drop.ts';
+import { elevationScale } from './held-level.ts';
 import { learnMovedWork } from './moved-work.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
@@ -137,12 +138,15 @@ function countPricey(state: KeyState, b: Bucket, volume: number, ratio: number):
 /** Closes an hour into the sustained-elevation CUSUM. */
 function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
   const h = state.hour;
-  const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, h.exp);
+  // A return from a quiet spell is judged against the level the key held before it (held-level.ts).
+  const scale = elevationScale(state);
+  const exp = h.exp * scale;
+  const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, exp);
   // Winsorised per bucket and per hour, like the baseline: a burst is credit_spike's to judge,
   // and one burst hour cannot carry the CUSUM for a day.
   const inc = cusumIncrement(
-    Math.min(h.level, clipLimit(h.exp, disp)),
-    h.exp,
+    Math.min(h.level, clipLimit(exp, disp)),
+    exp,
     ctx.rules.params.sustained_elevation.ratio,
     disp,
   );
@@ -154,9 +158,9 @@ function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
     if (state.cusum === 0 || state.cusumFrom === null) state.cusumFrom = ts + state.bucketMs - HOUR;
     const a = state.cusumAcc;
     a.req += h.req;
-    a.exp += h.exp;
+    a.exp += exp;
     a.cred += h.cred;
-    a.expCred += h.expCred;
+    a.expCred += h.expCred * scale;
     a.hours++;
   }
   state.cusum = next;
@@ -187,7 +191,7 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
   // Every hour but a burst's moves the level, at most ~1 % an hour: growth is followed however far
   // the seasonal profile lags, while a leak's CUSUM fires within hours, long before the level
   // could absorb it (and a level shift that holds becomes the new normal after adapt_hours anyway).
-  if (!recent('credit_spike')) updateLevel(state, last, params.baseline.level_hours);
+  if (!recent('credit_spike')) updateLevel(state, last, params.baseline.level_hours, ts);
   const s = state.shift;
   if (!s) return;
   s.obs += last.req;

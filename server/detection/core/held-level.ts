@@ -1,0 +1,57 @@
+/**
+ * The level a key held before a quiet spell, remembered so that its return is not read as a rise.
+ *
+ * The level (baseline.ts) follows a key down through a quiet week (a holiday at a fifth of the
+ * usual traffic halves it) and climbs back at most ~1.5 % an hour, so for days after the return the
+ * usual traffic reads as +100 % and fires sustained_elevation and credit_spike. A return to a level
+ * the key already held is not new spend: elevation is judged against the rate it held (less a margin for
+ * the level's ordinary wander) while its current rate is below that. Only the upward tests read
+ * it; the drop test and the baseline keep the current level. Spend above the held level, a key that
+ * never held one, and any key at its usual level are judged exactly as before; a dormant key's wake
+ * is dormant_wake's to report whatever its level.
+ */
+import type { KeyState } from './state.ts';
+
+const DAY = 86_400_000;
+/** A rate not seen for this long is forgotten: the key's lower rate is its normal now. */
+export const HELD_MS = 28 * DAY;
+/**
+ * Within this factor below its held rate the key is still at it (the level wanders by a few
+ * percent from day to day); only a fall further than that is a quiet spell whose end is excused.
+ */
+export const HELD_MARGIN = 1.15;
+
+/**
+ * The key's usual rate as the baseline sees it: the mean of its hour-of-week profile (a week's
+ * expectation, free of the weekly cycle that moves the profile's running mean by ~10 % over a
+ * weekend) times its level. Measured in requests, not as the level alone, because the profile and
+ * the level share the scale between them: while a young profile grows the level drifts down with
+ * no change in what is expected. 168 additions an hour.
+ */
+function rateOf(state: KeyState): number {
+  let sum = 0;
+  for (const x of state.how) sum += x;
+  return (sum / state.how.length) * (state.level ?? 1);
+}
+
+/** After the hourly level update at `ts`: keeps the highest recent rate and when the key was last at it. */
+export function rememberLevel(state: KeyState, ts: number): void {
+  // A young profile's mean is an average of its first days, not a level the key held.
+  if (state.warmUntil === null || ts < state.warmUntil) return;
+  const rate = rateOf(state);
+  const held = state.held;
+  if (!held || rate >= held.rate || ts - held.at > HELD_MS) state.held = { rate, at: ts };
+  else if (rate * HELD_MARGIN >= held.rate) held.at = ts;
+}
+
+/**
+ * The factor (>= 1) by which the upward tests raise the expectation: the held rate less its margin
+ * over the current rate, or 1. Constant within an hour (the level moves at hour ends; the profile's
+ * cells move by a few parts in 10^3 a minute).
+ */
+export function elevationScale(state: KeyState): number {
+  const held = state.held;
+  const rate = rateOf(state);
+  if (!held || rate <= 0) return 1;
+  return Math.max(1, held.rate / (HELD_MARGIN * rate));
+}
