@@ -4,7 +4,6 @@
  * (a burst cannot drag the baseline up), with a memory of a few visits per cell so organic growth
  * is followed; a level shift that lasts `adapt_hours` is adopted at once (the new normal).
  */
-import { rememberLevel } from './held-level.ts';
 import { cellsOf, type KeyState } from './state.ts';
 
 export type BaselineParams = { memory_weeks: number };
@@ -46,19 +45,13 @@ function ewma(mean: number, n: number, x: number, maxN: number): [number, number
  * levelHours times the hourly growth (3.5 %/day at 48 h: ~7 %, well under the 40 % the CUSUM
  * looks for). 0 turns it off.
  */
-export function updateLevel(
-  state: KeyState,
-  hour: { req: number; exp: number },
-  levelHours: number,
-  ts: number,
-): void {
+export function updateLevel(state: KeyState, hour: { req: number; exp: number }, levelHours: number): void {
   if (hour.exp < 1 || levelHours <= 0) return;
   const step = Math.max(
     -MAX_LEVEL_STEP,
     Math.min(MAX_LEVEL_STEP, Math.log((hour.req + 0.5) / (hour.exp + 0.5))),
   );
   state.level = Math.max(0.05, Math.min(20, (state.level ?? 1) * Math.exp(step / levelHours)));
-  rememberLevel(state, ts);
 }
 /** One hour moves the level by at most a factor e^(0.7/levelHours) (1.5 % at 48 h): a burst hour cannot carry it. */
 const MAX_LEVEL_STEP = 0.7;

@@ -34,24 +34,25 @@ function rateOf(state: KeyState): number {
   return (sum / state.how.length) * (state.level ?? 1);
 }
 
-/** After the hourly level update at `ts`: keeps the highest recent rate and when the key was last at it. */
-export function rememberLevel(state: KeyState, ts: number): void {
-  // A young profile's mean is an average of its first days, not a level the key held.
+/**
+ * At each hour's end (after the level moved): keeps the highest recent rate, when the key was last
+ * at it, and the factor the upward tests read until the next hour's end.
+ */
+export function rememberRate(state: KeyState, ts: number): void {
+  // A young profile's mean is an average of its first days, not a rate the key held.
   if (state.warmUntil === null || ts < state.warmUntil) return;
   const rate = rateOf(state);
   const held = state.held;
-  if (!held || rate >= held.rate || ts - held.at > HELD_MS) state.held = { rate, at: ts };
-  else if (rate * HELD_MARGIN >= held.rate) held.at = ts;
+  if (!held || rate >= held.rate || ts - held.at > HELD_MS) {
+    state.held = { rate, at: ts, scale: 1 };
+    return;
+  }
+  if (rate * HELD_MARGIN >= held.rate) held.at = ts;
+  held.scale = rate > 0 ? Math.max(1, held.rate / (HELD_MARGIN * rate)) : 1;
 }
 
 /**
  * The factor (>= 1) by which the upward tests raise the expectation: the held rate less its margin
- * over the current rate, or 1. Constant within an hour (the level moves at hour ends; the profile's
- * cells move by a few parts in 10^3 a minute).
+ * over the current rate, or 1. Set at hour ends, so it is one read per minute.
  */
-export function elevationScale(state: KeyState): number {
-  const held = state.held;
-  const rate = rateOf(state);
-  if (!held || rate <= 0) return 1;
-  return Math.max(1, held.rate / (HELD_MARGIN * rate));
-}
+export const elevationScale = (state: KeyState): number => state.held?.scale ?? 1;

@@ -81,11 +81,11 @@ export type KeyState = {
    */
   level?: number;
   /**
-   * The highest rate (requests per bucket) the key held lately and when it was last at it
-   * (held-level.ts): the upward tests judge a return from a quiet spell against it. Absent in
-   * states stored before it.
+   * The highest rate (requests per bucket) the key held lately, when it was last at it, and the
+   * factor the upward tests raise the expectation by meanwhile (held-level.ts): a return from a
+   * quiet spell is judged against it. Absent in states stored before it.
    */
-  held?: { rate: number; at: number };
+  held?: { rate: number; at: number; scale: number };
   /**
    * The last 24 closed hours' requests and expectations, oldest overwritten first; bit j of
    * `moved` marks slot j as already learned as moved work (moved-work.ts).

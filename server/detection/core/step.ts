@@ -18,7 +18,7 @@ import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
 import { foldDrop } from './detectors/usage-drop.ts';
-import { elevationScale } from './held-level.ts';
+import { elevationScale, rememberRate } from './held-level.ts';
 import { learnMovedWork } from './moved-work.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
@@ -85,6 +85,7 @@ export function judgeAndLearn(evaluation: Evaluation, volume: number, closesHour
   if (closesHour) {
     trackShift(state, ts, ctx);
     learnMovedWork(state, ts + state.bucketMs - HOUR);
+    rememberRate(state, ts);
   }
   learn(
     state,
@@ -191,7 +192,7 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
   // Every hour but a burst's moves the level, at most ~1 % an hour: growth is followed however far
   // the seasonal profile lags, while a leak's CUSUM fires within hours, long before the level
   // could absorb it (and a level shift that holds becomes the new normal after adapt_hours anyway).
-  if (!recent('credit_spike')) updateLevel(state, last, params.baseline.level_hours, ts);
+  if (!recent('credit_spike')) updateLevel(state, last, params.baseline.level_hours);
   const s = state.shift;
   if (!s) return;
   s.obs += last.req;
