@@ -147,7 +147,7 @@ describe('held detector states', () =>
       }
       expect((await rows(d)).every((r) => (JSON.parse(r.state) as KeyState).held === undefined)).toBe(true);
 
-      // A new process reads them back and judges on: the warm key holds a rate again.
+      // A new process reads them back and judges on: the warm key tracks its rate again.
       const again = await reopen(kind, d);
       try {
         await runDetection(again.deps, { until: END - 5 * MINUTE });
@@ -157,6 +157,6 @@ describe('held detector states', () =>
       }
       const busy = (await rows(d)).find((r) => r.name === 'busy')!;
       expect(busy.evaluated_until).toBe(END - 5 * MINUTE);
-      expect((JSON.parse(busy.state) as KeyState).held?.rate).toBeGreaterThan(0);
+      expect((JSON.parse(busy.state) as KeyState).held?.low).toBeGreaterThan(0);
     });
   }));

@@ -7,7 +7,7 @@ import { DAY, HOUR } from '../../../server/clock.ts';
 import { elevationScale, HELD_MS } from '../../../server/detection/core/held-level.ts';
 import type { KeyState } from '../../../server/detection/core/state.ts';
 import { createKeyState } from '../../../server/detection/core/state.ts';
-import { ctxFor, feed, officeHours, START } from '../../helpers/detection.ts';
+import { constant, ctxFor, feed, officeHours, START } from '../../helpers/detection.ts';
 
 const UPWARD = new Set(['sustained_elevation', 'credit_spike']);
 /** Office hours at 0.3 requests a minute (~140 a working day), 20 credits each. */
@@ -54,6 +54,33 @@ describe('a return to the rate a key held', () => {
     }
   });
 
+  it("never holds a thief's rate: a leak adopted as the new normal and stopped within the week", () => {
+    const steady = constant(0.3);
+    for (const seed of [1, 2, 3]) {
+      const state = createKeyState(60_000);
+      feed(state, START, HOLIDAY, [{ rate: steady, credits: 20 }], ctxFor(), seed);
+      // Three times the spend for two days: it fires, and after a day it is adopted as the new normal.
+      const leak = [{ rate: constant(0.9), credits: 20 }];
+      const first = feed(state, HOLIDAY, HOLIDAY + 2 * DAY, leak, ctxFor(), seed);
+      expect(first.some((f) => UPWARD.has(f.kind))).toBe(true);
+      feed(state, HOLIDAY + 2 * DAY, HOLIDAY + 6 * DAY, [{ rate: steady, credits: 20 }], ctxFor(), seed);
+      expect(elevationScale(state), `seed ${seed}`).toBe(1);
+      // The thief is back at twice the key's rate: judged against the key's own rate, it fires.
+      const again = feed(
+        state,
+        HOLIDAY + 6 * DAY,
+        HOLIDAY + 7 * DAY,
+        [{ rate: constant(0.6), credits: 20 }],
+        ctxFor(),
+        seed,
+      );
+      expect(
+        again.some((f) => UPWARD.has(f.kind)),
+        `seed ${seed}`,
+      ).toBe(true);
+    }
+  });
+
   it('leaves the expectation alone for a key at its usual rate', () => {
     const state = createKeyState(60_000);
     feed(state, START, START + 14 * DAY, [{ rate: usual, credits: 20 }]);
@@ -81,7 +108,8 @@ describe('a return to the rate a key held', () => {
     expect(loaded.held).toBeUndefined();
     expect(elevationScale(loaded)).toBe(1);
     // HOLIDAY is a Saturday: Monday's office hours move the level.
-    feed(loaded, HOLIDAY, HOLIDAY + 3 * DAY, [{ rate: usual, credits: 20 }]);
+    feed(loaded, HOLIDAY, HOLIDAY + 10 * DAY, [{ rate: usual, credits: 20 }]);
+    // A rate is held once it was the lowest of a whole week.
     expect(loaded.held?.rate).toBeGreaterThan(0);
   });
 });
