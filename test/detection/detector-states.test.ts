@@ -5,11 +5,12 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MINUTE } from '../../server/clock.ts';
+import { HOUR, MINUTE } from '../../server/clock.ts';
 import { openStore } from '../../server/db/client.ts';
 import { openPgStore } from '../../server/db/pg/client.ts';
 import { rows as query } from '../../server/db/transaction.ts';
-import { slotAt, slotOf, WRITE_EVERY } from '../../server/detection/detector-states.ts';
+import type { KeyState } from '../../server/detection/core/state.ts';
+import { slotAt, slotOf, storeState, WRITE_EVERY } from '../../server/detection/detector-states.ts';
 import { readCursor, runDetection, writeHeldStates } from '../../server/detection/run-detection.ts';
 import { END, seedHistory } from '../helpers/history.ts';
 import { forEachStore, type StoreKind, type TestDeps } from '../helpers/store.ts';
@@ -124,5 +125,38 @@ describe('held detector states', () =>
       expect((await rows(stopped)).every((r) => r.evaluated_until <= END - 20 * MINUTE)).toBe(true);
 
       await expectCaughtUp(kind, stopped, steady);
+    });
+
+    it('loads states stored before the held rate existed and carries them on', async () => {
+      const d = await open();
+      all.push(d);
+      await seedHistory(d);
+      d.clock.set(END + MINUTE);
+      // Two hours before END: the next run closes an hour, where the held rate is kept.
+      await runDetection(d, { until: END - 2 * HOUR });
+      await writeHeldStates(d);
+      // What the previous version stored: the same states without `held`.
+      const stored = await query<{ key_id: string; state: string; evaluated_until: number }>(
+        d.db,
+        sql`SELECT key_id, state, evaluated_until FROM detector_state WHERE key_id <> ''`,
+      );
+      expect(stored.some((r) => (JSON.parse(r.state) as KeyState).held !== undefined)).toBe(true);
+      for (const r of stored) {
+        const { held: _, ...old } = JSON.parse(r.state) as KeyState;
+        await storeState(d.db, r.key_id, JSON.stringify(old), r.evaluated_until, END);
+      }
+      expect((await rows(d)).every((r) => (JSON.parse(r.state) as KeyState).held === undefined)).toBe(true);
+
+      // A new process reads them back and judges on: the warm key tracks its rate again.
+      const again = await reopen(kind, d);
+      try {
+        await runDetection(again.deps, { until: END - 5 * MINUTE });
+        await writeHeldStates(again.deps);
+      } finally {
+        await again.close();
+      }
+      const busy = (await rows(d)).find((r) => r.name === 'busy')!;
+      expect(busy.evaluated_until).toBe(END - 5 * MINUTE);
+      expect((JSON.parse(busy.state) as KeyState).held?.low).toBeGreaterThan(0);
     });
   }));

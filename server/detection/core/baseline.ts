@@ -89,6 +89,7 @@ function rescaleProfile(state: KeyState, f: number): void {
 /** Forgets the profile (a manual rebaseline): it is relearned quickly from scratch. */
 export function resetBaseline(state: KeyState): void {
   state.level = 1;
+  delete state.held;
   state.howN.fill(0);
   state.dcN.fill(0);
   state.allN = Math.min(state.allN, visitsOf(state));

@@ -81,6 +81,13 @@ export type KeyState = {
    */
   level?: number;
   /**
+   * The highest rate (requests per bucket) the key held for a whole week lately (0: none yet),
+   * when it was last at it, the factor the upward tests raise the expectation by meanwhile, and the
+   * lowest rate of the week in progress since `from` (held-level.ts): a return from a quiet spell
+   * is judged against it. Absent in states stored before it.
+   */
+  held?: { rate: number; at: number; scale: number; low: number; from: number };
+  /**
    * The last 24 closed hours' requests and expectations, oldest overwritten first; bit j of
    * `moved` marks slot j as already learned as moved work (moved-work.ts).
    */

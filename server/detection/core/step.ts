@@ -18,6 +18,7 @@ import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
 import { cusumIncrement } from './detectors/sustained-elevation.ts';
 import { foldDrop } from './detectors/usage-drop.ts';
+import { elevationScale, rememberRate } from './held-level.ts';
 import { learnMovedWork } from './moved-work.ts';
 import { addToSketch, sketchQuantile, sketchTail } from './sketch.ts';
 import { bucketsIn, cellsOf, dispersionAt, type KeyState, ringSum, WINDOW_MINUTES } from './state.ts';
@@ -84,6 +85,7 @@ export function judgeAndLearn(evaluation: Evaluation, volume: number, closesHour
   if (closesHour) {
     trackShift(state, ts, ctx);
     learnMovedWork(state, ts + state.bucketMs - HOUR);
+    rememberRate(state, ts);
   }
   learn(
     state,
@@ -137,12 +139,15 @@ function countPricey(state: KeyState, b: Bucket, volume: number, ratio: number):
 /** Closes an hour into the sustained-elevation CUSUM. */
 function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
   const h = state.hour;
-  const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, h.exp);
+  // A return from a quiet spell is judged against the level the key held before it (held-level.ts).
+  const scale = elevationScale(state);
+  const exp = h.exp * scale;
+  const disp = dispersionAt(state, WINDOW_MINUTES.length - 1, exp);
   // Winsorised per bucket and per hour, like the baseline: a burst is credit_spike's to judge,
   // and one burst hour cannot carry the CUSUM for a day.
   const inc = cusumIncrement(
-    Math.min(h.level, clipLimit(h.exp, disp)),
-    h.exp,
+    Math.min(h.level, clipLimit(exp, disp)),
+    exp,
     ctx.rules.params.sustained_elevation.ratio,
     disp,
   );
@@ -154,9 +159,9 @@ function foldHour(state: KeyState, ts: number, ctx: KeyContext): void {
     if (state.cusum === 0 || state.cusumFrom === null) state.cusumFrom = ts + state.bucketMs - HOUR;
     const a = state.cusumAcc;
     a.req += h.req;
-    a.exp += h.exp;
+    a.exp += exp;
     a.cred += h.cred;
-    a.expCred += h.expCred;
+    a.expCred += h.expCred * scale;
     a.hours++;
   }
   state.cusum = next;

@@ -6,6 +6,7 @@
  */
 
 import { calibrateP } from '../calibration.ts';
+import { elevationScale } from '../held-level.ts';
 import { sketchTail } from '../sketch.ts';
 import { bucketsIn, dispersionAt, type KeyState, WINDOW_MINUTES } from '../state.ts';
 import { countTail, scoreFromP, spendTailBound } from '../stats.ts';
@@ -94,6 +95,8 @@ export function bestWindow(
   sums: WindowSums = windowSums(e.state),
 ): WindowTest | null {
   const { state } = e;
+  // A return from a quiet spell is judged against the level the key held before it (held-level.ts).
+  const scale = elevationScale(state);
   let best: WindowTest | null = null;
   const lengths = sums.lengths;
   const distinct = new Set(lengths).size;
@@ -103,16 +106,16 @@ export function bestWindow(
     const len = lengths[i]!;
     if (i > 0 && len === lengths[i - 1]) continue;
     const c = sums.cred[i]!;
-    const expC = sums.expCred[i]!;
+    const expC = sums.expCred[i]! * scale;
     if (c - expC < floorCredits) continue;
     const n = sums.req[i]!;
-    const expN = sums.exp[i]!;
+    const expN = sums.exp[i]! * scale;
     const disp = dispersionAt(state, i, expN);
     let p = countTail(n, expN, disp);
     if (state.jumps.total > 0 && p > 1e-12) {
       // Requests above the key's own 95th percentile of cost are a thinned count: Poisson too.
       const big = sums.big[i]!;
-      const expBig = sums.expBig[i]!;
+      const expBig = sums.expBig[i]! * scale;
       if (big > 0) p = Math.min(p, countTail(big, expBig, dispersionAt(state, i, expBig)));
       if (p > 1e-12)
         p = Math.min(
