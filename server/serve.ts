@@ -81,7 +81,6 @@ export async function startServer(
   const server = createNodeServer(createNodeListener(app.fetch, sources.gateway, log), config.http);
   // Built meanwhile; the listener accepts only once the writer thread is ready (issue 13).
   await writerReady;
-  const adminCreated = await admin;
   const port = await listen(server, config.port, config.host);
   // With PORT=0 (tests) the OS picks the port, so the configured URL cannot know it.
   const url = config.port === 0 ? `http://127.0.0.1:${port}` : config.publicUrl;
@@ -115,13 +114,9 @@ export async function startServer(
 
   announce(`Keywatch is running at ${url}`);
   if (gatewayUrl) announce(`Gateway-only port: ${gatewayUrl}${sources.gateway.prefix}/`);
-  if (adminCreated) {
-    announce(`Sign in as ${adminCreated.email} with password: ${adminCreated.password}`);
-    announce('(This password is shown only once. Add users with `npx keywatch user add`.)');
-  }
 
   let stopping: Promise<void> | undefined;
-  return {
+  const running: Running = {
     url,
     gatewayUrl,
     deps,
@@ -140,6 +135,20 @@ export async function startServer(
       return stopping;
     },
   };
+  // The first admin (its scrypt hash still running on a busy start) is not waited for before
+  // listening: nobody can sign in with a password not printed yet.
+  let adminCreated: Awaited<typeof admin>;
+  try {
+    adminCreated = await admin;
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
+  if (adminCreated) {
+    announce(`Sign in as ${adminCreated.email} with password: ${adminCreated.password}`);
+    announce('(This password is shown only once. Add users with `npx keywatch user add`.)');
+  }
+  return running;
 }
 
 /**

@@ -162,18 +162,19 @@ describe('keywatch serve', () => {
     child.stdout.on('data', (d) => {
       out += d;
     });
+    // The URL is printed once listening; the first admin's sign-in follows once it is created.
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`no URL and sign-in printed: ${out}`)), 30_000);
       child.stdout.on('data', () => {
         const m = /running at (http:\/\/\S+)/.exec(out);
-        if (m) {
+        if (m && /Sign in as admin@keywatch\.local with password: \S+\n/.test(out)) {
           clearTimeout(timer);
           resolve(m[1]!);
         }
       });
     });
+    expect(out.indexOf('running at')).toBeLessThan(out.indexOf('Sign in as'));
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    expect(out).toMatch(/Sign in as admin@keywatch\.local with password: \S+/);
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
