@@ -4,9 +4,8 @@
  * or earlier through spawn(): then its code loads while the caller migrates the database, and its
  * connection opens at ready() or the first write. `keywatch serve` starts one earlier still, before
  * the CLI's own code loads (prestartWriterThread); the first writer adopts it. Once ready it is
- * unref'd. If the thread fails,
- * pending writes answer with `thread: true` (the queue keeps their events and writes them on its
- * own thread from then on).
+ * unref'd. If the thread fails, pending writes answer with `thread: true` (the queue keeps their
+ * events and writes them on its own thread from then on).
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../http/worker-thread.ts';
