@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
 // Compiles the server to JavaScript so `keywatch` starts without tsx's loader (issue 14: most of
 // a second per CLI call went to transforming TypeScript at every start). `npm install` / `npm ci`
 // run it through the `prepare` script; `node server/build.mjs` runs it by hand.
@@ -23,7 +24,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SERVER_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SERVER_DIR);
@@ -149,11 +150,42 @@ export async function buildServer(dir = BUILD_DIR) {
     ),
   ];
   writeFileSync(join(staging, MANIFEST), `${JSON.stringify({ started_at: startedAt, inputs }, null, 1)}\n`);
+  makeTemplate(join(staging, 'empty.db'));
   const old = `${dir}.old-${process.pid}`;
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(staging, dir);
   rmSync(old, { recursive: true, force: true });
   return { dir, inputs: inputs.length, ms: Date.now() - startedAt };
+}
+
+/**
+ * The migrated empty database a new one is copied from (server/db/client.ts, DATABASE_TEMPLATE),
+ * made by the sources' own code through tsx. Without it (say, no native SQLite in this layer) a new
+ * database runs its migrations as before: said, not fatal.
+ */
+function makeTemplate(path) {
+  const client = pathToFileURL(join(SERVER_DIR, 'db', 'client.ts')).href;
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { makeDatabaseTemplate } from ${JSON.stringify(client)}; makeDatabaseTemplate(${JSON.stringify(path)});`,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } catch (err) {
+    console.error(
+      `keywatch build: no database template (${
+        String(err.stderr ?? err.message)
+          .trim()
+          .split('\n')[0]
+      }); new databases run their migrations instead`,
+    );
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

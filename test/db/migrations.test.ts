@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, openStore } from '../../server/db/client.ts';
+import { MIGRATIONS_DIR, makeDatabaseTemplate, openStore } from '../../server/db/client.ts';
 import { viewIncident } from '../../server/incidents/view.ts';
 
 const dirs: string[] = [];
@@ -152,5 +152,62 @@ describe('migrations', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe("the build's template", () => {
+    const schemaOf = (path: string, template: string | null) => {
+      const store = openStore(path, { template });
+      try {
+        return {
+          objects: store.sqlite
+            .prepare("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+            .all(),
+          migrations: store.sqlite
+            .prepare('SELECT hash, created_at FROM __drizzle_migrations ORDER BY id')
+            .all(),
+          modes: [
+            store.sqlite.pragma('journal_mode', { simple: true }),
+            store.sqlite.pragma('auto_vacuum', { simple: true }),
+          ],
+          tasks: store.sqlite.prepare('SELECT count(*) AS n FROM migration_tasks').get(),
+        };
+      } finally {
+        store.close();
+      }
+    };
+
+    it('makes a new database that is the one migrating from nothing makes', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keywatch-template-'));
+      dirs.push(dir);
+      const template = join(dir, 'empty.db');
+      makeDatabaseTemplate(template);
+      const copied = schemaOf(join(dir, 'copied.db'), template);
+      expect(copied).toEqual(schemaOf(join(dir, 'migrated.db'), null));
+      expect(copied.migrations.length).toBeGreaterThan(10);
+      expect(statSync(join(dir, 'copied.db')).mode & 0o777).toBe(0o600);
+    });
+
+    it('is not used when it holds a migration this checkout does not have (a build of another branch)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keywatch-template-'));
+      dirs.push(dir);
+      const template = join(dir, 'empty.db');
+      makeDatabaseTemplate(template);
+      const other = new Database(template);
+      other.exec(
+        "CREATE TABLE from_another_branch (x INTEGER); INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('not-ours', 1)",
+      );
+      other.close();
+      const made = openStore(join(dir, 'new.db'), { template });
+      try {
+        expect(
+          made.sqlite.prepare("SELECT name FROM sqlite_schema WHERE name = 'from_another_branch'").all(),
+        ).toEqual([]);
+        expect(
+          made.sqlite.prepare("SELECT count(*) AS n FROM __drizzle_migrations WHERE hash = 'not-ours'").get(),
+        ).toEqual({ n: 0 });
+      } finally {
+        made.close();
+      }
+    });
   });
 });
