@@ -12,13 +12,13 @@
  * Each server runs in its own child process; one client posts batches back to back, after one
  * untimed batch that warms each server up.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnRole } from './bench-roles.ts';
 
 const { values: args } = parseArgs({
   options: { events: { type: 'string', default: '200000' } },
@@ -122,24 +122,9 @@ async function runKeywatch() {
   });
 }
 
-function spawn(role: string, dir: string): Promise<{ child: ChildProcess; port: number; token?: string }> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, BENCH_ROLE: role, BENCH_DIR: dir },
-    execArgv: [
-      '--import',
-      'tsx',
-      // BENCH_PROF=keywatch (or bare): a CPU profile of that server, every thread, in BENCH_PROF_DIR.
-      ...(process.env.BENCH_PROF === role
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
-        : []),
-    ],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { port: number; token?: string }) => resolve({ child, ...m }));
-    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
+/** A server role of this file in its own process, on the run's database folder (bench-roles.ts). */
+const spawn = (role: string, dir: string) =>
+  spawnRole(fileURLToPath(import.meta.url), role, { BENCH_DIR: dir });
 
 /**
  * CPU seconds the server's process has used, all threads (Linux's /proc; NaN elsewhere). On a
@@ -203,7 +188,7 @@ async function main() {
       bare.child.send('stop');
       await new Promise((r) => bare.child.once('exit', r));
       const kw = await spawn('keywatch', dir);
-      const k = await post(kw.child.pid!, kw.port, kw.token, size);
+      const k = await post(kw.child.pid!, kw.port, kw.info.token, size);
       kw.child.send('stop');
       await new Promise((r) => kw.child.once('exit', r));
       console.log(
