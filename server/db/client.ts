@@ -50,7 +50,7 @@ export const MIGRATIONS_DIR = rootPath('migrations');
  * gives its -wal and -shm files the database file's mode, and they are chmodded too.
  */
 export function restrictToOwner(path: string): void {
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+  for (const file of databaseFiles(path)) {
     try {
       if (existsSync(file)) chmodSync(file, 0o600);
     } catch {
@@ -58,6 +58,13 @@ export function restrictToOwner(path: string): void {
     }
   }
 }
+
+/** A database's file and the two SQLite keeps beside it in WAL mode. */
+const databaseFiles = (path: string) => [path, `${path}-wal`, `${path}-shm`];
+
+const removeDatabaseFiles = (path: string) => {
+  for (const file of databaseFiles(path)) rmSync(file, { force: true });
+};
 
 /**
  * A new database is made and migrated under a temporary name, then linked into place: one fsync
@@ -73,22 +80,12 @@ function createMigrated(
   template: string | null = DATABASE_TEMPLATE,
 ): boolean {
   const temporary = `${path}.new-${process.pid}`;
-  const remove = () => {
-    for (const file of [temporary, `${temporary}-wal`, `${temporary}-shm`]) rmSync(file, { force: true });
-  };
   try {
-    const copied = template !== null && copyTemplate(template, temporary);
-    if (!copied) closeSync(openSync(temporary, 'w', 0o600));
-    const sqlite = new Database(temporary);
+    const copy = template === null ? null : openTemplateCopy(template, temporary);
+    const sqlite = copy?.sqlite ?? openNewDatabase(temporary);
     try {
-      sqlite.pragma('synchronous = OFF');
-      // A copy of the template has both modes already (they live in the file).
-      if (!copied) {
-        sqlite.pragma('auto_vacuum = INCREMENTAL');
-        sqlite.pragma('journal_mode = WAL');
-      }
-      sqlite.pragma('foreign_keys = ON');
-      migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+      // A copy holding every migration of ours has nothing to apply: not even the files to read.
+      if (!copy?.complete) migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_DIR });
       runMigrationTasks(sqlite, temporary, progress);
     } finally {
       // The last connection's close checkpoints the WAL into the file and deletes it.
@@ -111,7 +108,7 @@ function createMigrated(
       return true;
     }
   } finally {
-    remove();
+    removeDatabaseFiles(temporary);
   }
 }
 
@@ -130,27 +127,46 @@ export function makeDatabaseTemplate(path: string): void {
   createMigrated(path, () => {}, null);
 }
 
-/** Copies the template to `to` (owner-only); false, leaving nothing, when it is missing or not ours. */
-function copyTemplate(template: string, to: string): boolean {
+/** A connection to a file no one else uses yet (createMigrated): unsynced, foreign keys on. */
+function openUnsynced(file: string): Sqlite {
+  const sqlite = new Database(file);
+  sqlite.pragma('synchronous = OFF');
+  sqlite.pragma('foreign_keys = ON');
+  return sqlite;
+}
+
+/** An empty owner-only file, in the modes of a new database, before its first table. */
+function openNewDatabase(file: string): Sqlite {
+  closeSync(openSync(file, 'w', 0o600));
+  const sqlite = openUnsynced(file);
+  sqlite.pragma('auto_vacuum = INCREMENTAL');
+  sqlite.pragma('journal_mode = WAL');
+  return sqlite;
+}
+
+/**
+ * The template copied to `to` (owner-only; both modes live in the file) and opened, with whether it
+ * holds every migration of ours; null, leaving nothing, when it is missing or not ours.
+ */
+function openTemplateCopy(template: string, to: string): { sqlite: Sqlite; complete: boolean } | null {
+  let sqlite: Sqlite | undefined;
   try {
     copyFileSync(template, to);
     chmodSync(to, 0o600);
-    const copy = new Database(to);
-    try {
-      const applied = copy
-        .prepare('SELECT hash FROM __drizzle_migrations ORDER BY id')
-        .pluck()
-        .all() as string[];
-      const ours = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
-      if (applied.length <= ours.length && applied.every((hash, i) => hash === ours[i]!.hash)) return true;
-    } finally {
-      copy.close();
-    }
+    sqlite = openUnsynced(to);
+    const applied = sqlite
+      .prepare('SELECT hash FROM __drizzle_migrations ORDER BY id')
+      .pluck()
+      .all() as string[];
+    const ours = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
+    if (applied.length <= ours.length && applied.every((hash, i) => hash === ours[i]!.hash))
+      return { sqlite, complete: applied.length === ours.length };
   } catch {
     // No template (a run from the sources before any build) or an unreadable one.
   }
-  rmSync(to, { force: true });
-  return false;
+  sqlite?.close();
+  removeDatabaseFiles(to);
+  return null;
 }
 
 export function openStore(
