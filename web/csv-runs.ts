@@ -55,16 +55,7 @@ export function writeRunLines(
       const buffer = out.reserve(lead.length + longest);
       let p = copyAt(buffer, out.at(), lead);
       if (i < run.length && run[i] === t) {
-        p = copyAt(buffer, p, times[k]!);
-        p = cellAt(buffer, p, run[i + 1]!);
-        buffer[p++] = COMMA_CODE;
-        p = cellAt(buffer, p, run[i + 2]!);
-        buffer[p++] = COMMA_CODE;
-        p = cellAt(buffer, p, run[i + 3]!);
-        buffer[p++] = COMMA_CODE;
-        p = cellAt(buffer, p, run[i + 4]!);
-        buffer[p++] = CRLF[0];
-        buffer[p++] = CRLF[1];
+        p = sumsAt(buffer, copyAt(buffer, p, times[k]!), run, i + 1);
         i += WIDTH;
       } else p = copyAt(buffer, p, zeros[k]!);
       out.moveTo(p);
@@ -77,6 +68,21 @@ const CRLF = [13, 10] as const;
 /** A number cell written in place (room reserved): its String() text, nothing when not finite. */
 const cellAt = (buffer: Uint8Array, at: number, n: number) =>
   Number.isFinite(n) ? writeNumberAt(buffer, at, n) : at;
+
+/**
+ * A line's four sums (credits, requests, errors, auth failures: `values[from]` on) as its last
+ * cells, and the line's end, written in place; returns the position after them.
+ */
+function sumsAt(buffer: Uint8Array, at: number, values: ArrayLike<number>, from: number): number {
+  let p = cellAt(buffer, at, values[from]!);
+  for (let j = 1; j < 4; j++) {
+    buffer[p++] = COMMA_CODE;
+    p = cellAt(buffer, p, values[from + j]!);
+  }
+  buffer[p++] = CRLF[0];
+  buffer[p++] = CRLF[1];
+  return p;
+}
 
 /**
  * Month sums (queries/month-totals.ts) as the monthly CSV's lines, written straight into the body:
@@ -95,16 +101,7 @@ export function writeMonthLines(out: BodyWriter, header: string[], sums: MonthSu
       const k = g.offset + i * FIELDS;
       const buffer = out.reserve(lead.length + longest);
       let p = copyAt(buffer, out.at(), lead);
-      p = copyAt(buffer, p, months[i]!);
-      p = cellAt(buffer, p, g.sums[k]!);
-      buffer[p++] = COMMA_CODE;
-      p = cellAt(buffer, p, g.sums[k + 1]!);
-      buffer[p++] = COMMA_CODE;
-      p = cellAt(buffer, p, g.sums[k + 2]!);
-      buffer[p++] = COMMA_CODE;
-      p = cellAt(buffer, p, g.sums[k + 3]!);
-      buffer[p++] = CRLF[0];
-      buffer[p++] = CRLF[1];
+      p = sumsAt(buffer, copyAt(buffer, p, months[i]!), g.sums, k);
       out.moveTo(p);
     }
   }

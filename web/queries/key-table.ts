@@ -125,7 +125,7 @@ function withDays(keys: FlaggedKey[], days: Map<string, number[]>): KeyRowView[]
 /** The first of the 7 days the table shows (today included). */
 const weekStart = (now: number) => floorTo(now, DAY) - 6 * DAY;
 
-/** Every key's row, by name (the CSV export). */
+/** Every key's row, by name: the whole list the keys page shows a page of (pageOfKeyRows). */
 export async function listKeyRows(deps: { db: Db }, now: number): Promise<KeyRowView[]> {
   const start = weekStart(now);
   const keys = await flaggedKeys(deps.db, now, start);
