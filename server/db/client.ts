@@ -18,11 +18,12 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
 } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -70,16 +71,16 @@ const removeDatabaseFiles = (path: string) => {
  * A new database is made and migrated under a temporary name, then linked into place: one fsync
  * instead of about ten (each mode switch and commit otherwise syncs the journal, the file and its
  * folder: 20–80 ms of a start on an ordinary disk, issue 14). Nothing in it is anyone's data until
- * it is linked, so it is written unsynced; an OS crash meanwhile leaves a stray temporary file, not
- * a half-made database. Two processes making the same database at once both end up on the one
- * linked first: link, unlike rename, fails when the path exists.
+ * it is linked, so it is written unsynced; a crash meanwhile leaves a stray temporary file (the
+ * next start removes it), not a half-made database. Two processes making the same database at once
+ * both end up on the one linked first: link, unlike rename, fails when the path exists.
  */
 function createMigrated(
   path: string,
   progress: (line: string) => void,
   template: string | null = DATABASE_TEMPLATE,
 ): boolean {
-  const temporary = `${path}.new-${process.pid}`;
+  const temporary = `${temporaryPrefix(path)}${process.pid}`;
   try {
     const copy = template === null ? null : openTemplateCopy(template, temporary);
     const sqlite = copy?.sqlite ?? openNewDatabase(temporary);
@@ -109,6 +110,40 @@ function createMigrated(
     }
   } finally {
     removeDatabaseFiles(temporary);
+  }
+}
+
+const temporaryPrefix = (path: string) => `${path}.new-`;
+
+/**
+ * The temporary databases (`<path>.new-<pid>` and its -wal/-shm) that a process killed while making
+ * this database left behind: each is removed once its process is gone. A live process's is its
+ * own business (it may be making the database right now); a pid reused since is left too, and
+ * goes on a later start.
+ */
+export function removeStrayTemporaries(path: string): void {
+  const prefix = basename(temporaryPrefix(path));
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = /^(\d+)(-wal|-shm)?$/.exec(name.slice(prefix.length))?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+/** Whether a process with this id exists (EPERM: it does, another user's). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -193,6 +228,7 @@ export function openStore(
   let migrated = false;
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
+    if (options.migrate !== false) removeStrayTemporaries(path);
     if (created && options.migrate !== false) {
       migrated = createMigrated(
         path,

@@ -1,4 +1,6 @@
 /** Existing databases migrate: incidents from before signals become incidents with one signal each. */
+
+import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   mkdirSync,
@@ -152,6 +154,29 @@ describe('migrations', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // A process killed while making a database leaves its temporary file (a hard link to the real
+  // database, once linked, so the data and its password hashes under a second name).
+  it("removes a killed maker's temporary files on the next start, and never a running one's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keywatch-stray-'));
+    dirs.push(dir);
+    const path = join(dir, 'k.db');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    const deadPid = Number(gone.stdout);
+    const stray = [`k.db.new-${deadPid}`, `k.db.new-${deadPid}-wal`];
+    // Our parent runs (our own pid is the name this process makes the database under).
+    const live = `k.db.new-${process.ppid}`;
+    const other = ['k.db.new-notes', 'other.db.new-1'];
+    for (const name of [...stray, live, ...other]) writeFileSync(join(dir, name), 'x');
+    openStore(path).close();
+    expect(readdirSync(dir).sort()).toEqual(['k.db', live, ...other].sort());
+    // Beside an existing database too: the killed process may have linked it already.
+    writeFileSync(join(dir, stray[0]!), 'x');
+    openStore(path).close();
+    expect(readdirSync(dir)).not.toContain(stray[0]);
   });
 
   describe("the build's template", () => {
