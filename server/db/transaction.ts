@@ -14,8 +14,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
-import { is, type SQL } from 'drizzle-orm';
-import { PgDatabase } from 'drizzle-orm/pg-core';
+import { entityKind, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Db } from './client.ts';
 import { arrayStatement, statement } from './statements.ts';
@@ -31,7 +30,20 @@ type SqliteLike = {
 
 /** The PostgreSQL drizzle (or one of its transactions) behind a `Db`, or undefined on SQLite. */
 export function postgresOf(db: Db): PgLike | undefined {
-  return is(db as unknown, PgDatabase) ? (db as unknown as PgLike) : undefined;
+  return isPgDatabase(db) ? (db as unknown as PgLike) : undefined;
+}
+
+/**
+ * drizzle's own test (`is(db, PgDatabase)`), by the class's entity kind: importing PgDatabase would
+ * initialise the whole of drizzle's pg-core (its dialect, sessions and query builders) at every
+ * start on SQLite, for one comparison. A transaction's class extends PgDatabase.
+ */
+function isPgDatabase(db: unknown): boolean {
+  if (!db || typeof db !== 'object') return false;
+  for (let cls = Object.getPrototypeOf(db)?.constructor; cls; cls = Object.getPrototypeOf(cls)) {
+    if ((cls as { [entityKind]?: string })[entityKind] === 'PgDatabase') return true;
+  }
+  return false;
 }
 
 /**

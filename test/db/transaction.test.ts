@@ -29,8 +29,9 @@ function suite(kind: 'sqlite' | 'postgres', open: () => Promise<{ db: Db; close(
     });
     afterAll(() => close());
 
-    it('knows its store', () => {
+    it('knows its store, inside a transaction too', async () => {
       expect(dialectOf(db)).toBe(kind);
+      expect(await transaction(db, async (tx) => dialectOf(tx))).toBe(kind);
     });
 
     it('commits what the callback wrote and rolls all of it back when it throws', async () => {
