@@ -13,23 +13,15 @@ import { execFileSync } from 'node:child_process';
 //
 // inputs.json lists every source file the bundles were built from and when the build began; the
 // launcher (keywatch.mjs) uses the build only while none of them has changed since.
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUILD_DIR, freshBuild, MANIFEST } from './fresh-build.mjs';
+
+export { BUILD_DIR, freshBuild };
 
 const SERVER_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SERVER_DIR);
-export const BUILD_DIR = join(SERVER_DIR, '.build');
-const MANIFEST = 'inputs.json';
 const CLI = { in: 'server/cli/index.ts', out: 'cli' };
 const LOADER = 'server/load-compiled.mjs';
 const THREADS = [
@@ -41,24 +33,6 @@ const THREADS = [
   { in: 'server/jobs/retention-worker.ts', out: 'retention-worker' },
   { in: 'web/dashboard-reads-worker.ts', out: 'dashboard-reads-worker' },
 ];
-
-/**
- * The compiled CLI's path when the build exists and no source it was built from changed after
- * the build began; otherwise null (then the sources run through tsx). About 250 stat calls.
- */
-export function freshBuild(dir = BUILD_DIR) {
-  try {
-    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8'));
-    for (const input of manifest.inputs) {
-      if (statSync(join(ROOT, input)).mtimeMs > manifest.started_at) return null;
-    }
-    const entry = join(dir, 'keywatch.js');
-    return existsSync(entry) ? entry : null;
-  } catch {
-    // No build, an unreadable manifest, or a source gone: run the sources.
-    return null;
-  }
-}
 
 /**
  * zod's namespace re-exports every message locale (about 40, a third of the bundled code), and

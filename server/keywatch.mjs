@@ -4,7 +4,7 @@
 // no loader, a fraction of the start-up time. Otherwise (no build yet, or a source edited since)
 // it runs the TypeScript sources through tsx, so a checkout works without any build step.
 import { pathToFileURL } from 'node:url';
-import { freshBuild } from './build.mjs';
+import { freshBuild } from './fresh-build.mjs';
 
 const compiled = freshBuild();
 if (compiled) {

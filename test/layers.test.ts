@@ -16,6 +16,7 @@ const LAYERS: { name: string; paths: string[] }[] = [
       'server/serve.ts',
       'server/cli/',
       'server/keywatch.mjs',
+      'server/fresh-build.mjs',
       'server/build.mjs',
       'server/load-compiled.mjs',
     ],
