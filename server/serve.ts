@@ -1,10 +1,8 @@
 /** `keywatch serve`: open the database, seed on first run, serve HTTP, run jobs, stop cleanly. */
 
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { generateHashedPassword, type HashedPassword } from './auth/secrets.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { openStorage, type Storage } from './db/storage.ts';
@@ -39,14 +37,6 @@ export async function startServer(
     storage.kind === 'postgres' || storage.path !== ':memory:' ? createThreadWriter(storage) : undefined;
   if (writer) writer.spawn();
   else discardPrestartedWriterThread();
-  // A database file not there yet has no users: the first admin's password is hashed (a tenth of a
-  // second on the thread pool) while the database is created and migrated.
-  const firstPassword =
-    storage.kind === 'sqlite' && storage.path !== ':memory:' && !existsSync(storage.path)
-      ? generateHashedPassword()
-      : undefined;
-  // Awaited later; a failure meanwhile must not surface as an unhandled rejection.
-  firstPassword?.catch(() => {});
   let opened: Storage | undefined;
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
@@ -60,7 +50,6 @@ export async function startServer(
       log,
       writer,
       announce,
-      firstPassword,
     });
   } catch (err) {
     // A writer thread never told to open would hold the process up.
@@ -135,11 +124,12 @@ export async function startServer(
       return stopping;
     },
   };
-  // The first admin (its scrypt hash still running on a busy start) is not waited for before
-  // listening: nobody can sign in with a password not printed yet.
-  let adminCreated: Awaited<typeof admin>;
+  // The first admin is made once listening: its password's scrypt hash is a tenth of a second of
+  // CPU, which on a small machine slowed the start it ran beside, and nobody can sign in with a
+  // password not printed yet.
+  let adminCreated: Awaited<ReturnType<typeof admin>>;
   try {
-    adminCreated = await admin;
+    adminCreated = await admin();
   } catch (err) {
     await running.stop();
     throw err;
@@ -152,10 +142,8 @@ export async function startServer(
 }
 
 /**
- * Everything before the app: seeding an empty database (with demo data on), the first admin (a
- * scrypt hash, about a tenth of a second on the thread pool, overlapped with migrating or with
- * loading the server's code), the source services that take the writer thread over, and the
- * server's code itself.
+ * Everything before the app: seeding an empty database (with demo data on), the source services
+ * that take the writer thread over, and the server's code itself; the first admin is made later.
  */
 async function prepare(
   store: Storage,
@@ -165,17 +153,12 @@ async function prepare(
     log: Logger;
     writer: BatchWriter | undefined;
     announce: (line: string) => void;
-    firstPassword: Promise<HashedPassword> | undefined;
   },
 ) {
-  const { config, clock, log, writer, announce, firstPassword } = start;
+  const { config, clock, log, writer, announce } = start;
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
   // Demo data goes only into the embedded SQLite file: a PostgreSQL database is shared and real.
   const seeding = config.demo && store.kind === 'sqlite' && (await isEmpty(deps));
-  // Started now unless seeding (which must find no user): the hash runs while the code loads.
-  const admin = seeding ? null : ensureFirstAdmin(deps, firstPassword);
-  // Awaited later; a failure meanwhile must not surface as an unhandled rejection.
-  admin?.catch(() => {});
   const serving = await loadServing();
   const sources = serving.createSourceServices(deps, { gateway: { queue: { threadWriter: writer } } });
   // The ports open only once the writer thread has its connection (the journal keeps events
@@ -192,7 +175,8 @@ async function prepare(
     store,
     serving,
     sources,
-    admin: admin ?? ensureFirstAdmin(deps, firstPassword),
+    /** The first admin when there is no user yet (after the demo data, which must find none). */
+    admin: () => ensureFirstAdmin(deps),
     writerReady,
   };
 }

@@ -8,7 +8,7 @@ import { ROLES, type Role, users } from '../db/schema/index.ts';
 import { transaction } from '../db/transaction.ts';
 import { conflict, issuesFromZod, validationError } from '../errors.ts';
 import { iso, isoOrNull } from '../timestamps.ts';
-import { generateHashedPassword, type HashedPassword, hashPassword, verifyPassword } from './secrets.ts';
+import { generateHashedPassword, hashPassword, verifyPassword } from './secrets.ts';
 
 export const NewUserSchema = z.object({
   email: z
@@ -29,15 +29,11 @@ export type UserView = {
 
 type Deps = { db: Db; clock: Clock };
 
-/**
- * `generated`: the password to give a user created without one, hashed ahead (serve hashes the
- * first admin's while it migrates a new database); by default one is generated and hashed here.
- */
+/** A user created without a password gets a generated one, returned once. */
 export async function addUser(
   { db, clock }: Deps,
   input: z.input<typeof NewUserSchema>,
   actor: string,
-  generated?: Promise<HashedPassword>,
 ): Promise<{ user: UserView; password: string; generated: boolean }> {
   const parsed = NewUserSchema.safeParse(input);
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
@@ -45,7 +41,7 @@ export async function addUser(
   const given = parsed.data.password;
   const { password, passwordHash } =
     given === undefined
-      ? await (generated ?? generateHashedPassword())
+      ? await generateHashedPassword()
       : { password: given, passwordHash: await hashPassword(given) };
   const now = clock.now();
   const row = await transaction(db, async (tx) => {

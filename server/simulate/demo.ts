@@ -1,6 +1,5 @@
 /** First start: seed realistic demo data into an empty database and create the first admin. */
 import { count } from 'drizzle-orm';
-import type { HashedPassword } from '../auth/secrets.ts';
 import { addUser, countUsers } from '../auth/users.ts';
 import { keys } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
@@ -35,20 +34,13 @@ export async function seedDemo(deps: Deps) {
   return result;
 }
 
-/**
- * Creates the first admin when there is no user yet; returns the generated password once.
- * `generated`: its password, hashed ahead (serve starts it before migrating a new database).
- */
-export async function ensureFirstAdmin(
-  deps: Deps,
-  generated?: Promise<HashedPassword>,
-): Promise<{ email: string; password: string } | null> {
+/** Creates the first admin when there is no user yet; returns the generated password once. */
+export async function ensureFirstAdmin(deps: Deps): Promise<{ email: string; password: string } | null> {
   if ((await countUsers(deps)) > 0) return null;
   const { user, password } = await addUser(
     deps,
     { email: deps.config.adminEmail, role: 'admin' },
     'system:first-run',
-    generated,
   );
   return { email: user.email, password };
 }
