@@ -56,7 +56,8 @@ export const CONFIRM_BELOW = 0.6;
  * See SeriesOptions.confirmRows. Evidence near the budget flickers: a change that is real can score
  * just past it, just under, and past it again (on known-cause's ambient temperature the missing
  * window's seasonal feature scored 0.5+, 0.46, 0.5+ on three rows). Two rows: 68.8 -> 69.6 on all
- * 45 with the detector of the time, the one window caught, no category down by more than 0.6.
+ * 45 with the detector of the time (that window caught, no category down by more than 0.6);
+ * nab-loco.ts's rule picks two rows over one for every held-out category (held out 68.8 -> 69.5).
  */
 export const CONFIRM_ROWS = 2;
 /**
@@ -64,12 +65,16 @@ export const CONFIRM_ROWS = 2;
  * overdispersion). A series that is not a count (CPU %, a price of 0.1, a temperature) has no
  * natural count unit, and read as it is its noise model is arbitrary: a cost per click near 0.1
  * reads as a tenth of a request, whose 10-fold spike a count test cannot tell from nothing. Such a
- * series is read so that its typical value (the median of its first day) is this many counts:
- * relative noise of ~10 % at the typical level before the learned dispersion, so the tests judge
- * a move relative to the series' size, whatever its unit. On NAB the ad-exchange prices' spikes
- * are then seen (49 -> 77); count series (tweets, traffic) are unchanged.
+ * series is read so that its typical value (the median of its first day) is this many counts
+ * (Poisson noise of ~30 % at the typical level before the learned dispersion), so the tests judge
+ * a move relative to the series' size, whatever its unit. Count series are read as they are.
+ * tools/eval/nab-loco.ts's rule picks 10 among 0 (off), 10, 100 and 1000 on all six categories
+ * (74.0, against 69.6 off, 73.6 at 100, 72.7 at 1000), but off with the ad exchange held out: the
+ * ad-exchange prices (values near 0.1) are the only NAB series whose spikes it newly shows (49 ->
+ * 80); on the other five it is neutral to slightly negative (CloudWatch -0.5, three daily CPU
+ * spikes more). So its held-out score does not show it; see the README.
  */
-export const COUNT_SCALE = 100;
+export const COUNT_SCALE = 10;
 
 const DAY_MS = 86_400_000;
 
