@@ -159,8 +159,8 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
 
 /**
  * How often the series rose as far as it is now, at the level feature of the longest scale within
- * `rows` rows: r/n for the r runs of the feature's history (the newest row left out) at or above its
- * newest value, or 0 while it lacks history. A p-value from a model of the series (the volume
+ * `rows` rows: r/n for the r runs of the feature's history (the newest row left out) that reached its
+ * newest value, to within the series' measurement step, or 0 while it lacks history. A p-value from a model of the series (the volume
  * detectors') is no smaller than this: a rise the series itself keeps making is no news.
  */
 export function riseRecurrence(s: ShiftState, rows: number): number {
@@ -169,5 +169,8 @@ export function riseRecurrence(s: ShiftState, rows: number): number {
     if (f.kind === 'level' && f.rows <= Math.max(1, rows) && (!best || f.rows > best.rows)) best = f;
   const x = best?.last;
   if (!best || x === null || x === undefined || best.tail.fit === null) return 0;
-  return recurrence(best.tail, (v) => v >= x, true);
+  // Within one measurement step (over the window's rows) of a rise made before is that rise again:
+  // a daily CPU spike of 1.6 after several of 1.534 (one step is 0.066) is no record.
+  const step = Number.isFinite(s.resolution) ? s.resolution / best.rows : 0;
+  return recurrence(best.tail, (v) => v >= x - step, true);
 }
