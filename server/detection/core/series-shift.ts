@@ -171,6 +171,7 @@ export function riseRecurrence(s: ShiftState, rows: number): number {
   if (!best || x === null || x === undefined || best.tail.fit === null) return 0;
   // Within one measurement step (over the window's rows) of a rise made before is that rise again:
   // a daily CPU spike of 1.6 after several of 1.534 (one step is 0.066) is no record.
-  const step = Number.isFinite(s.resolution) ? s.resolution / best.rows : 0;
+  // (With a hair for rounding: a value one step up is x + step in floating point, not quite.)
+  const step = Number.isFinite(s.resolution) ? (s.resolution / best.rows) * (1 + 1e-9) : 0;
   return recurrence(best.tail, (v) => v >= x - step, true);
 }
