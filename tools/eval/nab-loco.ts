@@ -19,18 +19,46 @@ const HOUR_MS = 3_600_000;
  * the same whichever it picked): the change budget on a grid of about half a decade from 1e-5 to
  * 1e-2, and a day-long episode.
  */
-const GRID: Omit<SeriesOptions, 'confirmBelow'>[] = [
+const GRID: Pick<SeriesOptions, 'shiftAlpha' | 'episodeMs'>[] = [
   ...[1e-5, 1e-4, 1e-3, 3e-3, 1e-2].map((shiftAlpha) => ({ shiftAlpha, episodeMs: 6 * HOUR_MS })),
   { shiftAlpha: 1e-4, episodeMs: 24 * HOUR_MS },
   { shiftAlpha: 3e-3, episodeMs: 24 * HOUR_MS },
 ];
-/** Each with marginal onsets (of any detector) raised at once (0.5, off) and confirmed by the next row (0.6). */
-const CANDIDATES: SeriesOptions[] = GRID.flatMap((c) =>
-  [0.5, 0.6].map((confirmBelow) => ({ ...c, confirmBelow })),
-);
+/**
+ * Each with marginal onsets (of any detector) raised at once (0.5, off) and confirmed within the
+ * next two rows (0.6); with the shipped budget, also confirmed by the next row only, and a
+ * non-count series read by the volume detectors as it is (count scale 0) or with its typical value
+ * at 10 or 1000 counts instead of 100, and the CUSUM held to the series' history on it (hold) at 10
+ * and 100.
+ */
+const CANDIDATES: SeriesOptions[] = [
+  ...GRID.flatMap((c) =>
+    [0.5, 0.6].map((confirmBelow) => ({
+      ...c,
+      confirmBelow,
+      confirmRows: 2,
+      countScale: 100,
+      holdElevation: false,
+    })),
+  ),
+  ...[
+    { confirmRows: 1, countScale: 100 },
+    { confirmRows: 2, countScale: 0 },
+    { confirmRows: 2, countScale: 10 },
+    { confirmRows: 2, countScale: 1000 },
+    { confirmRows: 2, countScale: 10, holdElevation: true },
+    { confirmRows: 2, countScale: 100, holdElevation: true },
+  ].map((c) => ({
+    shiftAlpha: 3e-3,
+    episodeMs: 6 * HOUR_MS,
+    confirmBelow: 0.6,
+    holdElevation: false,
+    ...c,
+  })),
+];
 
 const describe = (c: Partial<SeriesOptions>) =>
-  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h, confirm <${c.confirmBelow}`;
+  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h, confirm <${c.confirmBelow} in ${c.confirmRows}, count ${c.countScale}${c.holdElevation ? ' hold' : ''}`;
 const categoryOf = (r: SeriesResult) => r.series.split('/')[0];
 
 const runs: { candidate: Partial<SeriesOptions>; rows: SeriesResult[] }[] = [];
@@ -81,7 +109,10 @@ console.log(
       (r) =>
         r.candidate.shiftAlpha === SERIES_DEFAULTS.shiftAlpha &&
         r.candidate.episodeMs === SERIES_DEFAULTS.episodeMs &&
-        r.candidate.confirmBelow === SERIES_DEFAULTS.confirmBelow,
+        r.candidate.confirmBelow === SERIES_DEFAULTS.confirmBelow &&
+        r.candidate.confirmRows === SERIES_DEFAULTS.confirmRows &&
+        r.candidate.countScale === SERIES_DEFAULTS.countScale &&
+        r.candidate.holdElevation === SERIES_DEFAULTS.holdElevation,
     );
     return same ? scoreGroup('all', same.rows).nab!.toFixed(1) : 'not a candidate';
   })()}`,

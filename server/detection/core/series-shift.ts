@@ -9,7 +9,7 @@
  * Each feature is judged against its own history, two-sided (series-tail.ts), and the smallest tail
  * probability is Bonferroni-corrected over features and sides. Causal: row t uses rows <= t.
  */
-import { createTail, learnTail, minTailHistory, type Tail, tailP } from './series-tail.ts';
+import { createTail, learnTail, minTailHistory, recurrence, type Tail, tailP } from './series-tail.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -32,7 +32,8 @@ const HISTORY_DAYS = 14;
 const MAX_HISTORY_ROWS = 8192;
 
 type Kind = 'level' | 'seasonal' | 'volatility';
-type Feature = { kind: Kind; rows: number; tail: Tail; ref: number[] };
+/** `last`: the feature's value at the newest row (null while it lacks history). */
+type Feature = { kind: Kind; rows: number; tail: Tail; ref: number[]; last: number | null };
 export type ShiftEvidence = { p: number; kind: Kind | null; rows: number; direction: 'up' | 'down' | null };
 
 export type ShiftState = {
@@ -56,10 +57,10 @@ export function createShiftState(stepMs: number, alpha: number): ShiftState {
   const capacity = Math.min(MAX_HISTORY_ROWS, Math.max(4 * minTailHistory(), HISTORY_DAYS * rowsPerDay));
   const features: Feature[] = [];
   for (const rows of scales) {
-    features.push({ kind: 'level', rows, tail: createTail(capacity), ref: [] });
-    features.push({ kind: 'seasonal', rows, tail: createTail(capacity), ref: [] });
+    features.push({ kind: 'level', rows, tail: createTail(capacity), ref: [], last: null });
+    features.push({ kind: 'seasonal', rows, tail: createTail(capacity), ref: [], last: null });
     if (rows >= MIN_VOLATILITY_ROWS)
-      features.push({ kind: 'volatility', rows, tail: createTail(capacity), ref: [] });
+      features.push({ kind: 'volatility', rows, tail: createTail(capacity), ref: [], last: null });
   }
   return {
     rowsPerDay,
@@ -142,6 +143,7 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
   let best: ShiftEvidence = { p: 1, kind: null, rows: 0, direction: null };
   for (const f of s.features) {
     const x = featureValue(s, f, t);
+    f.last = x;
     if (x === null) continue;
     const resolution = step / f.rows;
     const p = tailP(f.tail, x, resolution, featureAlpha);
@@ -153,4 +155,23 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
     learnTail(f.tail, x, featureAlpha, resolution);
   }
   return best;
+}
+
+/**
+ * How often the series rose as far as it is now, at the level feature of the longest scale within
+ * `rows` rows: r/n for the r runs of the feature's history (the newest row left out) that reached its
+ * newest value, to within the series' measurement step, or 0 while it lacks history. A p-value from a model of the series (the volume
+ * detectors') is no smaller than this: a rise the series itself keeps making is no news.
+ */
+export function riseRecurrence(s: ShiftState, rows: number): number {
+  let best: Feature | null = null;
+  for (const f of s.features)
+    if (f.kind === 'level' && f.rows <= Math.max(1, rows) && (!best || f.rows > best.rows)) best = f;
+  const x = best?.last;
+  if (!best || x === null || x === undefined || best.tail.fit === null) return 0;
+  // Within one measurement step (over the window's rows) of a rise made before is that rise again:
+  // a daily CPU spike of 1.6 after several of 1.534 (one step is 0.066) is no record.
+  // (With a hair for rounding: a value one step up is x + step in floating point, not quite.)
+  const step = Number.isFinite(s.resolution) ? (s.resolution / best.rows) * (1 + 1e-9) : 0;
+  return recurrence(best.tail, (v) => v >= x - step, true);
 }

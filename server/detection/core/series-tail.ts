@@ -151,18 +151,23 @@ export function tailP(
   return { hi, lo };
 }
 
-/** r/n for the r runs of the unwinsorised history in which `beyond` holds. */
-function recurrence(t: Tail, beyond: (v: number) => boolean): number {
+/**
+ * r/n for the r runs of the unwinsorised history in which `beyond` holds; `skipNewest` leaves out
+ * the value learned last (when the caller asks about that value itself).
+ */
+export function recurrence(t: Tail, beyond: (v: number) => boolean, skipNewest = false): number {
   const size = t.raw.length;
+  const n = skipNewest ? t.n - 1 : t.n;
+  if (n <= 0) return 0;
   const first = t.n < size ? 0 : t.next;
   let runs = 0;
   let inRun = false;
-  for (let i = 0; i < t.n; i++) {
+  for (let i = 0; i < n; i++) {
     const now = beyond(t.raw[(first + i) % size]!);
     if (now && !inRun) runs++;
     inRun = now;
   }
-  return runs / t.n;
+  return runs / n;
 }
 
 /**
