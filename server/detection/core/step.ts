@@ -16,7 +16,7 @@ import {
 import { learnCalibration } from './calibration.ts';
 import { KEY_DETECTORS } from './detectors/index.ts';
 import { clientOf, networkOf } from './detectors/new-source.ts';
-import { cusumIncrement } from './detectors/sustained-elevation.ts';
+import { cusumIncrement, HOLD_SHARE } from './detectors/sustained-elevation.ts';
 import { foldDrop } from './detectors/usage-drop.ts';
 import { elevationScale, rememberRate } from './held-level.ts';
 import { learnMovedWork } from './moved-work.ts';
@@ -192,7 +192,20 @@ function trackShift(state: KeyState, ts: number, ctx: KeyContext): void {
   // Every hour but a burst's moves the level, at most ~1 % an hour: growth is followed however far
   // the seasonal profile lags, while a leak's CUSUM fires within hours, long before the level
   // could absorb it (and a level shift that holds becomes the new normal after adapt_hours anyway).
-  if (!recent('credit_spike')) updateLevel(state, last, params.baseline.level_hours);
+  // Not while a rise awaits its verdict: a CUSUM halfway to its threshold or past it is left to fire
+  // or fade (and a shift it started to be adopted whole or dropped). On a quiet key the CUSUM needs a
+  // day or more, and a level moving meanwhile took most of a step before it could be told from growth.
+  const pending =
+    state.cusum >= HOLD_SHARE * params.sustained_elevation.threshold * ctx.factor('sustained_elevation');
+  // Nor on an hour of the week the profile had not seen before: what it brought is the profile's to
+  // learn. Measured against the shrunk guess for an unseen cell (a first weekend against the
+  // weekdays' mean) it moved the level by half, and the cells learned earlier at the old level were
+  // then a third short for the week after, as a rise; the level alone can undo that only by moving.
+  const seen = state.howN[cellsOf(ts, state.zone).how]! > Math.round(HOUR / state.bucketMs);
+  if (!recent('credit_spike') && !pending && seen) {
+    const dispersion = dispersionAt(state, WINDOW_MINUTES.length - 1, last.exp);
+    updateLevel(state, last, params.baseline.level_hours, dispersion);
+  }
   const s = state.shift;
   if (!s) return;
   s.obs += last.req;
