@@ -1,9 +1,11 @@
-/** `keywatch detect run|series`: judge stored history, or score one outside series. */
+/**
+ * `keywatch detect run|series`: judge stored history, or score one outside series. The detectors
+ * load inside the commands: every other command (`serve` among them) would otherwise initialise
+ * them at start for nothing.
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createAlertListener } from '../alerts/notify.ts';
-import { runDetection, writeHeldStates } from '../detection/run-detection.ts';
-import { scoreSeriesCsv } from '../detection/series-csv.ts';
 import { iso } from '../timestamps.ts';
 import { timestamp, type WithDeps } from './support.ts';
 
@@ -23,6 +25,7 @@ export function addDetectCommands(program: Command, withDeps: WithDeps): void {
     )
     .action(async (opts: { until?: number }) => {
       await withDeps(async (deps) => {
+        const { runDetection, writeHeldStates } = await import('../detection/run-detection.ts');
         const r = await runDetection(deps, {
           listener: createAlertListener(deps),
           ...(opts.until !== undefined && { until: opts.until }),
@@ -42,8 +45,9 @@ export function addDetectCommands(program: Command, withDeps: WithDeps): void {
     )
     .requiredOption('--input <file>', "CSV with header timestamp,value ('-' reads stdin)")
     .option('--output <file>', 'where to write the scored CSV (default stdout)')
-    .action((opts: { input: string; output?: string }) => {
+    .action(async (opts: { input: string; output?: string }) => {
       const text = readFileSync(opts.input === '-' ? 0 : opts.input, 'utf8');
+      const { scoreSeriesCsv } = await import('../detection/series-csv.ts');
       const out = scoreSeriesCsv(text);
       if (opts.output) writeFileSync(opts.output, out);
       else process.stdout.write(out);

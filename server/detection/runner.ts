@@ -4,7 +4,7 @@
  */
 import type { Deps } from '../deps.ts';
 import type { IncidentListener } from '../incidents/events.ts';
-import { type RunResult, runDetection } from './run-detection.ts';
+import type { RunResult } from './run-detection.ts';
 
 export type RunOptions = { until?: number; maxChunks?: number };
 
@@ -20,6 +20,9 @@ export function inThreadRunner(deps: Deps, listener?: IncidentListener): Detecti
   return {
     offThread: false,
     async run(options) {
+      // Loaded on the first run: a server runs detection on its worker, and its start would
+      // otherwise initialise every detector it never calls here.
+      const { runDetection } = await import('./run-detection.ts');
       return await runDetection(deps, { ...options, ...(listener && { listener }) });
     },
     async close() {},

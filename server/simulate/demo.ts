@@ -3,7 +3,6 @@ import { count } from 'drizzle-orm';
 import { addUser, countUsers } from '../auth/users.ts';
 import { keys } from '../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { runDetection } from '../detection/run-detection.ts';
 import { ingestSimulation } from './ingest-simulation.ts';
 
 export const DEMO = { days: 30, keys: 8, seed: 42 } as const;
@@ -24,6 +23,8 @@ export async function seedDemo(deps: Deps) {
   );
   // Judge the seeded month now, so the dashboard opens with its incidents. Historic demo
   // incidents are not emailed: no listener.
+  // Loaded here: `serve` imports this module for the first admin, and only seeding runs detection.
+  const { runDetection } = await import('../detection/run-detection.ts');
   const detection = await runDetection(deps);
   deps.log.info('seeded demo data', {
     keys: result.keys,
