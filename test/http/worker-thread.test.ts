@@ -77,7 +77,7 @@ describe.runIf(linux)('background thread priority', () => {
     const before = threadsAt(BACKGROUND_NICE.interactive);
     const reads = dashboardReadsFor(deps);
     try {
-      await reads.run('usage', { from: T0 - 3_600_000, to: T0, step: 'hour' });
+      await reads.run('usage', { from: T0 - 3_600_000, to: T0, step: 'hour', page: {} });
       expect(threadsAt(BACKGROUND_NICE.interactive)).toBe(before + 1);
       expect(BACKGROUND_NICE.interactive).toBeGreaterThan(serving);
       expect(BACKGROUND_NICE.interactive).toBeLessThan(BACKGROUND_NICE.writer);
