@@ -1,7 +1,8 @@
 /**
- * Entry of the reads worker (dashboard-reads.ts, server/http/task-worker.ts): the dashboard's pages and
- * exports and GET /api/v1/usage. At the writers' priority: a person waits for the download or the page, so it must not queue
- * behind nice-19 backtests, yet the serving thread keeps about ten times its share of a core.
+ * Entry of the reads worker (dashboard-reads.ts, server/http/task-worker.ts): the dashboard's pages
+ * and exports and GET /api/v1/usage, at the interactive priority (worker-thread.ts): a person waits
+ * for the download or the page, so it must not queue behind the minute's detection or a push batch,
+ * yet the serving thread keeps about three times its share of a core.
  */
 import { serveTasks } from '../server/http/task-worker.ts';
 import { BACKGROUND_NICE } from '../server/http/worker-thread.ts';
@@ -11,4 +12,4 @@ import { readTasks } from './dashboard-reads.ts';
 // 1,000 keys' day sums is 11 MB). With 2 MB every page was re-read from the kernel's file cache,
 // a syscall and a copy each: about a third of the reads' CPU (top 7 of a year 40-47 -> 25 ms).
 // Paid for in memory by the body buffers no longer made fresh per answer (http/body-pool.ts).
-serveTasks(readTasks, BACKGROUND_NICE.writer, { cacheMb: 16 });
+serveTasks(readTasks, BACKGROUND_NICE.interactive, { cacheMb: 16 });

@@ -50,6 +50,12 @@ export const BACKGROUND_NICE = {
    * the host halved push throughput).
    */
   writer: 10,
+  /**
+   * The dashboard's reads (pages, exports, GET /api/v1/usage): somebody is waiting for each answer,
+   * so they come before the background writers and detection (about 3:1 on a shared core), while
+   * the serving thread still keeps about three times their share.
+   */
+  interactive: 5,
   /** Backtests: long CPU-bound work nobody waits on by the millisecond. */
   heavy: 19,
 } as const;

@@ -1,7 +1,7 @@
 /**
- * Background threads yield the CPU to the serving thread: the push worker and the gateway's usage
- * writer run at a lower scheduling priority than the thread that serves requests (Linux: a nice
- * value per thread, read back from /proc).
+ * Background threads yield the CPU to the serving thread: the push worker, the gateway's usage
+ * writer and the dashboard's reads run at a lower scheduling priority than the thread that serves
+ * requests (Linux: a nice value per thread, read back from /proc).
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority } from 'node:os';
@@ -10,6 +10,7 @@ import { createDetectionWorker } from '../../server/detection/detect-worker.ts';
 import { BACKGROUND_NICE, lowerThreadPriority, startWorker } from '../../server/http/worker-thread.ts';
 import { createUsageQueue } from '../../server/ingest/gateway/usage-queue.ts';
 import { createPushWorker } from '../../server/ingest/push/routes.ts';
+import { dashboardReadsFor } from '../../web/dashboard-reads.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 
 const linux = process.platform === 'linux';
@@ -68,6 +69,20 @@ describe.runIf(linux)('background thread priority', () => {
       expect(getPriority(thisThread())).toBe(serving);
     } finally {
       await queue.stop();
+    }
+  });
+
+  it('runs the dashboard reads between them: above the writers and detection, below the serving thread', async () => {
+    const serving = getPriority(thisThread());
+    const before = threadsAt(BACKGROUND_NICE.interactive);
+    const reads = dashboardReadsFor(deps);
+    try {
+      await reads.run('usage', { from: T0 - 3_600_000, to: T0, step: 'hour', page: {} });
+      expect(threadsAt(BACKGROUND_NICE.interactive)).toBe(before + 1);
+      expect(BACKGROUND_NICE.interactive).toBeGreaterThan(serving);
+      expect(BACKGROUND_NICE.interactive).toBeLessThan(BACKGROUND_NICE.writer);
+    } finally {
+      await reads.close();
     }
   });
 
