@@ -57,7 +57,7 @@ export async function startServer(
     await opened?.close();
     throw err;
   }
-  const { store, deps, serving, sources, admin, writerReady } = prepared;
+  const { store, deps, serving, sources, writerReady } = prepared;
   const { createDetectionWorker, createNodeServer, createNodeListener, createGatewayListener } = serving;
   const { createApp, startScheduler, createJobs } = serving;
 
@@ -126,10 +126,10 @@ export async function startServer(
   };
   // The first admin is made once listening: its password's scrypt hash is a tenth of a second of
   // CPU, which on a small machine slowed the start it ran beside, and nobody can sign in with a
-  // password not printed yet.
-  let adminCreated: Awaited<ReturnType<typeof admin>>;
+  // password not printed yet. After the demo data, which must find no user.
+  let adminCreated: Awaited<ReturnType<typeof ensureFirstAdmin>>;
   try {
-    adminCreated = await admin();
+    adminCreated = await ensureFirstAdmin(deps);
   } catch (err) {
     await running.stop();
     throw err;
@@ -175,15 +175,13 @@ async function prepare(
     store,
     serving,
     sources,
-    /** The first admin when there is no user yet (after the demo data, which must find none). */
-    admin: () => ensureFirstAdmin(deps),
     writerReady,
   };
 }
 
 /**
  * The server's code (app, pages, gateway, jobs: most of the bundle), loaded once the database is
- * open, so the first admin's hash and the writer thread's start overlap with it.
+ * open, so the writer thread's start overlaps with it.
  */
 async function loadServing() {
   const [app, detectWorker, nodeServer, listener, services, jobs, scheduler] = await Promise.all([
