@@ -228,14 +228,16 @@ export function openStore(
   let migrated = false;
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
-    if (options.migrate !== false) removeStrayTemporaries(path);
-    if (created && options.migrate !== false) {
-      migrated = createMigrated(
-        path,
-        progress,
-        options.template === undefined ? DATABASE_TEMPLATE : options.template,
-      );
-      created = false;
+    if (options.migrate !== false) {
+      removeStrayTemporaries(path);
+      if (created) {
+        migrated = createMigrated(
+          path,
+          progress,
+          options.template === undefined ? DATABASE_TEMPLATE : options.template,
+        );
+        created = false;
+      }
     }
     // Created owner-only before SQLite sees it (an empty file is an empty database).
     if (created) closeSync(openSync(path, 'a', 0o600));
