@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-import { execFileSync } from 'node:child_process';
 // Compiles the server to JavaScript so `keywatch` starts without tsx's loader (issue 14: most of
 // a second per CLI call went to transforming TypeScript at every start). `npm install` / `npm ci`
 // run it through the `prepare` script; `node server/build.mjs` runs it by hand.
 //
 // Output: server/.build/ (gitignored): cli.cjs (the CLI, which holds the server: one CommonJS
 // bundle, run through V8's code cache by keywatch.js, a copy of load-compiled.mjs) and one ES module
-// bundle per worker thread module (gateway writer, detection, push, backtests). Inside the checkout rather than node_modules/.cache because node_modules may be shared
-// (a symlink between worktrees, a volume between images): one checkout's build must never be taken
-// for another's. The bundles find package.json, migrations/ and web/ from the checkout's root
+// bundle per worker thread module (gateway writer, detection, push, backtests). Inside the checkout
+// rather than node_modules/.cache because node_modules may be shared (a symlink between worktrees,
+// a volume between images): one checkout's build must never be taken for another's. The bundles find package.json, migrations/ and web/ from the checkout's root
 // (server/paths.ts), so any folder inside the checkout works.
 //
 // inputs.json lists every source file the bundles were built from and when the build began; the
-// launcher (keywatch.mjs) uses the build only while none of them has changed since.
+// launcher (keywatch.mjs, through fresh-build.mjs) uses the build only while none of them has
+// changed since.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

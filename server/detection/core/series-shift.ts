@@ -159,9 +159,10 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
 
 /**
  * How often the series rose as far as it is now, at the level feature of the longest scale within
- * `rows` rows: r/n for the r runs of the feature's history (the newest row left out) that reached its
- * newest value, to within the series' measurement step, or 0 while it lacks history. A p-value from a model of the series (the volume
- * detectors') is no smaller than this: a rise the series itself keeps making is no news.
+ * `rows` rows: r/n for the r runs of the feature's history (the newest row left out) that reached
+ * its newest value, to within the series' measurement step, or 0 while it lacks history. A p-value
+ * from a model of the series (the volume detectors') is no smaller than this: a rise the series
+ * itself keeps making is no news.
  */
 export function riseRecurrence(s: ShiftState, rows: number): number {
   let best: Feature | null = null;
