@@ -59,18 +59,23 @@ async function judge(deps: TestDeps, to: number) {
   for (let t = END - 19 * MINUTE; t <= to; t += MINUTE) await runDetection(deps, { until: t });
 }
 
-/**
- * A new process on the stopped runner's database judges up to END - 5 min and writes its states:
- * they must be at that minute and equal to those of the runner that never stopped.
- */
-async function expectCaughtUp(kind: StoreKind, stopped: TestDeps, steady: TestDeps) {
-  const again = await reopen(kind, stopped);
+/** A new process on the database judges up to END - 5 min, writes its states and stops. */
+async function judgeInNewProcess(kind: StoreKind, deps: TestDeps) {
+  const again = await reopen(kind, deps);
   try {
     await runDetection(again.deps, { until: END - 5 * MINUTE });
     await writeHeldStates(again.deps);
   } finally {
     await again.close();
   }
+}
+
+/**
+ * A new process on the stopped runner's database judges up to END - 5 min and writes its states:
+ * they must be at that minute and equal to those of the runner that never stopped.
+ */
+async function expectCaughtUp(kind: StoreKind, stopped: TestDeps, steady: TestDeps) {
+  await judgeInNewProcess(kind, stopped);
   await writeHeldStates(steady);
   expect((await rows(stopped)).map((r) => r.evaluated_until)).toEqual(
     (await rows(steady)).map(() => END - 5 * MINUTE),
@@ -148,13 +153,7 @@ describe('held detector states', () =>
       expect((await rows(d)).every((r) => (JSON.parse(r.state) as KeyState).held === undefined)).toBe(true);
 
       // A new process reads them back and judges on: the warm key tracks its rate again.
-      const again = await reopen(kind, d);
-      try {
-        await runDetection(again.deps, { until: END - 5 * MINUTE });
-        await writeHeldStates(again.deps);
-      } finally {
-        await again.close();
-      }
+      await judgeInNewProcess(kind, d);
       const busy = (await rows(d)).find((r) => r.name === 'busy')!;
       expect(busy.evaluated_until).toBe(END - 5 * MINUTE);
       expect((JSON.parse(busy.state) as KeyState).held?.low).toBeGreaterThan(0);
