@@ -29,7 +29,7 @@ const GRID: Pick<SeriesOptions, 'shiftAlpha' | 'episodeMs'>[] = [
  * next two rows (0.6); with the shipped budget, also confirmed by the next row only, and a
  * non-count series read by the volume detectors as it is (count scale 0) or with its typical value
  * at 10 or 1000 counts instead of 100, and the CUSUM held to the series' history on it (hold) at 10
- * and 100.
+ * and 100, to any rise in memory or only to a rise it makes weekly or more often (hold 7 d).
  */
 const CANDIDATES: SeriesOptions[] = [
   ...GRID.flatMap((c) =>
@@ -39,6 +39,7 @@ const CANDIDATES: SeriesOptions[] = [
       confirmRows: 2,
       countScale: 100,
       holdElevation: false,
+      habitDays: 0,
     })),
   ),
   ...[
@@ -48,17 +49,20 @@ const CANDIDATES: SeriesOptions[] = [
     { confirmRows: 2, countScale: 1000 },
     { confirmRows: 2, countScale: 10, holdElevation: true },
     { confirmRows: 2, countScale: 100, holdElevation: true },
+    { confirmRows: 2, countScale: 10, holdElevation: true, habitDays: 7 },
+    { confirmRows: 2, countScale: 100, holdElevation: true, habitDays: 7 },
   ].map((c) => ({
     shiftAlpha: 3e-3,
     episodeMs: 6 * HOUR_MS,
     confirmBelow: 0.6,
     holdElevation: false,
+    habitDays: 0,
     ...c,
   })),
 ];
 
 const describe = (c: Partial<SeriesOptions>) =>
-  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h, confirm <${c.confirmBelow} in ${c.confirmRows}, count ${c.countScale}${c.holdElevation ? ' hold' : ''}`;
+  `alpha ${c.shiftAlpha?.toExponential(0)}, episode ${((c.episodeMs ?? 0) / HOUR_MS).toFixed(0)} h, confirm <${c.confirmBelow} in ${c.confirmRows}, count ${c.countScale}${c.holdElevation ? ` hold${c.habitDays ? ` ${c.habitDays} d` : ''}` : ''}`;
 const categoryOf = (r: SeriesResult) => r.series.split('/')[0];
 
 const runs: { candidate: Partial<SeriesOptions>; rows: SeriesResult[] }[] = [];
@@ -112,7 +116,8 @@ console.log(
         r.candidate.confirmBelow === SERIES_DEFAULTS.confirmBelow &&
         r.candidate.confirmRows === SERIES_DEFAULTS.confirmRows &&
         r.candidate.countScale === SERIES_DEFAULTS.countScale &&
-        r.candidate.holdElevation === SERIES_DEFAULTS.holdElevation,
+        r.candidate.holdElevation === SERIES_DEFAULTS.holdElevation &&
+        r.candidate.habitDays === SERIES_DEFAULTS.habitDays,
     );
     return same ? scoreGroup('all', same.rows).nab!.toFixed(1) : 'not a candidate';
   })()}`,

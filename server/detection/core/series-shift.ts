@@ -162,9 +162,11 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
  * `rows` rows: r/n for the r runs of the feature's history (the newest row left out) that reached
  * its newest value, to within the series' measurement step, or 0 while it lacks history. A p-value
  * from a model of the series (the volume detectors') is no smaller than this: a rise the series
- * itself keeps making is no news.
+ * itself keeps making is no news. With `habitDays`, only a habit counts: a rate below one run in
+ * that many days is 0 (a rise made once or twice in the memory's two weeks is an event of the
+ * series, not its habit, and says nothing about how rare the next one is).
  */
-export function riseRecurrence(s: ShiftState, rows: number): number {
+export function riseRecurrence(s: ShiftState, rows: number, habitDays = 0): number {
   let best: Feature | null = null;
   for (const f of s.features)
     if (f.kind === 'level' && f.rows <= Math.max(1, rows) && (!best || f.rows > best.rows)) best = f;
@@ -174,5 +176,6 @@ export function riseRecurrence(s: ShiftState, rows: number): number {
   // a daily CPU spike of 1.6 after several of 1.534 (one step is 0.066) is no record.
   // (With a hair for rounding: a value one step up is x + step in floating point, not quite.)
   const step = Number.isFinite(s.resolution) ? (s.resolution / best.rows) * (1 + 1e-9) : 0;
-  return recurrence(best.tail, (v) => v >= x - step, true);
+  const rate = recurrence(best.tail, (v) => v >= x - step, true);
+  return habitDays > 0 && rate < 1 / (habitDays * s.rowsPerDay) ? 0 : rate;
 }
