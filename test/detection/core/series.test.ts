@@ -7,6 +7,7 @@ import {
   countUnit,
   detectSeries,
   SERIES_KINDS,
+  type SeriesOptions,
   type SeriesRow,
   SHIFT_ALPHA,
   seriesRules,
@@ -143,6 +144,29 @@ describe('detectSeries', () => {
     // A burst clearly past the budget is raised at once.
     const big = detectSeries(burst(3), undefined, alone)[AT]!;
     expect(big).toMatchObject({ anomaly: true, by: 'credit_spike' });
+  });
+
+  it('takes a second rise within half a reference of the last as the same episode, and a fall then as news', () => {
+    // Half an hour at 4x, and eight hours later either the same again or two hours at a tenth.
+    const burst = (i: number) => i >= AT && i < AT + 6;
+    const twoBursts = (i: number) => (burst(i) || (i >= AT + 96 && i < AT + 102) ? 4 : 1);
+    const burstThenDrop = (i: number) => (burst(i) ? 4 : i >= AT + 96 && i < AT + 120 ? 0.1 : 1);
+    const alarmsFrom = (change: (i: number) => number, seed: number, options: Partial<SeriesOptions> = {}) =>
+      detectSeries(countSeries(20, change, seed), undefined, options).flatMap((s, i) =>
+        s.anomaly && i >= AT ? [i - AT] : [],
+      );
+    for (const seed of [11, 12, 13]) {
+      // The burst is flagged as it starts; the second, 8 hours on, is the same way within 12 hours.
+      expect(alarmsFrom(twoBursts, seed)).toEqual([0]);
+      const separate = alarmsFrom(twoBursts, seed, { sameDirection: 0 });
+      expect(separate).toHaveLength(2);
+      expect(separate[1]).toBeGreaterThanOrEqual(96);
+      // The fall is the other way: news after the quiet period.
+      const fall = alarmsFrom(burstThenDrop, seed);
+      expect(fall).toHaveLength(2);
+      expect(fall[1]).toBeGreaterThanOrEqual(96);
+      expect(fall[1]).toBeLessThan(96 + 12);
+    }
   });
 
   it('scores in [0, 1] with is_anomaly exactly at 0.5, and causally', () => {
