@@ -163,7 +163,7 @@ export function stepShift(s: ShiftState, value: number): ShiftEvidence {
  * its newest value, to within the series' measurement step, or 0 while it lacks history. A p-value
  * from a model of the series (the volume detectors') is no smaller than this: a rise the series
  * itself keeps making is no news. With `habitDays`, only a habit counts: a rate below one run in
- * that many days is 0 (a rise made once or twice in the memory's two weeks is an event of the
+ * that many days is 0 (at 7 days, a rise made once in the memory's two weeks is an event of the
  * series, not its habit, and says nothing about how rare the next one is).
  */
 export function riseRecurrence(s: ShiftState, rows: number, habitDays = 0): number {
