@@ -1,9 +1,11 @@
 /**
  * Gateway cost against a bare node:http keep-alive pass-through proxy to the same local upstream,
  * measured in the same run (issue 13). Four processes: the upstream, the bare proxy, a real
- * `keywatch serve` (startServer, with KEYWATCH_GATEWAY_PORT and its scheduler) and
- * this load generator. Rounds interleave direct / bare / Keywatch in a rotating order; each number
- * is the median over the rounds.
+ * `keywatch serve` as it ships (the compiled build `npm start` runs, with KEYWATCH_GATEWAY_PORT and
+ * its scheduler; BENCH_KEYWATCH=sources: startServer from the TypeScript sources through tsx, whose
+ * threads other than the serving one cost more than twice the CPU per request) and this load
+ * generator. Rounds interleave direct / bare / Keywatch in a rotating order; each number is the
+ * median over the rounds.
  *
  * - added latency at 500 req/s from 50 clients (each client on its own schedule, one request in
  *   flight): p50 and p99 of (through the proxy) minus (direct to the upstream); goal ≤ 1.3× bare's.
@@ -28,7 +30,7 @@
  * thread) into BENCH_PROF_DIR (default /tmp/kwprof).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -52,6 +54,11 @@ const SCENARIOS_ONLY = process.env.BENCH_SCENARIOS_ONLY === '1';
  */
 const THROUGHPUT_ONLY = process.env.BENCH_THROUGHPUT_ONLY === '1' || Boolean(process.env.BENCH_BEFORE);
 const SKIP_SCENARIOS = process.env.BENCH_SKIP_SCENARIOS === '1' || THROUGHPUT_ONLY;
+/**
+ * Keywatch runs as it ships, compiled (`node server/keywatch.mjs serve`, built first when stale);
+ * BENCH_KEYWATCH=sources runs startServer from the TypeScript sources through tsx instead.
+ */
+const COMPILED = process.env.BENCH_KEYWATCH !== 'sources';
 const FIXED_MS = 3_000;
 const SATURATED = 6_000;
 const BODY = JSON.stringify({ image_count: 1, orientation: 'square', style: { prompt: 'bench' } });
@@ -131,6 +138,82 @@ async function runBareProxy() {
   reportCpu(() => n);
   // Exits rather than dies when stopped, so BENCH_PROF=bare gets its profile written.
   process.on('SIGTERM', () => process.exit(0));
+}
+
+/** CPU time of a process (all its threads) and of its main thread, in µs (Linux /proc). */
+function processCpuUs(pid: number): { cpuUs: number; mainUs: number } {
+  const run = (task: string) =>
+    Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  let cpuUs = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      cpuUs += run(task);
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return { cpuUs, mainUs: run(String(pid)) };
+}
+
+/**
+ * Keywatch as it ships: `node server/keywatch.mjs serve` from the compiled build (what `npm start`
+ * runs), in a process of its own that this role supervises (tokens made through the CLI first,
+ * CPU read from /proc, events counted through a read-only connection).
+ */
+async function runCompiledKeywatch() {
+  const { execFileSync, spawn: spawnChild } = await import('node:child_process');
+  const Database = (await import('better-sqlite3')).default;
+  const dir = process.env.BENCH_DIR!;
+  const cli = fileURLToPath(new URL('../../server/keywatch.mjs', import.meta.url));
+  const env = {
+    ...process.env,
+    KEYWATCH_DB: join(dir, 'bench.db'),
+    KEYWATCH_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    MAGICHOUR_BASE_URL: process.env.BENCH_UPSTREAM!,
+    PORT: '0',
+    KEYWATCH_GATEWAY_PORT: '0',
+    KEYWATCH_LOG_LEVEL: 'silent',
+    KEYWATCH_DEMO: '0',
+  };
+  const token = (scope: string) =>
+    execFileSync(process.execPath, [cli, 'token', 'create', '--name', `bench-${scope}`, '--scope', scope], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  const ingest = token('ingest');
+  const read = token('read');
+  const prof =
+    process.env.BENCH_PROF === 'keywatch'
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
+      : [];
+  const child = spawnChild(process.execPath, [...prof, cli, 'serve'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const urls = await new Promise<{ main: string; gateway: string }>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const main = /running at (http:\/\/\S+)/.exec(out)?.[1];
+      const gateway = /Gateway-only port: (http:\/\/[^/\s]+)/.exec(out)?.[1];
+      if (main && gateway) resolve({ main, gateway });
+    });
+    child.once('exit', (code) => reject(new Error(`keywatch serve exited with ${code}`)));
+  });
+  const db = new Database(env.KEYWATCH_DB, { readonly: true });
+  const count = db.prepare("SELECT count(*) AS n FROM usage_events WHERE source = 'gateway'").pluck();
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'cpu') process.send!({ cpu: { ...processCpuUs(child.pid!), served: 0 } });
+    if (m.cmd === 'recorded') process.send!({ recorded: count.get() });
+    if (m.cmd !== 'stop') return;
+    child.once('exit', () => {
+      db.close();
+      process.send!({ stopped: true }, () => process.exit(0));
+    });
+    child.kill('SIGTERM');
+  });
+  process.send!({ port: new URL(urls.gateway).port, main: urls.main, ingest, read });
 }
 
 async function runKeywatch() {
@@ -374,6 +457,10 @@ const loadAverage = () => {
 };
 
 async function main() {
+  if (COMPILED) {
+    const { buildServer, freshBuild } = await import('../../server/build.mjs');
+    if (!freshBuild()) await buildServer();
+  }
   const loadAtStart = loadAverage();
   const dir = mkdtempSync(join(tmpdir(), 'keywatch-bench-'));
   const upstream = await spawn('upstream', {});
@@ -637,7 +724,7 @@ async function runLoad() {
 const role = process.env.BENCH_ROLE;
 if (role === 'upstream') await runUpstream();
 else if (role === 'bare') await runBareProxy();
-else if (role === 'keywatch') await runKeywatch();
+else if (role === 'keywatch') await (COMPILED ? runCompiledKeywatch() : runKeywatch());
 else if (role === 'pusher') await runPusher();
 else if (role === 'load') await runLoad();
 else await main();
