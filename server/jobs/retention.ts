@@ -9,7 +9,7 @@ import { DAY } from '../clock.ts';
 import { dialectOf, execute, rows, sqliteOf, transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { createTaskWorker } from '../http/task-worker.ts';
-import { foldAllUsage, foldPosition } from '../usage/fold-usage.ts';
+import { foldAllUsage, foldPosition, settleUsage } from '../usage/fold-usage.ts';
 
 const CHUNK = 5_000;
 /** Free pages returned to the disk per statement: 64 MB of 4 KB pages. */
@@ -93,6 +93,8 @@ const deleteKeyChunk = (table: string, keyId: string, cutoff: number) =>
 export async function applyRetention(deps: Deps): Promise<Record<string, number>> {
   const dialect = dialectOf(deps.db);
   const deleted: Record<string, number> = {};
+  // Pushed usage folded first, so the buckets its old events make are judged by this pass too.
+  await settleUsage(deps.db);
   const keyIds = (await rows<{ id: string }>(deps.db, sql`SELECT id FROM keys`)).map((k) => k.id);
   for (const t of PER_KEY_TARGETS) {
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
