@@ -17,7 +17,7 @@ import { dialectOf, sqliteOf } from '../db/transaction.ts';
 import { type BatchSums, type SummedEvent, startBatchSums } from './batch-sums.ts';
 import { addToBuckets } from './buckets.ts';
 
-/** Events per fold transaction: about 50 ms of writing, so a push batch never waits long behind it. */
+/** Events per fold transaction: a second of push at batches of 5,000 is two of them. */
 export const FOLD_CHUNK = 20_000;
 
 type Statements = ReturnType<typeof prepare>;

@@ -42,12 +42,6 @@ export type RecordResult = {
   discovered: { id: string; name: string }[];
 };
 
-/**
- * Events from which a deferred batch writes its rollups itself anyway: about 25 events per key of
- * a 200-key account, where a batch's own rollup rows fill the pages it changes.
- */
-export const WRITE_THROUGH_FROM = 2_500;
-
 /** New keys one client network may add through the gateway in an hour before they share one row. */
 export const DISCOVERY_LIMIT = 5;
 
@@ -123,9 +117,7 @@ export function recordEvents(
 ): RecordResult {
   const st = statementsFor(deps.sqlite);
   const now = deps.clock.now();
-  // A batch this large already merges its rollups per bucket: folding it later would only read its
-  // events back. It writes through (folding first whatever earlier batches left pending).
-  const defer = (options.deferRollups ?? false) && events.length < WRITE_THROUGH_FROM;
+  const defer = options.deferRollups ?? false;
   const run = deps.sqlite.transaction((): RecordResult => {
     const keyIds = new Map<string, string>();
     const discovered: RecordResult['discovered'] = [];

@@ -10,7 +10,7 @@ import { DAY } from '../../server/clock.ts';
 import { applyRetention } from '../../server/jobs/retention.ts';
 import { foldAllUsage, settleUsage, usagePending } from '../../server/usage/fold-usage.ts';
 import { finalizeProject } from '../../server/usage/projects.ts';
-import { recordEvents, type UsageEvent, WRITE_THROUGH_FROM } from '../../server/usage/record-events.ts';
+import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 import { createTestApi } from '../helpers/api.ts';
 import { createTestDeps, T0, type TestDeps } from '../helpers/store.ts';
 import { foldedUsage, pushedEvent } from '../helpers/usage.ts';
@@ -98,18 +98,6 @@ describe('the fold', () => {
     for (let i = 0; i < 900; i += 100) record(through, events.slice(i, i + 100), false);
     expect(rollups(deferred)).toEqual(rollups(through));
     expect(minuteCredits(deferred)).toBe(events.reduce((s, e) => s + e.credits, 0));
-  });
-
-  it('writes a batch of WRITE_THROUGH_FROM events or more through, with what was pending before it', () => {
-    const deps = open();
-    const events = foldedUsage(WRITE_THROUGH_FROM + 100);
-    record(deps, events.slice(0, 100), true);
-    expect(usagePending(deps.sqlite)).toBe(true);
-    record(deps, events.slice(100), true);
-    expect(usagePending(deps.sqlite)).toBe(false);
-    const through = open();
-    record(through, events, false);
-    expect(rollups(deps)).toEqual(rollups(through));
   });
 
   it('folds a batch killed after its commit exactly once, whichever processes fold next', async () => {
