@@ -156,6 +156,8 @@ export function usagePending(sqlite: Sqlite): boolean {
  * the connection is set to (a worker thread's flusher). How many events it folded.
  */
 export function foldAllUsage(sqlite: Sqlite): number {
+  // The flusher's usual round on an idle server: two lookups, no write lock taken.
+  if (!usagePending(sqlite)) return 0;
   // Inside a transaction already, better-sqlite3 runs this as a savepoint of it.
   const once = sqlite.transaction(() => foldUsage(sqlite));
   for (let total = 0; ; ) {
