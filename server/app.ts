@@ -31,6 +31,7 @@ import { incidentRoutes, incidentsApi } from './incidents/routes.ts';
 import { gatewayRoutes } from './ingest/gateway/routes.ts';
 import { latestBalance } from './ingest/poll/balance.ts';
 import { magicHour } from './ingest/providers/magichour.ts';
+import { settleBeforeReads } from './ingest/push/read-barrier.ts';
 import { pushApi, pushRoutes } from './ingest/push/routes.ts';
 import { balanceApi, balanceRoutes, sourcesApi, sourcesRoutes } from './ingest/routes.ts';
 import { createSourceServices, type SourceServices } from './ingest/services.ts';
@@ -72,6 +73,8 @@ export function createApp(
       () => sources.webhookRejects.add(),
     ),
   );
+  // Past this point a request may read rollups: it sees every push acknowledged before it.
+  app.use(settleBeforeReads(deps, sources.push));
   // Every /api/v1 module is mounted with its operation declarations: the OpenAPI document and the
   // API reference page are built from them (test/ops/openapi.test.ts checks none is missing).
   const operations: ApiOperation[] = [];

@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { ConfigError } from '../config-error.ts';
 import { openStore } from '../db/client.ts';
 import { parseStorage, type StorageTarget } from '../storage-target.ts';
+import { foldAllUsage } from '../usage/fold-usage.ts';
 import { err } from './support.ts';
 
 type PgTarget = Extract<StorageTarget, { kind: 'postgres' }>;
@@ -67,6 +68,9 @@ export function addMigrateStorageCommand(program: Command, config: () => Config)
         );
       const { openPgStore, copySqliteToPg } = await loadPostgres();
       const source = openStore(cfg.storage.path);
+      // PostgreSQL has no fold (its rollups are written with each batch): every pushed batch's
+      // rollups are in the SQLite tables before they are copied.
+      foldAllUsage(source.sqlite);
       try {
         const pgStore = await openPgStore(target.url, { setting: '--to', max: 2 });
         try {

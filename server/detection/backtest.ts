@@ -8,6 +8,7 @@ import { DAY, floorTo, MINUTE } from '../clock.ts';
 import type { Deps } from '../deps.ts';
 import { issuesFromZod, notFound, validationError } from '../errors.ts';
 import { iso } from '../timestamps.ts';
+import { settleUsage } from '../usage/fold-usage.ts';
 import { loadAdjustments } from './adjustments.ts';
 import { createAccountState } from './core/account.ts';
 import { summarizeEpisode } from './core/episodes.ts';
@@ -41,6 +42,8 @@ export function parseBacktest(body: unknown): BacktestInput {
 
 /** `input` as parseBacktest() returned it. */
 export async function backtest(deps: Deps, input: BacktestInput) {
+  // Replays what is stored: pushed batches' minutes included (usage/fold-usage.ts).
+  await settleUsage(deps.db);
   const keys = await loadKeys(deps.db);
   const key = input.key ? keys.find((k) => k.id === input.key || k.name === input.key) : undefined;
   if (input.key && !key) throw notFound(`Key "${input.key}"`);

@@ -13,6 +13,7 @@ import { dialectOf, execute, transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { conflict } from '../errors.ts';
 import { type IncidentListener, ignoreIncidentChanges } from '../incidents/events.ts';
+import { settleUsage } from '../usage/fold-usage.ts';
 import { loadAdjustments } from './adjustments.ts';
 import {
   ACCOUNT,
@@ -137,6 +138,9 @@ export async function runDetection(
     pause?: () => void;
   } = {},
 ): Promise<RunResult> {
+  // Pushed usage committed before this run is in the minute buckets it judges (never a minute whose
+  // usage is stored but not yet folded: no late-usage mark would bring it back).
+  await settleUsage(deps.db);
   // Only closed minutes: a bucket still filling is never judged, whatever `until` asks for.
   const until = floorTo(Math.min(options.until ?? deps.clock.now(), deps.clock.now()), MINUTE);
   const cursor = await readCursor(deps);

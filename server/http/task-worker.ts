@@ -133,8 +133,13 @@ export function createTaskWorker<T extends Tasks>(
 export function serveTasks(
   tasks: Tasks,
   nice: number = BACKGROUND_NICE.heavy,
-  options: { cacheMb?: number } = {},
+  options: {
+    cacheMb?: number;
+    /** Work on a timer between tasks (never beside one): the push worker's fold of rollups. */
+    every?: { ms: number; run(deps: Deps): unknown };
+  } = {},
 ): void {
+  const { every, ...storeOptions } = options;
   if (isMainThread || !parentPort) return;
   const port = parentPort;
   lowerThreadPriority(nice);
@@ -148,8 +153,9 @@ export function serveTasks(
   // per key) and every commit at 5,000, half the push path's time. A timer checkpoints between
   // tasks instead, so a page rewritten by many batches is copied back once, and the WAL stays
   // bounded even where no gateway writer thread runs (an app without serve.ts).
-  const opened = openStorage(config.storage, { migrate: false, checkpoints: false, ...options });
+  const opened = openStorage(config.storage, { migrate: false, checkpoints: false, ...storeOptions });
   let checkpoints: NodeJS.Timeout | undefined;
+  let timed: NodeJS.Timeout | undefined;
   // One task at a time, in order: a task awaits its queries, and the next must not start meanwhile.
   let queue: Promise<unknown> = opened.then((store) => {
     if (store.kind === 'sqlite')
@@ -160,6 +166,19 @@ export function serveTasks(
           // Busy: the next round does it.
         }
       }, CHECKPOINT_EVERY_MS).unref();
+    if (every) {
+      const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
+      timed = setInterval(() => {
+        queue = queue.then(async () => {
+          try {
+            await every.run(deps);
+          } catch (err) {
+            // A busy or failing round is retried by the next: the work it left stays pending.
+            log.warn('timed task failed', { error: String((err as Error)?.message ?? err) });
+          }
+        });
+      }, every.ms).unref();
+    }
   });
   port.on('message', (m: Request) => {
     // A buffer coming back is taken at once: the writer of the task running meanwhile has its own.
@@ -170,6 +189,12 @@ export function serveTasks(
     const store = await opened;
     if (m.id === CLOSE) {
       clearInterval(checkpoints);
+      clearInterval(timed);
+      // One last round (the fold of what is pending): whatever it leaves, the next start's does.
+      if (every)
+        await Promise.resolve(every.run({ db: store.db, sqlite: store.sqlite, clock, config, log })).catch(
+          () => {},
+        );
       await store.close();
       port.close();
       return;

@@ -4,6 +4,7 @@ import { type MailerFactory, smtpMailerFactory } from '../alerts/mailer.ts';
 import { createAlertListener } from '../alerts/notify.ts';
 import type { Deps } from '../deps.ts';
 import { type DetectionRunner, inThreadRunner } from '../detection/runner.ts';
+import { settleUsage } from '../usage/fold-usage.ts';
 import { createBalancePollJob } from './balance-poll.ts';
 import { budgetsJob } from './budgets.ts';
 import { createDetectJob } from './detect.ts';
@@ -30,12 +31,24 @@ export function createJobs(deps: Deps, options: JobOptions = {}): Job[] {
   // Every job that changes incidents tells alerting through the same listener.
   const listener = createAlertListener(deps);
   return [
+    // Detection and retention settle pushed usage themselves, in their own threads.
     createDetectJob(deps, options.detection ?? inThreadRunner(deps, listener)),
     retentionJob(deps),
     outboxJob(deps, mailers, options.fetch ?? fetchWhenCalled),
     snoozesJob(deps, listener),
-    budgetsJob(deps, listener),
-    digestsJob(deps),
-    createBalancePollJob(deps),
+    afterSettling(deps, budgetsJob(deps, listener)),
+    afterSettling(deps, digestsJob(deps)),
+    afterSettling(deps, createBalancePollJob(deps)),
   ];
+}
+
+/** A job that reads rollups sees every batch pushed before its run (usage/fold-usage.ts). */
+function afterSettling(deps: Deps, job: Job): Job {
+  return {
+    ...job,
+    async run() {
+      await settleUsage(deps.db);
+      await job.run();
+    },
+  };
 }

@@ -6,9 +6,10 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { DAY } from '../clock.ts';
-import { dialectOf, execute, rows } from '../db/transaction.ts';
+import { dialectOf, execute, rows, sqliteOf, transaction } from '../db/transaction.ts';
 import type { Deps } from '../deps.ts';
 import { createTaskWorker } from '../http/task-worker.ts';
+import { foldAllUsage, foldPosition, settleUsage } from '../usage/fold-usage.ts';
 
 const CHUNK = 5_000;
 /** Free pages returned to the disk per statement: 64 MB of 4 KB pages. */
@@ -92,6 +93,8 @@ const deleteKeyChunk = (table: string, keyId: string, cutoff: number) =>
 export async function applyRetention(deps: Deps): Promise<Record<string, number>> {
   const dialect = dialectOf(deps.db);
   const deleted: Record<string, number> = {};
+  // Pushed usage folded first, so the buckets its old events make are judged by this pass too.
+  await settleUsage(deps.db);
   const keyIds = (await rows<{ id: string }>(deps.db, sql`SELECT id FROM keys`)).map((k) => k.id);
   for (const t of PER_KEY_TARGETS) {
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
@@ -108,7 +111,10 @@ export async function applyRetention(deps: Deps): Promise<Record<string, number>
     const cutoff = deps.clock.now() - t.days(deps) * DAY;
     let total = 0;
     for (let changes = CHUNK; changes === CHUNK; ) {
-      changes = await execute(deps.db, deleteChunk(t, dialect, cutoff));
+      changes =
+        t.table === 'usage_events' && dialect === 'sqlite'
+          ? await deleteFoldedEvents(deps, deleteChunk(t, dialect, cutoff))
+          : await execute(deps.db, deleteChunk(t, dialect, cutoff));
       total += changes;
     }
     deleted[t.table] = total;
@@ -121,6 +127,21 @@ export async function applyRetention(deps: Deps): Promise<Record<string, number>
     await returnFreePages(deps);
   }
   return deleted;
+}
+
+/**
+ * Raw events leave only once folded into the rollups (usage/fold-usage.ts): what a push left
+ * pending is folded in the same transaction as the delete, never lost with its events. The delete
+ * may take the table's last rows: foldPosition brings the mark back so their rowids, handed out
+ * again, are folded.
+ */
+function deleteFoldedEvents(deps: Deps, chunk: SQL): Promise<number> {
+  return transaction(deps.db, async (tx) => {
+    foldAllUsage(sqliteOf(tx));
+    const changes = await execute(tx, chunk);
+    foldPosition(sqliteOf(tx));
+    return changes;
+  });
 }
 
 /**

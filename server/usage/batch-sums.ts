@@ -29,11 +29,22 @@ export type BatchSums = {
   late: Map<string, { ts: number; alert: boolean }>;
   networks: Map<string, NetworkSum>;
   clients: Map<string, ClientSum>;
-  add(keyId: string, e: UsageEvent): void;
+  add(keyId: string, e: SummedEvent): void;
 };
 
-/** `judgedUntil`: detection's cursor (null before it first ran); usage stamped before it is late. */
-export function startBatchSums(judgedUntil: number | null): BatchSums {
+/** What the sums read of an event: a stored row read back (the fold) has these too. */
+export type SummedEvent = Pick<
+  UsageEvent,
+  'source' | 'ts' | 'credits' | 'requests' | 'status' | 'operation' | 'sourceIp' | 'userAgent'
+>;
+
+/**
+ * `judgedUntil`: detection's cursor (null before it first ran); usage stamped before it is late.
+ * `rollups: false` sums only first/last use and late usage: a batch whose rollups the fold adds
+ * later (fold-usage.ts) has no use for its deltas, networks and clients.
+ */
+export function startBatchSums(judgedUntil: number | null, options: { rollups?: boolean } = {}): BatchSums {
+  const rollups = options.rollups ?? true;
   const networkOf = new Map<string, string>();
   // Lookups by nested maps, not by a string id built per event: a batch is mostly the same few keys,
   // minutes, clients and networks again, and the string per event and per table (with a delta object
@@ -41,7 +52,7 @@ export function startBatchSums(judgedUntil: number | null): BatchSums {
   const minuteRows = new Nested<BucketDelta>();
   const networkRows = new Nested<NetworkSum>();
   const clientRows = { ip: new Nested<ClientSum>(), ua: new Nested<ClientSum>() };
-  const addClient = (keyId: string, day: number, kind: 'ip' | 'ua', value: string, e: UsageEvent) => {
+  const addClient = (keyId: string, day: number, kind: 'ip' | 'ua', value: string, e: SummedEvent) => {
     const c = clientRows[kind].get(keyId, day, value);
     if (c) {
       c.requests += e.requests;
@@ -60,6 +71,18 @@ export function startBatchSums(judgedUntil: number | null): BatchSums {
     networks: new Map(),
     clients: new Map(),
     add(keyId, e) {
+      const u = sums.used.get(keyId);
+      if (u) {
+        u.first = Math.min(u.first, e.ts);
+        u.last = Math.max(u.last, e.ts);
+      } else sums.used.set(keyId, { first: e.ts, last: e.ts });
+      if (judgedUntil !== null && e.ts < judgedUntil) {
+        const l = sums.late.get(keyId);
+        // Imported history is learned, never alerted on.
+        const alert = e.source !== 'csv';
+        sums.late.set(keyId, { ts: Math.min(l?.ts ?? e.ts, e.ts), alert: alert || (l?.alert ?? false) });
+      }
+      if (!rollups) return;
       // Summed per minute here already (coarser buckets contain minutes: rollUp gives the same sums).
       const minute = floorTo(e.ts, MINUTE);
       const errors = e.status >= 400 ? e.requests : 0;
@@ -82,17 +105,6 @@ export function startBatchSums(judgedUntil: number | null): BatchSums {
         };
         minuteRows.set(keyId, minute, e.operation, row);
         sums.deltas.push(row);
-      }
-      const u = sums.used.get(keyId);
-      if (u) {
-        u.first = Math.min(u.first, e.ts);
-        u.last = Math.max(u.last, e.ts);
-      } else sums.used.set(keyId, { first: e.ts, last: e.ts });
-      if (judgedUntil !== null && e.ts < judgedUntil) {
-        const l = sums.late.get(keyId);
-        // Imported history is learned, never alerted on.
-        const alert = e.source !== 'csv';
-        sums.late.set(keyId, { ts: Math.min(l?.ts ?? e.ts, e.ts), alert: alert || (l?.alert ?? false) });
       }
       if (e.sourceIp) {
         let network = networkOf.get(e.sourceIp);

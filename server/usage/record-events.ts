@@ -1,14 +1,15 @@
 /**
  * recordEvents(): the one way usage enters storage, for every source (push, gateway, CSV, demo).
- * A batch is one transaction: idempotent per (source, event id), write-through to the buckets,
- * unknown keys registered as discovered.
+ * A batch is one transaction: idempotent per (source, event id), unknown keys registered as
+ * discovered, and its rollups either written with it (write-through, the default) or left to the
+ * fold (`deferRollups`: the push worker, which folds on a timer; see fold-usage.ts).
  */
 import { randomId } from '../auth/secrets.ts';
 import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
 import { subjectNetwork } from '../network.ts';
 import { startBatchSums } from './batch-sums.ts';
-import { addToBuckets } from './buckets.ts';
+import { foldAllUsage, foldPosition, lastEventRowid, markFolded, writeRollups } from './fold-usage.ts';
 import { claimOrphanProject } from './projects.ts';
 
 export type KeyRef =
@@ -83,18 +84,6 @@ function prepare(sqlite: Sqlite) {
       `INSERT INTO projects (id, key_id, operation, created_at, estimated_credits, updated_at)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
-    // The networks each key is seen from: the keys page's flag and the exposure signal count these.
-    noteNetwork: sqlite.prepare(
-      `INSERT INTO key_networks (key_id, network, first_seen_at, last_seen_at, requests) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (key_id, network) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at),
-         last_seen_at = max(last_seen_at, excluded.last_seen_at), requests = requests + excluded.requests`,
-    ),
-    // Who called each key per day: the key page's top IPs and agents read these, not raw events.
-    noteClient: sqlite.prepare(
-      `INSERT INTO key_clients (key_id, day, kind, value, requests, credits, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key_id, day, kind, value) DO UPDATE SET requests = requests + excluded.requests,
-         credits = credits + excluded.credits, last_seen_at = max(last_seen_at, excluded.last_seen_at)`,
-    ),
     touchKey: sqlite.prepare(
       `UPDATE keys SET
          last_used_at = max(coalesce(last_used_at, @last), @last),
@@ -113,17 +102,29 @@ function statementsFor(sqlite: Sqlite): Statements {
   return s;
 }
 
+export type RecordOptions = {
+  /**
+   * Leave the rollups to the fold (fold-usage.ts): the batch commits its events, keys and late
+   * usage only. The caller folds on a timer; every read of the rollups passes settleUsage() first.
+   */
+  deferRollups?: boolean;
+};
+
 export function recordEvents(
   deps: { sqlite: Sqlite; clock: Clock },
   events: readonly UsageEvent[],
+  options: RecordOptions = {},
 ): RecordResult {
   const st = statementsFor(deps.sqlite);
   const now = deps.clock.now();
+  const defer = options.deferRollups ?? false;
   const run = deps.sqlite.transaction((): RecordResult => {
     const keyIds = new Map<string, string>();
     const discovered: RecordResult['discovered'] = [];
+    // Before any insert: a mark left past the table's end is brought back (foldPosition).
+    const position = foldPosition(deps.sqlite);
     // Usage for minutes detection already judged, per key: judged again on the next run.
-    const sums = startBatchSums(st.judgedUntil.get() ?? null);
+    const sums = startBatchSums(st.judgedUntil.get() ?? null, { rollups: !defer });
     let accepted = 0;
 
     // A discovered key exists since its first use, not since we happened to store it.
@@ -206,11 +207,15 @@ export function recordEvents(
       }
       sums.add(keyId, e);
     }
-    addToBuckets(deps.sqlite, sums.deltas);
-    for (const n of sums.networks.values())
-      st.noteNetwork.run(n.keyId, n.network, n.first, n.last, n.requests);
-    for (const c of sums.clients.values()) {
-      st.noteClient.run(c.keyId, c.day, c.kind, c.value, c.requests, c.credits, c.last);
+    if (!defer && accepted > 0) {
+      if (position.mark === position.last) {
+        // Nothing was pending: the batch's own sums are its rollups, and the mark moves past it.
+        writeRollups(deps.sqlite, sums);
+        markFolded(deps.sqlite, lastEventRowid(deps.sqlite));
+      } else {
+        // Deferred batches wait before this one: fold them and this one, in order, from the table.
+        foldAllUsage(deps.sqlite);
+      }
     }
     for (const [keyId, u] of sums.used) st.touchKey.run({ last: u.last, first: u.first, id: keyId });
     for (const [keyId, l] of sums.late) st.noteLate.run({ keyId, ts: l.ts, now, alert: l.alert ? 1 : 0 });

@@ -12,6 +12,7 @@ import { sqliteUnavailable } from '../../server/db/storage.ts';
 import { rows } from '../../server/db/transaction.ts';
 import type { Deps } from '../../server/deps.ts';
 import { silentLogger } from '../../server/log.ts';
+import { settleUsage } from '../../server/usage/fold-usage.ts';
 import { type PgCluster, postgresAvailable, startPgCluster } from './postgres.ts';
 
 export const TEST_SECRET = 'test-server-secret-that-is-long-enough-0123456789';
@@ -105,7 +106,10 @@ export function forEachStore(
 }
 
 /** A test's raw SELECT on whichever store its deps run on (assertions read tables directly). */
-export function selectRows<T = Record<string, unknown>>(deps: Deps, text: string): Promise<T[]> {
+export async function selectRows<T = Record<string, unknown>>(deps: Deps, text: string): Promise<T[]> {
+  // A table read straight from SQL passes the same barrier as the app's reads: pushed batches'
+  // rollups are folded in behind their commit (server/usage/fold-usage.ts).
+  await settleUsage(deps.db);
   return rows<T>(deps.db, sql.raw(text));
 }
 

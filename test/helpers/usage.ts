@@ -60,3 +60,26 @@ export function pushedEvent(
     ...extra,
   };
 }
+
+/**
+ * `count` events for the fold tests: three keys, two operations, minutes spread over three days
+ * (so minute, hour, day and month buckets all get several rows), two client networks and agents,
+ * an error in every seven. Event ids `f<i>`: the same `count` gives the same events.
+ */
+export function foldedUsage(count: number, from = 0): UsageEvent[] {
+  return Array.from({ length: count }, (_, j) => {
+    const i = from + j;
+    return {
+      source: 'push',
+      eventId: `f${i}`,
+      key: { by: 'ref' as const, value: ['prod-web', 'prod-batch', 'staging'][i % 3]! },
+      ts: Date.UTC(2026, 10, 23) + ((i * 7_919) % (3 * 86_400)) * 1_000,
+      credits: 1 + (i % 5),
+      requests: 1,
+      status: i % 7 === 0 ? 500 : 200,
+      operation: i % 2 ? 'face-swap' : 'text-to-video',
+      sourceIp: `203.0.${113 + (i % 2)}.${i % 50}`,
+      userAgent: i % 2 ? 'magic-hour-node/0.43.1' : 'curl/8',
+    };
+  });
+}

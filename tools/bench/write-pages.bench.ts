@@ -7,6 +7,8 @@
  *
  *   npm run bench write-pages                   # batches of 100 over 200 keys, as `bench ingest`
  *   npm run bench write-pages -- --batch 5000
+ *   npm run bench write-pages -- --defer        # as the push worker: rollups left to the fold,
+ *                                               # then one fold of all the batches measured
  *
  * Method: the file is checkpointed before and after each batch and compared page by page; each
  * changed page is named through dbstat. Deterministic (no timing); the same batches into `bench
@@ -18,11 +20,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DAY, fakeClock } from '../../server/clock.ts';
 import { openStore, type Sqlite } from '../../server/db/client.ts';
+import { foldAllUsage } from '../../server/usage/fold-usage.ts';
 import { recordEvents, type UsageEvent } from '../../server/usage/record-events.ts';
 
 const { values: args } = parseArgs({
-  options: { batch: { type: 'string', default: '100' }, batches: { type: 'string', default: '20' } },
+  options: {
+    batch: { type: 'string', default: '100' },
+    batches: { type: 'string', default: '20' },
+    defer: { type: 'boolean', default: false },
+  },
 });
+const DEFER = args.defer ?? false;
 const BATCH = Number(args.batch);
 const BATCHES = Number(args.batches);
 /** The traffic of `bench ingest`: 200 keys, three operations, a week, a handful of networks. */
@@ -49,13 +57,18 @@ const eventOf = (i: number): UsageEvent => ({
  * Pages each batch changes in the file at `path`, by table or index name, summed over the batches.
  * `write(b)` stores batch b; the file is checkpointed before and after and compared page by page.
  */
-function changedPages(path: string, sqlite: Sqlite, write: (b: number) => void): Map<string, number> {
+function changedPages(
+  path: string,
+  sqlite: Sqlite,
+  write: (b: number) => void,
+  times = BATCHES,
+): Map<string, number> {
   const snapshot = () => {
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
     return readFileSync(path);
   };
   const changed = new Map<string, number>();
-  for (let b = 0; b < BATCHES; b++) {
+  for (let b = 0; b < times; b++) {
     const before = snapshot();
     write(b);
     const after = snapshot();
@@ -124,13 +137,19 @@ try {
     recordEvents(
       deps,
       Array.from({ length: BATCH }, (_, j) => eventOf(warm + b * BATCH + j)),
+      { deferRollups: DEFER },
     );
   });
+  // The fold of every measured batch at once, as the push worker's timer does, shared among them.
+  if (DEFER) {
+    const fold = changedPages(path, store.sqlite, () => foldAllUsage(store.sqlite), 1);
+    for (const [name, n] of fold) changed.set(`fold: ${name}`, (changed.get(`fold: ${name}`) ?? 0) + n);
+  }
   const rows = [...changed].sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((s, [, n]) => s + n, 0) / BATCHES;
   const bare = [...bareChangedPages(dir, warm).values()].reduce((s, n) => s + n, 0) / BATCHES;
   process.stdout.write(
-    `pages changed per batch of ${BATCH.toLocaleString('en')} events (${KEYS} keys; mean of ${BATCHES} batches): ` +
+    `pages changed per batch of ${BATCH.toLocaleString('en')} events${DEFER ? ', its share of the fold included' : ''} (${KEYS} keys; mean of ${BATCHES} batches): ` +
       `${total.toFixed(0)} (${((total * PAGE) / 1e6).toFixed(2)} MB written to the WAL per commit); ` +
       `bench ingest's bare ceiling: ${bare.toFixed(0)} (${(bare / total).toFixed(2)}x)\n` +
       '| table or index | pages per batch | share |\n|---|---|---|\n',

@@ -175,3 +175,15 @@ export const keyClients = sqliteTable(
   // this small table instead (a few rows per key and day).
   (t) => [primaryKey({ columns: [t.keyId, t.day, t.kind, t.value] })],
 );
+
+/**
+ * How far the rollups (buckets, their totals, key networks and clients) have taken in the raw
+ * events: every `usage_events` row with a rowid at or below `folded_until` is in them, none above
+ * it. Push batches commit their events only; the fold (server/usage/fold-usage.ts) adds what lies
+ * past the mark and moves it in one transaction, so a crash between the two folds it once later.
+ * One row (id 1).
+ */
+export const usageFold = sqliteTable('usage_fold', {
+  id: integer('id').primaryKey(),
+  foldedUntil: integer('folded_until').notNull(),
+});

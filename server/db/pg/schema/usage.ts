@@ -137,3 +137,13 @@ export const keyClients = pgTable(
   },
   (t) => [primaryKey({ columns: [t.keyId, t.day, t.kind, t.value] })],
 );
+
+/**
+ * The mirror of SQLite's fold mark. Unused and empty here (migrate-storage needs an empty target):
+ * PostgreSQL writes the rollups with each batch (record-events-pg.ts), since its sequences commit
+ * out of order and a mark over them could skip a row committed late.
+ */
+export const usageFold = pgTable('usage_fold', {
+  id: integer('id').primaryKey(),
+  foldedUntil: bigint('folded_until', { mode: 'number' }).notNull(),
+});
