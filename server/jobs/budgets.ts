@@ -5,5 +5,11 @@ import type { IncidentListener } from '../incidents/events.ts';
 import type { Job } from './scheduler.ts';
 
 export function budgetsJob(deps: Deps, listener: IncidentListener): Job {
-  return { name: 'budgets', everyMs: 5 * 60_000, run: () => void evaluateBudgets(deps, listener) };
+  return {
+    name: 'budgets',
+    everyMs: 5 * 60_000,
+    async run() {
+      await evaluateBudgets(deps, listener);
+    },
+  };
 }

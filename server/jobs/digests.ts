@@ -4,5 +4,11 @@ import type { Deps } from '../deps.ts';
 import type { Job } from './scheduler.ts';
 
 export function digestsJob(deps: Deps): Job {
-  return { name: 'digests', everyMs: 10 * 60_000, run: () => void sendDueDigests(deps) };
+  return {
+    name: 'digests',
+    everyMs: 10 * 60_000,
+    async run() {
+      await sendDueDigests(deps);
+    },
+  };
 }

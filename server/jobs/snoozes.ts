@@ -5,5 +5,11 @@ import type { IncidentListener } from '../incidents/events.ts';
 import type { Job } from './scheduler.ts';
 
 export function snoozesJob(deps: Deps, listener: IncidentListener): Job {
-  return { name: 'snoozes', everyMs: 60_000, run: () => void wakeExpiredSnoozes({ ...deps, listener }) };
+  return {
+    name: 'snoozes',
+    everyMs: 60_000,
+    async run() {
+      await wakeExpiredSnoozes({ ...deps, listener });
+    },
+  };
 }
