@@ -74,7 +74,7 @@ export function createApp(
     ),
   );
   // Past this point a request may read rollups: it sees every push acknowledged before it.
-  app.use(settleBeforeReads(deps, sources.push));
+  app.use(settleBeforeReads(sources.settleUsage));
   // Every /api/v1 module is mounted with its operation declarations: the OpenAPI document and the
   // API reference page are built from them (test/ops/openapi.test.ts checks none is missing).
   const operations: ApiOperation[] = [];

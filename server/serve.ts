@@ -97,7 +97,7 @@ export async function startServer(
     config.storage.kind === 'postgres'
       ? await (await import('./jobs/leader.ts')).startLeadership({ url: config.storage.url, log })
       : undefined;
-  const scheduler = startScheduler(createJobs(deps, { detection }), log, {
+  const scheduler = startScheduler(createJobs(deps, { detection, settleUsage: sources.settleUsage }), log, {
     isLeader: () => leadership?.isLeader() ?? true,
   });
 

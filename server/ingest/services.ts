@@ -7,12 +7,15 @@ import type { Deps } from '../deps.ts';
 import { createHistogram, type Histogram } from '../http/metrics.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.ts';
 import { magicHour } from './providers/magichour.ts';
+import { settleThroughWorker } from './push/read-barrier.ts';
 import { createPushWorker, type PushWorker } from './push/routes.ts';
 
 export type SourceServices = {
   gateway: Gateway;
   /** The push API's worker thread (validation and the batch's transaction). */
   push: PushWorker;
+  /** The read barrier of this thread: pushed usage folded, by the push worker (push/read-barrier.ts). */
+  settleUsage(): Promise<void>;
   /** Gateway request durations (seconds), for GET /metrics. */
   gatewayLatency: Histogram;
   webhookRejects: { add(): void; lastHour(): number };
@@ -33,6 +36,7 @@ export function createSourceServices(deps: Deps, options: { gateway?: GatewayOpt
   return {
     gateway,
     push,
+    settleUsage: () => settleThroughWorker(deps, push),
     gatewayLatency,
     webhookRejects: {
       add() {

@@ -49,4 +49,25 @@ describe('alerting jobs', () => {
       mailers()?.close();
     }
   });
+
+  it("read rollups only after the barrier they are given (a server passes its push worker's)", async () => {
+    const settled: string[] = [];
+    const mailers = smtpMailerFactory(deps.config.smtpUrl);
+    const jobs = createJobs(deps, {
+      mailers,
+      settleUsage: async () => {
+        settled.push('settled');
+      },
+    });
+    const scheduler = startScheduler(jobs, deps.log);
+    try {
+      settled.length = 0;
+      for (const name of ['budgets', 'digests', 'balance-poll', 'snoozes']) await scheduler.runNow(name);
+      // The three jobs that read rollups on this thread, once each; snoozes reads none.
+      expect(settled).toEqual(['settled', 'settled', 'settled']);
+    } finally {
+      await scheduler.stop();
+      mailers()?.close();
+    }
+  });
 });

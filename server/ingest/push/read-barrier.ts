@@ -21,17 +21,24 @@ function readsNoUsage(method: string, path: string): boolean {
   );
 }
 
-export function settleBeforeReads(deps: Deps, worker: PushWorker): MiddlewareHandler {
-  const sqlite = dialectOf(deps.db) === 'sqlite';
+/**
+ * Waits until every pushed event stored before the call is in the rollups, the push worker doing
+ * the folding: on the serving thread a fold of a second of heavy push is tens of milliseconds the
+ * gateway would wait behind.
+ */
+export async function settleThroughWorker(deps: Deps, worker: PushWorker): Promise<void> {
+  if (dialectOf(deps.db) !== 'sqlite' || !usagePending(deps.sqlite)) return;
+  try {
+    await worker.run('fold', {});
+  } catch {
+    // The worker is gone (closing, crashed): this connection folds, without blocking its thread.
+    await settleUsage(deps.db);
+  }
+}
+
+export function settleBeforeReads(settle: () => Promise<void>): MiddlewareHandler {
   return async (c, next) => {
-    if (sqlite && !readsNoUsage(c.req.method, c.req.path) && usagePending(deps.sqlite)) {
-      try {
-        await worker.run('fold', {});
-      } catch {
-        // The worker is gone (closing, crashed): this connection folds, without blocking its thread.
-        await settleUsage(deps.db);
-      }
-    }
+    if (!readsNoUsage(c.req.method, c.req.path)) await settle();
     await next();
   };
 }
