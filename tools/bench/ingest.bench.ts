@@ -27,7 +27,13 @@ const { values: args } = parseArgs({
 const EVENTS = Number(args.events);
 const BATCHES = [100, 5_000];
 const SECRET = 'bench-secret-bench-secret-bench-secret-0000';
-const START = Date.UTC(2026, 10, 1);
+// A week of traffic ending a day ago: recent to the real clock, which Keywatch as it ships runs on.
+const START = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 8 * 86_400_000;
+/**
+ * Keywatch runs as it ships, compiled (`node server/keywatch.mjs serve`, built first when stale);
+ * BENCH_KEYWATCH=sources runs its app from the TypeScript sources through tsx in the role's process.
+ */
+const COMPILED = process.env.BENCH_KEYWATCH !== 'sources';
 const KEYS = 200;
 const OPERATIONS = ['face-swap', 'ai-image-generator', 'text-to-video'];
 
@@ -122,6 +128,55 @@ async function runKeywatch() {
   });
 }
 
+/**
+ * Keywatch as it ships: `node server/keywatch.mjs serve` from the compiled build, in a process of
+ * its own that this role supervises (the token made through the CLI first). Reports the server's
+ * pid, whose CPU the run counts.
+ */
+async function runCompiledKeywatch() {
+  const { execFileSync, spawn: spawnChild } = await import('node:child_process');
+  const cli = fileURLToPath(new URL('../../server/keywatch.mjs', import.meta.url));
+  const env = {
+    ...process.env,
+    KEYWATCH_DB: join(process.env.BENCH_DIR!, 'keywatch.db'),
+    KEYWATCH_SECRET: SECRET,
+    KEYWATCH_LOG_LEVEL: 'silent',
+    KEYWATCH_DEMO: '0',
+    PORT: '0',
+  };
+  const token = execFileSync(
+    process.execPath,
+    [cli, 'token', 'create', '--name', 'bench', '--scope', 'ingest'],
+    {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).trim();
+  const prof =
+    process.env.BENCH_PROF === 'keywatch'
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
+      : [];
+  const child = spawnChild(process.execPath, [...prof, cli, 'serve'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /running at http:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`keywatch serve exited with ${code}`)));
+  });
+  process.on('message', () => {
+    child.once('exit', () => process.exit(0));
+    child.kill('SIGTERM');
+  });
+  process.send!({ port, token, pid: String(child.pid) });
+}
+
 /** A server role of this file in its own process, on the run's database folder (bench-roles.ts). */
 const spawn = (role: string, dir: string) =>
   spawnRole(fileURLToPath(import.meta.url), role, { BENCH_DIR: dir });
@@ -175,6 +230,10 @@ async function post(
 }
 
 async function main() {
+  if (COMPILED) {
+    const { buildServer, freshBuild } = await import('../../server/build.mjs');
+    if (!freshBuild()) await buildServer();
+  }
   console.log(`push ingest, ${EVENTS.toLocaleString('en')} events per run, one client, real HTTP`);
   console.log(
     '| batch | bare ceiling events/s | keywatch events/s | ratio | bare CPU µs/event | keywatch CPU µs/event | CPU ratio |\n|---|---|---|---|---|---|---|',
@@ -188,7 +247,7 @@ async function main() {
       bare.child.send('stop');
       await new Promise((r) => bare.child.once('exit', r));
       const kw = await spawn('keywatch', dir);
-      const k = await post(kw.child.pid!, kw.port, kw.info.token, size);
+      const k = await post(Number(kw.info.pid ?? kw.child.pid), kw.port, kw.info.token, size);
       kw.child.send('stop');
       await new Promise((r) => kw.child.once('exit', r));
       console.log(
@@ -203,5 +262,5 @@ async function main() {
 
 const role = process.env.BENCH_ROLE;
 if (role === 'bare') await runBare();
-else if (role === 'keywatch') await runKeywatch();
+else if (role === 'keywatch') await (COMPILED ? runCompiledKeywatch() : runKeywatch());
 else await main();
