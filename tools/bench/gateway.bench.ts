@@ -38,7 +38,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { spawnRole } from './bench-roles.ts';
+import { createTokenWithCli, spawnRole, startCompiledServe } from './bench-roles.ts';
 
 const CLIENTS = 50;
 const RATE = 500;
@@ -161,13 +161,10 @@ function processCpuUs(pid: number): { cpuUs: number; mainUs: number } {
  * CPU read from /proc, events counted through a read-only connection).
  */
 async function runCompiledKeywatch() {
-  const { execFileSync, spawn: spawnChild } = await import('node:child_process');
   const Database = (await import('better-sqlite3')).default;
-  const dir = process.env.BENCH_DIR!;
-  const cli = fileURLToPath(new URL('../../server/keywatch.mjs', import.meta.url));
   const env = {
     ...process.env,
-    KEYWATCH_DB: join(dir, 'bench.db'),
+    KEYWATCH_DB: join(process.env.BENCH_DIR!, 'bench.db'),
     KEYWATCH_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
     MAGICHOUR_BASE_URL: process.env.BENCH_UPSTREAM!,
     PORT: '0',
@@ -175,32 +172,12 @@ async function runCompiledKeywatch() {
     KEYWATCH_LOG_LEVEL: 'silent',
     KEYWATCH_DEMO: '0',
   };
-  const token = (scope: string) =>
-    execFileSync(process.execPath, [cli, 'token', 'create', '--name', `bench-${scope}`, '--scope', scope], {
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  const ingest = token('ingest');
-  const read = token('read');
-  const prof =
-    process.env.BENCH_PROF === 'keywatch'
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
-      : [];
-  const child = spawnChild(process.execPath, [...prof, cli, 'serve'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const urls = await new Promise<{ main: string; gateway: string }>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const main = /running at (http:\/\/\S+)/.exec(out)?.[1];
-      const gateway = /Gateway-only port: (http:\/\/[^/\s]+)/.exec(out)?.[1];
-      if (main && gateway) resolve({ main, gateway });
-    });
-    child.once('exit', (code) => reject(new Error(`keywatch serve exited with ${code}`)));
-  });
+  const ingest = createTokenWithCli(env, 'bench-ingest', 'ingest');
+  const read = createTokenWithCli(env, 'bench-read', 'read');
+  const {
+    child,
+    found: [main, gateway],
+  } = await startCompiledServe(env, [/running at (http:\/\/\S+)/, /Gateway-only port: (http:\/\/[^/\s]+)/]);
   const db = new Database(env.KEYWATCH_DB, { readonly: true });
   const count = db.prepare("SELECT count(*) AS n FROM usage_events WHERE source = 'gateway'").pluck();
   process.on('message', (m: { cmd: string }) => {
@@ -213,7 +190,7 @@ async function runCompiledKeywatch() {
     });
     child.kill('SIGTERM');
   });
-  process.send!({ port: new URL(urls.gateway).port, main: urls.main, ingest, read });
+  process.send!({ port: new URL(gateway!).port, main: main!, ingest, read });
 }
 
 async function runKeywatch() {

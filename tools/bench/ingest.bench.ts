@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnRole } from './bench-roles.ts';
+import { createTokenWithCli, spawnRole, startCompiledServe } from './bench-roles.ts';
 
 const { values: args } = parseArgs({
   options: { events: { type: 'string', default: '200000' } },
@@ -134,8 +134,6 @@ async function runKeywatch() {
  * pid, whose CPU the run counts.
  */
 async function runCompiledKeywatch() {
-  const { execFileSync, spawn: spawnChild } = await import('node:child_process');
-  const cli = fileURLToPath(new URL('../../server/keywatch.mjs', import.meta.url));
   const env = {
     ...process.env,
     KEYWATCH_DB: join(process.env.BENCH_DIR!, 'keywatch.db'),
@@ -144,32 +142,12 @@ async function runCompiledKeywatch() {
     KEYWATCH_DEMO: '0',
     PORT: '0',
   };
-  const token = execFileSync(
-    process.execPath,
-    [cli, 'token', 'create', '--name', 'bench', '--scope', 'ingest'],
-    {
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  ).trim();
-  const prof =
-    process.env.BENCH_PROF === 'keywatch'
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR ?? '/tmp/kwprof'}`]
-      : [];
-  const child = spawnChild(process.execPath, [...prof, cli, 'serve'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /running at http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`keywatch serve exited with ${code}`)));
-  });
+  const token = createTokenWithCli(env, 'bench', 'ingest');
+  const {
+    child,
+    found: [url],
+  } = await startCompiledServe(env, [/running at (http:\/\/\S+)/]);
+  const port = new URL(url!).port;
   process.on('message', () => {
     child.once('exit', () => process.exit(0));
     child.kill('SIGTERM');
