@@ -44,3 +44,19 @@ export function arrayStatement(sqlite: Sqlite, sql: string): Database.Statement<
   }
   return found;
 }
+
+/**
+ * A module's own statements, made by `prepare` once per connection: for the hot paths (the ingest
+ * writer, the fold), where a lookup by SQL text per call would cost, named fields read better too.
+ */
+export function preparedPerConnection<S>(prepare: (sqlite: Sqlite) => S): (sqlite: Sqlite) => S {
+  const made = new WeakMap<Sqlite, S>();
+  return (sqlite) => {
+    let s = made.get(sqlite);
+    if (!s) {
+      s = prepare(sqlite);
+      made.set(sqlite, s);
+    }
+    return s;
+  };
+}

@@ -6,6 +6,7 @@
 
 import { DAY, floorTo, HOUR, MINUTE } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { preparedPerConnection } from '../db/statements.ts';
 
 export const STEPS = { minute: MINUTE, hour: HOUR, day: DAY } as const;
 export type Step = keyof typeof STEPS;
@@ -87,57 +88,52 @@ type Writers = {
   keyTotal: Writer | null;
   operationTotal: Writer | null;
 };
-const statements = new WeakMap<Sqlite, Record<Resolution, Writers>>();
 
-function upserts(sqlite: Sqlite) {
-  let cached = statements.get(sqlite);
-  if (!cached) {
-    const writers = ({
-      bucket: table,
-      total: totals,
-      keyTotal: keyTotals,
-      operationTotal: operationTotals,
-    }: Rollup): Writers => {
-      const bucket = sqlite.prepare(
-        `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key_id, bucket, operation) DO UPDATE SET ${ADD_SUMS}`,
-      );
-      const total = totals
-        ? sqlite.prepare(
-            `INSERT INTO ${totals} (bucket, credits, requests, errors, auth_failures)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
-          )
-        : null;
-      const keyTotal = keyTotals
-        ? sqlite.prepare(
-            `INSERT INTO ${keyTotals} (key_id, bucket, credits, requests, errors, auth_failures)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET ${ADD_SUMS}`,
-          )
-        : null;
-      const operationTotal = operationTotals
-        ? sqlite.prepare(
-            `INSERT INTO ${operationTotals} (operation, bucket, credits, requests, errors, auth_failures)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operation, bucket) DO UPDATE SET ${ADD_SUMS}`,
-          )
-        : null;
-      return {
-        operationTotal: operationTotal && ((...args: unknown[]) => void operationTotal.run(...args)),
-        bucket: (...args: unknown[]) => void bucket.run(...args),
-        total: total && ((...args: unknown[]) => void total.run(...args)),
-        keyTotal: keyTotal && ((...args: unknown[]) => void keyTotal.run(...args)),
-      };
+/** Each resolution's upserts, prepared once per connection. */
+const upserts = preparedPerConnection((sqlite): Record<Resolution, Writers> => {
+  const writers = ({
+    bucket: table,
+    total: totals,
+    keyTotal: keyTotals,
+    operationTotal: operationTotals,
+  }: Rollup): Writers => {
+    const bucket = sqlite.prepare(
+      `INSERT INTO ${table} (key_id, bucket, operation, credits, requests, errors, auth_failures)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key_id, bucket, operation) DO UPDATE SET ${ADD_SUMS}`,
+    );
+    const total = totals
+      ? sqlite.prepare(
+          `INSERT INTO ${totals} (bucket, credits, requests, errors, auth_failures)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET ${ADD_SUMS}`,
+        )
+      : null;
+    const keyTotal = keyTotals
+      ? sqlite.prepare(
+          `INSERT INTO ${keyTotals} (key_id, bucket, credits, requests, errors, auth_failures)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET ${ADD_SUMS}`,
+        )
+      : null;
+    const operationTotal = operationTotals
+      ? sqlite.prepare(
+          `INSERT INTO ${operationTotals} (operation, bucket, credits, requests, errors, auth_failures)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operation, bucket) DO UPDATE SET ${ADD_SUMS}`,
+        )
+      : null;
+    return {
+      operationTotal: operationTotal && ((...args: unknown[]) => void operationTotal.run(...args)),
+      bucket: (...args: unknown[]) => void bucket.run(...args),
+      total: total && ((...args: unknown[]) => void total.run(...args)),
+      keyTotal: keyTotal && ((...args: unknown[]) => void keyTotal.run(...args)),
     };
-    cached = {
-      minute: writers(ROLLUPS.minute),
-      hour: writers(ROLLUPS.hour),
-      day: writers(ROLLUPS.day),
-      month: writers(ROLLUPS.month),
-    };
-    statements.set(sqlite, cached);
-  }
-  return cached;
-}
+  };
+  return {
+    minute: writers(ROLLUPS.minute),
+    hour: writers(ROLLUPS.hour),
+    day: writers(ROLLUPS.day),
+    month: writers(ROLLUPS.month),
+  };
+});
 
 /** Sums deltas per (key, bucket, operation) of `step`, and per bucket across keys. */
 function merge(deltas: Iterable<BucketDelta>, floor: (ms: number) => number) {

@@ -13,15 +13,13 @@
  * from the projects table, never from the buckets. PostgreSQL writes rollups with each batch.
  */
 import type { Db, Sqlite } from '../db/client.ts';
+import { preparedPerConnection } from '../db/statements.ts';
 import { dialectOf, sqliteOf } from '../db/transaction.ts';
 import { type BatchSums, type SummedEvent, startBatchSums } from './batch-sums.ts';
 import { addToBuckets } from './buckets.ts';
 
 /** Events per fold transaction: a second of push at batches of 5,000 is two of them. */
 export const FOLD_CHUNK = 20_000;
-
-type Statements = ReturnType<typeof prepare>;
-const cache = new WeakMap<Sqlite, Statements>();
 
 type EventRow = [
   rowid: number,
@@ -63,14 +61,7 @@ function prepare(sqlite: Sqlite) {
   };
 }
 
-function statementsFor(sqlite: Sqlite): Statements {
-  let s = cache.get(sqlite);
-  if (!s) {
-    s = prepare(sqlite);
-    cache.set(sqlite, s);
-  }
-  return s;
-}
+const statementsFor = preparedPerConnection(prepare);
 
 /** Adds summed events to every rollup: buckets and totals, key networks, key clients. In a transaction. */
 export function writeRollups(sqlite: Sqlite, sums: BatchSums): void {

@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db, Sqlite } from '../db/client.ts';
+import { preparedPerConnection } from '../db/statements.ts';
 import { execute, type PgQueryable, pgClientOf, rows, sqliteOf } from '../db/transaction.ts';
 import { addToBuckets, type BucketDelta } from './buckets.ts';
 import { addToBucketsPg } from './buckets-pg.ts';
@@ -16,8 +17,6 @@ export type ProjectRow = {
   estimated_credits: number | null;
   final_credits: number | null;
 };
-
-const statements = new WeakMap<Sqlite, ReturnType<typeof prepare>>();
 
 function prepare(sqlite: Sqlite) {
   return {
@@ -37,14 +36,7 @@ function prepare(sqlite: Sqlite) {
   };
 }
 
-function st(sqlite: Sqlite) {
-  let s = statements.get(sqlite);
-  if (!s) {
-    s = prepare(sqlite);
-    statements.set(sqlite, s);
-  }
-  return s;
-}
+const st = preparedPerConnection(prepare);
 
 /** A project's row, on either store (webhooks). */
 export async function findProject(db: Db, id: string): Promise<ProjectRow | undefined> {

@@ -7,6 +7,7 @@
 import { randomId } from '../auth/secrets.ts';
 import { type Clock, HOUR } from '../clock.ts';
 import type { Sqlite } from '../db/client.ts';
+import { preparedPerConnection } from '../db/statements.ts';
 import { subjectNetwork } from '../network.ts';
 import { startBatchSums } from './batch-sums.ts';
 import { foldAllUsage, foldPosition, lastEventRowid, markFolded, writeRollups } from './fold-usage.ts';
@@ -44,9 +45,6 @@ export type RecordResult = {
 
 /** New keys one client network may add through the gateway in an hour before they share one row. */
 export const DISCOVERY_LIMIT = 5;
-
-type Statements = ReturnType<typeof prepare>;
-const cache = new WeakMap<Sqlite, Statements>();
 
 function prepare(sqlite: Sqlite) {
   return {
@@ -93,14 +91,7 @@ function prepare(sqlite: Sqlite) {
   };
 }
 
-function statementsFor(sqlite: Sqlite): Statements {
-  let s = cache.get(sqlite);
-  if (!s) {
-    s = prepare(sqlite);
-    cache.set(sqlite, s);
-  }
-  return s;
-}
+const statementsFor = preparedPerConnection(prepare);
 
 export type RecordOptions = {
   /**
