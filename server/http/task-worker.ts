@@ -9,7 +9,7 @@
 import { isMainThread, parentPort, type ResourceLimits, type Worker, workerData } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { openStorage } from '../db/storage.ts';
+import { openStorage, type Storage } from '../db/storage.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, type Issue } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -147,6 +147,7 @@ export function serveTasks(
   let now = 0;
   const clock: Clock = { now: () => now };
   const log: Logger = createLogger(config.logLevel);
+  const depsOf = (store: Storage): Deps => ({ db: store.db, sqlite: store.sqlite, clock, config, log });
   // The serving thread has migrated the database already. No checkpoint inside a task's commit:
   // with SQLite's default (every 1,000 WAL pages), push batches paid a checkpoint and its fsyncs
   // every third commit at 100 events (about 340 pages each: a dozen key-ordered tables dirty a page
@@ -167,7 +168,7 @@ export function serveTasks(
         }
       }, CHECKPOINT_EVERY_MS).unref();
     if (every) {
-      const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
+      const deps = depsOf(store);
       timed = setInterval(() => {
         queue = queue.then(async () => {
           try {
@@ -191,15 +192,12 @@ export function serveTasks(
       clearInterval(checkpoints);
       clearInterval(timed);
       // One last round (the fold of what is pending): whatever it leaves, the next start's does.
-      if (every)
-        await Promise.resolve(every.run({ db: store.db, sqlite: store.sqlite, clock, config, log })).catch(
-          () => {},
-        );
+      if (every) await Promise.resolve(every.run(depsOf(store))).catch(() => {});
       await store.close();
       port.close();
       return;
     }
-    const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
+    const deps = depsOf(store);
     now = m.now;
     let reply: Reply;
     try {
