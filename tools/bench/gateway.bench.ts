@@ -67,16 +67,17 @@ const TOKENS = Array.from({ length: 20 }, (_, i) => `mhk_live_bench_token_${Stri
 type Cpu = { cpuUs: number; mainUs: number; served: number };
 
 /**
- * The main thread's CPU time in µs (Linux: /proc). schedstat counts nanoseconds; stat's clock ticks
- * of 10 ms (the fallback) make a phase of a few seconds read ±5% from rounding alone.
+ * A thread's CPU time in µs (Linux: /proc; the main thread's id is its process's). schedstat counts
+ * nanoseconds; stat's clock ticks of 10 ms (the fallback) make a phase of a few seconds read ±5%
+ * from rounding alone.
  */
-function mainThreadCpuUs(): number {
+function threadCpuUs(pid: number, thread: number | string = pid): number {
   try {
-    const run = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0];
+    const run = readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0];
     if (run && /^\d+$/.test(run)) return Number(run) / 1000;
   } catch {}
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
@@ -90,7 +91,7 @@ function reportCpu(served: () => number) {
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd !== 'cpu') return;
     const u = process.cpuUsage();
-    process.send!({ cpu: { cpuUs: u.user + u.system, mainUs: mainThreadCpuUs(), served: served() } });
+    process.send!({ cpu: { cpuUs: u.user + u.system, mainUs: threadCpuUs(process.pid), served: served() } });
   });
 }
 
@@ -140,19 +141,11 @@ async function runBareProxy() {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-/** CPU time of a process (all its threads) and of its main thread, in µs (Linux /proc). */
+/** CPU time of another process (all its threads: one that ended meanwhile reads 0) and of its main thread, in µs. */
 function processCpuUs(pid: number): { cpuUs: number; mainUs: number } {
-  const run = (task: string) =>
-    Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]) / 1000;
   let cpuUs = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      cpuUs += run(task);
-    } catch {
-      // A thread that ended meanwhile.
-    }
-  }
-  return { cpuUs, mainUs: run(String(pid)) };
+  for (const thread of readdirSync(`/proc/${pid}/task`)) cpuUs += threadCpuUs(pid, thread);
+  return { cpuUs, mainUs: threadCpuUs(pid) };
 }
 
 /**
@@ -160,18 +153,22 @@ function processCpuUs(pid: number): { cpuUs: number; mainUs: number } {
  * runs), in a process of its own that this role supervises (tokens made through the CLI first,
  * CPU read from /proc, events counted through a read-only connection).
  */
+/** Keywatch's configuration in this bench, whichever way it runs. */
+const keywatchEnv = () => ({
+  KEYWATCH_DB: join(process.env.BENCH_DIR!, 'bench.db'),
+  KEYWATCH_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+  MAGICHOUR_BASE_URL: process.env.BENCH_UPSTREAM!,
+  PORT: '0',
+  KEYWATCH_GATEWAY_PORT: '0',
+  KEYWATCH_LOG_LEVEL: 'silent',
+  // No demo month: its seeding and first detection passes would run during the measurement. The
+  // backtests replay what the push clients send.
+  KEYWATCH_DEMO: '0',
+});
+
 async function runCompiledKeywatch() {
   const Database = (await import('better-sqlite3')).default;
-  const env = {
-    ...process.env,
-    KEYWATCH_DB: join(process.env.BENCH_DIR!, 'bench.db'),
-    KEYWATCH_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-    MAGICHOUR_BASE_URL: process.env.BENCH_UPSTREAM!,
-    PORT: '0',
-    KEYWATCH_GATEWAY_PORT: '0',
-    KEYWATCH_LOG_LEVEL: 'silent',
-    KEYWATCH_DEMO: '0',
-  };
+  const env = { ...process.env, ...keywatchEnv() };
   const ingest = createTokenWithCli(env, 'bench-ingest', 'ingest');
   const read = createTokenWithCli(env, 'bench-read', 'read');
   const {
@@ -198,18 +195,7 @@ async function runKeywatch() {
   const { loadConfig } = await import('../../server/config.ts');
   const { silentLogger } = await import('../../server/log.ts');
   const { createApiToken } = await import('../../server/auth/tokens.ts');
-  const dir = process.env.BENCH_DIR!;
-  const config = loadConfig({
-    KEYWATCH_DB: join(dir, 'bench.db'),
-    KEYWATCH_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-    MAGICHOUR_BASE_URL: process.env.BENCH_UPSTREAM!,
-    PORT: '0',
-    KEYWATCH_GATEWAY_PORT: '0',
-    KEYWATCH_LOG_LEVEL: 'silent',
-    // No demo month: its seeding and first detection passes would run during the measurement. The
-    // backtests replay what the push clients send.
-    KEYWATCH_DEMO: '0',
-  });
+  const config = loadConfig(keywatchEnv());
   const running = await startServer(config, silentLogger, { announce: () => {} });
   const deps = running.deps;
   const token = async (scope: 'ingest' | 'read') =>

@@ -94,6 +94,13 @@ async function runBare() {
   });
 }
 
+/** Keywatch's configuration in this bench, whichever way it runs. */
+const keywatchEnv = () => ({
+  KEYWATCH_DB: join(process.env.BENCH_DIR!, 'keywatch.db'),
+  KEYWATCH_SECRET: SECRET,
+  KEYWATCH_LOG_LEVEL: 'silent',
+});
+
 async function runKeywatch() {
   const { serve } = await import('@hono/node-server');
   const { createApp } = await import('../../server/app.ts');
@@ -102,12 +109,7 @@ async function runKeywatch() {
   const { loadConfig } = await import('../../server/config.ts');
   const { openStore } = await import('../../server/db/client.ts');
   const { silentLogger } = await import('../../server/log.ts');
-  const dir = process.env.BENCH_DIR!;
-  const config = loadConfig({
-    KEYWATCH_DB: join(dir, 'keywatch.db'),
-    KEYWATCH_SECRET: SECRET,
-    KEYWATCH_LOG_LEVEL: 'silent',
-  });
+  const config = loadConfig(keywatchEnv());
   const store = openStore(config.dbPath);
   const deps = {
     db: store.db,
@@ -134,14 +136,7 @@ async function runKeywatch() {
  * pid, whose CPU the run counts.
  */
 async function runCompiledKeywatch() {
-  const env = {
-    ...process.env,
-    KEYWATCH_DB: join(process.env.BENCH_DIR!, 'keywatch.db'),
-    KEYWATCH_SECRET: SECRET,
-    KEYWATCH_LOG_LEVEL: 'silent',
-    KEYWATCH_DEMO: '0',
-    PORT: '0',
-  };
+  const env = { ...process.env, ...keywatchEnv(), KEYWATCH_DEMO: '0', PORT: '0' };
   const token = createTokenWithCli(env, 'bench', 'ingest');
   const {
     child,
