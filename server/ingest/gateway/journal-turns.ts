@@ -1,10 +1,12 @@
 /**
  * Answers held for the journal: the gateway ends an answer only once its event's line is on disk,
- * and the lines of one event-loop turn go out in one write. The turn's first line is written at
- * once (a quiet moment's one answer never waits); the answers that end after it in the same turn
- * wait for one shared write at the end of the turn, or until the next request starts after one has
- * waited `releaseAfterMs` (release()): an answer waits for a few answers ending beside it, not for
- * every new request a busy turn brings as well.
+ * and the lines of one event-loop turn go out in one write. After a quiet turn (one line or none)
+ * the turn's first line is written at once (a quiet moment's one answer never waits); after a busy
+ * one it waits with the rest, since more are likely to follow: under saturation that writing at
+ * once was half of the journal's writes (a write() per turn for one line, then another for the
+ * rest). The answers that do wait get one shared write at the end of the turn, or when the next
+ * request starts after one has waited `releaseAfterMs` (release()): an answer waits for a few
+ * answers ending beside it, not for every new request a busy turn brings as well.
  */
 import { performance } from 'node:perf_hooks';
 import type { UsageJournal } from './usage-journal.ts';
@@ -24,8 +26,11 @@ export function createJournalTurns(journal: UsageJournal | null, releaseAfterMs:
   let waiters: (() => void)[] = [];
   /** When the first of `waiters` began to wait (performance.now()). */
   let waitingSince = 0;
-  /** This turn has written a line already: its later lines share one write at its end. */
+  /** This turn has a line already: its later lines share one write at its end. */
   let turnStarted = false;
+  /** Lines appended in this turn, and whether the last turn had more than one (busy). */
+  let turnLines = 0;
+  let busy = false;
 
   /** One write() for the turn's lines, then the answers held for them go out. */
   const syncNow = () => {
@@ -38,14 +43,18 @@ export function createJournalTurns(journal: UsageJournal | null, releaseAfterMs:
 
   const endTurn = () => {
     turnStarted = false;
+    busy = turnLines > 1;
+    turnLines = 0;
     syncNow();
   };
 
   return {
     appended() {
-      if (turnStarted || !journal) return;
+      if (!journal) return;
+      turnLines++;
+      if (turnStarted) return;
       turnStarted = true;
-      journal.sync();
+      if (!busy) journal.sync();
       setImmediate(endTurn);
     },
     journaled(then) {

@@ -171,7 +171,7 @@ describe('usage queue', () => {
     expect(readdirSync(journalDir)).toEqual([]);
   });
 
-  it("writes a turn's first event at once, the rest of the turn in one write, and releases answers only after their lines", async () => {
+  it("writes a quiet turn's first event at once, the rest of the turn in one write, and releases answers only after their lines", async () => {
     queue = createUsageQueue(deps, { delayMs: 60_000, releaseAfterMs: 50 });
     const journalDir = `${deps.dbPath}.journal`;
     const onDisk = () => {
@@ -181,7 +181,8 @@ describe('usage queue', () => {
     const released: number[] = [];
     for (const item of usage(3)) queue.push(item);
     for (let i = 0; i < 3; i++) queue.journaled(() => released.push(onDisk()));
-    // The first line went at once; the other two wait for the turn's one write, and so do their answers.
+    // The first line went at once (no turn before was busy); the other two wait for the turn's one
+    // write, and so do their answers.
     expect(onDisk()).toBe(1);
     expect(released).toEqual([]);
     await until(() => released.length === 3);
@@ -202,16 +203,26 @@ describe('usage queue', () => {
       now = true;
     });
     expect(now).toBe(true);
-    // A quiet moment's one answer never waits for the end of the turn: its line is written at once.
+    // Right after a busy turn (two lines) the next turn's first line waits for that turn's end too:
+    // more are likely to follow, and they share its one write.
     await new Promise((resolve) => setImmediate(resolve));
     for (const item of usage(1, 20)) queue.push(item);
+    let afterBusy = 0;
+    queue.journaled(() => {
+      afterBusy = onDisk();
+    });
+    expect(afterBusy).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(afterBusy).toBe(6);
+    // A quiet moment's one answer never waits for the end of the turn: its line is written at once.
+    for (const item of usage(1, 30)) queue.push(item);
     let alone = 0;
     queue.journaled(() => {
       alone = onDisk();
     });
-    expect(alone).toBe(6);
+    expect(alone).toBe(7);
     expect(await queue.stop()).toBe(0);
-    expect(stored().events).toBe(6);
+    expect(stored().events).toBe(7);
   });
 
   it('deletes a segment once its events are stored, and leaves what is not stored at stop for the next start', async () => {
