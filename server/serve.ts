@@ -39,12 +39,16 @@ export async function startServer(
   else discardPrestartedWriterThread();
   let opened: Storage | undefined;
   let prepared: Awaited<ReturnType<typeof prepare>>;
+  // Asked for first: the server's code loads while a new database's fsync runs (openStorage).
+  const servingCode = loadServing();
+  // Awaited in prepare; a failed open must not leave it an unhandled rejection meanwhile.
+  servingCode.catch(() => {});
   try {
     // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
     opened = await openStorage(storage, { checkpoints: false });
     // Migrated: the writer thread opens its connection while this one loads the server's code.
     void writer?.ready();
-    prepared = await prepare(opened, {
+    prepared = await prepare(opened, servingCode, {
       config,
       clock: options.clock ?? systemClock,
       log,
@@ -147,6 +151,7 @@ export async function startServer(
  */
 async function prepare(
   store: Storage,
+  servingCode: ReturnType<typeof loadServing>,
   start: {
     config: Config;
     clock: Clock;
@@ -159,7 +164,7 @@ async function prepare(
   const deps: Deps = { db: store.db, sqlite: store.sqlite, clock, config, log };
   // Demo data goes only into the embedded SQLite file: a PostgreSQL database is shared and real.
   const seeding = config.demo && store.kind === 'sqlite' && (await isEmpty(deps));
-  const serving = await loadServing();
+  const serving = await servingCode;
   const sources = serving.createSourceServices(deps, { gateway: { queue: { threadWriter: writer } } });
   // The ports open only once the writer thread has its connection (the journal keeps events
   // either way, but a slow start would let them pile up in memory).
@@ -180,8 +185,8 @@ async function prepare(
 }
 
 /**
- * The server's code (app, pages, gateway, jobs: most of the bundle), loaded once the database is
- * open, so the writer thread's start overlaps with it.
+ * The server's code (app, pages, gateway, jobs: most of the bundle). Its modules initialise as soon
+ * as the caller first waits, which on a first start is a new database's fsync.
  */
 async function loadServing() {
   const [app, detectWorker, nodeServer, listener, services, jobs, scheduler] = await Promise.all([

@@ -14,6 +14,7 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
+  fsync,
   fsyncSync,
   linkSync,
   mkdirSync,
@@ -82,34 +83,66 @@ function createMigrated(
 ): boolean {
   const temporary = `${temporaryPrefix(path)}${process.pid}`;
   try {
-    const copy = template === null ? null : openTemplateCopy(template, temporary);
-    const sqlite = copy?.sqlite ?? openNewDatabase(temporary);
-    try {
-      // A copy holding every migration of ours has nothing to apply: not even the files to read.
-      if (!copy?.complete) migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_DIR });
-      runMigrationTasks(sqlite, temporary, progress);
-    } finally {
-      // The last connection's close checkpoints the WAL into the file and deletes it.
-      sqlite.close();
-    }
+    writeMigrated(temporary, progress, template);
     const fd = openSync(temporary, 'r+');
     try {
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    try {
-      linkSync(temporary, path);
-      return true;
-    } catch (e) {
-      // EEXIST: another process made it first, and that one is used (and migrated as usual). A
-      // file system without hard links: renamed instead, unless one appeared meanwhile.
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST' || existsSync(path)) return false;
-      renameSync(temporary, path);
-      return true;
-    }
+    return publish(temporary, path);
   } finally {
     removeDatabaseFiles(temporary);
+  }
+}
+
+/**
+ * createMigrated with its fsync on the thread pool (openStoreInBackground): on an ordinary disk the
+ * sync is 2–40 ms of a first start, in which the caller's thread can do other work.
+ */
+async function createMigratedInBackground(path: string, progress: (line: string) => void): Promise<boolean> {
+  const temporary = `${temporaryPrefix(path)}${process.pid}`;
+  try {
+    writeMigrated(temporary, progress, DATABASE_TEMPLATE);
+    // Opened here and synced at once: an awaited open would start the sync only after the caller's
+    // work, which is what it is meant to overlap.
+    const fd = openSync(temporary, 'r+');
+    try {
+      await new Promise<void>((done, fail) => fsync(fd, (err) => (err ? fail(err) : done())));
+    } finally {
+      closeSync(fd);
+    }
+    return publish(temporary, path);
+  } finally {
+    removeDatabaseFiles(temporary);
+  }
+}
+
+/** The template's copy (or a new file) under the temporary name, migrated and closed, not yet synced. */
+function writeMigrated(temporary: string, progress: (line: string) => void, template: string | null): void {
+  const copy = template === null ? null : openTemplateCopy(template, temporary);
+  const sqlite = copy?.sqlite ?? openNewDatabase(temporary);
+  try {
+    // A copy holding every migration of ours has nothing to apply: not even the files to read.
+    if (!copy?.complete) migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    runMigrationTasks(sqlite, temporary, progress);
+  } finally {
+    // The last connection's close checkpoints the WAL into the file and deletes it.
+    sqlite.close();
+  }
+}
+
+/** Links the synced temporary file in at `path`: false when another process made it first. */
+function publish(temporary: string, path: string): boolean {
+  try {
+    linkSync(temporary, path);
+    return true;
+  } catch (e) {
+    // EEXIST: another process made it first, and that one is used (and migrated as usual). A
+    // file system without hard links: renamed instead, unless one appeared meanwhile.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' || existsSync(path)) return false;
+    renameSync(temporary, path);
+    return true;
   }
 }
 
@@ -204,28 +237,29 @@ function openTemplateCopy(template: string, to: string): { sqlite: Sqlite; compl
   return null;
 }
 
-export function openStore(
-  path: string,
-  options: {
-    migrate?: boolean;
-    progress?: (line: string) => void;
-    /**
-     * false: this connection's commits never copy the WAL back into the database (checkpoint). The
-     * serving thread opens it so: a small commit there could otherwise spend 100 ms copying the
-     * megabytes a worker wrote, with the gateway's event loop blocked. The gateway's writer thread
-     * checkpoints instead (usage-writer-thread.ts), as do the other connections' own commits.
-     */
-    checkpoints?: boolean;
-    /** SQLite's page cache of this connection in MB (default 16). */
-    cacheMb?: number;
-    /** The database a new file is copied from (default DATABASE_TEMPLATE); null: migrate from nothing. */
-    template?: string | null;
-  } = {},
-): Store {
+type OpenStoreOptions = {
+  migrate?: boolean;
+  progress?: (line: string) => void;
+  /**
+   * false: this connection's commits never copy the WAL back into the database (checkpoint). The
+   * serving thread opens it so: a small commit there could otherwise spend 100 ms copying the
+   * megabytes a worker wrote, with the gateway's event loop blocked. The gateway's writer thread
+   * checkpoints instead (usage-writer-thread.ts), as do the other connections' own commits.
+   */
+  checkpoints?: boolean;
+  /** SQLite's page cache of this connection in MB (default 16). */
+  cacheMb?: number;
+  /** The database a new file is copied from (default DATABASE_TEMPLATE); null: migrate from nothing. */
+  template?: string | null;
+  /** The file was just made migrated (openStoreInBackground): nothing to apply or check. */
+  migrated?: boolean;
+};
+
+export function openStore(path: string, options: OpenStoreOptions = {}): Store {
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   let created = path !== ':memory:' && !existsSync(path);
   /** Made migrated (createMigrated): nothing left to apply. */
-  let migrated = false;
+  let migrated = options.migrated ?? false;
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
     if (options.migrate !== false) {
@@ -274,6 +308,21 @@ export function openStore(
       }
     },
   };
+}
+
+/**
+ * openStore for a caller with other work to do meanwhile (a server start loads its code): a new
+ * database's one fsync runs on the thread pool, and the caller's work queued before this call runs
+ * while it does. An existing database opens as with openStore.
+ */
+export async function openStoreInBackground(path: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (path === ':memory:' || options.migrate === false || options.template !== undefined || existsSync(path))
+    return openStore(path, options);
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  mkdirSync(dirname(path), { recursive: true });
+  removeStrayTemporaries(path);
+  const migrated = await createMigratedInBackground(path, progress);
+  return openStore(path, { ...options, migrated });
 }
 
 /**

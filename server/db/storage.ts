@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import type { StorageTarget } from '../storage-target.ts';
-import { type Db, openStore, type Sqlite, storageReadiness } from './client.ts';
+import { type Db, openStoreInBackground, type Sqlite, storageReadiness } from './client.ts';
 import type { PgOpenOptions } from './pg/client.ts';
 import { pgPoolOf, sqliteOf } from './transaction.ts';
 
@@ -56,7 +56,7 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
       close: () => store.close(),
     };
   }
-  const store = openStore(target.path, {
+  const store = await openStoreInBackground(target.path, {
     ...(options.migrate !== undefined && { migrate: options.migrate }),
     ...(options.checkpoints !== undefined && { checkpoints: options.checkpoints }),
     ...(options.cacheMb !== undefined && { cacheMb: options.cacheMb }),
