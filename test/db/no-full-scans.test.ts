@@ -157,5 +157,10 @@ describe('usage reads never scan a big table', () => {
       expect(s.plan, s.sql).toMatch(
         /SEARCH usage_events USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/,
       );
+    // The rotation's clients: the days the key was used, each a range of the ts index.
+    const clients = seen.filter((s) => /FROM usage_events WHERE \(\(ts >= \? AND ts < \?\)/.test(s.sql));
+    expect(clients.length).toBeGreaterThanOrEqual(1);
+    for (const s of clients)
+      expect(s.plan, s.sql).toMatch(/USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/);
   });
 });

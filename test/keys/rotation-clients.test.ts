@@ -105,4 +105,36 @@ forEachStore((_kind, open) => {
       },
     ]);
   });
+  it('reads the clients of the days the key was used, across days it was not', async () => {
+    await recordUsage(deps, [
+      use('g1', T0 - 5 * DAY, '198.51.100.4', 'node/1'),
+      use('g2', T0 - 2 * DAY - HOUR, '198.51.100.4', 'node/1', 'text-to-video'),
+      use('g3', T0 - HOUR, '198.51.100.4', 'node/1'),
+    ]);
+    expect(await clientsOfKey(deps.db, 'k_old', T0 - 7 * DAY, T0)).toEqual([
+      {
+        source_ip: '198.51.100.4',
+        user_agent: 'node/1',
+        operation: 'face-swap',
+        requests: 4,
+        last_seen: T0 - HOUR,
+      },
+      {
+        source_ip: '198.51.100.4',
+        user_agent: 'node/1',
+        operation: 'text-to-video',
+        requests: 2,
+        last_seen: T0 - 2 * DAY - HOUR,
+      },
+    ]);
+    expect(await clientsOfKey(deps.db, 'k_old', T0 - 5 * DAY + 1, T0 - HOUR)).toEqual([
+      {
+        source_ip: '198.51.100.4',
+        user_agent: 'node/1',
+        operation: 'text-to-video',
+        requests: 2,
+        last_seen: T0 - 2 * DAY - HOUR,
+      },
+    ]);
+  });
 });
