@@ -5,10 +5,13 @@
  * and the per-day callers (`key_clients`, folded from the same events and dropped with them) say
  * which days to read. Reads after the fold (the read barrier), as every rollup read does.
  */
-import { sql } from 'drizzle-orm';
-import { DAY, floorTo } from '../clock.ts';
+import { type SQL, sql } from 'drizzle-orm';
+import { DAY, floorTo, MINUTE } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { rows } from '../db/transaction.ts';
+
+/** A minute bucket's UTC day (integer division on both stores). */
+const DAY_OF_BUCKET = sql.raw(`(bucket / ${DAY}) * ${DAY}`);
 
 export type ClientRow = {
   source_ip: string | null;
@@ -21,7 +24,9 @@ export type ClientRow = {
 /**
  * Every distinct client of a key in [from, to), most recently seen first (at most `limit`). Only the
  * days the key was used are read (its days in `key_clients`, and retention's partial oldest day,
- * which has none): an old key that went quiet during its rotation reads a few days, not the week.
+ * which has none), and of a day whose minute buckets hold every request `key_clients` counted, only
+ * the minutes the key was used: a key's events are a few hundred minutes a day where the whole
+ * day is every key's tens of thousands of events. A day the minute retention cut is read whole.
  */
 export async function clientsOfKey(
   db: Db,
@@ -31,33 +36,54 @@ export async function clientsOfKey(
   limit = 200,
 ): Promise<ClientRow[]> {
   if (from >= to) return [];
-  const used = await rows<{ day: number }>(
+  const firstDay = floorTo(from, DAY);
+  const endDay = floorTo(to - 1, DAY) + DAY;
+  const counted = await rows<{ day: number; requests: number }>(
     db,
-    sql`SELECT DISTINCT day FROM key_clients
-       WHERE key_id = ${keyId} AND kind = 'ip' AND day >= ${floorTo(from, DAY)} AND day < ${to} ORDER BY day`,
+    sql`SELECT day, sum(requests) AS requests FROM key_clients
+       WHERE key_id = ${keyId} AND kind = 'ip' AND day >= ${firstDay} AND day < ${endDay} GROUP BY day`,
   );
-  const days = used.map((d) => d.day);
-  const first = await oldestEvent(db);
-  if (first !== null && first < to && floorTo(first, DAY) + DAY > from) days.push(floorTo(first, DAY));
-  days.sort((a, b) => a - b);
-  // Consecutive days as one range each, clipped to [from, to).
-  const ranges: [number, number][] = [];
-  for (const day of days) {
-    const start = Math.max(day, from);
-    const end = Math.min(day + DAY, to);
-    const last = ranges[ranges.length - 1];
-    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
-    else if (start < end) ranges.push([start, end]);
+  const inMinutes = new Map(
+    (
+      await rows<{ day: number; requests: number }>(
+        db,
+        sql`SELECT ${DAY_OF_BUCKET} AS day, sum(requests) AS requests FROM usage_minute
+           WHERE key_id = ${keyId} AND bucket >= ${firstDay} AND bucket < ${endDay} GROUP BY ${DAY_OF_BUCKET}`,
+      )
+    ).map((d) => [Number(d.day), Number(d.requests)]),
+  );
+  // Each day read once: by its minutes when they hold every request the day had, else whole. The
+  // day's clip to [from, to) is written +e.ts so the planner seeks the minute, not the whole day.
+  const how = new Map<number, 'minutes' | 'whole'>();
+  for (const d of counted) {
+    const day = Number(d.day);
+    how.set(day, inMinutes.get(day) === Number(d.requests) ? 'minutes' : 'whole');
   }
-  if (ranges.length === 0) return [];
-  const within = sql.join(
-    ranges.map(([a, b]) => sql`(ts >= ${a} AND ts < ${b})`),
-    sql` OR `,
-  );
+  const first = await oldestEvent(db);
+  const oldestDay = first === null ? null : floorTo(first, DAY);
+  if (oldestDay !== null && !how.has(oldestDay)) how.set(oldestDay, 'whole');
+  const reads: SQL[] = [];
+  for (const [day, way] of how) {
+    const a = Math.max(day, from);
+    const b = Math.min(day + DAY, to);
+    if (a >= b) continue;
+    reads.push(
+      way === 'minutes'
+        ? sql`SELECT e.source_ip, e.user_agent, e.operation, e.requests, e.ts
+           FROM (SELECT DISTINCT bucket FROM usage_minute
+             WHERE key_id = ${keyId} AND bucket >= ${day} AND bucket < ${day + DAY}) AS m
+           JOIN usage_events e ON e.ts >= m.bucket AND e.ts < m.bucket + ${MINUTE}
+           WHERE +e.ts >= ${a} AND +e.ts < ${b} AND e.key_id = ${keyId}`
+        : sql`SELECT source_ip, user_agent, operation, requests, ts
+           FROM usage_events WHERE ts >= ${a} AND ts < ${b} AND key_id = ${keyId}`,
+    );
+  }
+  if (reads.length === 0) return [];
+  const events = sql.join(reads, sql` UNION ALL `);
   return await rows<ClientRow>(
     db,
     sql`SELECT source_ip, user_agent, operation, sum(requests) AS requests, max(ts) AS last_seen
-       FROM usage_events WHERE (${within}) AND key_id = ${keyId}
+       FROM (${events}) AS used
        GROUP BY source_ip, user_agent, operation ORDER BY last_seen DESC LIMIT ${limit}`,
   );
 }

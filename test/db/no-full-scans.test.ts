@@ -157,10 +157,15 @@ describe('usage reads never scan a big table', () => {
       expect(s.plan, s.sql).toMatch(
         /SEARCH usage_events USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/,
       );
-    // The rotation's clients: the days the key was used, each a range of the ts index.
-    const clients = seen.filter((s) => /FROM usage_events WHERE \(\(ts >= \? AND ts < \?\)/.test(s.sql));
+    // The rotation's clients: the minutes the key was used (its day's minute buckets), each a
+    // range of the ts index.
+    const clients = seen.filter((s) => s.sql.includes('JOIN usage_events e ON e.ts >= m.bucket'));
     expect(clients.length).toBeGreaterThanOrEqual(1);
-    for (const s of clients)
-      expect(s.plan, s.sql).toMatch(/USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/);
+    for (const s of clients) {
+      expect(s.plan, s.sql).toMatch(/SEARCH e USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/);
+      expect(s.plan, s.sql).toMatch(
+        /SEARCH usage_minute USING PRIMARY KEY \(key_id=\? AND bucket>\? AND bucket<\?\)/,
+      );
+    }
   });
 });

@@ -136,5 +136,9 @@ forEachStore((_kind, open) => {
         last_seen: T0 - 2 * DAY - HOUR,
       },
     ]);
+    // Minute retention shorter than the events': days whose minutes are gone are read whole.
+    const all = await clientsOfKey(deps.db, 'k_old', T0 - 7 * DAY, T0);
+    await execute(deps.db, sql`DELETE FROM usage_minute WHERE bucket < ${T0 - 2 * DAY}`);
+    expect(await clientsOfKey(deps.db, 'k_old', T0 - 7 * DAY, T0)).toEqual(all);
   });
 });
