@@ -6,7 +6,8 @@
  * its WITHOUT ROWID replacement and fill its totals (and, from the days, the month rollup and the
  * per-key day and month sums of migration 0007 and the per-operation day sums of 0009), and fill
  * `key_networks` from raw events. Migration 0008: fill `key_clients` (who called each key, per day)
- * from raw events. Migrations 0011 and 0013: compact the file, and return free pages to the disk.
+ * from raw events. Migrations 0011 and 0013 (and 0015): compact the file, and return free pages to
+ * the disk.
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';

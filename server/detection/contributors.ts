@@ -37,12 +37,13 @@ export async function findContributors(
        WHERE key_id = ${keyId} AND bucket >= ${from} AND bucket < ${to}
        GROUP BY operation ORDER BY credits DESC, requests DESC, operation${byteOrder} LIMIT ${sql.raw(String(TOP))}`,
   );
-  // `column` is one of two constants below, never input.
+  // `column` is one of two constants below, never input. The window's events are read through the
+  // ts index and filtered by key (no (key_id, ts) index: migration 0015); a window is an episode.
   const top = (column: 'source_ip' | 'user_agent') =>
     rows<{ value: string; requests: number }>(
       db,
       sql`SELECT ${sql.raw(column)} AS value, sum(requests) AS requests FROM usage_events
-         WHERE key_id = ${keyId} AND ts >= ${from} AND ts < ${to} AND ${sql.raw(column)} IS NOT NULL
+         WHERE ts >= ${from} AND ts < ${to} AND key_id = ${keyId} AND ${sql.raw(column)} IS NOT NULL
          GROUP BY ${sql.raw(column)} ORDER BY requests DESC, ${sql.raw(column)}${byteOrder} LIMIT ${sql.raw(String(TOP))}`,
     );
   const hours = await rows<{ hour: number; credits: number }>(

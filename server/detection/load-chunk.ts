@@ -71,6 +71,8 @@ const minutesOf = (db: Db, from: number, to: number, onlyKey?: string) =>
 // Grouped by the expression, not its alias: PostgreSQL resolves a GROUP BY name to an input
 // column before an output one, and SQLite accepts either.
 const MINUTE_OF_TS = sql.raw(`(ts / ${MINUTE}) * ${MINUTE}`);
+// One key's sources read the chunk's events through the ts index and keep the key's: raw events have
+// no (key_id, ts) index (migration 0015), and a chunk is a few hours.
 const sourcesOf = (from: number, to: number, onlyKey?: string) =>
   onlyKey === undefined
     ? sql`SELECT key_id, ${MINUTE_OF_TS} AS bucket, source_ip AS ip, user_agent AS ua,

@@ -16,6 +16,7 @@ import { earliestData, loadChunk } from '../../server/detection/load-chunk.ts';
 import { loadForecastInput } from '../../server/forecast/query.ts';
 import { storeSample } from '../../server/ingest/poll/balance.ts';
 import { applyRetention } from '../../server/jobs/retention.ts';
+import { clientsOfKey, lastUseOfKey } from '../../server/keys/rotation-clients.ts';
 import { collectMetrics } from '../../server/ops/metrics.ts';
 import { findProject } from '../../server/usage/projects.ts';
 import { rankGroups } from '../../server/usage/rank-groups.ts';
@@ -111,6 +112,9 @@ describe('usage reads never scan a big table', () => {
     await loadChunk(db, T0 - 2 * DAY, T0 - 2 * DAY + HOUR, keyId);
     await earliestData(db);
     await findContributors(db, keyId, T0 - DAY, T0);
+    await clientsOfKey(db, keyId, T0 - 7 * DAY, T0);
+    await lastUseOfKey(db, keyId, T0);
+    await lastUseOfKey(db, 'no-such-key', T0);
     for (const filter of [{}, { keyId }, { environment: 'production' }]) {
       await loadForecastInput(db, T0, 'Asia/Kolkata', filter);
     }
@@ -143,5 +147,25 @@ describe('usage reads never scan a big table', () => {
     }
     const scans = seen.filter((s) => BIG.test(s.plan)).map((s) => `${s.sql}\n  ${s.plan}`);
     expect([...new Set(scans)]).toEqual([]);
+    // One key's raw events (detection's one-key chunk, contributors, rotation clients, last use) are
+    // a time range through the ts index, filtered by key: there is no (key_id, ts) index to take.
+    const byKey = seen.filter((s) =>
+      /FROM usage_events WHERE ts >= \? AND ts < \? AND key_id = \?/.test(s.sql),
+    );
+    expect(byKey.length).toBeGreaterThanOrEqual(4);
+    for (const s of byKey)
+      expect(s.plan, s.sql).toMatch(
+        /SEARCH usage_events USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/,
+      );
+    // The rotation's clients: the minutes the key was used (its day's minute buckets), each a
+    // range of the ts index.
+    const clients = seen.filter((s) => s.sql.includes('JOIN usage_events e ON e.ts >= m.bucket'));
+    expect(clients.length).toBeGreaterThanOrEqual(1);
+    for (const s of clients) {
+      expect(s.plan, s.sql).toMatch(/SEARCH e USING INDEX usage_events_ts_idx \(ts>\? AND ts<\?\)/);
+      expect(s.plan, s.sql).toMatch(
+        /SEARCH usage_minute USING PRIMARY KEY \(key_id=\? AND bucket>\? AND bucket<\?\)/,
+      );
+    }
   });
 });

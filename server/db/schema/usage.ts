@@ -25,8 +25,9 @@ export const usageEvents = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.source, t.eventId] }),
-    index('usage_events_key_ts_idx').on(t.keyId, t.ts),
-    // Retention, detection's chunks and source health (which walks it per source).
+    // Retention, detection's chunks, source health (which walks it per source), and every read of
+    // one key's events: a time range filtered by key. No (key_id, ts) index (migration 0015): its
+    // entries land in every key's part of the tree, most of the pages an ingest batch wrote.
     index('usage_events_ts_idx').on(t.ts),
   ],
 );

@@ -29,7 +29,8 @@ export const usageEvents = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.source, t.eventId] }),
-    index('usage_events_key_ts_idx').on(t.keyId, t.ts),
+    // No (key_id, ts) index, as on SQLite (migration 0015 there): one key's events are a time
+    // range read through this one, filtered by key.
     index('usage_events_ts_idx').on(t.ts),
   ],
 );
