@@ -24,12 +24,13 @@ import {
 } from './rank-groups.ts';
 import {
   eachBucket,
+  gridOf,
   mergeRuns,
   parseRun,
   pointsOf,
-  RUN_TEXT,
   type Run,
   runOf,
+  runText,
   WIDTH,
 } from './series-runs.ts';
 
@@ -119,7 +120,7 @@ export function keyRunsQuery(db: Db, range: Range, keyIds: string[] | null): SQL
   const from = floorTo(range.from, STEPS[range.step]);
   const table = KEY_TABLE_OF[range.step];
   const only = keyIds ? sql`key_id IN (${idsIn(db, keyIds)}) AND ` : everyKeyIn(db, table);
-  return sql`SELECT key_id, ${RUN_TEXT} FROM (
+  return sql`SELECT key_id, ${runText(db, gridOf(range))} FROM (
        SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
        WHERE ${only}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}
      ) AS r GROUP BY key_id`;
@@ -134,7 +135,7 @@ export async function keyRuns(db: Db, range: Range, keyIds: string[] | null): Pr
   const rows = await rowArrays<[string, string | null]>(db, keyRunsQuery(db, range, keyIds));
   // In key id order whatever order the store grouped in, so sums across keys add up alike.
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return new Map(rows.map(([id, text]) => [id, parseRun(text)]));
+  return new Map(rows.map(([id, text]) => [id, parseRun(text, gridOf(range))]));
 }
 
 /** Every operation's buckets over the range as runs, by operation ('' for none). */
@@ -142,14 +143,14 @@ async function operationRuns(db: Db, range: Range): Promise<Map<string, Run>> {
   const table = OPERATION_TABLE_OF[range.step];
   const rows = await rowArrays<[string, string | null]>(
     db,
-    sql`SELECT operation, ${RUN_TEXT} FROM (
+    sql`SELECT operation, ${runText(db, gridOf(range))} FROM (
        SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
        WHERE ${everyKeyIn(db, table)}bucket >= ${floorTo(range.from, STEPS[range.step])} AND bucket < ${range.to}
        GROUP BY operation, bucket
      ) AS r GROUP BY operation`,
   );
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return new Map(rows.map(([op, text]) => [op, parseRun(text)]));
+  return new Map(rows.map(([op, text]) => [op, parseRun(text, gridOf(range))]));
 }
 
 /** Every group's runs over the range by group name, and the key id behind each key name. */
