@@ -235,12 +235,19 @@ export async function groupedRuns(
   const everyKey =
     page.limit === undefined && page.top === undefined && bucketCount(range) * keys.size <= MAX_POINTS;
   const every = group !== 'key' || everyKey ? await runsOfEveryGroup(db, range, group, keys) : null;
-  const ranked = every ? rankRuns(every) : await rankGroups(db, range, group, keys);
+  // A page of keys is ranked by credits alone (summing the other three over a year of a thousand
+  // keys was a fifth of the ranking), then its own keys' sums are read whole; the top N sums the
+  // rest as well, so it reads every sum.
+  const pageOfKeys = !every && page.top === undefined;
+  const ranked = every
+    ? rankRuns(every)
+    : await rankGroups(db, range, group, keys, { creditsOnly: pageOfKeys });
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
-  const chosen = ranked.slice(offset, offset + count);
+  const cut = ranked.slice(offset, offset + count);
   // Zero-filled, every group has every bucket: the cap counts across the groups returned.
-  refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
+  refuseTooManyPoints(range, cut.length + (page.top !== undefined ? 1 : 0));
+  const chosen = pageOfKeys ? await withSums(db, range, keys, cut) : cut;
   const runOfGroup = every
     ? (g: GroupTotals) => every.runs.get(g.group) ?? []
     : await (async () => {
@@ -259,6 +266,21 @@ export async function groupedRuns(
   }
   const next = offset + chosen.length;
   return { groups, total_groups: ranked.length, next_cursor: next < ranked.length ? next : null };
+}
+
+/** A page of keys ranked by credits alone, with their whole sums (the same numbers a ranking of every key reads). */
+async function withSums(
+  db: Db,
+  range: Range,
+  keys: KeyDirectory,
+  page: GroupTotals[],
+): Promise<GroupTotals[]> {
+  if (page.length === 0) return page;
+  const ids = page.map((g) => g.key_id!);
+  const sums = new Map(
+    (await rankGroups(db, range, 'key', keys, { keyIds: ids })).map((g) => [g.key_id!, g]),
+  );
+  return page.map((g) => sums.get(g.key_id!) ?? g);
 }
 
 /** The same with each group's points (zero-filled): what callers that walk points read. */
