@@ -18,10 +18,19 @@ import {
   type Step,
 } from './buckets.ts';
 import { everyKey } from './every-key.ts';
+import { idsIn } from './id-list.ts';
 import type { Group, Range } from './series.ts';
 
 export const SUMS =
   'sum(credits) AS credits, sum(requests) AS requests, sum(errors) AS errors, sum(auth_failures) AS auth_failures';
+
+/**
+ * What a ranking sums (keys only): `creditsOnly` (the order needs nothing else; requests, errors
+ * and auth failures read as 0), or only the `keyIds` given, each summed exactly as in a ranking
+ * of every key (same tiles, same rows in the same order).
+ */
+export type SumsOf = { creditsOnly?: boolean; keyIds?: readonly string[] };
+const CREDITS_ONLY = 'sum(credits) AS credits, 0, 0, 0';
 
 export type GroupTotals = {
   group: string;
@@ -109,15 +118,18 @@ async function sumsByColumn(
   from: number,
   to: number,
   step: Step,
+  only: SumsOf = {},
 ): Promise<(Totals & { grp: string })[]> {
   const out = new Map<string, Totals & { grp: string }>();
+  const sums = only.creditsOnly ? CREDITS_ONLY : SUMS;
   for (const t of tiles(from, to, step)) {
     const table = (column === 'key_id' ? KEY_TABLE_OF : OPERATION_TABLE_OF)[t.resolution];
+    const which = only.keyIds ? sql`key_id IN (${idsIn(db, only.keyIds)}) AND ` : everyKeyIn(db, table);
     // As arrays: a tile is a row per key, and three tiles of a thousand keys rank every page.
     const rows = await rowArrays<[string, number, number, number, number]>(
       db,
-      sql`SELECT ${sql.raw(column)} AS grp, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
-        WHERE ${everyKeyIn(db, table)}bucket >= ${t.from} AND bucket < ${t.to} GROUP BY ${sql.raw(column)}`,
+      sql`SELECT ${sql.raw(column)} AS grp, ${sql.raw(sums)} FROM ${sql.raw(table)}
+        WHERE ${which}bucket >= ${t.from} AND bucket < ${t.to} GROUP BY ${sql.raw(column)}`,
     );
     for (const [grp, credits, requests, errors, auth_failures] of rows) {
       const had = out.get(grp);
@@ -150,6 +162,7 @@ export async function rankGroups(
   group: Group,
   // Callers ranking many ranges at once (a year of months) read the keys once and pass them.
   directory?: KeyDirectory,
+  only: SumsOf = {},
 ): Promise<GroupTotals[]> {
   const from = floorTo(range.from, STEPS[range.step]);
   if (group === 'operation') {
@@ -157,7 +170,7 @@ export async function rankGroups(
       .map(({ grp, ...t }) => ({ group: operationName(grp), ...t }))
       .sort(byRank);
   }
-  const rows = (await sumsByColumn(db, 'key_id', from, range.to, range.step)).map(({ grp, ...t }) => ({
+  const rows = (await sumsByColumn(db, 'key_id', from, range.to, range.step, only)).map(({ grp, ...t }) => ({
     key_id: grp,
     ...t,
   }));

@@ -24,12 +24,13 @@ import {
 } from './rank-groups.ts';
 import {
   eachBucket,
+  gridOf,
   mergeRuns,
   parseRun,
   pointsOf,
-  RUN_TEXT,
   type Run,
   runOf,
+  runText,
   WIDTH,
 } from './series-runs.ts';
 
@@ -119,7 +120,7 @@ export function keyRunsQuery(db: Db, range: Range, keyIds: string[] | null): SQL
   const from = floorTo(range.from, STEPS[range.step]);
   const table = KEY_TABLE_OF[range.step];
   const only = keyIds ? sql`key_id IN (${idsIn(db, keyIds)}) AND ` : everyKeyIn(db, table);
-  return sql`SELECT key_id, ${RUN_TEXT} FROM (
+  return sql`SELECT key_id, ${runText(db, gridOf(range))} FROM (
        SELECT key_id, bucket, ${sql.raw(perKeySums(range.step))} FROM ${sql.raw(KEY_TABLE_OF[range.step])}
        WHERE ${only}bucket >= ${from} AND bucket < ${range.to}${sql.raw(perKeyGrouping(range.step))}
      ) AS r GROUP BY key_id`;
@@ -134,7 +135,7 @@ export async function keyRuns(db: Db, range: Range, keyIds: string[] | null): Pr
   const rows = await rowArrays<[string, string | null]>(db, keyRunsQuery(db, range, keyIds));
   // In key id order whatever order the store grouped in, so sums across keys add up alike.
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return new Map(rows.map(([id, text]) => [id, parseRun(text)]));
+  return new Map(rows.map(([id, text]) => [id, parseRun(text, gridOf(range))]));
 }
 
 /** Every operation's buckets over the range as runs, by operation ('' for none). */
@@ -142,14 +143,14 @@ async function operationRuns(db: Db, range: Range): Promise<Map<string, Run>> {
   const table = OPERATION_TABLE_OF[range.step];
   const rows = await rowArrays<[string, string | null]>(
     db,
-    sql`SELECT operation, ${RUN_TEXT} FROM (
+    sql`SELECT operation, ${runText(db, gridOf(range))} FROM (
        SELECT operation, bucket, ${sql.raw(SUMS)} FROM ${sql.raw(table)}
        WHERE ${everyKeyIn(db, table)}bucket >= ${floorTo(range.from, STEPS[range.step])} AND bucket < ${range.to}
        GROUP BY operation, bucket
      ) AS r GROUP BY operation`,
   );
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return new Map(rows.map(([op, text]) => [op, parseRun(text)]));
+  return new Map(rows.map(([op, text]) => [op, parseRun(text, gridOf(range))]));
 }
 
 /** Every group's runs over the range by group name, and the key id behind each key name. */
@@ -234,12 +235,19 @@ export async function groupedRuns(
   const everyKey =
     page.limit === undefined && page.top === undefined && bucketCount(range) * keys.size <= MAX_POINTS;
   const every = group !== 'key' || everyKey ? await runsOfEveryGroup(db, range, group, keys) : null;
-  const ranked = every ? rankRuns(every) : await rankGroups(db, range, group, keys);
+  // A page of keys is ranked by credits alone (summing the other three over a year of a thousand
+  // keys was a fifth of the ranking), then its own keys' sums are read whole; the top N sums the
+  // rest as well, so it reads every sum.
+  const pageOfKeys = !every && page.top === undefined;
+  const ranked = every
+    ? rankRuns(every)
+    : await rankGroups(db, range, group, keys, { creditsOnly: pageOfKeys });
   const offset = page.cursor ?? 0;
   const count = page.top ?? page.limit ?? ranked.length;
-  const chosen = ranked.slice(offset, offset + count);
+  const cut = ranked.slice(offset, offset + count);
   // Zero-filled, every group has every bucket: the cap counts across the groups returned.
-  refuseTooManyPoints(range, chosen.length + (page.top !== undefined ? 1 : 0));
+  refuseTooManyPoints(range, cut.length + (page.top !== undefined ? 1 : 0));
+  const chosen = pageOfKeys ? await withSums(db, range, keys, cut) : cut;
   const runOfGroup = every
     ? (g: GroupTotals) => every.runs.get(g.group) ?? []
     : await (async () => {
@@ -258,6 +266,21 @@ export async function groupedRuns(
   }
   const next = offset + chosen.length;
   return { groups, total_groups: ranked.length, next_cursor: next < ranked.length ? next : null };
+}
+
+/** A page of keys ranked by credits alone, with their whole sums (the same numbers a ranking of every key reads). */
+async function withSums(
+  db: Db,
+  range: Range,
+  keys: KeyDirectory,
+  page: GroupTotals[],
+): Promise<GroupTotals[]> {
+  if (page.length === 0) return page;
+  const ids = page.map((g) => g.key_id!);
+  const sums = new Map(
+    (await rankGroups(db, range, 'key', keys, { keyIds: ids })).map((g) => [g.key_id!, g]),
+  );
+  return page.map((g) => sums.get(g.key_id!) ?? g);
 }
 
 /** The same with each group's points (zero-filled): what callers that walk points read. */

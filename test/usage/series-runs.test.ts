@@ -46,6 +46,33 @@ forEachStore((kind, open) => {
     expect(runs.get('k1')).toEqual(days.flatMap((d) => [d.bucket, d.credits, d.requests, 1, 0]));
     expect([...(await keyRuns(deps.db, range, null)).keys()]).toEqual(['k1', 'k2']);
   });
+
+  it(`${kind}: a row off the range's grid comes back between two buckets, and is drawn as none`, async () => {
+    deps = await open();
+    await execute(
+      deps.db,
+      sql`INSERT INTO keys (id, name, created_at, updated_at) VALUES ('k1', 'k1', ${T0}, ${T0})`,
+    );
+    // Buckets are written on the grid (runText writes them as their place on it); one that is not
+    // comes back as a fraction of a step, never as the bucket before or after it.
+    const onGrid = TODAY - 3 * DAY;
+    for (const [bucket, credits] of [
+      [onGrid, 5],
+      [onGrid + DAY + 1, 9],
+    ])
+      await execute(
+        deps.db,
+        sql`INSERT INTO usage_key_day (key_id, bucket, credits, requests, errors, auth_failures)
+            VALUES ('k1', ${bucket}, ${credits}, 1, 0, 0)`,
+      );
+    const range = { from: T0 - 30 * DAY, to: T0, step: 'day' as const };
+    const run = (await keyRuns(deps.db, range, ['k1'])).get('k1')!;
+    expect(run.slice(0, 5)).toEqual([onGrid, 5, 1, 0, 0]);
+    expect(run[5]).toBeCloseTo(onGrid + DAY + 1, 2);
+    expect(run.slice(6)).toEqual([9, 1, 0, 0]);
+    const credits = pointsOf(range, run).map((p) => p.credits);
+    expect(credits.filter((c) => c !== 0)).toEqual([5]);
+  });
 });
 
 describe('runs', () => {

@@ -19,7 +19,7 @@ import {
   sumsByKey,
 } from '../../server/usage/rank-groups.ts';
 import { type Group, OTHER_GROUP } from '../../server/usage/series.ts';
-import { parseRun, RUN_TEXT, type Run, WIDTH } from '../../server/usage/series-runs.ts';
+import { parseRun, type Run, runText, WIDTH } from '../../server/usage/series-runs.ts';
 
 export type MonthTotal = {
   /** 'YYYY-MM' in the zone. */
@@ -125,7 +125,7 @@ async function utcMonthSums(
   const readRuns = async (column: 'key_id' | 'operation', table: string) => {
     const rows = await rowArrays<[string, string | null]>(
       db,
-      sql`SELECT ${sql.raw(column)}, ${RUN_TEXT} FROM (
+      sql`SELECT ${sql.raw(column)}, ${runText(db)} FROM (
          SELECT ${sql.raw(column)}, bucket, credits, requests, errors, auth_failures FROM ${sql.raw(table)}
          WHERE bucket >= ${from} AND bucket < ${to}
        ) AS r GROUP BY ${sql.raw(column)}`,
