@@ -52,18 +52,21 @@ export type RotationView = {
 
 type Deps = { db: Db; clock: Clock };
 
-/** Pairs `oldRef` with `body.new_key_id`; pairing again replaces the pairing (and restarts the clock). */
+/**
+ * Pairs `oldRef` with `body.new_key_id`; pairing again replaces the pairing (and restarts the clock).
+ * Returns the old key's id: its view (readRotation) is read where large reads run (key-reads.ts).
+ */
 export async function startRotation(
   deps: Deps,
   oldRef: string,
   body: unknown,
   actor: string,
-): Promise<RotationView> {
+): Promise<string> {
   const parsed = StartRotationSchema.safeParse(body ?? {});
   if (!parsed.success) throw validationError(issuesFromZod(parsed.error.issues));
   const input = parsed.data;
   const now = deps.clock.now();
-  await transaction(deps.db, async (tx) => {
+  return await transaction(deps.db, async (tx) => {
     const old = await findKey(tx, oldRef);
     if (!old) throw notFound(`Key ${JSON.stringify(oldRef)}`);
     const replacement = await findKey(tx, input.new_key_id);
@@ -93,8 +96,8 @@ export async function startRotation(
       target: old.id,
       details: { new_key_id: replacement.id, quiet_minutes: values.quietMinutes },
     });
+    return old.id;
   });
-  return await readRotation(deps, oldRef);
 }
 
 /** The rotation of `oldRef` as it stands now; 404 when the key has none. */

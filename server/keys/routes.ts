@@ -1,5 +1,5 @@
 /** /api/v1/keys: list, register, edit, revoke, and each key's usage series. */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../auth/app-env.ts';
 import { requireAuth } from '../auth/middleware.ts';
@@ -24,7 +24,7 @@ import {
   toKeyView,
   updateKey,
 } from './keys.ts';
-import { readRotation, StartRotationSchema, startRotation } from './rotation.ts';
+import { StartRotationSchema, startRotation } from './rotation.ts';
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -87,13 +87,14 @@ export const keysApi: ApiOperation[] = [
     scope: 'admin',
     body: StartRotationSchema,
     status: 201,
+    errors: [429],
   },
   {
     method: 'get',
     path: '/:id/rotation',
     summary: "The old key's remaining clients, when each was last seen, and whether revoking is safe",
     scope: 'read',
-    errors: [404],
+    errors: [404, 429],
   },
 ];
 
@@ -103,15 +104,16 @@ export type KeyReads = Pick<TaskWorker<typeof keyReadTasks>, 'run' | 'release'> 
 };
 
 export function keysRoutes(deps: Deps, reads: KeyReads) {
+  /** A JSON body the reads worker wrote, its buffer handed back once sent. */
+  const jsonFromReads = (c: Context<AppEnv>, body: Uint8Array<ArrayBuffer>, status: 200 | 201 = 200) => {
+    sentThen(c, () => reads.release(body));
+    return c.body(body, status, { 'content-type': 'application/json' });
+  };
   const keyDeps = { db: deps.db, clock: deps.clock, secret: deps.config.secret };
   return (
     new Hono<AppEnv>()
       .use(requireAuth(deps))
-      .get('/', reads.admit, async (c) => {
-        const body = await reads.run('keysJson', undefined);
-        sentThen(c, () => reads.release(body));
-        return c.body(body, 200, { 'content-type': 'application/json' });
-      })
+      .get('/', reads.admit, async (c) => jsonFromReads(c, await reads.run('keysJson', undefined)))
       .post('/', limitBody(BODY_LIMIT), async (c) => {
         const key = await createKey(keyDeps, await readJson(c), c.get('principal').actor);
         return c.json({ key, ...key }, 201);
@@ -130,16 +132,18 @@ export function keysRoutes(deps: Deps, reads: KeyReads) {
         return c.json({ key, ...key });
       })
       // Rotation: pair with the replacement, then watch the old key's clients move over.
-      .post('/:id/rotation', limitBody(BODY_LIMIT), async (c) => {
-        const rotation = await startRotation(
+      .post('/:id/rotation', limitBody(BODY_LIMIT), reads.admit, async (c) => {
+        const oldKeyId = await startRotation(
           deps,
           c.req.param('id'),
           await readJson(c),
           c.get('principal').actor,
         );
-        return c.json(rotation, 201);
+        return jsonFromReads(c, await reads.run('rotationJson', oldKeyId), 201);
       })
-      .get('/:id/rotation', async (c) => c.json(await readRotation(deps, c.req.param('id'))))
+      .get('/:id/rotation', reads.admit, async (c) =>
+        jsonFromReads(c, await reads.run('rotationJson', c.req.param('id'))),
+      )
       .get('/:id/usage', async (c) => {
         const key = await getKey(deps, c.req.param('id'));
         const range = parseRangeQuery(c.req.query(), deps.clock.now());
