@@ -45,9 +45,8 @@ export async function startServer(
   servingCode.catch(() => {});
   try {
     // Checkpoints run on the writer thread's connection, never in this thread's commits (client.ts).
-    opened = await openStorage(storage, { checkpoints: false });
-    // Migrated: the writer thread opens its connection while this one loads the server's code.
-    void writer?.ready();
+    // Once migrated, the writer thread opens its connection while this one loads the server's code.
+    opened = await openStorage(storage, { checkpoints: false, onMigrated: () => void writer?.ready() });
     prepared = await prepare(opened, servingCode, {
       config,
       clock: options.clock ?? systemClock,

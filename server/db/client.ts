@@ -237,6 +237,9 @@ function openTemplateCopy(template: string, to: string): { sqlite: Sqlite; compl
   return null;
 }
 
+/** A migration's progress lines, on stderr unless the caller takes them. */
+const printProgress = (line: string) => process.stderr.write(`${line}\n`);
+
 type OpenStoreOptions = {
   migrate?: boolean;
   progress?: (line: string) => void;
@@ -256,13 +259,14 @@ type OpenStoreOptions = {
 };
 
 export function openStore(path: string, options: OpenStoreOptions = {}): Store {
-  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const progress = options.progress ?? printProgress;
   let created = path !== ':memory:' && !existsSync(path);
   /** Made migrated (createMigrated): nothing left to apply. */
   let migrated = options.migrated ?? false;
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
-    if (options.migrate !== false) {
+    // A file openStoreInBackground just made migrated had its strays removed there.
+    if (options.migrate !== false && !migrated) {
       removeStrayTemporaries(path);
       if (created) {
         migrated = createMigrated(
@@ -313,15 +317,28 @@ export function openStore(path: string, options: OpenStoreOptions = {}): Store {
 /**
  * openStore for a caller with other work to do meanwhile (a server start loads its code): a new
  * database's one fsync runs on the thread pool, and the caller's work queued before this call runs
- * while it does. An existing database opens as with openStore.
+ * while it does. An existing database opens as with openStore, and `onMigrated` is called before
+ * this returns, ahead of the caller's queued work; for a new one, once it is linked in place.
  */
-export async function openStoreInBackground(path: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (path === ':memory:' || options.migrate === false || options.template !== undefined || existsSync(path))
-    return openStore(path, options);
-  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+export async function openStoreInBackground(
+  path: string,
+  onMigrated: (() => void) | undefined,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
+  if (
+    path === ':memory:' ||
+    options.migrate === false ||
+    options.template !== undefined ||
+    existsSync(path)
+  ) {
+    const store = openStore(path, options);
+    onMigrated?.();
+    return store;
+  }
   mkdirSync(dirname(path), { recursive: true });
   removeStrayTemporaries(path);
-  const migrated = await createMigratedInBackground(path, progress);
+  const migrated = await createMigratedInBackground(path, options.progress ?? printProgress);
+  onMigrated?.();
   return openStore(path, { ...options, migrated });
 }
 

@@ -36,6 +36,11 @@ export type OpenStorageOptions = {
   progress?: (line: string) => void;
   /** PostgreSQL: connections this process's pool may open. */
   max?: PgOpenOptions['max'];
+  /**
+   * Called once the database is migrated and in place, before this connection is handed back: on
+   * an existing SQLite file, before the call returns (serve's writer thread opens its own meanwhile).
+   */
+  onMigrated?: () => void;
 };
 
 export async function openStorage(target: StorageTarget, options: OpenStorageOptions = {}): Promise<Storage> {
@@ -47,6 +52,7 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
       ...(options.migrate !== undefined && { migrate: options.migrate }),
       ...(options.max !== undefined && { max: options.max }),
     });
+    options.onMigrated?.();
     return {
       kind: 'postgres',
       db: store.db,
@@ -56,7 +62,7 @@ export async function openStorage(target: StorageTarget, options: OpenStorageOpt
       close: () => store.close(),
     };
   }
-  const store = await openStoreInBackground(target.path, {
+  const store = await openStoreInBackground(target.path, options.onMigrated, {
     ...(options.migrate !== undefined && { migrate: options.migrate }),
     ...(options.checkpoints !== undefined && { checkpoints: options.checkpoints }),
     ...(options.cacheMb !== undefined && { cacheMb: options.cacheMb }),
